@@ -1,0 +1,1 @@
+"""Connectors: talk to source systems and yield normalized rows. Never imports ``rollup``."""
