@@ -1,0 +1,364 @@
+"""``JiraConnector``: the connector's public API (see docs/architecture.md)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from .errors import JiraHTTPError, JiraNotFoundError, JiraPaginationError, JiraServerError
+from .fields import FieldMap
+from .normalize import StatusMap, normalize_histories, normalize_issue, normalize_worklog, parse_datetime
+from .paginators import OffsetPaginator, TokenPaginator
+from .rows import IssueRef, IssueRow, TransitionRow, WorklogRow
+from .settings import JiraSettings
+from .transport import RequestStats, Transport
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[str, int], None]
+
+CLOUD_SWEEP_PAGE = 5000
+DC_SWEEP_PAGE = 1000
+CLOUD_ISSUE_BATCH = 100
+CLOUD_CHANGELOG_PAGE = 1000
+DC_ISSUE_BATCH = 100
+WORKLOG_LIST_CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """What the site is: ``deployment`` is "cloud" or "datacenter"; ``time_zone`` is the API user's (JQL dates)."""
+
+    deployment: str
+    version: str
+    base_url: str
+    time_zone: str | None
+
+
+@dataclass
+class FetchedBatch:
+    """One batch of fully fetched issues.
+
+    ``transitions`` holds each issue's status/assignee transitions, by issue id;
+    ``changelog_complete`` the ids whose whole changelog was read; ``failed_ids`` the ids
+    that kept failing on the server even when fetched alone (absent from ``issues``).
+    Ids that no longer exist are simply absent.
+    """
+
+    issues: list[IssueRow]
+    transitions: dict[int, list[TransitionRow]]
+    changelog_complete: set[int]
+    failed_ids: set[int] = field(default_factory=set)
+
+
+@dataclass
+class WorklogPage:
+    """Worklogs changed (``rows``) or deleted (``deleted_ids``) up to ``until`` (UTC)."""
+
+    rows: list[WorklogRow]
+    deleted_ids: list[int]
+    until: datetime | None
+
+
+class JiraConnector:
+    """Reads one Jira Cloud or Data Center site into normalized rows.
+
+    ``max_workers`` bounds both the fetch threads and the requests in flight.
+    ``on_progress(event, n)`` is called from the calling thread with events
+    "swept" (refs in a sweep page), "fetched" (issues in a batch) and "worklogs".
+    """
+
+    def __init__(
+        self,
+        settings: JiraSettings,
+        max_workers: int = 8,
+        *,
+        on_progress: ProgressCallback | None = None,
+        transport: Transport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.max_workers = max(1, max_workers)
+        self.on_progress = on_progress
+        self.transport = transport or Transport(settings, max_concurrency=self.max_workers)
+        self._info: ServerInfo | None = None
+        self._statuses: StatusMap | None = None
+        self._pool: ThreadPoolExecutor | None = None
+
+    def __repr__(self) -> str:
+        return f"JiraConnector(url={self.settings.url!r}, max_workers={self.max_workers})"
+
+    @property
+    def stats(self) -> RequestStats:
+        """Request counters of this connector, overall and per endpoint."""
+        return self.transport.stats
+
+    def close(self) -> None:
+        """Stop the fetch threads and release HTTP sessions."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self.transport.close()
+
+    def __enter__(self) -> "JiraConnector":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _progress(self, event: str, n: int) -> None:
+        if self.on_progress is not None:
+            self.on_progress(event, n)
+
+    # -- site facts -----------------------------------------------------------------------------
+    def server_info(self) -> ServerInfo:
+        """Deployment type and version (``serverInfo``) and the API user's time zone (``myself``)."""
+        raw = self.transport.get("/rest/api/2/serverInfo") or {}
+        me = self.transport.get("/rest/api/2/myself") or {}
+        kind = str(raw.get("deploymentType") or "").casefold()
+        deployment = self.settings.deployment or ("cloud" if kind == "cloud" else "datacenter")
+        self._info = ServerInfo(
+            deployment=deployment,
+            version=str(raw.get("version") or ""),
+            base_url=str(raw.get("baseUrl") or self.settings.url),
+            time_zone=me.get("timeZone"),
+        )
+        return self._info
+
+    @property
+    def deployment(self) -> str:
+        """"cloud" or "datacenter" (asks the server once unless the settings say)."""
+        if self.settings.deployment:
+            return self.settings.deployment
+        if self._info is None:
+            self.server_info()
+        return self._info.deployment
+
+    @property
+    def is_cloud(self) -> bool:
+        return self.deployment == "cloud"
+
+    def statuses(self) -> StatusMap:
+        """Status → category map from ``GET /rest/api/2/status`` (read once)."""
+        if self._statuses is None:
+            self._statuses = StatusMap(self.transport.get("/rest/api/2/status") or [])
+        return self._statuses
+
+    def discover_fields(self, overrides: Mapping[str, str] | None = None, extra: Iterable[str] | None = None) -> FieldMap:
+        """Read ``/rest/api/2/field`` and resolve roles by name (see :class:`FieldMap`)."""
+        raw = self.transport.get("/rest/api/2/field") or []
+        return FieldMap.discover(raw, overrides=overrides, extra=extra)
+
+    # -- id sweep -------------------------------------------------------------------------------
+    def sweep(self, jql: str) -> Iterator[list[IssueRef]]:
+        """Pages of :class:`IssueRef` for ``jql`` (which should end ``ORDER BY id``), each issue once."""
+        if self.is_cloud:
+            path = "/rest/api/3/search/jql"
+
+            def fetch(token: str | None) -> dict[str, Any]:
+                params: dict[str, Any] = {"jql": jql, "fields": "updated", "maxResults": CLOUD_SWEEP_PAGE}
+                if token:
+                    params["nextPageToken"] = token
+                return self.transport.get(path, params=params)
+
+            pages: Iterable[list[dict[str, Any]]] = TokenPaginator(fetch, endpoint=f"GET {path}")
+        else:
+            path = "/rest/api/2/search"
+
+            def fetch(start_at: int, max_results: int) -> dict[str, Any]:  # type: ignore[misc]
+                params = {"jql": jql, "fields": "updated", "maxResults": max_results, "startAt": start_at}
+                return self.transport.get(path, params=params)
+
+            pages = OffsetPaginator(fetch, page_size=DC_SWEEP_PAGE)
+        for page in pages:
+            refs = [
+                IssueRef(id=int(i["id"]), key=str(i.get("key") or ""), updated=parse_datetime((i.get("fields") or {}).get("updated")))
+                for i in page
+            ]
+            self._progress("swept", len(refs))
+            yield refs
+
+    # -- full fetch -----------------------------------------------------------------------------
+    def fetch(self, ids: Iterable[int], fmap: FieldMap) -> Iterator[FetchedBatch]:
+        """Full issues and complete status/assignee changelogs for ``ids``, in parallel batches.
+
+        Batches come back as they complete (not in id order). A batch that keeps failing with
+        5xx is halved and retried down to single ids; ids that no longer exist are absent.
+        """
+        ids = list(dict.fromkeys(int(i) for i in ids))
+        if not ids:
+            return
+        statuses = self.statuses()
+        size = CLOUD_ISSUE_BATCH if self.is_cloud else DC_ISSUE_BATCH
+        one = self._fetch_cloud if self.is_cloud else self._fetch_dc
+        batches = [ids[i : i + size] for i in range(0, len(ids), size)]
+        pool = self._executor()
+        pending: set[Future[FetchedBatch]] = set()
+        queue = iter(batches)
+        try:
+            # Keep a bounded number of batches in flight so memory stays flat on big syncs.
+            for batch in queue:
+                pending.add(pool.submit(self._fetch_splitting, one, batch, fmap, statuses))
+                if len(pending) >= self.max_workers * 2:
+                    break
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    result = fut.result()
+                    nxt = next(queue, None)
+                    if nxt is not None:
+                        pending.add(pool.submit(self._fetch_splitting, one, nxt, fmap, statuses))
+                    self._progress("fetched", len(result.issues))
+                    yield result
+        finally:
+            for fut in pending:
+                fut.cancel()
+
+    def _executor(self) -> ThreadPoolExecutor:
+        # One long-lived pool: its threads keep their HTTP sessions (one per thread) across calls.
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="jira-fetch")
+        return self._pool
+
+    def _fetch_splitting(self, one, batch: list[int], fmap: FieldMap, statuses: StatusMap) -> FetchedBatch:
+        try:
+            return one(batch, fmap, statuses)
+        except JiraServerError as exc:
+            if len(batch) == 1:
+                log.warning("Issue %s could not be fetched: %s", batch[0], exc)
+                return FetchedBatch([], {}, set(), {batch[0]})
+            reason = exc
+        except JiraHTTPError as exc:
+            # Data Center answers 400 for "id in (…)" naming a deleted issue: narrow it down.
+            if exc.status != 400 or self.is_cloud:
+                raise
+            if len(batch) == 1:
+                return FetchedBatch([], {}, set())
+            reason = exc
+        half = len(batch) // 2
+        log.info("Batch of %d ids failed (%s); retrying as two halves", len(batch), reason)
+        left = self._fetch_splitting(one, batch[:half], fmap, statuses)
+        right = self._fetch_splitting(one, batch[half:], fmap, statuses)
+        return FetchedBatch(
+            left.issues + right.issues,
+            {**left.transitions, **right.transitions},
+            left.changelog_complete | right.changelog_complete,
+            left.failed_ids | right.failed_ids,
+        )
+
+    def _fetch_cloud(self, batch: list[int], fmap: FieldMap, statuses: StatusMap) -> FetchedBatch:
+        body = {"issueIdsOrKeys": [str(i) for i in batch], "fields": fmap.request_fields, "fieldsByKeys": False}
+        raw = self.transport.post("/rest/api/3/issue/bulkfetch", body) or {}
+        issues = [normalize_issue(i, fmap, statuses) for i in raw.get("issues") or []]
+        found = [row.id for row in issues]
+        histories: dict[int, dict[int, dict[str, Any]]] = {i: {} for i in found}
+        if found:
+
+            def fetch(token: str | None) -> dict[str, Any]:
+                req: dict[str, Any] = {
+                    "issueIdsOrKeys": [str(i) for i in found],
+                    "fieldIds": ["status", "assignee"],
+                    "maxResults": CLOUD_CHANGELOG_PAGE,
+                }
+                if token:
+                    req["nextPageToken"] = token
+                return self.transport.post("/rest/api/3/changelog/bulkfetch", req)
+
+            pager = TokenPaginator(fetch, items_key="issueChangeLogs", key=None, endpoint="POST /rest/api/3/changelog/bulkfetch")
+            for page in pager:
+                for log_ in page:
+                    bucket = histories.setdefault(int(log_["issueId"]), {})
+                    for h in log_.get("changeHistories") or []:
+                        bucket[int(h["id"])] = h
+        transitions = {i: normalize_histories(i, hs.values(), statuses) for i, hs in histories.items() if i in set(found)}
+        return FetchedBatch(issues, transitions, set(found))
+
+    def _fetch_dc(self, batch: list[int], fmap: FieldMap, statuses: StatusMap) -> FetchedBatch:
+        jql = f"id in ({','.join(str(i) for i in batch)}) ORDER BY id"
+        fields = ",".join(fmap.request_fields)
+
+        def fetch(start_at: int, max_results: int) -> dict[str, Any]:
+            params = {
+                "jql": jql,
+                "fields": fields,
+                "expand": "changelog",
+                "startAt": start_at,
+                "maxResults": max_results,
+                "validateQuery": "false",
+            }
+            return self.transport.get("/rest/api/2/search", params=params)
+
+        issues: list[IssueRow] = []
+        transitions: dict[int, list[TransitionRow]] = {}
+        complete: set[int] = set()
+        for page in OffsetPaginator(fetch, page_size=len(batch)):
+            for raw in page:
+                row = normalize_issue(raw, fmap, statuses)
+                changelog = raw.get("changelog") or {}
+                histories = changelog.get("histories") or []
+                total = changelog.get("total", len(histories))
+                if len(histories) >= total:
+                    complete.add(row.id)
+                else:
+                    histories, ok = self._dc_full_changelog(row.id, histories)
+                    if histories is None:  # deleted between search and this read
+                        continue
+                    if ok:
+                        complete.add(row.id)
+                issues.append(row)
+                transitions[row.id] = normalize_histories(row.id, histories, statuses)
+        return FetchedBatch(issues, transitions, complete)
+
+    def _dc_full_changelog(self, issue_id: int, embedded: list[dict[str, Any]]) -> tuple[list[dict[str, Any]] | None, bool]:
+        try:
+            raw = self.transport.get(f"/rest/api/2/issue/{issue_id}", params={"expand": "changelog", "fields": "status"})
+        except JiraNotFoundError:
+            return None, False
+        changelog = (raw or {}).get("changelog") or {}
+        histories = changelog.get("histories") or []
+        merged = {int(h["id"]): h for h in [*embedded, *histories]}
+        total = changelog.get("total", len(histories))
+        return list(merged.values()), len(merged) >= total
+
+    # -- worklogs -------------------------------------------------------------------------------
+    def worklogs_since(self, since: datetime) -> Iterator[WorklogPage]:
+        """Worklogs changed since ``since`` (``worklog/updated`` → ``worklog/list``), then deletions.
+
+        Each page's ``until`` is the cursor to store once the page is committed.
+        """
+        since_ms = int(_as_utc(since).timestamp() * 1000)
+        for values, until in self._changed_pages("/rest/api/2/worklog/updated", since_ms):
+            ids = [int(v["worklogId"]) for v in values]
+            rows: list[WorklogRow] = []
+            for i in range(0, len(ids), WORKLOG_LIST_CHUNK):
+                chunk = ids[i : i + WORKLOG_LIST_CHUNK]
+                raw = self.transport.post("/rest/api/2/worklog/list", {"ids": chunk}) or []
+                rows.extend(normalize_worklog(w) for w in raw)
+            self._progress("worklogs", len(rows))
+            yield WorklogPage(rows, [], until)
+        for values, until in self._changed_pages("/rest/api/2/worklog/deleted", since_ms):
+            yield WorklogPage([], [int(v["worklogId"]) for v in values], until)
+
+    def _changed_pages(self, path: str, since_ms: int) -> Iterator[tuple[list[dict[str, Any]], datetime | None]]:
+        seen: set[int] = set()
+        while True:
+            page = self.transport.get(path, params={"since": since_ms}) or {}
+            values = page.get("values") or []
+            until_ms = page.get("until")
+            until = parse_datetime(int(until_ms)) if until_ms is not None else None
+            yield values, until
+            if page.get("lastPage", True) or not values or until_ms is None:
+                return
+            if int(until_ms) in seen or int(until_ms) < since_ms:
+                message = f"loop detected: {path} returned until={until_ms} again; stopping."
+                raise JiraPaginationError(message)
+            seen.add(int(until_ms))
+            since_ms = int(until_ms)
+
+
+def _as_utc(dt: datetime) -> datetime:
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+

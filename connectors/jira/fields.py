@@ -1,0 +1,181 @@
+"""Field discovery: resolve the roles this tool needs to a site's field ids, by name.
+
+Custom field ids differ per site (``customfield_10016`` here, ``customfield_10106`` there) and
+so, sometimes, do names. Each role lists the names it accepts, most preferred first. A role
+may be configured explicitly (``overrides``: role → field id or name) — which is how a site
+with two fields of the same name chooses one.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import JiraFieldError
+from .rows import FieldRow
+
+#: Role → accepted field names, most preferred first. Several names may resolve at once
+#: (a site with both "Story Points" and "Story point estimate"); the first that is set wins.
+ROLE_NAMES: dict[str, tuple[str, ...]] = {
+    "story_points": ("Story Points", "Story point estimate"),
+    "epic_link": ("Epic Link",),
+    "parent_link": ("Parent Link",),
+    "epic_name": ("Epic Name",),
+    "team": ("Team",),
+    "start_date": ("Start date",),
+    "target_date": ("Target end", "Target date"),
+    "sprint": ("Sprint",),
+}
+
+#: System fields always requested.
+SYSTEM_FIELDS: tuple[str, ...] = (
+    "summary",
+    "description",
+    "issuetype",
+    "status",
+    "project",
+    "parent",
+    "assignee",
+    "created",
+    "updated",
+    "resolutiondate",
+    "duedate",
+    "labels",
+    "components",
+    "fixVersions",
+)
+
+
+@dataclass
+class FieldMap:
+    """The site's fields and which of them play which role.
+
+    ``roles`` maps a role to the field ids that may hold it, in order of preference;
+    ``extra`` maps each further configured field *name* to its id.
+    """
+
+    fields: list[dict[str, Any]]
+    roles: dict[str, list[str]] = field(default_factory=dict)
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def ids(self, role: str) -> list[str]:
+        """Field ids for ``role`` (empty when the site has no such field)."""
+        return self.roles.get(role, [])
+
+    def first(self, role: str) -> str | None:
+        """The preferred field id for ``role``, or None."""
+        ids = self.ids(role)
+        return ids[0] if ids else None
+
+    @property
+    def request_fields(self) -> list[str]:
+        """The explicit ``fields`` list to request on every issue read."""
+        out: list[str] = list(SYSTEM_FIELDS)
+        for ids in self.roles.values():
+            out.extend(ids)
+        out.extend(self.extra.values())
+        return list(dict.fromkeys(out))
+
+    @property
+    def rows(self) -> list[FieldRow]:
+        """Every field of the site as a :class:`FieldRow`, with its role where it has one."""
+        role_of: dict[str, str] = {}
+        for role, ids in self.roles.items():
+            for fid in ids:
+                role_of.setdefault(fid, role)
+        for name, fid in self.extra.items():
+            role_of.setdefault(fid, f"extra:{name}")
+        rows = []
+        for f in self.fields:
+            schema = f.get("schema") or {}
+            rows.append(
+                FieldRow(
+                    id=str(f["id"]),
+                    name=str(f.get("name") or f["id"]),
+                    custom=bool(f.get("custom", str(f["id"]).startswith("customfield_"))),
+                    schema_type=schema.get("custom") or schema.get("type"),
+                    role=role_of.get(str(f["id"])),
+                )
+            )
+        return rows
+
+    @classmethod
+    def discover(
+        cls,
+        fields: Iterable[Mapping[str, Any]],
+        overrides: Mapping[str, str] | None = None,
+        extra: Iterable[str] | None = None,
+    ) -> "FieldMap":
+        """Resolve roles and extra fields from the ``GET /rest/api/2/field`` list.
+
+        Raises :class:`JiraFieldError` when a role's name matches several fields and no
+        override chooses one, when an override names an unknown role or field, or when an
+        extra field name does not exist (the message lists the closest names).
+        """
+        fields = [dict(f) for f in fields]
+        by_id = {str(f["id"]): f for f in fields}
+        by_name: dict[str, list[str]] = {}
+        for f in fields:
+            by_name.setdefault(str(f.get("name") or "").casefold(), []).append(str(f["id"]))
+        overrides = dict(overrides or {})
+
+        unknown_roles = sorted(set(overrides) - set(ROLE_NAMES))
+        if unknown_roles:
+            close = {r: difflib.get_close_matches(r, ROLE_NAMES, n=1) for r in unknown_roles}
+            hints = ", ".join(f"{r!r}" + (f" (did you mean {c[0]!r}?)" if c else "") for r, c in close.items())
+            message = f"Unknown field role(s) in overrides: {hints}. Known roles: {', '.join(ROLE_NAMES)}."
+            raise JiraFieldError(message)
+
+        fmap = cls(fields=fields)
+        for role, names in ROLE_NAMES.items():
+            if role in overrides:
+                fmap.roles[role] = [_resolve_one(overrides[role], by_id, by_name, fields, what=f"override for {role!r}")]
+                continue
+            ids: list[str] = []
+            for name in names:
+                candidates = by_name.get(name.casefold(), [])
+                if len(candidates) > 1:
+                    listing = ", ".join(candidates)
+                    message = (
+                        f"Several Jira fields are named {name!r} ({listing}); cannot tell which holds {role}. "
+                        f"Choose one in the configuration, e.g. fields: overrides: {{{role}: {candidates[0]}}}."
+                    )
+                    raise JiraFieldError(message)
+                ids.extend(candidates)
+            if ids:
+                fmap.roles[role] = ids
+        for name in extra or []:
+            fmap.extra[name] = _resolve_one(name, by_id, by_name, fields, what="extra field")
+        return fmap
+
+
+def _resolve_one(
+    wanted: str,
+    by_id: Mapping[str, Mapping[str, Any]],
+    by_name: Mapping[str, list[str]],
+    fields: list[dict[str, Any]],
+    *,
+    what: str,
+) -> str:
+    """One field id from an id or a name; errors say what exists instead."""
+    if wanted in by_id:
+        return wanted
+    candidates = by_name.get(wanted.casefold(), [])
+    if len(candidates) == 1:
+        return candidates[0]
+    if len(candidates) > 1:
+        message = (
+            f"The {what} {wanted!r} matches several Jira fields ({', '.join(candidates)}); "
+            "configure the field id instead of the name."
+        )
+        raise JiraFieldError(message)
+    names = sorted({str(f.get("name")) for f in fields if f.get("name")})
+    close = difflib.get_close_matches(wanted, names, n=5, cutoff=0.5)
+    if not close:
+        lowered = {n.casefold(): n for n in names}
+        close = [lowered[n] for n in difflib.get_close_matches(wanted.casefold(), list(lowered), n=5, cutoff=0.5)]
+    hint = f" Closest names: {', '.join(repr(c) for c in close)}." if close else " No field has a similar name."
+    message = f"The {what} {wanted!r} is not a field on this Jira site.{hint}"
+    raise JiraFieldError(message)

@@ -1,0 +1,339 @@
+"""Jira JSON → rows. Cloud v3 (ADF descriptions, accountIds, ``parent`` everywhere) and
+Data Center v2 (wiki text, user key/name, *Epic Link* / *Parent Link* custom fields)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timezone
+from typing import Any
+
+from .fields import FieldMap
+from .rows import IssueRow, TransitionRow, WorklogRow
+
+_TZ_NO_COLON = re.compile(r"([+-]\d{2})(\d{2})$")
+_SPRINT_NAME = re.compile(r"[\[,]name=([^,\]]*)")
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhm])")
+#: Jira's defaults for "1w 2d 3h": 5-day weeks of 8-hour days.
+_DURATION_SECONDS = {"w": 5 * 8 * 3600, "d": 8 * 3600, "h": 3600, "m": 60}
+#: Changelog fields kept as transitions.
+TRANSITION_FIELDS = ("status", "assignee")
+
+
+class StatusMap:
+    """Status id / name → status category key, from ``GET /rest/api/2/status``."""
+
+    def __init__(self, statuses: Iterable[Mapping[str, Any]] = ()) -> None:
+        self.by_id: dict[str, str] = {}
+        self.by_name: dict[str, str] = {}
+        for s in statuses:
+            cat = (s.get("statusCategory") or {}).get("key")
+            if not cat:
+                continue
+            if s.get("id") is not None:
+                self.by_id[str(s["id"])] = cat
+            if s.get("name"):
+                self.by_name[str(s["name"]).casefold()] = cat
+
+    def category(self, status_id: Any = None, name: str | None = None) -> str | None:
+        """The category key of a status, by id first, then by name; None when unknown."""
+        if status_id is not None and str(status_id) in self.by_id:
+            return self.by_id[str(status_id)]
+        if name:
+            return self.by_name.get(name.casefold())
+        return None
+
+
+# -- scalar parsing ---------------------------------------------------------------------------
+def parse_datetime(value: Any) -> datetime | None:
+    """A Jira timestamp ("2026-10-01T09:12:00.000+0000", epoch ms, ...) → aware UTC datetime."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+    else:
+        text = str(value).strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        text = _TZ_NO_COLON.sub(r"\1:\2", text)
+        dt = datetime.fromisoformat(text)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc)
+
+
+def parse_date(value: Any) -> date | None:
+    """A Jira date ("2026-10-01") or timestamp → date (a timestamp keeps its own calendar day)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    if len(text) >= 10 and text[4] == "-" and text[7] == "-":
+        return date.fromisoformat(text[:10])
+    return None
+
+
+def parse_duration(text: str | None) -> int:
+    """Jira's "1w 2d 3h 30m" → seconds (5-day weeks, 8-hour days)."""
+    if not text:
+        return 0
+    return int(sum(float(n) * _DURATION_SECONDS[u] for n, u in _DURATION.findall(text)))
+
+
+def adf_to_text(node: Any) -> str:
+    """Atlassian Document Format (Cloud v3 rich text) → plain text; blocks on their own lines."""
+    if node is None:
+        return ""
+    if isinstance(node, str):
+        return node
+    lines: list[str] = []
+    _adf_walk(node, lines)
+    text = "".join(lines)
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+_ADF_BLOCKS = {
+    "paragraph", "heading", "blockquote", "codeBlock", "listItem", "panel", "rule",
+    "tableRow", "mediaSingle", "mediaGroup", "decisionItem", "taskItem", "expand", "nestedExpand",
+}
+
+
+def _adf_walk(node: Any, out: list[str]) -> None:
+    if isinstance(node, list):
+        for child in node:
+            _adf_walk(child, out)
+        return
+    if not isinstance(node, Mapping):
+        return
+    kind = node.get("type")
+    attrs = node.get("attrs") or {}
+    if kind == "text":
+        out.append(str(node.get("text", "")))
+    elif kind == "hardBreak":
+        out.append("\n")
+    elif kind == "mention":
+        out.append(str(attrs.get("text") or ""))
+    elif kind == "emoji":
+        out.append(str(attrs.get("text") or attrs.get("shortName") or ""))
+    elif kind in ("inlineCard", "blockCard"):
+        out.append(str(attrs.get("url") or ""))
+    elif kind == "date" and attrs.get("timestamp"):
+        out.append(parse_datetime(int(attrs["timestamp"])).date().isoformat())
+    elif kind == "status":
+        out.append(str(attrs.get("text") or ""))
+    elif kind == "tableCell" or kind == "tableHeader":
+        _adf_walk(node.get("content"), out)
+        out.append("\t")
+    else:
+        _adf_walk(node.get("content"), out)
+    if kind in _ADF_BLOCKS:
+        out.append("\n")
+
+
+def plain_value(value: Any) -> Any:
+    """A custom field value as a plain Python value: options → their ``value``, users → names, ..."""
+    if isinstance(value, list):
+        return [plain_value(v) for v in value]
+    if isinstance(value, Mapping):
+        if value.get("type") == "doc":
+            return adf_to_text(value)
+        if "value" in value:
+            child = value.get("child")
+            return f"{value['value']} / {child['value']}" if isinstance(child, Mapping) and "value" in child else value["value"]
+        for key in ("displayName", "name", "title", "key"):
+            if key in value:
+                return value[key]
+        return dict(value)
+    return value
+
+
+def _user_id(user: Mapping[str, Any] | None) -> str | None:
+    if not user:
+        return None
+    return user.get("accountId") or user.get("key") or user.get("name")
+
+
+def _link_key(value: Any) -> str | None:
+    """Epic Link / Parent Link values: a key string, ``{"key": ..}`` or ``{"data": {"key": ..}}``."""
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, Mapping):
+        if isinstance(value.get("data"), Mapping):
+            return value["data"].get("key")
+        return value.get("key")
+    return None
+
+
+def _sprint_name(value: Any) -> str | None:
+    """The last sprint of a Sprint field: Cloud objects or Data Center "…[id=1,…,name=Sprint 1,…]" strings."""
+    if not value:
+        return None
+    items = value if isinstance(value, list) else [value]
+    last = items[-1]
+    if isinstance(last, Mapping):
+        return last.get("name")
+    match = _SPRINT_NAME.search(str(last))
+    return match.group(1) if match else str(last)
+
+
+def _team_name(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, Mapping):
+        for key in ("name", "title", "value"):
+            if value.get(key):
+                return str(value[key])
+        return str(value.get("id")) if value.get("id") is not None else None
+    return str(value)
+
+
+def _first_set(fields: Mapping[str, Any], ids: Iterable[str]) -> Any:
+    for fid in ids:
+        value = fields.get(fid)
+        if value not in (None, "", []):
+            return value
+    return None
+
+
+def _hierarchy_level(fields: Mapping[str, Any], fmap: FieldMap) -> int:
+    itype = fields.get("issuetype") or {}
+    level = itype.get("hierarchyLevel")
+    if isinstance(level, int):
+        return level
+    if itype.get("subtask"):
+        return -1
+    name = str(itype.get("name") or "").casefold()
+    if name == "epic" or _first_set(fields, fmap.ids("epic_name")) is not None:
+        return 1
+    if name == "initiative":
+        return 2
+    # On Data Center only epics and levels above carry a Parent Link.
+    if _link_key(_first_set(fields, fmap.ids("parent_link"))):
+        return 1
+    return 0
+
+
+def normalize_issue(raw: Mapping[str, Any], fmap: FieldMap, statuses: StatusMap | None = None) -> IssueRow:
+    """One issue's JSON (Cloud v3 or Data Center v2) → :class:`IssueRow`."""
+    f = raw.get("fields") or {}
+    statuses = statuses or StatusMap()
+    level = _hierarchy_level(f, fmap)
+
+    parent = f.get("parent") or {}
+    parent_key = parent.get("key")
+    epic_key = None
+    if parent_key and level == 0:
+        ptype = (parent.get("fields") or {}).get("issuetype") or {}
+        plevel = ptype.get("hierarchyLevel")
+        if plevel == 1 or (plevel is None and str(ptype.get("name", "")).casefold() == "epic"):
+            epic_key = parent_key
+    epic_link = _link_key(_first_set(f, fmap.ids("epic_link")))
+    if epic_link and level == 0:
+        epic_key = epic_link
+        parent_key = parent_key or epic_link
+    parent_link = _link_key(_first_set(f, fmap.ids("parent_link")))
+    if parent_link and level >= 1 and not parent_key:
+        parent_key = parent_link
+
+    status = f.get("status") or {}
+    category = (status.get("statusCategory") or {}).get("key") or statuses.category(status.get("id"), status.get("name"))
+    assignee = f.get("assignee") or None
+    points = _first_set(f, fmap.ids("story_points"))
+    description = f.get("description")
+    project = f.get("project") or {}
+    key = str(raw.get("key") or "")
+
+    return IssueRow(
+        id=int(raw["id"]),
+        key=key,
+        project_key=project.get("key") or key.rsplit("-", 1)[0],
+        issue_type=str((f.get("issuetype") or {}).get("name") or ""),
+        hierarchy_level=level,
+        status=str(status.get("name") or ""),
+        status_category=category or "new",
+        created=parse_datetime(f.get("created")),
+        updated=parse_datetime(f.get("updated")),
+        summary=str(f.get("summary") or ""),
+        parent_key=parent_key,
+        epic_key=epic_key,
+        resolved=parse_datetime(f.get("resolutiondate")),
+        assignee_id=_user_id(assignee),
+        assignee_name=assignee.get("displayName") if assignee else None,
+        assignee_active=assignee.get("active") if assignee else None,
+        story_points=float(points) if isinstance(points, (int, float, str)) and str(points).strip() else None,
+        start_date=parse_date(_first_set(f, fmap.ids("start_date"))),
+        target_date=parse_date(_first_set(f, fmap.ids("target_date"))),
+        due_date=parse_date(f.get("duedate")),
+        labels=list(f.get("labels") or []),
+        components=[c.get("name") for c in f.get("components") or [] if c.get("name")],
+        fix_versions=[v.get("name") for v in f.get("fixVersions") or [] if v.get("name")],
+        team=_team_name(_first_set(f, fmap.ids("team"))),
+        sprint=_sprint_name(_first_set(f, fmap.ids("sprint"))),
+        description=adf_to_text(description) if isinstance(description, Mapping) else (description or ""),
+        custom={name: plain_value(f.get(fid)) for name, fid in fmap.extra.items()},
+    )
+
+
+def normalize_histories(
+    issue_id: int, histories: Iterable[Mapping[str, Any]], statuses: StatusMap | None = None
+) -> list[TransitionRow]:
+    """Changelog histories → status and assignee :class:`TransitionRow` s, oldest first, one per change."""
+    statuses = statuses or StatusMap()
+    rows: dict[tuple[int, str], TransitionRow] = {}
+    for h in histories:
+        at = parse_datetime(h.get("created"))
+        author = _user_id(h.get("author"))
+        for item in h.get("items") or []:
+            name = item.get("fieldId") or item.get("field")
+            if name not in TRANSITION_FIELDS:
+                continue
+            if name == "status":
+                from_value, to_value = item.get("fromString"), item.get("toString")
+                category = statuses.category(item.get("to"), to_value)
+            else:
+                from_value = item.get("from") or item.get("fromString")
+                to_value = item.get("to") or item.get("toString")
+                category = None
+            hid = int(h["id"])
+            rows[(hid, name)] = TransitionRow(
+                issue_id=int(issue_id),
+                history_id=hid,
+                at=at,
+                field=name,
+                from_value=from_value,
+                to_value=to_value,
+                to_category=category,
+                author_id=author,
+            )
+    return sorted(rows.values(), key=lambda r: (r.at, r.history_id, r.field))
+
+
+_WORKLOG_ISSUE = re.compile(r"/issue/(\d+)/worklog/")
+
+
+def normalize_worklog(raw: Mapping[str, Any], issue_id: int | None = None) -> WorklogRow:
+    """One worklog JSON → :class:`WorklogRow` (seconds from ``timeSpentSeconds`` or "1d 2h")."""
+    author = raw.get("author") or {}
+    iid = raw.get("issueId") or issue_id
+    if iid is None:
+        match = _WORKLOG_ISSUE.search(str(raw.get("self") or ""))
+        iid = match.group(1) if match else None
+    if iid is None:
+        message = f"Worklog {raw.get('id')} carries no issue id (issueId or self URL)."
+        raise ValueError(message)
+    seconds = raw.get("timeSpentSeconds")
+    return WorklogRow(
+        id=int(raw["id"]),
+        issue_id=int(iid),
+        author_id=_user_id(author),
+        author_name=author.get("displayName"),
+        started=parse_datetime(raw.get("started")),
+        seconds=int(seconds) if seconds is not None else parse_duration(raw.get("timeSpent")),
+        updated=parse_datetime(raw.get("updated") or raw.get("created")),
+    )

@@ -1,0 +1,129 @@
+"""Connection settings: where Jira is and how to authenticate, from the environment or keyring."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
+
+from .errors import JiraConfigError
+
+#: The keyring service under which secrets may be stored (usernames "api_token" and "pat").
+KEYRING_SERVICE = "jira-portfolio-rollup"
+
+Deployment = Literal["cloud", "datacenter"]
+
+
+def _from_keyring(username: str) -> str | None:
+    """Read one secret from the system keyring; any keyring failure counts as "not there"."""
+    try:
+        import keyring
+
+        return keyring.get_password(KEYRING_SERVICE, username) or None
+    except Exception:  # noqa: BLE001 - no backend, locked keychain, ...: fall through to the error
+        return None
+
+
+class JiraSettings(BaseModel):
+    """How to reach one Jira site.
+
+    Cloud authenticates with Basic ``email`` + ``api_token``; Data Center with a
+    personal access token ``pat`` sent as Bearer. ``deployment`` overrides what
+    ``/rest/api/2/serverInfo`` reports. Secrets are ``SecretStr``: they never show in
+    ``repr`` or ``str``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: str
+    email: str | None = None
+    api_token: SecretStr | None = None
+    pat: SecretStr | None = None
+    deployment: Deployment | None = None
+    verify_ssl: bool = True
+    timeout: float = 60.0
+
+    @field_validator("url")
+    @classmethod
+    def _strip_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"JIRA_URL must start with http:// or https://, got {value!r}")
+        return value
+
+    @property
+    def uses_basic_auth(self) -> bool:
+        """True when email + API token (Cloud style) will be sent."""
+        return bool(self.email and self.api_token)
+
+    @property
+    def credential_variables(self) -> str:
+        """The environment variables that hold the credentials in use, for error messages."""
+        if self.uses_basic_auth:
+            return "JIRA_EMAIL and JIRA_API_TOKEN"
+        if self.pat is not None:
+            return "JIRA_PAT"
+        return "JIRA_EMAIL and JIRA_API_TOKEN (Cloud) or JIRA_PAT (Data Center)"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, use_keyring: bool = True) -> "JiraSettings":
+        """Build settings from ``JIRA_URL``, ``JIRA_EMAIL``, ``JIRA_API_TOKEN``, ``JIRA_PAT``, ``JIRA_DEPLOYMENT``.
+
+        A missing secret is looked up in the keyring (service ``jira-portfolio-rollup``,
+        usernames ``api_token`` / ``pat``). Raises :class:`JiraConfigError` naming the
+        variables to set when the URL or every credential is missing.
+        """
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name)
+            return value.strip() if value and value.strip() else None
+
+        url = get("JIRA_URL")
+        email = get("JIRA_EMAIL")
+        api_token = get("JIRA_API_TOKEN")
+        pat = get("JIRA_PAT")
+        deployment = get("JIRA_DEPLOYMENT")
+        if use_keyring:
+            if api_token is None and email is not None:
+                api_token = _from_keyring("api_token")
+            if pat is None and not (email and api_token):
+                pat = _from_keyring("pat")
+
+        problems = []
+        if url is None:
+            problems.append("JIRA_URL is not set (e.g. https://your-site.atlassian.net).")
+        if not ((email and api_token) or pat):
+            if email and not api_token:
+                problems.append(
+                    "JIRA_EMAIL is set but JIRA_API_TOKEN is not (nor in the keyring service "
+                    f"{KEYRING_SERVICE!r}, username 'api_token')."
+                )
+            else:
+                problems.append(
+                    "No credentials: set JIRA_EMAIL and JIRA_API_TOKEN for Jira Cloud, or JIRA_PAT "
+                    f"for Data Center (or store them in the keyring service {KEYRING_SERVICE!r})."
+                )
+        if deployment is not None:
+            deployment = deployment.lower().replace("-", "").replace("_", "").replace(" ", "")
+            deployment = {"server": "datacenter", "dc": "datacenter"}.get(deployment, deployment)
+            if deployment not in ("cloud", "datacenter"):
+                problems.append(f"JIRA_DEPLOYMENT must be 'cloud' or 'datacenter', got {env.get('JIRA_DEPLOYMENT')!r}.")
+        if problems:
+            message = "Jira is not configured: " + " ".join(problems)
+            raise JiraConfigError(message)
+        try:
+            return cls(
+                url=url,
+                email=email,
+                api_token=SecretStr(api_token) if api_token else None,
+                pat=SecretStr(pat) if pat else None,
+                deployment=deployment,
+                verify_ssl=(get("JIRA_VERIFY_SSL") or "true").lower() not in ("0", "false", "no"),
+                timeout=float(get("JIRA_TIMEOUT") or 60),
+            )
+        except ValueError as exc:  # pydantic ValidationError is a ValueError; it never echoes secrets here
+            message = f"Jira is not configured correctly: {exc}"
+            raise JiraConfigError(message) from None

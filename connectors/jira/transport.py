@@ -1,0 +1,367 @@
+"""HTTP to Jira: atlassian-python-api sessions, adaptive pacing per endpoint, retries, statistics.
+
+Every request goes through :meth:`Transport.request`, which
+
+* paces requests per endpoint with an AIMD rate: each 429 multiplies the endpoint's rate by
+  ``decrease`` and blocks the endpoint for at least ``Retry-After`` (a minimum, possibly 0)
+  plus exponential backoff with jitter; every ``increase_after`` successes add ``increase`` req/s;
+* bounds concurrency across threads with a semaphore;
+* retries 5xx, connection resets and truncated/invalid JSON bodies a bounded number of times;
+* turns 401/403 into :class:`JiraAuthError` naming the variables to check — never the token.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from atlassian import Jira
+
+from .errors import JiraAuthError, JiraHTTPError, JiraNotFoundError, JiraServerError
+from .settings import JiraSettings
+
+log = logging.getLogger(__name__)
+
+_ID_SEGMENT = re.compile(r"(?<!/api)/(\d+|[A-Z][A-Z0-9_]*-\d+)(?=/|$)")
+
+
+def endpoint_key(method: str, path: str) -> str:
+    """The pacing/statistics bucket of a request: method + path with ids replaced by ``{id}``."""
+    path = "/" + path.split("?", 1)[0].lstrip("/")
+    return f"{method.upper()} {_ID_SEGMENT.sub('/{id}', path)}"
+
+
+@dataclass
+class EndpointStats:
+    """Counters for one endpoint."""
+
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    errors: int = 0
+
+
+@dataclass
+class RequestStats:
+    """Request counters, overall and per endpoint. Safe to update from many threads."""
+
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    errors: int = 0
+    by_endpoint: dict[str, EndpointStats] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def record(self, endpoint: str, *, requests: int = 0, retries: int = 0, throttled: int = 0, errors: int = 0) -> None:
+        """Add to the counters of ``endpoint`` and to the totals."""
+        with self._lock:
+            per = self.by_endpoint.setdefault(endpoint, EndpointStats())
+            per.requests += requests
+            per.retries += retries
+            per.throttled += throttled
+            per.errors += errors
+            self.requests += requests
+            self.retries += retries
+            self.throttled += throttled
+            self.errors += errors
+
+    def as_dict(self) -> dict[str, Any]:
+        """A plain snapshot, e.g. for a sync-run record."""
+        with self._lock:
+            return {
+                "requests": self.requests,
+                "retries": self.retries,
+                "throttled": self.throttled,
+                "errors": self.errors,
+                "by_endpoint": {k: vars(v).copy() for k, v in self.by_endpoint.items()},
+            }
+
+
+class EndpointPacer:
+    """AIMD pacing of one endpoint: requests are spaced ``1/rate`` seconds apart.
+
+    On a 429 the rate is multiplied by ``decrease`` and the endpoint is blocked until the
+    given time; after ``increase_after`` consecutive successes ``increase`` req/s is added.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        min_rate: float = 0.5,
+        max_rate: float = 500.0,
+        decrease: float = 0.7,
+        increase: float = 1.0,
+        increase_after: int = 10,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.rate = rate
+        self.min_rate = min_rate
+        self.max_rate = max_rate
+        self.decrease = decrease
+        self.increase = increase
+        self.increase_after = increase_after
+        self._clock = clock
+        self._sleep = sleep
+        self._next_slot = 0.0
+        self._blocked_until = 0.0
+        self._successes = 0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        """Wait for this endpoint's next free slot."""
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next_slot, self._blocked_until)
+            self._next_slot = slot + 1.0 / self.rate
+        wait = slot - now
+        if wait > 0:
+            self._sleep(wait)
+
+    def success(self) -> None:
+        """Count a success; raise the rate additively after a run of them."""
+        with self._lock:
+            self._successes += 1
+            if self._successes >= self.increase_after:
+                self._successes = 0
+                self.rate = min(self.max_rate, self.rate + self.increase)
+
+    def throttled(self, block_for: float) -> None:
+        """A 429: cut the rate multiplicatively and hold the endpoint for ``block_for`` seconds."""
+        with self._lock:
+            self._successes = 0
+            self.rate = max(self.min_rate, self.rate * self.decrease)
+            self._blocked_until = max(self._blocked_until, self._clock() + block_for)
+
+
+def parse_retry_after(value: str | None) -> float:
+    """Seconds from a ``Retry-After`` header (seconds or HTTP date); 0 when absent or unreadable."""
+    if not value:
+        return 0.0
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        from email.utils import parsedate_to_datetime
+        from datetime import datetime, timezone
+
+        when = parsedate_to_datetime(value)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    except (TypeError, ValueError):
+        return 0.0
+
+
+class Transport:
+    """Paced, retrying JSON-over-HTTP to one Jira site; one atlassian ``Jira`` client per thread."""
+
+    def __init__(
+        self,
+        settings: JiraSettings,
+        *,
+        max_concurrency: int = 8,
+        max_attempts: int = 6,
+        max_throttles: int = 30,
+        backoff_base: float = 0.5,
+        backoff_max: float = 60.0,
+        initial_rate: float = 50.0,
+        max_rate: float = 500.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.stats = RequestStats()
+        self.max_attempts = max_attempts
+        self.max_throttles = max_throttles
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.initial_rate = initial_rate
+        self.max_rate = max_rate
+        self._sleep = sleep
+        self._slots = threading.BoundedSemaphore(max(1, max_concurrency))
+        self._local = threading.local()
+        self._clients: list[Jira] = []
+        self._pacers: dict[str, EndpointPacer] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Transport(url={self.settings.url!r}, auth={self.settings.credential_variables!r})"
+
+    # -- plumbing -----------------------------------------------------------------------------
+    def _client(self) -> Jira:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            s = self.settings
+            common = dict(
+                timeout=s.timeout,
+                verify_ssl=s.verify_ssl,
+                advanced_mode=True,
+                # We handle 429/Retry-After ourselves so every throttle is counted and paced.
+                retry_with_header=False,
+                backoff_and_retry=False,
+            )
+            if s.uses_basic_auth:
+                client = Jira(
+                    s.url,
+                    username=s.email,
+                    password=s.api_token.get_secret_value(),
+                    cloud=True,
+                    **common,
+                )
+            else:
+                client = Jira(s.url, token=s.pat.get_secret_value() if s.pat else None, **common)
+            self._local.client = client
+            with self._lock:
+                self._clients.append(client)
+        return client
+
+    def pacer(self, endpoint: str) -> EndpointPacer:
+        """The pacer of one endpoint (created on first use)."""
+        with self._lock:
+            pacer = self._pacers.get(endpoint)
+            if pacer is None:
+                pacer = self._pacers[endpoint] = EndpointPacer(
+                    self.initial_rate, max_rate=self.max_rate, sleep=self._sleep
+                )
+            return pacer
+
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
+        return random.uniform(ceiling / 2, ceiling)
+
+    def close(self) -> None:
+        """Close every per-thread HTTP session."""
+        with self._lock:
+            clients, self._clients = self._clients, []
+        for client in clients:
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
+
+    # -- the one entry point ------------------------------------------------------------------
+    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """GET ``path`` and return the decoded JSON body."""
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, body: Any, params: dict[str, Any] | None = None) -> Any:
+        """POST ``body`` as JSON to ``path`` and return the decoded JSON body."""
+        return self.request("POST", path, params=params, body=body)
+
+    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None) -> Any:
+        """Send one request with pacing and retries; return the decoded JSON body (None if empty)."""
+        endpoint = endpoint_key(method, path)
+        pacer = self.pacer(endpoint)
+        last_problem = ""
+        attempt = 0  # failures (5xx, resets, bad bodies) count against max_attempts
+        throttles = 0  # 429s get a larger budget: they are the server asking us to slow down
+        while attempt < self.max_attempts and throttles <= self.max_throttles:
+            if attempt or throttles:
+                self.stats.record(endpoint, retries=1)
+            attempt += 1
+            pacer.acquire()
+            self.stats.record(endpoint, requests=1)
+            try:
+                with self._slots:
+                    client = self._client()
+                    if method == "GET":
+                        response = client.get(path, params=params, advanced_mode=True)
+                    else:
+                        response = client.post(path, data=body, params=params, advanced_mode=True)
+                    status = response.status_code
+                    text = response.text if status < 400 or status in (400, 404) else ""
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError,
+            ) as exc:
+                self.stats.record(endpoint, errors=1)
+                last_problem = f"connection problem ({type(exc).__name__})"
+                log.info("%s: %s, attempt %d/%d", endpoint, last_problem, attempt, self.max_attempts)
+                self._sleep(self._backoff(attempt))
+                continue
+
+            if status == 429:
+                self.stats.record(endpoint, throttled=1)
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                wait = retry_after + self._backoff(throttles + 1)
+                pacer.throttled(wait)
+                attempt -= 1
+                throttles += 1
+                last_problem = f"429 Too Many Requests (Retry-After {retry_after:g}s)"
+                log.info("%s: %s; rate now %.2f/s, waiting %.2fs", endpoint, last_problem, pacer.rate, wait)
+                continue
+            if status in (401, 403):
+                self.stats.record(endpoint, errors=1)
+                raise JiraAuthError(self._auth_message(status, endpoint), status=status)
+            if status == 404:
+                self.stats.record(endpoint, errors=1)
+                message = f"{endpoint} answered 404 Not Found: {_error_text(text)}"
+                raise JiraNotFoundError(message, status=404, endpoint=endpoint)
+            if status >= 500:
+                self.stats.record(endpoint, errors=1)
+                last_problem = f"{status} server error"
+                log.info("%s: %s, attempt %d/%d", endpoint, last_problem, attempt, self.max_attempts)
+                self._sleep(self._backoff(attempt))
+                continue
+            if status >= 400:
+                self.stats.record(endpoint, errors=1)
+                message = f"{endpoint} answered {status}: {_error_text(text)}"
+                raise JiraHTTPError(message, status=status, endpoint=endpoint)
+
+            if not text.strip():
+                pacer.success()
+                return None
+            try:
+                data = json.loads(text)
+            except ValueError:
+                self.stats.record(endpoint, errors=1)
+                last_problem = f"truncated or invalid JSON body ({len(text)} bytes)"
+                log.info("%s: %s, attempt %d/%d", endpoint, last_problem, attempt, self.max_attempts)
+                self._sleep(self._backoff(attempt))
+                continue
+            pacer.success()
+            return data
+
+        message = (
+            f"{endpoint} still failing after {attempt + throttles} attempts; last problem: {last_problem}. "
+            "Jira may be overloaded or down; try again later or lower the number of workers."
+        )
+        raise JiraServerError(message, endpoint=endpoint)
+
+    def _auth_message(self, status: int, endpoint: str) -> str:
+        variables = self.settings.credential_variables
+        if status == 401:
+            return (
+                f"Jira at {self.settings.url} rejected the credentials (401 Unauthorized on {endpoint}). "
+                f"Check {variables}: the token may be expired, revoked or for another site."
+            )
+        return (
+            f"Jira at {self.settings.url} refused access (403 Forbidden on {endpoint}). "
+            f"Check that the account behind {variables} may browse the projects in the JQL, "
+            "or that the token is not blocked (e.g. by CAPTCHA after failed logins)."
+        )
+
+
+def _error_text(text: str) -> str:
+    """Jira's own error messages from an error body, shortened."""
+    try:
+        data = json.loads(text)
+        parts = list(data.get("errorMessages") or []) + [f"{k}: {v}" for k, v in (data.get("errors") or {}).items()]
+        if parts:
+            return "; ".join(str(p) for p in parts)[:500]
+    except (ValueError, AttributeError):
+        pass
+    return text.strip()[:200] or "(empty body)"

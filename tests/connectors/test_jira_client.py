@@ -1,0 +1,171 @@
+"""JiraConnector against mocked endpoints: the flows and the odd shapes of both flavours."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from urllib.parse import parse_qs, urlparse
+
+import responses
+
+from connectors.jira import FieldMap
+from jira_helpers import CLOUD_URL, DC_URL
+
+UTC = timezone.utc
+STATUSES = [
+    {"id": "1", "name": "To Do", "statusCategory": {"key": "new"}},
+    {"id": "3", "name": "In Progress", "statusCategory": {"key": "indeterminate"}},
+    {"id": "5", "name": "Done", "statusCategory": {"key": "done"}},
+]
+
+
+def issue(i, **fields):
+    f = {
+        "summary": f"Issue {i}", "issuetype": {"name": "Story", "subtask": False}, "status": {"id": "3", "name": "In Progress"},
+        "project": {"key": "P"}, "created": "2026-01-01T00:00:00.000+0000", "updated": "2026-01-02T00:00:00.000+0000",
+    }
+    f.update(fields)
+    return {"id": str(i), "key": f"P-{i}", "fields": f}
+
+
+def history(hid, to="5"):
+    return {"id": str(hid), "created": f"2026-01-01T00:00:{hid % 60:02d}.000+0000", "author": {"accountId": "a"},
+            "items": [{"field": "status", "fieldId": "status", "from": "1", "fromString": "To Do", "to": to, "toString": {"5": "Done", "3": "In Progress"}[to]}]}
+
+
+def qs(call):
+    return {k: v[0] for k, v in parse_qs(urlparse(call.request.url).query).items()}
+
+
+@responses.activate
+def test_cloud_server_info_and_sweep(cloud):
+    responses.get(f"{CLOUD_URL}/rest/api/2/serverInfo", json={"deploymentType": "Cloud", "version": "1001.0.0", "baseUrl": CLOUD_URL})
+    responses.get(f"{CLOUD_URL}/rest/api/2/myself", json={"timeZone": "Europe/Berlin"})
+    info = cloud.server_info()
+    assert (info.deployment, info.time_zone) == ("cloud", "Europe/Berlin")
+
+    def search(request):
+        q = qs(type("C", (), {"request": request}))
+        assert q["fields"] == "updated" and q["maxResults"] == "5000" and "ORDER BY id" in q["jql"]
+        if "nextPageToken" not in q:
+            return 200, {}, json.dumps({"issues": [issue(1), issue(2)], "nextPageToken": "t1"})
+        return 200, {}, json.dumps({"issues": [issue(2), issue(3)], "isLast": True})
+
+    responses.add_callback(responses.GET, f"{CLOUD_URL}/rest/api/3/search/jql", callback=search)
+    pages = list(cloud.sweep("project = P ORDER BY id"))
+    assert [[r.id for r in p] for p in pages] == [[1, 2], [3]]
+    assert pages[0][0].updated == datetime(2026, 1, 2, tzinfo=UTC)
+
+
+@responses.activate
+def test_cloud_fetch_pages_changelog_and_drops_missing_ids(cloud):
+    responses.get(f"{CLOUD_URL}/rest/api/2/status", json=STATUSES)
+
+    def bulk(request):
+        body = json.loads(request.body)
+        assert "summary" in body["fields"]
+        found = [issue(int(i)) for i in body["issueIdsOrKeys"] if i != "99"]
+        return 200, {}, json.dumps({"issues": found, "issueErrors": []})
+
+    def changelog(request):
+        body = json.loads(request.body)
+        assert body["fieldIds"] == ["status", "assignee"] and len(body["issueIdsOrKeys"]) <= 1000
+        if "nextPageToken" not in body:
+            logs = [{"issueId": "1", "changeHistories": [history(10)]}, {"issueId": "2", "changeHistories": [history(20)]}]
+            return 200, {}, json.dumps({"issueChangeLogs": logs, "nextPageToken": "p2"})
+        logs = [{"issueId": "1", "changeHistories": [history(11, to="3")]}]
+        return 200, {}, json.dumps({"issueChangeLogs": logs})
+
+    responses.add_callback(responses.POST, f"{CLOUD_URL}/rest/api/3/issue/bulkfetch", callback=bulk)
+    responses.add_callback(responses.POST, f"{CLOUD_URL}/rest/api/3/changelog/bulkfetch", callback=changelog)
+    batches = list(cloud.fetch([1, 2, 99], FieldMap.discover([])))
+    assert len(batches) == 1
+    b = batches[0]
+    assert sorted(r.id for r in b.issues) == [1, 2] and b.changelog_complete == {1, 2}
+    assert [t.history_id for t in b.transitions[1]] == [10, 11]  # the second page was read
+    assert b.transitions[1][0].to_category == "done"
+    assert not any("/rest/api/3/search" == urlparse(c.request.url).path for c in responses.calls)
+
+
+@responses.activate
+def test_dc_fetch_reads_full_changelog_beyond_embedded_cap(dc):
+    responses.get(f"{DC_URL}/rest/api/2/status", json=STATUSES)
+    embedded = [history(h) for h in range(1, 101)]
+    full = [history(h) for h in range(1, 131)]
+
+    def search(request):
+        q = qs(type("C", (), {"request": request}))
+        assert q["expand"] == "changelog" and q["jql"].startswith("id in (")
+        i1 = issue(1)
+        i1["changelog"] = {"startAt": 0, "maxResults": 100, "total": 130, "histories": embedded}
+        i2 = issue(2)
+        i2["changelog"] = {"startAt": 0, "maxResults": 1, "total": 1, "histories": [history(500)]}
+        return 200, {}, json.dumps({"startAt": 0, "maxResults": 100, "total": 2, "issues": [i1, i2]})
+
+    responses.add_callback(responses.GET, f"{DC_URL}/rest/api/2/search", callback=search)
+    responses.get(f"{DC_URL}/rest/api/2/issue/1", json={**issue(1), "changelog": {"startAt": 0, "maxResults": 130, "total": 130, "histories": full}})
+    (b,) = list(dc.fetch([1, 2], FieldMap.discover([])))
+    assert b.changelog_complete == {1, 2}
+    assert len(b.transitions[1]) == 130 and len(b.transitions[2]) == 1
+    assert sum(1 for c in responses.calls if "/rest/api/2/issue/" in c.request.url) == 1
+
+
+@responses.activate
+def test_dc_sweep_reads_page_size_back(dc):
+    calls = []
+
+    def search(request):
+        q = qs(type("C", (), {"request": request}))
+        calls.append((int(q["startAt"]), int(q["maxResults"])))
+        start = int(q["startAt"])
+        ids = list(range(start + 1, min(start + 50, 120) + 1))
+        return 200, {}, json.dumps({"startAt": start, "maxResults": 50, "total": 120, "issues": [issue(i) for i in ids]})
+
+    responses.add_callback(responses.GET, f"{DC_URL}/rest/api/2/search", callback=search)
+    refs = [r.id for page in dc.sweep("project = P ORDER BY id") for r in page]
+    assert refs == list(range(1, 121))
+    assert calls == [(0, 1000), (50, 50), (100, 50)]
+
+
+@responses.activate
+def test_dc_batch_that_keeps_failing_is_halved_down_to_the_bad_id(dc):
+    responses.get(f"{DC_URL}/rest/api/2/status", json=STATUSES)
+
+    def search(request):
+        q = qs(type("C", (), {"request": request}))
+        ids = [int(x) for x in q["jql"].split("(")[1].split(")")[0].split(",")]
+        if 3 in ids:
+            return 500, {}, "boom"
+        return 200, {}, json.dumps({"startAt": 0, "maxResults": 100, "total": len(ids), "issues": [issue(i) for i in ids]})
+
+    responses.add_callback(responses.GET, f"{DC_URL}/rest/api/2/search", callback=search)
+    batches = list(dc.fetch([1, 2, 3, 4], FieldMap.discover([])))
+    got = sorted(r.id for b in batches for r in b.issues)
+    assert got == [1, 2, 4]
+    assert set().union(*(b.failed_ids for b in batches)) == {3}
+
+
+@responses.activate
+def test_worklogs_since(dc):
+    def updated(request):
+        q = qs(type("C", (), {"request": request}))
+        if q["since"] == "1000":
+            return 200, {}, json.dumps({"values": [{"worklogId": 7, "updatedTime": 1500}], "since": 1000, "until": 1500, "lastPage": False})
+        return 200, {}, json.dumps({"values": [{"worklogId": 8, "updatedTime": 2000}], "since": 1500, "until": 2000, "lastPage": True})
+
+    responses.add_callback(responses.GET, f"{DC_URL}/rest/api/2/worklog/updated", callback=updated)
+
+    def wl_list(request):
+        ids = json.loads(request.body)["ids"]
+        return 200, {}, json.dumps([
+            {"id": str(i), "issueId": "1", "author": {"key": "ann", "displayName": "Ann"}, "started": "2026-01-05T09:00:00.000+0000",
+             "timeSpentSeconds": 3600, "updated": "2026-01-05T10:00:00.000+0000"} for i in ids
+        ])
+
+    responses.add_callback(responses.POST, f"{DC_URL}/rest/api/2/worklog/list", callback=wl_list)
+    responses.get(f"{DC_URL}/rest/api/2/worklog/deleted", json={"values": [{"worklogId": 5, "updatedTime": 1800}], "since": 1000, "until": 1800, "lastPage": True})
+    pages = list(dc.worklogs_since(datetime.fromtimestamp(1, tz=UTC)))
+    assert [[w.id for w in p.rows] for p in pages] == [[7], [8], []]
+    assert pages[-1].deleted_ids == [5]
+    assert pages[1].until == datetime.fromtimestamp(2, tz=UTC)
+    assert pages[0].rows[0].author_id == "ann" and pages[0].rows[0].seconds == 3600

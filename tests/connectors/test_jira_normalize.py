@@ -1,0 +1,169 @@
+"""Normalization against real recorded Jira responses (and the odd shapes they do not cover)."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date, datetime, timezone
+
+from connectors.jira import FieldMap, StatusMap, adf_to_text, normalize_histories, normalize_issue, normalize_worklog, parse_datetime
+from jira_helpers import sample
+
+UTC = timezone.utc
+
+
+def cloud_statuses():
+    return StatusMap(sample("cloud-jirametrics/complete_sample/sample_statuses.json"))
+
+
+def test_parse_datetime_jira_offsets():
+    assert parse_datetime("2026-10-01T09:12:00.000+0000") == datetime(2026, 10, 1, 9, 12, tzinfo=UTC)
+    assert parse_datetime("2011-12-14T10:26:06.030+1300") == datetime(2011, 12, 13, 21, 26, 6, 30000, tzinfo=UTC)
+    assert parse_datetime(0) == datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def test_cloud_issue_with_changelog():
+    raw = sample("cloud-jirametrics/complete_sample/sample_issues/SP-5.json")
+    statuses = cloud_statuses()
+    row = normalize_issue(raw, FieldMap.discover([]), statuses)
+    assert (row.id, row.key, row.project_key, row.issue_type, row.hierarchy_level) == (10012, "SP-5", "SP", "Story", 0)
+    assert (row.status, row.status_category) == ("Done", "done")
+    assert row.created == datetime(2021, 6, 18, 18, 41, 58, 333000, tzinfo=UTC)
+    assert row.resolved == datetime(2021, 10, 11, 12, 49, 7, 227000, tzinfo=UTC)
+    assert row.summary == "Purchase ticket with visa" and row.description == ""
+    assert row.parent_key is None and row.epic_key is None and row.assignee_id is None
+
+    tr = normalize_histories(row.id, raw["changelog"]["histories"], statuses)
+    assert [t.history_id for t in tr] == [10040, 10043, 10066, 10067, 10070, 10071, 10072]  # oldest first
+    first, last = tr[0], tr[-1]
+    assert (first.from_value, first.to_value, first.to_category) == ("Backlog", "Selected for Development", "indeterminate")
+    assert (last.field, last.to_value, last.to_category) == ("status", "Done", "done")
+    assert last.at == datetime(2021, 10, 11, 12, 49, 7, 261000, tzinfo=UTC)
+    assert last.author_id.startswith("557058:")
+    assert {t.field for t in tr} == {"status"}  # Flagged, Rank, ... are dropped
+
+
+def test_every_cloud_sample_normalizes():
+    import glob
+
+    from jira_helpers import SAMPLES
+
+    paths = sorted(glob.glob(str(SAMPLES / "cloud-jirametrics/**/SP-*.json"), recursive=True))
+    assert len(paths) >= 10
+    for p in paths:
+        raw = __import__("json").load(open(p))
+        row = normalize_issue(raw, FieldMap.discover([]), cloud_statuses())
+        assert row.status_category in ("new", "indeterminate", "done")
+        tr = normalize_histories(row.id, raw["changelog"]["histories"], cloud_statuses())
+        assert all(t.to_category for t in tr if t.field == "status")
+
+
+def test_server_issue():
+    raw = sample("server-jira-ruby/issue/10002.json")
+    statuses = StatusMap(sample("server-jira-ruby/status.json"))
+    row = normalize_issue(raw, FieldMap.discover([]), statuses)
+    assert (row.id, row.key, row.project_key, row.issue_type, row.hierarchy_level) == (10002, "SAMPLEPROJECT-1", "SAMPLEPROJECT", "Task", 0)
+    # Server status objects carry no category: it comes from /rest/api/2/status.
+    assert (row.status, row.status_category) == ("Open", "new")
+    assert (row.assignee_id, row.assignee_name, row.assignee_active) == ("admin", "admin", True)
+    assert row.due_date == date(2011, 12, 14)
+    assert row.created == datetime(2011, 12, 13, 21, 26, 6, 30000, tzinfo=UTC)
+    assert row.components == ["Jamflam", "Jammy"]
+
+
+def test_server_worklog():
+    raw = sample("server-jira-ruby/issue/10002/worklog.json")["worklogs"][0]
+    w = normalize_worklog(raw)
+    assert (w.id, w.issue_id, w.author_id) == (10000, 10002, "admin")
+    assert w.seconds == 18 * 5 * 8 * 3600 + 2 * 8 * 3600  # "18w 2d"
+    assert w.started == datetime(2012, 1, 11, 0, 33, tzinfo=UTC)
+
+
+SITE_FIELDS = [
+    {"id": "customfield_1", "name": "Story Points"},
+    {"id": "customfield_2", "name": "Story point estimate"},
+    {"id": "customfield_3", "name": "Epic Link"},
+    {"id": "customfield_4", "name": "Parent Link"},
+    {"id": "customfield_5", "name": "Sprint"},
+    {"id": "customfield_6", "name": "Team"},
+    {"id": "customfield_7", "name": "Target end"},
+    {"id": "customfield_8", "name": "Investment"},
+]
+
+
+def test_cloud_v3_story_under_epic_with_adf_and_custom_values():
+    raw = copy.deepcopy(sample("cloud-jirametrics/testdata/SP-1.json"))
+    f = raw["fields"]
+    f["parent"] = {"id": "1", "key": "SP-100", "fields": {"issuetype": {"name": "Epic", "hierarchyLevel": 1}}}
+    f["description"] = {
+        "type": "doc", "version": 1,
+        "content": [
+            {"type": "paragraph", "content": [{"type": "text", "text": "Hello "}, {"type": "mention", "attrs": {"text": "@Ann"}}]},
+            {"type": "bulletList", "content": [{"type": "listItem", "content": [{"type": "paragraph", "content": [{"type": "text", "text": "one"}]}]}]},
+        ],
+    }
+    f["assignee"] = {"accountId": "abc", "displayName": "Ann", "active": False}
+    f["customfield_2"] = 5  # only "Story point estimate" is set
+    f["customfield_5"] = [{"id": 1, "name": "Sprint 1"}, {"id": 2, "name": "Sprint 2"}]
+    f["customfield_6"] = {"id": "uuid", "name": "Payments"}
+    f["customfield_7"] = "2026-03-31"
+    f["customfield_8"] = {"self": "x", "value": "Win enterprise", "id": "10"}
+    fmap = FieldMap.discover(SITE_FIELDS, extra=["Investment"])
+    row = normalize_issue(raw, fmap, cloud_statuses())
+    assert (row.parent_key, row.epic_key) == ("SP-100", "SP-100")
+    assert row.description == "Hello @Ann\none"
+    assert (row.assignee_id, row.assignee_active) == ("abc", False)
+    assert row.story_points == 5.0 and row.sprint == "Sprint 2" and row.team == "Payments"
+    assert row.target_date == date(2026, 3, 31) and row.custom == {"Investment": "Win enterprise"}
+
+
+def test_cloud_subtask_and_story_under_non_epic_parent():
+    raw = copy.deepcopy(sample("cloud-jirametrics/testdata/SP-1.json"))
+    raw["fields"]["issuetype"] = {"name": "Sub-task", "subtask": True, "hierarchyLevel": -1}
+    raw["fields"]["parent"] = {"key": "SP-7", "fields": {"issuetype": {"name": "Story", "hierarchyLevel": 0}}}
+    row = normalize_issue(raw, FieldMap.discover([]))
+    assert (row.hierarchy_level, row.parent_key, row.epic_key) == (-1, "SP-7", None)
+
+
+def dc_issue(issuetype, **fields):
+    base = copy.deepcopy(sample("server-jira-ruby/issue/10002.json"))
+    base["fields"]["issuetype"] = issuetype
+    base["fields"].update(fields)
+    return base
+
+
+def test_dc_epic_link_parent_link_and_sprint_string():
+    fmap = FieldMap.discover(SITE_FIELDS)
+    story = normalize_issue(
+        dc_issue(
+            {"name": "Story", "subtask": False},
+            customfield_3="OTHER-9",
+            customfield_1=3.0,
+            customfield_5=["com.atlassian.greenhopper.service.sprint.Sprint@1[id=1,rapidViewId=1,state=CLOSED,name=Sprint 7,startDate=...]"],
+        ),
+        fmap,
+    )
+    assert (story.hierarchy_level, story.epic_key, story.parent_key, story.story_points, story.sprint) == (0, "OTHER-9", "OTHER-9", 3.0, "Sprint 7")
+    epic = normalize_issue(dc_issue({"name": "Epic", "subtask": False}, customfield_4="INIT-1"), fmap)
+    assert (epic.hierarchy_level, epic.parent_key, epic.epic_key) == (1, "INIT-1", None)
+    init = normalize_issue(dc_issue({"name": "Initiative", "subtask": False}, customfield_4={"data": {"key": "THEME-1"}}), fmap)
+    assert (init.hierarchy_level, init.parent_key) == (2, "THEME-1")
+    sub = normalize_issue(dc_issue({"name": "Sub-task", "subtask": True}, parent={"id": "5", "key": "SAMPLEPROJECT-5"}), fmap)
+    assert (sub.hierarchy_level, sub.parent_key, sub.epic_key) == (-1, "SAMPLEPROJECT-5", None)
+
+
+def test_cloud_premium_parent_link_placeholder_is_not_a_parent():
+    raw = sample("cloud-jirametrics/testdata/SP-1.json")  # customfield_10018 is a Parent Link placeholder object
+    fmap = FieldMap.discover([{"id": "customfield_10018", "name": "Parent Link"}])
+    row = normalize_issue(raw, fmap)
+    assert (row.hierarchy_level, row.parent_key) == (0, None)
+
+
+def test_adf_plain_string_and_none():
+    assert adf_to_text(None) == "" and adf_to_text("h1. wiki") == "h1. wiki"
+
+
+def test_assignee_transitions_use_ids():
+    h = [{"id": "7", "created": "2026-01-02T10:00:00.000+0000", "author": {"name": "bob"},
+          "items": [{"field": "assignee", "from": None, "fromString": None, "to": "ann", "toString": "Ann A"}]}]
+    (t,) = normalize_histories(1, h)
+    assert (t.field, t.from_value, t.to_value, t.to_category, t.author_id) == ("assignee", None, "ann", None, "bob")

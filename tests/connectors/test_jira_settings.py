@@ -1,0 +1,61 @@
+"""JiraSettings: environment, keyring fallback, clear errors, secrets never shown."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectors.jira import JiraConfigError, JiraSettings, settings as settings_mod
+from jira_helpers import SECRET
+
+
+def test_cloud_from_env_never_shows_the_token():
+    s = JiraSettings.from_env(
+        {"JIRA_URL": "https://acme.atlassian.net/", "JIRA_EMAIL": "a@b.c", "JIRA_API_TOKEN": SECRET}, use_keyring=False
+    )
+    assert s.url == "https://acme.atlassian.net"
+    assert s.uses_basic_auth and s.api_token.get_secret_value() == SECRET
+    assert SECRET not in repr(s) and SECRET not in str(s) and SECRET not in s.model_dump_json()
+
+
+def test_dc_pat_and_deployment_override():
+    s = JiraSettings.from_env({"JIRA_URL": "https://jira.x", "JIRA_PAT": SECRET, "JIRA_DEPLOYMENT": "DataCenter"}, use_keyring=False)
+    assert s.deployment == "datacenter" and not s.uses_basic_auth and s.credential_variables == "JIRA_PAT"
+
+
+def test_missing_url_and_credentials_name_the_variables():
+    with pytest.raises(JiraConfigError) as exc:
+        JiraSettings.from_env({}, use_keyring=False)
+    msg = str(exc.value)
+    for name in ("JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_PAT"):
+        assert name in msg
+
+
+def test_email_without_token_says_so():
+    with pytest.raises(JiraConfigError, match="JIRA_API_TOKEN"):
+        JiraSettings.from_env({"JIRA_URL": "https://x.atlassian.net", "JIRA_EMAIL": "a@b.c"}, use_keyring=False)
+
+
+def test_bad_deployment_value():
+    with pytest.raises(JiraConfigError, match="JIRA_DEPLOYMENT"):
+        JiraSettings.from_env({"JIRA_URL": "https://x", "JIRA_PAT": "p", "JIRA_DEPLOYMENT": "onprem"}, use_keyring=False)
+
+
+def test_keyring_fallback(monkeypatch):
+    stored = {("jira-portfolio-rollup", "api_token"): SECRET}
+    import keyring
+
+    monkeypatch.setattr(keyring, "get_password", lambda service, user: stored.get((service, user)))
+    s = JiraSettings.from_env({"JIRA_URL": "https://x.atlassian.net", "JIRA_EMAIL": "a@b.c"})
+    assert s.api_token.get_secret_value() == SECRET
+
+
+def test_keyring_failure_is_ignored(monkeypatch):
+    import keyring
+
+    def boom(*a):
+        raise RuntimeError("no backend")
+
+    monkeypatch.setattr(keyring, "get_password", boom)
+    with pytest.raises(JiraConfigError, match="JIRA_PAT"):
+        JiraSettings.from_env({"JIRA_URL": "https://x"})
+    assert settings_mod._from_keyring("pat") is None
