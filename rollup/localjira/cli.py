@@ -1,0 +1,82 @@
+"""``rollup localjira``: serve the sample organisation, or print its hygiene ground truth."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from rollup.localjira.faults import Faults
+from rollup.localjira.sampleorg import SampleOrg
+from rollup.localjira.server import LocalJira
+
+DEMO_EMAIL = "demo@clinicloud.example"
+DEMO_TOKEN = "local-demo-token"
+DEMO_PAT = "local-demo-pat"
+
+
+@click.group("localjira")
+def localjira() -> None:
+    """A local Jira (Cloud or Data Center flavour) serving a deterministic sample organisation."""
+
+
+@localjira.command("serve")
+@click.option("--flavour", type=click.Choice(["cloud", "datacenter"]), default="cloud", show_default=True)
+@click.option("--issues", type=int, default=3000, show_default=True, help="Size of the sample organisation.")
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8089, show_default=True, help="0 picks a free port.")
+@click.option("--time-zone", default="America/Los_Angeles", show_default=True, help="The Jira user's time zone.")
+@click.option("--latency-ms", type=float, default=0, help="Added to every request.")
+@click.option("--per-issue-ms", type=float, default=0, help="Server time per full issue returned.")
+@click.option("--rate-limit", type=float, default=None, help="Requests per second per endpoint (429 beyond).")
+@click.option("--error-rate", type=float, default=0, help="Share of requests answered 503.")
+@click.option("--reset-rate", type=float, default=0, help="Share of connections closed without an answer.")
+@click.option("--truncate-rate", type=float, default=0, help="Share of bodies cut short.")
+@click.option("--fault-seed", type=int, default=0)
+@click.option("--require-auth/--no-require-auth", default=False, help="Reject requests without the demo credentials.")
+def serve(flavour: str, issues: int, seed: int, host: str, port: int, time_zone: str, latency_ms: float,
+          per_issue_ms: float, rate_limit: float | None, error_rate: float, reset_rate: float,
+          truncate_rate: float, fault_seed: int, require_auth: bool) -> None:
+    """Serve the sample organisation until Ctrl-C.
+
+    Example:
+
+        rollup localjira serve --flavour cloud --issues 3000 --port 8089 --rate-limit 20
+    """
+    org = SampleOrg.generate(seed=seed, issues=issues)
+    faults = Faults(seed=fault_seed, latency_ms=latency_ms, per_issue_ms=per_issue_ms,
+                    rate_limit_per_s=rate_limit, error_5xx_rate=error_rate, reset_rate=reset_rate,
+                    truncate_rate=truncate_rate)
+    creds = ((DEMO_EMAIL, DEMO_TOKEN) if flavour == "cloud" else DEMO_PAT) if require_auth else None
+    jira = LocalJira(org, flavour=flavour, faults=faults, port=port, credentials=creds, host=host,
+                     time_zone=time_zone)
+    click.echo(f"Local Jira ({flavour}, {org.size} issues, seed {seed}) at {jira.url}")
+    click.echo("Use:")
+    click.echo(f"  export JIRA_URL={jira.url}")
+    if flavour == "cloud":
+        click.echo(f"  export JIRA_EMAIL={DEMO_EMAIL}")
+        click.echo(f"  export JIRA_API_TOKEN={DEMO_TOKEN}")
+    else:
+        click.echo(f"  export JIRA_PAT={DEMO_PAT}")
+    click.echo(f"  export JIRA_DEPLOYMENT={flavour}")
+    click.echo("Control: POST /_local/advance {\"days\": 7}, POST /_local/faults, GET /_local/ground-truth, "
+               "GET /_local/stats. Ctrl-C stops.")
+    try:
+        jira.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped")
+
+
+@localjira.command("truth")
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--issues", type=int, default=3000, show_default=True)
+def truth(seed: int, issues: int) -> None:
+    """Print the epic hygiene ground truth (epic key -> defect names) as JSON.
+
+    Example:
+
+        rollup localjira truth --seed 7 --issues 3000 > truth.json
+    """
+    org = SampleOrg.generate(seed=seed, issues=issues)
+    click.echo(json.dumps(org.ground_truth, indent=2, sort_keys=True))

@@ -1,0 +1,91 @@
+"""Faults the local Jira can inject, deterministic by seed: latency, server time per issue, rate limits
+(429 with ``Retry-After``), 5xx errors, connection resets and truncated bodies."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+import time
+from dataclasses import dataclass, field, fields
+
+
+@dataclass
+class Faults:
+    """What can go wrong, and how often.
+
+    - ``latency_ms``: added to every Jira request.
+    - ``per_issue_ms``: server time per full issue returned (not for id-only pages).
+    - ``rate_limit_per_s``: per-endpoint token bucket (capacity = one second's worth, at least 1). A
+      request without a token gets 429 with ``Retry-After`` = whole seconds until the next token
+      (rounded down, so it may be 0); rejected requests consume no token.
+    - ``error_5xx_rate``, ``reset_rate`` (close without answering), ``truncate_rate`` (Content-Length
+      promises more than is sent, then close): probabilities per request.
+
+    Whether the n-th request to an endpoint fails depends only on ``seed``, the endpoint and n, so a
+    sequential client sees the same faults on every run.
+    """
+
+    seed: int = 0
+    latency_ms: float = 0
+    per_issue_ms: float = 0
+    rate_limit_per_s: float | None = None
+    error_5xx_rate: float = 0
+    reset_rate: float = 0
+    truncate_rate: float = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _counters: dict = field(default_factory=dict, repr=False, compare=False)
+    _buckets: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def update(self, **changes) -> None:
+        """Change settings at runtime (``POST /_local/faults``); unknown names raise ValueError."""
+        names = {f.name for f in fields(self) if not f.name.startswith("_")}
+        unknown = set(changes) - names
+        if unknown:
+            raise ValueError(f"unknown fault setting(s) {sorted(unknown)}; known: {sorted(names)}")
+        with self._lock:
+            for k, v in changes.items():
+                setattr(self, k, v)
+            self._counters.clear()
+            self._buckets.clear()
+
+    def settings(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
+
+    def decide(self, endpoint: str) -> str | None:
+        """The fault for the next request to ``endpoint``: "5xx", "reset", "truncate" or None."""
+        if not (self.error_5xx_rate or self.reset_rate or self.truncate_rate):
+            return None
+        with self._lock:
+            n = self._counters.get(endpoint, 0)
+            self._counters[endpoint] = n + 1
+        digest = hashlib.blake2b(f"{self.seed}|{endpoint}|{n}".encode(), digest_size=8).digest()
+        r = int.from_bytes(digest, "big") / 2**64
+        for name, rate in (("5xx", self.error_5xx_rate), ("reset", self.reset_rate),
+                           ("truncate", self.truncate_rate)):
+            if r < rate:
+                return name
+            r -= rate
+        return None
+
+    def take_token(self, endpoint: str, now: float | None = None) -> int | None:
+        """None if the request may go ahead, else the Retry-After seconds to send with a 429."""
+        rate = self.rate_limit_per_s
+        if not rate:
+            return None
+        now = time.monotonic() if now is None else now
+        capacity = max(1.0, float(rate))
+        with self._lock:
+            tokens, last = self._buckets.get(endpoint, (capacity, now))
+            tokens = min(capacity, tokens + (now - last) * rate)
+            if tokens >= 1:
+                self._buckets[endpoint] = (tokens - 1, now)
+                return None
+            self._buckets[endpoint] = (tokens, now)
+            return int(math.floor((1 - tokens) / rate))
+
+    def sleep(self, issues: int = 0) -> None:
+        """Model network latency and server time for ``issues`` full issues."""
+        total = self.latency_ms + self.per_issue_ms * issues
+        if total > 0:
+            time.sleep(total / 1000)

@@ -1,0 +1,949 @@
+"""The sample organisation served by the local Jira: a health-software company moving upmarket.
+
+``SampleOrg.generate(seed, issues, now)`` builds a deterministic organisation of the requested size
+(3,000 issues by default, up to a million for benchmarks). Issues are kept column-wise in compact
+``array`` columns; Jira JSON is rendered per request by :mod:`rollup.localjira.render`.
+
+Hierarchy: initiatives (level 2, project STRAT) > epics (1) > stories / tasks / bugs (0) > sub-tasks (-1).
+
+How teams tag strategy (on purpose inconsistent, as in real companies):
+
+========  ==========================================================================
+PAY       labels: ``pillar-*`` and ``okr-q3-*`` / ``okr-q4-*``
+SCH       components: a pillar component and an ``OKR 2026-Q4: ...`` component
+CLIN      the custom select field "Investment" (pillar) plus ``okr-*`` labels
+INT       never tags: pillar and OKR come only from the parent initiative
+MOB, PLAT, DATA, SEC  mixed: per epic labels, components or Investment, sometimes nothing
+========  ==========================================================================
+
+Epic hygiene ground truth (``org.ground_truth``: epic key -> sorted defect names) is *computed from the
+data* by :meth:`SampleOrg.compute_defects`, with these exact definitions ("children" of an epic are the
+live level-0 issues whose epic is that epic, in any project; "now" is ``org.now``):
+
+- ``no-pillar``: no ``pillar-*`` label, no pillar component, no Investment value and no parent initiative.
+- ``no-okr``: no ``okr-*`` label, no ``OKR ...`` component and no parent initiative.
+- ``no-owner``: no assignee. ``owner-inactive``: the assignee's account is inactive.
+- ``no-target-date``: "Target end" empty. ``target-date-passed``: not done and Target end < now's UTC date.
+- ``no-start-date-in-progress``: status category indeterminate and "Start date" empty.
+- ``short-description``: description has fewer than 20 words (short ones have <= 10, long ones >= 30,
+  so wiki markup or ADF flattening cannot flip it).
+- ``no-children``: 0 children. ``few-children``: 1 or 2 children.
+- ``done-with-open-children``: epic done, at least one child not done.
+- ``all-children-done-epic-open``: epic not done, at least one child, all children done.
+- ``stale``: epic in progress, at least one child, and no child had a status change in the last 30 days.
+- ``no-initiative``: no parent initiative.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from array import array
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+DAY = 86400
+
+#: Issue types: (name, hierarchy level, subtask?)
+ISSUE_TYPES = (
+    ("Initiative", 2, False),
+    ("Epic", 1, False),
+    ("Story", 0, False),
+    ("Task", 0, False),
+    ("Bug", 0, False),
+    ("Sub-task", -1, True),
+)
+T_INIT, T_EPIC, T_STORY, T_TASK, T_BUG, T_SUB = range(6)
+
+#: Statuses: (id, name, category key)
+STATUSES = (
+    ("10000", "To Do", "new"),
+    ("3", "In Progress", "indeterminate"),
+    ("10001", "In Review", "indeterminate"),
+    ("10002", "Done", "done"),
+)
+S_TODO, S_PROG, S_REVIEW, S_DONE = range(4)
+STATUS_CATEGORIES = {
+    "new": (2, "blue-gray", "To Do"),
+    "indeterminate": (4, "yellow", "In Progress"),
+    "done": (3, "green", "Done"),
+}
+
+#: Projects: (key, name, how the team tags strategy). Index 0 is the portfolio project.
+PROJECTS = (
+    ("STRAT", "Strategy portfolio", "portfolio"),
+    ("PAY", "Payments", "labels"),
+    ("SCH", "Scheduling", "components"),
+    ("CLIN", "Clinical records", "investment"),
+    ("INT", "Integrations", "none"),
+    ("MOB", "Mobile", "mixed"),
+    ("PLAT", "Platform", "mixed"),
+    ("DATA", "Data", "mixed"),
+    ("SEC", "Security", "mixed"),
+)
+#: MOB is a team-managed ("simplified") project on Cloud.
+TEAM_MANAGED = frozenset({"MOB"})
+#: Teams that log work; the others never log time.
+LOGGING_TEAMS = frozenset({"PAY", "CLIN", "DATA", "SEC"})
+#: A legacy "Team" select field still holds old squad names (the duplicate-name field).
+LEGACY_TEAM_NAMES = ("Billing", "Calendar", "EHR", "Interfaces", "Apps", "Infra", "Analytics", "AppSec")
+
+PILLARS = (
+    ("enterprise", "Win enterprise hospitals", "Enterprise hospitals", 0.35),
+    ("retention", "Retain and delight clinics", "Clinic retention", 0.25),
+    ("growth", "Grow new practices", "New practices", 0.15),
+    ("platform", "Platform reliability and compliance", "Reliability & compliance", 0.25),
+)
+PILLAR_LABELS = frozenset("pillar-" + p[0] for p in PILLARS)
+PILLAR_COMPONENTS = frozenset(p[2] for p in PILLARS)
+INVESTMENT_OPTIONS = tuple(p[1] for p in PILLARS)
+
+#: OKRs: (label, quarter, objective, pillar index)
+OKRS = (
+    ("okr-q3-pilots", "2026-Q3", "Land 3 hospital pilots", 0),
+    ("okr-q3-churn", "2026-Q3", "Cut churn of small clinics to 2%/month", 1),
+    ("okr-q3-onboarding", "2026-Q3", "Self-serve onboarding for new practices", 2),
+    ("okr-q3-uptime", "2026-Q3", "99.9% uptime for scheduling and records", 3),
+    ("okr-q4-sso", "2026-Q4", "Land 5 hospital systems: SSO and audit logs GA", 0),
+    ("okr-q4-hl7", "2026-Q4", "Land 5 hospital systems: HL7 integration certified", 0),
+    ("okr-q4-churn", "2026-Q4", "Cut churn of small clinics to 1.5%/month", 1),
+    ("okr-q4-growth", "2026-Q4", "Grow new practices 20% quarter on quarter", 2),
+    ("okr-q4-soc2", "2026-Q4", "SOC 2 Type II and HIPAA audit with no findings", 3),
+)
+OKR_LABELS = frozenset(o[0] for o in OKRS)
+OKR_COMPONENTS = frozenset(f"OKR {o[1]}: {o[2]}" for o in OKRS)
+
+DEFECTS = (
+    "no-pillar", "no-okr", "no-owner", "owner-inactive", "no-target-date", "target-date-passed",
+    "no-start-date-in-progress", "short-description", "no-children", "few-children",
+    "done-with-open-children", "all-children-done-epic-open", "stale", "no-initiative",
+)
+
+_FIRST = ("Ana", "Ben", "Chloe", "Dev", "Elif", "Femi", "Grace", "Hiro", "Ines", "Jon", "Kemi", "Lars",
+          "Maya", "Nils", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tariq")
+_LAST = ("Alvarez", "Brown", "Chen", "Diallo", "Eriksen", "Fischer", "Garcia", "Haddad", "Ito", "Jensen",
+         "Kowalski", "Lopez", "Mensah", "Novak", "Okafor", "Patel")
+
+_EPIC_TOPICS = (
+    "SSO with SAML for hospital networks", "Audit log export for compliance officers",
+    "HL7 v2 ADT feed certification", "FHIR patient summary API", "Card-on-file for recurring visits",
+    "Clinic no-show reminders by SMS", "Multi-site scheduling for hospital groups", "E-prescribing renewals",
+    "Offline mode for home-visit nurses", "Usage-based invoicing", "Role-based access for departments",
+    "Data warehouse for clinic benchmarks", "Encryption key rotation", "Self-serve practice onboarding",
+    "Waitlist auto-fill", "Lab results inbox", "Insurance eligibility checks", "Uptime SLO dashboards",
+)
+_STORY_VERBS = ("add", "show", "export", "validate", "retry", "sync", "filter", "audit", "cache", "migrate")
+_STORY_OBJECTS = ("appointment slots", "patient consent", "invoice lines", "HL7 messages", "SSO sessions",
+                  "push notifications", "lab orders", "practice settings", "payment refunds", "audit events")
+
+_SHORT_DESCRIPTIONS = ("", "TBD", "See Slack thread.", "Follow-up from the hospital pilot.",
+                       "Needed for the enterprise deal.", "As discussed in planning.")
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A Jira user as both flavours know it."""
+
+    account_id: str
+    name: str
+    key: str
+    display_name: str
+    email: str
+    active: bool
+    team: int  # project index, 0 = portfolio
+
+
+@dataclass(frozen=True, slots=True)
+class Sprint:
+    """A sprint of one team's board."""
+
+    id: int
+    name: str
+    state: str
+    board_id: int
+    start: int
+    end: int
+
+
+def _ts(d: datetime) -> int:
+    return int(d.timestamp())
+
+
+class SampleOrg:
+    """A deterministic sample organisation, stored column-wise; see the module docstring."""
+
+    def __init__(self, seed: int, now: datetime) -> None:
+        self.seed = seed
+        self.now = now
+        self.now_ts = _ts(now)
+        self.lock = threading.RLock()
+        self.version = 0
+        self.users: list[User] = []
+        self.sprints: list[Sprint] = []
+        # Issue columns, indexed by position; issue id = ID_BASE + position.
+        self.proj = array("b")
+        self.num = array("i")
+        self.itype = array("b")
+        self.status = array("b")
+        self.created = array("i")
+        self.updated = array("i")
+        self.resolved = array("i")  # 0 = unresolved
+        self.status_at = array("i")  # time of the last status change, 0 = never changed
+        self.assignee = array("h")  # user index, -1 none
+        self.reporter = array("h")
+        self.parent = array("i")  # Cloud parent: story->epic, epic->initiative, sub-task->story; -1
+        self.sp = array("b")  # story points, -1 none
+        self.start = array("i")  # date ordinals, 0 none
+        self.target = array("i")
+        self.due = array("i")
+        self.sprint = array("i")  # sprint index, -1 none
+        self.invest = array("b")  # Investment option index, -1 none
+        self.labels = array("h")  # index into self.tuples
+        self.comps = array("h")
+        self.fixv = array("h")
+        self.desc = array("b")  # 0 empty, 1 short, 2 long with Why / Success metric, 3 long plain
+        self.hstart = array("i")
+        self.hcount = array("h")
+        self.deleted = array("b")
+        self.tuples: list[tuple[str, ...]] = [()]
+        self._tuple_ix: dict[tuple[str, ...], int] = {(): 0}
+        # Sparse data.
+        self.dangling_epic: dict[int, str] = {}  # story position -> epic key that does not exist
+        self.summary_override: dict[int, str] = {}
+        self.key_index: dict[str, int] = {}  # current and old keys -> position
+        self.project_counter = [0] * len(PROJECTS)
+        # Changelog histories, global columns; id = HIST_BASE + position.
+        self.h_ts = array("i")
+        self.h_kind = array("b")  # 0 status, 1 assignee, 2 story points, 3 key (moves)
+        self.h_from = array("i")
+        self.h_to = array("i")
+        self.h_author = array("h")
+        self.h_extra: dict[int, list[int]] = {}  # issue position -> history positions added later
+        self.h_keys: dict[int, tuple[str, str]] = {}  # history position -> (old key, new key)
+        # Worklogs; id = WL_BASE + position.
+        self.wl_issue = array("i")
+        self.wl_author = array("h")
+        self.wl_started = array("i")
+        self.wl_seconds = array("i")
+        self.wl_created = array("i")
+        self.wl_updated_ms = array("q")
+        self.wl_deleted: dict[int, int] = {}  # worklog position -> deleted time in ms
+        self._truth_cache: tuple[int, dict[str, list[str]]] | None = None
+        self._wl_sorted: tuple[int, list[int]] | None = None
+
+    ID_BASE = 10000
+    HIST_BASE = 10000
+    WL_BASE = 10000
+
+    # ------------------------------------------------------------------ public helpers
+    @property
+    def size(self) -> int:
+        """Number of issue positions ever created (deleted ones included)."""
+        return len(self.proj)
+
+    def issue_id(self, pos: int) -> int:
+        return self.ID_BASE + pos
+
+    def key(self, pos: int) -> str:
+        return f"{PROJECTS[self.proj[pos]][0]}-{self.num[pos]}"
+
+    def live(self, pos: int) -> bool:
+        return not self.deleted[pos]
+
+    def position(self, id_or_key: str | int) -> int | None:
+        """Position of a live issue from its id or key (old keys of moved issues resolve too)."""
+        text = str(id_or_key).strip()
+        if text.isdigit():
+            pos = int(text) - self.ID_BASE
+            if 0 <= pos < self.size and not self.deleted[pos]:
+                return pos
+            return None
+        pos = self.key_index.get(text.upper())
+        if pos is None or self.deleted[pos]:
+            return None
+        return pos
+
+    def level(self, pos: int) -> int:
+        return ISSUE_TYPES[self.itype[pos]][1]
+
+    def epic_of(self, pos: int) -> int:
+        """Position of the epic a level-0 issue belongs to, or -1."""
+        p = self.parent[pos]
+        if p >= 0 and self.itype[p] == T_EPIC and ISSUE_TYPES[self.itype[pos]][1] == 0:
+            return p
+        return -1
+
+    def summary(self, pos: int) -> str:
+        s = self.summary_override.get(pos)
+        if s is not None:
+            return s
+        t = self.itype[pos]
+        h = (pos * 2654435761 + self.seed) & 0xFFFFFFFF
+        if t == T_INIT:
+            okr = OKRS[pos % len(OKRS)]
+            return f"{okr[1]}: {okr[2]}"
+        if t == T_EPIC:
+            return f"{_EPIC_TOPICS[h % len(_EPIC_TOPICS)]} ({PROJECTS[self.proj[pos]][0]} #{self.num[pos]})"
+        verb = _STORY_VERBS[h % len(_STORY_VERBS)]
+        obj = _STORY_OBJECTS[(h >> 8) % len(_STORY_OBJECTS)]
+        if t == T_BUG:
+            return f"Cannot {verb} {obj} for some clinics"
+        if t == T_SUB:
+            return f"{verb.capitalize()} {obj}: tests and rollout"
+        return f"As a clinic admin I can {verb} {obj}"
+
+    def description_text(self, pos: int) -> list[tuple[str, str]]:
+        """The description as (kind, text) blocks: kind "h" heading or "p" paragraph; [] if empty."""
+        kind = self.desc[pos]
+        if kind == 0:
+            return []
+        if kind == 1:
+            text = _SHORT_DESCRIPTIONS[1 + pos % (len(_SHORT_DESCRIPTIONS) - 1)]
+            return [("p", text)]
+        topic = self.summary(pos)
+        why = (f"Hospitals and clinics told us that {topic.lower()} blocks their rollout. Without it "
+               "admins keep spreadsheets on the side and our enterprise deals stall in security review.")
+        metric = ("Success metric: adoption by at least 60% of active practices within one quarter of "
+                  "release, and support tickets on this topic down by half.")
+        if kind == 2:
+            return [("h", "Why"), ("p", why), ("h", "Success metric"), ("p", metric)]
+        return [("p", why + " " + metric)]
+
+    def description_words(self, pos: int) -> int:
+        return sum(len(t.split()) for _, t in self.description_text(pos))
+
+    def histories(self, pos: int) -> list[int]:
+        """History positions of an issue, oldest first."""
+        start, count = self.hstart[pos], self.hcount[pos]
+        out = list(range(start, start + count))
+        extra = self.h_extra.get(pos)
+        if extra:
+            out.extend(extra)
+            out.sort(key=lambda h: (self.h_ts[h], h))
+        return out
+
+    def worklog_positions(self) -> list[int]:
+        """Worklog positions sorted by update time (cached per version)."""
+        if self._wl_sorted is None or self._wl_sorted[0] != self.version:
+            order = sorted(range(len(self.wl_issue)), key=self.wl_updated_ms.__getitem__)
+            self._wl_sorted = (self.version, order)
+        return self._wl_sorted[1]
+
+    def _intern(self, items: tuple[str, ...]) -> int:
+        ix = self._tuple_ix.get(items)
+        if ix is None:
+            ix = len(self.tuples)
+            self.tuples.append(items)
+            self._tuple_ix[items] = ix
+        return ix
+
+    # ------------------------------------------------------------------ building blocks
+    def _new_issue(self, proj: int, itype: int, created: int, *, parent: int = -1) -> int:
+        pos = self.size
+        self.project_counter[proj] += 1
+        self.proj.append(proj)
+        self.num.append(self.project_counter[proj])
+        self.itype.append(itype)
+        self.status.append(S_TODO)
+        self.created.append(created)
+        self.updated.append(created)
+        self.resolved.append(0)
+        self.status_at.append(0)
+        self.assignee.append(-1)
+        self.reporter.append(-1)
+        self.parent.append(parent)
+        self.sp.append(-1)
+        self.start.append(0)
+        self.target.append(0)
+        self.due.append(0)
+        self.sprint.append(-1)
+        self.invest.append(-1)
+        self.labels.append(0)
+        self.comps.append(0)
+        self.fixv.append(0)
+        self.desc.append(3)
+        self.hstart.append(len(self.h_ts))
+        self.hcount.append(0)
+        self.deleted.append(0)
+        self.key_index[f"{PROJECTS[proj][0]}-{self.project_counter[proj]}"] = pos
+        return pos
+
+    def _add_history(self, pos: int, ts: int, kind: int, frm: int, to: int, author: int,
+                     *, appended: bool = False) -> int:
+        hpos = len(self.h_ts)
+        self.h_ts.append(ts)
+        self.h_kind.append(kind)
+        self.h_from.append(frm)
+        self.h_to.append(to)
+        self.h_author.append(author)
+        if appended:
+            self.h_extra.setdefault(pos, []).append(hpos)
+        else:
+            self.hcount[pos] += 1
+        if ts > self.updated[pos]:
+            self.updated[pos] = ts
+        return hpos
+
+    def _walk_status(self, rng: random.Random, pos: int, final: int, end: int, author: int) -> None:
+        """Record the status path To Do -> ... -> final, the last change at ``end``."""
+        if final == S_TODO:
+            return
+        path = [S_PROG] if final == S_PROG else [S_PROG, S_REVIEW] if final == S_REVIEW else (
+            [S_PROG, S_REVIEW, S_DONE] if rng.random() < 0.6 else [S_PROG, S_DONE])
+        created = self.created[pos]
+        span = max(len(path), end - created)
+        prev = S_TODO
+        for i, st in enumerate(path):
+            if i == len(path) - 1:
+                ts = end
+            else:
+                ts = created + span * (i + 1) // (len(path) + 1) + rng.randrange(3600)
+                ts = min(ts, end - (len(path) - i))
+            self._add_history(pos, ts, 0, prev, st, author)
+            prev = st
+        self.status[pos] = final
+        self.status_at[pos] = end
+        if final == S_DONE:
+            self.resolved[pos] = end
+
+    def _team_user(self, rng: random.Random, proj: int, *, active: bool = True) -> int:
+        members = self._team_active[proj] if active else self._team_inactive[proj]
+        return members[rng.randrange(len(members))]
+
+    # ------------------------------------------------------------------ generation
+    @classmethod
+    def generate(cls, seed: int = 7, issues: int = 3000,
+                 now: datetime = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)) -> "SampleOrg":
+        """Build the organisation: same ``seed`` and ``issues`` give the same data, byte for byte."""
+        if issues < 300:
+            raise ValueError(f"issues={issues} is too small for a meaningful org; use at least 300")
+        org = cls(seed, now)
+        org._generate(random.Random(seed), issues)
+        return org
+
+    def _generate(self, rng: random.Random, n: int) -> None:
+        now = self.now_ts
+        today = self.now.date().toordinal()
+        self._make_users(rng)
+        self._make_sprints()
+        n_init = max(8, n // 250)
+        n_epic = max(40, n // 25)
+        rest = n - n_init - n_epic
+        n_sub = rest // 4
+        n_story = rest - n_sub
+
+        # Initiatives in STRAT, one OKR (and so one pillar) each.
+        inits: list[int] = []
+        for i in range(n_init):
+            created = now - 183 * DAY + rng.randrange(20 * DAY)
+            pos = self._new_issue(0, T_INIT, created)
+            okr = OKRS[pos % len(OKRS)]
+            self.labels[pos] = self._intern(("pillar-" + PILLARS[okr[3]][0], okr[0]))
+            self.assignee[pos] = self.reporter[pos] = self._team_user(rng, 0)
+            final = S_DONE if rng.random() < 0.15 else S_PROG
+            self._walk_status(rng, pos, final, created + rng.randrange(5 * DAY, 60 * DAY),
+                              self.assignee[pos])
+            self.start[pos] = (datetime.fromtimestamp(created, UTC).date() + timedelta(days=7)).toordinal()
+            self.target[pos] = today + rng.randrange(-20, 150)
+            self.desc[pos] = 2
+            inits.append(pos)
+
+        # Epics with planned defects; the ground truth is later computed from the data itself.
+        epic_plans: list[dict] = []
+        epics: list[int] = []
+        for e in range(n_epic):
+            proj = 1 + e % 8
+            habit = PROJECTS[proj][2]
+            plan = {"children": "many", "stale": False, "open_children": False, "all_done": False}
+            no_init = rng.random() < 0.12
+            parent = -1 if no_init else inits[rng.randrange(len(inits))]
+            created = now - 180 * DAY + rng.randrange(150 * DAY)
+            pos = self._new_issue(proj, T_EPIC, created, parent=parent)
+            epics.append(pos)
+            # Strategy tags by team habit.
+            okr_ix = self.labels_okr(parent, rng)
+            pillar_ix = OKRS[okr_ix][3]
+            if rng.random() < 0.1:
+                pillar_ix = rng.randrange(4)  # tags that disagree with the initiative happen
+            tag_pillar = tag_okr = True
+            if no_init:
+                tag_pillar = rng.random() >= 0.55
+                tag_okr = rng.random() >= 0.55
+            elif habit == "mixed" and rng.random() < 0.3:
+                tag_pillar = tag_okr = False
+            style = habit if habit != "mixed" else ("labels", "components", "investment")[rng.randrange(3)]
+            labels: list[str] = []
+            comps: list[str] = []
+            if style == "none":
+                pass
+            elif style == "labels":
+                if tag_pillar:
+                    labels.append("pillar-" + PILLARS[pillar_ix][0])
+                if tag_okr:
+                    labels.append(OKRS[okr_ix][0])
+            elif style == "components":
+                if tag_pillar:
+                    comps.append(PILLARS[pillar_ix][2])
+                if tag_okr:
+                    comps.append(f"OKR {OKRS[okr_ix][1]}: {OKRS[okr_ix][2]}")
+            else:  # investment
+                if tag_pillar:
+                    self.invest[pos] = pillar_ix
+                if tag_okr:
+                    labels.append(OKRS[okr_ix][0])
+            if rng.random() < 0.3:
+                labels.append(("hospital", "q4-commit", "customer-ask", "tech-debt")[rng.randrange(4)])
+            self.labels[pos] = self._intern(tuple(labels))
+            self.comps[pos] = self._intern(tuple(comps))
+            # Owner.
+            r = rng.random()
+            if r < 0.07:
+                owner = -1
+            elif r < 0.13:
+                owner = self._team_user(rng, proj, active=False)
+            else:
+                owner = self._team_user(rng, proj)
+            self.assignee[pos] = owner
+            self.reporter[pos] = self._team_user(rng, proj)
+            # Status category.
+            r = rng.random()
+            final = S_DONE if r < 0.25 else S_PROG if r < 0.75 else S_TODO
+            plan["final"] = final
+            # Dates.
+            if rng.random() < 0.10:
+                self.target[pos] = 0
+            elif final != S_DONE and rng.random() < 0.13:
+                self.target[pos] = today - rng.randrange(1, 60)
+            else:
+                self.target[pos] = today + rng.randrange(0, 200) if final != S_DONE else today - rng.randrange(1, 90)
+            if self.target[pos] and pos % 3 == 0:
+                self.due[pos] = self.target[pos]
+            if final == S_PROG:
+                self.start[pos] = 0 if rng.random() < 0.15 else (
+                    datetime.fromtimestamp(created, UTC).date() + timedelta(days=rng.randrange(1, 20))).toordinal()
+            elif final == S_DONE or rng.random() < 0.5:
+                self.start[pos] = (datetime.fromtimestamp(created, UTC).date()
+                                   + timedelta(days=rng.randrange(1, 20))).toordinal()
+            self.desc[pos] = (0 if rng.random() < 0.4 else 1) if rng.random() < 0.10 else (
+                2 if rng.random() < 0.6 else 3)
+            # Children plan.
+            r = rng.random()
+            plan["children"] = "none" if r < 0.07 else "few" if r < 0.15 else "many"
+            if plan["children"] != "none":
+                if final == S_DONE:
+                    plan["open_children"] = rng.random() < 0.3
+                    plan["all_done"] = not plan["open_children"]
+                else:
+                    plan["all_done"] = rng.random() < 0.12
+                if final == S_PROG:
+                    plan["stale"] = rng.random() < 0.15
+            if plan["stale"]:
+                self.created[pos] = created = min(created, now - 120 * DAY)
+            epic_plans.append(plan)
+
+        # Stories, tasks and bugs.
+        n_orphan = max(3, n_story * 3 // 100)
+        n_dangling = max(3, n_story * 3 // 1000)
+        n_linked = n_story - n_orphan - n_dangling
+        quota = [0] * n_epic
+        many = [i for i, p in enumerate(epic_plans) if p["children"] == "many"]
+        left = n_linked
+        for i, p in enumerate(epic_plans):
+            if p["children"] == "few":
+                quota[i] = 1 + rng.randrange(2)
+                left -= quota[i]
+        for i in many:
+            quota[i] = 3
+            left -= 3
+        if left < 0:
+            raise ValueError("not enough stories for the epics; raise issues")
+        for _ in range(left):
+            quota[many[rng.randrange(len(many))]] += 1
+        # Stable assignment: epics in order, each with its quota.
+        story_epic: list[int] = []
+        for i, q in enumerate(quota):
+            story_epic.extend([i] * q)
+        story_epic.extend([-1] * n_orphan)
+        story_epic.extend([-2] * n_dangling)
+        seen_child = [0] * n_epic
+        stories: list[int] = []
+        recent = 25 * DAY
+        for ei in story_epic:
+            r = rng.random()
+            itype = T_STORY if r < 0.6 else T_TASK if r < 0.85 else T_BUG
+            if ei >= 0:
+                epos = epics[ei]
+                plan = epic_plans[ei]
+                proj = self.proj[epos]
+                if rng.random() < 0.08:
+                    proj = 1 + rng.randrange(8)
+                lo = self.created[epos]
+                k = seen_child[ei]
+                seen_child[ei] += 1
+                hi = now - 40 * DAY if plan["stale"] else now - 2 * DAY
+                created = lo + rng.randrange(max(1, hi - lo))
+                pos = self._new_issue(proj, itype, created, parent=epos)
+                final = self._child_status(rng, plan, k)
+                if plan["stale"]:
+                    end_lo, end_hi = created + 3600, now - 31 * DAY
+                elif k == 0 and plan["final"] == S_PROG:
+                    if final == S_TODO:
+                        final = S_PROG
+                    end_lo, end_hi = max(created + 3600, now - recent), now - 3600
+                else:
+                    end_lo, end_hi = created + 3600, now - 3600
+            else:
+                proj = 1 + rng.randrange(8)
+                created = now - 180 * DAY + rng.randrange(178 * DAY)
+                pos = self._new_issue(proj, itype, created)
+                if ei == -2:
+                    missing = self.project_counter[proj] + 50000 + len(self.dangling_epic)
+                    self.dangling_epic[pos] = f"{PROJECTS[proj][0]}-{missing}"
+                r = rng.random()
+                final = S_DONE if r < 0.4 else S_PROG if r < 0.6 else S_REVIEW if r < 0.7 else S_TODO
+                end_lo, end_hi = created + 3600, now - 3600
+            self._fill_work_item(rng, pos, proj, itype, final, end_lo, max(end_lo + 1, end_hi))
+            stories.append(pos)
+
+        # Epic statuses, after their children exist (so "done" follows the work).
+        for ei, epos in enumerate(epics):
+            final = epic_plans[ei]["final"]
+            created = self.created[epos]
+            end = created + rng.randrange(max(1, now - created - DAY))
+            self._walk_status(rng, epos, final, max(end, created + 3600), self.assignee[epos]
+                              if self.assignee[epos] >= 0 else self.reporter[epos])
+            if self.assignee[epos] >= 0 and rng.random() < 0.3:
+                # Owner handed over once: the history shows who had it before.
+                prev = self._team_user(rng, self.proj[epos])
+                if prev != self.assignee[epos]:
+                    self._add_history(epos, created + 1800, 1, prev, self.assignee[epos], self.reporter[epos])
+
+        # Sub-tasks under random stories, same project and status bounds.
+        for _ in range(n_sub):
+            spos = stories[rng.randrange(len(stories))]
+            proj = self.proj[spos]
+            created = self.created[spos] + rng.randrange(DAY)
+            pos = self._new_issue(proj, T_SUB, min(created, now - 3600), parent=spos)
+            if self.status[spos] == S_DONE:
+                final = S_DONE
+                end_hi = self.status_at[spos]
+            else:
+                r = rng.random()
+                final = S_DONE if r < 0.4 else S_PROG if r < 0.7 else S_TODO
+                end_hi = now - 3600
+            end_lo = self.created[pos] + 60
+            self._fill_work_item(rng, pos, proj, T_SUB, final, end_lo, max(end_lo + 1, end_hi))
+
+        # A few issues with more than 100 histories (the Cloud embed cap is 100).
+        n_big = max(3, n // 200)
+        for i in range(n_big):
+            pos = stories[(i * 7919) % len(stories)]
+            if self.assignee[pos] < 0:
+                self.assignee[pos] = self._team_user(rng, self.proj[pos])
+            a, b = self.assignee[pos], self._team_user(rng, self.proj[pos])
+            if a == b:
+                b = self._team_active[self.proj[pos]][0] if self._team_active[self.proj[pos]][0] != a \
+                    else self._team_active[self.proj[pos]][1]
+            base = self.created[pos] + 60
+            flips = 110 + rng.randrange(60)
+            flips += flips % 2  # an even number of flips ends on the current assignee
+            events = []
+            for f in range(flips):
+                frm, to = (a, b) if f % 2 == 0 else (b, a)
+                events.append((base + f * 37, frm, to))
+            extra = [self._add_history(pos, ts, 1, frm, to, a, appended=True) for ts, frm, to in events]
+            del extra
+        self._finish_worklog_order()
+
+    def labels_okr(self, init_pos: int, rng: random.Random) -> int:
+        """The OKR index an epic works towards: its initiative's, else a random one."""
+        if init_pos >= 0:
+            return init_pos % len(OKRS)
+        return rng.randrange(len(OKRS))
+
+    def _child_status(self, rng: random.Random, plan: dict, k: int) -> int:
+        if plan["all_done"]:
+            return S_DONE
+        if plan["open_children"]:
+            return S_PROG if k == 0 else S_DONE
+        if plan["final"] == S_TODO:
+            return S_TODO if (k == 0 or rng.random() < 0.8) else S_PROG
+        if plan["final"] == S_DONE:
+            return S_DONE
+        if k == 0:
+            return S_PROG
+        r = rng.random()
+        return S_DONE if r < 0.4 else S_REVIEW if r < 0.55 else S_PROG if r < 0.8 else S_TODO
+
+    def _fill_work_item(self, rng: random.Random, pos: int, proj: int, itype: int, final: int,
+                        end_lo: int, end_hi: int) -> None:
+        inactive_ok = rng.random() < 0.03
+        if rng.random() < 0.12 and final == S_TODO:
+            assignee = -1
+        else:
+            assignee = self._team_user(rng, proj, active=not inactive_ok)
+        self.assignee[pos] = assignee
+        self.reporter[pos] = self._team_user(rng, proj)
+        if itype != T_SUB:
+            r = rng.random()
+            if r < (0.85 if itype == T_STORY else 0.55):
+                self.sp[pos] = (1, 2, 3, 5, 8, 13)[rng.randrange(6)]
+            self.desc[pos] = 1 if r < 0.35 else 0 if r < 0.45 else 3
+        else:
+            self.desc[pos] = 0
+        if itype == T_BUG and rng.random() < 0.5:
+            self.labels[pos] = self._intern(("customer-reported",))
+        end = end_lo + rng.randrange(max(1, end_hi - end_lo))
+        author = assignee if assignee >= 0 else self.reporter[pos]
+        if assignee >= 0 and final != S_TODO and rng.random() < 0.25:
+            first = self._team_user(rng, proj)
+            if first != assignee:
+                self.assignee[pos] = assignee
+                self._add_history(pos, self.created[pos] + 60, 1, -1, first, self.reporter[pos])
+                self._add_history(pos, self.created[pos] + 120, 1, first, assignee, first)
+        self._walk_status(rng, pos, final, end, author)
+        if final != S_TODO and itype != T_SUB:
+            sprint = self._sprint_at(proj, end)
+            if sprint >= 0:
+                self.sprint[pos] = sprint
+        if final == S_DONE and itype != T_SUB:
+            version = f"{PROJECTS[proj][0]} {datetime.fromtimestamp(end, UTC):%Y.%m}"
+            self.fixv[pos] = self._intern((version,))
+        if itype != T_SUB and rng.random() < 0.2:
+            self.due[pos] = datetime.fromtimestamp(end, UTC).date().toordinal() + rng.randrange(-5, 10)
+        if PROJECTS[proj][0] in LOGGING_TEAMS and final != S_TODO and assignee >= 0:
+            first_move = self.h_ts[self.hstart[pos]] if self.hcount[pos] else self.created[pos]
+            stop = end if final == S_DONE else self.now_ts - 3600
+            for _ in range(1 + rng.randrange(3)):
+                started = first_move + rng.randrange(max(1, stop - first_move))
+                self._add_worklog(pos, assignee, started, (1 + rng.randrange(16)) * 1800,
+                                  min(started + rng.randrange(DAY), self.now_ts - 60))
+
+    def _add_worklog(self, pos: int, author: int, started: int, seconds: int, logged: int) -> int:
+        wpos = len(self.wl_issue)
+        self.wl_issue.append(pos)
+        self.wl_author.append(author)
+        self.wl_started.append(started)
+        self.wl_seconds.append(seconds)
+        self.wl_created.append(logged)
+        self.wl_updated_ms.append(logged * 1000 + wpos % 1000)
+        if logged > self.updated[pos]:
+            self.updated[pos] = logged
+        return wpos
+
+    def _finish_worklog_order(self) -> None:
+        """Make worklog update times unique, so ``since`` paging is exact."""
+        order = sorted(range(len(self.wl_issue)), key=self.wl_updated_ms.__getitem__)
+        last = -1
+        for w in order:
+            if self.wl_updated_ms[w] <= last:
+                self.wl_updated_ms[w] = last + 1
+            last = self.wl_updated_ms[w]
+
+    def _make_users(self, rng: random.Random) -> None:
+        self._team_active: list[list[int]] = [[] for _ in PROJECTS]
+        self._team_inactive: list[list[int]] = [[] for _ in PROJECTS]
+        n = 0
+        for proj in range(len(PROJECTS)):
+            for m in range(4 if proj == 0 else 7):
+                first = _FIRST[(n * 7 + 3) % len(_FIRST)]
+                last = _LAST[(n * 5 + proj) % len(_LAST)]
+                active = not (proj > 0 and m == 6)
+                name = f"{first[0].lower()}{last.lower()}{n}"
+                acc = "5b10ac8d82e05b22cc7d" + f"{(n * 2654435761 + self.seed) & 0xFFFFFFFF:08x}"[:4] + f"{n:04d}"
+                self.users.append(User(acc, name, f"JIRAUSER{10100 + n}", f"{first} {last}",
+                                       f"{name}@clinicloud.example", active, proj))
+                (self._team_active if active else self._team_inactive)[proj].append(n)
+                n += 1
+        for proj in range(len(PROJECTS)):
+            if not self._team_inactive[proj]:
+                self._team_inactive[proj] = self._team_inactive[1]
+
+    def _make_sprints(self) -> None:
+        first = self.now_ts - 200 * DAY
+        self._sprint_base: list[int] = [0] * len(PROJECTS)
+        for proj in range(1, len(PROJECTS)):
+            self._sprint_base[proj] = len(self.sprints)
+            for k in range(16):
+                start = first + k * 14 * DAY
+                end = start + 14 * DAY
+                state = "closed" if end <= self.now_ts else "active" if start <= self.now_ts else "future"
+                self.sprints.append(Sprint(100 + len(self.sprints), f"{PROJECTS[proj][0]} Sprint {k + 1}",
+                                           state, proj, start, end))
+
+    def _sprint_at(self, proj: int, ts: int) -> int:
+        k = (ts - (self.now_ts - 200 * DAY)) // (14 * DAY)
+        if 0 <= k < 16:
+            return self._sprint_base[proj] + k
+        return -1
+
+    # ------------------------------------------------------------------ ground truth
+    @property
+    def ground_truth(self) -> dict[str, list[str]]:
+        """Epic key -> sorted defect names, for every live epic (clean epics map to [])."""
+        with self.lock:
+            if self._truth_cache is None or self._truth_cache[0] != self.version:
+                self._truth_cache = (self.version, self.compute_defects())
+            return self._truth_cache[1]
+
+    def compute_defects(self) -> dict[str, list[str]]:
+        """Compute each epic's hygiene defects from the data (definitions in the module docstring)."""
+        now = self.now_ts
+        today = self.now.date().toordinal()
+        kids: dict[int, list[int]] = {}
+        for pos in range(self.size):
+            if self.deleted[pos] or ISSUE_TYPES[self.itype[pos]][1] != 0:
+                continue
+            e = self.parent[pos]
+            if e >= 0 and self.itype[e] == T_EPIC and not self.deleted[e]:
+                kids.setdefault(e, []).append(pos)
+        truth: dict[str, list[str]] = {}
+        for pos in range(self.size):
+            if self.deleted[pos] or self.itype[pos] != T_EPIC:
+                continue
+            d: list[str] = []
+            labels = self.tuples[self.labels[pos]]
+            comps = self.tuples[self.comps[pos]]
+            init = self.parent[pos]
+            has_init = init >= 0 and not self.deleted[init]
+            if not (has_init or PILLAR_LABELS.intersection(labels) or PILLAR_COMPONENTS.intersection(comps)
+                    or self.invest[pos] >= 0):
+                d.append("no-pillar")
+            if not (has_init or OKR_LABELS.intersection(labels) or OKR_COMPONENTS.intersection(comps)):
+                d.append("no-okr")
+            a = self.assignee[pos]
+            if a < 0:
+                d.append("no-owner")
+            elif not self.users[a].active:
+                d.append("owner-inactive")
+            cat = STATUSES[self.status[pos]][2]
+            if not self.target[pos]:
+                d.append("no-target-date")
+            elif cat != "done" and self.target[pos] < today:
+                d.append("target-date-passed")
+            if cat == "indeterminate" and not self.start[pos]:
+                d.append("no-start-date-in-progress")
+            if self.description_words(pos) < 20:
+                d.append("short-description")
+            children = kids.get(pos, [])
+            if not children:
+                d.append("no-children")
+            elif len(children) <= 2:
+                d.append("few-children")
+            open_kids = sum(1 for c in children if self.status[c] != S_DONE)
+            if cat == "done" and open_kids:
+                d.append("done-with-open-children")
+            if cat != "done" and children and not open_kids:
+                d.append("all-children-done-epic-open")
+            if cat == "indeterminate" and children:
+                last = max(self.status_at[c] for c in children)
+                if last < now - 30 * DAY:
+                    d.append("stale")
+            if not has_init:
+                d.append("no-initiative")
+            truth[self.key(pos)] = sorted(d)
+        return truth
+
+    # ------------------------------------------------------------------ time moves on
+    def advance(self, days: float = 1, seed: int | None = None) -> dict:
+        """Move time forward: new issues, transitions, edits, deletions, moves, worklogs.
+
+        Returns what changed: keys created / transitioned / edited / deleted, moves as
+        (old key, new key), worklog ids added and deleted, and the new ``now``.
+        """
+        with self.lock:
+            rng = random.Random(self.seed * 1000003 + (seed if seed is not None else self.version + 1))
+            start = self.now_ts
+            self.now = self.now + timedelta(days=days)
+            self.now_ts = _ts(self.now)
+            span = max(60, self.now_ts - start)
+            live_work = [p for p in range(self.size)
+                         if not self.deleted[p] and ISSUE_TYPES[self.itype[p]][1] == 0]
+            epics = [p for p in range(self.size)
+                     if not self.deleted[p] and self.itype[p] == T_EPIC and self.status[p] != S_DONE]
+            scale = max(1.0, len(live_work) / 2000)
+            out: dict = {"created": [], "transitioned": [], "edited": [], "deleted": [], "moved": [],
+                         "worklogs_added": [], "worklogs_deleted": []}
+
+            def when() -> int:
+                return start + 1 + rng.randrange(span - 1)
+
+            for _ in range(max(1, int(8 * days * scale))):
+                epos = epics[rng.randrange(len(epics))] if epics else -1
+                proj = self.proj[epos] if epos >= 0 else 1 + rng.randrange(8)
+                pos = self._new_issue(proj, T_STORY, when(), parent=epos)
+                self.assignee[pos] = self._team_user(rng, proj)
+                self.reporter[pos] = self._team_user(rng, proj)
+                self.sp[pos] = (1, 2, 3, 5, 8)[rng.randrange(5)]
+                self.desc[pos] = 3
+                out["created"].append(self.key(pos))
+            for _ in range(max(1, int(15 * days * scale))):
+                pos = live_work[rng.randrange(len(live_work))]
+                st = self.status[pos]
+                if self.deleted[pos] or st == S_DONE:
+                    continue
+                ts = max(when(), self.updated[pos] + 1)
+                new = st + 1
+                author = self.assignee[pos] if self.assignee[pos] >= 0 else self.reporter[pos]
+                self._add_history(pos, ts, 0, st, new, author, appended=True)
+                self.status[pos] = new
+                self.status_at[pos] = ts
+                if new == S_DONE:
+                    self.resolved[pos] = ts
+                out["transitioned"].append(self.key(pos))
+            for _ in range(max(1, int(5 * days * scale))):
+                pos = live_work[rng.randrange(len(live_work))]
+                if self.deleted[pos]:
+                    continue
+                ts = max(when(), self.updated[pos] + 1)
+                old = self.sp[pos]
+                new = (1, 2, 3, 5, 8, 13)[rng.randrange(6)]
+                self._add_history(pos, ts, 2, old, new, self.reporter[pos], appended=True)
+                self.sp[pos] = new
+                self.summary_override[pos] = self.summary(pos) + " (rescoped)"
+                out["edited"].append(self.key(pos))
+            has_children = {self.parent[p] for p in range(self.size) if self.itype[p] == T_SUB}
+            for _ in range(max(1, int(1 * days * scale))):
+                pos = live_work[rng.randrange(len(live_work))]
+                if self.deleted[pos] or pos in has_children or self.itype[pos] == T_EPIC:
+                    continue
+                self.deleted[pos] = 1
+                out["deleted"].append(self.key(pos))
+            for _ in range(max(1, int(1 * days * scale))):
+                pos = live_work[rng.randrange(len(live_work))]
+                if self.deleted[pos] or pos in has_children:
+                    continue
+                old_key = self.key(pos)
+                proj = 1 + rng.randrange(8)
+                if proj == self.proj[pos]:
+                    proj = 1 + (proj % 8)
+                self.project_counter[proj] += 1
+                self.proj[pos] = proj
+                self.num[pos] = self.project_counter[proj]
+                new_key = self.key(pos)
+                self.key_index[new_key] = pos
+                ts = max(when(), self.updated[pos] + 1)
+                hpos = self._add_history(pos, ts, 3, 0, 0, self.reporter[pos], appended=True)
+                self.h_keys[hpos] = (old_key, new_key)
+                out["moved"].append((old_key, new_key))
+            for _ in range(max(1, int(6 * days * scale))):
+                pos = live_work[rng.randrange(len(live_work))]
+                if self.deleted[pos] or PROJECTS[self.proj[pos]][0] not in LOGGING_TEAMS \
+                        or self.assignee[pos] < 0:
+                    continue
+                ts = when()
+                w = self._add_worklog(pos, self.assignee[pos], ts - 3600, 3600 * (1 + rng.randrange(4)), ts)
+                out["worklogs_added"].append(self.WL_BASE + w)
+            live_wl = [w for w in range(len(self.wl_issue)) if w not in self.wl_deleted]
+            for _ in range(max(1, int(days))):
+                if not live_wl:
+                    break
+                w = live_wl[rng.randrange(len(live_wl))]
+                if w in self.wl_deleted:
+                    continue
+                self.wl_deleted[w] = when() * 1000
+                out["worklogs_deleted"].append(self.WL_BASE + w)
+            self._finish_worklog_order()
+            self.version += 1
+            out["now"] = self.now.isoformat()
+            return out

@@ -1,0 +1,560 @@
+"""The local Jira HTTP server: answers like Jira Cloud or Data Center, serving a :class:`SampleOrg`.
+
+Page-size caps (read them back, as with the real Jira):
+
+- Cloud ``/rest/api/3/search/jql``: default 50; at most 5000 when only ``id``/``key``/``updated``/
+  ``created`` are requested without expand, else 100. Embedded changelog: newest 100 histories.
+- Cloud ``/rest/api/3/issue/bulkfetch``: at most 100 ids; embedded changelog: newest 40 histories.
+- Cloud ``/rest/api/3/changelog/bulkfetch``: at most 1000 ids, 10 fieldIds; 1000 histories per page
+  whatever ``maxResults`` asks (no field reports it: follow ``nextPageToken``).
+- Data Center ``/rest/api/2/search``: default 50, at most 1000 (reported back in ``maxResults``);
+  embedded changelog is complete.
+- ``/rest/api/2/worklog/updated`` and ``/deleted``: 1000 per page; ``worklog/list`` at most 1000 ids.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import hashlib
+import json
+import socket
+import struct
+import threading
+from collections import Counter, OrderedDict
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from rollup.localjira import jql as jqlmod
+from rollup.localjira.faults import Faults
+from rollup.localjira.render import Renderer
+from rollup.localjira.sampleorg import SampleOrg
+
+JSON_TYPE = "application/json;charset=UTF-8"
+LIGHT_FIELDS = frozenset({"id", "key", "updated", "created"})
+GONE = ("The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full "
+        "migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046")
+UNBOUNDED = "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
+
+
+class JiraError(Exception):
+    """An error answered in Jira's shape: {"errorMessages": [...], "errors": {}}."""
+
+    def __init__(self, status: int, message: str, headers: dict | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers or {}
+
+
+def _b64(obj: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(obj, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _unb64(token: str) -> Any:
+    try:
+        return json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except Exception as exc:  # noqa: BLE001 - any garbage token is the client's error
+        raise JiraError(400, "The provided next page token is invalid or expired.") from exc
+
+
+class LocalJira:
+    """A Jira Cloud or Data Center look-alike on a local port.
+
+    ``credentials``: None accepts anything; ``("email", "api-token")`` requires that Basic auth;
+    a string requires that Bearer token (Data Center PAT). ``forbidden`` paths answer 403.
+    Use ``with LocalJira(org) as jira: jira.url`` or ``start()`` / ``stop()``.
+    """
+
+    def __init__(self, org: SampleOrg, flavour: str = "cloud", faults: Faults | None = None, port: int = 0,
+                 credentials: tuple[str, str] | str | None = None, host: str = "127.0.0.1",
+                 time_zone: str = "America/Los_Angeles", forbidden: tuple[str, ...] = ()) -> None:
+        if flavour not in ("cloud", "datacenter"):
+            raise ValueError(f"flavour must be 'cloud' or 'datacenter', not {flavour!r}")
+        self.org = org
+        self.flavour = flavour
+        self.cloud = flavour == "cloud"
+        self.faults = faults or Faults()
+        self.credentials = credentials
+        self.time_zone = time_zone
+        self.forbidden = forbidden
+        self.stats: Counter = Counter()
+        self.throttled: Counter = Counter()
+        self.errors: Counter = Counter()
+        self._stats_lock = threading.Lock()
+        self._snapshots: OrderedDict[str, list[int]] = OrderedDict()
+        self._snap_lock = threading.Lock()
+        self._snap_counter = 0
+        self._httpd = ThreadingHTTPServer((host, port), _Handler)
+        self._httpd.daemon_threads = True
+        self._httpd.app = self  # type: ignore[attr-defined]
+        self.port = self._httpd.server_address[1]
+        self.url = f"http://{host}:{self.port}"
+        self.render = Renderer(org, flavour, self.url, time_zone)
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> "LocalJira":
+        """Serve in a background daemon thread."""
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="localjira", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until interrupted (the CLI)."""
+        try:
+            self._httpd.serve_forever()
+        finally:
+            self._httpd.server_close()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> "LocalJira":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stats_snapshot(self) -> dict:
+        with self._stats_lock:
+            return {"requests": sum(self.stats.values()), "by_endpoint": dict(self.stats),
+                    "throttled": dict(self.throttled), "throttled_total": sum(self.throttled.values()),
+                    "errors": dict(self.errors)}
+
+    # ------------------------------------------------------------------ routing
+    def endpoint(self, method: str, path: str) -> str:
+        parts = path.rstrip("/").split("/")
+        if len(parts) == 6 and parts[1:4] == ["rest", "api", parts[3]] and parts[4] == "issue":
+            return f"{method} /rest/api/{parts[3]}/issue/{{idOrKey}}"
+        return f"{method} {path.rstrip('/')}"
+
+    def check_auth(self, headers: Any) -> None:
+        if self.credentials is None:
+            return
+        auth = headers.get("Authorization", "")
+        ok = False
+        if isinstance(self.credentials, tuple) and auth.startswith("Basic "):
+            try:
+                user, _, token = base64.b64decode(auth[6:]).decode().partition(":")
+                ok = (user, token) == tuple(self.credentials)
+            except Exception:  # noqa: BLE001
+                ok = False
+        elif isinstance(self.credentials, str) and auth.startswith("Bearer "):
+            ok = auth[7:] == self.credentials
+        if not ok:
+            raise JiraError(401, "Client must be authenticated to access this resource.",
+                            {"WWW-Authenticate": 'Basic realm="protected-area"' if self.cloud else
+                             'OAuth realm="Jira"', "X-Seraph-LoginReason": "AUTHENTICATED_FAILED"})
+
+    def handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> tuple[int, dict, Any, int]:
+        """Answer one Jira request: (status, headers, JSON body, full issues rendered)."""
+        split = urlsplit(raw_path)
+        path = split.path.rstrip("/") or "/"
+        q = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+        data: dict = {}
+        if method == "POST" and body:
+            try:
+                data = json.loads(body)
+            except ValueError as exc:
+                raise JiraError(400, f"Invalid request payload. Refer to the REST API documentation and try "
+                                     f"again. ({exc})") from exc
+        if any(path.startswith(f) for f in self.forbidden):
+            raise JiraError(403, "You do not have permission to perform this operation.")
+        cloud = self.cloud
+        r = self.render
+        with self.org.lock:
+            if path in ("/rest/api/2/serverInfo", "/rest/api/3/serverInfo") and (cloud or "/2/" in path):
+                return 200, {}, self.server_info(), 0
+            if path in ("/rest/api/2/myself", "/rest/api/3/myself") and (cloud or "/2/" in path):
+                return 200, {}, self.myself(), 0
+            if path in ("/rest/api/2/status", "/rest/api/3/status") and (cloud or "/2/" in path):
+                return 200, {}, r.statuses(), 0
+            if path in ("/rest/api/2/field", "/rest/api/3/field") and (cloud or "/2/" in path):
+                return 200, {}, r.field_catalogue(), 0
+            if path in ("/rest/api/2/search", "/rest/api/3/search"):
+                if cloud:
+                    raise JiraError(410, GONE)
+                if "/3/" in path:
+                    raise JiraError(404, "null for uri: " + self.url + path)
+                return self.dc_search(q if method == "GET" else data)
+            if cloud and path == "/rest/api/3/search/jql":
+                return self.cloud_search(q if method == "GET" else data, method)
+            if cloud and path == "/rest/api/3/issue/bulkfetch" and method == "POST":
+                return self.bulkfetch(data)
+            if cloud and path == "/rest/api/3/changelog/bulkfetch" and method == "POST":
+                return self.changelog_bulkfetch(data)
+            if path.startswith(("/rest/api/2/issue/", "/rest/api/3/issue/")) and method == "GET" \
+                    and path.count("/") == 5 and (cloud or "/2/" in path):
+                return self.get_issue(path.rsplit("/", 1)[1], q, 3 if "/3/" in path else 2)
+            if path in ("/rest/api/2/worklog/updated", "/rest/api/3/worklog/updated") and (cloud or "/2/" in path):
+                return 200, {}, self.worklogs_changed(q, path, deleted=False), 0
+            if path in ("/rest/api/2/worklog/deleted", "/rest/api/3/worklog/deleted") and (cloud or "/2/" in path):
+                return 200, {}, self.worklogs_changed(q, path, deleted=True), 0
+            if path in ("/rest/api/2/worklog/list", "/rest/api/3/worklog/list") and method == "POST" \
+                    and (cloud or "/2/" in path):
+                return self.worklog_list(data, 3 if "/3/" in path else 2)
+        raise JiraError(404, f"null for uri: {self.url}{path}")
+
+    def handle_local(self, method: str, raw_path: str, body: bytes) -> tuple[int, Any]:
+        """The control endpoints under ``/_local``."""
+        path = urlsplit(raw_path).path.rstrip("/")
+        data = json.loads(body) if body else {}
+        if path == "/_local/advance" and method == "POST":
+            out = self.org.advance(days=float(data.get("days", 1)), seed=data.get("seed"))
+            with self._snap_lock:
+                self._snapshots.clear()
+            return 200, out
+        if path == "/_local/faults" and method == "POST":
+            try:
+                self.faults.update(**data)
+            except ValueError as exc:
+                return 400, {"errorMessages": [str(exc)], "errors": {}}
+            return 200, self.faults.settings()
+        if path == "/_local/faults" and method == "GET":
+            return 200, self.faults.settings()
+        if path == "/_local/ground-truth":
+            return 200, self.org.ground_truth
+        if path == "/_local/stats":
+            return 200, self.stats_snapshot()
+        return 404, {"errorMessages": [f"no control endpoint {method} {path}"], "errors": {}}
+
+    # ------------------------------------------------------------------ simple resources
+    def server_info(self) -> dict:
+        now = datetime.now(UTC).timestamp()
+        info = {"baseUrl": self.url, "displayUrl": self.url, "serverTitle": "Clinicloud Jira (local)",
+                "serverTime": self.render.ts(int(now), int(now * 1000) % 1000),
+                "serverTimeZone": self.time_zone, "scmInfo": "localjira"}
+        if self.cloud:
+            info.update(version="1001.0.0-SNAPSHOT", versionNumbers=[1001, 0, 0], deploymentType="Cloud",
+                        buildNumber=100289, buildDate="2026-11-20T00:00:00.000+0000")
+        else:
+            info.update(version="9.12.15", versionNumbers=[9, 12, 15], deploymentType="Server",
+                        buildNumber=9120015, buildDate="2026-09-01T00:00:00.000+0000")
+        return info
+
+    def myself(self) -> dict:
+        avatars = {"48x48": f"{self.url}/secure/useravatar?size=48x48"}
+        if self.cloud:
+            return {"self": f"{self.url}/rest/api/2/user?accountId=5b10ac8d82e05b22cc7d0bot",
+                    "accountId": "5b10ac8d82e05b22cc7d0bot", "accountType": "atlassian",
+                    "emailAddress": "rollup-bot@clinicloud.example", "avatarUrls": avatars,
+                    "displayName": "Rollup Bot", "active": True, "timeZone": self.time_zone, "locale": "en_US"}
+        return {"self": f"{self.url}/rest/api/2/user?username=rollup-bot", "key": "JIRAUSER10001",
+                "name": "rollup-bot", "emailAddress": "rollup-bot@clinicloud.example", "avatarUrls": avatars,
+                "displayName": "Rollup Bot", "active": True, "timeZone": self.time_zone, "locale": "en_US"}
+
+    # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _list(value: Any) -> list[str]:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return [str(v).strip() for v in value if str(v).strip()]
+
+    def _wanted(self, value: Any, default_all: bool) -> set[str] | None:
+        """Requested fields: None = every navigable field; a set otherwise (may be empty)."""
+        items = self._list(value)
+        if not items:
+            return None if default_all else set()
+        if "*all" in items or "*navigable" in items:
+            return None
+        return {i for i in items if not i.startswith("-")}
+
+    @staticmethod
+    def _int(value: Any, name: str, default: int) -> int:
+        if value in (None, ""):
+            return default
+        try:
+            return int(value)
+        except (TypeError, ValueError) as exc:
+            raise JiraError(400, f"The value '{value}' is invalid for the '{name}' parameter.") from exc
+
+    def _query(self, jql: str) -> jqlmod.Query:
+        try:
+            return jqlmod.parse(self.org, jql, self.time_zone)
+        except jqlmod.JqlError as exc:
+            raise JiraError(400, str(exc)) from exc
+
+    def _snapshot(self, hits: list[int]) -> str:
+        with self._snap_lock:
+            self._snap_counter += 1
+            sid = f"{self.org.version}.{self._snap_counter}"
+            self._snapshots[sid] = hits
+            while len(self._snapshots) > 64:
+                self._snapshots.popitem(last=False)
+        return sid
+
+    # ------------------------------------------------------------------ search
+    def cloud_search(self, p: dict, method: str) -> tuple[int, dict, Any, int]:
+        expand = set(self._list(p.get("expand")))
+        wanted = self._wanted(p.get("fields"), default_all=False)
+        changelog = "changelog" in expand
+        requested = self._int(p.get("maxResults"), "maxResults", 50)
+        light = wanted is not None and wanted <= LIGHT_FIELDS and not expand
+        cap = 5000 if light else 100
+        size = max(0, min(requested, cap))
+        token = p.get("nextPageToken")
+        if token:
+            state = _unb64(token)
+            with self._snap_lock:
+                hits = self._snapshots.get(state.get("s"))
+            if hits is None:
+                raise JiraError(400, "The provided next page token is invalid or expired.")
+            offset = int(state.get("o", 0))
+        else:
+            query = self._query(p.get("jql") or "")
+            if not query.bounded:
+                raise JiraError(400, UNBOUNDED)
+            hits = query.run(self.org)
+            offset = 0
+        page = [h for h in hits[offset:offset + size] if not self.org.deleted[h]]
+        fields = (wanted or set()) - {"id"} if wanted is not None else None
+        issues = []
+        full = 0
+        for pos in page:
+            if wanted is not None and not wanted - {"id"} and not changelog:
+                issues.append({"id": str(self.org.issue_id(pos))})
+                continue
+            issues.append(self.render.issue(pos, 3, fields, changelog=changelog))
+            full += 0 if light else 1
+        out: dict[str, Any] = {"issues": issues}
+        end = offset + size
+        if end < len(hits):
+            sid = state["s"] if token else self._snapshot(hits)
+            out["nextPageToken"] = _b64({"s": sid, "o": end})
+            out["isLast"] = False
+        else:
+            out["isLast"] = True
+        return 200, {}, out, full
+
+    def dc_search(self, p: dict) -> tuple[int, dict, Any, int]:
+        expand = set(self._list(p.get("expand")))
+        wanted = self._wanted(p.get("fields"), default_all=True)
+        start = max(0, self._int(p.get("startAt"), "startAt", 0))
+        size = max(0, min(self._int(p.get("maxResults"), "maxResults", 50), 1000))
+        hits = self._query(p.get("jql") or "").run(self.org)
+        page = hits[start:start + size]
+        light = wanted is not None and wanted <= LIGHT_FIELDS and not expand
+        fields = wanted - {"id"} if wanted is not None else None
+        issues = [self.render.issue(pos, 2, fields, changelog="changelog" in expand) for pos in page]
+        out = {"expand": "schema,names", "startAt": start, "maxResults": size, "total": len(hits),
+               "issues": issues}
+        return 200, {}, out, 0 if light else len(issues)
+
+    def bulkfetch(self, data: dict) -> tuple[int, dict, Any, int]:
+        ids = self._list(data.get("issueIdsOrKeys"))
+        if not ids:
+            raise JiraError(400, "issueIdsOrKeys must not be empty.")
+        if len(ids) > 100:
+            raise JiraError(400, f"The number of issueIdsOrKeys ({len(ids)}) exceeds the maximum of 100.")
+        wanted = self._wanted(data.get("fields"), default_all=True)
+        changelog = "changelog" in set(self._list(data.get("expand")))
+        issues, seen = [], set()
+        for ident in ids:
+            pos = self.org.position(ident)
+            if pos is None or pos in seen:
+                continue
+            seen.add(pos)
+            fields = wanted - {"id"} if wanted is not None else None
+            issues.append(self.render.issue(pos, 3, fields, changelog=changelog, changelog_cap=40))
+        return 200, {}, {"issues": issues, "issueErrors": []}, len(issues)
+
+    def changelog_bulkfetch(self, data: dict) -> tuple[int, dict, Any, int]:
+        ids = self._list(data.get("issueIdsOrKeys"))
+        if not ids:
+            raise JiraError(400, "issueIdsOrKeys must contain between 1 and 1000 items.")
+        if len(ids) > 1000:
+            raise JiraError(400, f"issueIdsOrKeys must contain between 1 and 1000 items, got {len(ids)}.")
+        field_ids = set(self._list(data.get("fieldIds")))
+        if len(field_ids) > 10:
+            raise JiraError(400, "fieldIds must contain at most 10 items.")
+        requested = self._int(data.get("maxResults"), "maxResults", 1000)
+        if not 1 <= requested <= 10000:
+            raise JiraError(400, "maxResults must be between 1 and 10000.")
+        size = min(requested, 1000)
+        digest = hashlib.blake2b(json.dumps([ids, sorted(field_ids)]).encode(), digest_size=6).hexdigest()
+        i, h = 0, 0
+        if data.get("nextPageToken"):
+            state = _unb64(data["nextPageToken"])
+            if state.get("q") != digest:
+                raise JiraError(400, "The provided next page token is invalid or expired.")
+            i, h = int(state["i"]), int(state["h"])
+        positions: list[int] = []
+        seen = set()
+        for ident in ids:
+            pos = self.org.position(ident)
+            if pos is not None and pos not in seen:
+                seen.add(pos)
+                positions.append(pos)
+        out_logs = []
+        budget = size
+        r = self.render
+        while i < len(positions) and budget > 0:
+            pos = positions[i]
+            hs = [x for x in self.org.histories(pos) if not field_ids or r.history_field(x) in field_ids]
+            chunk = hs[h:h + budget]
+            if chunk:
+                out_logs.append({"issueId": str(self.org.issue_id(pos)),
+                                 "changeHistories": [r.history(x) for x in chunk]})
+            budget -= len(chunk)
+            if h + len(chunk) >= len(hs):
+                i, h = i + 1, 0
+            else:
+                h += len(chunk)
+        out: dict[str, Any] = {"issueChangeLogs": out_logs}
+        if i < len(positions):
+            out["nextPageToken"] = _b64({"q": digest, "i": i, "h": h})
+        return 200, {}, out, 0
+
+    def get_issue(self, ident: str, q: dict, api: int) -> tuple[int, dict, Any, int]:
+        pos = self.org.position(ident)
+        if pos is None:
+            raise JiraError(404, "Issue does not exist or you do not have permission to see it.")
+        if "fields" in q and q["fields"] == "":
+            wanted: set[str] | None = set()
+        else:
+            wanted = self._wanted(q.get("fields"), default_all=True)
+        changelog = "changelog" in set(self._list(q.get("expand")))
+        fields = wanted - {"id"} if wanted is not None else None
+        return 200, {}, self.render.issue(pos, api, fields, changelog=changelog), 1
+
+    # ------------------------------------------------------------------ worklogs
+    def worklogs_changed(self, q: dict, path: str, *, deleted: bool) -> dict:
+        since = max(0, self._int(q.get("since"), "since", 0))
+        o = self.org
+        if deleted:
+            rows = sorted((ms, w) for w, ms in o.wl_deleted.items())
+        else:
+            rows = [(o.wl_updated_ms[w], w) for w in o.worklog_positions() if w not in o.wl_deleted]
+        start = bisect.bisect_right(rows, (since, float("inf")))
+        page = rows[start:start + 1000]
+        values = [{"worklogId": o.WL_BASE + w, "updatedTime": ms, "properties": []} for ms, w in page]
+        until = page[-1][0] if page else since
+        last = start + 1000 >= len(rows)
+        out: dict[str, Any] = {"values": values, "since": since, "until": until,
+                               "self": f"{self.url}{path}?since={since}", "lastPage": last}
+        if not last:
+            out["nextPage"] = f"{self.url}{path}?since={until}"
+        return out
+
+    def worklog_list(self, data: dict, api: int) -> tuple[int, dict, Any, int]:
+        ids = data.get("ids") or []
+        if len(ids) > 1000:
+            raise JiraError(400, f"The number of worklog ids ({len(ids)}) exceeds the maximum of 1000.")
+        o = self.org
+        out = []
+        for wid in ids:
+            try:
+                w = int(wid) - o.WL_BASE
+            except (TypeError, ValueError) as exc:
+                raise JiraError(400, f"Invalid worklog id '{wid}'.") from exc
+            if 0 <= w < len(o.wl_issue) and w not in o.wl_deleted and not o.deleted[o.wl_issue[w]]:
+                out.append(self.render.worklog(w, api))
+        return 200, {}, out, 0
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "LocalJira/1.0"
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes; without this, Nagle plus delayed ACKs add ~40 ms
+        # to every keep-alive request.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        self._serve("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._serve("POST")
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._serve("PUT")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._serve("DELETE")
+
+    def _send(self, status: int, body: Any, headers: dict | None = None, *, truncate: bool = False) -> None:
+        raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Length", str(len(raw)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, str(v))
+        if truncate:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if truncate:
+            self.wfile.write(raw[: len(raw) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(raw)
+
+    def _reset(self) -> None:
+        """Close the connection with a TCP reset and no response."""
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        self.close_connection = True
+        try:
+            self.connection.close()
+        except OSError:
+            pass
+
+    def _serve(self, method: str) -> None:
+        app: LocalJira = self.server.app  # type: ignore[attr-defined]
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if self.path.startswith("/_local"):
+            try:
+                status, out = app.handle_local(method, self.path, body)
+            except (ValueError, TypeError) as exc:
+                status, out = 400, {"errorMessages": [str(exc)], "errors": {}}
+            self._send(status, out)
+            return
+        endpoint = app.endpoint(method, urlsplit(self.path).path)
+        with app._stats_lock:
+            app.stats[endpoint] += 1
+        faults = app.faults
+        try:
+            app.check_auth(self.headers)
+            wait = faults.take_token(endpoint)
+            if wait is not None:
+                with app._stats_lock:
+                    app.throttled[endpoint] += 1
+                raise JiraError(429, "Rate limit exceeded.", {"Retry-After": wait})
+            fault = faults.decide(endpoint)
+            if fault == "reset":
+                with app._stats_lock:
+                    app.errors["reset"] += 1
+                self._reset()
+                return
+            if fault == "5xx":
+                with app._stats_lock:
+                    app.errors["5xx"] += 1
+                faults.sleep(0)
+                self._send(503, {"errorMessages": ["The service is temporarily unavailable. Try again later."],
+                                 "errors": {}})
+                return
+            status, headers, out, full = app.handle(method, self.path, self.headers, body)
+            faults.sleep(full)
+            if fault == "truncate":
+                with app._stats_lock:
+                    app.errors["truncate"] += 1
+            self._send(status, out, headers, truncate=fault == "truncate")
+        except JiraError as err:
+            self._send(err.status, {"errorMessages": [err.message], "errors": {}}, err.headers)
+        except Exception as exc:  # noqa: BLE001 - a bug must still answer like Jira, not hang
+            self._send(500, {"errorMessages": [f"Internal server error: {type(exc).__name__}: {exc}"],
+                             "errors": {}})
