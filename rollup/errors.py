@@ -1,0 +1,41 @@
+"""Errors the rollup raises on purpose, each with the exit code the CLI maps it to.
+
+Every error is built message first: what was wrong, where, and what to do. The CLI prints
+``str(error)`` and exits with ``error.exit_code``; it never prints a traceback for these.
+
+Exit codes (documented in ``rollup --help``):
+
+* ``1`` — the operation failed (store refused, Jira unreachable, sync failed).
+* ``2`` — bad input: ``mappings.yaml``, a command-line option, a setting.
+* ``3`` — Jira refused the credentials (check ``JIRA_API_TOKEN`` / ``JIRA_PAT``).
+"""
+
+from __future__ import annotations
+
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+EXIT_AUTH = 3
+
+
+class RollupError(Exception):
+    """Base class of errors with a message meant for the user."""
+
+    exit_code = EXIT_FAILURE
+
+
+class ConfigError(RollupError):
+    """``mappings.yaml`` or another input is invalid; the message names the file, line and key."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class StoreError(RollupError):
+    """The database cannot be opened or used (for example a newer schema version)."""
+
+    exit_code = EXIT_FAILURE
+
+
+class SyncError(RollupError):
+    """A sync stage failed; the sync run is recorded as failed and the cursor is not advanced."""
+
+    exit_code = EXIT_FAILURE

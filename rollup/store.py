@@ -1,0 +1,660 @@
+"""The local store: normalized Jira rows kept in SQLite (default) or PostgreSQL.
+
+SQLAlchemy Core tables, dialect-specific upserts (``INSERT ... ON CONFLICT DO UPDATE``),
+one transaction per written batch. Datetimes go in as UTC and come back as aware UTC on
+both dialects. The schema is versioned in ``meta``: a missing schema is created, an older
+one is upgraded by the ordered functions in :data:`MIGRATIONS`, a newer one is refused.
+
+>>> store = Store.open("sqlite:///:memory:")
+>>> store.counts()["issues"]
+0
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.types import TypeDecorator
+
+from connectors.jira.rows import FieldRow, IssueRow, TransitionRow, WorklogRow
+from rollup.errors import StoreError
+
+#: The schema version this code writes. Bump it and add a function to MIGRATIONS together.
+SCHEMA_VERSION = 1
+
+#: Where the store lives when neither ROLLUP_DATABASE_URL nor an argument says otherwise.
+DEFAULT_PATH = Path(".rollup") / "rollup.db"
+
+#: Environment variable naming the database URL.
+DATABASE_URL_ENV = "ROLLUP_DATABASE_URL"
+
+# Bound parameters per statement stay well under SQLite's limit (32766 in recent builds).
+_CHUNK = 500
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware datetime stored as UTC; naive values read back are taken as UTC.
+
+    PostgreSQL keeps ``timestamptz`` natively; SQLite stores text without an offset, so the
+    value is converted to UTC before it is written and tagged UTC when it is read.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise StoreError(
+                f"naive datetime {value.isoformat()} given to the store; the connector must hand over "
+                "aware UTC datetimes"
+            )
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def _json() -> JSON:
+    return JSON().with_variant(pg_dialect.JSONB(), "postgresql")
+
+
+metadata = MetaData()
+
+issues = Table(
+    "issues",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("project_key", String(64), nullable=False, index=True),
+    Column("issue_type", String(128), nullable=False),
+    Column("hierarchy_level", Integer, nullable=False),
+    Column("parent_key", String(64), index=True),
+    Column("epic_key", String(64), index=True),
+    Column("status", String(128), nullable=False),
+    Column("status_category", String(32), nullable=False),
+    Column("assignee_id", String(128)),
+    Column("assignee_name", String(255)),
+    Column("assignee_active", Boolean),
+    Column("created", UTCDateTime, nullable=False),
+    Column("updated", UTCDateTime, nullable=False),
+    Column("resolved", UTCDateTime),
+    Column("story_points", Float),
+    Column("start_date", Date),
+    Column("target_date", Date),
+    Column("due_date", Date),
+    Column("labels", _json(), nullable=False),
+    Column("components", _json(), nullable=False),
+    Column("fix_versions", _json(), nullable=False),
+    Column("team", String(255)),
+    Column("sprint", String(255)),
+    Column("summary", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("description_length", Integer, nullable=False),
+    Column("custom", _json(), nullable=False),
+    Column("changelog_complete", Boolean, nullable=False, default=False),
+)
+
+transitions = Table(
+    "transitions",
+    metadata,
+    Column("issue_id", Integer, ForeignKey("issues.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("history_id", Integer, nullable=False),
+    Column("field", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("from_value", String(255)),
+    Column("to_value", String(255)),
+    Column("to_category", String(32)),
+    Column("author_id", String(128)),
+    UniqueConstraint("issue_id", "history_id", "field", "to_value", name="uq_transitions_change"),
+)
+
+worklogs = Table(
+    "worklogs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("issue_id", Integer, ForeignKey("issues.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("author_id", String(128)),
+    Column("author_name", String(255)),
+    Column("started", UTCDateTime, nullable=False),
+    Column("seconds", Integer, nullable=False),
+    Column("updated", UTCDateTime, nullable=False),
+)
+
+fields = Table(
+    "fields",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("custom", Boolean, nullable=False),
+    Column("schema_type", String(64)),
+    Column("role", String(64)),
+)
+
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text),
+)
+
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started", UTCDateTime, nullable=False),
+    Column("finished", UTCDateTime),
+    Column("mode", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("issues_new", Integer, nullable=False, default=0),
+    Column("issues_changed", Integer, nullable=False, default=0),
+    Column("issues_deleted", Integer, nullable=False, default=0),
+    Column("requests", Integer, nullable=False, default=0),
+    Column("retries", Integer, nullable=False, default=0),
+    Column("throttled", Integer, nullable=False, default=0),
+    Column("elapsed_s", Float),
+    Column("error", Text),
+)
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("run_id", Integer, nullable=False),
+    Column("taken_at", UTCDateTime, nullable=False),
+    Column("issue_id", Integer, nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("payload", _json(), nullable=False),
+    UniqueConstraint("run_id", "issue_id", name="uq_snapshots_run_issue"),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("schema_version", Integer, nullable=False),
+)
+
+#: Cursor names kept in ``sync_state``.
+STATE_ISSUES_HWM = "issues.updated_hwm"
+STATE_WORKLOGS_SINCE = "worklogs.since"
+STATE_DELETION_SWEEP_AT = "deletion_sweep.at"
+STATE_SERVER_DEPLOYMENT = "server.deployment"
+
+
+# ---------------------------------------------------------------------------------------- migrations
+
+
+def _migrate_0_to_1(conn: Connection) -> None:
+    """Version 0 (the pre-release layout) lacked ``issues.changelog_complete`` and ``snapshots``.
+
+    The column is added as ``false`` so every issue's changelog is fetched again on the next
+    sync; missing tables are created by the ``create_all`` that follows every upgrade.
+    """
+    columns = {c["name"] for c in inspect(conn).get_columns("issues")}
+    if "changelog_complete" not in columns:
+        conn.execute(text("ALTER TABLE issues ADD COLUMN changelog_complete BOOLEAN NOT NULL DEFAULT false"))
+
+
+#: ``MIGRATIONS[v]`` upgrades a database from version ``v`` to ``v + 1``, in one transaction.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {0: _migrate_0_to_1}
+
+
+def upgrade(
+    conn: Connection,
+    from_version: int,
+    to_version: int = SCHEMA_VERSION,
+    migrations: Mapping[int, Callable[[Connection], None]] | None = None,
+) -> list[int]:
+    """Run the migrations from ``from_version`` up to ``to_version`` in order; return the steps run."""
+    migrations = MIGRATIONS if migrations is None else migrations
+    steps = []
+    for version in range(from_version, to_version):
+        step = migrations.get(version)
+        if step is None:
+            raise StoreError(
+                f"no migration from store schema version {version} to {version + 1}; "
+                "this database cannot be upgraded by this release — sync into a new store"
+            )
+        step(conn)
+        steps.append(version)
+    return steps
+
+
+# ---------------------------------------------------------------------------------------- helpers
+
+
+def normalize_url(url: str) -> str:
+    """Return a SQLAlchemy URL: ``postgresql://`` gets the psycopg 3 driver, a bare path is SQLite."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://"):]
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser()}"
+    return url
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ``***``, safe to print and log."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _issue_values(row: IssueRow, changelog_complete: bool) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "key": row.key,
+        "project_key": row.project_key,
+        "issue_type": row.issue_type,
+        "hierarchy_level": row.hierarchy_level,
+        "parent_key": row.parent_key,
+        "epic_key": row.epic_key,
+        "status": row.status,
+        "status_category": row.status_category,
+        "assignee_id": row.assignee_id,
+        "assignee_name": row.assignee_name,
+        "assignee_active": row.assignee_active,
+        "created": row.created,
+        "updated": row.updated,
+        "resolved": row.resolved,
+        "story_points": row.story_points,
+        "start_date": row.start_date,
+        "target_date": row.target_date,
+        "due_date": row.due_date,
+        "labels": list(row.labels),
+        "components": list(row.components),
+        "fix_versions": list(row.fix_versions),
+        "team": row.team,
+        "sprint": row.sprint,
+        "summary": row.summary,
+        "description": row.description,
+        "description_length": len(row.description or ""),
+        "custom": _jsonable(row.custom),
+        "changelog_complete": bool(changelog_complete),
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    """Custom field values may hold dates; JSON columns need plain values."""
+    return json.loads(json.dumps(value, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value):
+        return dataclasses.asdict(value)
+    raise TypeError(f"cannot store {type(value).__name__} in a JSON column")
+
+
+def _complete_for(changelog_complete: bool | Mapping[int, bool] | Collection[int], issue_id: int) -> bool:
+    if isinstance(changelog_complete, bool):
+        return changelog_complete
+    if isinstance(changelog_complete, Mapping):
+        return bool(changelog_complete.get(issue_id, False))
+    return issue_id in changelog_complete
+
+
+# ---------------------------------------------------------------------------------------- the store
+
+
+class Store:
+    """Normalized Jira rows in a SQL database; open one with :meth:`Store.open`."""
+
+    def __init__(self, engine: Engine, url: str):
+        self.engine = engine
+        self.url = url
+
+    # -- opening -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, url: str | None = None, *, create: bool = True) -> Store:
+        """Open (and create or upgrade) the store.
+
+        ``url`` wins, then ``ROLLUP_DATABASE_URL``, then the SQLite file ``.rollup/rollup.db``
+        under the working directory (its folder is created). ``postgresql://`` URLs use psycopg 3.
+        """
+        raw = url or os.environ.get(DATABASE_URL_ENV) or ""
+        if not raw:
+            DEFAULT_PATH.parent.mkdir(parents=True, exist_ok=True)
+            raw = f"sqlite:///{DEFAULT_PATH.resolve()}"
+        sa_url = normalize_url(raw)
+        try:
+            engine = _make_engine(sa_url)
+        except (ArgumentError, ImportError) as exc:
+            raise StoreError(f"cannot use database URL {mask_url(sa_url)}: {exc}") from None
+        store = cls(engine, sa_url)
+        if create:
+            store._prepare_schema()
+        return store
+
+    @property
+    def location(self) -> str:
+        """Where the store is, fit to print: the URL with any password masked."""
+        return mask_url(self.url)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def schema_version(self) -> int | None:
+        """The version recorded in ``meta``, or None for an empty database."""
+        with self.engine.connect() as conn:
+            return _read_version(conn)
+
+    def _prepare_schema(self) -> None:
+        try:
+            with self.engine.begin() as conn:
+                version = _read_version(conn)
+                if version is not None and version > SCHEMA_VERSION:
+                    raise StoreError(
+                        f"the store at {self.location} has schema version {version}, newer than this "
+                        f"release understands ({SCHEMA_VERSION}); upgrade jira-portfolio-rollup or point "
+                        f"{DATABASE_URL_ENV} at another database"
+                    )
+                if version is not None and version < SCHEMA_VERSION:
+                    upgrade(conn, version, SCHEMA_VERSION)
+                metadata.create_all(conn)
+                if version != SCHEMA_VERSION:
+                    conn.execute(delete(meta))
+                    conn.execute(meta.insert().values(schema_version=SCHEMA_VERSION))
+        except OperationalError as exc:
+            raise StoreError(f"cannot open the store at {self.location}: {exc.orig}") from None
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def _insert(self, table: Table):
+        if self.dialect == "postgresql":
+            return pg_dialect.insert(table)
+        if self.dialect == "sqlite":
+            return sqlite_dialect.insert(table)
+        raise StoreError(f"unsupported database {self.dialect!r}: use SQLite or PostgreSQL")
+
+    def _upsert(self, table: Table, index: Sequence[str]):
+        stmt = self._insert(table)
+        return stmt.on_conflict_do_update(
+            index_elements=list(index),
+            set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in index},
+        )
+
+    def upsert_batch(
+        self,
+        issue_rows: Sequence[IssueRow],
+        transitions_by_issue: Mapping[int, Sequence[TransitionRow]],
+        changelog_complete: bool | Mapping[int, bool] | Collection[int] = True,
+    ) -> None:
+        """Write one fetched batch in ONE transaction.
+
+        Issues are upserted by id, so a moved issue keeps its id and takes its new key. The
+        transitions of every issue in the batch are replaced, so a re-read never doubles them.
+        ``changelog_complete`` is a bool for the whole batch, a mapping id → bool, or a set of
+        the ids whose changelog is complete.
+        """
+        if not issue_rows:
+            return
+        values = [_issue_values(r, _complete_for(changelog_complete, r.id)) for r in issue_rows]
+        ids = [v["id"] for v in values]
+        keys = [v["key"] for v in values]
+        with self.engine.begin() as conn:
+            # A key now held by another id means that issue moved; until it is re-read, it
+            # parks under "<key>@<id>" so the unique key constraint holds.
+            for chunk in _chunks(keys):
+                stale = conn.execute(
+                    select(issues.c.id, issues.c.key).where(issues.c.key.in_(chunk), issues.c.id.not_in(ids))
+                ).all()
+                for stale_id, stale_key in stale:
+                    conn.execute(update(issues).where(issues.c.id == stale_id).values(key=f"{stale_key}@{stale_id}"))
+            conn.execute(self._upsert(issues, ["id"]), values)
+            for chunk in _chunks(ids):
+                conn.execute(delete(transitions).where(transitions.c.issue_id.in_(chunk)))
+            rows = {}
+            for issue_id in ids:
+                for t in transitions_by_issue.get(issue_id, ()):
+                    rows[(t.issue_id, t.history_id, t.field, t.to_value)] = {
+                        "issue_id": t.issue_id,
+                        "history_id": t.history_id,
+                        "field": t.field,
+                        "at": t.at,
+                        "from_value": t.from_value,
+                        "to_value": t.to_value,
+                        "to_category": t.to_category,
+                        "author_id": t.author_id,
+                    }
+            if rows:
+                conn.execute(transitions.insert(), list(rows.values()))
+
+    def upsert_worklogs(self, rows: Iterable[WorklogRow]) -> int:
+        """Insert or update worklogs by id, in one transaction; return how many were written."""
+        values = [dataclasses.asdict(r) for r in rows]
+        if not values:
+            return 0
+        with self.engine.begin() as conn:
+            conn.execute(self._upsert(worklogs, ["id"]), values)
+        return len(values)
+
+    def delete_worklogs(self, ids: Iterable[int]) -> int:
+        """Delete worklogs by id; return how many existed."""
+        ids = list(ids)
+        removed = 0
+        with self.engine.begin() as conn:
+            for chunk in _chunks(ids):
+                removed += conn.execute(delete(worklogs).where(worklogs.c.id.in_(chunk))).rowcount
+        return removed
+
+    def delete_issues(self, ids: Iterable[int]) -> int:
+        """Delete issues with their transitions and worklogs, in one transaction; return how many."""
+        ids = list(ids)
+        removed = 0
+        with self.engine.begin() as conn:
+            for chunk in _chunks(ids):
+                conn.execute(delete(transitions).where(transitions.c.issue_id.in_(chunk)))
+                conn.execute(delete(worklogs).where(worklogs.c.issue_id.in_(chunk)))
+                removed += conn.execute(delete(issues).where(issues.c.id.in_(chunk))).rowcount
+        return removed
+
+    #: Issues gone from Jira (or from the scope) are removed, not flagged.
+    mark_deleted = delete_issues
+
+    def replace_fields(self, rows: Iterable[FieldRow]) -> None:
+        """Replace the field catalogue with ``rows`` (from field discovery)."""
+        values = {r.id: dataclasses.asdict(r) for r in rows}
+        with self.engine.begin() as conn:
+            conn.execute(delete(fields))
+            if values:
+                conn.execute(fields.insert(), list(values.values()))
+
+    def get_state(self, key: str, default: str | None = None) -> str | None:
+        """A value from ``sync_state`` (cursors), or ``default``."""
+        with self.engine.connect() as conn:
+            value = conn.execute(select(sync_state.c.value).where(sync_state.c.key == key)).scalar_one_or_none()
+        return default if value is None else value
+
+    def set_state(self, key: str, value: str | None) -> None:
+        """Set one ``sync_state`` value (None removes it)."""
+        with self.engine.begin() as conn:
+            if value is None:
+                conn.execute(delete(sync_state).where(sync_state.c.key == key))
+            else:
+                conn.execute(self._upsert(sync_state, ["key"]), [{"key": key, "value": value}])
+
+    def get_datetime(self, key: str) -> datetime | None:
+        """A ``sync_state`` value parsed as an aware UTC datetime."""
+        value = self.get_state(key)
+        if not value:
+            return None
+        parsed = datetime.fromisoformat(value)
+        return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+
+    def set_datetime(self, key: str, value: datetime) -> None:
+        """Store an aware datetime in ``sync_state`` as UTC ISO 8601."""
+        self.set_state(key, value.astimezone(timezone.utc).isoformat())
+
+    def record_run(self, **values: Any) -> int:
+        """Insert one ``sync_runs`` row (columns as keywords); return its id."""
+        unknown = set(values) - set(sync_runs.c.keys())
+        if unknown:
+            raise StoreError(f"unknown sync_runs columns: {', '.join(sorted(unknown))}")
+        with self.engine.begin() as conn:
+            return conn.execute(sync_runs.insert().values(**values)).inserted_primary_key[0]
+
+    def add_snapshots(self, run_id: int, taken_at: datetime, rows: Iterable[tuple[int, str, dict]]) -> int:
+        """Store (issue_id, key, payload) snapshots for one run; return how many."""
+        values = [
+            {"run_id": run_id, "taken_at": taken_at, "issue_id": i, "key": k, "payload": _jsonable(p)}
+            for i, k, p in rows
+        ]
+        if values:
+            with self.engine.begin() as conn:
+                conn.execute(self._upsert(snapshots, ["run_id", "issue_id"]), values)
+        return len(values)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def stored_updated(self, *, require_complete_changelog: bool = False) -> dict[int, datetime | None]:
+        """``{issue id: updated}`` for every stored issue, streamed from the database.
+
+        With ``require_complete_changelog`` an issue whose changelog was incomplete maps to
+        None, so a sync comparing with the swept ``updated`` reads it again.
+        """
+        query = select(issues.c.id, issues.c.updated, issues.c.changelog_complete)
+        out: dict[int, datetime | None] = {}
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=5000).execute(query)
+            for issue_id, updated, complete in result:
+                out[issue_id] = None if (require_complete_changelog and not complete) else updated
+        return out
+
+    def all_issue_ids(self) -> set[int]:
+        """The ids of every stored issue."""
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=10000).execute(select(issues.c.id))
+            return {row[0] for row in result}
+
+    def counts(self) -> dict[str, int]:
+        """Row counts per table."""
+        out = {}
+        with self.engine.connect() as conn:
+            for table in (issues, transitions, worklogs, fields, sync_runs, snapshots):
+                out[table.name] = conn.execute(select(func.count()).select_from(table)).scalar_one()
+        return out
+
+    def _rows(self, table: Table, order_by: Sequence[str]) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            query = select(table).order_by(*(table.c[c] for c in order_by))
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+    def issue_rows(self) -> list[dict[str, Any]]:
+        """Every stored issue as a dict of the ``issues`` columns, ordered by id."""
+        return self._rows(issues, ["id"])
+
+    def transition_rows(self) -> list[dict[str, Any]]:
+        """Every stored transition, ordered by issue, time and history id."""
+        return self._rows(transitions, ["issue_id", "at", "history_id", "field"])
+
+    def worklog_rows(self) -> list[dict[str, Any]]:
+        """Every stored worklog, ordered by id."""
+        return self._rows(worklogs, ["id"])
+
+    def field_rows(self) -> list[dict[str, Any]]:
+        """The field catalogue, ordered by id."""
+        return self._rows(fields, ["id"])
+
+    def sync_run_rows(self) -> list[dict[str, Any]]:
+        """Recorded sync runs, oldest first."""
+        return self._rows(sync_runs, ["id"])
+
+    def state(self) -> dict[str, str]:
+        """All ``sync_state`` values."""
+        return {r["key"]: r["value"] for r in self._rows(sync_state, ["key"])}
+
+    def frames(self) -> dict[str, list[dict[str, Any]]]:
+        """The tables later layers read, as lists of dicts: issues, transitions, worklogs, fields."""
+        return {
+            "issues": self.issue_rows(),
+            "transitions": self.transition_rows(),
+            "worklogs": self.worklog_rows(),
+            "fields": self.field_rows(),
+        }
+
+
+def _read_version(conn: Connection) -> int | None:
+    if not inspect(conn).has_table("meta"):
+        return None
+    return conn.execute(select(func.max(meta.c.schema_version))).scalar_one_or_none()
+
+
+def _make_engine(url: str) -> Engine:
+    sa_url = make_url(url)
+    if sa_url.get_backend_name() == "sqlite":
+        database = sa_url.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            if database and database != ":memory:":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)

@@ -1,0 +1,346 @@
+"""One sync from Jira into the store — the one module that knows the order of the stages.
+
+1. server info and field discovery (configured overrides and extra fields) → ``fields``;
+2. the cursor ``issues.updated_hwm``: none (or ``full``) means a full sync; otherwise the
+   sweep is narrowed to ``updated >= (cursor − overlap)``, written in the Jira *user's* time
+   zone because that is how Jira reads JQL dates (``since`` overrides the cursor);
+3. a cheap id sweep (``ORDER BY id ASC``) compared with what the store holds: only new or
+   changed issues, or issues whose changelog was incomplete, are fetched — so a resumed sync
+   skips everything the failed run already committed;
+4. fetch those issues with full changelogs, each batch committed in its own transaction;
+5. worklogs updated since the worklog cursor (minus overlap), deletions applied, cursor moved;
+6. a deletion sweep when ``full`` or when the last one is older than ``deletion_sweep_hours``:
+   stored ids no longer in scope are deleted (deleted in Jira, or moved out of scope);
+7. only after every batch is committed does ``issues.updated_hwm`` advance to the largest
+   ``updated`` seen. A ``sync_runs`` row is recorded whatever happens.
+
+A crash mid-sync therefore loses nothing (the cursor did not move) and doubles nothing
+(issues are upserted by id, transitions replaced per issue).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from rollup.config import RollupConfig
+from rollup.store import (
+    STATE_DELETION_SWEEP_AT,
+    STATE_ISSUES_HWM,
+    STATE_SERVER_DEPLOYMENT,
+    STATE_WORKLOGS_SINCE,
+    Store,
+)
+
+#: The first worklog sync reads everything updated since this instant.
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+#: How Jira wants dates in JQL (read in the user's time zone, minute precision).
+JQL_DATE_FORMAT = "%Y/%m/%d %H:%M"
+
+
+class Connector(Protocol):
+    """What sync needs from a connector (``connectors.jira.JiraConnector`` provides it)."""
+
+    stats: Any
+
+    def server_info(self) -> Any: ...
+    def discover_fields(self, overrides: dict[str, str] | None = None, extra: list[str] | None = None) -> Any: ...
+    def sweep(self, jql: str) -> Iterable[list[Any]]: ...
+    def fetch(self, ids: list[int], fmap: Any) -> Iterable[Any]: ...
+    def worklogs_since(self, since: datetime) -> Iterable[Any]: ...
+
+
+@dataclass(frozen=True)
+class SyncScope:
+    """What to sync and how: the scope JQL plus the ``sync:`` options of ``mappings.yaml``."""
+
+    jql: str
+    overlap: timedelta = timedelta(minutes=15)
+    deletion_sweep_every: timedelta = timedelta(hours=24)
+    field_overrides: dict[str, str] = field(default_factory=dict)
+    extra_fields: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_config(cls, config: RollupConfig) -> SyncScope:
+        """The scope described by a parsed ``mappings.yaml``."""
+        return cls(
+            jql=config.jira.scope_jql(),
+            overlap=timedelta(minutes=config.sync.overlap_minutes),
+            deletion_sweep_every=timedelta(hours=config.sync.deletion_sweep_hours),
+            field_overrides=dict(config.jira.fields),
+            extra_fields=list(config.jira.extra_fields),
+        )
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    """One progress report: ``stage`` is sweep, fetch, worklogs or deletions; ``total`` may be unknown."""
+
+    stage: str
+    done: int
+    total: int | None = None
+
+
+@dataclass
+class SyncResult:
+    """What one sync did."""
+
+    mode: str
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    worklogs: int = 0
+    worklogs_deleted: int = 0
+    #: Issues the server kept failing to serve; they are retried by the next sync.
+    failed: int = 0
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    elapsed: float = 0.0
+    store: str = ""
+    jql: str = ""
+    deletion_sweep: bool = False
+    cursor: datetime | None = None
+    run_id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (datetimes as ISO 8601)."""
+        out = asdict(self)
+        out["cursor"] = self.cursor.isoformat() if self.cursor else None
+        return out
+
+
+def user_timezone(server_info: Any) -> tzinfo:
+    """The Jira user's time zone from ``server_info.time_zone`` (a name or a tzinfo); UTC if unknown."""
+    tz = getattr(server_info, "time_zone", None)
+    if isinstance(tz, tzinfo):
+        return tz
+    if tz:
+        try:
+            return ZoneInfo(str(tz))
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return timezone.utc
+
+
+def jql_date(instant: datetime, tz: tzinfo) -> str:
+    """``instant`` as a JQL date in ``tz``, rounded down to the minute (never later than asked)."""
+    return instant.astimezone(tz).strftime(JQL_DATE_FORMAT)
+
+
+def incremental_jql(scope_jql: str, window_start: datetime | None, tz: tzinfo) -> str:
+    """The sweep JQL: the scope, narrowed to ``updated >= window_start`` when given, ordered by id."""
+    if window_start is None:
+        return f"{scope_jql} ORDER BY id ASC"
+    return f'({scope_jql}) AND updated >= "{jql_date(window_start, tz)}" ORDER BY id ASC'
+
+
+def _stats(connector: Any) -> tuple[int, int, int]:
+    stats = getattr(connector, "stats", None)
+    return (
+        int(getattr(stats, "requests", 0) or 0),
+        int(getattr(stats, "retries", 0) or 0),
+        int(getattr(stats, "throttled", 0) or 0),
+    )
+
+
+def sync(
+    store: Store,
+    connector: Connector,
+    scope: SyncScope | RollupConfig,
+    *,
+    full: bool = False,
+    since: datetime | None = None,
+    now: datetime | None = None,
+    progress: Callable[[SyncProgress], None] | None = None,
+) -> SyncResult:
+    """Bring ``store`` up to date with Jira; see the module docstring for the stages."""
+    if isinstance(scope, RollupConfig):
+        scope = SyncScope.from_config(scope)
+    report = progress or (lambda _event: None)
+    started_clock = time.monotonic()
+    started = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    stats_before = _stats(connector)
+    cursor = store.get_datetime(STATE_ISSUES_HWM)
+    mode = "full" if (full or (cursor is None and since is None)) else ("since" if since else "incremental")
+    result = SyncResult(mode=mode, store=store.location)
+
+    def finish(status: str, error: str | None) -> None:
+        after = _stats(connector)
+        result.requests, result.retries, result.throttled = (a - b for a, b in zip(after, stats_before))
+        result.elapsed = round(time.monotonic() - started_clock, 3)
+        result.run_id = store.record_run(
+            started=started,
+            finished=datetime.now(timezone.utc),
+            mode=mode,
+            status=status,
+            issues_new=result.new,
+            issues_changed=result.changed,
+            issues_deleted=result.deleted,
+            requests=result.requests,
+            retries=result.retries,
+            throttled=result.throttled,
+            elapsed_s=result.elapsed,
+            error=error,
+        )
+
+    try:
+        _run(store, connector, scope, result, cursor=cursor, full=mode == "full", since=since, now=started, report=report)
+    except BaseException as exc:
+        finish("failed", f"{type(exc).__name__}: {exc}")
+        raise
+    finish("ok", None)
+    return result
+
+
+def _run(
+    store: Store,
+    connector: Connector,
+    scope: SyncScope,
+    result: SyncResult,
+    *,
+    cursor: datetime | None,
+    full: bool,
+    since: datetime | None,
+    now: datetime,
+    report: Callable[[SyncProgress], None],
+) -> None:
+    # 1. Server and fields.
+    info = connector.server_info()
+    deployment = getattr(info, "deployment", None)
+    if deployment:
+        store.set_state(STATE_SERVER_DEPLOYMENT, str(deployment))
+    tz = user_timezone(info)
+    fmap = connector.discover_fields(overrides=dict(scope.field_overrides), extra=list(scope.extra_fields))
+    store.replace_fields(fmap.rows)
+
+    # 2. The window.
+    if since is not None:
+        window_start: datetime | None = since.astimezone(timezone.utc)
+    elif full or cursor is None:
+        window_start = None
+    else:
+        window_start = cursor - scope.overlap
+    result.jql = incremental_jql(scope.jql, window_start, tz)
+
+    # 3. Sweep ids; keep those new, changed, or with an incomplete changelog.
+    stored = store.stored_updated(require_complete_changelog=True)
+    to_fetch: dict[int, datetime] = {}
+    swept_ids: set[int] = set()
+    max_updated: datetime | None = None
+    for refs in connector.sweep(result.jql):
+        for ref in refs:
+            swept_ids.add(ref.id)
+            if max_updated is None or ref.updated > max_updated:
+                max_updated = ref.updated
+            if ref.id in stored and stored[ref.id] == ref.updated:
+                result.unchanged += 1
+            else:
+                to_fetch[ref.id] = ref.updated
+        report(SyncProgress("sweep", len(swept_ids)))
+
+    # 4. Fetch and commit batch by batch.
+    done = 0
+    report(SyncProgress("fetch", 0, len(to_fetch)))
+    failed_updated: list[datetime] = []
+    if to_fetch:
+        for batch in connector.fetch(list(to_fetch), fmap):
+            transitions = getattr(batch, "transitions", None)
+            if transitions is None:
+                transitions = batch.transitions_by_issue
+            store.upsert_batch(batch.issues, transitions, batch.changelog_complete)
+            failed = getattr(batch, "failed_ids", None) or ()
+            result.failed += len(failed)
+            failed_updated.extend(to_fetch[i] for i in failed if i in to_fetch)
+            for issue in batch.issues:
+                if issue.id in stored:
+                    result.changed += 1
+                else:
+                    result.new += 1
+            done += len(batch.issues)
+            report(SyncProgress("fetch", done, len(to_fetch)))
+
+    # 5. Worklogs of stored issues.
+    _sync_worklogs(store, connector, scope, result, full=full, report=report)
+
+    # 6. Deletion sweep.
+    last_sweep = store.get_datetime(STATE_DELETION_SWEEP_AT)
+    if full or last_sweep is None or now - last_sweep >= scope.deletion_sweep_every:
+        result.deletion_sweep = True
+        if window_start is None:
+            in_scope = swept_ids  # the sweep above already covered the whole scope
+        else:
+            in_scope = set()
+            for refs in connector.sweep(incremental_jql(scope.jql, None, tz)):
+                in_scope.update(ref.id for ref in refs)
+                report(SyncProgress("deletions", len(in_scope)))
+        gone = store.all_issue_ids() - in_scope
+        result.deleted = store.delete_issues(sorted(gone)) if gone else 0
+        store.set_datetime(STATE_DELETION_SWEEP_AT, now)
+
+    # 7. Only now, with every batch committed, advance the cursor — but never past an issue
+    #    the server kept failing to serve, so the next sync's window still covers it.
+    if failed_updated and max_updated is not None:
+        max_updated = min(max_updated, min(failed_updated))
+    if max_updated is not None and (cursor is None or max_updated > cursor):
+        store.set_datetime(STATE_ISSUES_HWM, max_updated)
+        result.cursor = max_updated
+    else:
+        result.cursor = cursor
+
+
+def _sync_worklogs(
+    store: Store,
+    connector: Connector,
+    scope: SyncScope,
+    result: SyncResult,
+    *,
+    full: bool,
+    report: Callable[[SyncProgress], None],
+) -> None:
+    """Upsert worklogs of stored issues updated since the worklog cursor; apply deletions."""
+    cursor = None if full else store.get_datetime(STATE_WORKLOGS_SINCE)
+    since = EPOCH if cursor is None else cursor - scope.overlap
+    known = store.all_issue_ids()
+    until: datetime | None = None
+    for page in connector.worklogs_since(since):
+        # Jira reports worklogs of the whole site; keep those of issues in the store.
+        rows = [w for w in page.rows if w.issue_id in known]
+        result.worklogs += store.upsert_worklogs(rows)
+        if page.deleted_ids:
+            result.worklogs_deleted += store.delete_worklogs(page.deleted_ids)
+        if page.until is not None and (until is None or page.until > until):
+            until = page.until
+        report(SyncProgress("worklogs", result.worklogs))
+    if until is not None and (cursor is None or until > cursor):
+        store.set_datetime(STATE_WORKLOGS_SINCE, until)
+
+
+def run_sync(
+    config: RollupConfig,
+    settings: Any = None,
+    *,
+    database_url: str | None = None,
+    full: bool = False,
+    since: datetime | None = None,
+    progress: Callable[[SyncProgress], None] | None = None,
+) -> SyncResult:
+    """Sync with everything built from configuration: what ``rollup sync`` runs.
+
+    ``settings`` defaults to ``JiraSettings.from_env()``; ``mappings.yaml``'s
+    ``jira.deployment``, when set, overrides what the server reports; the store is
+    ``database_url``, ``ROLLUP_DATABASE_URL`` or ``.rollup/rollup.db``.
+    """
+    from connectors.jira import JiraConnector, JiraSettings
+
+    settings = settings or JiraSettings.from_env()
+    if config.jira.deployment and settings.deployment is None:
+        settings = settings.model_copy(update={"deployment": config.jira.deployment})
+    with Store.open(database_url) as store, JiraConnector(settings, max_workers=config.sync.max_workers) as connector:
+        return sync(store, connector, SyncScope.from_config(config), full=full, since=since, progress=progress)

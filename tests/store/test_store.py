@@ -1,0 +1,220 @@
+"""The store on SQLite and PostgreSQL: upserts, replacement, deletion, cursors, versions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from rollup_rows import T0, make_issue, make_transitions, make_worklog
+from connectors.jira.rows import FieldRow
+from rollup import store as store_module
+from rollup.errors import StoreError
+from rollup.store import SCHEMA_VERSION, Store, mask_url, normalize_url, upgrade
+
+
+def test_new_store_has_current_schema_version(store):
+    assert store.schema_version() == SCHEMA_VERSION
+    assert store.counts() == {t: 0 for t in ("issues", "transitions", "worklogs", "fields", "sync_runs", "snapshots")}
+
+
+def test_upsert_batch_round_trips_values(store):
+    issue = make_issue(
+        7,
+        resolved=T0 + timedelta(days=3),
+        start_date=date(2025, 1, 1),
+        target_date=date(2025, 3, 31),
+        assignee_active=True,
+        custom={"Investment": "Tech debt", "Due": date(2025, 2, 1)},
+    )
+    store.upsert_batch([issue], {7: make_transitions(issue)}, True)
+    [row] = store.issue_rows()
+    assert row["key"] == "PAY-7"
+    assert row["updated"] == issue.updated
+    assert row["updated"].tzinfo is not None and row["updated"].utcoffset() == timedelta(0)
+    assert row["resolved"] == T0 + timedelta(days=3)
+    assert row["target_date"] == date(2025, 3, 31)
+    assert row["labels"] == ["pillar-enterprise"]
+    assert row["custom"] == {"Investment": "Tech debt", "Due": "2025-02-01"}
+    assert row["description_length"] == len("Make hospitals pay.")
+    assert row["changelog_complete"] is True
+    assert [t["to_value"] for t in store.transition_rows()] == ["In Progress", "In Review"]
+
+
+def test_non_utc_datetimes_are_stored_as_utc(store):
+    berlin = timezone(timedelta(hours=1))
+    store.upsert_batch([make_issue(1, updated=datetime(2025, 1, 6, 10, 30, tzinfo=berlin))], {}, True)
+    assert store.stored_updated() == {1: datetime(2025, 1, 6, 9, 30, tzinfo=timezone.utc)}
+
+
+def test_rereading_a_batch_replaces_transitions_instead_of_doubling(store):
+    issue = make_issue(2)
+    store.upsert_batch([issue], {2: make_transitions(issue, 2)}, True)
+    store.upsert_batch([issue], {2: make_transitions(issue, 3)}, True)
+    store.upsert_batch([issue], {2: make_transitions(issue, 3) * 2}, True)  # duplicates in one batch
+    assert len(store.transition_rows()) == 3
+    assert store.counts()["issues"] == 1
+
+
+def test_moved_issue_keeps_id_and_takes_new_key(store):
+    store.upsert_batch([make_issue(3, "PAY-3"), make_issue(4, "PAY-4")], {}, True)
+    store.upsert_worklogs([make_worklog(1, 3)])
+    store.upsert_batch([make_issue(3, "SCH-12", updated=T0 + timedelta(days=9))], {}, True)
+    keys = {r["id"]: r["key"] for r in store.issue_rows()}
+    assert keys == {3: "SCH-12", 4: "PAY-4"}
+    assert store.issue_rows()[0]["project_key"] == "SCH"
+    assert len(store.worklog_rows()) == 1
+
+
+def test_key_taken_by_another_id_parks_the_stale_row(store):
+    store.upsert_batch([make_issue(5, "PAY-5")], {}, True)
+    store.upsert_batch([make_issue(6, "PAY-5")], {}, True)
+    keys = {r["id"]: r["key"] for r in store.issue_rows()}
+    assert keys == {5: "PAY-5@5", 6: "PAY-5"}
+
+
+def test_changelog_complete_per_issue(store):
+    store.upsert_batch([make_issue(1), make_issue(2), make_issue(3)], {}, {1: True, 2: False})
+    assert store.stored_updated(require_complete_changelog=True) == {
+        1: make_issue(1).updated,
+        2: None,
+        3: None,
+    }
+    store.upsert_batch([make_issue(2)], {}, {2})
+    assert store.stored_updated(require_complete_changelog=True)[2] == make_issue(2).updated
+
+
+def test_failed_batch_writes_nothing(store):
+    good = make_issue(1)
+    bad = make_issue(2)
+    bad.summary = None  # NOT NULL: the whole batch must roll back
+    with pytest.raises(Exception):
+        store.upsert_batch([good, bad], {1: make_transitions(good)}, True)
+    assert store.counts()["issues"] == 0
+    assert store.counts()["transitions"] == 0
+
+
+def test_worklogs_upsert_and_delete(store):
+    store.upsert_batch([make_issue(1)], {}, True)
+    store.upsert_worklogs([make_worklog(10, 1), make_worklog(11, 1)])
+    store.upsert_worklogs([make_worklog(10, 1, seconds=7200)])
+    assert {w["id"]: w["seconds"] for w in store.worklog_rows()} == {10: 7200, 11: 3600}
+    assert store.delete_worklogs([11, 999]) == 1
+    assert [w["id"] for w in store.worklog_rows()] == [10]
+
+
+def test_delete_issues_removes_transitions_and_worklogs(store):
+    issues = [make_issue(i) for i in range(1, 4)]
+    store.upsert_batch(issues, {i.id: make_transitions(i) for i in issues}, True)
+    store.upsert_worklogs([make_worklog(1, 1), make_worklog(2, 2)])
+    assert store.mark_deleted([1, 2]) == 2
+    assert store.all_issue_ids() == {3}
+    assert {t["issue_id"] for t in store.transition_rows()} == {3}
+    assert store.worklog_rows() == []
+
+
+def test_state_and_datetimes(store):
+    assert store.get_state("issues.updated_hwm") is None
+    store.set_datetime("issues.updated_hwm", datetime(2025, 1, 6, 10, 0, tzinfo=timezone(timedelta(hours=1))))
+    assert store.get_datetime("issues.updated_hwm") == datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
+    store.set_state("server.deployment", "cloud")
+    store.set_state("server.deployment", "datacenter")
+    assert store.state()["server.deployment"] == "datacenter"
+    store.set_state("server.deployment", None)
+    assert store.get_state("server.deployment", "none") == "none"
+
+
+def test_fields_replaced_and_runs_recorded(store):
+    store.replace_fields([FieldRow("customfield_10016", "Story Points", True, "number", "story_points")])
+    store.replace_fields([FieldRow("summary", "Summary", False, "string"), FieldRow("labels", "Labels", False)])
+    assert [f["id"] for f in store.field_rows()] == ["labels", "summary"]
+    run_id = store.record_run(started=T0, finished=T0, mode="full", status="ok", issues_new=3, elapsed_s=1.5)
+    assert store.sync_run_rows()[0]["id"] == run_id
+    with pytest.raises(StoreError, match="unknown sync_runs columns"):
+        store.record_run(started=T0, mode="full", status="ok", bogus=1)
+
+
+def test_snapshots(store):
+    assert store.add_snapshots(1, T0, [(1, "PAY-1", {"status": "Done", "target": date(2025, 3, 1)})]) == 1
+    assert store.counts()["snapshots"] == 1
+
+
+def test_frames_lists_tables(store):
+    store.upsert_batch([make_issue(1)], {}, True)
+    frames = store.frames()
+    assert set(frames) == {"issues", "transitions", "worklogs", "fields"}
+    assert frames["issues"][0]["id"] == 1
+
+
+def test_newer_schema_is_refused(database_url):
+    Store.open(database_url).close()
+    engine = create_engine(normalize_url(database_url))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE meta SET schema_version = :v"), {"v": SCHEMA_VERSION + 1})
+    engine.dispose()
+    with pytest.raises(StoreError, match="newer than this release"):
+        Store.open(database_url)
+
+
+def test_fake_v0_is_upgraded_keeping_data(database_url):
+    engine = create_engine(normalize_url(database_url))
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE meta (schema_version INTEGER NOT NULL)"))
+        conn.execute(text("INSERT INTO meta VALUES (0)"))
+        # v0's issues table: no changelog_complete column (abridged to the NOT NULL columns).
+        conn.execute(text(
+            "CREATE TABLE issues (id INTEGER PRIMARY KEY, key VARCHAR(64) NOT NULL UNIQUE, "
+            "project_key VARCHAR(64) NOT NULL, issue_type VARCHAR(128) NOT NULL, hierarchy_level INTEGER NOT NULL, "
+            "parent_key VARCHAR(64), epic_key VARCHAR(64), status VARCHAR(128) NOT NULL, "
+            "status_category VARCHAR(32) NOT NULL, assignee_id VARCHAR(128), assignee_name VARCHAR(255), "
+            "assignee_active BOOLEAN, created TIMESTAMP WITH TIME ZONE NOT NULL, "
+            "updated TIMESTAMP WITH TIME ZONE NOT NULL, resolved TIMESTAMP WITH TIME ZONE, story_points FLOAT, "
+            "start_date DATE, target_date DATE, due_date DATE, labels TEXT NOT NULL, components TEXT NOT NULL, "
+            "fix_versions TEXT NOT NULL, team VARCHAR(255), sprint VARCHAR(255), summary TEXT NOT NULL, "
+            "description TEXT NOT NULL, description_length INTEGER NOT NULL, custom TEXT NOT NULL)"
+        ))
+        conn.execute(text(
+            "INSERT INTO issues (id, key, project_key, issue_type, hierarchy_level, status, status_category, "
+            "created, updated, labels, components, fix_versions, summary, description, description_length, custom) "
+            "VALUES (1, 'PAY-1', 'PAY', 'Epic', 1, 'Open', 'new', '2025-01-06 09:00:00', '2025-01-06 09:00:00', "
+            "'[]', '[]', '[]', 'Old epic', '', 0, '{}')"
+        ))
+    engine.dispose()
+
+    upgraded = Store.open(database_url)
+    assert upgraded.schema_version() == SCHEMA_VERSION
+    assert upgraded.stored_updated(require_complete_changelog=True) == {1: None}
+    assert inspect(upgraded.engine).has_table("snapshots")
+    upgraded.close()
+
+
+def test_upgrade_runs_migrations_in_order_and_refuses_gaps():
+    seen = []
+    steps = {0: lambda c: seen.append(0), 1: lambda c: seen.append(1), 2: lambda c: seen.append(2)}
+    assert upgrade(None, 0, 3, steps) == [0, 1, 2]
+    assert seen == [0, 1, 2]
+    with pytest.raises(StoreError, match="no migration from store schema version 3"):
+        upgrade(None, 1, 5, steps)
+
+
+def test_open_uses_env_then_default_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ROLLUP_DATABASE_URL", raising=False)
+    with Store.open() as default:
+        assert default.location.endswith(".rollup/rollup.db")
+        with default.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert (tmp_path / ".rollup" / "rollup.db").exists()
+    monkeypatch.setenv("ROLLUP_DATABASE_URL", f"sqlite:///{tmp_path / 'other.db'}")
+    with Store.open() as from_env:
+        assert from_env.location.endswith("other.db")
+
+
+def test_urls_are_normalized_and_masked():
+    assert normalize_url("postgresql://u:p@h/db") == "postgresql+psycopg://u:p@h/db"
+    assert normalize_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("/tmp/x.db") == "sqlite:////tmp/x.db"
+    assert "secret" not in mask_url("postgresql+psycopg://u:secret@h/db")
+    assert store_module.DEFAULT_PATH.as_posix() == ".rollup/rollup.db"

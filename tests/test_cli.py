@@ -1,0 +1,118 @@
+"""The rollup CLI through click's CliRunner: help, exit codes, sync output."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from rollup_rows import make_issue  # noqa: E402
+from fake_connector import FakeConnector  # noqa: E402
+
+import connectors.jira  # noqa: E402
+from connectors.jira.errors import JiraAuthError  # noqa: E402
+from rollup.cli import cli  # noqa: E402
+
+SECRET = "tok-SUPER-SECRET-123"
+CONFIG = "jira:\n  projects: [PAY]\nsync:\n  overlap_minutes: 15\n"
+
+
+def all_commands(group: click.Group, prefix=()):
+    for name, command in group.commands.items():
+        yield prefix + (name,), command
+        if isinstance(command, click.Group):
+            yield from all_commands(command, prefix + (name,))
+
+
+def test_every_command_has_help_with_an_example():
+    runner = CliRunner()
+    commands = [((), cli)] + list(all_commands(cli))
+    assert {("sync",), ("demo",)} <= {path for path, _ in commands}
+    for path, command in commands:
+        if path and path[0] == "localjira":
+            continue  # documented by its own package's tests
+        result = runner.invoke(cli, [*path, "--help"])
+        assert result.exit_code == 0, path
+        assert command.help, f"rollup {' '.join(path)} has no help text"
+        assert "Example" in result.output, f"rollup {' '.join(path)} --help shows no example"
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ROLLUP_DATABASE_URL", raising=False)
+    for name in ("JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_PAT", "JIRA_DEPLOYMENT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("connectors.jira.settings._from_keyring", lambda username: None)
+    (tmp_path / "mappings.yaml").write_text(CONFIG)
+    return tmp_path
+
+
+@pytest.fixture
+def jira_env(monkeypatch):
+    monkeypatch.setenv("JIRA_URL", "https://acme.atlassian.net")
+    monkeypatch.setenv("JIRA_EMAIL", "me@acme.com")
+    monkeypatch.setenv("JIRA_API_TOKEN", SECRET)
+
+
+def use_connector(monkeypatch, factory):
+    monkeypatch.setattr(connectors.jira, "JiraConnector", factory)
+
+
+def test_sync_text_and_json(workdir, jira_env, monkeypatch):
+    fake = FakeConnector([make_issue(i) for i in range(1, 6)])
+    use_connector(monkeypatch, lambda settings, max_workers=8: fake)
+    result = CliRunner().invoke(cli, ["sync"])
+    assert result.exit_code == 0, result.output
+    assert "5 new, 0 changed, 0 deleted" in result.output
+    assert ".rollup/rollup.db" in result.output
+    result = CliRunner().invoke(cli, ["sync", "--format", "json", "--since", "2025-01-01"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["mode"] == "since" and payload["unchanged"] == 5
+    assert payload["store"].endswith(".rollup/rollup.db")
+
+
+def test_bad_config_exits_2_with_line_and_suggestion(workdir, jira_env):
+    (workdir / "mappings.yaml").write_text("jira:\n  projects: [PAY]\n  extra_feilds: [Investment]\n")
+    result = CliRunner().invoke(cli, ["sync"])
+    assert result.exit_code == 2
+    assert "mappings.yaml, line 3" in result.output
+    assert "did you mean 'extra_fields'?" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_missing_config_and_missing_variables_exit_2(workdir):
+    result = CliRunner().invoke(cli, ["sync", "--config", "nope.yaml"])
+    assert result.exit_code == 2 and "nope.yaml: file not found" in result.output
+    result = CliRunner().invoke(cli, ["sync"])
+    assert result.exit_code == 2 and "JIRA_URL" in result.output
+
+
+def test_auth_error_exits_3_naming_the_variables_without_the_token(workdir, jira_env, monkeypatch):
+    class Refusing(FakeConnector):
+        def server_info(self):
+            raise JiraAuthError("Jira answered 401 Unauthorized for /rest/api/2/serverInfo", status=401)
+
+    use_connector(monkeypatch, lambda settings, max_workers=8: Refusing())
+    result = CliRunner().invoke(cli, ["sync"])
+    assert result.exit_code == 3
+    assert "JIRA_API_TOKEN" in result.output
+    assert SECRET not in result.output and "Traceback" not in result.output
+
+
+def test_bad_option_exits_2(workdir):
+    result = CliRunner().invoke(cli, ["sync", "--since", "yesterday"])
+    assert result.exit_code == 2
+
+
+@pytest.mark.slow
+def test_demo_syncs_the_sample_org_into_the_default_store(workdir):
+    pytest.importorskip("rollup.localjira.server", reason="the local Jira server is not available yet")
+    result = CliRunner().invoke(cli, ["demo", "--issues", "400", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["sync"]["new"] == payload["issues_in_org"] > 0
+    assert (workdir / ".rollup" / "rollup.db").exists()
