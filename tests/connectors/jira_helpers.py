@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from connectors.jira import JiraConnector, JiraSettings, Transport
+from shared_dir import shared_dir
 
-SHARED = Path("/work/shared")
+SHARED = shared_dir()
 SAMPLES = SHARED / "jira-samples"
 CLOUD_URL = "https://acme.atlassian.net"
 DC_URL = "https://jira.acme.example"
@@ -21,8 +22,8 @@ def sample(rel: str):
     path = SAMPLES / rel
     if not path.exists():
         pytest.fail(
-            f"Recorded Jira sample {path} is missing: these tests need /work/shared/jira-samples "
-            "(real Cloud and Server responses). Restore /work/shared before running tests/connectors."
+            f"Recorded Jira sample {path} is missing: these tests need the shared jira-samples "
+            "(real Cloud and Server responses) beside the checkout, or ROLLUP_SHARED_DIR. Restore it before running tests/connectors."
         )
     return json.loads(path.read_text())
 

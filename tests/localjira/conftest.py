@@ -11,8 +11,9 @@ import pytest
 import requests
 
 from rollup.localjira import LocalJira, SampleOrg
+from shared_dir import shared_dir
 
-SPEC_DIR = Path("/work/shared/jira-spec")
+SPEC_DIR = shared_dir() / "jira-spec"
 
 
 @pytest.fixture(scope="session")
@@ -46,8 +47,8 @@ def http():
 def _load(name: str) -> dict:
     path = SPEC_DIR / name
     if not path.exists():
-        pytest.fail(f"Jira OpenAPI spec {path} is missing: the shape tests need /work/shared/jira-spec "
-                    "(see its README.md). Restore the directory; these tests must not be skipped.")
+        pytest.fail(f"Jira OpenAPI spec {path} is missing: the shape tests need the shared jira-spec folder beside the checkout "
+                    "(or ROLLUP_SHARED_DIR). Restore it; these tests must not be skipped.")
     spec = json.loads(path.read_text())
     comps = copy.deepcopy(spec["components"])
     # Real Jira sends null for these (see the recorded samples); the spec types them as plain strings.

@@ -316,7 +316,10 @@ def test_dc_links_through_epic_link_and_parent_link(dc, http, org_small):
     assert linked and {l for l in linked if l in by_key} <= epics
     assert any(l not in by_key for l in linked)  # stories pointing at a missing epic
     assert any(by_key[e]["customfield_10200"] for e in epics)
-    assert all("parent" not in f for f in by_key.values())
+    # Data Center links only sub-tasks through ``parent``; epics and stories never carry it.
+    subtasks = {k for k, f in by_key.items() if f["issuetype"]["subtask"]}
+    assert subtasks and all(by_key[k]["parent"]["key"] in by_key for k in subtasks)
+    assert all("parent" not in f for k, f in by_key.items() if k not in subtasks)
     assert all("hierarchyLevel" not in f["issuetype"] for f in by_key.values())
 
 
