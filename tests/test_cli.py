@@ -31,8 +31,6 @@ def test_every_command_has_help_with_an_example():
     commands = [((), cli)] + list(all_commands(cli))
     assert {("sync",), ("demo",)} <= {path for path, _ in commands}
     for path, command in commands:
-        if path and path[0] == "localjira":
-            continue  # documented by its own package's tests
         result = runner.invoke(cli, [*path, "--help"])
         assert result.exit_code == 0, path
         assert command.help, f"rollup {' '.join(path)} has no help text"

@@ -17,7 +17,13 @@ DEMO_PAT = "local-demo-pat"
 
 @click.group("localjira")
 def localjira() -> None:
-    """A local Jira (Cloud or Data Center flavour) serving a deterministic sample organisation."""
+    """A local Jira (Cloud or Data Center flavour) serving a deterministic sample organisation.
+
+    \b
+    Example:
+      rollup localjira serve --flavour datacenter --issues 10000 --port 8089
+      rollup localjira truth --issues 3000 > ground-truth.json
+    """
 
 
 @localjira.command("serve")
@@ -33,11 +39,17 @@ def localjira() -> None:
 @click.option("--error-rate", type=float, default=0, help="Share of requests answered 503.")
 @click.option("--reset-rate", type=float, default=0, help="Share of connections closed without an answer.")
 @click.option("--truncate-rate", type=float, default=0, help="Share of bodies cut short.")
+@click.option("--max-page-size", type=int, default=None, help="Cap search pages at this many issues.")
+@click.option("--short-page-rate", type=float, default=0,
+              help="Share of search pages (not the last) served with fewer issues than their page size.")
+@click.option("--repeat-token", is_flag=True, default=False,
+              help="Cloud search answers a nextPageToken with the same token again (a paging loop).")
 @click.option("--fault-seed", type=int, default=0)
 @click.option("--require-auth/--no-require-auth", default=False, help="Reject requests without the demo credentials.")
 def serve(flavour: str, issues: int, seed: int, host: str, port: int, time_zone: str, latency_ms: float,
           per_issue_ms: float, rate_limit: float | None, error_rate: float, reset_rate: float,
-          truncate_rate: float, fault_seed: int, require_auth: bool) -> None:
+          truncate_rate: float, max_page_size: int | None, short_page_rate: float, repeat_token: bool,
+          fault_seed: int, require_auth: bool) -> None:
     """Serve the sample organisation until Ctrl-C.
 
     Example:
@@ -47,7 +59,8 @@ def serve(flavour: str, issues: int, seed: int, host: str, port: int, time_zone:
     org = SampleOrg.generate(seed=seed, issues=issues)
     faults = Faults(seed=fault_seed, latency_ms=latency_ms, per_issue_ms=per_issue_ms,
                     rate_limit_per_s=rate_limit, error_5xx_rate=error_rate, reset_rate=reset_rate,
-                    truncate_rate=truncate_rate)
+                    truncate_rate=truncate_rate, max_page_size=max_page_size, short_page_rate=short_page_rate,
+                    repeat_token=repeat_token)
     creds = ((DEMO_EMAIL, DEMO_TOKEN) if flavour == "cloud" else DEMO_PAT) if require_auth else None
     jira = LocalJira(org, flavour=flavour, faults=faults, port=port, credentials=creds, host=host,
                      time_zone=time_zone)
