@@ -21,6 +21,12 @@ class Faults:
       (rounded down, so it may be 0); rejected requests consume no token.
     - ``error_5xx_rate``, ``reset_rate`` (close without answering), ``truncate_rate`` (Content-Length
       promises more than is sent, then close): probabilities per request.
+    - ``max_page_size``: a site-wide cap on search pages (Cloud ``search/jql``, Data Center ``search``),
+      below what the client asks for and below the usual caps; Data Center reports it in ``maxResults``.
+    - ``short_page_rate``: probability that a search page which is not the last holds fewer issues
+      than its page size (about half, at least one) — the next page starts right after them.
+    - ``repeat_token``: Cloud ``search/jql`` answers a request that carries a ``nextPageToken`` with
+      that same token again (a server bug a client must detect, not loop on).
 
     Whether the n-th request to an endpoint fails depends only on ``seed``, the endpoint and n, so a
     sequential client sees the same faults on every run.
@@ -33,6 +39,9 @@ class Faults:
     error_5xx_rate: float = 0
     reset_rate: float = 0
     truncate_rate: float = 0
+    max_page_size: int | None = None
+    short_page_rate: float = 0
+    repeat_token: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _counters: dict = field(default_factory=dict, repr=False, compare=False)
     _buckets: dict = field(default_factory=dict, repr=False, compare=False)
@@ -67,6 +76,21 @@ class Faults:
                 return name
             r -= rate
         return None
+
+    def short_page(self, endpoint: str) -> bool:
+        """Whether the next search page of ``endpoint`` is served short (by seed, endpoint and count)."""
+        if not self.short_page_rate:
+            return False
+        with self._lock:
+            n = self._counters.get(("short", endpoint), 0)
+            self._counters[("short", endpoint)] = n + 1
+        digest = hashlib.blake2b(f"{self.seed}|short|{endpoint}|{n}".encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big") / 2**64 < self.short_page_rate
+
+    def page_size(self, size: int) -> int:
+        """``size`` capped by ``max_page_size``."""
+        cap = self.max_page_size
+        return min(size, int(cap)) if cap and cap > 0 else size
 
     def take_token(self, endpoint: str, now: float | None = None) -> int | None:
         """None if the request may go ahead, else the Retry-After seconds to send with a 429."""

@@ -10,6 +10,9 @@ Page-size caps (read them back, as with the real Jira):
 - Data Center ``/rest/api/2/search``: default 50, at most 1000 (reported back in ``maxResults``);
   embedded changelog is complete.
 - ``/rest/api/2/worklog/updated`` and ``/deleted``: 1000 per page; ``worklog/list`` at most 1000 ids.
+
+The faults ``max_page_size``, ``short_page_rate`` and ``repeat_token`` (see :class:`Faults`) bend the
+search pages further: lower caps, short pages that are not the last, a repeated ``nextPageToken``.
 """
 
 from __future__ import annotations
@@ -297,7 +300,7 @@ class LocalJira:
         requested = self._int(p.get("maxResults"), "maxResults", 50)
         light = wanted is not None and wanted <= LIGHT_FIELDS and not expand
         cap = 5000 if light else 100
-        size = max(0, min(requested, cap))
+        size = self.faults.page_size(max(0, min(requested, cap)))
         token = p.get("nextPageToken")
         if token:
             state = _unb64(token)
@@ -312,6 +315,8 @@ class LocalJira:
                 raise JiraError(400, UNBOUNDED)
             hits = query.run(self.org)
             offset = 0
+        if size > 1 and offset + size < len(hits) and self.faults.short_page("search/jql"):
+            size = size // 2  # a short page that is not the last
         page = [h for h in hits[offset:offset + size] if not self.org.deleted[h]]
         fields = (wanted or set()) - {"id"} if wanted is not None else None
         issues = []
@@ -326,7 +331,7 @@ class LocalJira:
         end = offset + size
         if end < len(hits):
             sid = state["s"] if token else self._snapshot(hits)
-            out["nextPageToken"] = _b64({"s": sid, "o": end})
+            out["nextPageToken"] = token if (token and self.faults.repeat_token) else _b64({"s": sid, "o": end})
             out["isLast"] = False
         else:
             out["isLast"] = True
@@ -336,9 +341,12 @@ class LocalJira:
         expand = set(self._list(p.get("expand")))
         wanted = self._wanted(p.get("fields"), default_all=True)
         start = max(0, self._int(p.get("startAt"), "startAt", 0))
-        size = max(0, min(self._int(p.get("maxResults"), "maxResults", 50), 1000))
+        size = self.faults.page_size(max(0, min(self._int(p.get("maxResults"), "maxResults", 50), 1000)))
         hits = self._query(p.get("jql") or "").run(self.org)
-        page = hits[start:start + size]
+        take = size
+        if size > 1 and start + size < len(hits) and self.faults.short_page("search"):
+            take = size // 2  # a short page that is not the last; maxResults still says ``size``
+        page = hits[start:start + take]
         light = wanted is not None and wanted <= LIGHT_FIELDS and not expand
         fields = wanted - {"id"} if wanted is not None else None
         issues = [self.render.issue(pos, 2, fields, changelog="changelog" in expand) for pos in page]
