@@ -22,11 +22,12 @@ from rollup.store import STATE_ISSUES_HWM, Store
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS)
-def test_incremental_sync_equals_a_fresh_full_sync(flavour, tmp_path):
+def test_incremental_sync_equals_a_fresh_full_sync(flavour, database_url, tmp_path):
+    """Runs on SQLite and on PostgreSQL (``database_url``), compared with a fresh SQLite sync."""
     org = SampleOrg.generate(seed=23, issues=400)
     # The deletion sweep runs on every sync here, so deletions are seen by the incremental run.
     every_sync = scope(flavour, deletion_sweep_every=timedelta(0))
-    with Store.open(f"sqlite:///{tmp_path / 'inc.db'}") as store:
+    with Store.open(database_url) as store:
         with serve(org, flavour) as server:
             first = run_sync(store, server, flavour, sync_scope=every_sync)
             hwm_before = store.get_datetime(STATE_ISSUES_HWM)
