@@ -20,8 +20,10 @@ A crash mid-sync therefore loses nothing (the cursor did not move) and doubles n
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Protocol
@@ -31,6 +33,7 @@ from rollup.config import RollupConfig
 from rollup.store import (
     STATE_DELETION_SWEEP_AT,
     STATE_ISSUES_HWM,
+    STATE_SERVER_BASE_URL,
     STATE_SERVER_DEPLOYMENT,
     STATE_WORKLOGS_SINCE,
     Store,
@@ -51,7 +54,7 @@ class Connector(Protocol):
     def server_info(self) -> Any: ...
     def discover_fields(self, overrides: dict[str, str] | None = None, extra: list[str] | None = None) -> Any: ...
     def sweep(self, jql: str) -> Iterable[list[Any]]: ...
-    def fetch(self, ids: list[int], fmap: Any) -> Iterable[Any]: ...
+    def fetch(self, ids: Iterable[int], fmap: Any) -> Iterable[Any]: ...
     def worklogs_since(self, since: datetime) -> Iterable[Any]: ...
 
 
@@ -216,6 +219,9 @@ def _run(
     deployment = getattr(info, "deployment", None)
     if deployment:
         store.set_state(STATE_SERVER_DEPLOYMENT, str(deployment))
+    base_url = getattr(info, "base_url", None)
+    if base_url:
+        store.set_state(STATE_SERVER_BASE_URL, str(base_url).rstrip("/"))
     tz = user_timezone(info)
     fmap = connector.discover_fields(overrides=dict(scope.field_overrides), extra=list(scope.extra_fields))
     store.replace_fields(fmap.rows)
@@ -229,32 +235,36 @@ def _run(
         window_start = cursor - scope.overlap
     result.jql = incremental_jql(scope.jql, window_start, tz)
 
-    # 3. Sweep ids; keep those new, changed, or with an incomplete changelog.
+    # 3. Sweep ids; keep those new, changed, or with an incomplete changelog. The sweep feeds the
+    #    fetch directly, so fetching starts with the first sweep page rather than after the last.
     stored = store.stored_updated(require_complete_changelog=True)
     to_fetch: dict[int, datetime] = {}
     swept_ids: set[int] = set()
     max_updated: datetime | None = None
-    for refs in connector.sweep(result.jql):
-        for ref in refs:
-            swept_ids.add(ref.id)
-            if max_updated is None or ref.updated > max_updated:
-                max_updated = ref.updated
-            if ref.id in stored and stored[ref.id] == ref.updated:
-                result.unchanged += 1
-            else:
-                to_fetch[ref.id] = ref.updated
-        report(SyncProgress("sweep", len(swept_ids)))
 
-    # 4. Fetch and commit batch by batch.
-    done = 0
-    report(SyncProgress("fetch", 0, len(to_fetch)))
-    failed_updated: list[datetime] = []
-    if to_fetch:
-        for batch in connector.fetch(list(to_fetch), fmap):
-            transitions = getattr(batch, "transitions", None)
-            if transitions is None:
-                transitions = batch.transitions_by_issue
-            store.upsert_batch(batch.issues, transitions, batch.changelog_complete)
+    def changed_ids() -> Iterator[int]:
+        nonlocal max_updated
+        for refs in connector.sweep(result.jql):
+            for ref in refs:
+                swept_ids.add(ref.id)
+                if max_updated is None or ref.updated > max_updated:
+                    max_updated = ref.updated
+                if ref.id in stored and stored[ref.id] == ref.updated:
+                    result.unchanged += 1
+                else:
+                    to_fetch[ref.id] = ref.updated
+                    yield ref.id
+            report(SyncProgress("sweep", len(swept_ids)))
+
+    # 4. Fetch and commit batch by batch — while 5. worklogs are read alongside (different endpoints,
+    #    so they share no rate limit). A worklog is written once its issue is in the store.
+    worklogs = _WorklogStage(store, connector, scope, result, full=full, report=report)
+    worklogs.start()
+    try:
+        done = 0
+        failed_updated: list[datetime] = []
+        for batch in connector.fetch(changed_ids(), fmap):
+            store.upsert_batch(batch.issues, batch.transitions, batch.changelog_complete)
             failed = getattr(batch, "failed_ids", None) or ()
             result.failed += len(failed)
             failed_updated.extend(to_fetch[i] for i in failed if i in to_fetch)
@@ -265,9 +275,11 @@ def _run(
                     result.new += 1
             done += len(batch.issues)
             report(SyncProgress("fetch", done, len(to_fetch)))
-
-    # 5. Worklogs of stored issues.
-    _sync_worklogs(store, connector, scope, result, full=full, report=report)
+            worklogs.issues_stored(issue.id for issue in batch.issues)
+            worklogs.drain(block=False)
+        worklogs.finish()
+    finally:
+        worklogs.stop()
 
     # 6. Deletion sweep.
     last_sweep = store.get_datetime(STATE_DELETION_SWEEP_AT)
@@ -295,31 +307,122 @@ def _run(
         result.cursor = cursor
 
 
-def _sync_worklogs(
-    store: Store,
-    connector: Connector,
-    scope: SyncScope,
-    result: SyncResult,
-    *,
-    full: bool,
-    report: Callable[[SyncProgress], None],
-) -> None:
-    """Upsert worklogs of stored issues updated since the worklog cursor; apply deletions."""
-    cursor = None if full else store.get_datetime(STATE_WORKLOGS_SINCE)
-    since = EPOCH if cursor is None else cursor - scope.overlap
-    known = store.all_issue_ids()
-    until: datetime | None = None
-    for page in connector.worklogs_since(since):
-        # Jira reports worklogs of the whole site; keep those of issues in the store.
-        rows = [w for w in page.rows if w.issue_id in known]
-        result.worklogs += store.upsert_worklogs(rows)
+class _WorklogStage:
+    """Worklogs updated since the worklog cursor (minus overlap), read in a background thread.
+
+    The reader thread follows ``worklog/updated`` → ``worklog/list`` while the issue fetch runs;
+    the calling thread writes the pages (SQLite has one writer) between issue batches. Jira reports
+    worklogs of the whole site, so only those of issues in the store are kept; a worklog whose
+    issue this sync has not written yet waits in memory (at most ``max_pending`` rows — beyond
+    that the reader is left to block on its bounded queue) until the issue is written. After the
+    fetch, :meth:`finish` writes the rest, drops worklogs of issues not in the store, and moves
+    the worklog cursor.
+    """
+
+    max_pending = 200_000
+    queue_pages = 8
+
+    def __init__(self, store: Store, connector: Connector, scope: SyncScope, result: SyncResult, *,
+                 full: bool, report: Callable[[SyncProgress], None]) -> None:
+        self.store, self.connector, self.result, self.report = store, connector, result, report
+        self.cursor = None if full else store.get_datetime(STATE_WORKLOGS_SINCE)
+        self.since = EPOCH if self.cursor is None else self.cursor - scope.overlap
+        self.known = store.all_issue_ids()
+        self.until: datetime | None = None
+        self.pending: dict[int, list[Any]] = {}
+        self.pending_rows = 0
+        self.deleted: set[int] = set()
+        self._queue: queue.Queue = queue.Queue(maxsize=self.queue_pages)
+        self._stop = threading.Event()
+        self._done = False
+        self._fetch_done = False
+        self._thread = threading.Thread(target=self._read, name="rollup-worklogs", daemon=True)
+
+    _END = object()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _put(self, item: Any) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _read(self) -> None:
+        try:
+            for page in self.connector.worklogs_since(self.since):
+                if not self._put(page):
+                    return
+        except BaseException as exc:  # handed to the writing thread, which raises it
+            self._put(exc)
+            return
+        self._put(self._END)
+
+    def issues_stored(self, ids: Iterable[int]) -> None:
+        """Issues just written: their waiting worklogs can be written too."""
+        ready = []
+        for issue_id in ids:
+            self.known.add(issue_id)
+            rows = self.pending.pop(issue_id, None)
+            if rows:
+                self.pending_rows -= len(rows)
+                ready.extend(w for w in rows if w.id not in self.deleted)
+        if ready:
+            self.result.worklogs += self.store.upsert_worklogs(ready)
+
+    def drain(self, *, block: bool) -> None:
+        """Write the pages read so far (``block``: until the reader is done)."""
+        while not self._done:
+            if not block and self.pending_rows >= self.max_pending:
+                return
+            try:
+                page = self._queue.get(block=block, timeout=None)
+            except queue.Empty:
+                return
+            if page is self._END:
+                self._done = True
+                return
+            if isinstance(page, BaseException):
+                self._done = True
+                raise page
+            self._apply(page)
+
+    def _apply(self, page: Any) -> None:
+        rows = []
+        for w in page.rows:
+            if w.issue_id in self.known:
+                rows.append(w)
+            elif not self._fetch_done:  # its issue may still be written by this sync
+                self.pending.setdefault(w.issue_id, []).append(w)
+                self.pending_rows += 1
+        if rows:
+            self.result.worklogs += self.store.upsert_worklogs(rows)
         if page.deleted_ids:
-            result.worklogs_deleted += store.delete_worklogs(page.deleted_ids)
-        if page.until is not None and (until is None or page.until > until):
-            until = page.until
-        report(SyncProgress("worklogs", result.worklogs))
-    if until is not None and (cursor is None or until > cursor):
-        store.set_datetime(STATE_WORKLOGS_SINCE, until)
+            self.deleted.update(page.deleted_ids)
+            self.result.worklogs_deleted += self.store.delete_worklogs(page.deleted_ids)
+        if page.until is not None and (self.until is None or page.until > self.until):
+            self.until = page.until
+        self.report(SyncProgress("worklogs", self.result.worklogs))
+
+    def finish(self) -> None:
+        """Write everything left, drop worklogs of issues not in the store, move the cursor."""
+        self._fetch_done = True
+        self.pending.clear()  # every issue of this sync is written: these belong to none of them
+        self.pending_rows = 0
+        self.drain(block=True)
+        self._thread.join()
+        if self.until is not None and (self.cursor is None or self.until > self.cursor):
+            self.store.set_datetime(STATE_WORKLOGS_SINCE, self.until)
+
+    def stop(self) -> None:
+        """Stop the reader (after a failure elsewhere); a no-op once finished."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
 
 
 def run_sync(

@@ -115,10 +115,11 @@ class EndpointPacer:
         self._next_slot = 0.0
         self._blocked_until = 0.0
         self._successes = 0
+        self._last_cut = float("-inf")
         self._lock = threading.Lock()
 
-    def acquire(self) -> None:
-        """Wait for this endpoint's next free slot."""
+    def acquire(self) -> float:
+        """Wait for this endpoint's next free slot; return the slot's time (when the request goes out)."""
         with self._lock:
             now = self._clock()
             slot = max(now, self._next_slot, self._blocked_until)
@@ -126,6 +127,7 @@ class EndpointPacer:
         wait = slot - now
         if wait > 0:
             self._sleep(wait)
+        return slot
 
     def success(self) -> None:
         """Count a success; raise the rate additively after a run of them."""
@@ -135,12 +137,24 @@ class EndpointPacer:
                 self._successes = 0
                 self.rate = min(self.max_rate, self.rate + self.increase)
 
-    def throttled(self, block_for: float) -> None:
-        """A 429: cut the rate multiplicatively and hold the endpoint for ``block_for`` seconds."""
+    def throttled(self, block_for: float, sent_at: float | None = None) -> None:
+        """A 429: cut the rate multiplicatively and hold the endpoint for ``block_for`` seconds.
+
+        ``sent_at`` is the slot the throttled request went out in (from :meth:`acquire`). A 429 for a
+        request sent before the last cut is the same congestion event seen by another request in
+        flight: it neither cuts the rate again nor extends the hold (one cut per event, as in TCP),
+        so many requests in flight hitting one empty bucket do not collapse the rate.
+        """
         with self._lock:
             self._successes = 0
+            if sent_at is not None and sent_at < self._last_cut:
+                return
+            now = self._clock()
+            self._last_cut = now
             self.rate = max(self.min_rate, self.rate * self.decrease)
-            self._blocked_until = max(self._blocked_until, self._clock() + block_for)
+            self._blocked_until = max(self._blocked_until, now + block_for)
+            # Requests already given slots at the old rate start after the hold, at the new rate.
+            self._next_slot = max(self._next_slot, self._blocked_until)
 
 
 def parse_retry_after(value: str | None) -> float:
@@ -175,6 +189,7 @@ class Transport:
         max_attempts: int = 6,
         max_throttles: int = 30,
         backoff_base: float = 0.5,
+        throttle_backoff_base: float = 0.1,
         backoff_max: float = 60.0,
         initial_rate: float = 50.0,
         max_rate: float = 500.0,
@@ -185,6 +200,7 @@ class Transport:
         self.max_attempts = max_attempts
         self.max_throttles = max_throttles
         self.backoff_base = backoff_base
+        self.throttle_backoff_base = throttle_backoff_base
         self.backoff_max = backoff_max
         self.initial_rate = initial_rate
         self.max_rate = max_rate
@@ -236,8 +252,9 @@ class Transport:
                 )
             return pacer
 
-    def _backoff(self, attempt: int) -> float:
-        ceiling = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
+    def _backoff(self, attempt: int, base: float | None = None) -> float:
+        base = self.backoff_base if base is None else base
+        ceiling = min(self.backoff_max, base * (2 ** (attempt - 1)))
         return random.uniform(ceiling / 2, ceiling)
 
     def close(self) -> None:
@@ -270,7 +287,7 @@ class Transport:
             if attempt or throttles:
                 self.stats.record(endpoint, retries=1)
             attempt += 1
-            pacer.acquire()
+            sent_at = pacer.acquire()
             self.stats.record(endpoint, requests=1)
             try:
                 with self._slots:
@@ -296,8 +313,11 @@ class Transport:
             if status == 429:
                 self.stats.record(endpoint, throttled=1)
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                wait = retry_after + self._backoff(throttles + 1)
-                pacer.throttled(wait)
+                # Retry-After is a minimum; add exponential backoff with jitter. Its base is small
+                # (0.1 s): Retry-After already carries the server's wait, and the AIMD cut does the
+                # slowing down; a long hold would idle the endpoint below its limit.
+                wait = retry_after + self._backoff(throttles + 1, self.throttle_backoff_base)
+                pacer.throttled(wait, sent_at=sent_at)
                 attempt -= 1
                 throttles += 1
                 last_problem = f"429 Too Many Requests (Retry-After {retry_after:g}s)"

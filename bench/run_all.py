@@ -1,0 +1,59 @@
+"""Run every benchmark, one after the other (they share a 2-core machine badly), results in bench/results/.
+
+    .venv/bin/python bench/run_all.py            # full sizes: 100k speed runs, 20k naive, 1M memory
+    .venv/bin/python bench/run_all.py --quick    # smoke run: small sizes, a couple of minutes
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+RESULTS = BENCH / "results"
+
+FULL = [
+    ("naive_baseline", ["--issues", "20000"]),
+    ("sync_full", ["--issues", "100000"]),
+    ("sync_incremental", ["--issues", "100000", "--days", "0.8"]),
+    ("memory_1m", ["--issues", "1000000"]),
+]
+QUICK = [
+    ("naive_baseline", ["--issues", "1000"]),
+    ("sync_full", ["--issues", "5000"]),
+    ("sync_incremental", ["--issues", "5000", "--days", "0.8"]),
+    ("memory_1m", ["--issues", "20000"]),
+]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
+    p.add_argument("--only", nargs="*", help="run only these benchmarks")
+    args = p.parse_args()
+    plan = QUICK if args.quick else FULL
+    summary = {}
+    for name, extra in plan:
+        if args.only and name not in args.only:
+            continue
+        out_name = f"{name}_quick" if args.quick else name
+        t0 = time.monotonic()
+        print(f"== {name} {' '.join(extra)}", flush=True)
+        proc = subprocess.run([sys.executable, str(BENCH / f"{name}.py"), *extra, "--name", out_name])
+        result = RESULTS / f"{out_name}.json"
+        if proc.returncode == 0 and result.exists():
+            data = json.loads(result.read_text())
+            summary[name] = {"met": data.get("met"), "wall_s": round(time.monotonic() - t0, 1)}
+        else:
+            summary[name] = {"met": None, "error": f"exit {proc.returncode}"}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / ("summary_quick.json" if args.quick else "summary.json")).write_text(json.dumps(summary, indent=2))
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
