@@ -1,8 +1,13 @@
 """``mappings.yaml``: parsed once, at the door, into pydantic models with ``extra="forbid"``.
 
-This module holds the ``jira:`` and ``sync:`` sections. The sections later work adds
-(``pillars``, ``okrs``, ``buckets``, ``teams``, ``rules``, ``lint``, ``finance``) are declared
-as optional placeholders so the same file can carry them; any other top-level key is an error.
+This module holds the ``jira:`` and ``sync:`` sections and the strategy mapping: ``pillars``,
+``okrs``, ``buckets``, ``teams`` and the ordered ``rules`` (see ``docs/mappings.md``, generated
+from these models). ``lint`` and ``finance`` are optional placeholders so the same file can carry
+them; any other top-level key is an error.
+
+After the models validate, :func:`parse_config` cross-checks references (an OKR's pillar, what a
+rule sets, duplicate ids, target shares summing to 100 %) and records the line of every rule so
+mapped rows can say ``rule <id> (mappings.yaml:<line>)``.
 
 A bad file raises :class:`~rollup.errors.ConfigError` naming the file, the line and the key,
 with "did you mean …" for a misspelt key; the CLI turns it into exit code 2.
@@ -15,10 +20,20 @@ import re
 import types
 import typing
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from rollup.errors import ConfigError
 
@@ -69,10 +84,262 @@ class SyncOptions(BaseModel):
     overlap_minutes: int = Field(15, ge=0, le=24 * 60)
     #: Hours between deletion sweeps (a full id sweep that removes issues gone from the scope).
     deletion_sweep_hours: float = Field(24, gt=0)
-    #: Parallel requests when fetching issues.
-    max_workers: int = Field(8, ge=1, le=64)
-    #: Issues per fetch request (Jira Cloud's bulk fetch takes at most 100).
-    batch_size: int = Field(100, ge=1, le=100)
+    #: At most this many requests in flight when fetching issues and changelogs.
+    max_workers: int = Field(24, ge=1, le=64)
+
+
+# ---------------------------------------------------------------------------------------- strategy
+
+
+def _as_list(value: Any) -> Any:
+    """A single string where a list is expected becomes a one-item list."""
+    if isinstance(value, str):
+        return [value]
+    return value
+
+
+#: An id: letters, digits, ``-``, ``_``, ``.`` or ``:``; starts with a letter or digit.
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max_length=64)]
+#: One string or a list of strings.
+StrList = Annotated[list[str], BeforeValidator(_as_list)]
+
+
+def _share(value: Any) -> Any:
+    """``35%`` → 0.35; a number must be a fraction between 0 and 1."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith("%"):
+            try:
+                return float(text[:-1]) / 100
+            except ValueError:
+                raise ValueError(f"{value!r} is not a percentage; write e.g. 35%") from None
+        raise ValueError(f"{value!r} is not a share; write a percentage such as 35% or a fraction such as 0.35")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 1:
+        raise ValueError(f"{value} is more than 1; write a percentage as 35% or a fraction as 0.35")
+    return value
+
+
+class Pillar(BaseModel):
+    """A strategic pillar: a company-level theme with a target share of R&D effort."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Id = Field(description="Short id that rules and OKRs refer to, e.g. `enterprise`.")
+    name: str = Field(description="The name readers see, e.g. `Win enterprise hospitals`.")
+    target_share: Annotated[float, BeforeValidator(_share)] = Field(
+        ge=0, le=1,
+        description="Target share of effort: `35%` or `0.35`. The pillars' targets must add up to 100 %.",
+    )
+    description: str = Field("", description="Optional: what belongs in this pillar.")
+
+
+class KeyResult(BaseModel):
+    """A measurable key result of an OKR."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Id = Field(description="Unique across all OKRs; rules set `key_result` to it.")
+    name: str = Field(description="What is measured, e.g. `HL7 integration certified`.")
+    target: float = Field(description="The number to reach, e.g. `5`, `1.5`, `99.9`.")
+    unit: str = Field("", description="Optional unit of the target, e.g. `%/month`, `hospitals`.")
+
+
+class Okr(BaseModel):
+    """An objective for one quarter under one pillar, with its key results."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Id = Field(description="Short id that rules refer to, e.g. `q4-hospitals`.")
+    objective: str = Field(description="The objective as written, e.g. `Land 5 hospital systems`.")
+    quarter: Annotated[str, StringConstraints(pattern=r"^\d{4}-Q[1-4]$")] = Field(
+        description="The quarter, as `2026-Q4`.")
+    pillar: str = Field(description="Id of the pillar this OKR serves (must be declared under `pillars`).")
+    key_results: list[KeyResult] = Field(min_length=1, description="One or more key results.")
+
+
+class Bucket(BaseModel):
+    """An allocation bucket: what kind of work, and how finance treats its cost."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Id = Field(description="Short id that rules refer to, e.g. `ktlo`.")
+    name: str = Field(description="The name readers see, e.g. `Maintenance / KTLO`.")
+    treatment: Literal["capex", "opex"] = Field(
+        description="`capex` (capitalizable) or `opex` (expensed).")
+
+
+class TeamRecognition(BaseModel):
+    """How an issue is recognised as a team's work. Any one of the lists matching is enough."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    team_field: StrList = Field(default_factory=list,
+                                description="Values of Jira's Team field (its name or title).")
+    projects: StrList = Field(default_factory=list, description="Project keys, e.g. `PAY`.")
+    components: StrList = Field(default_factory=list, description="Component names.")
+    boards: StrList = Field(
+        default_factory=list,
+        description="Board names. The store keeps no board ids, so an issue is on a board when its "
+                    "sprint's name starts with the board name and a space (Jira names sprints "
+                    "`<board> Sprint <n>` by default).")
+
+    @model_validator(mode="after")
+    def _something(self) -> TeamRecognition:
+        if not (self.team_field or self.projects or self.components or self.boards):
+            raise ValueError("give at least one of team_field, projects, components, boards")
+        return self
+
+
+class Team(BaseModel):
+    """A team, and how its issues are recognised when no rule sets `team`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Id = Field(description="Short id that rules refer to, e.g. `payments`.")
+    name: str = Field(description="The name readers see.")
+    recognised_by: TeamRecognition = Field(description="Team field values, projects, components, boards.")
+    _line: int | None = PrivateAttr(None)
+
+    @property
+    def line(self) -> int | None:
+        """The line of this team in mappings.yaml."""
+        return self._line
+
+
+def _value_match(value: Any) -> Any:
+    """``labels: [a, b]`` is short for ``labels: {any: [a, b]}``."""
+    if isinstance(value, (str, list)):
+        return {"any": _as_list(value)}
+    return value
+
+
+class ValueMatch(BaseModel):
+    """A test on a list of values (labels or components). Every list given must hold."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    any: StrList = Field(default_factory=list, description="At least one of these is present.")
+    all: StrList = Field(default_factory=list, description="Every one of these is present.")
+    none: StrList = Field(default_factory=list, description="None of these is present.")
+
+    @model_validator(mode="after")
+    def _something(self) -> ValueMatch:
+        if not (self.any or self.all or self.none):
+            raise ValueError("give at least one of any, all, none")
+        return self
+
+    def values(self) -> list[str]:
+        """Every value this test names."""
+        return [*self.any, *self.all, *self.none]
+
+
+Values = Annotated[ValueMatch, BeforeValidator(_value_match)]
+
+
+class FieldMatch(BaseModel):
+    """A test on a custom field named in `jira.extra_fields` (e.g. `Investment`). Give exactly one test."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str = Field(description="The field's name as in Jira, e.g. `Investment`.")
+    equals: str | int | float | None = Field(None, description="The value equals this.")
+    in_: list[str | int | float] | None = Field(None, alias="in", description="The value is one of these.")
+    regex: str | None = Field(None, description="The value matches this regular expression (re.search).")
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"bad regular expression {value!r}: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_test(self) -> FieldMatch:
+        given = [n for n, v in (("equals", self.equals), ("in", self.in_), ("regex", self.regex)) if v is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of equals, in, regex")
+        return self
+
+
+class InitiativeMatch(BaseModel):
+    """A test on the issue's parent initiative (for an epic its parent; for a story its epic's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    keys: StrList = Field(default_factory=list, description="The initiative is one of these issue keys.")
+    labels: Values | None = Field(None, description="The initiative's labels (`any` / `all` / `none`).")
+
+    @model_validator(mode="after")
+    def _something(self) -> InitiativeMatch:
+        if not (self.keys or self.labels):
+            raise ValueError("give keys or labels")
+        return self
+
+
+class RuleMatch(BaseModel):
+    """What a rule tests (`when:`). Every test given must hold; no tests match every issue."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    project: StrList = Field(default_factory=list, description="Project key is one of these.")
+    issue_type: StrList = Field(default_factory=list, description="Issue type is one of these, e.g. `Bug`.")
+    labels: Values | None = Field(None, description="Labels: a list (any of) or `{any, all, none}`.")
+    components: Values | None = Field(None, description="Components: a list (any of) or `{any, all, none}`.")
+    field: FieldMatch | None = Field(None, description="A custom field value: `{name, equals | in | regex}`.")
+    initiative: InitiativeMatch | None = Field(None, description="The parent initiative: `{keys, labels}`.")
+
+
+class RuleSet(BaseModel):
+    """What a rule decides (`set:`): any of pillar, okr, key_result, bucket, team, by id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pillar: str | None = Field(None, description="A pillar id.")
+    okr: str | None = Field(None, description="An OKR id.")
+    key_result: str | None = Field(None, description="A key result id.")
+    bucket: str | None = Field(None, description="A bucket id.")
+    team: str | None = Field(None, description="A team id (the `team_id` column).")
+
+    @model_validator(mode="after")
+    def _something(self) -> RuleSet:
+        if not any(v is not None for v in (self.pillar, self.okr, self.key_result, self.bucket, self.team)):
+            raise ValueError("set at least one of pillar, okr, key_result, bucket, team")
+        return self
+
+    def items(self) -> list[tuple[str, str]]:
+        """``(attribute, id)`` for every attribute this rule sets."""
+        return [(k, v) for k, v in self.__dict__.items() if v is not None]
+
+
+class Rule(BaseModel):
+    """One mapping rule. Rules run by `priority` (highest first), then in file order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Id = Field(description="Unique id, shown in every mapped row the rule decides.")
+    description: str = Field("", description="Optional: why this rule exists.")
+    priority: int = Field(
+        0,
+        description="Higher runs first (default 0). Among rules of the same priority the first match "
+                    "wins and a later match setting a different value is reported as a conflict; a "
+                    "lower-priority match never conflicts (use it for fallbacks).")
+    when: RuleMatch = Field(default_factory=RuleMatch, description="The tests; see below.")
+    set: RuleSet = Field(description="The attributes it decides; see below.")
+    _line: int | None = PrivateAttr(None)
+    _source: str = PrivateAttr("mappings.yaml")
+
+    @property
+    def line(self) -> int | None:
+        """The line of this rule in mappings.yaml."""
+        return self._line
+
+    @property
+    def provenance(self) -> str:
+        """``rule <id> (mappings.yaml:<line>)``."""
+        return f"rule {self.id} ({self._source}:{self._line})"
 
 
 class RollupConfig(BaseModel):
@@ -82,14 +349,20 @@ class RollupConfig(BaseModel):
 
     jira: JiraScope
     sync: SyncOptions = Field(default_factory=SyncOptions)
+    pillars: list[Pillar] = Field(default_factory=list, description="The strategic pillars, in report order.")
+    okrs: list[Okr] = Field(default_factory=list, description="OKRs per quarter, each under a pillar.")
+    buckets: list[Bucket] = Field(default_factory=list, description="Allocation buckets, in report order.")
+    teams: list[Team] = Field(default_factory=list, description="Teams and how their issues are recognised.")
+    rules: list[Rule] = Field(default_factory=list, description="Mapping rules, by priority then file order.")
     # Sections that later work defines; accepted here so one file serves every stage.
-    pillars: Any = None
-    okrs: Any = None
-    buckets: Any = None
-    teams: Any = None
-    rules: Any = None
     lint: Any = None
     finance: Any = None
+    _source: str = PrivateAttr("mappings.yaml")
+
+    @property
+    def source(self) -> str:
+        """The file name the configuration was read from (as shown in provenance)."""
+        return self._source
 
 
 # ---------------------------------------------------------------------------------------- loading
@@ -117,9 +390,89 @@ def parse_config(text: str, source: str = "mappings.yaml") -> RollupConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"{source}, line 1: expected a mapping of sections (jira:, sync:, …)")
     try:
-        return RollupConfig.model_validate(data)
+        config = RollupConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, source, lines)) from None
+    problems = _cross_check(config, source, lines)
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+    name = Path(source).name
+    config._source = name
+    for index, rule in enumerate(config.rules):
+        rule._line = lines.get(("rules", index))
+        rule._source = name
+    for index, team in enumerate(config.teams):
+        team._line = lines.get(("teams", index))
+    return config
+
+
+#: Allowed difference between 100 % and the sum of the pillars' target shares.
+SHARE_TOLERANCE = 0.001
+
+
+def _cross_check(config: RollupConfig, source: str, lines: dict[tuple, int]) -> list[str]:
+    """References between sections: every id a section names must be declared, ids are unique."""
+    problems: list[str] = []
+
+    def where(*path: Any) -> str:
+        line = _line_for(tuple(path), lines)
+        return f"{source}, line {line}" if line else source
+
+    declared: dict[str, dict[str, int]] = {}
+    for section, items in (("pillars", config.pillars), ("okrs", config.okrs), ("buckets", config.buckets),
+                           ("teams", config.teams), ("rules", config.rules)):
+        seen: dict[str, int] = {}
+        for index, item in enumerate(items):
+            if item.id in seen:
+                problems.append(f"{where(section, index, 'id')}: duplicate {section[:-1]} id '{item.id}' "
+                                f"(first declared on line {_line_for((section, seen[item.id], 'id'), lines)}); "
+                                "ids must be unique")
+            else:
+                seen[item.id] = index
+        declared[section] = seen
+    key_results: dict[str, str] = {}
+    for o_index, okr in enumerate(config.okrs):
+        for k_index, kr in enumerate(okr.key_results):
+            if kr.id in key_results:
+                problems.append(f"{where('okrs', o_index, 'key_results', k_index, 'id')}: duplicate key result "
+                                f"id '{kr.id}' (also in OKR '{key_results[kr.id]}'); key result ids must be "
+                                "unique across OKRs")
+            else:
+                key_results[kr.id] = okr.id
+        if okr.pillar not in declared["pillars"]:
+            problems.append(_unknown(where("okrs", o_index, "pillar"), f"okrs.{o_index}.pillar", "pillar",
+                                     okr.pillar, declared["pillars"]))
+    if config.pillars:
+        total = sum(p.target_share for p in config.pillars)
+        if abs(total - 1) > SHARE_TOLERANCE:
+            problems.append(f"{where('pillars')}: the pillars' target shares add up to {total * 100:g} %, "
+                            "not 100 %; adjust target_share so they do")
+    okr_of_kr = key_results
+    extra_fields = set(config.jira.extra_fields)
+    for r_index, rule in enumerate(config.rules):
+        for attribute, value in rule.set.items():
+            section = {"pillar": "pillars", "okr": "okrs", "bucket": "buckets", "team": "teams"}.get(attribute)
+            known = declared[section] if section else okr_of_kr
+            if value not in known:
+                problems.append(_unknown(where("rules", r_index, "set", attribute),
+                                         f"rules.{r_index}.set.{attribute}", attribute.replace("_", " "),
+                                         value, known, rule=rule.id))
+        kr, okr = rule.set.key_result, rule.set.okr
+        if kr in okr_of_kr and okr is not None and okr_of_kr[kr] != okr:
+            problems.append(f"{where('rules', r_index, 'set', 'key_result')}: rule '{rule.id}' sets key result "
+                            f"'{kr}', which belongs to OKR '{okr_of_kr[kr]}', together with OKR '{okr}'")
+        if rule.when.field is not None and rule.when.field.name not in extra_fields:
+            problems.append(f"{where('rules', r_index, 'when', 'field', 'name')}: rule '{rule.id}' reads field "
+                            f"'{rule.when.field.name}', which is not synced; add it to jira.extra_fields "
+                            f"(now: {', '.join(sorted(extra_fields)) or 'empty'})")
+    return problems
+
+
+def _unknown(where: str, dotted: str, what: str, value: str, known: Any, rule: str | None = None) -> str:
+    close = difflib.get_close_matches(value, list(known), n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else f"; declared: {', '.join(known) or 'none'}"
+    who = f"rule '{rule}' sets " if rule else ""
+    return f"{where}: '{dotted}': {who}unknown {what} '{value}'{hint}"
 
 
 def _load_yaml_with_lines(text: str, source: str) -> tuple[Any, dict[tuple, int]]:
@@ -185,21 +538,27 @@ def _allowed_keys(parent: tuple) -> list[str]:
     """The field names of the model at ``parent`` (a location inside RollupConfig)."""
     model: Any = RollupConfig
     for part in parent:
-        if isinstance(model, type) and issubclass(model, BaseModel) and part in model.model_fields:
-            model = _unwrap(model.model_fields[part].annotation)
+        if isinstance(model, type) and issubclass(model, BaseModel) and part in _by_alias(model):
+            model = _unwrap(_by_alias(model)[part].annotation)
         elif typing.get_origin(model) is list and isinstance(part, int):
             model = _unwrap(typing.get_args(model)[0])
         else:
             return []
     if isinstance(model, type) and issubclass(model, BaseModel):
-        return list(model.model_fields)
+        return [f.alias or name for name, f in model.model_fields.items()]
     return []
 
 
+def _by_alias(model: type[BaseModel]) -> dict[str, Any]:
+    return {f.alias or name: f for name, f in model.model_fields.items()}
+
+
 def _unwrap(annotation: Any) -> Any:
-    """``X | None`` → ``X``."""
+    """``X | None`` → ``X``; ``Annotated[X, …]`` → ``X``."""
+    if typing.get_origin(annotation) is Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         if len(args) == 1:
-            return args[0]
+            return _unwrap(args[0])
     return annotation

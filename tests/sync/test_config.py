@@ -16,19 +16,21 @@ def test_repository_mappings_scope_the_sample_org():
     config = load_config(REPO_ROOT / "mappings.yaml")
     assert config.jira.scope_jql() == "project in (PAY, SCH, CLIN, INT, MOB, PLAT, DATA, SEC, STRAT)"
     assert config.sync.overlap_minutes == 15
-    assert config.sync.batch_size == 100
 
 
 def test_defaults_and_jql_scope():
     config = parse_config("jira:\n  jql: 'project = PAY AND labels = x'\n")
     assert config.jira.scope_jql() == "project = PAY AND labels = x"
     assert config.sync.deletion_sweep_hours == 24
-    assert config.sync.max_workers == 8
+    assert config.sync.max_workers == 24
 
 
-def test_future_sections_are_tolerated():
-    config = parse_config("jira:\n  projects: [PAY]\npillars:\n  - name: Win enterprise\nrules: []\n")
+def test_later_sections_are_tolerated_and_strategy_sections_are_models():
+    config = parse_config("jira:\n  projects: [PAY]\nlint: {anything: 1}\nfinance: [x]\nrules: []\n")
     assert isinstance(config, RollupConfig)
+    assert config.rules == [] and config.pillars == []
+    with pytest.raises(ConfigError, match=r"line 4: 'pillars.0.id' is required"):
+        parse_config("jira:\n  projects: [PAY]\npillars:\n  - name: Win enterprise\n")
 
 
 def test_unknown_key_names_file_line_and_suggestion():

@@ -1,0 +1,163 @@
+"""The store read once into pandas frames: what mapping, views and lint work on.
+
+:func:`load_frames` is the only place that turns store rows into frames; views and lint never
+touch the store. Every frame has a fixed set of columns (checked by :func:`check_columns`), so
+an empty store gives empty frames with the right columns rather than a frame without columns.
+
+``issues`` columns (one row per issue, ordered by id):
+
+=====================  =====================================================================
+``id``                 Jira issue id (int64)
+``key``                issue key (string)
+``project_key``        project key (categorical)
+``issue_type``         issue type name (categorical)
+``hierarchy_level``    -1 sub-task, 0 story/task/bug, 1 epic, 2+ initiative (int64)
+``parent_key``         direct parent key or NA
+``epic_key``           the epic of a story-level issue or NA (sub-tasks reach it via parent)
+``status``             status name (categorical)
+``status_category``    ``new`` / ``indeterminate`` / ``done`` (categorical)
+``assignee_id``, ``assignee_name``, ``assignee_active``  the assignee or NA
+``created``, ``updated``, ``resolved``   UTC ``datetime64`` (NaT when missing)
+``story_points``       float (NaN when missing)
+``start_date``, ``target_date``, ``due_date``   naive ``datetime64`` at midnight (NaT when missing)
+``labels``, ``components``, ``fix_versions``    Python lists of strings (``[]`` when none)
+``team``               Jira Team field value (categorical)
+``sprint``             the current sprint's name (categorical)
+``summary``, ``description``, ``description_length``
+``custom``             dict: field name → value for ``jira.extra_fields`` (e.g. ``{"Investment": …}``)
+``changelog_complete`` bool
+=====================  =====================================================================
+
+``transitions``: issue_id, history_id, field, at, from_value, to_value, to_category, author_id.
+``worklogs``: id, issue_id, author_id, author_name, started, seconds, updated.
+``snapshots``: run_id, taken_at, issue_id, key, payload (dict).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from rollup import store as store_module
+from rollup.store import Store
+
+ISSUE_COLUMNS = (
+    "id", "key", "project_key", "issue_type", "hierarchy_level", "parent_key", "epic_key", "status",
+    "status_category", "assignee_id", "assignee_name", "assignee_active", "created", "updated", "resolved",
+    "story_points", "start_date", "target_date", "due_date", "labels", "components", "fix_versions", "team",
+    "sprint", "summary", "description", "description_length", "custom", "changelog_complete",
+)
+TRANSITION_COLUMNS = ("issue_id", "history_id", "field", "at", "from_value", "to_value", "to_category", "author_id")
+WORKLOG_COLUMNS = ("id", "issue_id", "author_id", "author_name", "started", "seconds", "updated")
+SNAPSHOT_COLUMNS = ("run_id", "taken_at", "issue_id", "key", "payload")
+
+_CATEGORICAL = ("project_key", "issue_type", "status", "status_category", "team", "sprint")
+_DATETIMES = ("created", "updated", "resolved")
+_DATES = ("start_date", "target_date", "due_date")
+_LISTS = ("labels", "components", "fix_versions")
+
+
+@dataclass
+class Frames:
+    """The store as pandas frames; see the module docstring for the columns."""
+
+    issues: pd.DataFrame
+    transitions: pd.DataFrame
+    worklogs: pd.DataFrame
+    snapshots: pd.DataFrame
+
+
+def load_frames(store: Store) -> Frames:
+    """Read every table later stages need from ``store`` into :class:`Frames`, once."""
+    with store.engine.connect() as conn:
+        issues = _read(conn, store_module.issues, ["id"])
+        transitions = _read(conn, store_module.transitions, ["issue_id", "at", "history_id", "field"])
+        worklogs = _read(conn, store_module.worklogs, ["id"])
+        snapshots = _read(conn, store_module.snapshots, ["run_id", "issue_id"])
+    return Frames(
+        issues=issues_frame(issues),
+        transitions=_typed(transitions, TRANSITION_COLUMNS, datetimes=("at",)),
+        worklogs=_typed(worklogs, WORKLOG_COLUMNS, datetimes=("started", "updated")),
+        snapshots=_typed(snapshots, SNAPSHOT_COLUMNS, datetimes=("taken_at",), json_dicts=("payload",)),
+    )
+
+
+def issues_frame(rows: pd.DataFrame | list[dict[str, Any]]) -> pd.DataFrame:
+    """Issue rows (store dicts or a raw frame) → the typed ``issues`` frame; missing columns become NA.
+
+    Tests build small hand-made issue frames with this too.
+    """
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+    frame = frame.reindex(columns=list(ISSUE_COLUMNS)).reset_index(drop=True)
+    for column in _LISTS:
+        frame[column] = _lists(frame[column])
+    frame["custom"] = _dicts(frame["custom"])
+    frame = _typed(frame, ISSUE_COLUMNS, datetimes=_DATETIMES, dates=_DATES)
+    for column in ("id", "hierarchy_level"):
+        frame[column] = pd.to_numeric(frame[column]).astype("int64")
+    frame["story_points"] = pd.to_numeric(frame["story_points"], errors="coerce").astype("float64")
+    frame["assignee_active"] = frame["assignee_active"].astype("boolean")
+    frame["changelog_complete"] = frame["changelog_complete"].fillna(False).astype(bool)
+    frame["description_length"] = pd.to_numeric(frame["description_length"]).fillna(0).astype("int64")
+    for column in ("key", "parent_key", "epic_key", "summary", "description"):
+        frame[column] = frame[column].astype("string")
+    for column in _CATEGORICAL:
+        frame[column] = frame[column].astype("category")
+    return frame
+
+
+def check_columns(frame: pd.DataFrame, columns: tuple[str, ...] | list[str], name: str) -> None:
+    """Raise ``ValueError`` naming what is missing when ``frame`` lacks any of ``columns``."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"the {name} frame lacks columns: {', '.join(missing)}")
+
+
+# ---------------------------------------------------------------------------------------- helpers
+
+
+def _read(conn: Any, table: Any, order_by: list[str]) -> pd.DataFrame:
+    result = conn.execute(select(table).order_by(*(table.c[c] for c in order_by)))
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def _typed(
+    frame: pd.DataFrame,
+    columns: tuple[str, ...],
+    *,
+    datetimes: tuple[str, ...] = (),
+    dates: tuple[str, ...] = (),
+    json_dicts: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    frame = frame.reindex(columns=list(columns))
+    for column in datetimes:
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    for column in dates:
+        frame[column] = pd.to_datetime(frame[column])
+    for column in json_dicts:
+        frame[column] = _dicts(frame[column])
+    return frame
+
+
+def _lists(values: pd.Series) -> pd.Series:
+    """JSON lists (already decoded, or text from a raw read) → lists; NA → []."""
+    return pd.Series([_decode(v, list) for v in values], index=values.index, dtype="object")
+
+
+def _dicts(values: pd.Series) -> pd.Series:
+    return pd.Series([_decode(v, dict) for v in values], index=values.index, dtype="object")
+
+
+def _decode(value: Any, kind: type) -> Any:
+    if isinstance(value, kind):
+        return value
+    if isinstance(value, str):
+        decoded = json.loads(value)
+        return decoded if isinstance(decoded, kind) else kind()
+    if isinstance(value, (list, tuple)) and kind is list:
+        return list(value)
+    return kind()

@@ -1,0 +1,56 @@
+"""A corpus of bad mappings.yaml files: each names what is wrong and where, and exits with code 2.
+
+Every file in ``tests/mapping/bad/`` starts with ``# expect: <message part>`` and marks the line the
+error must point at with ``# <-- error``. New cases need no code: add a file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rollup.config import load_config
+from rollup.errors import ConfigError
+from rollup.mapping.cli import mapping
+
+BAD = Path(__file__).parent / "bad"
+CASES = sorted(BAD.glob("*.yaml"))
+
+
+def expectation(path: Path) -> tuple[str, int]:
+    lines = path.read_text().splitlines()
+    assert lines[0].startswith("# expect: "), f"{path.name} must start with '# expect: ...'"
+    marked = [n for n, line in enumerate(lines, start=1) if line.rstrip().endswith("# <-- error")]
+    assert len(marked) == 1, f"{path.name} must mark exactly one line with '# <-- error'"
+    return lines[0][len("# expect: "):], marked[0]
+
+
+def test_the_corpus_is_there():
+    assert len(CASES) >= 15
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_message_names_what_file_and_line(path):
+    message, line = expectation(path)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    text = str(caught.value)
+    assert message in text
+    assert f"{path.name}, line {line}:" in text
+    assert caught.value.exit_code == 2
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_cli_exits_2_and_writes_nothing(path, tmp_path):
+    message, line = expectation(path)
+    database = tmp_path / "never-created.db"
+    result = CliRunner().invoke(mapping, ["check", "--config", str(path), "--database", f"sqlite:///{database}"])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and f"line {line}:" in result.output
+    assert not database.exists()
+    good = Path(__file__).resolve().parents[2] / "mappings.yaml"
+    result = CliRunner().invoke(mapping, ["diff", str(good), str(path), "--database", f"sqlite:///{database}"])
+    assert result.exit_code == 2 and message in result.output
+    assert not database.exists()
