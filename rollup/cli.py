@@ -7,22 +7,27 @@ credentials (check JIRA_EMAIL/JIRA_API_TOKEN or JIRA_PAT).
 
 from __future__ import annotations
 
-import functools
 import json
-import os
 import sys
-from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.text import Text
 
+from rollup.clierrors import handle_errors
 from rollup.config import DEFAULT_CONFIG_PATH, load_config
-from rollup.errors import EXIT_AUTH, EXIT_BAD_INPUT, EXIT_FAILURE, RollupError
 from rollup.sync import SyncProgress, SyncResult
 
 _STAGE_LABELS = {
@@ -33,44 +38,6 @@ _STAGE_LABELS = {
 }
 
 
-# ---------------------------------------------------------------------------------------- errors
-
-
-def _fail(message: str, code: int) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(code)
-
-
-def handle_errors(command: Callable) -> Callable:
-    """Turn known errors into a message and an exit code; no traceback (and so no token) printed."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from connectors.jira.errors import JiraAuthError, JiraConfigError, JiraError, JiraFieldError
-
-        try:
-            return command(*args, **kwargs)
-        except RollupError as exc:
-            _fail(str(exc), exc.exit_code)
-        except JiraAuthError as exc:
-            _fail(
-                f"{exc}\nJira refused the credentials: check JIRA_EMAIL and JIRA_API_TOKEN (Cloud) "
-                "or JIRA_PAT (Data Center), and JIRA_URL.",
-                EXIT_AUTH,
-            )
-        except (JiraConfigError, JiraFieldError) as exc:
-            _fail(str(exc), EXIT_BAD_INPUT)
-        except JiraError as exc:
-            _fail(f"{exc}\nJira could not be read; nothing past the last committed batch was lost. Run the sync again.",
-                  EXIT_FAILURE)
-        except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
-            raise
-        except Exception as exc:  # noqa: BLE001 - last resort: a message, not a traceback
-            if os.environ.get("ROLLUP_DEBUG"):
-                raise
-            _fail(f"unexpected {type(exc).__name__}: {exc} (set ROLLUP_DEBUG=1 for the traceback)", EXIT_FAILURE)
-
-    return wrapper
 
 
 # ---------------------------------------------------------------------------------------- progress
@@ -203,14 +170,20 @@ def sync_command(full: bool, since: datetime | None, config_path: Path, fmt: str
               help="Which Jira the local server imitates.")
 @click.option("--issues", type=click.IntRange(min=300), default=3000, show_default=True,
               help="Size of the sample organisation.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=DEFAULT_CONFIG_PATH, show_default=True,
+              help="The mappings.yaml that maps the sample organisation.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("outputs"),
+              show_default=True, help="Folder for the workbook and charts.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json prints one JSON object to stdout.")
 @handle_errors
-def demo_command(flavour: str, issues: int, fmt: str) -> None:
-    """Sync the sample organisation from a local Jira: no Jira account needed.
+def demo_command(flavour: str, issues: int, config_path: Path, out_dir: Path, fmt: str) -> None:
+    """Sync the sample organisation from a local Jira and write its portfolio workbook: no Jira account needed.
 
     Generates the sample organisation (seed 7), serves it on 127.0.0.1 like a real Jira,
-    syncs it into the store (ROLLUP_DATABASE_URL or .rollup/rollup.db), and stops the server.
+    syncs it into the store (ROLLUP_DATABASE_URL or .rollup/rollup.db), writes the weekly
+    portfolio workbook and charts under outputs/, stops the server, and prints what it wrote.
 
     \b
     Example:
@@ -219,23 +192,28 @@ def demo_command(flavour: str, issues: int, fmt: str) -> None:
     """
     from rollup.demo import run_demo
 
+    config = load_config(config_path)
     with ProgressBar(enabled=sys.stderr.isatty()) as bar:
-        demo = run_demo(flavour=flavour, issues=issues, progress=bar)
+        demo = run_demo(config, flavour=flavour, issues=issues, out_dir=out_dir, progress=bar)
     lines = [f"Synced the sample organisation ({demo.issues_in_org} issues) from a local Jira "
              f"({demo.flavour}) at {demo.jira_url}"] + summary_lines(demo.sync)
+    if demo.report is not None:
+        lines.append(f"Wrote the portfolio workbook: {demo.report.workbook}")
+        lines += [f"  chart: {path}" for path in demo.report.paths[1:]]
     _emit(demo.to_dict(), lines, fmt)
 
 
-def _register_localjira() -> None:
-    """Add the ``localjira`` command group when that package provides it."""
-    try:
-        from rollup.localjira.cli import localjira
-    except Exception:  # noqa: BLE001 - absent or half-written: the rest of the CLI still works
-        return
-    cli.add_command(localjira)
+def _add_command_groups() -> None:
+    """The command groups that live beside the library code they drive."""
+    from rollup.localjira.cli import localjira
+    from rollup.mapping.cli import mapping
+    from rollup.report_cli import report
+
+    for group in (localjira, mapping, report):
+        cli.add_command(group)
 
 
-_register_localjira()
+_add_command_groups()
 
 
 def main() -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
+from openpyxl import load_workbook
 
 from rollup_rows import make_issue  # noqa: E402
 from fake_connector import FakeConnector  # noqa: E402
@@ -107,10 +110,15 @@ def test_bad_option_exits_2(workdir):
 
 
 @pytest.mark.slow
-def test_demo_syncs_the_sample_org_into_the_default_store(workdir):
-    pytest.importorskip("rollup.localjira.server", reason="the local Jira server is not available yet")
+def test_demo_syncs_the_sample_org_and_writes_the_workbook(workdir):
+    shutil.copy(Path(__file__).resolve().parent.parent / "mappings.yaml", workdir / "mappings.yaml")
     result = CliRunner().invoke(cli, ["demo", "--issues", "400", "--format", "json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["sync"]["new"] == payload["issues_in_org"] > 0
     assert (workdir / ".rollup" / "rollup.db").exists()
+    workbook = workdir / payload["workbook"]
+    assert workbook.name == "portfolio-2026-W48.xlsx"  # dated by the sample organisation's own week
+    sheets = load_workbook(workbook, read_only=True).sheetnames
+    assert sheets[0] == "Summary" and {"Pillars", "Epics", "Data quality"} <= set(sheets)
+    assert payload["charts"] and all((workdir / p).stat().st_size > 0 for p in payload["charts"])

@@ -39,3 +39,13 @@ def test_readme_quick_start_is_exactly_make_demo_then_make_test():
 def test_docs_the_readme_points_to_exist():
     for name in re.findall(r"`(docs/[\w.-]+\.md)`", README):
         assert (ROOT / name).exists(), f"README.md points to {name}, which does not exist"
+
+
+def test_readme_mappings_example_is_valid():
+    from rollup.config import parse_config
+
+    section = README.split("### mappings.yaml", 1)[1].split("## Command reference", 1)[0]
+    example = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+    config = parse_config(example)
+    assert [p.id for p in config.pillars] == ["enterprise", "platform"]
+    assert config.sync.max_workers == 24

@@ -40,7 +40,7 @@ import random
 import threading
 from array import array
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 DAY = 86400
 

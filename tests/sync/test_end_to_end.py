@@ -7,7 +7,7 @@ import pytest
 server_module = pytest.importorskip("rollup.localjira.server", reason="the local Jira server is not available yet")
 
 from connectors.jira import JiraConnector  # noqa: E402
-from rollup.demo import demo_scope, demo_settings, live_issue_count, local_jira, server_url  # noqa: E402
+from rollup.demo import demo_scope, demo_settings, live_issue_count, local_jira  # noqa: E402
 from rollup.localjira.sampleorg import SampleOrg  # noqa: E402
 from rollup.store import Store  # noqa: E402
 from rollup.sync import sync  # noqa: E402
@@ -17,7 +17,7 @@ FLAVOURS = ["cloud", "datacenter"]
 
 def run(store, org, flavour, **kwargs):
     with local_jira(org, flavour) as server:
-        with JiraConnector(demo_settings(server_url(server), flavour), max_workers=4) as connector:
+        with JiraConnector(demo_settings(server.url, flavour), max_workers=4) as connector:
             return sync(store, connector, demo_scope(flavour), **kwargs)
 
 

@@ -1,0 +1,60 @@
+"""What every ``rollup`` command does with an error: a message and an exit code, never a traceback.
+
+Exit codes: 0 success; 1 the operation failed; 2 bad input (mappings.yaml, an option, a missing
+JIRA_* variable); 3 Jira refused the credentials. No traceback is printed, so no token can leak
+through one; ``ROLLUP_DEBUG=1`` re-raises unexpected errors for debugging.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from rollup.errors import EXIT_AUTH, EXIT_BAD_INPUT, EXIT_FAILURE, RollupError
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(command: Callable) -> Callable:
+    """Turn known errors into a message and an exit code; no traceback (and so no token) printed."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from connectors.jira.errors import (
+            JiraAuthError,
+            JiraConfigError,
+            JiraError,
+            JiraFieldError,
+        )
+
+        try:
+            return command(*args, **kwargs)
+        except RollupError as exc:
+            _fail(str(exc), exc.exit_code)
+        except JiraAuthError as exc:
+            _fail(
+                f"{exc}\nJira refused the credentials: check JIRA_EMAIL and JIRA_API_TOKEN (Cloud) "
+                "or JIRA_PAT (Data Center), and JIRA_URL.",
+                EXIT_AUTH,
+            )
+        except (JiraConfigError, JiraFieldError) as exc:
+            _fail(str(exc), EXIT_BAD_INPUT)
+        except JiraError as exc:
+            _fail(f"{exc}\nJira could not be read; nothing past the last committed batch was lost. Run the sync again.",
+                  EXIT_FAILURE)
+        except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - last resort: a message, not a traceback
+            if os.environ.get("ROLLUP_DEBUG"):
+                raise
+            _fail(f"unexpected {type(exc).__name__}: {exc} (set ROLLUP_DEBUG=1 for the traceback)", EXIT_FAILURE)
+
+    return wrapper

@@ -1,0 +1,162 @@
+"""The report pipeline: mapped issues → every view → snapshot → workbook and charts.
+
+:func:`build_views` is pure (frames in, frames out); :func:`write_outputs` is the only step
+that writes files; :func:`run_portfolio` reads the store, maps the issues, runs both and
+stores this run's epic snapshot for next week's week-over-week view.
+
+>>> # result = run_portfolio(Store.open(), load_config("mappings.yaml"), out_dir="outputs")
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from rollup.errors import ConfigError, RollupError
+from rollup.store import STATE_SERVER_BASE_URL
+from rollup.views import MODULES, ORDER
+from rollup.views import epics as epics_view
+from rollup.views.teams import resolve_team
+
+
+#: Columns the views need from the mapped issues frame (checked before any view runs).
+REQUIRED_COLUMNS = (
+    "id", "key", "hierarchy_level", "status", "status_category", "assignee_name", "resolved", "story_points",
+    "start_date", "target_date", "summary", "changelog_complete", "epic", "initiative", "pillar", "okr",
+    "key_result", "bucket", "team_id",
+)
+
+
+@dataclass
+class ReportResult:
+    """What a report run produced."""
+
+    workbook: Path
+    charts: dict[str, list[Path]]
+    views: dict[str, pd.DataFrame] = field(repr=False)
+    snapshots_stored: int = 0
+
+    @property
+    def paths(self) -> list[Path]:
+        """Every file written: the workbook first, then the charts."""
+        return [self.workbook, *(p for paths in self.charts.values() for p in paths)]
+
+
+def check_mapped(mapped_issues: pd.DataFrame) -> None:
+    """The frame contract at the views' door: raise naming the missing columns."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in mapped_issues.columns]
+    if missing:
+        raise RollupError(
+            f"the mapped issues frame lacks column(s) {', '.join(missing)}; the views need the columns listed "
+            "in docs/architecture.md, 'Frames and mapping'"
+        )
+
+
+def filter_team(mapped_issues: pd.DataFrame, mappings: Any, team: str) -> tuple[pd.DataFrame, str]:
+    """The rows of one team (by id or name) and its id; an unknown team is a ConfigError."""
+    team_id = resolve_team(team, mappings, mapped_issues)
+    if team_id is None:
+        known = sorted({str(t) for t in mapped_issues["team_id"].dropna().unique()})
+        raise ConfigError(f"unknown team {team!r}; known teams: {', '.join(known) or 'none mapped'}")
+    return mapped_issues[mapped_issues["team_id"].astype("object") == team_id], team_id
+
+
+def build_views(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> dict[str, pd.DataFrame]:
+    """Run every view in :data:`rollup.views.ORDER`; each later view sees the earlier ones in ctx.
+
+    ctx: ``snapshots`` (stored epic snapshots), ``sync_runs``, ``current_run_id``, ``now``,
+    ``scope_growth_threshold``, ``allocation_window_days``.
+    """
+    check_mapped(mapped_issues)
+    views: dict[str, pd.DataFrame] = {}
+    for name in ORDER:
+        views[name] = MODULES[name].compute(mapped_issues, mappings, as_of=as_of, **ctx, **views)
+    return views
+
+
+def write_outputs(views: dict[str, pd.DataFrame], out_dir: str | Path, *, as_of: date, base_url: str | None,
+                  team: str | None = None, title: str = "R&D portfolio") -> tuple[Path, dict[str, list[Path]]]:
+    """Charts into ``out_dir/charts`` (or ``charts-<team>``), then the workbook; return their paths."""
+    from rollup.writers import charts as charts_writer
+    from rollup.writers.portfolio import WorkbookInfo, iso_week, write_portfolio
+
+    out_dir = Path(out_dir)
+    slug = _slug(team) if team else None
+    chart_dir = out_dir / (f"charts-{slug}" if slug else "charts")
+    charts = charts_writer.write_all(views, chart_dir, as_of=as_of)
+    name = f"team-{slug}-{iso_week(as_of)}.xlsx" if slug else f"portfolio-{iso_week(as_of)}.xlsx"
+    info = WorkbookInfo(as_of=as_of, base_url=base_url, title=title, team=team)
+    workbook = write_portfolio(views, out_dir / name, info, charts)
+    return workbook, charts
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(text)).strip("-").lower() or "team"
+
+
+# ---------------------------------------------------------------------------------------- store
+
+
+def read_snapshots(store: Any) -> pd.DataFrame:
+    """The stored epic snapshots: run_id, taken_at, issue_id, key, payload."""
+    return pd.DataFrame(store.snapshot_rows(), columns=["run_id", "taken_at", "issue_id", "key", "payload"])
+
+
+def store_snapshot(store: Any, epics: pd.DataFrame, sync_runs: list[dict[str, Any]], *,
+                   now: datetime | None = None) -> tuple[int, int]:
+    """Store this run's epic snapshot under the latest sync run; return (run id, rows stored).
+
+    The snapshot belongs to the data, not to the report: it is keyed by the sync run that
+    produced the data and stamped with that run's finish time, so re-running a report on the
+    same data overwrites the same snapshot instead of adding one.
+    """
+    last = sync_runs[-1] if sync_runs else None
+    run_id = int(last["id"]) if last else 0
+    taken_at = (last.get("finished") or last.get("started")) if last else None
+    taken_at = taken_at or now or datetime.now(timezone.utc)
+    return run_id, store.add_snapshots(run_id, taken_at, epics_view.snapshot_payload(epics))
+
+
+def load_mapped(store: Any, mappings: Any) -> pd.DataFrame:
+    """Read the store into frames and apply the mapping rules (the mapping layer's public API)."""
+    try:
+        from rollup.frames import load_frames
+        from rollup.mapping import apply
+    except ImportError as exc:  # the mapping layer is built separately
+        raise RollupError(f"the mapping layer is not available ({exc}); rollup.frames and rollup.mapping are needed "
+                          "to build a report from the store") from None
+    return apply(load_frames(store).issues, mappings).issues
+
+
+def run_portfolio(store: Any, mappings: Any, *, as_of: date | None = None, team: str | None = None,
+                  out_dir: str | Path = "outputs", base_url: str | None = None,
+                  mapped_issues: pd.DataFrame | None = None, now: datetime | None = None,
+                  save_snapshot: bool = True) -> ReportResult:
+    """The whole report: views first, then the snapshot, then the writers.
+
+    ``team`` narrows every view to one team and names the workbook ``team-<id>-<week>.xlsx``
+    (no snapshot is stored for a team report: snapshots cover the whole portfolio).
+    ``base_url`` overrides ``sync_state['server.base_url']`` for links to Jira.
+    """
+    as_of = as_of or date.today()
+    mapped = load_mapped(store, mappings) if mapped_issues is None else mapped_issues
+    check_mapped(mapped)
+    sync_runs = store.sync_run_rows()
+    snaps = read_snapshots(store)
+    base_url = base_url or store.get_state(STATE_SERVER_BASE_URL)
+    current_run = int(sync_runs[-1]["id"]) if sync_runs else 0
+    team_id = None
+    if team:
+        mapped, team_id = filter_team(mapped, mappings, team)
+    views = build_views(mapped, mappings, as_of=as_of, snapshots=snaps, sync_runs=sync_runs,
+                        current_run_id=current_run, now=now)
+    stored = 0
+    if save_snapshot and not team:
+        _, stored = store_snapshot(store, views["epics"], sync_runs, now=now)
+    workbook, charts = write_outputs(views, out_dir, as_of=as_of, base_url=base_url, team=team_id)
+    return ReportResult(workbook=workbook, charts=charts, views=views, snapshots_stored=stored)

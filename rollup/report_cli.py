@@ -1,0 +1,71 @@
+"""``rollup report``: the portfolio workbook and per-team workbooks, as thin commands over rollup.report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import click
+
+from rollup.clierrors import handle_errors
+
+
+def _options(command: Callable) -> Callable:
+    for option in reversed([
+        click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                     help="Report date (YYYY-MM-DD); default today. Names the workbook by its ISO week."),
+        click.option("--config", "config_path", type=click.Path(path_type=Path), default=Path("mappings.yaml"),
+                     show_default=True, help="The mappings file (pillars, OKRs, buckets, teams, rules)."),
+        click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("outputs"),
+                     show_default=True, help="Folder for the workbook; charts go in <out>/charts."),
+        click.option("--base-url", default=None,
+                     help="Jira site URL for issue links, when the store does not know it (e.g. https://acme.atlassian.net)."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _run(as_of, config_path: Path, out_dir: Path, base_url: str | None, team: str | None) -> None:
+    from rollup.config import load_config
+    from rollup.report import run_portfolio
+    from rollup.store import Store
+
+    config = load_config(config_path)
+    with Store.open() as store:
+        result = run_portfolio(store, config, as_of=as_of.date() if as_of else date.today(), team=team,
+                               out_dir=out_dir, base_url=base_url)
+    for path in result.paths:
+        click.echo(str(path))
+
+
+@click.group("report")
+def report() -> None:
+    """Write the portfolio workbook and charts from the synced store.
+
+    Example: rollup report portfolio --as-of 2026-11-26
+    """
+
+
+@report.command("portfolio")
+@_options
+@click.option("--team", default=None, help="Only this team (id or name); writes team-<id>-<week>.xlsx.")
+@handle_errors
+def portfolio_command(as_of, config_path: Path, out_dir: Path, base_url: str | None, team: str | None) -> None:
+    """The executive workbook outputs/portfolio-<ISO week>.xlsx plus PNG/SVG charts; prints the paths.
+
+    Example: rollup report portfolio --as-of 2026-11-26 --out outputs/
+    """
+    _run(as_of, config_path, out_dir, base_url, team)
+
+
+@report.command("team")
+@click.argument("team")
+@_options
+@handle_errors
+def team_command(team: str, as_of, config_path: Path, out_dir: Path, base_url: str | None) -> None:
+    """One team's rollup workbook, outputs/team-<id>-<ISO week>.xlsx; prints the paths.
+
+    Example: rollup report team payments --as-of 2026-11-26
+    """
+    _run(as_of, config_path, out_dir, base_url, team)

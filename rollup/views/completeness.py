@@ -1,0 +1,102 @@
+"""Data completeness: how far the numbers can be trusted, printed in every workbook.
+
+``ctx['sync_runs']``: the store's ``sync_runs`` rows (list of dicts or a frame), oldest first.
+``ctx['epics']``: the epic view (computed when absent).
+
+Columns: ``measure`` (a stable id), ``label`` (words for the reader), ``value`` (a number),
+``kind`` (``share``, ``count`` or ``hours``), ``detail`` (text).
+
+Measures: ``epics_unmapped`` (share of epics without a pillar), ``epics_without_bucket``,
+``issues_without_estimate`` (share of story-level issues without story points),
+``changelogs_incomplete`` (share of issues whose changelog is truncated or missing),
+``sync_age_hours`` (hours from the last finished sync to the end of ``as_of``; NaN without one),
+``last_sync_status``, ``retries_seen`` (retries + throttled responses in the last sync),
+``hygiene`` (share of epics with pillar, OKR, bucket, owner and target date).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rollup.views import epics as epics_view
+
+COLUMNS = ["measure", "label", "value", "kind", "detail"]
+
+
+def last_run(sync_runs: Any) -> dict[str, Any] | None:
+    """The most recent sync run row (as a dict), or None."""
+    if sync_runs is None:
+        return None
+    rows = sync_runs.to_dict(orient="records") if isinstance(sync_runs, pd.DataFrame) else list(sync_runs)
+    return rows[-1] if rows else None
+
+
+def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
+    """Completeness measures; always returns every measure (NaN where unknown)."""
+    epic_rows = ctx.get("epics")
+    if epic_rows is None:
+        epic_rows = epics_view.compute(mapped_issues, mappings, as_of=as_of)
+    work = mapped_issues[mapped_issues["hierarchy_level"].eq(0)] if len(mapped_issues) else mapped_issues
+    n_epics, n_work, n_all = len(epic_rows), len(work), len(mapped_issues)
+
+    def share(count: float, total: int) -> float:
+        return float(count) / total if total else float("nan")
+
+    unmapped = int(epic_rows["pillar"].astype(str).eq("Unmapped").sum()) if n_epics else 0
+    no_bucket = int(epic_rows["bucket"].astype(str).eq("Unmapped").sum()) if n_epics else 0
+    no_estimate = int(pd.to_numeric(work["story_points"], errors="coerce").isna().sum()) if n_work else 0
+    incomplete = int((~mapped_issues["changelog_complete"].fillna(False).astype(bool)).sum()) if n_all else 0
+    hygiene = float(epic_rows["hygiene_ok"].mean()) if n_epics else float("nan")
+
+    run = last_run(ctx.get("sync_runs"))
+    age, status, retries, detail_run = float("nan"), "no sync recorded", float("nan"), "no sync run in the store"
+    if run:
+        finished = run.get("finished") or run.get("started")
+        if finished is not None:
+            finished = pd.Timestamp(finished)
+            finished = finished.tz_localize("UTC") if finished.tzinfo is None else finished.tz_convert("UTC")
+            end_of_day = pd.Timestamp(datetime.combine(as_of, time.max), tz=timezone.utc)
+            now = min(end_of_day, pd.Timestamp(ctx.get("now") or datetime.now(timezone.utc)))
+            age = max((now - finished).total_seconds() / 3600, 0.0)
+            detail_run = f"last sync {finished.strftime('%Y-%m-%d %H:%M')} UTC ({run.get('mode', '?')})"
+        status = str(run.get("status") or "?")
+        retries = float((run.get("retries") or 0) + (run.get("throttled") or 0))
+
+    rows = [
+        ("epics_unmapped", "Epics without a pillar", share(unmapped, n_epics), "share", f"{unmapped} of {n_epics} epics"),
+        ("epics_without_bucket", "Epics without an allocation bucket", share(no_bucket, n_epics), "share",
+         f"{no_bucket} of {n_epics} epics"),
+        ("issues_without_estimate", "Stories/tasks/bugs without story points", share(no_estimate, n_work), "share",
+         f"{no_estimate} of {n_work} issues"),
+        ("changelogs_incomplete", "Issues with a truncated or missing changelog", share(incomplete, n_all), "share",
+         f"{incomplete} of {n_all} issues"),
+        ("sync_age_hours", "Hours since the last sync", age, "hours", detail_run),
+        ("last_sync_status", "Last sync status", np.nan, "text", status),
+        ("retries_seen", "Retries and throttled requests in the last sync", retries, "count",
+         "Jira asked us to slow down or a request was retried" if retries and retries > 0 else ""),
+        ("hygiene", "Epics with pillar, OKR, bucket, owner and target date", hygiene, "share",
+         "placeholder for the lint hygiene score"),
+    ]
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def freshness_line(completeness: pd.DataFrame) -> str:
+    """One line for the top of the Summary sheet: freshness and completeness."""
+    values = completeness.set_index("measure")
+
+    def pct(measure: str) -> str:
+        v = values.at[measure, "value"]
+        return "n/a" if pd.isna(v) else f"{v:.0%}"
+
+    age = values.at["sync_age_hours", "value"]
+    fresh = "no sync recorded" if pd.isna(age) else (
+        f"synced {age:.0f} h ago" if age < 48 else f"synced {age / 24:.0f} days ago — STALE")
+    status = values.at["last_sync_status", "detail"]
+    if status not in ("ok", "no sync recorded"):
+        fresh += f" (last sync: {status})"
+    return (f"Data: {fresh}; epics without pillar {pct('epics_unmapped')}; issues without estimate "
+            f"{pct('issues_without_estimate')}; changelogs incomplete {pct('changelogs_incomplete')}.")

@@ -1,0 +1,237 @@
+"""Initiative / epic rollup: one row per epic with progress, dates, projection and RAG.
+
+Columns:
+
+=====================  =========================================================================
+``id``, ``key``        the epic
+``summary``            its summary (Jira text)
+``initiative``         key of the initiative above it, or NA
+``initiative_summary`` that initiative's summary, or NA
+``pillar``             pillar id (ordered categorical, ``Unmapped`` last) and ``pillar_name``
+``okr``, ``key_result`` mapped OKR and key result ids, or NA
+``bucket``             bucket id (ordered categorical) and ``bucket_name``
+``team_id``, ``team``  mapped team id and its name
+``owner``              the epic's assignee
+``status``, ``status_category``  Jira status and category key (new / indeterminate / done)
+``start_date``, ``target_date``  datetime64 (midnight) or NaT
+``children``, ``children_done``   story-level issues under the epic (sub-tasks not counted)
+``points_total``, ``points_done`` story points of those children
+``progress_points``, ``progress_count``  done share by points and by count (NaN without children)
+``unit``               ``points`` when any child is estimated, else ``issues``
+``progress``           progress in that unit; an epic without children is 1 when done, else 0
+``remaining``          work left in that unit
+``throughput_per_week`` work finished in the last 28 days, per week, in that unit
+``projected_completion`` as_of + remaining / throughput (NaT without recent throughput)
+``days_late``          projected completion − target date, in days (NaN when either is missing)
+``rag``                done / on track / at risk / off track / not rated (see :data:`RAG_RULE`)
+``rag_reason``         why, in words
+``size``               points_total when estimated, else children — used for "biggest first"
+``hygiene_ok``         has pillar, OKR, bucket, owner and target date
+=====================  =========================================================================
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rollup.views._common import (
+    THROUGHPUT_DAYS,
+    bucket_ids,
+    children,
+    day,
+    empty,
+    epics,
+    is_done,
+    names,
+    ordered,
+    pillar_ids,
+    safe_ratio,
+    to_day,
+)
+
+#: Days a projection may run past the target date before an epic is off track rather than at risk.
+OFF_TRACK_GRACE_DAYS = 14
+
+#: The RAG rule, in the words printed in the workbook.
+RAG_RULE = (
+    "RAG rule — done: status category Done. not rated: no target date. "
+    "off track: target date has passed, or projected completion is more than "
+    f"{OFF_TRACK_GRACE_DAYS} days after the target date. "
+    "at risk: projected completion is after the target date (by up to "
+    f"{OFF_TRACK_GRACE_DAYS} days), or no work finished in the last {THROUGHPUT_DAYS} days while "
+    f"the target date is within {THROUGHPUT_DAYS} days. on track: everything else. "
+    "Projected completion = as-of date + remaining work / throughput of the last "
+    f"{THROUGHPUT_DAYS} days (story points when the epic's children are estimated, else issue count)."
+)
+
+COLUMNS = [
+    "id", "key", "summary", "initiative", "initiative_summary", "pillar", "pillar_name", "okr", "key_result",
+    "bucket", "bucket_name", "team_id", "team", "owner", "status", "status_category", "start_date",
+    "target_date", "children", "children_done", "points_total", "points_done", "progress_points",
+    "progress_count", "unit", "progress", "remaining", "throughput_per_week", "projected_completion",
+    "days_late", "rag", "rag_reason", "size", "hygiene_ok",
+]
+
+
+def child_rollup(mapped: pd.DataFrame, *, as_of: date) -> pd.DataFrame:
+    """Per epic key: children, children_done, points_total, points_done, and done in the last 28 days."""
+    kids = children(mapped)
+    done = is_done(kids)
+    points = pd.to_numeric(kids["story_points"], errors="coerce")
+    resolved = to_day(kids["resolved"])
+    start = day(as_of) - pd.Timedelta(days=THROUGHPUT_DAYS)
+    recent = done & resolved.gt(start) & resolved.le(day(as_of))
+    parts = pd.DataFrame({
+        "epic": kids["epic"].astype(str),
+        "children": 1,
+        "children_done": done.astype(int),
+        "points_total": points.fillna(0.0),
+        "points_done": points.where(done, 0.0).fillna(0.0),
+        "estimated": points.notna().astype(int),
+        "recent_points": points.where(recent, 0.0).fillna(0.0),
+        "recent_count": recent.astype(int),
+    })
+    return parts.groupby("epic", sort=False).sum()
+
+
+def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
+    """One row per epic: progress by points and count, projection from recent throughput, RAG."""
+    rows = epics(mapped_issues)
+    if rows.empty:
+        return empty(COLUMNS)
+    today = day(as_of)
+    roll = child_rollup(mapped_issues, as_of=as_of)
+    out = rows.assign(key=rows["key"].astype(str)).set_index("key", drop=False)
+    out = out.join(roll, how="left")
+    for col in ("children", "children_done", "points_total", "points_done", "estimated", "recent_points",
+                "recent_count"):
+        out[col] = out[col].fillna(0)
+    done = is_done(out)
+
+    initiatives = mapped_issues[mapped_issues["hierarchy_level"].ge(2)].set_index("key")["summary"]
+    team_names = names(mappings, "teams")
+    pillar_names, bucket_names = names(mappings, "pillars"), names(mappings, "buckets")
+
+    by_points = out["estimated"].gt(0)
+    progress_points = safe_ratio(out["points_done"], out["points_total"])
+    progress_count = safe_ratio(out["children_done"], out["children"])
+    progress = progress_points.where(by_points, progress_count)
+    progress = progress.where(out["children"].gt(0), done.astype(float))
+    total = out["points_total"].where(by_points, out["children"])
+    finished = out["points_done"].where(by_points, out["children_done"])
+    remaining = (total - finished).clip(lower=0).where(~done, 0.0)
+    recent = out["recent_points"].where(by_points, out["recent_count"])
+    per_day = recent / THROUGHPUT_DAYS
+    days_needed = np.ceil(safe_ratio(remaining, per_day))
+    projected = today + pd.to_timedelta(days_needed, unit="D")
+    projected = projected.where(remaining.gt(0), today).where(~done, pd.NaT)
+
+    start_date, target_date = to_day(out["start_date"]), to_day(out["target_date"])
+    days_late = (projected - target_date).dt.days.astype(float)
+
+    rag, reason = _rag(done, target_date, projected, days_late, remaining, today)
+
+    owner = out["assignee_name"].astype("object")
+    hygiene = (out["pillar"].notna() & out["okr"].notna() & out["bucket"].notna() & owner.notna()
+               & target_date.notna())
+    frame = pd.DataFrame({
+        "id": out["id"].to_numpy(),
+        "key": out["key"].to_numpy(),
+        "summary": out["summary"].astype("object").to_numpy(),
+        "initiative": out["initiative"].astype("object").where(out["initiative"].notna(), None).to_numpy(),
+        "initiative_summary": out["initiative"].map(initiatives).astype("object").to_numpy(),
+        "pillar": ordered(out["pillar"], pillar_ids(mappings)),
+        "pillar_name": out["pillar"].astype("object").map(pillar_names).fillna(out["pillar"].astype("object")).to_numpy(),
+        "okr": out["okr"].astype("object").to_numpy(),
+        "key_result": out["key_result"].astype("object").to_numpy(),
+        "bucket": ordered(out["bucket"], bucket_ids(mappings)),
+        "bucket_name": out["bucket"].astype("object").map(bucket_names).fillna(out["bucket"].astype("object")).to_numpy(),
+        "team_id": out["team_id"].astype("object").to_numpy(),
+        "team": out["team_id"].astype("object").map(team_names).fillna(out["team_id"].astype("object")).to_numpy(),
+        "owner": owner.to_numpy(),
+        "status": out["status"].astype("object").to_numpy(),
+        "status_category": out["status_category"].astype("object").to_numpy(),
+        "start_date": start_date.to_numpy(),
+        "target_date": target_date.to_numpy(),
+        "children": out["children"].astype(int).to_numpy(),
+        "children_done": out["children_done"].astype(int).to_numpy(),
+        "points_total": out["points_total"].astype(float).to_numpy(),
+        "points_done": out["points_done"].astype(float).to_numpy(),
+        "progress_points": progress_points.to_numpy(),
+        "progress_count": progress_count.to_numpy(),
+        "unit": np.where(by_points, "points", "issues"),
+        "progress": progress.astype(float).to_numpy(),
+        "remaining": remaining.astype(float).to_numpy(),
+        "throughput_per_week": (per_day * 7).astype(float).to_numpy(),
+        "projected_completion": projected.to_numpy(),
+        "days_late": days_late.to_numpy(),
+        "rag": rag,
+        "rag_reason": reason,
+        "size": total.astype(float).to_numpy(),
+        "hygiene_ok": hygiene.astype(bool).to_numpy(),
+    })
+    for col in ("pillar_name", "bucket_name", "team"):
+        frame[col] = frame[col].where(frame[col].notna(), "Unmapped")
+    return frame.sort_values(["pillar", "key"], kind="stable").reset_index(drop=True)
+
+
+def _rag(done: pd.Series, target: pd.Series, projected: pd.Series, days_late: pd.Series,
+         remaining: pd.Series, today: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+    """Apply :data:`RAG_RULE`; conditions are checked in the order of ``np.select``."""
+    no_throughput = projected.isna() & remaining.gt(0)
+    conditions = [
+        done.to_numpy(),
+        target.isna().to_numpy(),
+        (target < today).to_numpy(),
+        days_late.gt(OFF_TRACK_GRACE_DAYS).to_numpy(),
+        days_late.gt(0).to_numpy(),
+        (no_throughput & (target <= today + pd.Timedelta(days=THROUGHPUT_DAYS))).to_numpy(),
+    ]
+    rag = np.select(conditions, ["done", "not rated", "off track", "off track", "at risk", "at risk"],
+                    default="on track")
+    late = days_late.fillna(0).astype(int).astype(str)
+    reasons = np.select(conditions, [
+        "done",
+        "no target date",
+        "target date passed",
+        "projected " + late + " days after target",
+        "projected " + late + " days after target",
+        f"no work finished in {THROUGHPUT_DAYS} days, target date near",
+    ], default="projected on or before target")
+    return rag.astype(object), reasons.astype(object)
+
+
+def snapshot_payload(epics_frame: pd.DataFrame) -> list[tuple[int, str, dict]]:
+    """(issue_id, key, payload) per epic: what week-over-week compares between runs."""
+    if epics_frame.empty:
+        return []
+    cols = ["key", "summary", "status", "status_category", "pillar", "bucket", "okr", "key_result", "team_id",
+            "children", "children_done", "points_total", "points_done", "size", "progress", "rag"]
+    data = epics_frame[cols].astype("object")
+    data = data.where(data.notna(), None)
+    data["target_date"] = [None if pd.isna(v) else pd.Timestamp(v).date().isoformat()
+                           for v in epics_frame["target_date"]]
+    data["pillar"] = data["pillar"].map(lambda v: None if v in (None, "Unmapped") else str(v))
+    data["bucket"] = data["bucket"].map(lambda v: None if v in (None, "Unmapped") else str(v))
+    records = data.to_dict(orient="records")
+    return [(int(i), str(r["key"]), _plain(r)) for i, r in zip(epics_frame["id"], records)]
+
+
+def _plain(record: dict) -> dict:
+    out = {}
+    for k, v in record.items():
+        if isinstance(v, (np.integer,)):
+            v = int(v)
+        elif isinstance(v, (np.floating,)):
+            v = None if np.isnan(v) else float(v)
+        elif isinstance(v, float) and np.isnan(v):
+            v = None
+        out[k] = v
+    return out
+
+
+__all__ = ["compute", "child_rollup", "snapshot_payload", "RAG_RULE", "OFF_TRACK_GRACE_DAYS", "COLUMNS"]

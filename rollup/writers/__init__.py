@@ -1,0 +1,1 @@
+"""Writers: the only code that touches ``outputs/``. Every file is written atomically."""

@@ -1,0 +1,222 @@
+"""Charts with matplotlib (Agg, object API): one function per chart, each returns [png, svg] paths.
+
+Titles say what the reader learns; axes carry units. Every file is written atomically and
+every figure is closed after saving.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.dates as mdates  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import PercentFormatter  # noqa: E402
+
+from rollup.writers.safe import atomic_write  # noqa: E402
+from rollup.writers.style import BUCKET_COLOURS, PILLAR_COLOURS, colour_map  # noqa: E402
+
+FORMATS = ("png", "svg")
+
+
+def _save(fig: Figure, out_dir: Path, name: str) -> list[Path]:
+    import matplotlib.pyplot as plt
+
+    paths = []
+    try:
+        # Emoji and some scripts in Jira summaries have no glyph in the default font; they render as boxes.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
+        fig.tight_layout()
+        for fmt in FORMATS:
+            target = Path(out_dir) / f"{name}.{fmt}"
+            atomic_write(target, lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight"))
+            paths.append(target)
+    finally:
+        plt.close(fig)
+    return paths
+
+
+def _figure(width: float = 8, height: float = 4.5) -> Figure:
+    import matplotlib.pyplot as plt
+
+    return plt.figure(figsize=(width, height))
+
+
+def _empty(ax, message: str) -> None:
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="#666666")
+    ax.set_axis_off()
+
+
+def _short(text: str, n: int = 38) -> str:
+    text = re.sub(r"[\x00-\x1f\x7f]", " ", str(text))
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def allocation_vs_target(pillars: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Bars of actual effort share per pillar beside the target share (from the pillar view)."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    if pillars.empty:
+        _empty(ax, "No completed work yet")
+        return _save(fig, out_dir, "allocation-vs-target")
+    colours = colour_map(list(pillars["pillar"]), PILLAR_COLOURS)
+    y = np.arange(len(pillars))
+    ax.barh(y - 0.2, pillars["actual_share"], height=0.4, color=[colours[p] for p in pillars["pillar"]], label="actual")
+    ax.barh(y + 0.2, pillars["target_share"].fillna(0), height=0.4, color="none", edgecolor="#333333",
+            hatch="//", label="target")
+    ax.set_yticks(y, [_short(n, 30) for n in pillars["pillar_name"]])
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel("share of completed effort (%)")
+    biggest = pillars.loc[pillars["gap"].abs().idxmax()] if pillars["gap"].notna().any() else None
+    title = "Effort by pillar: actual vs target"
+    if biggest is not None:
+        direction = "over" if biggest["gap"] > 0 else "under"
+        title = (f"{_short(biggest['pillar_name'], 30)}: {abs(biggest['gap']) * 100:.0f} points {direction} "
+                 f"its {biggest['target_share']:.0%} target share")
+    ax.set_title(title)
+    ax.legend(loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    return _save(fig, out_dir, "allocation-vs-target")
+
+
+def allocation_by_bucket(allocation: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Stacked bars of effort per bucket per month (from the allocation view)."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    months = allocation[allocation["period_type"] == "month"] if len(allocation) else allocation
+    if months.empty:
+        _empty(ax, "No completed work yet")
+        return _save(fig, out_dir, "allocation-by-bucket")
+    table = (months.assign(bucket_name=months["bucket_name"].astype(str))
+             .pivot_table(index="period", columns="bucket", values="effort", aggfunc="sum", observed=True)
+             .fillna(0.0).sort_index())
+    labels = months.drop_duplicates("bucket").set_index("bucket")["bucket_name"].astype(str)
+    colours = colour_map([str(c) for c in table.columns], BUCKET_COLOURS)
+    bottom = np.zeros(len(table))
+    for bucket in table.columns:
+        ax.bar(table.index, table[bucket], bottom=bottom, label=labels.get(bucket, str(bucket)),
+               color=colours[str(bucket)])
+        bottom += table[bucket].to_numpy()
+    unit = str(months["unit"].iloc[0])
+    ax.set_ylabel(f"completed effort ({unit})")
+    ax.set_xlabel("month resolved")
+    last = table.iloc[-1]
+    top = last.idxmax() if last.sum() else None
+    title = "Effort by allocation bucket per month"
+    if top is not None:
+        title = f"{labels.get(top, top)} took {last[top] / last.sum():.0%} of effort in {table.index[-1]}"
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.grid(axis="y", alpha=0.3)
+    return _save(fig, out_dir, "allocation-by-bucket")
+
+
+def roadmap(epics: pd.DataFrame, out_dir: Path, *, as_of=None, limit: int = 30) -> list[Path]:
+    """Gantt of open epics by initiative, start → target date, coloured by pillar, RAG marked."""
+    rows = epics[(epics["rag"] != "done") & epics["target_date"].notna()] if len(epics) else epics
+    if len(rows):
+        start = rows["start_date"].fillna(rows["target_date"] - pd.Timedelta(days=30))
+        rows = rows.assign(start=start, initiative=rows["initiative"].fillna("(no initiative)"))
+        rows = rows.sort_values(["initiative", "start", "key"]).head(limit)
+    height = 2 + 0.3 * max(len(rows), 4)
+    fig = _figure(10, height)
+    ax = fig.add_subplot()
+    if rows.empty:
+        _empty(ax, "No open epics with a target date")
+        return _save(fig, out_dir, "roadmap")
+    colours = colour_map([str(p) for p in epics["pillar"].cat.categories] if hasattr(epics["pillar"], "cat")
+                         else list(epics["pillar"].astype(str).unique()), PILLAR_COLOURS)
+    y = np.arange(len(rows))
+    starts = mdates.date2num(pd.to_datetime(rows["start"]))
+    ends = mdates.date2num(pd.to_datetime(rows["target_date"]))
+    ax.barh(y, ends - starts, left=starts, color=[colours.get(str(p), "#999999") for p in rows["pillar"]],
+            height=0.6)
+    late = rows["rag"].isin(["at risk", "off track"]).to_numpy()
+    ax.scatter(ends[late], y[late], marker="D", color="#C00000", zorder=3, label="at risk / off track")
+    ax.set_yticks(y, [f"{k}  {_short(s, 32)}" for k, s in zip(rows["key"], rows["summary"].fillna(""))], fontsize=7)
+    ax.invert_yaxis()
+    ax.xaxis_date()
+    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=[1, 4, 7, 10]))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+    ax.set_xlabel("calendar date (bars: start → target date; quarter starts marked)")
+    ax.axvline(mdates.date2num(pd.Timestamp(as_of or pd.Timestamp.now()).normalize()), color="#333333", linestyle=":", linewidth=1)
+    ax.set_title(f"Roadmap: {int(late.sum())} of {len(rows)} open epics shown are at risk or off track")
+    ax.grid(axis="x", alpha=0.3)
+    if late.any():
+        ax.legend(loc="lower right", fontsize=8)
+    return _save(fig, out_dir, "roadmap")
+
+
+def okr_progress(okrs: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Horizontal bars of key result progress with the share of the quarter elapsed marked."""
+    fig = _figure(8, 2 + 0.4 * max(len(okrs), 3))
+    ax = fig.add_subplot()
+    if okrs.empty:
+        _empty(ax, "No OKRs declared in mappings.yaml")
+        return _save(fig, out_dir, "okr-progress")
+    colours = {"done": "#4472C4", "on track": "#70AD47", "at risk": "#FFC000", "off track": "#C00000",
+               "no epics": "#BFBFBF"}
+    y = np.arange(len(okrs))
+    ax.barh(y, okrs["progress"], color=[colours.get(s, "#999999") for s in okrs["status"]], height=0.6)
+    ax.scatter(okrs["expected"], y, marker="|", s=300, color="#333333", label="share of quarter elapsed")
+    ax.set_yticks(y, [f"{k}: {_short(n, 34)}" for k, n in zip(okrs["key_result"], okrs["key_result_name"])], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.05)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel("progress of contributing epics (% of story points done)")
+    behind = int(okrs["status"].isin(["at risk", "off track"]).sum())
+    ax.set_title(f"Key results: {behind} of {len(okrs)} behind the calendar")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
+    return _save(fig, out_dir, "okr-progress")
+
+
+def week_over_week(trend: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Lines of open, done and at-risk epics at each stored snapshot."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    if trend.empty:
+        _empty(ax, "No snapshots yet: the trend starts with the next report")
+        return _save(fig, out_dir, "week-over-week")
+    for col, label, colour in (("epics_open", "open", "#4472C4"), ("epics_done", "done", "#70AD47"),
+                               ("epics_at_risk", "at risk or off track", "#C00000")):
+        ax.plot(trend["day"], trend[col], marker="o", label=label, color=colour)
+    ax.set_ylabel("epics (count)")
+    ax.set_xlabel("snapshot date")
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+    fig.autofmt_xdate()
+    first, last = trend.iloc[0], trend.iloc[-1]
+    delta = int(last["epics_at_risk"] - first["epics_at_risk"])
+    word = "up" if delta > 0 else "down" if delta < 0 else "unchanged"
+    ax.set_title(f"Epics at risk {word}" + (f" by {abs(delta)}" if delta else "")
+                 + f" since {pd.Timestamp(first['day']).date().isoformat()}")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return _save(fig, out_dir, "week-over-week")
+
+
+#: Chart name → (function, the view it reads).
+CHARTS = {
+    "allocation-vs-target": (allocation_vs_target, "pillars"),
+    "allocation-by-bucket": (allocation_by_bucket, "allocation"),
+    "roadmap": (roadmap, "epics"),
+    "okr-progress": (okr_progress, "okrs"),
+    "week-over-week": (week_over_week, "trend"),
+}
+
+
+def write_all(views: dict[str, pd.DataFrame], out_dir: Path, *, as_of=None) -> dict[str, list[Path]]:
+    """Every chart from the computed views; ``{name: [png, svg]}``."""
+    out_dir = Path(out_dir)
+    out = {}
+    for name, (fn, view) in CHARTS.items():
+        out[name] = fn(views[view], out_dir, as_of=as_of) if fn is roadmap else fn(views[view], out_dir)
+    return out

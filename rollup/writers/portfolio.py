@@ -1,0 +1,408 @@
+"""The executive portfolio workbook (openpyxl).
+
+Sheets: Summary (the one-minute read), Pillars, OKRs, Roadmap, Epics, Allocation, Changes,
+Teams, Data quality. Every table has a frozen header row, an autofilter, fitted widths and real
+number / percent / date formats; every issue key links to ``<base_url>/browse/KEY``; Jira
+text goes through :func:`rollup.writers.safe.set_text` so it is never a formula.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.drawing.image import Image
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from rollup.views.completeness import freshness_line
+from rollup.views.epics import RAG_RULE
+from rollup.views.headline import KTLO_RULE, decisions
+from rollup.views.okrs import STATUS_RULE
+from rollup.writers.safe import DISPLAY_LIMIT, atomic_write, set_text
+from rollup.writers.style import GAP_TOLERANCE, PILLAR_COLOURS, RAG_FILLS, colour_map
+
+SHEETS = ["Summary", "Pillars", "OKRs", "Roadmap", "Epics", "Allocation", "Changes", "Teams", "Data quality"]
+
+PCT, INT, NUM, DATE = "0%", "#,##0", "#,##0.0", "yyyy-mm-dd"
+HEADER_FILL = PatternFill("solid", fgColor="1F3864")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+LINK_FONT = Font(color="0563C1", underline="single")
+
+EFFORT_RULE = ("Effort = story points of completed stories, tasks and bugs, counted in the month they were "
+               "resolved (an unestimated completed issue counts as the median estimate); when fewer than half "
+               "of the completed issues are estimated, effort is the count of completed issues. Sub-tasks are "
+               "not counted separately. Actual shares use the last 91 days.")
+
+
+@dataclass
+class Col:
+    """One column of a written table: frame field, header, kind and an optional width cap."""
+
+    field: str
+    header: str
+    kind: str = "text"  # text | long | key | int | num | pct | date | rag
+    width: int | None = None
+
+
+@dataclass
+class WorkbookInfo:
+    """What the workbook says about itself."""
+
+    as_of: date
+    base_url: str | None = None
+    title: str = "R&D portfolio"
+    team: str | None = None
+    unit: str = "story points"
+    notes: list[str] = field(default_factory=list)
+
+
+def iso_week(as_of: date) -> str:
+    """``2026-W48`` — the ISO week of the as-of date, used in file names."""
+    year, week, _ = as_of.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def issue_url(base_url: str | None, key: str) -> str | None:
+    """``<base_url>/browse/KEY`` or None without a base URL."""
+    if not base_url or not key:
+        return None
+    return f"{base_url.rstrip('/')}/browse/{key}"
+
+
+# ---------------------------------------------------------------------------------------- cells
+
+
+def _plain(value: Any) -> Any:
+    """A value openpyxl can store: NA → None, numpy → Python, Timestamp → naive datetime."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, (np.floating,)):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, pd.Timestamp):
+        return value.tz_convert(None).to_pydatetime() if value.tzinfo else value.to_pydatetime()
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.replace(tzinfo=None)
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def put(ws: Worksheet, row: int, col: int, value: Any, kind: str = "text", base_url: str | None = None):
+    """Write one value with the format of its kind; text never becomes a formula."""
+    cell = ws.cell(row=row, column=col)
+    value = _plain(value)
+    if value is None:
+        return cell
+    if kind in ("int", "num", "pct"):
+        try:
+            cell.value = float(value) if kind != "int" else int(round(float(value)))
+        except (TypeError, ValueError):
+            set_text(cell, value)
+            return cell
+        cell.number_format = {"int": INT, "num": NUM, "pct": PCT}[kind]
+    elif kind == "date":
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                set_text(cell, value)
+                return cell
+        cell.value = value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
+        cell.number_format = DATE
+    elif kind == "bool":
+        cell.value = "yes" if bool(value) else "no"
+    else:
+        set_text(cell, value, limit=DISPLAY_LIMIT if kind == "long" else 32_767)
+        if kind == "key":
+            url = issue_url(base_url, str(value))
+            if url:
+                cell.hyperlink = url
+                cell.font = LINK_FONT
+        elif kind == "rag":
+            fill = RAG_FILLS.get(str(value))
+            if fill:
+                cell.fill = PatternFill("solid", fgColor=fill)
+    return cell
+
+
+def write_table(ws: Worksheet, frame: pd.DataFrame, columns: list[Col], *, base_url: str | None,
+                start_row: int = 1, start_col: int = 1, header_row_is_frozen: bool = True,
+                autofilter: bool = True) -> int:
+    """Write ``frame`` as a table; return the last row written. Frozen header, filter, widths."""
+    for j, col in enumerate(columns):
+        cell = ws.cell(row=start_row, column=start_col + j, value=col.header)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.alignment = Alignment(vertical="center", wrap_text=False)
+    present = [c for c in columns if c.field in frame.columns]
+    values = {c.field: frame[c.field].astype("object").tolist() for c in present}
+    for i in range(len(frame)):
+        for j, col in enumerate(columns):
+            if col.field in values:
+                put(ws, start_row + 1 + i, start_col + j, values[col.field][i], col.kind, base_url)
+    last = start_row + len(frame)
+    if header_row_is_frozen:
+        ws.freeze_panes = ws.cell(row=start_row + 1, column=start_col)
+    if autofilter:
+        ws.auto_filter.ref = (f"{get_column_letter(start_col)}{start_row}:"
+                              f"{get_column_letter(start_col + len(columns) - 1)}{max(last, start_row + 1)}")
+    fit_widths(ws, frame, columns, start_col)
+    return last
+
+
+def fit_widths(ws: Worksheet, frame: pd.DataFrame, columns: list[Col], start_col: int = 1) -> None:
+    """Set each column's width from its header and (a sample of) its values."""
+    sample = frame.head(500)
+    for j, col in enumerate(columns):
+        letter = get_column_letter(start_col + j)
+        if col.kind == "date":
+            width = 11
+        elif col.kind in ("pct", "int", "num"):
+            width = 9
+        elif col.field in sample.columns and len(sample):
+            lengths = sample[col.field].astype("object").map(lambda v: 0 if _plain(v) is None else len(str(v)))
+            width = int(lengths.quantile(0.9)) + 2
+        else:
+            width = 10
+        width = max(width, len(col.header) + 2)
+        cap = col.width or (60 if col.kind == "long" else 50)
+        current = ws.column_dimensions[letter].width or 0
+        ws.column_dimensions[letter].width = max(min(width, cap), min(current, cap) if current > 13 else 0, 6)
+
+
+# ---------------------------------------------------------------------------------------- sheets
+
+EPIC_COLUMNS = [
+    Col("key", "Epic", "key"), Col("summary", "Summary", "long", 50), Col("initiative", "Initiative", "key"),
+    Col("pillar_name", "Pillar"), Col("okr", "OKR"), Col("key_result", "Key result"), Col("bucket_name", "Bucket"),
+    Col("team", "Team"), Col("owner", "Owner"), Col("status", "Status"), Col("status_category", "Category"),
+    Col("start_date", "Start", "date"), Col("target_date", "Target date", "date"),
+    Col("projected_completion", "Projected", "date"), Col("days_late", "Days late", "int"),
+    Col("rag", "RAG", "rag"), Col("rag_reason", "Why"), Col("progress", "Progress", "pct"),
+    Col("progress_points", "Progress (points)", "pct"), Col("progress_count", "Progress (count)", "pct"),
+    Col("points_done", "Points done", "num"), Col("points_total", "Points total", "num"),
+    Col("children_done", "Issues done", "int"), Col("children", "Issues", "int"),
+    Col("throughput_per_week", "Throughput / week", "num"), Col("unit", "Unit"),
+    Col("hygiene_ok", "Fit to roll up", "bool"),
+]
+
+PILLAR_COLUMNS = [
+    Col("pillar_name", "Pillar"), Col("target_share", "Target share", "pct"), Col("actual_share", "Actual share", "pct"),
+    Col("gap", "Gap", "pct"), Col("effort", "Effort", "num"), Col("epics_open", "Epics open", "int"),
+    Col("epics_done", "Epics done", "int"), Col("epics_at_risk", "At risk / off track", "int"),
+    Col("progress", "Progress", "pct"),
+]
+
+OKR_COLUMNS = [
+    Col("okr", "OKR"), Col("objective", "Objective", "text", 45), Col("quarter", "Quarter"), Col("pillar_name", "Pillar"),
+    Col("key_result", "Key result"), Col("key_result_name", "Key result name", "text", 45), Col("target", "Target"),
+    Col("status", "Status", "rag"), Col("progress", "Progress", "pct"), Col("expected", "Quarter elapsed", "pct"),
+    Col("epic_count", "Epics", "int"), Col("epics", "Contributing epics", "text", 60),
+    Col("points_done", "Points done", "num"), Col("points_total", "Points total", "num"),
+    Col("children_done", "Issues done", "int"), Col("children", "Issues", "int"), Col("unit", "Unit"),
+]
+
+ROADMAP_COLUMNS = [
+    Col("initiative", "Initiative", "key"), Col("initiative_summary", "Initiative summary", "long", 40),
+    Col("key", "Epic", "key"), Col("summary", "Summary", "long", 45), Col("pillar_name", "Pillar"), Col("team", "Team"),
+    Col("start_date", "Start", "date"), Col("target_date", "Target date", "date"), Col("target_quarter", "Target quarter"),
+    Col("projected_completion", "Projected", "date"), Col("rag", "RAG", "rag"), Col("progress", "Progress", "pct"),
+]
+
+ALLOCATION_COLUMNS = [
+    Col("period_type", "Period type"), Col("period", "Period"), Col("period_start", "Period start", "date"),
+    Col("pillar_name", "Pillar"), Col("bucket_name", "Bucket"), Col("treatment", "Treatment"),
+    Col("effort", "Effort", "num"), Col("share", "Share of period", "pct"), Col("unit", "Unit"),
+]
+
+CHANGE_COLUMNS = [
+    Col("change", "Change"), Col("key", "Epic", "key"), Col("summary", "Summary", "long", 50), Col("pillar", "Pillar"),
+    Col("team_id", "Team"), Col("before", "Before"), Col("after", "After"), Col("days_slipped", "Days moved", "int"),
+    Col("scope_growth", "Scope growth", "pct"), Col("size", "Size now", "num"), Col("baseline", "Compared with", "date"),
+]
+
+TEAM_COLUMNS = [
+    Col("team", "Team"), Col("team_id", "Team id"), Col("epics_open", "Epics open", "int"),
+    Col("epics_done", "Epics done", "int"), Col("epics_at_risk", "At risk / off track", "int"),
+    Col("epics_not_rated", "Not rated", "int"), Col("progress", "Progress", "pct"), Col("effort", "Effort", "num"),
+    Col("effort_share", "Effort share", "pct"), Col("hygiene", "Hygiene", "pct"),
+]
+
+DECISION_COLUMNS = [
+    Col("key", "Epic", "key"), Col("summary", "Summary", "long", 45), Col("pillar_name", "Pillar", "text", 28),
+    Col("team", "Team"), Col("owner", "Owner"), Col("rag", "RAG", "rag"), Col("why", "Why", "text", 45),
+    Col("target_date", "Target date", "date"),
+]
+
+
+def _gap_fill(gap: float) -> PatternFill | None:
+    if gap is None or (isinstance(gap, float) and math.isnan(gap)):
+        return None
+    size = abs(gap)
+    colour = "C6EFCE" if size <= GAP_TOLERANCE else "FFEB9C" if size <= 2 * GAP_TOLERANCE else "FFC7CE"
+    return PatternFill("solid", fgColor=colour)
+
+
+def _image(ws: Worksheet, path: Path | None, anchor: str, width: int = 620) -> None:
+    if path is None or not Path(path).exists():
+        return
+    img = Image(str(path))
+    scale = width / img.width
+    img.width, img.height = int(img.width * scale), int(img.height * scale)
+    ws.add_image(img, anchor)
+
+
+def _summary(wb: Workbook, views: dict[str, pd.DataFrame], info: WorkbookInfo, charts: dict[str, list[Path]]) -> None:
+    ws = wb.active
+    ws.title = "Summary"
+    ws.sheet_view.showGridLines = False
+    title = f"{info.title} — week {iso_week(info.as_of)}" + (f" — team {info.team}" if info.team else "")
+    set_text(ws.cell(row=1, column=1), title)
+    ws.cell(row=1, column=1).font = Font(bold=True, size=16)
+    line = f"As of {info.as_of.isoformat()}. " + freshness_line(views["completeness"])
+    set_text(ws.cell(row=2, column=1), line)
+    ws.cell(row=2, column=1).font = Font(italic=True, color="555555")
+
+    head = views["headline"].set_index("measure")
+    cards = [
+        ("active_epics", "Active epics", "int", None),
+        ("strategy_share", "Effort on strategy (vs KTLO)", "pct", "ktlo_share"),
+        ("epics_at_risk", "Epics at risk / off track", "int", None),
+        ("slipped_this_week", "Slipped this week", "int", None),
+        ("hygiene", "Hygiene score", "pct", None),
+    ]
+    for j, (measure, label, kind, other) in enumerate(cards):
+        col = 1 + j * 2
+        ws.cell(row=4, column=col, value=label).font = Font(bold=True, color="555555")
+        cell = put(ws, 5, col, head.at[measure, "value"], kind)
+        cell.font = Font(bold=True, size=20)
+        detail = str(head.at[measure, "detail"])
+        if other:
+            v = head.at[other, "value"]
+            detail = f"KTLO {v:.0%}" if not pd.isna(v) else "no completed work"
+        set_text(ws.cell(row=6, column=col), detail)
+        ws.cell(row=6, column=col).font = Font(size=9, color="777777")
+
+    ws.cell(row=8, column=1, value="Pillars: effort share actual vs target (last 91 days)").font = Font(bold=True, size=12)
+    pillars = views["pillars"]
+    first = 9
+    last = write_table(ws, pillars, PILLAR_COLUMNS, base_url=info.base_url, start_row=first,
+                       header_row_is_frozen=False, autofilter=False)
+    colours = colour_map(list(pillars["pillar"].astype(str)), PILLAR_COLOURS)
+    for i, (pillar, gap) in enumerate(zip(pillars["pillar"].astype(str), pillars["gap"])):
+        name_cell = ws.cell(row=first + 1 + i, column=1)
+        name_cell.fill = PatternFill("solid", fgColor=colours[pillar].lstrip("#"))
+        name_cell.font = Font(bold=True, color="FFFFFF")
+        fill = _gap_fill(gap)
+        if fill:
+            ws.cell(row=first + 1 + i, column=4).fill = fill
+    if len(pillars):
+        chart = BarChart()
+        chart.type = "bar"
+        chart.title = "Effort share by pillar: actual vs target"
+        chart.y_axis.title = "share of effort"
+        chart.y_axis.numFmt = "0%"
+        chart.y_axis.majorGridlines = None
+        data = Reference(ws, min_col=2, max_col=3, min_row=first, max_row=last)
+        chart.add_data(data, titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=1, min_row=first + 1, max_row=last))
+        chart.height, chart.width = 7.5, 16
+        ws.add_chart(chart, "L4")
+
+    row = last + 2
+    ws.cell(row=row, column=1, value="Epics that need a decision (at risk, off track or slipped; biggest first)").font = Font(
+        bold=True, size=12)
+    picks = decisions(views["epics"], views["changes"])
+    if picks.empty:
+        ws.cell(row=row + 1, column=1, value="None this week.")
+        row += 2
+    else:
+        row = write_table(ws, picks, DECISION_COLUMNS, base_url=info.base_url, start_row=row + 1,
+                          header_row_is_frozen=False, autofilter=False) + 2
+    ws.cell(row=row, column=1, value="How to read this").font = Font(bold=True)
+    for n, text in enumerate([RAG_RULE, KTLO_RULE, EFFORT_RULE], start=1):
+        set_text(ws.cell(row=row + n, column=1), text)
+        ws.cell(row=row + n, column=1).alignment = Alignment(wrap_text=False)
+    _image(ws, (charts.get("allocation-by-bucket") or [None])[0], "L20")
+    _image(ws, (charts.get("okr-progress") or [None])[0], "L42")
+    for col, width in zip("ABCDEFGHIJ", (36, 12, 12, 12, 12, 12, 12, 12, 12, 12)):
+        ws.column_dimensions[col].width = max(ws.column_dimensions[col].width or 0, width)
+    ws.freeze_panes = "A3"
+
+
+def _roadmap_frame(epics: pd.DataFrame) -> pd.DataFrame:
+    if epics.empty:
+        return epics.assign(target_quarter=pd.Series(dtype=object))
+    rows = epics[epics["rag"] != "done"]
+    target = pd.to_datetime(rows["target_date"])
+    quarter = target.dt.year.astype("Int64").astype(str) + "Q" + target.dt.quarter.astype("Int64").astype(str)
+    rows = rows.assign(target_quarter=quarter.where(target.notna(), None),
+                       initiative_sort=rows["initiative"].fillna("~"))
+    return rows.sort_values(["initiative_sort", "target_date", "key"], na_position="last", kind="stable")
+
+
+def build_workbook(views: dict[str, pd.DataFrame], info: WorkbookInfo,
+                   charts: dict[str, list[Path]] | None = None) -> Workbook:
+    """The workbook in memory (no file written)."""
+    charts = charts or {}
+    wb = Workbook()
+    _summary(wb, views, info, charts)
+
+    def sheet(name: str, frame: pd.DataFrame, columns: list[Col], image: str | None = None) -> Worksheet:
+        ws = wb.create_sheet(name)
+        write_table(ws, frame, columns, base_url=info.base_url)
+        if image:
+            _image(ws, (charts.get(image) or [None])[0], f"{get_column_letter(len(columns) + 2)}2", width=720)
+        return ws
+
+    ws = sheet("Pillars", views["pillars"], PILLAR_COLUMNS, "allocation-vs-target")
+    for i, gap in enumerate(views["pillars"]["gap"]):
+        fill = _gap_fill(gap)
+        if fill:
+            ws.cell(row=2 + i, column=4).fill = fill
+    sheet("OKRs", views["okrs"], OKR_COLUMNS, "okr-progress")
+    sheet("Roadmap", _roadmap_frame(views["epics"]), ROADMAP_COLUMNS, "roadmap")
+    sheet("Epics", views["epics"], EPIC_COLUMNS)
+    sheet("Allocation", views["allocation"], ALLOCATION_COLUMNS, "allocation-by-bucket")
+    sheet("Changes", views["changes"], CHANGE_COLUMNS, "week-over-week")
+    sheet("Teams", views["teams"], TEAM_COLUMNS)
+
+    ws = wb.create_sheet("Data quality")
+    quality = views["completeness"]
+    cols = [Col("label", "Measure", "text", 55), Col("value", "Value", "num"), Col("kind", "Kind"),
+            Col("detail", "Detail", "text", 60)]
+    last = write_table(ws, quality, cols, base_url=info.base_url)
+    for i, kind in enumerate(quality["kind"]):
+        cell = ws.cell(row=2 + i, column=2)
+        cell.number_format = PCT if kind == "share" else INT if kind == "count" else NUM
+    notes = [RAG_RULE, STATUS_RULE, KTLO_RULE, EFFORT_RULE, *info.notes]
+    if not info.base_url:
+        notes.append("Issue keys are not linked: the Jira base URL is unknown (sync it, or pass --base-url).")
+    ws.cell(row=last + 2, column=1, value="Rules and definitions").font = Font(bold=True)
+    for n, text in enumerate(notes, start=1):
+        set_text(ws.cell(row=last + 2 + n, column=1), text)
+    return wb
+
+
+def write_portfolio(views: dict[str, pd.DataFrame], path: str | Path, info: WorkbookInfo,
+                    charts: dict[str, list[Path]] | None = None) -> Path:
+    """Build the workbook and write it atomically to ``path``; return the path."""
+    wb = build_workbook(views, info, charts)
+    return atomic_write(path, lambda tmp: wb.save(tmp))

@@ -1,0 +1,94 @@
+"""The report pipeline over a real store: views, snapshot, workbook; and the CLI."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from portfolio_org import AS_OF, BASE_URL, MAPPINGS, mapped_issues
+from rollup import report as report_module
+from rollup.errors import ConfigError
+from rollup.report import STATE_SERVER_BASE_URL, read_snapshots, run_portfolio
+from rollup.report_cli import report
+from rollup.store import Store
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store.open(f"sqlite:///{tmp_path / 'rollup.db'}")
+    s.record_run(started=datetime(2026, 11, 25, 22, tzinfo=timezone.utc),
+                 finished=datetime(2026, 11, 25, 22, 5, tzinfo=timezone.utc), mode="incremental", status="ok",
+                 retries=1)
+    s.set_state(STATE_SERVER_BASE_URL, BASE_URL)
+    yield s
+    s.close()
+
+
+def test_run_portfolio_writes_workbook_and_stores_snapshot(store, tmp_path):
+    result = run_portfolio(store, MAPPINGS, as_of=AS_OF, out_dir=tmp_path / "out", mapped_issues=mapped_issues())
+    assert result.workbook == tmp_path / "out" / "portfolio-2026-W48.xlsx"
+    assert result.snapshots_stored == 10
+    snaps = read_snapshots(store)
+    assert set(snaps["run_id"]) == {1} and len(snaps) == 10
+    assert snaps.set_index("key").loc["ENT-1", "payload"]["target_date"] == "2026-12-31"
+    wb = load_workbook(result.workbook)
+    assert wb["Epics"]["A2"].hyperlink.target.startswith(BASE_URL + "/browse/")
+    # The same data reported again overwrites its own snapshot rather than adding one.
+    run_portfolio(store, MAPPINGS, as_of=AS_OF, out_dir=tmp_path / "out", mapped_issues=mapped_issues())
+    assert len(read_snapshots(store)) == 10
+
+
+def test_week_over_week_from_stored_snapshots(store, tmp_path):
+    frame = mapped_issues()
+    run_portfolio(store, MAPPINGS, as_of=datetime(2026, 11, 19).date(), out_dir=tmp_path / "w47", mapped_issues=frame)
+    store.record_run(started=datetime(2026, 11, 26, 6, tzinfo=timezone.utc),
+                     finished=datetime(2026, 11, 26, 6, 3, tzinfo=timezone.utc), mode="incremental", status="ok")
+    later = frame.copy()
+    later.loc[later["key"] == "ENT-2", "target_date"] = datetime(2027, 1, 10).date()
+    result = run_portfolio(store, MAPPINGS, as_of=AS_OF, out_dir=tmp_path / "w48", mapped_issues=later)
+    changes = result.views["changes"]
+    slipped = changes[changes["change"] == "target date slipped"]
+    assert list(slipped["key"]) == ["ENT-2"] and list(slipped["days_slipped"]) == [26]
+
+
+def test_team_report(store, tmp_path):
+    result = run_portfolio(store, MAPPINGS, as_of=AS_OF, team="Payments", out_dir=tmp_path,
+                           mapped_issues=mapped_issues())
+    assert result.workbook.name == "team-pay-2026-W48.xlsx"
+    assert set(result.views["epics"]["team_id"]) == {"pay"}
+    assert result.snapshots_stored == 0
+    with pytest.raises(ConfigError, match="unknown team 'nobody'"):
+        run_portfolio(store, MAPPINGS, as_of=AS_OF, team="nobody", out_dir=tmp_path, mapped_issues=mapped_issues())
+
+
+def test_cli_prints_written_paths(tmp_path, monkeypatch):
+    monkeypatch.setenv("ROLLUP_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setattr("rollup.config.load_config", lambda path: MAPPINGS)
+    monkeypatch.setattr(report_module, "load_mapped", lambda store, mappings: mapped_issues())
+    out = tmp_path / "outputs"
+    result = CliRunner().invoke(report, ["portfolio", "--as-of", "2026-11-26", "--out", str(out),
+                                         "--base-url", BASE_URL])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == str(out / "portfolio-2026-W48.xlsx")
+    assert str(out / "charts" / "roadmap.png") in lines
+    result = CliRunner().invoke(report, ["team", "sch", "--as-of", "2026-11-26", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == str(out / "team-sch-2026-W48.xlsx")
+    result = CliRunner().invoke(report, ["team", "nobody", "--as-of", "2026-11-26", "--out", str(out)])
+    assert result.exit_code == 2 and "unknown team" in result.output
+
+
+def test_every_report_command_has_an_example():
+    for name, command in report.commands.items():
+        assert "Example:" in (command.help or ""), name
+    assert "Example:" in report.help
+
+
+def test_a_frame_missing_mapping_columns_is_refused(store, tmp_path):
+    with pytest.raises(Exception, match="lacks column"):
+        run_portfolio(store, MAPPINGS, as_of=AS_OF, out_dir=tmp_path, mapped_issues=mapped_issues().drop(columns="pillar"))

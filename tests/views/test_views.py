@@ -1,0 +1,117 @@
+"""Views against the hand-built organisation: every figure here is worked out in portfolio_org's docstring."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from portfolio_org import AS_OF, MAPPINGS, SYNC_RUNS, mapped_issues, snapshots
+from rollup.report import build_views
+from rollup.views import MODULES, ORDER
+from rollup.views.allocation import effort, ktlo_buckets, strategy_buckets
+from rollup.views.headline import decisions
+
+
+@pytest.fixture(scope="module")
+def views():
+    return build_views(mapped_issues(), MAPPINGS, as_of=AS_OF, snapshots=snapshots(), sync_runs=SYNC_RUNS,
+                       now=pd.Timestamp("2026-11-26T09:00Z"))
+
+
+def test_epic_progress_projection_and_rag(views):
+    e = views["epics"].set_index("key")
+    assert e.loc["ENT-1", "progress"] == pytest.approx(12 / 22)
+    assert e.loc["ENT-1", "progress_count"] == pytest.approx(3 / 5)
+    assert e.loc["ENT-1", "projected_completion"] == pd.Timestamp("2027-01-05")
+    assert e.loc["ENT-1", "days_late"] == 5
+    assert e.loc["ENT-2", "projected_completion"] == pd.Timestamp("2026-12-08")
+    assert e.loc["PLAT-1", "projected_completion"] == pd.Timestamp("2027-03-18")
+    assert e.loc["GROW-1", "unit"] == "issues"
+    assert e["rag"].to_dict() == {
+        "ENT-1": "at risk", "ENT-2": "on track", "ENT-3": "on track", "RET-1": "off track", "RET-2": "done",
+        "GROW-1": "not rated", "PLAT-1": "on track", "PLAT-2": "at risk", "PLAT-3": "on track", "UNM-1": "on track",
+    }
+    assert e.loc["ENT-1", "initiative_summary"] == "Hospital readiness"
+    assert list(views["epics"]["pillar"].astype(str).unique()) == ["ENT", "RET", "GROW", "PLAT", "Unmapped"]
+
+
+def test_pillar_shares_and_gaps(views):
+    p = views["pillars"].set_index("pillar")
+    assert p["effort"].to_dict() == {"ENT": 28, "RET": 8, "GROW": 0, "PLAT": 12, "Unmapped": 2}
+    assert p["actual_share"].round(4).to_dict() == {"ENT": 0.56, "RET": 0.16, "GROW": 0.0, "PLAT": 0.24, "Unmapped": 0.04}
+    assert p.loc["ENT", "gap"] == pytest.approx(0.21)
+    assert p.loc["GROW", "gap"] == pytest.approx(-0.15)
+    assert p.loc["RET", "epics_done"] == 1 and p.loc["PLAT", "epics_open"] == 3
+
+
+def test_allocation_rows_sum_to_total_effort(views):
+    a = views["allocation"]
+    total = effort(mapped_issues())["effort"].sum()
+    for kind in ("month", "quarter"):
+        assert a.loc[a["period_type"] == kind, "effort"].sum() == pytest.approx(total)
+    month = a[(a["period_type"] == "month") & (a["period"] == "2026-11")]
+    assert month["share"].sum() == pytest.approx(1.0)
+    assert month.loc[month["pillar"] == "ENT", "effort"].sum() == 23
+
+
+def test_okr_progress(views):
+    o = views["okrs"].set_index("key_result")
+    assert o.loc["KR1", "progress"] == pytest.approx(18 / 34)
+    assert o.loc["KR2", "progress"] == pytest.approx(10 / 14)
+    assert o.loc["KR3", "progress"] == pytest.approx(8 / 13)
+    assert o.loc["KR1", "epics"] == "ENT-1, ENT-3"
+    assert o.loc["KR4", "status"] == "no epics"
+    assert o.loc["KR1", "expected"] == pytest.approx(57 / 92)
+
+
+def test_week_over_week(views):
+    c = views["changes"]
+    got = {(str(k), key) for k, key in zip(c["change"], c["key"])}
+    assert got == {("new epic", "UNM-1"), ("completed", "RET-2"), ("target date slipped", "ENT-3"),
+                   ("scope growth", "PLAT-1"), ("pillar changed", "PLAT-3")}
+    slipped = c[c["change"] == "target date slipped"].iloc[0]
+    assert slipped["days_slipped"] == 15 and slipped["before"] == "2027-01-31"
+    assert c[c["change"] == "scope growth"].iloc[0]["scope_growth"] == pytest.approx(0.5)
+    assert set(c["baseline"]) == {"2026-11-19"}
+
+
+def test_headline_and_decisions(views):
+    h = views["headline"].set_index("measure")["value"]
+    assert h["active_epics"] == 7
+    assert h["strategy_share"] == pytest.approx(0.72)
+    assert h["ktlo_share"] == pytest.approx(0.24)
+    assert h["epics_at_risk"] == 3
+    assert h["slipped_this_week"] == 1
+    assert h["hygiene"] == pytest.approx(0.5)
+    assert list(decisions(views["epics"], views["changes"])["key"]) == ["ENT-1", "ENT-3", "PLAT-2", "RET-1"]
+    assert ktlo_buckets(MAPPINGS) == {"ktlo", "support"}
+    assert strategy_buckets(MAPPINGS) == {"new", "enh"}
+
+
+def test_completeness(views):
+    c = views["completeness"].set_index("measure")["value"]
+    assert c["epics_unmapped"] == pytest.approx(0.1)
+    assert c["changelogs_incomplete"] == pytest.approx(1 / 34)
+    assert c["issues_without_estimate"] == pytest.approx(2 / 23)
+    assert c["sync_age_hours"] == pytest.approx(10 + 55 / 60)
+    assert c["retries_seen"] == 3
+
+
+def test_teams(views):
+    t = views["teams"].set_index("team_id")
+    assert list(t.index) == ["pay", "sch", "clin", "Unmapped"]
+    assert t.loc["pay", "effort"] == 20 and t.loc["pay", "epics_at_risk"] == 2
+    one = MODULES["teams"].compute(mapped_issues(), MAPPINGS, as_of=AS_OF, team="Payments")
+    assert list(one["team_id"]) == ["pay"]
+
+
+@pytest.mark.parametrize("name", ORDER)
+def test_every_view_survives_an_empty_frame(name):
+    empty = mapped_issues().iloc[0:0]
+    out = MODULES[name].compute(empty, MAPPINGS, as_of=AS_OF)
+    assert isinstance(out, pd.DataFrame)
+
+
+@pytest.mark.parametrize("name", ORDER)
+def test_every_view_documents_its_columns(name):
+    assert "olumns" in (MODULES[name].__doc__ or "")

@@ -1,0 +1,46 @@
+"""The workbook opens in LibreOffice: converted to PDF headless, the PDF exists and is not empty.
+
+Without ``soffice`` the test is skipped with the reason; with ``ROLLUP_REQUIRE_LIBREOFFICE=1`` it FAILS
+and names the install command.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from portfolio_org import AS_OF, BASE_URL, MAPPINGS, SYNC_RUNS, mapped_issues, snapshots
+from rollup.report import build_views, write_outputs
+
+INSTALL = "apt-get update && apt-get install -y libreoffice-calc"
+
+
+def _soffice() -> str:
+    path = shutil.which("soffice") or shutil.which("libreoffice")
+    if path:
+        return path
+    if os.environ.get("ROLLUP_REQUIRE_LIBREOFFICE", "").strip() in {"1", "true", "yes"}:
+        pytest.fail(f"ROLLUP_REQUIRE_LIBREOFFICE=1 but soffice is not installed; install it with: {INSTALL}")
+    pytest.skip(f"LibreOffice (soffice) is not installed; install it with: {INSTALL} "
+                "(set ROLLUP_REQUIRE_LIBREOFFICE=1 to make this a failure)")
+
+
+def test_workbook_converts_to_pdf(tmp_path):
+    soffice = _soffice()
+    frame = mapped_issues(summaries={"ENT-1": "=1+1 hostile", "ENT-2": "🚀 עברית"}, descriptions={"ENT-1": "x" * 40_000})
+    views = build_views(frame, MAPPINGS, as_of=AS_OF, snapshots=snapshots(), sync_runs=SYNC_RUNS)
+    workbook, _ = write_outputs(views, tmp_path / "out", as_of=AS_OF, base_url=BASE_URL)
+    pdf_dir = tmp_path / "pdf"
+    profile = (tmp_path / "lo-profile").as_uri()
+    completed = subprocess.run(
+        [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf", "--outdir", str(pdf_dir),
+         str(workbook)],
+        capture_output=True, text=True, timeout=240,
+    )
+    pdf = pdf_dir / (workbook.stem + ".pdf")
+    assert pdf.exists(), f"soffice exit {completed.returncode}: {completed.stdout} {completed.stderr}"
+    assert pdf.stat().st_size > 1000
+    assert pdf.read_bytes().startswith(b"%PDF")

@@ -1,0 +1,145 @@
+"""The workbook read back with openpyxl: numbers, links, formats — and no formulas from hostile text."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from portfolio_org import AS_OF, BASE_URL, MAPPINGS, SYNC_RUNS, mapped_issues, snapshots
+from rollup.report import build_views, write_outputs
+from rollup.writers.portfolio import SHEETS
+
+
+def _views(frame=None):
+    return build_views(mapped_issues() if frame is None else frame, MAPPINGS, as_of=AS_OF, snapshots=snapshots(),
+                       sync_runs=SYNC_RUNS, now=pd.Timestamp("2026-11-26T09:00Z"))
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    out = tmp_path_factory.mktemp("outputs")
+    workbook, charts = write_outputs(_views(), out, as_of=AS_OF, base_url=BASE_URL)
+    return workbook, charts, load_workbook(workbook)
+
+
+def _table(ws, header_row=1):
+    headers = [c.value for c in ws[header_row]]
+    rows = []
+    for row in ws.iter_rows(min_row=header_row + 1, values_only=True):
+        if all(v is None for v in row):
+            break
+        rows.append(dict(zip(headers, row)))
+    return rows
+
+
+def test_file_name_sheets_and_charts(written):
+    workbook, charts, wb = written
+    assert workbook.name == "portfolio-2026-W48.xlsx"
+    assert wb.sheetnames == SHEETS
+    for name, paths in charts.items():
+        assert [p.suffix for p in paths] == [".png", ".svg"], name
+        assert all(p.stat().st_size > 1000 for p in paths)
+        assert paths[0].parent.name == "charts"
+    assert not list(workbook.parent.glob(".*.tmp"))
+
+
+def test_summary_headline_figures(written):
+    ws = written[2]["Summary"]
+    assert "2026-W48" in ws["A1"].value
+    assert ws["A2"].value.startswith("As of 2026-11-26") and "synced 11 h ago" in ws["A2"].value
+    assert ws["A5"].value == 7                       # active epics
+    assert ws["C5"].value == pytest.approx(0.72)     # strategy share
+    assert ws["C5"].number_format == "0%"
+    assert ws["C6"].value == "KTLO 24%"
+    assert ws["E5"].value == 3                       # at risk or off track
+    assert ws["G5"].value == 1                       # slipped this week
+    assert ws["I5"].value == pytest.approx(0.5)      # hygiene
+    assert len(ws._charts) == 1 and len(ws._images) == 2
+
+
+def test_summary_pillar_table_and_gap_colours(written):
+    ws = written[2]["Summary"]
+    assert ws["A9"].value == "Pillar"
+    rows = {ws.cell(row=r, column=1).value: [ws.cell(row=r, column=c).value for c in range(2, 9)] for r in range(10, 15)}
+    assert rows["Win enterprise hospitals"][:3] == [pytest.approx(0.35), pytest.approx(0.56), pytest.approx(0.21)]
+    assert rows["Grow new practices"][1] == 0
+    assert rows["Unmapped"][1] == pytest.approx(0.04)
+    assert ws["D10"].fill.fgColor.rgb.endswith("FFC7CE")      # +21 points: red
+    assert ws["D13"].fill.fgColor.rgb.endswith("C6EFCE")      # −1 point: green
+
+
+def test_summary_decisions_link_to_jira(written):
+    ws = written[2]["Summary"]
+    start = next(r for r in range(1, 60) if str(ws.cell(row=r, column=1).value).startswith("Epics that need"))
+    keys = [ws.cell(row=start + 2 + i, column=1) for i in range(4)]
+    assert [c.value for c in keys] == ["ENT-1", "ENT-3", "PLAT-2", "RET-1"]
+    assert keys[0].hyperlink.target == f"{BASE_URL}/browse/ENT-1"
+
+
+def test_epics_sheet_values_formats_links(written):
+    ws = written[2]["Epics"]
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:")
+    rows = {r["Epic"]: r for r in _table(ws)}
+    assert rows["ENT-1"]["RAG"] == "at risk"
+    assert rows["ENT-1"]["Projected"] == datetime(2027, 1, 5)
+    assert rows["ENT-1"]["Progress"] == pytest.approx(12 / 22)
+    assert rows["RET-1"]["RAG"] == "off track"
+    key_cells = [c for c in ws["A"][1:] if c.value]
+    assert all(c.hyperlink and c.hyperlink.target == f"{BASE_URL}/browse/{c.value}" for c in key_cells)
+    header = [c.value for c in ws[1]]
+    target_col = header.index("Target date") + 1
+    assert ws.cell(row=2, column=target_col).number_format == "yyyy-mm-dd"
+    assert ws.cell(row=2, column=header.index("Progress") + 1).number_format == "0%"
+    assert ws.column_dimensions["B"].width >= 10
+
+
+def test_okrs_changes_allocation_sheets(written):
+    wb = written[2]
+    okrs = {r["Key result"]: r for r in _table(wb["OKRs"])}
+    assert okrs["KR1"]["Progress"] == pytest.approx(18 / 34)
+    assert okrs["KR4"]["Status"] == "no epics"
+    changes = _table(wb["Changes"])
+    slipped = [r for r in changes if r["Change"] == "target date slipped"]
+    assert [(r["Epic"], r["Days moved"]) for r in slipped] == [("ENT-3", 15)]
+    allocation = _table(wb["Allocation"])
+    assert sum(r["Effort"] for r in allocation if r["Period type"] == "month") == pytest.approx(50)
+    quality = {r["Measure"]: r["Value"] for r in _table(wb["Data quality"])}
+    assert quality["Epics without a pillar"] == pytest.approx(0.1)
+    texts = [c.value for c in wb["Data quality"]["A"] if isinstance(c.value, str)]
+    assert any(t.startswith("RAG rule") for t in texts)
+
+
+HOSTILE = {
+    "ENT-1": "=HYPERLINK(\"http://evil.example\",\"click\")",
+    "ENT-2": "+1+1",
+    "ENT-3": "-2+3",
+    "RET-1": "@SUM(A1:A2)",
+    "RET-2": "bell\x07 and null\x00 and escape\x1b",
+    "GROW-1": "🚀 launch 🏥 hospitals",
+    "PLAT-1": "שלום עולם — مرحبا بالعالم",
+    "PLAT-2": "\t=1+1",
+    "ENT-1-S1": "=cmd|' /C calc'!A0",
+}
+
+
+def test_hostile_content_gives_no_formulas(tmp_path):
+    long_text = "x" * 40_000
+    frame = mapped_issues(summaries={**HOSTILE, "PLAT-3": long_text}, descriptions={"ENT-1": long_text})
+    workbook, _ = write_outputs(_views(frame), tmp_path, as_of=AS_OF, base_url=BASE_URL)
+    wb = load_workbook(workbook)
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    assert cells
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    values = [c.value for c in cells if isinstance(c.value, str)]
+    assert HOSTILE["ENT-1"] in values and "@SUM(A1:A2)" in values and "+1+1" in values
+    assert "🚀 launch 🏥 hospitals" in values and HOSTILE["PLAT-1"] in values
+    assert "bell\ufffd and null\ufffd and escape\ufffd" in values
+    assert max(len(v) for v in values) <= 32_767
+    long_cells = [v for v in values if v.startswith("xxxx")]
+    assert long_cells and all("truncated: 40,000 characters" in v and len(v) <= 2_000 for v in long_cells)
+    epics = wb["Epics"]
+    formula_like = [c for c in epics["B"] if isinstance(c.value, str) and c.value[:1] in "=+-@"]
+    assert formula_like and all(c.quotePrefix for c in formula_like)

@@ -1,0 +1,76 @@
+"""Cell text sanitising and the atomic write."""
+
+from __future__ import annotations
+
+import pytest
+from openpyxl import Workbook
+
+from rollup.writers.portfolio import write_portfolio
+from rollup.writers.safe import EXCEL_CELL_LIMIT, atomic_write, clean_text, set_text
+
+
+def test_set_text_never_makes_a_formula():
+    ws = Workbook().active
+    for i, text in enumerate(["=1+1", "+1", "-1", "@x", "plain"], start=1):
+        set_text(ws.cell(row=i, column=1), text)
+        assert ws.cell(row=i, column=1).data_type == "s"
+        assert ws.cell(row=i, column=1).value == text
+
+
+def test_clean_text_replaces_control_characters_and_truncates():
+    assert clean_text("a\x00b\x1fc\td\ne") == "a\ufffdb\ufffdc\td\ne"
+    long = clean_text("y" * 50_000)
+    assert len(long) <= EXCEL_CELL_LIMIT and long.endswith("[truncated: 50,000 characters]")
+    assert len(clean_text("z" * 5_000, limit=2_000)) <= 2_000
+
+
+def test_atomic_write_keeps_previous_file_on_failure(tmp_path):
+    target = tmp_path / "portfolio.xlsx"
+    target.write_bytes(b"previous workbook")
+
+    def half_then_fail(tmp):
+        tmp.write_bytes(b"partial")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        atomic_write(target, half_then_fail)
+    assert target.read_bytes() == b"previous workbook"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["portfolio.xlsx"]
+
+
+def test_workbook_failure_mid_save_leaves_no_partial_file(tmp_path, monkeypatch):
+    from openpyxl.workbook.workbook import Workbook as WB
+
+    from portfolio_org import AS_OF, MAPPINGS, mapped_issues
+    from rollup.report import build_views
+    from rollup.writers.portfolio import WorkbookInfo
+
+    views = build_views(mapped_issues(), MAPPINGS, as_of=AS_OF)
+    target = tmp_path / "portfolio-2026-W48.xlsx"
+    write_portfolio(views, target, WorkbookInfo(as_of=AS_OF))
+    before = target.read_bytes()
+    real_save = WB.save
+
+    def broken_save(self, filename):
+        real_save(self, filename)
+        with open(filename, "r+b") as fh:
+            fh.truncate(100)
+        raise OSError("connection to the share lost")
+
+    monkeypatch.setattr(WB, "save", broken_save)
+    with pytest.raises(OSError):
+        write_portfolio(views, target, WorkbookInfo(as_of=AS_OF))
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+def test_atomic_write_gives_the_file_ordinary_permissions(tmp_path):
+    """Outputs are for colleagues too: the umask decides, not the temp file's owner-only mode."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        target = atomic_write(tmp_path / "portfolio.xlsx", lambda tmp: tmp.write_bytes(b"workbook"))
+    finally:
+        os.umask(old)
+    assert target.stat().st_mode & 0o777 == 0o644
