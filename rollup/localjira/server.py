@@ -184,8 +184,9 @@ class LocalJira:
                 if "/3/" in path:
                     raise JiraError(404, "null for uri: " + self.url + path)
                 return self.dc_search(q if method == "GET" else data)
-            if cloud and path == "/rest/api/3/search/jql":
-                return self.cloud_search(q if method == "GET" else data, method)
+            if cloud and path in ("/rest/api/2/search/jql", "/rest/api/3/search/jql"):
+                # Cloud serves enhanced search under both versions; v2 renders descriptions as wiki text.
+                return self.cloud_search(q if method == "GET" else data, method, 3 if "/3/" in path else 2)
             if cloud and path == "/rest/api/3/issue/bulkfetch" and method == "POST":
                 return self.bulkfetch(data)
             if cloud and path == "/rest/api/3/changelog/bulkfetch" and method == "POST":
@@ -293,7 +294,7 @@ class LocalJira:
         return sid
 
     # ------------------------------------------------------------------ search
-    def cloud_search(self, p: dict, method: str) -> tuple[int, dict, Any, int]:
+    def cloud_search(self, p: dict, method: str, version: int = 3) -> tuple[int, dict, Any, int]:
         expand = set(self._list(p.get("expand")))
         wanted = self._wanted(p.get("fields"), default_all=False)
         changelog = "changelog" in expand
@@ -325,7 +326,7 @@ class LocalJira:
             if wanted is not None and not wanted - {"id"} and not changelog:
                 issues.append({"id": str(self.org.issue_id(pos))})
                 continue
-            issues.append(self.render.issue(pos, 3, fields, changelog=changelog))
+            issues.append(self.render.issue(pos, version, fields, changelog=changelog))
             full += 0 if light else 1
         out: dict[str, Any] = {"issues": issues}
         end = offset + size

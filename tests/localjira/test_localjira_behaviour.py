@@ -51,6 +51,16 @@ def test_cloud_page_caps_and_default_fields(cloud, http):
     assert bare["issues"] and all(set(i) == {"id"} for i in bare["issues"])
 
 
+def test_cloud_search_jql_under_v2_renders_wiki_descriptions(cloud, http):
+    params = {"jql": "project = PAY ORDER BY id", "fields": "description", "maxResults": 20}
+    v2 = http.get(cloud.url + "/rest/api/2/search/jql", params=params).json()["issues"]
+    v3 = http.get(cloud.url + "/rest/api/3/search/jql", params=params).json()["issues"]
+    assert [i["id"] for i in v2] == [i["id"] for i in v3]
+    described = [(a["fields"]["description"], b["fields"]["description"]) for a, b in zip(v2, v3)
+                 if a["fields"]["description"]]
+    assert described and all(isinstance(w, str) and b["type"] == "doc" for w, b in described)
+
+
 def test_dc_offset_paging_cap_read_back(dc, http, org_small):
     seen, start = [], 0
     while True:
