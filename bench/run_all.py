@@ -1,6 +1,6 @@
 """Run every benchmark, one after the other (they share a 2-core machine badly), results in bench/results/.
 
-    .venv/bin/python bench/run_all.py            # full sizes: 100k speed runs, 20k naive, 1M memory
+    .venv/bin/python bench/run_all.py            # full sizes: 100k speed runs, 20k naive, 1M memory, 1M portfolio
     .venv/bin/python bench/run_all.py --quick    # smoke run: small sizes, a couple of minutes
 """
 
@@ -21,12 +21,14 @@ FULL = [
     ("sync_full", ["--issues", "100000"]),
     ("sync_incremental", ["--issues", "100000", "--days", "0.8"]),
     ("memory_1m", ["--issues", "1000000"]),
+    ("portfolio_1m", ["--issues", "1000000", "--runs", "3", "--verify", "1000"]),
 ]
 QUICK = [
     ("naive_baseline", ["--issues", "1000"]),
     ("sync_full", ["--issues", "5000"]),
     ("sync_incremental", ["--issues", "5000", "--days", "0.8"]),
     ("memory_1m", ["--issues", "20000"]),
+    ("portfolio_1m", ["--issues", "20000", "--runs", "3", "--verify", "500"]),
 ]
 
 

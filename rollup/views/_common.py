@@ -57,6 +57,11 @@ def to_day(values: pd.Series) -> pd.Series:
     """Dates, datetimes (aware or naive) or ISO strings → naive ``datetime64`` at midnight (NaT kept)."""
     if len(values) == 0:
         return pd.Series(pd.to_datetime([]), index=values.index)
+    # Typed datetimes (what rollup.frames gives) stay vectorised; the object path parses value by value.
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize()
+    if pd.api.types.is_datetime64_dtype(values.dtype):
+        return values.dt.normalize()
     out = pd.to_datetime(values.astype("object").where(values.notna(), None), utc=True, errors="coerce", format="mixed")
     return out.dt.tz_localize(None).dt.normalize()
 

@@ -9,6 +9,7 @@ text goes through :func:`rollup.writers.safe.set_text` so it is never a formula.
 from __future__ import annotations
 
 import math
+from copy import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -105,8 +106,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def put(ws: Worksheet, row: int, col: int, value: Any, kind: str = "text", base_url: str | None = None):
-    """Write one value with the format of its kind; text never becomes a formula."""
+def put(ws: Worksheet, row: int, col: int, value: Any, kind: str = "text", base_url: str | None = None,
+        styles: dict | None = None):
+    """Write one value with the format of its kind; text never becomes a formula.
+
+    ``styles`` (optional, one dict per table) caches the finished style of each (kind, variant) so
+    later cells copy it instead of resolving font / fill / number format again (the slow part of
+    openpyxl's style setters); the result is the same.
+    """
     cell = ws.cell(row=row, column=col)
     value = _plain(value)
     if value is None:
@@ -117,7 +124,7 @@ def put(ws: Worksheet, row: int, col: int, value: Any, kind: str = "text", base_
         except (TypeError, ValueError):
             set_text(cell, value)
             return cell
-        cell.number_format = {"int": INT, "num": NUM, "pct": PCT}[kind]
+        _style(cell, styles, kind, lambda: setattr(cell, "number_format", {"int": INT, "num": NUM, "pct": PCT}[kind]))
     elif kind == "date":
         if isinstance(value, str):
             try:
@@ -126,7 +133,7 @@ def put(ws: Worksheet, row: int, col: int, value: Any, kind: str = "text", base_
                 set_text(cell, value)
                 return cell
         cell.value = value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
-        cell.number_format = DATE
+        _style(cell, styles, kind, lambda: setattr(cell, "number_format", DATE))
     elif kind == "bool":
         cell.value = "yes" if bool(value) else "no"
     else:
@@ -135,12 +142,24 @@ def put(ws: Worksheet, row: int, col: int, value: Any, kind: str = "text", base_
             url = issue_url(base_url, str(value))
             if url:
                 cell.hyperlink = url
-                cell.font = LINK_FONT
+                _style(cell, styles, kind, lambda: setattr(cell, "font", LINK_FONT))
         elif kind == "rag":
             fill = RAG_FILLS.get(str(value))
             if fill:
-                cell.fill = PatternFill("solid", fgColor=fill)
+                _style(cell, styles, (kind, fill), lambda: setattr(cell, "fill", PatternFill("solid", fgColor=fill)))
     return cell
+
+
+def _style(cell: Any, styles: dict | None, variant: Any, apply: Any) -> None:
+    """Apply a style once per variant, then copy the cell's style array (same result, much cheaper)."""
+    if styles is not None:
+        done = styles.get(variant)
+        if done is not None:
+            cell._style = copy(done)
+            return
+    apply()
+    if styles is not None:
+        styles[variant] = copy(cell._style)
 
 
 def write_table(ws: Worksheet, frame: pd.DataFrame, columns: list[Col], *, base_url: str | None,
@@ -153,10 +172,11 @@ def write_table(ws: Worksheet, frame: pd.DataFrame, columns: list[Col], *, base_
         cell.alignment = Alignment(vertical="center", wrap_text=False)
     present = [c for c in columns if c.field in frame.columns]
     values = {c.field: frame[c.field].astype("object").tolist() for c in present}
+    styles: dict = {}
     for i in range(len(frame)):
         for j, col in enumerate(columns):
             if col.field in values:
-                put(ws, start_row + 1 + i, start_col + j, values[col.field][i], col.kind, base_url)
+                put(ws, start_row + 1 + i, start_col + j, values[col.field][i], col.kind, base_url, styles)
     last = start_row + len(frame)
     if header_row_is_frozen:
         ws.freeze_panes = ws.cell(row=start_row + 1, column=start_col)
@@ -358,6 +378,32 @@ def _roadmap_frame(epics: pd.DataFrame) -> pd.DataFrame:
     return rows.sort_values(["initiative_sort", "target_date", "key"], na_position="last", kind="stable")
 
 
+#: Most epic rows the Epics and Roadmap sheets hold. openpyxl writes ~10,000 table cells a second on a
+#: small machine; 40,000 epics would take minutes to write and to open. A capped sheet says so under
+#: its table and in the Data quality notes, and keeps the epics that most need attention.
+SHEET_ROW_LIMIT = 2_000
+
+#: Order in which a capped sheet keeps epics: off track first, done last; biggest first within each.
+_CAP_ORDER = {"off track": 0, "at risk": 1, "not rated": 2, "on track": 3, "done": 4}
+
+
+def cap_rows(frame: pd.DataFrame, limit: int | None = None, *, what: str = "epics") -> tuple[pd.DataFrame, str | None]:
+    """At most ``limit`` (default :data:`SHEET_ROW_LIMIT`) rows of an epic table, in the frame's own order,
+    and a note saying what was left out (None when nothing was)."""
+    limit = SHEET_ROW_LIMIT if limit is None else limit
+    if len(frame) <= limit:
+        return frame, None
+    rank = frame["rag"].astype("object").map(_CAP_ORDER).fillna(len(_CAP_ORDER)) if "rag" in frame else 0
+    size = pd.to_numeric(frame["size"], errors="coerce").fillna(0) if "size" in frame else 0
+    order = pd.DataFrame({"rank": rank, "size": -size, "pos": np.arange(len(frame))}, index=frame.index)
+    keep = order.sort_values(["rank", "size", "pos"], kind="stable").index[:limit]
+    kept = frame.loc[frame.index.isin(keep)]
+    note = (f"Showing {limit:,} of {len(frame):,} {what} (sheet capped at {limit:,} rows): off track first, then at "
+            "risk, not rated, on track and done, biggest first within each; the counts on the other sheets cover "
+            f"all {len(frame):,}.")
+    return kept, note
+
+
 def build_workbook(views: dict[str, pd.DataFrame], info: WorkbookInfo,
                    charts: dict[str, list[Path]] | None = None) -> Workbook:
     """The workbook in memory (no file written)."""
@@ -365,9 +411,19 @@ def build_workbook(views: dict[str, pd.DataFrame], info: WorkbookInfo,
     wb = Workbook()
     _summary(wb, views, info, charts)
 
-    def sheet(name: str, frame: pd.DataFrame, columns: list[Col], image: str | None = None) -> Worksheet:
+    capped: list[str] = []
+
+    def sheet(name: str, frame: pd.DataFrame, columns: list[Col], image: str | None = None,
+              cap: str | None = None) -> Worksheet:
         ws = wb.create_sheet(name)
-        write_table(ws, frame, columns, base_url=info.base_url)
+        note = None
+        if cap:
+            frame, note = cap_rows(frame, what=cap)
+        last = write_table(ws, frame, columns, base_url=info.base_url)
+        if note:
+            set_text(ws.cell(row=last + 2, column=1), note)
+            ws.cell(row=last + 2, column=1).font = Font(italic=True, bold=True, color="C00000")
+            capped.append(f"{name} sheet: {note}")
         if image:
             _image(ws, (charts.get(image) or [None])[0], f"{get_column_letter(len(columns) + 2)}2", width=720)
         return ws
@@ -378,8 +434,8 @@ def build_workbook(views: dict[str, pd.DataFrame], info: WorkbookInfo,
         if fill:
             ws.cell(row=2 + i, column=4).fill = fill
     sheet("OKRs", views["okrs"], OKR_COLUMNS, "okr-progress")
-    sheet("Roadmap", _roadmap_frame(views["epics"]), ROADMAP_COLUMNS, "roadmap")
-    sheet("Epics", views["epics"], EPIC_COLUMNS)
+    sheet("Roadmap", _roadmap_frame(views["epics"]), ROADMAP_COLUMNS, "roadmap", cap="open epics")
+    sheet("Epics", views["epics"], EPIC_COLUMNS, cap="epics")
     sheet("Allocation", views["allocation"], ALLOCATION_COLUMNS, "allocation-by-bucket")
     sheet("Changes", views["changes"], CHANGE_COLUMNS, "week-over-week")
     sheet("Teams", views["teams"], TEAM_COLUMNS)
@@ -392,7 +448,7 @@ def build_workbook(views: dict[str, pd.DataFrame], info: WorkbookInfo,
     for i, kind in enumerate(quality["kind"]):
         cell = ws.cell(row=2 + i, column=2)
         cell.number_format = PCT if kind == "share" else INT if kind == "count" else NUM
-    notes = [RAG_RULE, STATUS_RULE, KTLO_RULE, EFFORT_RULE, *info.notes]
+    notes = [RAG_RULE, STATUS_RULE, KTLO_RULE, EFFORT_RULE, *capped, *info.notes]
     if not info.base_url:
         notes.append("Issue keys are not linked: the Jira base URL is unknown (sync it, or pass --base-url).")
     ws.cell(row=last + 2, column=1, value="Rules and definitions").font = Font(bold=True)

@@ -143,3 +143,25 @@ def test_hostile_content_gives_no_formulas(tmp_path):
     epics = wb["Epics"]
     formula_like = [c for c in epics["B"] if isinstance(c.value, str) and c.value[:1] in "=+-@"]
     assert formula_like and all(c.quotePrefix for c in formula_like)
+
+
+def test_long_epic_sheets_are_capped_and_say_so(tmp_path, monkeypatch):
+    from rollup.writers import portfolio
+
+    views = _views()
+    n = len(views["epics"])
+    limit = max(1, n // 2)
+    monkeypatch.setattr(portfolio, "SHEET_ROW_LIMIT", limit)
+    workbook, _ = write_outputs(views, tmp_path, as_of=AS_OF, base_url=BASE_URL)
+    ws = load_workbook(workbook)["Epics"]
+    keys = [ws.cell(row=r, column=1).value for r in range(2, 2 + limit)]
+    assert all(keys) and ws.cell(row=2 + limit, column=1).value is None
+    note = ws.cell(row=limit + 3, column=1).value
+    assert note.startswith(f"Showing {limit:,} of {n:,} epics")
+    kept = views["epics"][views["epics"]["key"].isin(keys)]
+    dropped = views["epics"][~views["epics"]["key"].isin(keys)]
+    worst = {"off track": 0, "at risk": 1, "not rated": 2, "on track": 3, "done": 4}
+    assert kept["rag"].map(worst).max() <= dropped["rag"].map(worst).min()
+    assert keys == [k for k in views["epics"]["key"] if k in set(keys)]  # the sheet's own order is kept
+    quality = load_workbook(workbook)["Data quality"]
+    assert any(str(c.value).startswith("Epics sheet: Showing") for c in quality["A"] if c.value)
