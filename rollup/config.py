@@ -54,6 +54,9 @@ class JiraScope(BaseModel):
     jql: str | None = None
     #: Field role → Jira field id or name, overriding discovery by name (e.g. story_points: customfield_10016).
     fields: dict[str, str] = Field(default_factory=dict)
+    #: Per-project field choices, e.g. a team-managed project's "Story point estimate":
+    #: ``{MOB: {story_points: customfield_10016}}``; they win over ``fields`` for that project.
+    project_fields: dict[str, dict[str, str]] = Field(default_factory=dict)
     #: Further fields to read by name; their values land in the issue's ``custom`` column.
     extra_fields: list[str] = Field(default_factory=list)
     #: Force the deployment type instead of trusting serverInfo.

@@ -52,7 +52,8 @@ class Connector(Protocol):
     stats: Any
 
     def server_info(self) -> Any: ...
-    def discover_fields(self, overrides: dict[str, str] | None = None, extra: list[str] | None = None) -> Any: ...
+    def discover_fields(self, overrides: dict[str, str] | None = None, extra: list[str] | None = None,
+                        project_overrides: dict[str, dict[str, str]] | None = None) -> Any: ...
     def sweep(self, jql: str) -> Iterable[list[Any]]: ...
     def fetch(self, ids: Iterable[int], fmap: Any) -> Iterable[Any]: ...
     def worklogs_since(self, since: datetime) -> Iterable[Any]: ...
@@ -67,6 +68,7 @@ class SyncScope:
     deletion_sweep_every: timedelta = timedelta(hours=24)
     field_overrides: dict[str, str] = field(default_factory=dict)
     extra_fields: list[str] = field(default_factory=list)
+    project_field_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: RollupConfig) -> SyncScope:
@@ -77,6 +79,7 @@ class SyncScope:
             deletion_sweep_every=timedelta(hours=config.sync.deletion_sweep_hours),
             field_overrides=dict(config.jira.fields),
             extra_fields=list(config.jira.extra_fields),
+            project_field_overrides={p: dict(roles) for p, roles in config.jira.project_fields.items()},
         )
 
 
@@ -223,7 +226,11 @@ def _run(
     if base_url:
         store.set_state(STATE_SERVER_BASE_URL, str(base_url).rstrip("/"))
     tz = user_timezone(info)
-    fmap = connector.discover_fields(overrides=dict(scope.field_overrides), extra=list(scope.extra_fields))
+    fmap = connector.discover_fields(
+        overrides=dict(scope.field_overrides),
+        extra=list(scope.extra_fields),
+        project_overrides={p: dict(roles) for p, roles in scope.project_field_overrides.items()},
+    )
     store.replace_fields(fmap.rows)
 
     # 2. The window.

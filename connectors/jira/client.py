@@ -27,6 +27,7 @@ CLOUD_SWEEP_PAGE = 5000
 DC_SWEEP_PAGE = 1000
 CLOUD_ISSUE_BATCH = 100
 CLOUD_CHANGELOG_PAGE = 1000
+CLOUD_CHANGELOG_IDS = 1000
 DC_ISSUE_BATCH = 100
 WORKLOG_LIST_CHUNK = 1000
 #: Default requests in flight. Pacing (per-endpoint AIMD), not the thread count, keeps the
@@ -60,6 +61,10 @@ class FetchedBatch:
     transitions: dict[int, list[TransitionRow]]
     changelog_complete: set[int]
     failed_ids: set[int] = field(default_factory=set)
+    #: Cloud only, internal to :meth:`JiraConnector.fetch`: issues read whose embedded changelog
+    #: was truncated, with the histories embedded so far; fetch() completes them through
+    #: ``changelog/bulkfetch`` in groups and yields them in a later batch (never in this one).
+    truncated: dict[int, tuple[IssueRow, list[dict[str, Any]]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -156,10 +161,15 @@ class JiraConnector:
             self._statuses = StatusMap(self.transport.get("/rest/api/2/status") or [])
         return self._statuses
 
-    def discover_fields(self, overrides: Mapping[str, str] | None = None, extra: Iterable[str] | None = None) -> FieldMap:
+    def discover_fields(
+        self,
+        overrides: Mapping[str, str] | None = None,
+        extra: Iterable[str] | None = None,
+        project_overrides: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> FieldMap:
         """Read ``/rest/api/2/field`` and resolve roles by name (see :class:`FieldMap`)."""
         raw = self.transport.get("/rest/api/2/field") or []
-        return FieldMap.discover(raw, overrides=overrides, extra=extra)
+        return FieldMap.discover(raw, overrides=overrides, extra=extra, project_overrides=project_overrides)
 
     # -- id sweep -------------------------------------------------------------------------------
     def sweep(self, jql: str) -> Iterator[list[IssueRef]]:
@@ -209,19 +219,47 @@ class JiraConnector:
         pool = self._executor()
         pending: set[Future[FetchedBatch]] = set()
         queue = itertools.chain([first], queue)
+        # Cloud: issues whose embedded changelog was cut short, waiting to be completed together.
+        truncated: dict[int, tuple[IssueRow, list[dict[str, Any]]]] = {}
+        truncated_histories = 0
+
+        def complete_truncated() -> None:
+            nonlocal truncated, truncated_histories
+            group, truncated, truncated_histories = truncated, {}, 0
+            finish = self._changelogs_completer(group)
+            pending.add(pool.submit(self._fetch_splitting, finish, list(group), fmap, statuses))
+
         try:
             # Keep a bounded number of batches in flight so memory stays flat on big syncs.
             for batch in queue:
                 pending.add(pool.submit(self._fetch_splitting, one, batch, fmap, statuses))
                 if len(pending) >= self.max_workers * 2:
                     break
+            exhausted = False
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
                     result = fut.result()
-                    nxt = next(queue, None)
+                    deferred = bool(result.truncated)
+                    if result.truncated:
+                        truncated.update(result.truncated)
+                        truncated_histories += sum(len(h) for _, h in result.truncated.values())
+                        result.truncated = {}
+                    nxt = None if exhausted else next(queue, None)
                     if nxt is not None:
                         pending.add(pool.submit(self._fetch_splitting, one, nxt, fmap, statuses))
+                    else:
+                        exhausted = True
+                    # A group fills about one changelog page (the embedded histories alone are at
+                    # least that many), or the id limit; the rest goes once the ids run out.
+                    if truncated and (
+                        exhausted
+                        or truncated_histories >= CLOUD_CHANGELOG_PAGE
+                        or len(truncated) >= CLOUD_CHANGELOG_IDS
+                    ):
+                        complete_truncated()
+                    if deferred and not result.issues and not result.failed_ids:
+                        continue  # everything in it comes later, completed
                     self._progress("fetched", len(result.issues))
                     yield result
         finally:
@@ -258,34 +296,70 @@ class JiraConnector:
             {**left.transitions, **right.transitions},
             left.changelog_complete | right.changelog_complete,
             left.failed_ids | right.failed_ids,
+            {**left.truncated, **right.truncated},
         )
 
     def _fetch_cloud(self, batch: list[int], fmap: FieldMap, statuses: StatusMap) -> FetchedBatch:
-        body = {"issueIdsOrKeys": [str(i) for i in batch], "fields": fmap.request_fields, "fieldsByKeys": False}
+        # The changelog comes embedded (the newest 40 histories, with the total): complete for
+        # almost every issue, which saves a changelog/bulkfetch request per batch. Issues with more
+        # histories are handed back as ``truncated``; fetch() completes them in groups.
+        body = {
+            "issueIdsOrKeys": [str(i) for i in batch],
+            "fields": fmap.request_fields,
+            "fieldsByKeys": False,
+            "expand": ["changelog"],
+        }
         raw = self.transport.post("/rest/api/3/issue/bulkfetch", body) or {}
-        issues = [normalize_issue(i, fmap, statuses) for i in raw.get("issues") or []]
-        found = [row.id for row in issues]
-        histories: dict[int, dict[int, dict[str, Any]]] = {i: {} for i in found}
-        if found:
+        issues: list[IssueRow] = []
+        transitions: dict[int, list[TransitionRow]] = {}
+        truncated: dict[int, tuple[IssueRow, list[dict[str, Any]]]] = {}
+        for item in raw.get("issues") or []:
+            row = normalize_issue(item, fmap, statuses)
+            changelog = item.get("changelog")
+            histories = (changelog or {}).get("histories") or []
+            total = (changelog or {}).get("total")
+            if changelog is not None and isinstance(total, int) and len(histories) >= total:
+                issues.append(row)
+                transitions[row.id] = normalize_histories(row.id, histories, statuses)
+            else:
+                truncated[row.id] = (row, histories)
+        return FetchedBatch(issues, transitions, set(transitions), truncated=truncated)
 
-            def fetch(token: str | None) -> dict[str, Any]:
-                req: dict[str, Any] = {
-                    "issueIdsOrKeys": [str(i) for i in found],
-                    "fieldIds": ["status", "assignee"],
-                    "maxResults": CLOUD_CHANGELOG_PAGE,
-                }
-                if token:
-                    req["nextPageToken"] = token
-                return self.transport.post("/rest/api/3/changelog/bulkfetch", req)
+    def _changelogs_completer(self, group: Mapping[int, tuple[IssueRow, list[dict[str, Any]]]]):
+        """A fetch function (ids → :class:`FetchedBatch`) reading the full changelogs of ``group``."""
 
-            pager = TokenPaginator(fetch, items_key="issueChangeLogs", key=None, endpoint="POST /rest/api/3/changelog/bulkfetch")
-            for page in pager:
-                for log_ in page:
-                    bucket = histories.setdefault(int(log_["issueId"]), {})
-                    for h in log_.get("changeHistories") or []:
-                        bucket[int(h["id"])] = h
-        transitions = {i: normalize_histories(i, hs.values(), statuses) for i, hs in histories.items() if i in set(found)}
-        return FetchedBatch(issues, transitions, set(found))
+        def complete(ids: list[int], fmap: FieldMap, statuses: StatusMap) -> FetchedBatch:
+            histories = self._cloud_changelogs(ids)
+            transitions: dict[int, list[TransitionRow]] = {}
+            for i in ids:
+                merged = {int(h["id"]): h for h in group[i][1]}
+                merged.update(histories.get(i, {}))
+                transitions[i] = normalize_histories(i, merged.values(), statuses)
+            return FetchedBatch([group[i][0] for i in ids], transitions, set(ids))
+
+        return complete
+
+    def _cloud_changelogs(self, ids: list[int]) -> dict[int, dict[int, dict[str, Any]]]:
+        """Full status/assignee changelogs of ``ids`` (≤ 1000) from ``changelog/bulkfetch``, by issue and history id."""
+        histories: dict[int, dict[int, dict[str, Any]]] = {}
+
+        def fetch(token: str | None) -> dict[str, Any]:
+            req: dict[str, Any] = {
+                "issueIdsOrKeys": [str(i) for i in ids],
+                "fieldIds": ["status", "assignee"],
+                "maxResults": CLOUD_CHANGELOG_PAGE,
+            }
+            if token:
+                req["nextPageToken"] = token
+            return self.transport.post("/rest/api/3/changelog/bulkfetch", req)
+
+        pager = TokenPaginator(fetch, items_key="issueChangeLogs", key=None, endpoint="POST /rest/api/3/changelog/bulkfetch")
+        for page in pager:
+            for log_ in page:
+                bucket = histories.setdefault(int(log_["issueId"]), {})
+                for h in log_.get("changeHistories") or []:
+                    bucket[int(h["id"])] = h
+        return histories
 
     def _fetch_dc(self, batch: list[int], fmap: FieldMap, statuses: StatusMap) -> FetchedBatch:
         jql = f"id in ({','.join(str(i) for i in batch)}) ORDER BY id"

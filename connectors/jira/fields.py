@@ -59,14 +59,20 @@ class FieldMap:
     fields: list[dict[str, Any]]
     roles: dict[str, list[str]] = field(default_factory=dict)
     extra: dict[str, str] = field(default_factory=dict)
+    #: Per-project choices: project key → role → field ids, used before ``roles`` for that project.
+    project_roles: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
-    def ids(self, role: str) -> list[str]:
-        """Field ids for ``role`` (empty when the site has no such field)."""
+    def ids(self, role: str, project: str | None = None) -> list[str]:
+        """Field ids for ``role`` in ``project`` (empty when the site has no such field)."""
+        if project is not None:
+            chosen = self.project_roles.get(project, {}).get(role)
+            if chosen is not None:
+                return chosen
         return self.roles.get(role, [])
 
-    def first(self, role: str) -> str | None:
-        """The preferred field id for ``role``, or None."""
-        ids = self.ids(role)
+    def first(self, role: str, project: str | None = None) -> str | None:
+        """The preferred field id for ``role`` (in ``project``), or None."""
+        ids = self.ids(role, project)
         return ids[0] if ids else None
 
     @property
@@ -75,6 +81,9 @@ class FieldMap:
         out: list[str] = list(SYSTEM_FIELDS)
         for ids in self.roles.values():
             out.extend(ids)
+        for roles in self.project_roles.values():
+            for ids in roles.values():
+                out.extend(ids)
         out.extend(self.extra.values())
         return list(dict.fromkeys(out))
 
@@ -85,6 +94,10 @@ class FieldMap:
         for role, ids in self.roles.items():
             for fid in ids:
                 role_of.setdefault(fid, role)
+        for roles in self.project_roles.values():
+            for role, ids in roles.items():
+                for fid in ids:
+                    role_of.setdefault(fid, role)
         for name, fid in self.extra.items():
             role_of.setdefault(fid, f"extra:{name}")
         rows = []
@@ -107,9 +120,12 @@ class FieldMap:
         fields: Iterable[Mapping[str, Any]],
         overrides: Mapping[str, str] | None = None,
         extra: Iterable[str] | None = None,
+        project_overrides: Mapping[str, Mapping[str, str]] | None = None,
     ) -> "FieldMap":
         """Resolve roles and extra fields from the ``GET /rest/api/2/field`` list.
 
+        ``project_overrides`` (project key → role → field id or name) choose a field for one
+        project, e.g. the team-managed project whose points live in "Story point estimate".
         Raises :class:`JiraFieldError` when a role's name matches several fields and no
         override chooses one, when an override names an unknown role or field, or when an
         extra field name does not exist (the message lists the closest names).
@@ -121,7 +137,10 @@ class FieldMap:
             by_name.setdefault(str(f.get("name") or "").casefold(), []).append(str(f["id"]))
         overrides = dict(overrides or {})
 
-        unknown_roles = sorted(set(overrides) - set(ROLE_NAMES))
+        project_overrides = {str(k): dict(v) for k, v in (project_overrides or {}).items()}
+        unknown_roles = sorted(
+            (set(overrides) | {r for roles in project_overrides.values() for r in roles}) - set(ROLE_NAMES)
+        )
         if unknown_roles:
             close = {r: difflib.get_close_matches(r, ROLE_NAMES, n=1) for r in unknown_roles}
             hints = ", ".join(f"{r!r}" + (f" (did you mean {c[0]!r}?)" if c else "") for r, c in close.items())
@@ -140,12 +159,17 @@ class FieldMap:
                     listing = ", ".join(candidates)
                     message = (
                         f"Several Jira fields are named {name!r} ({listing}); cannot tell which holds {role}. "
-                        f"Choose one in the configuration, e.g. fields: overrides: {{{role}: {candidates[0]}}}."
+                        f"Choose one in the configuration, e.g. under jira: fields: {{{role}: {candidates[0]}}}."
                     )
                     raise JiraFieldError(message)
                 ids.extend(candidates)
             if ids:
                 fmap.roles[role] = ids
+        for project, roles in project_overrides.items():
+            fmap.project_roles[project] = {
+                role: [_resolve_one(wanted, by_id, by_name, fields, what=f"override for {role!r} in project {project}")]
+                for role, wanted in roles.items()
+            }
         for name in extra or []:
             fmap.extra[name] = _resolve_one(name, by_id, by_name, fields, what="extra field")
         return fmap

@@ -45,8 +45,25 @@ class StatusMap:
 
 
 # -- scalar parsing ---------------------------------------------------------------------------
+_fromisoformat = datetime.fromisoformat
+_TRAILING_BLANKS = re.compile(r"[ \t]+\n")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
 def parse_datetime(value: Any) -> datetime | None:
     """A Jira timestamp ("2026-10-01T09:12:00.000+0000", epoch ms, ...) → aware UTC datetime."""
+    if type(value) is str:
+        # Fast path: Python 3.11's fromisoformat reads Jira's "…T09:12:00.000+0000" and "…Z" as
+        # they are (a hot spot: several timestamps per issue and per history). Anything it
+        # rejects (blanks, padding, odd forms) takes the general path below.
+        try:
+            dt = _fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if dt.tzinfo is None:
+                return dt.replace(tzinfo=timezone.utc)
+            return dt.astimezone(timezone.utc)
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -94,8 +111,8 @@ def adf_to_text(node: Any) -> str:
     lines: list[str] = []
     _adf_walk(node, lines)
     text = "".join(lines)
-    text = re.sub(r"[ \t]+\n", "\n", text)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+    text = _TRAILING_BLANKS.sub("\n", text)
+    return _BLANK_LINES.sub("\n\n", text).strip()
 
 
 _ADF_BLOCKS = {
@@ -109,7 +126,7 @@ def _adf_walk(node: Any, out: list[str]) -> None:
         for child in node:
             _adf_walk(child, out)
         return
-    if not isinstance(node, Mapping):
+    if type(node) is not dict and not isinstance(node, Mapping):  # dict first: the ABC check is slow
         return
     kind = node.get("type")
     attrs = node.get("attrs") or {}
@@ -201,7 +218,7 @@ def _first_set(fields: Mapping[str, Any], ids: Iterable[str]) -> Any:
     return None
 
 
-def _hierarchy_level(fields: Mapping[str, Any], fmap: FieldMap) -> int:
+def _hierarchy_level(fields: Mapping[str, Any], fmap: FieldMap, project: str | None = None) -> int:
     itype = fields.get("issuetype") or {}
     level = itype.get("hierarchyLevel")
     if isinstance(level, int):
@@ -209,12 +226,12 @@ def _hierarchy_level(fields: Mapping[str, Any], fmap: FieldMap) -> int:
     if itype.get("subtask"):
         return -1
     name = str(itype.get("name") or "").casefold()
-    if name == "epic" or _first_set(fields, fmap.ids("epic_name")) is not None:
+    if name == "epic" or _first_set(fields, fmap.ids("epic_name", project)) is not None:
         return 1
     if name == "initiative":
         return 2
     # On Data Center only epics and levels above carry a Parent Link.
-    if _link_key(_first_set(fields, fmap.ids("parent_link"))):
+    if _link_key(_first_set(fields, fmap.ids("parent_link", project))):
         return 1
     return 0
 
@@ -223,7 +240,8 @@ def normalize_issue(raw: Mapping[str, Any], fmap: FieldMap, statuses: StatusMap 
     """One issue's JSON (Cloud v3 or Data Center v2) → :class:`IssueRow`."""
     f = raw.get("fields") or {}
     statuses = statuses or StatusMap()
-    level = _hierarchy_level(f, fmap)
+    project_key = (f.get("project") or {}).get("key") or str(raw.get("key") or "").rsplit("-", 1)[0]
+    level = _hierarchy_level(f, fmap, project_key)
 
     parent = f.get("parent") or {}
     parent_key = parent.get("key")
@@ -233,26 +251,25 @@ def normalize_issue(raw: Mapping[str, Any], fmap: FieldMap, statuses: StatusMap 
         plevel = ptype.get("hierarchyLevel")
         if plevel == 1 or (plevel is None and str(ptype.get("name", "")).casefold() == "epic"):
             epic_key = parent_key
-    epic_link = _link_key(_first_set(f, fmap.ids("epic_link")))
+    epic_link = _link_key(_first_set(f, fmap.ids("epic_link", project_key)))
     if epic_link and level == 0:
         epic_key = epic_link
         parent_key = parent_key or epic_link
-    parent_link = _link_key(_first_set(f, fmap.ids("parent_link")))
+    parent_link = _link_key(_first_set(f, fmap.ids("parent_link", project_key)))
     if parent_link and level >= 1 and not parent_key:
         parent_key = parent_link
 
     status = f.get("status") or {}
     category = (status.get("statusCategory") or {}).get("key") or statuses.category(status.get("id"), status.get("name"))
     assignee = f.get("assignee") or None
-    points = _first_set(f, fmap.ids("story_points"))
+    points = _first_set(f, fmap.ids("story_points", project_key))
     description = f.get("description")
-    project = f.get("project") or {}
     key = str(raw.get("key") or "")
 
     return IssueRow(
         id=int(raw["id"]),
         key=key,
-        project_key=project.get("key") or key.rsplit("-", 1)[0],
+        project_key=project_key,
         issue_type=str((f.get("issuetype") or {}).get("name") or ""),
         hierarchy_level=level,
         status=str(status.get("name") or ""),
@@ -267,14 +284,14 @@ def normalize_issue(raw: Mapping[str, Any], fmap: FieldMap, statuses: StatusMap 
         assignee_name=assignee.get("displayName") if assignee else None,
         assignee_active=assignee.get("active") if assignee else None,
         story_points=float(points) if isinstance(points, (int, float, str)) and str(points).strip() else None,
-        start_date=parse_date(_first_set(f, fmap.ids("start_date"))),
-        target_date=parse_date(_first_set(f, fmap.ids("target_date"))),
+        start_date=parse_date(_first_set(f, fmap.ids("start_date", project_key))),
+        target_date=parse_date(_first_set(f, fmap.ids("target_date", project_key))),
         due_date=parse_date(f.get("duedate")),
         labels=list(f.get("labels") or []),
         components=[c.get("name") for c in f.get("components") or [] if c.get("name")],
         fix_versions=[v.get("name") for v in f.get("fixVersions") or [] if v.get("name")],
-        team=_team_name(_first_set(f, fmap.ids("team"))),
-        sprint=_sprint_name(_first_set(f, fmap.ids("sprint"))),
+        team=_team_name(_first_set(f, fmap.ids("team", project_key))),
+        sprint=_sprint_name(_first_set(f, fmap.ids("sprint", project_key))),
         description=adf_to_text(description) if isinstance(description, Mapping) else (description or ""),
         custom={name: plain_value(f.get(fid)) for name, fid in fmap.extra.items()},
     )

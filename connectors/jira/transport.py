@@ -237,6 +237,7 @@ class Transport:
                 )
             else:
                 client = Jira(s.url, token=s.pat.get_secret_value() if s.pat else None, **common)
+            _read_environment_once(client, s.url)
             self._local.client = client
             with self._lock:
                 self._clients.append(client)
@@ -373,6 +374,25 @@ class Transport:
             f"Check that the account behind {variables} may browse the projects in the JQL, "
             "or that the token is not blocked (e.g. by CAPTCHA after failed logins)."
         )
+
+
+def _read_environment_once(client: Jira, url: str) -> None:
+    """Resolve requests' environment settings (proxy variables and NO_PROXY, ``REQUESTS_CA_BUNDLE`` /
+    ``CURL_CA_BUNDLE``) once for the site instead of on every request.
+
+    With ``trust_env`` on, requests re-reads them per request (and looks for ~/.netrc, which it
+    never uses here: the session always carries its own auth) — a measurable share of the client's
+    CPU over thousands of requests. Every request of this client goes to the one site, so the
+    result is the same.
+    """
+    session = client._session
+    if not session.trust_env:
+        return
+    env = session.merge_environment_settings(url, dict(client.proxies or {}), None, client.verify_ssl, None)
+    if env["proxies"]:
+        client.proxies = env["proxies"]
+    client.verify_ssl = env["verify"]
+    session.trust_env = False
 
 
 def _error_text(text: str) -> str:

@@ -35,7 +35,7 @@ def test_duplicate_team_field_is_a_clear_error_naming_both_ids(flavour, shared_o
             conn.discover_fields(overrides={}, extra=["Investment"])
         message = str(err.value)
         assert "'Team'" in message and real in message and legacy in message
-        assert "overrides" in message and "team:" in message  # how to pin one
+        assert "jira: fields: {team: " in message  # how to pin one, in mappings.yaml terms
 
         # The sync stops before writing any issue.
         with Store.open(f"sqlite:///{tmp_path / 'dup.db'}") as store:
@@ -86,6 +86,29 @@ def test_story_points_from_both_fields_equal_the_orgs(synced):
     # Both fields really carried points: team-managed MOB ("Story point estimate") and the rest.
     pointed = {PROJECTS[org.proj[p]][0] in TEAM_MANAGED for p in live_positions(org) if org.sp[p] >= 0}
     assert pointed == {True, False}
+
+
+def test_per_project_field_override_wins_for_that_project_only(shared_org, tmp_path):
+    """Pin story points to "Story Points" site-wide: team-managed MOB loses its points, unless a
+    per-project override points MOB at its own "Story point estimate" field."""
+    org = shared_org
+    site_wide = {"team": TEAM_FIELDS["cloud"][0], "story_points": "Story Points"}
+    mob = {p for p in live_positions(org) if PROJECTS[org.proj[p]][0] in TEAM_MANAGED and org.sp[p] >= 0}
+    assert mob, "the sample organisation has estimated issues in its team-managed project"
+
+    def points(project_overrides):
+        with Store.open(f"sqlite:///{tmp_path / f'{len(project_overrides)}.db'}") as store:
+            with serve(org, "cloud") as server:
+                run_sync(store, server, "cloud", sync_scope=scope(
+                    "cloud", field_overrides=site_wide, project_field_overrides=project_overrides))
+            return {r["key"]: r["story_points"] for r in store.issue_rows()}
+
+    without = points({})
+    assert all(without[org.key(p)] is None for p in mob)
+    with_override = points({"MOB": {"story_points": "customfield_10016"}})
+    assert all(with_override[org.key(p)] == float(org.sp[p]) for p in mob)
+    others = [p for p in live_positions(org) if p not in mob and org.sp[p] >= 0]
+    assert others and all(with_override[org.key(p)] == without[org.key(p)] == float(org.sp[p]) for p in others)
 
 
 # ---------------------------------------------------------------------------------- hierarchy

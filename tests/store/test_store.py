@@ -218,3 +218,44 @@ def test_urls_are_normalized_and_masked():
     assert normalize_url("/tmp/x.db") == "sqlite:////tmp/x.db"
     assert "secret" not in mask_url("postgresql+psycopg://u:secret@h/db")
     assert store_module.DEFAULT_PATH.as_posix() == ".rollup/rollup.db"
+
+
+def test_sqlite_fast_path_stores_what_sqlalchemy_core_stores(tmp_path, monkeypatch):
+    """Issues, transitions and worklogs go to SQLite through the driver; the stored text must not change."""
+    berlin = timezone(timedelta(hours=1))
+    issues = [
+        make_issue(1, resolved=T0 + timedelta(days=3, microseconds=1234), start_date=date(2025, 1, 1),
+                   target_date=date(2025, 3, 31), assignee_active=True,
+                   custom={"Investment": "Tech debt", "Due": date(2025, 2, 1), "None": None, "n": [1.5, {"a": "é"}]}),
+        make_issue(2, updated=datetime(2025, 1, 6, 10, 30, tzinfo=berlin), assignee_active=False),
+        make_issue(3, assignee_active=None, custom={}),
+    ]
+    transitions = {i.id: make_transitions(i, 3) for i in issues}
+    worklogs = [make_worklog(10, 1), make_worklog(11, 2)]
+
+    def dump(url: str) -> dict:
+        store = Store.open(url)
+        store.upsert_batch(issues, transitions, {1, 3})
+        store.upsert_batch(issues[:1], transitions, True)  # the upsert (ON CONFLICT) path too
+        store.upsert_worklogs(worklogs)
+        store.upsert_worklogs(worklogs[:1])
+        store.close()
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            out = {t: conn.execute(text(f"SELECT * FROM {t} ORDER BY 1, 2")).all()
+                   for t in ("issues", "transitions", "worklogs")}
+        engine.dispose()
+        return out
+
+    fast = dump(f"sqlite:///{tmp_path / 'fast.db'}")
+    monkeypatch.setattr(store_module, "_SQLITE_FAST", {})
+    core = dump(f"sqlite:///{tmp_path / 'core.db'}")
+    assert fast == core
+    assert len(fast["issues"]) == 3 and len(fast["transitions"]) == 9 and len(fast["worklogs"]) == 2
+
+
+def test_sqlite_fast_path_refuses_naive_datetimes(tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path / 'x.db'}")
+    with pytest.raises(StoreError, match="naive datetime"):
+        store.upsert_batch([make_issue(1, updated=datetime(2025, 1, 6, 10, 30))], {}, True)
+    store.close()

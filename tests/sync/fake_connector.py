@@ -74,7 +74,7 @@ class FakeConnector:
         self.stats.requests += 1
         return self.info
 
-    def discover_fields(self, overrides=None, extra=None):
+    def discover_fields(self, overrides=None, extra=None, project_overrides=None):
         self.stats.requests += 1
         rows = [FieldRow("summary", "Summary", False, "string"), FieldRow("customfield_1", "Story Points", True, "number", "story_points")]
         rows += [FieldRow(f"customfield_9{n}", name, True, "string", f"extra:{name}") for n, name in enumerate(extra or [])]

@@ -68,3 +68,10 @@ def test_bad_yaml_and_missing_file(tmp_path):
     (tmp_path / "empty.yaml").write_text("")
     with pytest.raises(ConfigError, match="empty"):
         load_config(tmp_path / "empty.yaml")
+
+
+def test_project_fields_reach_the_sync_scope():
+    from rollup.sync import SyncScope
+
+    config = parse_config("jira:\n  projects: [MOB]\n  project_fields:\n    MOB: {story_points: customfield_10016}\n")
+    assert SyncScope.from_config(config).project_field_overrides == {"MOB": {"story_points": "customfield_10016"}}
