@@ -19,14 +19,14 @@ RESULTS = BENCH / "results"
 FULL = [
     ("naive_baseline", ["--issues", "20000"]),
     ("sync_full", ["--issues", "100000"]),
-    ("sync_incremental", ["--issues", "100000", "--days", "0.8"]),
+    ("sync_incremental", ["--issues", "100000", "--days", "1.2"]),
     ("memory_1m", ["--issues", "1000000"]),
     ("portfolio_1m", ["--issues", "1000000", "--runs", "3", "--verify", "1000"]),
 ]
 QUICK = [
     ("naive_baseline", ["--issues", "1000"]),
     ("sync_full", ["--issues", "5000"]),
-    ("sync_incremental", ["--issues", "5000", "--days", "0.8"]),
+    ("sync_incremental", ["--issues", "5000", "--days", "1.2"]),
     ("memory_1m", ["--issues", "20000"]),
     ("portfolio_1m", ["--issues", "20000", "--runs", "3", "--verify", "500"]),
 ]

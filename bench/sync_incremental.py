@@ -4,7 +4,7 @@ Full sync into a temp store, then ``POST /_local/advance {days}`` (new issues, t
 deletions, moves, worklogs), then an incremental sync into the same store. The share of issues
 touched is reported. Target: incremental requests and time <= 3% of the full sync's.
 
-    .venv/bin/python bench/sync_incremental.py [--issues 100000] [--days 0.8]
+    .venv/bin/python bench/sync_incremental.py [--issues 100000] [--days 1.2]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from _common import SPEED, http, local_jira, run_client, server_stats, stats_del
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--issues", type=int, default=100_000)
-    p.add_argument("--days", type=float, default=0.8, help="simulated days; ~0.8 touches ~1%% of 100k issues")
+    p.add_argument("--days", type=float, default=1.2, help="simulated days; ~1.2 touches ~1%% of 100k issues")
     p.add_argument("--name", default="sync_incremental")
     args = p.parse_args()
     with local_jira(args.issues, **SPEED) as url, tempfile.TemporaryDirectory() as tmp:

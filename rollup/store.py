@@ -684,18 +684,26 @@ class Store:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def stored_updated(self, *, require_complete_changelog: bool = False) -> dict[int, datetime | None]:
-        """``{issue id: updated}`` for every stored issue, streamed from the database.
+    def stored_updated(
+        self, ids: Iterable[int] | None = None, *, require_complete_changelog: bool = False
+    ) -> dict[int, datetime | None]:
+        """``{issue id: updated}`` for the stored issues among ``ids`` (every stored issue when None).
 
         With ``require_complete_changelog`` an issue whose changelog was incomplete maps to
-        None, so a sync comparing with the swept ``updated`` reads it again.
+        None, so a sync comparing with the swept ``updated`` reads it again. Issues not stored
+        are absent from the result.
         """
         query = select(issues.c.id, issues.c.updated, issues.c.changelog_complete)
+        if ids is None:
+            queries = [query]
+        else:
+            queries = [query.where(issues.c.id.in_(chunk)) for chunk in _chunks(list(ids))]
         out: dict[int, datetime | None] = {}
         with self.engine.connect() as conn:
-            result = conn.execution_options(stream_results=True, yield_per=5000).execute(query)
-            for issue_id, updated, complete in result:
-                out[issue_id] = None if (require_complete_changelog and not complete) else updated
+            for q in queries:
+                result = conn.execution_options(stream_results=True, yield_per=5000).execute(q)
+                for issue_id, updated, complete in result:
+                    out[issue_id] = None if (require_complete_changelog and not complete) else updated
         return out
 
     def all_issue_ids(self) -> set[int]:

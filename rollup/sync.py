@@ -244,7 +244,9 @@ def _run(
 
     # 3. Sweep ids; keep those new, changed, or with an incomplete changelog. The sweep feeds the
     #    fetch directly, so fetching starts with the first sweep page rather than after the last.
-    stored = store.stored_updated(require_complete_changelog=True)
+    #    A full sweep compares with every stored issue, read once; an incremental one looks up
+    #    only the ids each page names, so its cost does not grow with the store.
+    stored = store.stored_updated(require_complete_changelog=True) if window_start is None else {}
     to_fetch: dict[int, datetime] = {}
     swept_ids: set[int] = set()
     max_updated: datetime | None = None
@@ -252,6 +254,8 @@ def _run(
     def changed_ids() -> Iterator[int]:
         nonlocal max_updated
         for refs in connector.sweep(result.jql):
+            if window_start is not None:
+                stored.update(store.stored_updated((r.id for r in refs), require_complete_changelog=True))
             for ref in refs:
                 swept_ids.add(ref.id)
                 if max_updated is None or ref.updated > max_updated:

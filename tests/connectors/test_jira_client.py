@@ -41,8 +41,11 @@ def qs(call):
 def test_cloud_server_info_and_sweep(cloud):
     responses.get(f"{CLOUD_URL}/rest/api/2/serverInfo", json={"deploymentType": "Cloud", "version": "1001.0.0", "baseUrl": CLOUD_URL})
     responses.get(f"{CLOUD_URL}/rest/api/2/myself", json={"timeZone": "Europe/Berlin"})
+    responses.get(f"{CLOUD_URL}/rest/api/2/status", json=STATUSES)
     info = cloud.server_info()
     assert (info.deployment, info.time_zone) == ("cloud", "Europe/Berlin")
+    # The status map is read alongside, so fetching needs no further start-up call.
+    assert cloud._statuses is not None and len(responses.calls) == 3
 
     def search(request):
         q = qs(type("C", (), {"request": request}))

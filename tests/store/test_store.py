@@ -85,6 +85,13 @@ def test_changelog_complete_per_issue(store):
     assert store.stored_updated(require_complete_changelog=True)[2] == make_issue(2).updated
 
 
+def test_stored_updated_for_named_ids_only(store):
+    store.upsert_batch([make_issue(i) for i in range(1, 1201)], {}, {i for i in range(1, 1201) if i != 7})
+    wanted = [7, 8, 1200, 99999]  # 99999 was never stored; more ids than one IN chunk below
+    got = store.stored_updated(wanted + list(range(2000, 2600)), require_complete_changelog=True)
+    assert got == {7: None, 8: make_issue(8).updated, 1200: make_issue(1200).updated}
+
+
 def test_failed_batch_writes_nothing(store):
     good = make_issue(1)
     bad = make_issue(2)
