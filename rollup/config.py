@@ -345,6 +345,18 @@ class Rule(BaseModel):
         return f"rule {self.id} ({self._source}:{self._line})"
 
 
+class ReportOptions(BaseModel):
+    """How the portfolio workbook reads the data: the ``report:`` section."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: Relative growth of an epic's size (points, else child count) since last week's snapshot
+    #: that the Changes sheet reports as scope growth (0.2 = 20 %).
+    scope_growth_threshold: float = Field(0.2, gt=0, le=10)
+    #: Days of completed work behind the "actual share" of each pillar.
+    allocation_window_days: int = Field(91, ge=7, le=730)
+
+
 class RollupConfig(BaseModel):
     """The whole ``mappings.yaml``."""
 
@@ -357,6 +369,7 @@ class RollupConfig(BaseModel):
     buckets: list[Bucket] = Field(default_factory=list, description="Allocation buckets, in report order.")
     teams: list[Team] = Field(default_factory=list, description="Teams and how their issues are recognised.")
     rules: list[Rule] = Field(default_factory=list, description="Mapping rules, by priority then file order.")
+    report: ReportOptions = Field(default_factory=ReportOptions)
     # Sections that later work defines; accepted here so one file serves every stage.
     lint: Any = None
     finance: Any = None

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from rollup.config import ReportOptions
 from rollup.errors import ConfigError, RollupError
 from rollup.store import STATE_SERVER_BASE_URL
 from rollup.views import MODULES, ORDER
@@ -80,7 +81,8 @@ def build_views(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ct
 
 
 def write_outputs(views: dict[str, pd.DataFrame], out_dir: str | Path, *, as_of: date, base_url: str | None,
-                  team: str | None = None, title: str = "R&D portfolio") -> tuple[Path, dict[str, list[Path]]]:
+                  team: str | None = None, title: str = "R&D portfolio",
+                  allocation_window_days: int = 91) -> tuple[Path, dict[str, list[Path]]]:
     """Charts into ``out_dir/charts`` (or ``charts-<team>``), then the workbook; return their paths."""
     from rollup.writers import charts as charts_writer
     from rollup.writers.portfolio import WorkbookInfo, iso_week, write_portfolio
@@ -90,7 +92,8 @@ def write_outputs(views: dict[str, pd.DataFrame], out_dir: str | Path, *, as_of:
     chart_dir = out_dir / (f"charts-{slug}" if slug else "charts")
     charts = charts_writer.write_all(views, chart_dir, as_of=as_of)
     name = f"team-{slug}-{iso_week(as_of)}.xlsx" if slug else f"portfolio-{iso_week(as_of)}.xlsx"
-    info = WorkbookInfo(as_of=as_of, base_url=base_url, title=title, team=team)
+    info = WorkbookInfo(as_of=as_of, base_url=base_url, title=title, team=team,
+                        allocation_window_days=allocation_window_days)
     workbook = write_portfolio(views, out_dir / name, info, charts)
     return workbook, charts
 
@@ -153,10 +156,14 @@ def run_portfolio(store: Any, mappings: Any, *, as_of: date | None = None, team:
     team_id = None
     if team:
         mapped, team_id = filter_team(mapped, mappings, team)
+    options = getattr(mappings, "report", None) or ReportOptions()
     views = build_views(mapped, mappings, as_of=as_of, snapshots=snaps, sync_runs=sync_runs,
-                        current_run_id=current_run, now=now)
+                        current_run_id=current_run, now=now,
+                        scope_growth_threshold=options.scope_growth_threshold,
+                        allocation_window_days=options.allocation_window_days)
     stored = 0
     if save_snapshot and not team:
         _, stored = store_snapshot(store, views["epics"], sync_runs, now=now)
-    workbook, charts = write_outputs(views, out_dir, as_of=as_of, base_url=base_url, team=team_id)
+    workbook, charts = write_outputs(views, out_dir, as_of=as_of, base_url=base_url, team=team_id,
+                                     allocation_window_days=options.allocation_window_days)
     return ReportResult(workbook=workbook, charts=charts, views=views, snapshots_stored=stored)

@@ -41,7 +41,7 @@ LINK_FONT = Font(color="0563C1", underline="single")
 EFFORT_RULE = ("Effort = story points of completed stories, tasks and bugs, counted in the month they were "
                "resolved (an unestimated completed issue counts as the median estimate); when fewer than half "
                "of the completed issues are estimated, effort is the count of completed issues. Sub-tasks are "
-               "not counted separately. Actual shares use the last 91 days.")
+               "not counted separately. Actual shares use the last {window} days.")
 
 
 @dataclass
@@ -64,6 +64,13 @@ class WorkbookInfo:
     team: str | None = None
     unit: str = "story points"
     notes: list[str] = field(default_factory=list)
+    #: Days of completed work behind the pillars' actual shares (``report.allocation_window_days``).
+    allocation_window_days: int = 91
+
+    @property
+    def effort_rule(self) -> str:
+        """The effort definition, with this workbook's window."""
+        return EFFORT_RULE.format(window=self.allocation_window_days)
 
 
 def iso_week(as_of: date) -> str:
@@ -320,7 +327,7 @@ def _summary(wb: Workbook, views: dict[str, pd.DataFrame], info: WorkbookInfo, c
         set_text(ws.cell(row=6, column=col), detail)
         ws.cell(row=6, column=col).font = Font(size=9, color="777777")
 
-    ws.cell(row=8, column=1, value="Pillars: effort share actual vs target (last 91 days)").font = Font(bold=True, size=12)
+    ws.cell(row=8, column=1, value=f"Pillars: effort share actual vs target (last {info.allocation_window_days} days)").font = Font(bold=True, size=12)
     pillars = views["pillars"]
     first = 9
     last = write_table(ws, pillars, PILLAR_COLUMNS, base_url=info.base_url, start_row=first,
@@ -357,7 +364,7 @@ def _summary(wb: Workbook, views: dict[str, pd.DataFrame], info: WorkbookInfo, c
         row = write_table(ws, picks, DECISION_COLUMNS, base_url=info.base_url, start_row=row + 1,
                           header_row_is_frozen=False, autofilter=False) + 2
     ws.cell(row=row, column=1, value="How to read this").font = Font(bold=True)
-    for n, text in enumerate([RAG_RULE, KTLO_RULE, EFFORT_RULE], start=1):
+    for n, text in enumerate([RAG_RULE, KTLO_RULE, info.effort_rule], start=1):
         set_text(ws.cell(row=row + n, column=1), text)
         ws.cell(row=row + n, column=1).alignment = Alignment(wrap_text=False)
     _image(ws, (charts.get("allocation-by-bucket") or [None])[0], "L20")
@@ -448,7 +455,7 @@ def build_workbook(views: dict[str, pd.DataFrame], info: WorkbookInfo,
     for i, kind in enumerate(quality["kind"]):
         cell = ws.cell(row=2 + i, column=2)
         cell.number_format = PCT if kind == "share" else INT if kind == "count" else NUM
-    notes = [RAG_RULE, STATUS_RULE, KTLO_RULE, EFFORT_RULE, *capped, *info.notes]
+    notes = [RAG_RULE, STATUS_RULE, KTLO_RULE, info.effort_rule, *capped, *info.notes]
     if not info.base_url:
         notes.append("Issue keys are not linked: the Jira base URL is unknown (sync it, or pass --base-url).")
     ws.cell(row=last + 2, column=1, value="Rules and definitions").font = Font(bold=True)
