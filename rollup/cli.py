@@ -160,6 +160,9 @@ def sync_command(full: bool, since: datetime | None, config_path: Path, fmt: str
 
     config = load_config(config_path)
     since_utc = since.replace(tzinfo=timezone.utc) if since else None
+    if since_utc is not None and since_utc > datetime.now(timezone.utc):
+        raise click.BadParameter(f"{since:%Y-%m-%d %H:%M} is in the future; give a past UTC date/time",
+                                 param_hint="--since")
     with ProgressBar(enabled=sys.stderr.isatty()) as bar:
         result = run_sync(config, full=full, since=since_utc, progress=bar)
     _emit(result.to_dict(), summary_lines(result), fmt)

@@ -50,8 +50,10 @@ def handle_errors(command: Callable) -> Callable:
         except JiraError as exc:
             _fail(f"{exc}\nJira could not be read; nothing past the last committed batch was lost. Run the sync again.",
                   EXIT_FAILURE)
-        except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
+        except (click.exceptions.Exit, click.ClickException):
             raise
+        except KeyboardInterrupt:
+            _fail("interrupted; what was committed before the interruption is kept", 130)
         except Exception as exc:  # noqa: BLE001 - last resort: a message, not a traceback
             if os.environ.get("ROLLUP_DEBUG"):
                 raise

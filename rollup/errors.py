@@ -35,6 +35,12 @@ class StoreError(RollupError):
     exit_code = EXIT_FAILURE
 
 
+class StoreURLError(StoreError):
+    """The database URL names something the store cannot use: bad input, not a failed run."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
 class SyncError(RollupError):
     """A sync stage failed; the sync run is recorded as failed and the cursor is not advanced."""
 

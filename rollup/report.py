@@ -140,7 +140,7 @@ def run_portfolio(store: Any, mappings: Any, *, as_of: date | None = None, team:
                   out_dir: str | Path = "outputs", base_url: str | None = None,
                   mapped_issues: pd.DataFrame | None = None, now: datetime | None = None,
                   save_snapshot: bool = True) -> ReportResult:
-    """The whole report: views first, then the snapshot, then the writers.
+    """The whole report: views first, then the writers, then (once the files exist) the snapshot.
 
     ``team`` narrows every view to one team and names the workbook ``team-<id>-<week>.xlsx``
     (no snapshot is stored for a team report: snapshots cover the whole portfolio).
@@ -161,9 +161,10 @@ def run_portfolio(store: Any, mappings: Any, *, as_of: date | None = None, team:
                         current_run_id=current_run, now=now,
                         scope_growth_threshold=options.scope_growth_threshold,
                         allocation_window_days=options.allocation_window_days)
+    workbook, charts = write_outputs(views, out_dir, as_of=as_of, base_url=base_url, team=team_id,
+                                     allocation_window_days=options.allocation_window_days)
+    # Only once the files are written: a failed report must not move next week's baseline.
     stored = 0
     if save_snapshot and not team:
         _, stored = store_snapshot(store, views["epics"], sync_runs, now=now)
-    workbook, charts = write_outputs(views, out_dir, as_of=as_of, base_url=base_url, team=team_id,
-                                     allocation_window_days=options.allocation_window_days)
     return ReportResult(workbook=workbook, charts=charts, views=views, snapshots_stored=stored)

@@ -51,7 +51,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.types import TypeDecorator
 
 from connectors.jira.rows import FieldRow, IssueRow, TransitionRow, WorklogRow
-from rollup.errors import StoreError
+from rollup.errors import StoreError, StoreURLError
 
 #: The schema version this code writes. Bump it and add a function to MIGRATIONS together.
 SCHEMA_VERSION = 1
@@ -474,7 +474,8 @@ class Store:
         try:
             engine = _make_engine(sa_url)
         except (ArgumentError, ImportError) as exc:
-            raise StoreError(f"cannot use database URL {mask_url(sa_url)}: {exc}") from None
+            raise StoreURLError(f"cannot use database URL {mask_url(sa_url)}: {exc}; use sqlite:///PATH or "
+                                "postgresql://USER:PASSWORD@HOST/DB (ROLLUP_DATABASE_URL)") from None
         store = cls(engine, sa_url)
         if create:
             store._prepare_schema()

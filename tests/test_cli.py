@@ -122,3 +122,15 @@ def test_demo_syncs_the_sample_org_and_writes_the_workbook(workdir):
     sheets = load_workbook(workbook, read_only=True).sheetnames
     assert sheets[0] == "Summary" and {"Pillars", "Epics", "Data quality"} <= set(sheets)
     assert payload["charts"] and all((workdir / p).stat().st_size > 0 for p in payload["charts"])
+
+
+def test_since_in_the_future_is_bad_input(workdir, jira_env):
+    result = CliRunner().invoke(cli, ["sync", "--since", "2999-01-01"])
+    assert result.exit_code == 2 and "in the future" in result.output
+
+
+def test_unusable_database_url_is_bad_input_and_masks_the_password(workdir, jira_env, monkeypatch):
+    monkeypatch.setenv("ROLLUP_DATABASE_URL", "mysql://u:hunter2@db.example/rollup")
+    result = CliRunner().invoke(cli, ["sync"])
+    assert result.exit_code == 2, result.output
+    assert "sqlite:///" in result.output and "hunter2" not in result.output

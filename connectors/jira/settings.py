@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import os
 from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
 
 from .errors import JiraConfigError
 
@@ -49,8 +51,13 @@ class JiraSettings(BaseModel):
     @classmethod
     def _strip_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
-        if not value.startswith(("http://", "https://")):
-            raise ValueError(f"JIRA_URL must start with http:// or https://, got {value!r}")
+        parts = urlsplit(value)
+        if parts.username is not None or parts.password is not None:
+            # Never echo the value: it holds a secret.
+            raise ValueError("JIRA_URL must not contain a user name or password; put the credentials in "
+                             "JIRA_EMAIL and JIRA_API_TOKEN (Cloud) or JIRA_PAT (Data Center)")
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"JIRA_URL must be an http:// or https:// address, got {value!r}")
         return value
 
     @property
@@ -124,6 +131,11 @@ class JiraSettings(BaseModel):
                 verify_ssl=(get("JIRA_VERIFY_SSL") or "true").lower() not in ("0", "false", "no"),
                 timeout=float(get("JIRA_TIMEOUT") or 60),
             )
-        except ValueError as exc:  # pydantic ValidationError is a ValueError; it never echoes secrets here
-            message = f"Jira is not configured correctly: {exc}"
+        except ValidationError as exc:
+            # The validators' own sentences only: pydantic's full text would echo the input value.
+            reasons = "; ".join(str(e.get("ctx", {}).get("error") or e["msg"]) for e in exc.errors())
+            message = f"Jira is not configured correctly: {reasons}"
+            raise JiraConfigError(message) from None
+        except ValueError as exc:
+            message = f"Jira is not configured correctly: JIRA_TIMEOUT must be a number of seconds ({exc})"
             raise JiraConfigError(message) from None

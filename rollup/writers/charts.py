@@ -31,13 +31,15 @@ def _save(fig: Figure, out_dir: Path, name: str) -> list[Path]:
 
     paths = []
     try:
-        # Emoji and some scripts in Jira summaries have no glyph in the default font; they render as boxes.
-        warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
-        fig.tight_layout()
-        for fmt in FORMATS:
-            target = Path(out_dir) / f"{name}.{fmt}"
-            atomic_write(target, lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight"))
-            paths.append(target)
+        with warnings.catch_warnings():
+            # Emoji and some scripts in Jira summaries have no glyph in the default font; they render as boxes.
+            warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
+            fig.tight_layout()
+            for fmt in FORMATS:
+                target = Path(out_dir) / f"{name}.{fmt}"
+                atomic_write(target,
+                             lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight"))
+                paths.append(target)
     finally:
         plt.close(fig)
     return paths

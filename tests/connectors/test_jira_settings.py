@@ -59,3 +59,12 @@ def test_keyring_failure_is_ignored(monkeypatch):
     with pytest.raises(JiraConfigError, match="JIRA_PAT"):
         JiraSettings.from_env({"JIRA_URL": "https://x"})
     assert settings_mod._from_keyring("pat") is None
+
+
+@pytest.mark.parametrize("url", ["https://me:hunter2@acme.atlassian.net", "htps://me:hunter2@x"])
+def test_credentials_inside_the_url_are_refused_without_echoing_them(url):
+    with pytest.raises(JiraConfigError) as caught:
+        JiraSettings.from_env({"JIRA_URL": url, "JIRA_EMAIL": "a@b", "JIRA_API_TOKEN": "t"}, use_keyring=False)
+    message = str(caught.value)
+    assert "hunter2" not in message and "input_value" not in message
+    assert "must not contain a user name or password" in message and "JIRA_API_TOKEN" in message

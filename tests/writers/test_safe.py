@@ -66,11 +66,8 @@ def test_workbook_failure_mid_save_leaves_no_partial_file(tmp_path, monkeypatch)
 
 def test_atomic_write_gives_the_file_ordinary_permissions(tmp_path):
     """Outputs are for colleagues too: the umask decides, not the temp file's owner-only mode."""
-    import os
+    from rollup.writers import safe
 
-    old = os.umask(0o022)
-    try:
-        target = atomic_write(tmp_path / "portfolio.xlsx", lambda tmp: tmp.write_bytes(b"workbook"))
-    finally:
-        os.umask(old)
-    assert target.stat().st_mode & 0o777 == 0o644
+    target = atomic_write(tmp_path / "portfolio.xlsx", lambda tmp: tmp.write_bytes(b"workbook"))
+    assert target.stat().st_mode & 0o777 == 0o666 & ~safe._UMASK
+    assert target.read_bytes() == b"workbook"
