@@ -17,17 +17,19 @@ from typing import Any, Iterator
 
 from rollup.config import RollupConfig
 from rollup.localjira.cli import DEMO_EMAIL, DEMO_PAT, DEMO_TOKEN
+from rollup.localjira.render import CLOUD_FIELDS, DC_FIELDS
+from rollup.localjira.sampleorg import PROJECTS, SampleOrg
 from rollup.report import ReportResult, run_portfolio
 from rollup.store import Store
 from rollup.sync import SyncProgress, SyncResult, SyncScope, sync
 
 #: The sample organisation's seed: the same seed always gives the same organisation.
 DEMO_SEED = 7
-#: Every project of the sample organisation (as in the repository's mappings.yaml).
-DEMO_PROJECTS = ("PAY", "SCH", "CLIN", "INT", "MOB", "PLAT", "DATA", "SEC", "STRAT")
+#: Every project of the sample organisation.
+DEMO_PROJECTS = tuple(key for key, _name, _tagging in PROJECTS)
 #: The sample organisation has two fields named "Team" (the real one and a legacy select);
 #: configuration picks the real one, whose id differs per flavour.
-DEMO_TEAM_FIELD = {"cloud": "customfield_10001", "datacenter": "customfield_10300"}
+DEMO_TEAM_FIELD = {"cloud": CLOUD_FIELDS["team"][0], "datacenter": DC_FIELDS["team"][0]}
 
 
 @dataclass
@@ -93,7 +95,6 @@ def run_demo(
     The workbook is dated by the sample organisation's own "now", so the demo reads the same on any day.
     """
     from connectors.jira import JiraConnector
-    from rollup.localjira.sampleorg import SampleOrg
 
     org = SampleOrg.generate(seed=seed, issues=issues)
     with local_jira(org, flavour) as server:

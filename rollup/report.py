@@ -19,6 +19,8 @@ import pandas as pd
 
 from rollup.config import ReportOptions
 from rollup.errors import ConfigError, RollupError
+from rollup.frames import load_frames
+from rollup.mapping import apply
 from rollup.store import STATE_SERVER_BASE_URL
 from rollup.views import MODULES, ORDER
 from rollup.views import epics as epics_view
@@ -126,13 +128,7 @@ def store_snapshot(store: Any, epics: pd.DataFrame, sync_runs: list[dict[str, An
 
 
 def load_mapped(store: Any, mappings: Any) -> pd.DataFrame:
-    """Read the store into frames and apply the mapping rules (the mapping layer's public API)."""
-    try:
-        from rollup.frames import load_frames
-        from rollup.mapping import apply
-    except ImportError as exc:  # the mapping layer is built separately
-        raise RollupError(f"the mapping layer is not available ({exc}); rollup.frames and rollup.mapping are needed "
-                          "to build a report from the store") from None
+    """Read the store into frames and apply the mapping rules."""
     return apply(load_frames(store).issues, mappings).issues
 
 

@@ -276,7 +276,7 @@ def _run(
         failed_updated: list[datetime] = []
         for batch in connector.fetch(changed_ids(), fmap):
             store.upsert_batch(batch.issues, batch.transitions, batch.changelog_complete)
-            failed = getattr(batch, "failed_ids", None) or ()
+            failed = batch.failed_ids
             result.failed += len(failed)
             failed_updated.extend(to_fetch[i] for i in failed if i in to_fetch)
             for issue in batch.issues:

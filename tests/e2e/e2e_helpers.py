@@ -12,6 +12,7 @@ from typing import Iterator
 
 from connectors.jira import JiraConnector, JiraSettings
 from rollup.localjira import Faults, LocalJira, SampleOrg
+from rollup.localjira.render import CLOUD_FIELDS, DC_FIELDS
 from rollup.localjira.sampleorg import ISSUE_TYPES, PROJECTS, T_EPIC, T_SUB
 from rollup.store import Store
 from rollup.sync import SyncScope, sync
@@ -20,7 +21,8 @@ FLAVOURS = ["cloud", "datacenter"]
 PROJECT_KEYS = tuple(p[0] for p in PROJECTS)
 SCOPE_JQL = f"project in ({', '.join(PROJECT_KEYS)})"
 #: The two fields named "Team" on each flavour: (the real team field, the legacy select).
-TEAM_FIELDS = {"cloud": ("customfield_10001", "customfield_10100"), "datacenter": ("customfield_10300", "customfield_10301")}
+TEAM_FIELDS = {flavour: (table["team"][0], table["legacy_team"][0])
+               for flavour, table in (("cloud", CLOUD_FIELDS), ("datacenter", DC_FIELDS))}
 #: Transition kinds kept by the connector (SampleOrg.h_kind: 0 status, 1 assignee).
 TRANSITION_KINDS = (0, 1)
 

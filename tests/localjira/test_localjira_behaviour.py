@@ -12,7 +12,6 @@ from click.testing import CliRunner
 
 from rollup.localjira import DEFECTS, Faults, LocalJira, SampleOrg
 from rollup.localjira.cli import localjira
-from rollup.localjira.sampleorg import STATUSES
 
 ALL = "project in (STRAT, PAY, SCH, CLIN, INT, MOB, PLAT, DATA, SEC)"
 

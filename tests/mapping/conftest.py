@@ -13,7 +13,6 @@ def sample():
 
     Yields ``(org, database_url, issues frame)``.
     """
-    pytest.importorskip("rollup.localjira.server")
     import tempfile
 
     from connectors.jira import JiraConnector

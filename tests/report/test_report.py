@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import pandas as pd
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook

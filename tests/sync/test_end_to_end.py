@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-server_module = pytest.importorskip("rollup.localjira.server", reason="the local Jira server is not available yet")
+from rollup.localjira import server as server_module  # noqa: E402
 
 from connectors.jira import JiraConnector  # noqa: E402
 from rollup.demo import demo_scope, demo_settings, live_issue_count, local_jira  # noqa: E402
