@@ -2,8 +2,8 @@
 
 This module holds the ``jira:`` and ``sync:`` sections and the strategy mapping: ``pillars``,
 ``okrs``, ``buckets``, ``teams`` and the ordered ``rules`` (see ``docs/mappings.md``, generated
-from these models). ``lint`` and ``finance`` are optional placeholders so the same file can carry
-them; any other top-level key is an error.
+from these models). The ``lint`` and ``finance`` sections are defined by :mod:`rollup.config_lint`
+and :mod:`rollup.config_finance`; any other top-level key is an error.
 
 After the models validate, :func:`parse_config` cross-checks references (an OKR's pillar, what a
 rule sets, duplicate ids, target shares summing to 100 %) and records the line of every rule so
@@ -35,6 +35,9 @@ from pydantic import (
     model_validator,
 )
 
+from rollup import config_finance, config_lint
+from rollup.config_finance import FinanceOptions
+from rollup.config_lint import LintOptions
 from rollup.errors import ConfigError
 
 #: Where ``rollup`` looks for the configuration unless told otherwise.
@@ -370,9 +373,9 @@ class RollupConfig(BaseModel):
     teams: list[Team] = Field(default_factory=list, description="Teams and how their issues are recognised.")
     rules: list[Rule] = Field(default_factory=list, description="Mapping rules, by priority then file order.")
     report: ReportOptions = Field(default_factory=ReportOptions)
-    # Sections that later work defines; accepted here so one file serves every stage.
-    lint: Any = None
-    finance: Any = None
+    lint: LintOptions = Field(default_factory=LintOptions, description="Epic-quality lint: see docs/lint.md.")
+    finance: FinanceOptions = Field(default_factory=FinanceOptions,
+                                    description="Finance export policy: see docs/finance.md.")
     _source: str = PrivateAttr("mappings.yaml")
 
     @property
@@ -481,6 +484,8 @@ def _cross_check(config: RollupConfig, source: str, lines: dict[tuple, int]) -> 
             problems.append(f"{where('rules', r_index, 'when', 'field', 'name')}: rule '{rule.id}' reads field "
                             f"'{rule.when.field.name}', which is not synced; add it to jira.extra_fields "
                             f"(now: {', '.join(sorted(extra_fields)) or 'empty'})")
+    problems.extend(config_lint.cross_check(config, where))
+    problems.extend(config_finance.cross_check(config, where))
     return problems
 
 
