@@ -1,13 +1,15 @@
 """What every ``rollup`` command does with an error: a message and an exit code, never a traceback.
 
 Exit codes: 0 success; 1 the operation failed; 2 bad input (mappings.yaml, an option, a missing
-JIRA_* variable); 3 Jira refused the credentials. No traceback is printed, so no token can leak
+JIRA_* variable); 3 Jira refused the credentials. A command run with ``--format json`` also
+prints ``{"status": "error", "exit_code": …, "error": …}`` on stdout. No traceback is printed, so no token can leak
 through one; ``ROLLUP_DEBUG=1`` re-raises unexpected errors for debugging.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -18,8 +20,11 @@ import click
 from rollup.errors import EXIT_AUTH, EXIT_BAD_INPUT, EXIT_FAILURE, RollupError
 
 
-def _fail(message: str, code: int) -> None:
+def _fail_with(message: str, code: int, fmt: str | None = None) -> None:
     click.echo(f"Error: {message}", err=True)
+    if fmt == "json":
+        # A command asked for JSON promises one JSON object on stdout, failure included.
+        click.echo(json.dumps({"status": "error", "exit_code": code, "error": message}))
     sys.exit(code)
 
 
@@ -28,6 +33,11 @@ def handle_errors(command: Callable) -> Callable:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        fmt = kwargs.get("fmt")
+
+        def _fail(message: str, code: int) -> None:
+            _fail_with(message, code, fmt)
+
         from connectors.jira.errors import (
             JiraAuthError,
             JiraConfigError,

@@ -104,6 +104,21 @@ def test_auth_error_exits_3_naming_the_variables_without_the_token(workdir, jira
     assert SECRET not in result.output and "Traceback" not in result.output
 
 
+def test_json_format_prints_a_json_error_on_failure(workdir, jira_env, monkeypatch):
+    class Refusing(FakeConnector):
+        def server_info(self):
+            raise JiraAuthError("Jira answered 401 Unauthorized for /rest/api/2/serverInfo", status=401)
+
+    use_connector(monkeypatch, lambda settings, max_workers=8: Refusing())
+    result = CliRunner().invoke(cli, ["sync", "--format", "json"])
+    assert result.exit_code == 3
+    payload = json.loads(result.stdout)
+    assert payload["status"] == "error" and payload["exit_code"] == 3
+    assert "JIRA_API_TOKEN" in payload["error"] and SECRET not in result.stdout
+    result = CliRunner().invoke(cli, ["sync", "--format", "json", "--config", "nope.yaml"])
+    assert result.exit_code == 2 and json.loads(result.stdout)["exit_code"] == 2
+
+
 def test_bad_option_exits_2(workdir):
     result = CliRunner().invoke(cli, ["sync", "--since", "yesterday"])
     assert result.exit_code == 2
