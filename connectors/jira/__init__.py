@@ -20,6 +20,7 @@ from .paginators import OffsetPaginator, TokenPaginator
 from .rows import STATUS_CATEGORIES, FieldRow, IssueRef, IssueRow, TransitionRow, WorklogRow
 from .settings import KEYRING_SERVICE, JiraSettings
 from .transport import RequestStats, Transport
+from .write import IssueComment, IssueLabels, JiraWriter, comment_adf, comment_wiki
 
 __all__ = [
     "FetchedBatch", "JiraConnector", "ServerInfo", "WorklogPage",
@@ -31,4 +32,5 @@ __all__ = [
     "STATUS_CATEGORIES", "FieldRow", "IssueRef", "IssueRow", "TransitionRow", "WorklogRow",
     "KEYRING_SERVICE", "JiraSettings",
     "RequestStats", "Transport",
+    "IssueComment", "IssueLabels", "JiraWriter", "comment_adf", "comment_wiki",
 ]

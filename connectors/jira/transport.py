@@ -167,8 +167,8 @@ def parse_retry_after(value: str | None) -> float:
     except ValueError:
         pass
     try:
-        from email.utils import parsedate_to_datetime
         from datetime import datetime, timezone
+        from email.utils import parsedate_to_datetime
 
         when = parsedate_to_datetime(value)
         if when.tzinfo is None:
@@ -278,7 +278,9 @@ class Transport:
         return self.request("POST", path, params=params, body=body)
 
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None) -> Any:
-        """Send one request with pacing and retries; return the decoded JSON body (None if empty)."""
+        """Send one request (GET, POST, PUT or DELETE) with pacing and retries; return the decoded JSON body
+        (None if empty)."""
+        method = method.upper()
         endpoint = endpoint_key(method, path)
         pacer = self.pacer(endpoint)
         last_problem = ""
@@ -295,6 +297,10 @@ class Transport:
                     client = self._client()
                     if method == "GET":
                         response = client.get(path, params=params, advanced_mode=True)
+                    elif method == "PUT":
+                        response = client.put(path, data=body, params=params, advanced_mode=True)
+                    elif method == "DELETE":
+                        response = client.delete(path, data=body, params=params, advanced_mode=True)
                     else:
                         response = client.post(path, data=body, params=params, advanced_mode=True)
                     status = response.status_code

@@ -27,6 +27,8 @@ class Faults:
       than its page size (about half, at least one) — the next page starts right after them.
     - ``repeat_token``: Cloud ``search/jql`` answers a request that carries a ``nextPageToken`` with
       that same token again (a server bug a client must detect, not loop on).
+    - ``fail_issues``: issue keys or ids whose edits (``PUT``/``POST``/``DELETE`` under
+      ``/issue/{idOrKey}``: labels, comments) always answer 500 — one broken issue among healthy ones.
 
     Whether the n-th request to an endpoint fails depends only on ``seed``, the endpoint and n, so a
     sequential client sees the same faults on every run.
@@ -42,6 +44,7 @@ class Faults:
     max_page_size: int | None = None
     short_page_rate: float = 0
     repeat_token: bool = False
+    fail_issues: tuple[str, ...] = ()
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _counters: dict = field(default_factory=dict, repr=False, compare=False)
     _buckets: dict = field(default_factory=dict, repr=False, compare=False)

@@ -1,7 +1,8 @@
 """The JQL the connector sends, parsed and evaluated against a :class:`SampleOrg`.
 
 Supported: ``project in (A, B)``, ``project = X``, ``id in (…)``, ``key in (…)``, ``issuetype = Epic``,
-``status``/``statusCategory``, ``updated``/``created`` compared with ``"yyyy/MM/dd HH:mm"``,
+``status``/``statusCategory``, ``labels = x`` / ``labels in (…)`` (and their negations), ``comment ~ "text"``
+(case-insensitive phrase match), ``updated``/``created`` compared with ``"yyyy/MM/dd HH:mm"``,
 ``"yyyy-MM-dd"`` (read in the Jira user's time zone) or ``-5d``; ``AND``, ``OR``, ``NOT``, parentheses;
 ``ORDER BY id|key|created|updated [ASC|DESC]``. Anything else raises :class:`JqlError`, which the
 server answers with a Jira-shaped 400.
@@ -15,6 +16,7 @@ from datetime import datetime
 from typing import Callable
 from zoneinfo import ZoneInfo
 
+from rollup.localjira.render import Renderer
 from rollup.localjira.sampleorg import ISSUE_TYPES, PROJECTS, STATUS_CATEGORIES, STATUSES, SampleOrg
 
 
@@ -25,7 +27,7 @@ class JqlError(ValueError):
 _TOKEN = re.compile(r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\')|(?P<op>!=|>=|<=|!~|=|>|<|~|\(|\)|,)'
                     r'|(?P<word>[^\s=!<>~(),"\']+))')
 _FIELDS = {"project", "id", "key", "issuekey", "issuetype", "type", "updated", "created", "status",
-           "statuscategory", "parent"}
+           "statuscategory", "parent", "labels", "comment"}
 _PROJECT_KEYS = {p[0]: i for i, p in enumerate(PROJECTS)}
 
 
@@ -195,12 +197,16 @@ class _Parser:
             op = "not in"
         else:
             k, op = self.take()
-            if k != "op" or op not in ("=", "!=", ">=", "<=", ">", "<"):
+            if k != "op" or op not in ("=", "!=", ">=", "<=", ">", "<", "~"):
                 raise JqlError(f"Error in the JQL Query: Expecting operator but got '{op}'.")
+        if (field == "comment") != (op == "~"):
+            raise JqlError(f"The operator '{op}' is not supported by the '{field}' field.")
         vals = self.values()
         if op not in ("in", "not in") and len(vals) != 1:
             raise JqlError("Error in the JQL Query: Expecting a single value.")
         org = self.org
+        if field == "comment":
+            return self.comment_contains(vals[0])
         if field in ("updated", "created"):
             if op not in (">=", "<=", ">", "<", "=", "!="):
                 raise JqlError(f"The operator '{op}' is not supported by the '{field}' field.")
@@ -261,7 +267,23 @@ class _Parser:
             cats = {k for k, c in STATUS_CATEGORIES.items() if k in names or c[2].lower() in names}
             sts = {i for i, s in enumerate(STATUSES) if s[2] in cats}
             return (lambda p: org.status[p] in sts), None
+        if field == "labels":
+            # Label tuples are interned: match the few tuples holding a wanted label, not every issue.
+            wanted_labels = set(vals)
+            tuples = {i for i, t in enumerate(org.tuples) if wanted_labels.intersection(t)}
+            return (lambda p: org.labels[p] in tuples), None
         raise JqlError(f"Field '{field}' does not exist or you do not have permission to view it.")
+
+    def comment_contains(self, text: str):
+        """``comment ~ "text"``: issues with a comment holding ``text`` (case-insensitive)."""
+        # A quoted phrase inside the string ("\"a b\"") is Lucene's phrase syntax: match it as one phrase.
+        needle = " ".join(text.strip().strip('"').split()).casefold()
+        if not needle:
+            raise JqlError("The field 'comment' does not support searching for an empty string.")
+        org = self.org
+        found = {p for p, comments in org.comments.items()
+                 if any(needle in " ".join(Renderer.comment_text(c.body).split()).casefold() for c in comments)}
+        return (lambda p: p in found), found
 
     def when(self, text: str) -> int:
         m = re.fullmatch(r"-(\d+)([dhmw])", text.strip())

@@ -12,8 +12,22 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from rollup.localjira.sampleorg import (
-    INVESTMENT_OPTIONS, ISSUE_TYPES, LEGACY_TEAM_NAMES, PROJECTS, STATUS_CATEGORIES, STATUSES,
-    T_EPIC, T_SUB, TEAM_MANAGED, SampleOrg,
+    API_USER,
+    H_ASSIGNEE,
+    H_LABELS,
+    H_POINTS,
+    H_STATUS,
+    INVESTMENT_OPTIONS,
+    ISSUE_TYPES,
+    LEGACY_TEAM_NAMES,
+    PROJECTS,
+    STATUS_CATEGORIES,
+    STATUSES,
+    T_EPIC,
+    T_SUB,
+    TEAM_MANAGED,
+    IssueComment,
+    SampleOrg,
 )
 
 _GH = "com.pyxis.greenhopper.jira:"
@@ -69,6 +83,11 @@ DC_FIELDS = {
 }
 _PRIORITIES = (("3", "Medium"), ("2", "High"), ("4", "Low"))
 
+#: The account API clients act as (``/myself``; author of their edits).
+BOT_ACCOUNT_ID = "5b10ac8d82e05b22cc7d0bot"
+BOT_NAME, BOT_KEY, BOT_DISPLAY_NAME = "rollup-bot", "JIRAUSER10001", "Rollup Bot"
+BOT_EMAIL = "rollup-bot@clinicloud.example"
+
 
 class Renderer:
     """Turns organisation rows into Jira JSON for one flavour, base URL and user time zone."""
@@ -94,6 +113,8 @@ class Renderer:
         return date.fromordinal(ordinal).isoformat() if ordinal else None
 
     def user(self, ix: int) -> dict | None:
+        if ix == API_USER:
+            return self.bot()
         if ix < 0:
             return None
         u = self.org.users[ix]
@@ -106,6 +127,18 @@ class Renderer:
         return {"self": f"{self.base}/rest/api/2/user?username={u.name}", "name": u.name, "key": u.key,
                 "emailAddress": u.email, "avatarUrls": avatars, "displayName": u.display_name,
                 "active": u.active, "timeZone": str(self.tz)}
+
+    def bot(self) -> dict:
+        """The API user as an issue, history or comment field shows it."""
+        avatars = {s: f"{self.base}/secure/useravatar?size={s}&ownerId={BOT_KEY}" for s in
+                   ("48x48", "24x24", "16x16", "32x32")}
+        if self.cloud:
+            return {"self": f"{self.base}/rest/api/2/user?accountId={BOT_ACCOUNT_ID}", "accountId": BOT_ACCOUNT_ID,
+                    "emailAddress": BOT_EMAIL, "avatarUrls": avatars, "displayName": BOT_DISPLAY_NAME,
+                    "active": True, "timeZone": str(self.tz), "accountType": "atlassian"}
+        return {"self": f"{self.base}/rest/api/2/user?username={BOT_NAME}", "name": BOT_NAME, "key": BOT_KEY,
+                "emailAddress": BOT_EMAIL, "avatarUrls": avatars, "displayName": BOT_DISPLAY_NAME,
+                "active": True, "timeZone": str(self.tz)}
 
     def status(self, st: int) -> dict:
         sid, name, cat = STATUSES[st]
@@ -289,11 +322,11 @@ class Renderer:
         o = self.org
         kind = o.h_kind[h]
         frm, to = o.h_from[h], o.h_to[h]
-        if kind == 0:
+        if kind == H_STATUS:
             item = {"field": "status", "fieldtype": "jira", "fieldId": "status",
                     "from": STATUSES[frm][0], "fromString": STATUSES[frm][1],
                     "to": STATUSES[to][0], "toString": STATUSES[to][1]}
-        elif kind == 1:
+        elif kind == H_ASSIGNEE:
             def ident(u: int) -> str | None:
                 if u < 0:
                     return None
@@ -301,11 +334,15 @@ class Renderer:
             item = {"field": "assignee", "fieldtype": "jira", "fieldId": "assignee",
                     "from": ident(frm), "fromString": o.users[frm].display_name if frm >= 0 else None,
                     "to": ident(to), "toString": o.users[to].display_name if to >= 0 else None}
-        elif kind == 2:
+        elif kind == H_POINTS:
             fid, name = (self.ids["story_points"], "Story Points")
             item = {"field": name, "fieldtype": "custom", "fieldId": fid,
                     "from": None, "fromString": str(frm) if frm >= 0 else None,
                     "to": None, "toString": str(to)}
+        elif kind == H_LABELS:
+            # Jira writes a labels change as the old and new label sets, space-separated.
+            item = {"field": "labels", "fieldtype": "jira", "fieldId": "labels",
+                    "from": None, "fromString": " ".join(o.tuples[frm]), "to": None, "toString": " ".join(o.tuples[to])}
         else:
             old, new = o.h_keys[h]
             item = {"field": "Key", "fieldtype": "jira", "fieldId": "issuekey",
@@ -315,7 +352,7 @@ class Renderer:
 
     def history_field(self, h: int) -> str:
         kind = self.org.h_kind[h]
-        return ("status", "assignee", self.ids["story_points"], "issuekey")[kind]
+        return ("status", "assignee", self.ids["story_points"], "issuekey", "labels")[kind]
 
     def embedded_changelog(self, pos: int) -> dict:
         """Cloud: the newest 100 histories, newest first. Data Center: every history, oldest first."""
@@ -340,6 +377,54 @@ class Renderer:
                 cl["maxResults"] = changelog_cap
             out["changelog"] = cl
         out["fields"] = self.field_values(pos, api, wanted)
+        return out
+
+    # ------------------------------------------------------------------ comments
+    @staticmethod
+    def comment_text(body: Any) -> str:
+        """A stored comment body as wiki text (what API v2 shows for an ADF body)."""
+        if isinstance(body, str):
+            return body
+        lines: list[str] = []
+
+        def walk(node: Any, prefix: str = "") -> None:
+            if isinstance(node, list):
+                for child in node:
+                    walk(child, prefix)
+                return
+            if not isinstance(node, dict):
+                return
+            kind = node.get("type")
+            if kind in ("paragraph", "heading"):
+                text = "".join(c.get("text", "") for c in node.get("content") or [] if isinstance(c, dict))
+                lines.append(prefix + text)
+            elif kind == "bulletList":
+                for item in node.get("content") or []:
+                    walk(item.get("content") if isinstance(item, dict) else None, "* ")
+            else:
+                walk(node.get("content"), prefix)
+
+        walk(body)
+        return "\n".join(lines)
+
+    @staticmethod
+    def comment_adf(body: Any) -> dict:
+        """A stored comment body as ADF (what API v3 shows for a wiki-text body): one paragraph per line."""
+        if isinstance(body, dict):
+            return body
+        content = [{"type": "paragraph", "content": [{"type": "text", "text": line}]} if line
+                   else {"type": "paragraph", "content": []} for line in str(body).split("\n")]
+        return {"type": "doc", "version": 1, "content": content}
+
+    def comment(self, pos: int, c: IssueComment, api: int) -> dict:
+        """One comment as ``GET /rest/api/{api}/issue/{id}/comment`` lists it."""
+        iid = self.org.issue_id(pos)
+        out = {"self": f"{self.base}/rest/api/{api}/issue/{iid}/comment/{c.id}", "id": str(c.id),
+               "author": self.user(c.author),
+               "body": self.comment_adf(c.body) if api == 3 else self.comment_text(c.body),
+               "updateAuthor": self.user(c.author), "created": self.ts(c.created), "updated": self.ts(c.updated)}
+        if self.cloud:
+            out["jsdPublic"] = True
         return out
 
     def worklog(self, w: int, api: int) -> dict:

@@ -32,6 +32,11 @@ live level-0 issues whose epic is that epic, in any project; "now" is ``org.now`
 - ``all-children-done-epic-open``: epic not done, at least one child, all children done.
 - ``stale``: epic in progress, at least one child, and no child had a status change in the last 30 days.
 - ``no-initiative``: no parent initiative.
+
+Edits through the API (labels, comments) change the organisation in place, as on a real site:
+:meth:`SampleOrg.set_labels` re-interns the issue's label tuple (one small index per issue, so a million
+issues cost no more memory), records a ``labels`` history and moves ``updated``; comments live in a
+sparse dict by issue position. Generation never calls them, so the same seed still gives the same data.
 """
 
 from __future__ import annotations
@@ -113,6 +118,11 @@ OKRS = (
 OKR_LABELS = frozenset(o[0] for o in OKRS)
 OKR_COMPONENTS = frozenset(f"OKR {o[1]}: {o[2]}" for o in OKRS)
 
+#: The author index of edits made through the API: the account the client authenticates as.
+API_USER = -2
+#: History kinds (``SampleOrg.h_kind``).
+H_STATUS, H_ASSIGNEE, H_POINTS, H_KEY, H_LABELS = range(5)
+
 DEFECTS = (
     "no-pillar", "no-okr", "no-owner", "owner-inactive", "no-target-date", "target-date-passed",
     "no-start-date-in-progress", "short-description", "no-children", "few-children",
@@ -153,6 +163,17 @@ class User:
     team: int  # project index, 0 = portfolio
 
 
+@dataclass(slots=True)
+class IssueComment:
+    """A comment on an issue. ``body`` is kept as posted: an ADF document (Cloud v3) or wiki text (v2)."""
+
+    id: int
+    author: int  # user index, or API_USER
+    body: object
+    created: int
+    updated: int
+
+
 @dataclass(frozen=True, slots=True)
 class Sprint:
     """A sprint of one team's board."""
@@ -178,6 +199,7 @@ class SampleOrg:
         self.now_ts = _ts(now)
         self.lock = threading.RLock()
         self.version = 0
+        self.edits = 0  # edits through the API (labels, comments)
         self.users: list[User] = []
         self.sprints: list[Sprint] = []
         # Issue columns, indexed by position; issue id = ID_BASE + position.
@@ -214,7 +236,7 @@ class SampleOrg:
         self.project_counter = [0] * len(PROJECTS)
         # Changelog histories, global columns; id = HIST_BASE + position.
         self.h_ts = array("i")
-        self.h_kind = array("b")  # 0 status, 1 assignee, 2 story points, 3 key (moves)
+        self.h_kind = array("b")  # 0 status, 1 assignee, 2 story points, 3 key (moves), 4 labels
         self.h_from = array("i")
         self.h_to = array("i")
         self.h_author = array("h")
@@ -228,12 +250,16 @@ class SampleOrg:
         self.wl_created = array("i")
         self.wl_updated_ms = array("q")
         self.wl_deleted: dict[int, int] = {}  # worklog position -> deleted time in ms
-        self._truth_cache: tuple[int, dict[str, list[str]]] | None = None
+        # Comments (only those added through the API); id = COMMENT_BASE + sequence.
+        self.comments: dict[int, list[IssueComment]] = {}  # issue position -> comments, oldest first
+        self.comment_seq = 0
+        self._truth_cache: tuple[tuple[int, int], dict[str, list[str]]] | None = None
         self._wl_sorted: tuple[int, list[int]] | None = None
 
     ID_BASE = 10000
     HIST_BASE = 10000
     WL_BASE = 10000
+    COMMENT_BASE = 10000
 
     # ------------------------------------------------------------------ public helpers
     @property
@@ -337,6 +363,60 @@ class SampleOrg:
             self._tuple_ix[items] = ix
         return ix
 
+    # ------------------------------------------------------------------ edits through the API
+    def _touch(self, pos: int) -> int:
+        """Move the issue's ``updated`` to now (later than before, even for two edits in one second)."""
+        ts = max(self.now_ts, self.updated[pos] + 1)
+        self.updated[pos] = ts
+        # Not ``version``: that seeds advance(), which must not depend on edits made in between.
+        self.edits += 1
+        return ts
+
+    def set_labels(self, pos: int, labels: tuple[str, ...], author: int = API_USER) -> bool:
+        """Give issue ``pos`` exactly ``labels``; record a ``labels`` history. False when nothing changed."""
+        with self.lock:
+            old = self.labels[pos]
+            new = self._intern(tuple(labels))
+            if new == old:
+                return False
+            self.labels[pos] = new
+            ts = self._touch(pos)
+            self._add_history(pos, ts, H_LABELS, old, new, author, appended=True)
+            return True
+
+    def add_comment(self, pos: int, body: object, author: int = API_USER) -> IssueComment:
+        """Add a comment to issue ``pos`` (moves ``updated``, as Jira does)."""
+        with self.lock:
+            self.comment_seq += 1
+            ts = self._touch(pos)
+            comment = IssueComment(self.COMMENT_BASE + self.comment_seq, author, body, ts, ts)
+            self.comments.setdefault(pos, []).append(comment)
+            return comment
+
+    def comment(self, pos: int, comment_id: int | str) -> IssueComment | None:
+        """The comment ``comment_id`` of issue ``pos``, or None."""
+        text = str(comment_id).strip()
+        if not text.isdigit():
+            return None
+        return next((c for c in self.comments.get(pos, ()) if c.id == int(text)), None)
+
+    def edit_comment(self, pos: int, comment: IssueComment, body: object) -> IssueComment:
+        """Replace a comment's body."""
+        with self.lock:
+            comment.body = body
+            comment.updated = self._touch(pos)
+            return comment
+
+    def delete_comment(self, pos: int, comment: IssueComment) -> None:
+        """Remove a comment."""
+        with self.lock:
+            kept = [c for c in self.comments.get(pos, ()) if c.id != comment.id]
+            if kept:
+                self.comments[pos] = kept
+            else:
+                self.comments.pop(pos, None)
+            self._touch(pos)
+
     # ------------------------------------------------------------------ building blocks
     def _new_issue(self, proj: int, itype: int, created: int, *, parent: int = -1) -> int:
         pos = self.size
@@ -384,8 +464,13 @@ class SampleOrg:
             self.updated[pos] = ts
         return hpos
 
-    def _walk_status(self, rng: random.Random, pos: int, final: int, end: int, author: int) -> None:
-        """Record the status path To Do -> ... -> final, the last change at ``end``."""
+    def _walk_status(self, rng: random.Random, pos: int, final: int, end: int, author: int,
+                     *, appended: bool = False) -> None:
+        """Record the status path To Do -> ... -> final, the last change at ``end``.
+
+        ``appended``: the issue's histories are no longer the last ones recorded (an epic whose
+        stories were generated first), so they are kept in its own list rather than its range.
+        """
         if final == S_TODO:
             return
         path = [S_PROG] if final == S_PROG else [S_PROG, S_REVIEW] if final == S_REVIEW else (
@@ -399,7 +484,7 @@ class SampleOrg:
             else:
                 ts = created + span * (i + 1) // (len(path) + 1) + rng.randrange(3600)
                 ts = min(ts, end - (len(path) - i))
-            self._add_history(pos, ts, 0, prev, st, author)
+            self._add_history(pos, ts, 0, prev, st, author, appended=appended)
             prev = st
         self.status[pos] = final
         self.status_at[pos] = end
@@ -611,12 +696,13 @@ class SampleOrg:
             created = self.created[epos]
             end = created + rng.randrange(max(1, now - created - DAY))
             self._walk_status(rng, epos, final, max(end, created + 3600), self.assignee[epos]
-                              if self.assignee[epos] >= 0 else self.reporter[epos])
+                              if self.assignee[epos] >= 0 else self.reporter[epos], appended=True)
             if self.assignee[epos] >= 0 and rng.random() < 0.3:
                 # Owner handed over once: the history shows who had it before.
                 prev = self._team_user(rng, self.proj[epos])
                 if prev != self.assignee[epos]:
-                    self._add_history(epos, created + 1800, 1, prev, self.assignee[epos], self.reporter[epos])
+                    self._add_history(epos, created + 1800, 1, prev, self.assignee[epos], self.reporter[epos],
+                                      appended=True)
 
         # Sub-tasks under random stories, same project and status bounds.
         for _ in range(n_sub):
@@ -782,8 +868,9 @@ class SampleOrg:
     def ground_truth(self) -> dict[str, list[str]]:
         """Epic key -> sorted defect names, for every live epic (clean epics map to [])."""
         with self.lock:
-            if self._truth_cache is None or self._truth_cache[0] != self.version:
-                self._truth_cache = (self.version, self.compute_defects())
+            stamp = (self.version, self.edits)
+            if self._truth_cache is None or self._truth_cache[0] != stamp:
+                self._truth_cache = (stamp, self.compute_defects())
             return self._truth_cache[1]
 
     def compute_defects(self) -> dict[str, list[str]]:

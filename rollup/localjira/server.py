@@ -10,6 +10,18 @@ Page-size caps (read them back, as with the real Jira):
 - Data Center ``/rest/api/2/search``: default 50, at most 1000 (reported back in ``maxResults``);
   embedded changelog is complete.
 - ``/rest/api/2/worklog/updated`` and ``/deleted``: 1000 per page; ``worklog/list`` at most 1000 ids.
+- ``GET /rest/api/{2|3}/issue/{idOrKey}/comment``: ``startAt`` paging; at most 100 per page on v3, 5000
+  on v2. Cloud reports the page size in ``maxResults``, Data Center the number of comments returned.
+
+Edits (both flavours; Cloud under v2 and v3, Data Center under v2):
+
+- ``PUT /rest/api/{2|3}/issue/{idOrKey}`` with ``{"update": {"labels": [{"add"|"remove"|"set": …}]}}`` or
+  ``{"fields": {"labels": […]}}``: 204 (200 with the issue when ``returnIssue=true``); a real change moves
+  ``updated`` and records a ``labels`` history. Any other field, a label with spaces or a body without
+  ``fields``/``update`` is a 400 in Jira's ``errors`` shape.
+- ``POST …/comment`` (201), ``GET``/``PUT …/comment/{id}`` (200), ``DELETE …/comment/{id}`` (204): the body
+  is an ADF document on v3 and wiki text on v2; each change moves ``updated`` (comments have no history).
+- Unknown issue or comment: 404. The fault ``fail_issues`` makes edits of the named issues answer 500.
 
 The faults ``max_page_size``, ``short_page_rate`` and ``repeat_token`` (see :class:`Faults`) bend the
 search pages further: lower caps, short pages that are not the last, a repeated ``nextPageToken``.
@@ -21,6 +33,7 @@ import base64
 import bisect
 import hashlib
 import json
+import re
 import socket
 import struct
 import threading
@@ -32,22 +45,30 @@ from urllib.parse import parse_qs, urlsplit
 
 from rollup.localjira import jql as jqlmod
 from rollup.localjira.faults import Faults
-from rollup.localjira.render import Renderer
-from rollup.localjira.sampleorg import SampleOrg
+from rollup.localjira.render import BOT_ACCOUNT_ID, BOT_DISPLAY_NAME, BOT_EMAIL, BOT_KEY, BOT_NAME, Renderer
+from rollup.localjira.sampleorg import API_USER, SampleOrg
 
 JSON_TYPE = "application/json;charset=UTF-8"
 LIGHT_FIELDS = frozenset({"id", "key", "updated", "created"})
 GONE = ("The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full "
         "migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046")
 UNBOUNDED = "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
+NO_ISSUE = "Issue does not exist or you do not have permission to see it."
+#: Comment page caps per API version.
+COMMENT_PAGE_CAP = {2: 5000, 3: 100}
+_ISSUE_PATH = re.compile(r"^/rest/api/(2|3)/issue/([^/]+)(?:/(comment)(?:/([^/]+))?)?$")
 
 
 class JiraError(Exception):
-    """An error answered in Jira's shape: {"errorMessages": [...], "errors": {}}."""
+    """An error answered in Jira's shape: {"errorMessages": [...], "errors": {field: message}}."""
 
-    def __init__(self, status: int, message: str, headers: dict | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers or {}
+    def __init__(self, status: int, message: str, headers: dict | None = None,
+                 errors: dict[str, str] | None = None) -> None:
+        super().__init__(message or "; ".join(f"{k}: {v}" for k, v in (errors or {}).items()))
+        self.status, self.message, self.headers, self.errors = status, message, headers or {}, errors or {}
+
+    def body(self) -> dict:
+        return {"errorMessages": [self.message] if self.message else [], "errors": self.errors}
 
 
 def _b64(obj: Any) -> str:
@@ -133,7 +154,24 @@ class LocalJira:
         parts = path.rstrip("/").split("/")
         if len(parts) == 6 and parts[1:4] == ["rest", "api", parts[3]] and parts[4] == "issue":
             return f"{method} /rest/api/{parts[3]}/issue/{{idOrKey}}"
+        if len(parts) in (7, 8) and parts[1:3] == ["rest", "api"] and parts[4] == "issue" and parts[6] == "comment":
+            tail = "/{id}" if len(parts) == 8 else ""
+            return f"{method} /rest/api/{parts[3]}/issue/{{idOrKey}}/comment{tail}"
         return f"{method} {path.rstrip('/')}"
+
+    def failing_edit(self, method: str, path: str) -> bool:
+        """Whether this request edits an issue named in the ``fail_issues`` fault (it then answers 500)."""
+        if method == "GET" or not self.faults.fail_issues:
+            return False
+        m = _ISSUE_PATH.match(path.rstrip("/"))
+        if not m:
+            return False
+        with self.org.lock:
+            pos = self.org.position(m.group(2))
+            if pos is None:
+                return False
+            names = {self.org.key(pos), str(self.org.issue_id(pos))}
+        return bool(names.intersection(str(i).upper() for i in self.faults.fail_issues))
 
     def check_auth(self, headers: Any) -> None:
         if self.credentials is None:
@@ -158,8 +196,8 @@ class LocalJira:
         split = urlsplit(raw_path)
         path = split.path.rstrip("/") or "/"
         q = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
-        data: dict = {}
-        if method == "POST" and body:
+        data: Any = {}
+        if method in ("POST", "PUT") and body:
             try:
                 data = json.loads(body)
             except ValueError as exc:
@@ -194,6 +232,16 @@ class LocalJira:
             if path.startswith(("/rest/api/2/issue/", "/rest/api/3/issue/")) and method == "GET" \
                     and path.count("/") == 5 and (cloud or "/2/" in path):
                 return self.get_issue(path.rsplit("/", 1)[1], q, 3 if "/3/" in path else 2)
+            edit = _ISSUE_PATH.match(path)
+            if edit and (cloud or edit.group(1) == "2"):
+                api, ident, comments, comment_id = int(edit.group(1)), edit.group(2), edit.group(3), edit.group(4)
+                if not comments and method == "PUT":
+                    return self.edit_issue(ident, data, q, api)
+                if comments and comment_id is None and method in ("GET", "POST"):
+                    return self.list_comments(ident, q, api) if method == "GET" else \
+                        self.add_comment(ident, data, api)
+                if comment_id is not None and method in ("GET", "PUT", "DELETE"):
+                    return self.one_comment(method, ident, comment_id, data, api)
             if path in ("/rest/api/2/worklog/updated", "/rest/api/3/worklog/updated") and (cloud or "/2/" in path):
                 return 200, {}, self.worklogs_changed(q, path, deleted=False), 0
             if path in ("/rest/api/2/worklog/deleted", "/rest/api/3/worklog/deleted") and (cloud or "/2/" in path):
@@ -243,13 +291,13 @@ class LocalJira:
     def myself(self) -> dict:
         avatars = {"48x48": f"{self.url}/secure/useravatar?size=48x48"}
         if self.cloud:
-            return {"self": f"{self.url}/rest/api/2/user?accountId=5b10ac8d82e05b22cc7d0bot",
-                    "accountId": "5b10ac8d82e05b22cc7d0bot", "accountType": "atlassian",
-                    "emailAddress": "rollup-bot@clinicloud.example", "avatarUrls": avatars,
-                    "displayName": "Rollup Bot", "active": True, "timeZone": self.time_zone, "locale": "en_US"}
-        return {"self": f"{self.url}/rest/api/2/user?username=rollup-bot", "key": "JIRAUSER10001",
-                "name": "rollup-bot", "emailAddress": "rollup-bot@clinicloud.example", "avatarUrls": avatars,
-                "displayName": "Rollup Bot", "active": True, "timeZone": self.time_zone, "locale": "en_US"}
+            return {"self": f"{self.url}/rest/api/2/user?accountId={BOT_ACCOUNT_ID}",
+                    "accountId": BOT_ACCOUNT_ID, "accountType": "atlassian",
+                    "emailAddress": BOT_EMAIL, "avatarUrls": avatars,
+                    "displayName": BOT_DISPLAY_NAME, "active": True, "timeZone": self.time_zone, "locale": "en_US"}
+        return {"self": f"{self.url}/rest/api/2/user?username={BOT_NAME}", "key": BOT_KEY,
+                "name": BOT_NAME, "emailAddress": BOT_EMAIL, "avatarUrls": avatars,
+                "displayName": BOT_DISPLAY_NAME, "active": True, "timeZone": self.time_zone, "locale": "en_US"}
 
     # ------------------------------------------------------------------ helpers
     @staticmethod
@@ -432,6 +480,102 @@ class LocalJira:
         fields = wanted - {"id"} if wanted is not None else None
         return 200, {}, self.render.issue(pos, api, fields, changelog=changelog), 1
 
+    # ------------------------------------------------------------------ edits
+    def _live(self, ident: str) -> int:
+        pos = self.org.position(ident)
+        if pos is None:
+            raise JiraError(404, NO_ISSUE)
+        return pos
+
+    def edit_issue(self, ident: str, data: Any, q: dict, api: int) -> tuple[int, dict, Any, int]:
+        """``PUT /issue/{idOrKey}``: labels through ``update`` (add/remove/set) or ``fields`` (set)."""
+        pos = self._live(ident)
+        if not isinstance(data, dict) or not (data.get("fields") or data.get("update")):
+            raise JiraError(400, "one of 'fields' or 'update' required")
+        fields, update = data.get("fields") or {}, data.get("update") or {}
+        if not isinstance(fields, dict) or not isinstance(update, dict):
+            raise JiraError(400, "Can not deserialize instance of java.util.LinkedHashMap out of START_ARRAY token")
+        unknown = sorted((set(fields) | set(update)) - {"labels"})
+        if unknown:
+            raise JiraError(400, "", errors={f: f"Field '{f}' cannot be set. It is not on the appropriate screen, "
+                                                "or unknown." for f in unknown})
+        if "labels" in fields and "labels" in update:
+            raise JiraError(400, "", errors={"labels": "Field 'labels' cannot be set in both 'fields' and 'update'."})
+        labels = list(self.org.tuples[self.org.labels[pos]])
+        ops = [{"set": fields["labels"]}] if "labels" in fields else update.get("labels")
+        if not isinstance(ops, list):
+            raise JiraError(400, "", errors={"labels": "Operations on 'labels' must be a list."})
+        for op in ops:
+            if not isinstance(op, dict) or len(op) != 1 or next(iter(op)) not in ("add", "remove", "set"):
+                raise JiraError(400, "", errors={"labels": f"Unsupported operation {json.dumps(op)}: use one of "
+                                                           "add, remove, set."})
+            verb, value = next(iter(op.items()))
+            values = value if verb == "set" else [value]
+            if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+                raise JiraError(400, "", errors={"labels": f"Invalid value for '{verb}' on 'labels'."})
+            bad = next((v for v in values if any(c.isspace() for c in v) or len(v) > 255), None)
+            if bad is not None:
+                raise JiraError(400, "", errors={"labels": f"The label '{bad}' contains spaces which is invalid."
+                                                 if len(bad) <= 255 else "The label must not exceed 255 characters."})
+            if verb == "set":
+                labels = list(dict.fromkeys(values))
+            elif verb == "add" and value not in labels:
+                labels.append(value)
+            elif verb == "remove" and value in labels:
+                labels.remove(value)
+        self.org.set_labels(pos, tuple(labels), API_USER)
+        if str(q.get("returnIssue", "")).lower() == "true":
+            return 200, {}, self.render.issue(pos, api, None), 1
+        return 204, {}, None, 0
+
+    def _comment_body(self, data: Any, api: int) -> Any:
+        """The ``body`` of a comment request, checked like Jira: ADF on v3, text on v2."""
+        body = data.get("body") if isinstance(data, dict) else None
+        if api == 3:
+            if body is None or (isinstance(body, str) and not body.strip()):
+                raise JiraError(400, "", errors={"comment": "Comment body can not be empty!"})
+            if not (isinstance(body, dict) and body.get("type") == "doc" and isinstance(body.get("content"), list)):
+                raise JiraError(400, "", errors={"comment": "Comment body is not valid!"})
+            if not self.render.comment_text(body).strip():
+                raise JiraError(400, "", errors={"comment": "Comment body can not be empty!"})
+            return body
+        if not isinstance(body, str) or not body.strip():
+            raise JiraError(400, "", errors={"comment": "Comment body can not be empty!"})
+        return body
+
+    def list_comments(self, ident: str, q: dict, api: int) -> tuple[int, dict, Any, int]:
+        """``GET /issue/{idOrKey}/comment``: one page of comments, oldest first unless ``orderBy=-created``."""
+        pos = self._live(ident)
+        order = q.get("orderBy") or "created"
+        if order not in ("created", "+created", "-created"):
+            raise JiraError(400, f"The orderBy value '{order}' is not supported; use 'created' or '-created'.")
+        start = max(0, self._int(q.get("startAt"), "startAt", 0))
+        size = max(0, min(self._int(q.get("maxResults"), "maxResults", COMMENT_PAGE_CAP[api]), COMMENT_PAGE_CAP[api]))
+        comments = list(self.org.comments.get(pos, ()))
+        if order == "-created":
+            comments.reverse()
+        page = [self.render.comment(pos, c, api) for c in comments[start:start + size]]
+        return 200, {}, {"comments": page, "maxResults": size if self.cloud else len(page),
+                         "total": len(comments), "startAt": start}, 0
+
+    def add_comment(self, ident: str, data: Any, api: int) -> tuple[int, dict, Any, int]:
+        pos = self._live(ident)
+        comment = self.org.add_comment(pos, self._comment_body(data, api), API_USER)
+        return 201, {}, self.render.comment(pos, comment, api), 0
+
+    def one_comment(self, method: str, ident: str, comment_id: str, data: Any,
+                    api: int) -> tuple[int, dict, Any, int]:
+        pos = self._live(ident)
+        comment = self.org.comment(pos, comment_id)
+        if comment is None:
+            raise JiraError(404, f"Can not find a comment for the id: {comment_id}.")
+        if method == "DELETE":
+            self.org.delete_comment(pos, comment)
+            return 204, {}, None, 0
+        if method == "PUT":
+            self.org.edit_comment(pos, comment, self._comment_body(data, api))
+        return 200, {}, self.render.comment(pos, comment, api), 0
+
     # ------------------------------------------------------------------ worklogs
     def worklogs_changed(self, q: dict, path: str, *, deleted: bool) -> dict:
         since = max(0, self._int(q.get("since"), "since", 0))
@@ -493,9 +637,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve("DELETE")
 
     def _send(self, status: int, body: Any, headers: dict | None = None, *, truncate: bool = False) -> None:
-        raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        raw = b"" if status == 204 else json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        if status != 204:
+            self.send_header("Content-Type", "application/json;charset=UTF-8")
         self.send_header("Content-Length", str(len(raw)))
         for k, v in (headers or {}).items():
             self.send_header(k, str(v))
@@ -543,6 +688,10 @@ class _Handler(BaseHTTPRequestHandler):
                 with app._stats_lock:
                     app.throttled[endpoint] += 1
                 raise JiraError(429, "Rate limit exceeded.", {"Retry-After": wait})
+            if app.failing_edit(method, urlsplit(self.path).path):
+                with app._stats_lock:
+                    app.errors["issue"] += 1
+                raise JiraError(500, "Internal server error: the issue could not be updated.")
             fault = faults.decide(endpoint)
             if fault == "reset":
                 with app._stats_lock:
@@ -563,7 +712,7 @@ class _Handler(BaseHTTPRequestHandler):
                     app.errors["truncate"] += 1
             self._send(status, out, headers, truncate=fault == "truncate")
         except JiraError as err:
-            self._send(err.status, {"errorMessages": [err.message], "errors": {}}, err.headers)
+            self._send(err.status, err.body(), err.headers)
         except Exception as exc:  # noqa: BLE001 - a bug must still answer like Jira, not hang
             self._send(500, {"errorMessages": [f"Internal server error: {type(exc).__name__}: {exc}"],
                              "errors": {}})

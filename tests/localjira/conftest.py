@@ -8,9 +8,9 @@ import json
 import jsonschema
 import pytest
 import requests
+from shared_dir import shared_dir
 
 from rollup.localjira import LocalJira, SampleOrg
-from shared_dir import shared_dir
 
 SPEC_DIR = shared_dir() / "jira-spec"
 

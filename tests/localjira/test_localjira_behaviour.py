@@ -339,3 +339,22 @@ def test_cli_truth_and_help():
     assert json.loads(out.output) == SampleOrg.generate(seed=7, issues=300).ground_truth
     help_ = runner.invoke(localjira, ["serve", "--help"])
     assert help_.exit_code == 0 and "rollup localjira serve" in help_.output
+
+
+def test_every_history_belongs_to_exactly_one_issue_and_ends_at_its_status(org_small):
+    """Epics get their status histories after their stories exist; they must still be the epic's own."""
+    from rollup.localjira.sampleorg import T_EPIC
+
+    owner: dict[int, int] = {}
+    for pos in range(org_small.size):
+        for h in org_small.histories(pos):
+            assert h not in owner, f"history {h} is served for issues {owner[h]} and {pos}"
+            owner[h] = pos
+    assert len(owner) == len(org_small.h_ts)
+    epics_moved = 0
+    for pos in range(org_small.size):
+        statuses = [h for h in org_small.histories(pos) if org_small.h_kind[h] == 0]
+        if statuses:
+            assert org_small.h_to[statuses[-1]] == org_small.status[pos], org_small.key(pos)
+            epics_moved += org_small.itype[pos] == T_EPIC
+    assert epics_moved > 0
