@@ -4,7 +4,8 @@ No Jira account needed: :func:`run_demo` generates the sample organisation, star
 Jira on 127.0.0.1 (a random free port) inside this process, points a real
 :class:`~connectors.jira.JiraConnector` at it with the local Jira's demo credentials, syncs the
 scope of ``mappings.yaml`` into the store (``.rollup/rollup.db`` or ``ROLLUP_DATABASE_URL``),
-writes the portfolio workbook and charts, and stops the server.
+lints the epics (the lint workbook, and the run recorded so the portfolio's Data quality sheet
+shows each team's score), writes the portfolio workbook and charts, and stops the server.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from rollup.config import RollupConfig
+from rollup.lint.job import LintReport, run_lint_report
 from rollup.localjira.cli import DEMO_EMAIL, DEMO_PAT, DEMO_TOKEN
 from rollup.localjira.render import CLOUD_FIELDS, DC_FIELDS
 from rollup.localjira.sampleorg import PROJECTS, SampleOrg
@@ -41,6 +43,7 @@ class DemoResult:
     jira_url: str
     flavour: str
     report: ReportResult | None = None
+    lint: LintReport | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -49,6 +52,10 @@ class DemoResult:
         if self.report is not None:
             out["workbook"] = str(self.report.workbook)
             out["charts"] = [str(p) for p in self.report.paths[1:]]
+        if self.lint is not None:
+            out["lint_workbook"] = str(self.lint.workbook)
+            out["lint"] = {"run_id": self.lint.run_id, "epics": self.lint.result.epics,
+                           "findings": len(self.lint.result.findings)}
         return out
 
 
@@ -100,11 +107,13 @@ def run_demo(
     with local_jira(org, flavour) as server:
         with Store.open(database_url) as store, JiraConnector(demo_settings(server.url, flavour)) as connector:
             result = sync(store, connector, demo_scope(flavour, config), full=True, progress=progress)
-            report = None
+            report = lint = None
             if config is not None:
+                # Lint first: the portfolio's Data quality sheet shows the latest recorded lint run.
+                lint = run_lint_report(store, config, out_dir=out_dir, as_of=org.now.date(), dry_run=False)
                 report = run_portfolio(store, config, as_of=org.now.date(), out_dir=out_dir)
     return DemoResult(sync=result, issues_in_org=live_issue_count(org), jira_url=server.url, flavour=flavour,
-                      report=report)
+                      report=report, lint=lint)
 
 
 def live_issue_count(org: Any) -> int:

@@ -20,12 +20,12 @@ import pandas as pd
 from rollup.config import ReportOptions
 from rollup.errors import ConfigError, RollupError
 from rollup.frames import load_frames
+from rollup.lint.history import latest_run
 from rollup.mapping import apply
 from rollup.store import STATE_SERVER_BASE_URL
 from rollup.views import MODULES, ORDER
 from rollup.views import epics as epics_view
 from rollup.views.teams import resolve_team
-
 
 #: Columns the views need from the mapped issues frame (checked before any view runs).
 REQUIRED_COLUMNS = (
@@ -84,8 +84,11 @@ def build_views(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ct
 
 def write_outputs(views: dict[str, pd.DataFrame], out_dir: str | Path, *, as_of: date, base_url: str | None,
                   team: str | None = None, title: str = "R&D portfolio",
-                  allocation_window_days: int = 91) -> tuple[Path, dict[str, list[Path]]]:
-    """Charts into ``out_dir/charts`` (or ``charts-<team>``), then the workbook; return their paths."""
+                  allocation_window_days: int = 91, lint: Any = None) -> tuple[Path, dict[str, list[Path]]]:
+    """Charts into ``out_dir/charts`` (or ``charts-<team>``), then the workbook; return their paths.
+
+    ``lint``: the latest stored lint run (:func:`rollup.lint.history.latest_run`) for the Data quality sheet.
+    """
     from rollup.writers import charts as charts_writer
     from rollup.writers.portfolio import WorkbookInfo, iso_week, write_portfolio
 
@@ -95,7 +98,7 @@ def write_outputs(views: dict[str, pd.DataFrame], out_dir: str | Path, *, as_of:
     charts = charts_writer.write_all(views, chart_dir, as_of=as_of)
     name = f"team-{slug}-{iso_week(as_of)}.xlsx" if slug else f"portfolio-{iso_week(as_of)}.xlsx"
     info = WorkbookInfo(as_of=as_of, base_url=base_url, title=title, team=team,
-                        allocation_window_days=allocation_window_days)
+                        allocation_window_days=allocation_window_days, lint=lint)
     workbook = write_portfolio(views, out_dir / name, info, charts)
     return workbook, charts
 
@@ -158,7 +161,8 @@ def run_portfolio(store: Any, mappings: Any, *, as_of: date | None = None, team:
                         scope_growth_threshold=options.scope_growth_threshold,
                         allocation_window_days=options.allocation_window_days)
     workbook, charts = write_outputs(views, out_dir, as_of=as_of, base_url=base_url, team=team_id,
-                                     allocation_window_days=options.allocation_window_days)
+                                     allocation_window_days=options.allocation_window_days,
+                                     lint=latest_run(store))
     # Only once the files are written: a failed report must not move next week's baseline.
     stored = 0
     if save_snapshot and not team:

@@ -20,7 +20,8 @@ the run history and write-back.
 ``ignore_source`` (``mappings.yaml:<line>`` or ``label lint-ignore-EQ005``) and ``ignore_expires``.
 
 ``ignores``: every declared ignore with its ``status`` — ``active`` (it silenced a finding),
-``unused`` (nothing to silence) or ``expired`` (past its ``expires`` date; the finding shows again).
+``unused`` (nothing to silence), ``expired`` (past its ``expires`` date; the finding shows again) or
+``rule-not-run`` (its rule was not selected in this run). Label ignores have ``expires`` None.
 
 ``teams``: one row per team (``Unassigned`` last) — ``epics`` linted, ``clean`` (epics with no
 finding), ``score`` (clean / epics, NaN without epics), finding counts per severity and

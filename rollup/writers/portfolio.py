@@ -66,6 +66,9 @@ class WorkbookInfo:
     notes: list[str] = field(default_factory=list)
     #: Days of completed work behind the pillars' actual shares (``report.allocation_window_days``).
     allocation_window_days: int = 91
+    #: The latest stored lint run (:class:`rollup.lint.history.StoredRun`), shown on the Data quality
+    #: sheet and as the Summary's hygiene score; None when no run is recorded.
+    lint: Any = None
 
     @property
     def effort_rule(self) -> str:
@@ -321,6 +324,11 @@ def _summary(wb: Workbook, views: dict[str, pd.DataFrame], info: WorkbookInfo, c
         cell = put(ws, 5, col, head.at[measure, "value"], kind)
         cell.font = Font(bold=True, size=20)
         detail = str(head.at[measure, "detail"])
+        if measure == "hygiene" and info.lint is not None:
+            teams = _lint_teams(info.lint, info.team)
+            epics = int(teams["epics"].sum())
+            put(ws, 5, col, float(teams["clean"].sum()) / epics if epics else None, kind)
+            detail = f"epics with no lint finding (lint run {info.lint.id}, {info.lint.run['as_of']})"
         if other:
             v = head.at[other, "value"]
             detail = f"KTLO {v:.0%}" if not pd.isna(v) else "no completed work"
@@ -461,7 +469,47 @@ def build_workbook(views: dict[str, pd.DataFrame], info: WorkbookInfo,
     ws.cell(row=last + 2, column=1, value="Rules and definitions").font = Font(bold=True)
     for n, text in enumerate(notes, start=1):
         set_text(ws.cell(row=last + 2 + n, column=1), text)
+    _lint_section(ws, info.lint, last + 4 + len(notes), info.team)
     return wb
+
+
+LINT_TEAM_COLUMNS = [
+    Col("team", "Team"), Col("epics", "Epics linted", "int"), Col("clean", "Clean", "int"),
+    Col("score", "Lint score", "pct"), Col("errors", "Errors", "int"), Col("warnings", "Warnings", "int"),
+    Col("infos", "Infos", "int"), Col("stories_without_epic", "Stories without epic", "int"),
+]
+LINT_RULE_COLUMNS = [Col("rule", "Rule"), Col("findings", "Findings", "int"), Col("epics", "Epics", "int"),
+                     Col("teams", "Teams", "int")]
+
+
+def _lint_teams(lint: Any, team: str | None) -> pd.DataFrame:
+    """The stored run's team scores (one team's for a team workbook)."""
+    teams = lint.teams
+    return teams[teams["team_id"].astype("object").eq(team)] if team else teams
+
+
+def _lint_section(ws: Worksheet, lint: Any, row: int, team: str | None) -> None:
+    """The latest stored lint run under the data-quality measures: score per team and the top rules."""
+    from rollup.lint.history import top_rules
+
+    ws.cell(row=row, column=1, value="Epic-quality lint").font = Font(bold=True)
+    if lint is None:
+        ws.cell(row=row + 1, column=1, value="No lint run recorded: run `rollup lint` to score each team's epics.")
+        return
+    teams = _lint_teams(lint, team)
+    findings = lint.findings
+    if team:
+        findings = findings[findings["team_id"].astype("object").eq(team)]
+    epics, clean = int(teams["epics"].sum()), int(teams["clean"].sum())
+    score = f"{clean / epics:.0%}" if epics else "n/a"
+    set_text(ws.cell(row=row + 1, column=1),
+             f"Lint run {lint.id} as of {lint.run['as_of']}: {clean:,} of {epics:,} epics have no finding "
+             f"(score {score}); {len(findings):,} findings. Details: the lint workbook (rollup lint).")
+    last = write_table(ws, teams, LINT_TEAM_COLUMNS, base_url=None, start_row=row + 3,
+                       header_row_is_frozen=False, autofilter=False)
+    ws.cell(row=last + 2, column=1, value="Rules with the most findings").font = Font(bold=True)
+    write_table(ws, top_rules(findings), LINT_RULE_COLUMNS, base_url=None, start_row=last + 3,
+                header_row_is_frozen=False, autofilter=False)
 
 
 def write_portfolio(views: dict[str, pd.DataFrame], path: str | Path, info: WorkbookInfo,

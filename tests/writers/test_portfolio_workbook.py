@@ -7,8 +7,9 @@ from datetime import datetime
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
-
 from portfolio_org import AS_OF, BASE_URL, MAPPINGS, SYNC_RUNS, mapped_issues, snapshots
+from sheets import table
+
 from rollup.report import build_views, write_outputs
 from rollup.writers.portfolio import SHEETS
 
@@ -25,14 +26,6 @@ def written(tmp_path_factory):
     return workbook, charts, load_workbook(workbook)
 
 
-def _table(ws, header_row=1):
-    headers = [c.value for c in ws[header_row]]
-    rows = []
-    for row in ws.iter_rows(min_row=header_row + 1, values_only=True):
-        if all(v is None for v in row):
-            break
-        rows.append(dict(zip(headers, row)))
-    return rows
 
 
 def test_file_name_sheets_and_charts(written):
@@ -82,7 +75,7 @@ def test_summary_decisions_link_to_jira(written):
 def test_epics_sheet_values_formats_links(written):
     ws = written[2]["Epics"]
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:")
-    rows = {r["Epic"]: r for r in _table(ws)}
+    rows = {r["Epic"]: r for r in table(ws)}
     assert rows["ENT-1"]["RAG"] == "at risk"
     assert rows["ENT-1"]["Projected"] == datetime(2027, 1, 5)
     assert rows["ENT-1"]["Progress"] == pytest.approx(12 / 22)
@@ -98,15 +91,15 @@ def test_epics_sheet_values_formats_links(written):
 
 def test_okrs_changes_allocation_sheets(written):
     wb = written[2]
-    okrs = {r["Key result"]: r for r in _table(wb["OKRs"])}
+    okrs = {r["Key result"]: r for r in table(wb["OKRs"])}
     assert okrs["KR1"]["Progress"] == pytest.approx(18 / 34)
     assert okrs["KR4"]["Status"] == "no epics"
-    changes = _table(wb["Changes"])
+    changes = table(wb["Changes"])
     slipped = [r for r in changes if r["Change"] == "target date slipped"]
     assert [(r["Epic"], r["Days moved"]) for r in slipped] == [("ENT-3", 15)]
-    allocation = _table(wb["Allocation"])
+    allocation = table(wb["Allocation"])
     assert sum(r["Effort"] for r in allocation if r["Period type"] == "month") == pytest.approx(50)
-    quality = {r["Measure"]: r["Value"] for r in _table(wb["Data quality"])}
+    quality = {r["Measure"]: r["Value"] for r in table(wb["Data quality"])}
     assert quality["Epics without a pillar"] == pytest.approx(0.1)
     texts = [c.value for c in wb["Data quality"]["A"] if isinstance(c.value, str)]
     assert any(t.startswith("RAG rule") for t in texts)

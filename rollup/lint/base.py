@@ -1,0 +1,165 @@
+"""What a lint rule is, and the registry that finds them.
+
+A rule is one class in one module of :mod:`rollup.lint.rules`, declared by class attributes:
+
+=================  =========================================================================
+``code``           ``EQ001`` …, unique, sorts the reference
+``name``           kebab-case, unique, e.g. ``epic-missing-target-date``
+``groups``         a tuple from :data:`GROUPS`; the first is the rule's ``group`` in results
+``severity``       the default severity (``error`` / ``warning`` / ``info``)
+``config_keys``    threshold key → default, overridable in ``lint.rules.<code or name>``
+docstring          first line: the message; then a ``Why:`` and a ``How to fix:`` paragraph
+=================  =========================================================================
+
+The docstring is parsed once, when the class is defined, into ``summary``, ``why`` and
+``how_to_fix``. :meth:`Rule.check` is vectorised: it receives the :class:`~rollup.lint.context.LintContext`
+(the epics frame with per-epic child aggregates, prepared once) and returns the message of every
+epic that fails, indexed like ``context.epics``. No rule does I/O or loops over epics in Python.
+
+:func:`all_rules` imports every module of :mod:`rollup.lint.rules` (a new module is a new rule:
+nothing else to register) and returns the classes sorted by code.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import pkgutil
+import re
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import pandas as pd
+
+from rollup.lint.result import SEVERITIES
+
+if TYPE_CHECKING:
+    from rollup.lint.context import LintContext
+
+#: Rule groups, in the order the reference lists them.
+GROUPS = ("strategy", "ownership", "planning", "description", "size", "consistency")
+
+_CODE = re.compile(r"^EQ\d{3}$")
+_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)+$")
+
+
+def parse_docstring(doc: str | None) -> tuple[str, str, str]:
+    """``(summary, why, how_to_fix)`` from a rule docstring; raises ``ValueError`` when one is missing."""
+    text = inspect.cleandoc(doc or "")
+    summary, _, rest = text.partition("\n")
+    why_match = re.search(r"^Why:\s*(.*?)(?=^How to fix:|\Z)", rest, re.S | re.M)
+    fix_match = re.search(r"^How to fix:\s*(.*)\Z", rest, re.S | re.M)
+    if not summary.strip() or why_match is None or fix_match is None:
+        raise ValueError("a rule docstring needs a first-line message, a 'Why:' and a 'How to fix:' paragraph")
+    why, fix = (" ".join(m.group(1).split()) for m in (why_match, fix_match))
+    if not why or not fix:
+        raise ValueError("the 'Why:' and 'How to fix:' paragraphs of a rule docstring must not be empty")
+    return summary.strip(), why, fix
+
+
+class Rule:
+    """Base class of lint rules; see the module docstring for what a subclass declares."""
+
+    code: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    groups: ClassVar[tuple[str, ...]] = ()
+    severity: ClassVar[str] = "warning"
+    config_keys: ClassVar[dict[str, Any]] = {}
+    summary: ClassVar[str] = ""
+    why: ClassVar[str] = ""
+    how_to_fix: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        where = f"{cls.__module__}.{cls.__qualname__}"
+        if not _CODE.match(cls.code):
+            raise TypeError(f"{where}: code {cls.code!r} must look like EQ001")
+        if not _NAME.match(cls.name):
+            raise TypeError(f"{where}: name {cls.name!r} must be kebab-case, e.g. epic-missing-owner")
+        if not cls.groups or any(g not in GROUPS for g in cls.groups):
+            raise TypeError(f"{where}: groups {cls.groups!r} must be taken from {GROUPS}")
+        if cls.severity not in SEVERITIES:
+            raise TypeError(f"{where}: severity {cls.severity!r} must be one of {SEVERITIES}")
+        try:
+            cls.summary, cls.why, cls.how_to_fix = parse_docstring(cls.__doc__)
+        except ValueError as exc:
+            raise TypeError(f"{where}: {exc}") from None
+
+    def __init__(self, thresholds: dict[str, Any] | None = None, severity: str | None = None) -> None:
+        #: Threshold values: the defaults of ``config_keys`` with the configuration's values on top.
+        self.settings: dict[str, Any] = {**self.config_keys, **(thresholds or {})}
+        #: The effective severity of this run.
+        self.severity = severity or type(self).severity
+
+    @property
+    def group(self) -> str:
+        """The rule's first group (what results show)."""
+        return self.groups[0]
+
+    def check(self, ctx: LintContext) -> pd.Series:
+        """Messages of the failing epics, indexed like ``ctx.epics`` (only failing rows)."""
+        raise NotImplementedError
+
+    # -------------------------------------------------------------------------------- helpers
+
+    @staticmethod
+    def flag(mask: pd.Series, message: str | pd.Series) -> pd.Series:
+        """The rows where ``mask`` holds, each with ``message`` (a text, or a Series aligned to ``mask``)."""
+        mask = mask.fillna(False).astype(bool)
+        if isinstance(message, pd.Series):
+            return message[mask].astype("object")
+        return pd.Series(message, index=mask.index[mask], dtype="object")
+
+
+@functools.cache
+def all_rules() -> list[type[Rule]]:
+    """Every rule class in :mod:`rollup.lint.rules`, one per module, sorted by code."""
+    from rollup.lint import rules as package
+
+    found: list[type[Rule]] = []
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        classes = [obj for obj in vars(module).values()
+                   if isinstance(obj, type) and issubclass(obj, Rule) and obj is not Rule
+                   and obj.__module__ == module.__name__]
+        if len(classes) != 1:
+            raise TypeError(f"{module.__name__} must define exactly one rule, found {len(classes)}")
+        found.append(classes[0])
+    for attr in ("code", "name"):
+        seen: dict[str, str] = {}
+        for cls in found:
+            value = getattr(cls, attr)
+            if value in seen:
+                raise TypeError(f"rule {attr} {value!r} is used by {seen[value]} and {cls.__module__}")
+            seen[value] = cls.__module__
+    return sorted(found, key=lambda c: c.code)
+
+
+def rule_lookup() -> dict[str, type[Rule]]:
+    """Code and name → rule class."""
+    out: dict[str, type[Rule]] = {}
+    for cls in all_rules():
+        out[cls.code] = cls
+        out[cls.name] = cls
+    return out
+
+
+def groups() -> tuple[str, ...]:
+    """The rule groups."""
+    return GROUPS
+
+
+def find_rule(selector: str) -> type[Rule] | None:
+    """The rule a code (any case) or name stands for, or None."""
+    lookup = rule_lookup()
+    return lookup.get(selector) or lookup.get(selector.upper()) or lookup.get(selector.lower())
+
+
+def expand_selector(selector: str) -> list[type[Rule]] | None:
+    """The rules a selector (code, name, group or ``ALL``) stands for; None when it names nothing."""
+    if selector.upper() == "ALL":
+        return all_rules()
+    if selector.lower() in GROUPS:
+        return [cls for cls in all_rules() if selector.lower() in cls.groups]
+    rule = find_rule(selector)
+    return [rule] if rule is not None else None

@@ -1,0 +1,246 @@
+"""One lint run from the store to the user: the single code path ``rollup lint`` and the scheduler call.
+
+:func:`run_lint_report` reads the store into frames, maps them, runs every selected rule
+(:func:`rollup.lint.run_lint`, pure), narrows the result to one team when asked, writes the
+outputs (the Excel workbook and, on request, JSON / CSV / text files, each atomically), then
+records the run in the store's lint history, then — last, and only when asked — writes back to
+Jira (:func:`rollup.lint.writeback.run_writeback`). Nothing is recorded when an output cannot be
+written, so a failed run never shows in the trend.
+
+Only comparable runs are recorded: a run narrowed with ``select`` or ``team`` is written out but
+not stored (its score would not compare with the full runs around it), and neither is one made
+with ``record=False``. Write-back always works on the whole result, so ``apply`` cannot be
+combined with ``select`` or ``team`` (an epic outside the narrowed view would look fixed and
+lose its label).
+
+>>> # report = run_lint_report(Store.open(), load_config("mappings.yaml"), out_dir="outputs")
+>>> # report.paths, report.run_id, report.result.at_or_above("error")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from rollup.errors import ConfigError
+from rollup.lint import history
+from rollup.lint.formats import render, rule_frame
+from rollup.lint.result import UNASSIGNED, LintResult
+from rollup.store import STATE_SERVER_BASE_URL, Store
+from rollup.writers.safe import atomic_write
+
+#: Output files :func:`run_lint_report` can write, by format → file suffix.
+FILE_FORMATS = {"xlsx": ".xlsx", "json": ".json", "csv": ".csv", "text": ".txt"}
+
+
+@dataclass
+class LintReport:
+    """What one lint run produced."""
+
+    result: LintResult
+    #: Every file written, the workbook first.
+    paths: list[Path] = field(default_factory=list)
+    #: The id of the recorded run, or None when it was not recorded.
+    run_id: int | None = None
+    #: The write-back report (``--apply`` or a dry run), or None when there was none.
+    writeback: Any | None = None
+    #: Each team's score across recorded runs (:func:`rollup.lint.history.trend_frame`).
+    trend: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    #: Team id the result was narrowed to (None: every team).
+    team_id: str | None = None
+    #: Things the user should know that are not findings (why a run was not stored, a skipped preview).
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def workbook(self) -> Path | None:
+        """The Excel workbook, when one was written."""
+        return next((p for p in self.paths if p.suffix == ".xlsx"), None)
+
+
+# ---------------------------------------------------------------------------------------- pure steps
+
+
+def narrow_to_team(result: LintResult, team_id: str | None, epic_keys: Iterable[str]) -> LintResult:
+    """``result`` limited to one team (``None``: the unassigned epics); ``epic_keys`` are that team's epics."""
+    keys = set(epic_keys)
+
+    def of_team(frame: pd.DataFrame) -> pd.DataFrame:
+        if not len(frame):
+            return frame
+        ids = frame["team_id"].astype("object")
+        return frame[ids.isna()] if team_id is None else frame[ids.eq(team_id)]
+
+    findings = of_team(result.findings)
+    teams = of_team(result.teams)
+    ignores = result.ignores[result.ignores["key"].isin(keys)] if len(result.ignores) else result.ignores
+    counts = findings["rule"].value_counts() if len(findings) else pd.Series(dtype=int)
+    rules = result.rules.assign(findings=result.rules["rule"].map(counts).fillna(0).astype(int)) \
+        if len(result.rules) else result.rules
+    epics = int(pd.to_numeric(teams["epics"], errors="coerce").fillna(0).sum()) if len(teams) else 0
+    return replace(result, findings=findings.reset_index(drop=True), suppressed=of_team(result.suppressed),
+                   ignores=ignores.reset_index(drop=True), teams=teams.reset_index(drop=True),
+                   rules=rules, epics=epics)
+
+
+def trend_for(stored: pd.DataFrame, current: pd.DataFrame | None, team_id: str | None = None,
+              narrowed: bool = False) -> pd.DataFrame:
+    """The trend of the stored scores plus this run's (``current``, None when not comparable)."""
+    frames = [f for f in (stored, current) if f is not None and len(f)]
+    scores = pd.concat(frames, ignore_index=True) if frames else stored
+    trend = history.trend_frame(scores)
+    if narrowed and len(trend):
+        ids = trend["team_id"].astype("object")
+        trend = trend[ids.isna() if team_id is None else ids.eq(team_id)].reset_index(drop=True)
+    return trend
+
+
+def _check_formats(formats: Sequence[str]) -> list[str]:
+    unknown = [f for f in formats if f not in FILE_FORMATS]
+    if unknown:
+        raise ConfigError(f"unknown lint output format(s) {', '.join(map(repr, unknown))}; "
+                          f"use {', '.join(FILE_FORMATS)}")
+    return list(dict.fromkeys(formats))
+
+
+def _resolve_team(team: str, config: Any, mapped_issues: pd.DataFrame) -> str | None:
+    from rollup.views.teams import resolve_team
+
+    if str(team).strip().lower() == UNASSIGNED.lower():
+        return None
+    team_id = resolve_team(team, config, mapped_issues)
+    if team_id is None:
+        known = sorted({str(t) for t in mapped_issues["team_id"].dropna().unique()})
+        raise ConfigError(f"unknown team {team!r} (--team); known teams: {', '.join(known) or 'none mapped'}, "
+                          f"or {UNASSIGNED}")
+    return team_id
+
+
+# ---------------------------------------------------------------------------------------- the job
+
+
+def run_lint_report(
+    store: Store,
+    config: Any,
+    *,
+    out_dir: str | Path = "outputs",
+    as_of: date | None = None,
+    select: Sequence[str] | None = None,
+    team: str | None = None,
+    by_owner: bool = False,
+    formats: Sequence[str] = ("xlsx",),
+    apply: bool = False,
+    dry_run: bool = True,
+    record: bool = True,
+    base_url: str | None = None,
+    settings: Any | None = None,
+    progress: Callable | None = None,
+    now: datetime | None = None,
+) -> LintReport:
+    """Lint the stored epics, write the outputs, record the run, then (when asked) write back to Jira.
+
+    ``formats``: files to write into ``out_dir`` (``xlsx``, ``json``, ``csv``, ``text``), named
+    ``lint-<as_of>.<ext>`` (``lint-<team>-<as_of>.<ext>`` for one team). ``apply`` writes labels
+    and comments to Jira; otherwise ``dry_run`` previews what write-back would do, when Jira
+    settings are at hand (``settings`` or the ``JIRA_*`` variables; without them the preview is
+    skipped with a note). ``record=False`` keeps the run out of the history.
+    """
+    from rollup.frames import load_frames
+    from rollup.lint import run_lint
+    from rollup.mapping import apply as apply_mapping
+
+    formats = _check_formats(formats)
+    narrowed = bool(select) or team is not None
+    if apply and narrowed:
+        raise ConfigError("--apply writes back the whole lint result; it cannot be combined with --select or "
+                          "--team (epics outside the selection would look fixed and lose their label)")
+    as_of = as_of or date.today()
+    started = now or datetime.now(timezone.utc)
+    frames = load_frames(store)
+    mapped = apply_mapping(frames.issues, config)
+    base_url = base_url or store.get_state(STATE_SERVER_BASE_URL)
+    result = run_lint(mapped, config, as_of=as_of, transitions=frames.transitions, base_url=base_url,
+                      select=list(select) if select else None)
+    team_id = None
+    if team is not None:
+        issues = mapped.issues
+        team_id = _resolve_team(team, config, issues)
+        ids = issues["team_id"].astype("object")
+        epic_keys = issues.loc[issues["hierarchy_level"].eq(1) & (ids.isna() if team_id is None else ids.eq(team_id)),
+                               "key"]
+        result = narrow_to_team(result, team_id, epic_keys)
+
+    notes: list[str] = []
+    will_record = record and not narrowed
+    if record and narrowed:
+        notes.append("run not recorded in the lint history: narrowed with --select or --team, its score would "
+                     "not compare with full runs")
+    current = history.scores_frame(result, started=started) if will_record else None
+    trend = trend_for(history.read_scores(store), current, team_id, narrowed=team is not None)
+
+    paths = write_files(result, out_dir, formats, trend=trend, by_owner=by_owner,
+                        team=None if team is None else (team_id or UNASSIGNED))
+    run_id = history.record_run(store, result, config=config, started=started) if will_record else None
+
+    writeback = None
+    if apply or (dry_run and not narrowed):
+        writeback, note = _writeback(result, config, settings, apply=apply, progress=progress)
+        if note:
+            notes.append(note)
+    return LintReport(result=result, paths=paths, run_id=run_id, writeback=writeback, trend=trend,
+                      team_id=team_id, notes=notes)
+
+
+def write_files(result: LintResult, out_dir: str | Path, formats: Sequence[str], *, trend: pd.DataFrame,
+                by_owner: bool = False, team: str | None = None) -> list[Path]:
+    """Write each requested format into ``out_dir`` atomically; return the paths, the workbook first."""
+    from rollup.writers.lint import workbook_name, write_lint_workbook
+
+    out_dir = Path(out_dir)
+    stem = workbook_name(result.as_of, team)[: -len(".xlsx")]
+    paths = []
+    for fmt in sorted(formats, key=lambda f: f != "xlsx"):
+        path = out_dir / (stem + FILE_FORMATS[fmt])
+        if fmt == "xlsx":
+            paths.append(write_lint_workbook(result, path, trend=trend, by_owner=by_owner,
+                                             rule_reference=_rule_reference()))
+        else:
+            text = render(result, fmt)
+            paths.append(atomic_write(path, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8")))
+    return paths
+
+
+def _rule_reference() -> pd.DataFrame | None:
+    from rollup.lint import all_rules
+
+    return rule_frame(all_rules())
+
+
+def _writeback(result: LintResult, config: Any, settings: Any | None, *, apply: bool,
+               progress: Callable | None) -> tuple[Any | None, str | None]:
+    """Run write-back (``apply``) or its preview; a preview without Jira settings is skipped with a note."""
+    from connectors.jira.errors import JiraConfigError, JiraError
+    from connectors.jira.settings import JiraSettings
+    from rollup.lint.writeback import run_writeback
+
+    if settings is None:
+        try:
+            settings = JiraSettings.from_env()
+        except JiraConfigError as exc:
+            if apply:
+                raise
+            return None, f"write-back preview skipped ({exc}); set the JIRA_* variables to see what --apply would do"
+    options = config.lint.writeback
+    # Keeps the search for labelled epics inside what was linted: epics outside it keep their label.
+    scope = config.jira.scope_jql() if getattr(config, "jira", None) is not None else None
+    if apply:
+        return run_writeback(result, options, settings, apply=True, progress=progress, scope=scope), None
+    try:
+        return run_writeback(result, options, settings, apply=False, progress=progress, scope=scope), None
+    except JiraError as exc:
+        # A preview is advice: Jira being unreachable must not fail the lint itself.
+        return None, f"write-back preview failed: {exc}"
