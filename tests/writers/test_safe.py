@@ -40,8 +40,8 @@ def test_atomic_write_keeps_previous_file_on_failure(tmp_path):
 
 def test_workbook_failure_mid_save_leaves_no_partial_file(tmp_path, monkeypatch):
     from openpyxl.workbook.workbook import Workbook as WB
-
     from portfolio_org import AS_OF, MAPPINGS, mapped_issues
+
     from rollup.report import build_views
     from rollup.writers.portfolio import WorkbookInfo
 
@@ -71,3 +71,22 @@ def test_atomic_write_gives_the_file_ordinary_permissions(tmp_path):
     target = atomic_write(tmp_path / "portfolio.xlsx", lambda tmp: tmp.write_bytes(b"workbook"))
     assert target.stat().st_mode & 0o777 == 0o666 & ~safe._UMASK
     assert target.read_bytes() == b"workbook"
+
+
+def test_atomic_dir_replaces_the_whole_set_or_nothing(tmp_path):
+    from rollup.writers.safe import atomic_dir
+
+    final = tmp_path / "set"
+    with atomic_dir(final) as staging:
+        (staging / "a.csv").write_text("1")
+        (staging / "b.csv").write_text("2")
+    assert sorted(p.name for p in final.iterdir()) == ["a.csv", "b.csv"]
+    with atomic_dir(final) as staging:
+        (staging / "a.csv").write_text("3")
+    assert sorted(p.name for p in final.iterdir()) == ["a.csv"] and (final / "a.csv").read_text() == "3"
+    with pytest.raises(RuntimeError):
+        with atomic_dir(final) as staging:
+            (staging / "a.csv").write_text("half")
+            raise RuntimeError("disk full")
+    assert (final / "a.csv").read_text() == "3"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["set"]  # no staging or old folders left

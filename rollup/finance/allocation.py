@@ -1,0 +1,377 @@
+"""Detail rows and the tables derived from them: pure functions, no I/O.
+
+The **detail** frame is the audit trail: one row per person × issue × effort month × window
+position (× classification), with the effort model, the epic and initiative the issue rolls up
+to, the mapped team, bucket and pillar with their provenance, the rate, the cost, and for every
+reporting basis the treatment, the clause that decided it and the capex / opex amounts. Every
+other table (:func:`build_tables`) is a grouping of the detail, so each total ties to it; the
+Reconciliation table shows that instead of assuming it.
+
+Rounding happens once, on the detail (hours and FTE to 6 decimals, money to 2); the grouped
+tables add the rounded detail, so detail sums to summary exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rollup.config import RollupConfig
+from rollup.finance.calendar import Month, WorkCalendar
+from rollup.finance.effort import CONFIDENCE, UNALLOCATED
+from rollup.finance.policy import classify
+from rollup.finance.rates import Rates, RatesError
+
+NONE, UNMAPPED = "(none)", "(unmapped)"
+ROW_TYPES = ("effort", UNALLOCATED, "adjustment")
+BASE_COLUMNS = (
+    "period", "effort_month", "row_type", "person_id", "person", "team_id", "team", "issue_key", "issue_type",
+    "epic", "initiative", "bucket", "pillar", "bucket_source", "pillar_source", "team_source", "method",
+    "confidence", "window", "hours", "fte", "rate_source", "hourly_rate", "currency", "cost",
+)
+HOURS_COLUMNS = ("hours", "fte")
+#: Decimals kept for hours and FTE (a person-day split seven ways stays exact enough to add up).
+HOURS_DP = 6
+#: Attributes that identify a detail row when a closed month is compared with today's data.
+KEY_COLUMNS = ("effort_month", "person_id", "team_id", "issue_key", "issue_type", "epic", "initiative", "bucket",
+               "pillar", "method", "window")
+
+
+def basis_columns(bases: list[str]) -> list[str]:
+    """The per-basis detail columns, in order."""
+    return [f"{b}_{c}" for b in bases for c in ("treatment", "clause", "capex", "opex")]
+
+
+def detail_columns(bases: list[str]) -> list[str]:
+    """Every detail column, in order."""
+    return [*BASE_COLUMNS, *basis_columns(bases), "cause"]
+
+
+def money_columns(bases: list[str]) -> list[str]:
+    """The money columns of the detail (cost and every basis's capex and opex)."""
+    return ["cost", *(f"{b}_{c}" for b in bases for c in ("capex", "opex"))]
+
+
+def key_columns(bases: list[str]) -> list[str]:
+    """:data:`KEY_COLUMNS` plus every basis's treatment and clause."""
+    return [*KEY_COLUMNS, *(f"{b}_{c}" for b in bases for c in ("treatment", "clause"))]
+
+
+def person_names(mapped: pd.DataFrame, worklogs: pd.DataFrame) -> dict[str, str]:
+    """Person id → display name, from assignees and worklog authors."""
+    names: dict[str, str] = {}
+    for ids, shown in ((worklogs.get("author_id"), worklogs.get("author_name")),
+                       (mapped["assignee_id"], mapped["assignee_name"])):
+        if ids is None or shown is None:
+            continue
+        pairs = pd.DataFrame({"id": ids.astype("object"), "name": shown.astype("object")}).dropna()
+        names.update(dict(zip(pairs["id"], pairs["name"])))
+    return names
+
+
+def detail_rows(effort: pd.DataFrame, mapped: pd.DataFrame, config: RollupConfig, calendar: WorkCalendar,
+                rates: Rates, names: dict[str, str]) -> pd.DataFrame:
+    """Effort rows → detail rows (period = effort month), classified and costed.
+
+    Raises :class:`RatesError` listing every person with effort and no rate.
+    """
+    finance = config.finance
+    bases = list(finance.bases)
+    mapped = mapped.reset_index(drop=True)
+    if effort.empty:
+        return pd.DataFrame(columns=detail_columns(bases))
+    pos = effort["pos"].to_numpy()
+    issue = pos >= 0
+    take = np.where(issue, pos, 0)
+
+    def attr(column: str, blank: str, unmapped: str = UNMAPPED) -> np.ndarray:
+        values = mapped[column].astype("object").to_numpy()[take]
+        values = np.where(pd.isna(values), unmapped, values)
+        return np.where(issue, values, blank)
+
+    team_names = {t.id: t.name for t in config.teams}
+    treatment = {b.id: b.treatment for b in config.buckets}
+    team_id = effort["team_id"].astype("object").where(effort["team_id"].notna(), UNMAPPED).to_numpy()
+    months = effort["month"].to_numpy()
+    month_labels = {mi: Month.from_index(mi).label for mi in np.unique(months)}
+    label = pd.Series(months).map(month_labels).to_numpy()
+    person_id = effort["person_id"].astype("object").fillna("").to_numpy()
+    method = effort["method"].to_numpy()
+    window = effort["window"].to_numpy()
+    frame = pd.DataFrame({
+        "period": label,
+        "effort_month": label,
+        "row_type": np.where(issue, "effort", UNALLOCATED),
+        "person_id": person_id,
+        "person": [names.get(p, p or "(unassigned)") for p in person_id],
+        "team_id": team_id,
+        "team": [team_names.get(t, t) for t in team_id],
+        "issue_key": attr("key", ""),
+        "issue_type": attr("issue_type", ""),
+        "epic": attr("epic", "", NONE),
+        "initiative": attr("initiative", "", NONE),
+        "bucket": attr("bucket", "(unallocated)"),
+        "pillar": attr("pillar", "(unallocated)"),
+        "bucket_source": attr("bucket_source", ""),
+        "pillar_source": attr("pillar_source", ""),
+        "team_source": attr("team_id_source", "home team of the person (most of their person-days)"),
+        "method": method,
+        "confidence": [CONFIDENCE[m] for m in method],
+        "window": window,
+        "hours": effort["hours"].to_numpy(dtype=np.float64),
+    })
+    status = attr("status", "")
+    clause_inputs = pd.DataFrame({
+        "bucket": frame["bucket"], "issue_type": frame["issue_type"], "status": status,
+        "window": frame["window"], "team_id": frame["team_id"], "method": frame["method"],
+        "bucket_treatment": [treatment.get(b, "unmapped") for b in frame["bucket"]],
+    })
+    classes = classify(clause_inputs, finance)
+    del clause_inputs, status
+    _cost(frame, rates, calendar)
+    for column in classes.columns:
+        frame[column] = classes[column].to_numpy()
+    del classes
+    for b in bases:
+        capex = frame[f"{b}_treatment"].to_numpy() == "capex"
+        frame[f"{b}_capex"] = np.where(capex, frame["cost"], 0.0)
+        frame[f"{b}_opex"] = np.where(capex, 0.0, frame["cost"])
+    frame["cause"] = ""
+    return canonical(frame, bases)
+
+
+def _cost(frame: pd.DataFrame, rates: Rates, calendar: WorkCalendar) -> None:
+    """Add hours (rounded), FTE, rate, currency and cost to ``frame``, in place."""
+    combos = frame[["person_id", "team_id", "effort_month", "person", "team"]].drop_duplicates(
+        ["person_id", "team_id", "effort_month"])
+    hourly, source, missing = {}, {}, {}
+    for person_id, team_id, month, person, team in combos.itertuples(index=False):
+        rate = rates.lookup(person_id or None, team_id, Month(int(month[:4]), int(month[5:])), calendar)
+        if rate is None:
+            missing.setdefault((person_id, person), set()).add(f"{team} in {month}")
+        else:
+            hourly[(person_id, team_id, month)] = rate.hourly
+            source[(person_id, team_id, month)] = rate.source
+    if missing:
+        lines = [f"{person} (id {pid or '-'}): {', '.join(sorted(where))}"
+                 for (pid, person), where in sorted(missing.items(), key=lambda kv: (kv[0][1], kv[0][0]))]
+        raise RatesError(f"{rates.path}: no rate for {len(missing)} person(s) with effort; add a person, role or "
+                         "team row in force for these months:\n  " + "\n  ".join(lines))
+    # One code per (person, team, month) combination instead of a Python key per row.
+    codes, uniques = pd.MultiIndex.from_arrays(
+        [frame["person_id"], frame["team_id"], frame["effort_month"]]).factorize()
+    combo_rate = np.array([hourly[k] for k in uniques], dtype=np.float64)
+    combo_source = np.array([source[k] for k in uniques], dtype=object)
+    capacity = {m: calendar.capacity_hours(Month(int(m[:4]), int(m[5:]))) for m in frame["effort_month"].unique()}
+    hours = frame["hours"].to_numpy(dtype=np.float64).round(HOURS_DP)
+    month_capacity = frame["effort_month"].map(capacity).to_numpy(dtype=np.float64)
+    frame["hours"] = hours
+    frame["fte"] = np.where(month_capacity > 0, hours / np.where(month_capacity > 0, month_capacity, 1), 0.0
+                            ).round(HOURS_DP)
+    frame["rate_source"] = combo_source[codes]
+    frame["hourly_rate"] = combo_rate[codes].round(4)
+    frame["currency"] = rates.currency
+    frame["cost"] = (hours * frame["hourly_rate"].to_numpy()).round(2)
+
+
+def canonical(detail: pd.DataFrame, bases: list[str]) -> pd.DataFrame:
+    """The detail in its one order and column set (what is hashed, written and frozen)."""
+    columns = detail_columns(bases)
+    numbers = ("hours", "fte", "hourly_rate", *money_columns(bases))
+    out = detail.reindex(columns=columns)
+    for column in columns:
+        values = out[column]
+        if column in numbers:
+            if values.dtype != np.float64 or values.isna().any():
+                out[column] = pd.to_numeric(values).astype(np.float64).fillna(0.0)
+        else:
+            out[column] = _text_categorical(values)
+    ranks = {t: i for i, t in enumerate(ROW_TYPES)}
+    sort = ["period", "row_type", "effort_month", "team_id", "person_id", "issue_key", "window", "method",
+            *(f"{b}_clause" for b in bases), "bucket", "pillar", "epic", "initiative", "hours", "cost"]
+    keys = []
+    for column in sort:
+        if column == "row_type":
+            keys.append(out[column].map(ranks).to_numpy())
+        elif column in numbers:
+            keys.append(out[column].to_numpy())
+        else:
+            keys.append(out[column].cat.codes.to_numpy())
+    order = np.lexsort(keys[::-1])
+    return out.take(order).reset_index(drop=True)
+
+
+def _text_categorical(values: pd.Series) -> pd.Series:
+    """Text as a categorical with sorted categories: a byte or two per row, and codes that sort like the text.
+
+    Most detail columns repeat a handful of values (teams, buckets, clauses, provenance) over a
+    million rows; as categoricals the detail of a year fits in memory beside the frames.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = values.cat.categories
+        if values.isna().any() or not categories.is_monotonic_increasing or categories.dtype.kind not in "OUT":
+            values = values.astype(object)
+        else:
+            return values
+    values = values.astype(object)
+    if values.isna().any():
+        values = values.fillna("")
+    codes, uniques = pd.factorize(values, sort=True)
+    uniques = pd.Index([u if isinstance(u, str) else str(u) for u in uniques], dtype=object)
+    if not uniques.is_unique:  # non-text values that print alike
+        return _text_categorical(values.map(str))
+    return pd.Series(pd.Categorical.from_codes(codes, categories=uniques), index=values.index, name=values.name)
+
+
+
+def to_csv_bytes(frame: pd.DataFrame, *, decimals: dict[str, int] | None = None) -> bytes:
+    """A frame as CSV bytes with fixed decimals per column, so the same figures give the same bytes."""
+    out = frame.copy()
+    for column, places in (decimals or {}).items():
+        if column in out.columns:
+            out[column] = [f"{v:.{places}f}" for v in out[column].to_numpy(dtype=np.float64)]
+    buffer = io.StringIO()
+    out.to_csv(buffer, index=False, lineterminator="\n")
+    return buffer.getvalue().encode("utf-8")
+
+
+def decimals_for(columns: list[str], bases: list[str]) -> dict[str, int]:
+    """Fixed decimals: 6 for hours and FTE, 4 for rates, 2 for money."""
+    places = {c: HOURS_DP for c in ("hours", "fte", "allocated_hours", "unallocated_hours")}
+    places["hourly_rate"] = 4
+    places.update({c: 2 for c in money_columns(bases)})
+    return {c: places[c] for c in columns if c in places}
+
+
+def content_hash(detail: pd.DataFrame, bases: list[str]) -> str:
+    """SHA-256 of the detail CSV exactly as written (``detail.csv``)."""
+    return hashlib.sha256(to_csv_bytes(detail, decimals=decimals_for(list(detail.columns), bases))).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------- tables
+
+
+@dataclass
+class FinanceTables:
+    """Everything the writers need: the detail, its groupings and the reconciliation."""
+
+    month: str
+    bases: list[str]
+    detail: pd.DataFrame
+    summary: pd.DataFrame
+    by_pillar: pd.DataFrame
+    by_initiative: pd.DataFrame
+    people: pd.DataFrame
+    reconciliation: pd.DataFrame
+    policy: pd.DataFrame
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def csv_tables(self) -> dict[str, pd.DataFrame]:
+        """File stem → table, for the CSV set (the ledger import reads these)."""
+        return {"summary": self.summary, "by-pillar": self.by_pillar, "by-initiative": self.by_initiative,
+                "detail": self.detail, "people": self.people, "reconciliation": self.reconciliation,
+                "policy": self.policy}
+
+
+def group_totals(detail: pd.DataFrame, by: list[str], bases: list[str]) -> pd.DataFrame:
+    """Hours, FTE, cost and every basis's capex/opex, summed over ``by``."""
+    numbers = ["hours", "fte", *money_columns(bases)]
+    if detail.empty:
+        return pd.DataFrame(columns=[*by, *numbers])
+    out = detail.groupby(by, sort=True, dropna=False, observed=True)[numbers].sum().reset_index()
+    for column in numbers:
+        out[column] = out[column].round(HOURS_DP if column in HOURS_COLUMNS else 2)
+    return out
+
+
+def people_table(detail: pd.DataFrame, bases: list[str], capacity_hours: float | None = None) -> pd.DataFrame:
+    """FTE per person per month (the period's own effort and unallocated time; adjustments left out).
+
+    ``fte`` is the person's hours over ``capacity_hours`` (the month's working hours) when given,
+    else the sum of the rows' FTE.
+    """
+    own = detail[detail["row_type"] != "adjustment"]
+    columns = ["period", "person_id", "person", "hours", "allocated_hours", "unallocated_hours", "fte", "cost",
+               "methods"]
+    if own.empty:
+        return pd.DataFrame(columns=columns)
+    own = own.assign(allocated_hours=np.where(own["row_type"] == "effort", own["hours"], 0.0),
+                     unallocated_hours=np.where(own["row_type"] == "unallocated", own["hours"], 0.0))
+    out = (own.groupby(["period", "person_id"], sort=True, observed=True)
+           .agg(person=("person", "first"), hours=("hours", "sum"), allocated_hours=("allocated_hours", "sum"),
+                unallocated_hours=("unallocated_hours", "sum"), fte=("fte", "sum"), cost=("cost", "sum"),
+                methods=("method", lambda m: ", ".join(sorted(set(m)))))
+           .reset_index())
+    if capacity_hours:
+        out["fte"] = out["hours"] / capacity_hours
+    for column in ("hours", "allocated_hours", "unallocated_hours", "fte"):
+        out[column] = out[column].round(HOURS_DP)
+    out["cost"] = out["cost"].round(2)
+    return out[columns]
+
+
+def build_tables(month: str, detail: pd.DataFrame, bases: list[str], *, sources: dict[str, Any],
+                 policy_rows: list[tuple[str, str]], info: dict[str, Any],
+                 capacity_hours: float | None = None) -> FinanceTables:
+    """Every table of the export from the detail (plus the independent totals in ``sources``)."""
+    summary = group_totals(detail, ["period", "team_id", "team", "bucket", "row_type"], bases)
+    by_pillar = group_totals(detail, ["period", "pillar", "row_type"], bases)
+    by_initiative = group_totals(detail, ["period", "initiative", "pillar", "row_type"], bases)
+    people = people_table(detail, bases, capacity_hours)
+    reconciliation = reconcile(detail, summary, by_pillar, by_initiative, people, bases, sources)
+    policy = pd.DataFrame(policy_rows, columns=["item", "value"])
+    return FinanceTables(month=month, bases=bases, detail=detail, summary=summary, by_pillar=by_pillar,
+                         by_initiative=by_initiative, people=people, reconciliation=reconciliation, policy=policy,
+                         info=info)
+
+
+def reconcile(detail: pd.DataFrame, summary: pd.DataFrame, by_pillar: pd.DataFrame, by_initiative: pd.DataFrame,
+              people: pd.DataFrame, bases: list[str], sources: dict[str, Any]) -> pd.DataFrame:
+    """Every total against the detail, computed both ways: check, left, right, difference, tolerance, ok."""
+    rows: list[tuple[str, float, float, float]] = []
+    n = max(len(detail), 1)
+    hours_tol, money_tol = 1e-6 + 5e-7 * n, 1e-6 + 5e-3 * n
+
+    def add(check: str, left: float, right: float, tolerance: float) -> None:
+        rows.append((check, round(float(left), HOURS_DP), round(float(right), HOURS_DP), tolerance))
+
+    total = lambda frame, column: float(frame[column].sum()) if len(frame) else 0.0  # noqa: E731
+    add("Summary hours = detail hours", total(summary, "hours"), total(detail, "hours"), 0.005)
+    add("Summary cost = detail cost", total(summary, "cost"), total(detail, "cost"), 0.005)
+    add("By pillar cost = detail cost", total(by_pillar, "cost"), total(detail, "cost"), 0.005)
+    add("By initiative cost = detail cost", total(by_initiative, "cost"), total(detail, "cost"), 0.005)
+    own = detail[detail["row_type"] != "adjustment"]
+    add("People hours = detail hours of the period (effort + unallocated)", total(people, "hours"),
+        total(own, "hours"), 0.005)
+    for b in bases:
+        add(f"{b}: detail capex + opex = detail cost", total(detail, f"{b}_capex") + total(detail, f"{b}_opex"),
+            total(detail, "cost"), 0.005)
+        add(f"{b}: summary capex = detail capex", total(summary, f"{b}_capex"), total(detail, f"{b}_capex"), 0.005)
+    effort = own[own["row_type"] == "effort"]
+    if "worklog_hours" in sources:
+        add("Worklog hours in the store (worklog teams, this month) = detail worklog hours",
+            sources["worklog_hours"], total(effort[effort["method"] == "worklogs"], "hours"), hours_tol)
+    if "allocated_person_days" in sources:
+        add("Allocated person-days × hours per day = detail person-days hours",
+            sources["allocated_person_days"] * sources["hours_per_day"],
+            total(effort[effort["method"] == "person-days"], "hours"), hours_tol)
+        add("Unallocated person-days × hours per day = unallocated hours",
+            sources["unallocated_person_days"] * sources["hours_per_day"],
+            total(own[own["row_type"] == "unallocated"], "hours"), hours_tol)
+    if "max_person_days_fte" in sources:
+        add("Largest person-days FTE of one person (must not exceed 1)", sources["max_person_days_fte"], 1.0, 0.0)
+    if "adjustment_cost" in sources:
+        add("Adjustments: today's figures − booked figures of closed months = adjustment cost",
+            sources["adjustment_cost"], total(detail[detail["row_type"] == "adjustment"], "cost"), money_tol)
+    frame = pd.DataFrame(rows, columns=["check", "left", "right", "tolerance"])
+    frame["difference"] = (frame["left"] - frame["right"]).round(HOURS_DP)
+    fte_check = frame["check"].str.startswith("Largest person-days FTE")
+    frame["ok"] = np.where(fte_check, frame["left"] <= frame["right"] + 1e-9,
+                           frame["difference"].abs() <= frame["tolerance"])
+    frame["tolerance"] = frame["tolerance"].round(6)
+    return frame[["check", "left", "right", "difference", "tolerance", "ok"]]

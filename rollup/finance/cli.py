@@ -1,0 +1,164 @@
+"""``rollup finance``: export, close, reopen and list months — thin commands over :mod:`rollup.finance`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from rollup.clierrors import handle_errors
+from rollup.config import DEFAULT_CONFIG_PATH
+
+
+def _config_option(command):
+    return click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+                        default=DEFAULT_CONFIG_PATH, show_default=True,
+                        help="The mappings.yaml with the finance: section.")(command)
+
+
+def _rates_option(command):
+    return click.option("--rates", "rates", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                        help="The rates CSV (else ROLLUP_RATES, else finance.rates_file).")(command)
+
+
+def _database_option(command):
+    return click.option("--database", default=None,
+                        help="Store URL (default: ROLLUP_DATABASE_URL or .rollup/rollup.db).")(command)
+
+
+def _month(value: str) -> str:
+    from rollup.finance.calendar import parse_month
+
+    return parse_month(value).label
+
+
+@click.group("finance")
+def finance() -> None:
+    """R&D allocation for finance: effort and cost by team, pillar, initiative and bucket, capex vs opex.
+
+    Example: rollup finance export --month 2026-10 --rates rates.csv
+    """
+
+
+@finance.command("export")
+@click.option("--month", required=True, help="The month, YYYY-MM.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("outputs"),
+              show_default=True, help="Folder; the month's files go in <out>/finance-<month>/.")
+@_rates_option
+@_config_option
+@_database_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@handle_errors
+def export_command(month: str, out_dir: Path, rates: Path | None, config_path: Path, database: str | None,
+                   fmt: str) -> None:
+    """Write the month's allocation workbook and CSVs (closed months: the frozen figures); print the paths.
+
+    Example: rollup finance export --month 2026-10 --out outputs/ --rates rates.csv
+    """
+    from rollup.config import load_config
+    from rollup.finance import run_export
+    from rollup.store import Store
+
+    label = _month(month)
+    config = load_config(config_path)
+    with Store.open(database) as store:
+        result = run_export(store, config, month=label, out_dir=out_dir, rates_path=rates)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict()))
+        return
+    click.echo(f"Finance export {result.month} ({result.status}): {result.rows} detail rows, "
+               f"{result.adjustments} adjustments, content hash {result.content_hash}")
+    for path in result.paths:
+        click.echo(str(path))
+
+
+@finance.command("close")
+@click.argument("month")
+@_rates_option
+@_config_option
+@_database_option
+@handle_errors
+def close_command(month: str, rates: Path | None, config_path: Path, database: str | None) -> None:
+    """Freeze a month: store its detail rows and content hash; later Jira edits become adjustments.
+
+    Example: rollup finance close 2026-10 --rates rates.csv
+    """
+    from rollup.config import load_config
+    from rollup.finance import close_month
+    from rollup.store import Store
+
+    label = _month(month)
+    config = load_config(config_path)
+    with Store.open(database) as store:
+        figures = close_month(store, config, label, rates_path=rates)
+    click.echo(f"Closed {label}: {len(figures.detail)} detail rows, {figures.adjustments} adjustments, "
+               f"content hash {figures.digest}")
+
+
+@finance.command("reopen")
+@click.argument("month")
+@click.option("--confirm", is_flag=True, help="Required: reopening changes booked figures.")
+@click.option("--reason", default="", help="Why (recorded in the log with who ran it).")
+@_database_option
+@handle_errors
+def reopen_command(month: str, confirm: bool, reason: str, database: str | None) -> None:
+    """Reopen the latest closed month; needs --confirm and --reason, and is logged.
+
+    Example: rollup finance reopen 2026-10 --confirm --reason "late invoices from the payments team"
+    """
+    from rollup.finance import reopen_month
+    from rollup.store import Store
+
+    label = _month(month)
+    with Store.open(database) as store:
+        old = reopen_month(store, label, reason=reason, confirm=confirm)
+    click.echo(f"Reopened {label} (was content hash {old}); reason logged")
+
+
+@finance.command("months")
+@_database_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@handle_errors
+def months_command(database: str | None, fmt: str) -> None:
+    """List closed months, the first open month and every close and reopen.
+
+    Example: rollup finance months --format json
+    """
+    from rollup.finance import month_status
+    from rollup.store import Store
+
+    with Store.open(database) as store:
+        status = month_status(store)
+    if fmt == "json":
+        click.echo(json.dumps(status))
+        return
+    if not status["closed"]:
+        click.echo("No closed months.")
+    for row in status["closed"]:
+        click.echo(f"{row['month']}  closed {row['closed_at']}  {row['rows']} rows  {row['content_hash']}")
+    if status["first_open"]:
+        click.echo(f"First open month: {status['first_open']}")
+    for entry in status["log"]:
+        reason = f"  reason: {entry['reason']}" if entry.get("reason") else ""
+        click.echo(f"{entry['at']}  {entry['action']:<6} {entry['month']}  by {entry['actor']}{reason}")
+
+
+@finance.command("sample-rates")
+@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="Where to write the CSV.")
+@click.option("--issues", type=click.IntRange(min=300), default=3000, show_default=True,
+              help="Size of the sample organisation (its people are the same at any size).")
+@click.option("--seed", type=int, default=7, show_default=True)
+@handle_errors
+def sample_rates_command(out_path: Path, issues: int, seed: int) -> None:
+    """Write a rates CSV for the sample organisation's people and teams (for the demo and tests).
+
+    Example: rollup finance sample-rates --out outputs/rates.csv
+    """
+    from rollup.finance.sample_rates import write_sample_rates
+    from rollup.localjira.sampleorg import SampleOrg
+
+    click.echo(str(write_sample_rates(SampleOrg.generate(seed=seed, issues=issues), out_path)))
+
+

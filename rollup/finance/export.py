@@ -1,0 +1,336 @@
+"""The finance pipeline: store → frames → mapping → effort → detail → tables → writers.
+
+:func:`run_export` is the one entry point the CLI and the scheduler call. For an open month it
+computes the detail from today's data (and, in the first open month, the adjustments to closed
+months); for a closed month it reads the frozen rows back, hash-checked, so the figures are the
+ones booked. :func:`close_month` freezes a month; :func:`reopen_month` undoes that with a logged
+reason. Every input is validated (config, rates, every person's rate) before anything is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rollup.config import RollupConfig
+from rollup.errors import ConfigError
+from rollup.finance.adjustments import compute_adjustments
+from rollup.finance.allocation import (
+    FinanceTables,
+    build_tables,
+    canonical,
+    content_hash,
+    detail_columns,
+    detail_rows,
+    person_names,
+)
+from rollup.finance.calendar import Month, WorkCalendar, day_date, parse_month
+from rollup.finance.effort import Effort, compute_effort, month_of_day
+from rollup.finance.ledger import Ledger
+from rollup.finance.policy import epic_windows, policy_document
+from rollup.finance.rates import load_rates, rates_path
+from rollup.frames import Frames, load_frames
+from rollup.mapping import apply
+from rollup.store import STATE_SERVER_BASE_URL, Store
+
+
+@dataclass
+class MonthFigures:
+    """One month's detail and everything needed to write and explain it."""
+
+    month: Month
+    status: str  # open | closed
+    detail: pd.DataFrame
+    bases: list[str]
+    sources: dict[str, Any]
+    meta: dict[str, Any]
+    digest: str
+
+    @property
+    def adjustments(self) -> int:
+        """Adjustment rows booked in this month."""
+        return int((self.detail["row_type"] == "adjustment").sum()) if len(self.detail) else 0
+
+
+@dataclass
+class ExportResult:
+    """What an export wrote."""
+
+    month: str
+    status: str
+    folder: Path
+    paths: list[Path]
+    content_hash: str
+    rows: int
+    adjustments: int
+    totals: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {"month": self.month, "status": self.status, "folder": str(self.folder),
+                "paths": [str(p) for p in self.paths], "content_hash": self.content_hash, "rows": self.rows,
+                "adjustments": self.adjustments, "totals": self.totals}
+
+
+# ---------------------------------------------------------------------------------------- inputs
+
+
+def config_hash(config: RollupConfig) -> str:
+    """SHA-256 of the validated configuration (what the mapping and the policy read)."""
+    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()
+
+
+def data_hash(frames: Frames) -> str:
+    """SHA-256 over every issue's id and update time, every worklog and every transition."""
+    digest = hashlib.sha256()
+    for frame, columns in ((frames.issues, ["id", "updated"]), (frames.worklogs, ["id", "updated", "seconds"]),
+                           (frames.transitions, ["issue_id", "history_id", "at"])):
+        part = frame[columns] if len(frame) else pd.DataFrame(columns=columns)
+        digest.update(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def data_as_of(store: Store, frames: Frames, now: datetime | None = None) -> datetime:
+    """When the data was read from Jira: the last finished sync, else the latest update, else now."""
+    runs = [r for r in store.sync_run_rows() if r.get("finished") and r.get("status") == "ok"]
+    if runs:
+        return runs[-1]["finished"]
+    if len(frames.issues):
+        return frames.issues["updated"].max().to_pydatetime()
+    return now or datetime.now(timezone.utc)
+
+
+# ---------------------------------------------------------------------------------------- figures
+
+
+def month_figures(store: Store, config: RollupConfig, month: str | Month, *, rates_path_option: str | Path | None
+                  = None, now: datetime | None = None, frames: Frames | None = None) -> MonthFigures:
+    """The month's detail: frozen when closed, else computed (with adjustments in the first open month)."""
+    month = parse_month(month)
+    ledger = Ledger(store)
+    closed = ledger.closed()
+    if month.label in closed:
+        record = closed[month.label]
+        detail = ledger.month_detail(month.label)
+        return MonthFigures(month, "closed", detail, list(record.meta["bases"]), dict(record.meta["sources"]),
+                            record.meta, record.content_hash)
+    finance = config.finance
+    rates = load_rates(rates_path(rates_path_option, finance), finance)
+    calendar = WorkCalendar(finance.calendar)
+    frames = frames if frames is not None else load_frames(store)
+    mapped = apply(frames.issues, config).issues.reset_index(drop=True)
+    as_of = data_as_of(store, frames, now)
+    as_of_day = calendar.days_of(pd.DatetimeIndex([pd.Timestamp(as_of)]))[0]
+    latest = max(closed) if closed else None
+    first_open = parse_month(latest).next() if latest else None
+    adjust = [parse_month(m) for m in closed] if first_open == month else []
+    windows = epic_windows(mapped, finance, calendar)
+    effort = compute_effort(mapped, frames.transitions, frames.worklogs, windows, finance, calendar,
+                            [month, *adjust], as_of_day)
+    names = person_names(mapped, frames.worklogs)
+    detail_all = detail_rows(effort.rows, mapped, config, calendar, rates, names)
+    bases = list(finance.bases)
+    detail = detail_all[detail_all["effort_month"] == month.label]
+    sources = _sources(effort, frames, mapped, calendar, month, finance)
+    if adjust:
+        labels = [m.label for m in adjust]
+        fresh = detail_all[detail_all["effort_month"].isin(labels)]
+        booked = ledger.frozen(effort_months=labels)
+        booked = booked.reindex(columns=detail_columns(bases)) if len(booked) else fresh.iloc[0:0]
+        adjustments = compute_adjustments(
+            fresh, booked, period=month.label, bases=bases,
+            closed_at={m: r.closed_at for m, r in closed.items()},
+            worklogs=_worklog_evidence(frames, mapped, calendar), issue_updated=dict(zip(mapped["key"].astype(str),
+                                                                                         mapped["updated"])))
+        sources["adjustment_cost"] = round(float(fresh["cost"].sum()) - float(booked["cost"].sum()), 2)
+        detail = pd.concat([detail, adjustments], ignore_index=True)
+    detail = canonical(detail, bases)
+    meta = {
+        "month": month.label,
+        "bases": bases,
+        "columns": detail_columns(bases),
+        "policy": policy_document(finance),
+        "mappings_sha256": config_hash(config),
+        "mappings_source": config.source,
+        "rates_sha256": rates.sha256,
+        "rates_file": str(rates.path),
+        "data_sha256": data_hash(frames),
+        "data_as_of": pd.Timestamp(as_of).isoformat(),
+        "sources": sources,
+        "adjusted_months": [m.label for m in adjust],
+    }
+    return MonthFigures(month, "open", detail, bases, sources, meta, content_hash(detail, bases))
+
+
+def _sources(effort: Effort, frames: Frames, mapped: pd.DataFrame, calendar: WorkCalendar, month: Month,
+             finance: Any) -> dict[str, Any]:
+    """Totals computed straight from the inputs, for the Reconciliation sheet."""
+    out: dict[str, Any] = {"hours_per_day": calendar.hours_per_day, "capacity_hours": calendar.capacity_hours(month)}
+    wl = frames.worklogs
+    if len(wl):
+        teams = mapped.set_index("id")["team_id"].astype("object")
+        team = wl["issue_id"].map(teams)
+        uses = np.array([finance.effort.method_for(t if isinstance(t, str) else None) == "worklogs" for t in team])
+        day = calendar.days_of(wl["started"])
+        in_month = (day >= month.start_day) & (day < month.end_day) & wl["issue_id"].isin(teams.index).to_numpy()
+        out["worklog_hours"] = round(float(wl["seconds"].to_numpy()[uses & in_month].sum()) / 3600.0, 4)
+    else:
+        out["worklog_hours"] = 0.0
+    days = effort.person_days[effort.person_days["month"] == month.index]
+    out["allocated_person_days"] = int(days["allocated_days"].sum())
+    out["unallocated_person_days"] = int(days["unallocated_days"].sum())
+    working = calendar.working_days(month)
+    fte = (days["allocated_days"] + days["unallocated_days"]) / working if working and len(days) else pd.Series([0.0])
+    out["max_person_days_fte"] = round(float(fte.max()), 6)
+    return out
+
+
+def _worklog_evidence(frames: Frames, mapped: pd.DataFrame, calendar: WorkCalendar) -> pd.DataFrame:
+    wl = frames.worklogs
+    keys = mapped.set_index("id")["key"].astype("object")
+    months = month_of_day(calendar.days_of(wl["started"])) if len(wl) else np.array([], dtype=np.int64)
+    return pd.DataFrame({
+        "id": wl["id"].to_numpy(), "issue_key": wl["issue_id"].map(keys).to_numpy(),
+        "author_id": wl["author_id"].to_numpy(),
+        "started_month": [Month.from_index(m).label for m in months],
+        "updated": wl["updated"].to_numpy(),
+    })
+
+
+def policy_rows(figures: MonthFigures, *, generated_at: datetime, closed_at: datetime | None) -> list[tuple[str, str]]:
+    """The Policy sheet: what was in force, the input hashes and the run."""
+    meta = figures.meta
+    rows = [
+        ("month", figures.month.label),
+        ("status", figures.status + (f" (closed {closed_at:%Y-%m-%d %H:%M} UTC; figures are the frozen rows)"
+                                     if closed_at else " (figures from today's data)")),
+        ("content sha256 (detail.csv)", figures.digest),
+        ("mappings sha256", meta["mappings_sha256"]),
+        ("mappings file", meta.get("mappings_source", "")),
+        ("rates sha256", meta["rates_sha256"]),
+        ("data snapshot sha256", meta["data_sha256"]),
+        ("data as of", meta["data_as_of"]),
+        ("adjusted closed months", ", ".join(meta.get("adjusted_months", [])) or "none"),
+        ("run at", generated_at.astimezone(timezone.utc).isoformat(timespec="seconds")),
+        ("reporting currency", meta["policy"]["currency"]),
+    ]
+    policy = meta["policy"]
+    rows.append(("calendar", json.dumps(policy["calendar"], sort_keys=True)))
+    rows.append(("effort models", json.dumps(policy["effort"], sort_keys=True)))
+    rows.append(("capitalization window", json.dumps(policy["window"], sort_keys=True)))
+    for basis, clauses in policy["bases"].items():
+        for index, clause in enumerate(clauses, start=1):
+            when = {k: v for k, v in clause["when"].items() if v}
+            rows.append((f"{basis} clause {index}: {clause['id']}",
+                         f"{clause['treatment']} when {json.dumps(when, sort_keys=True) if when else 'always'}"
+                         + (f" — {clause['description']}" if clause.get("description") else "")))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------- commands
+
+
+def run_export(store: Store, config: RollupConfig, *, month: str, out_dir: str | Path,
+               rates_path: str | Path | None = None, now: datetime | None = None,
+               base_url: str | None = None) -> ExportResult:
+    """Write the month's workbook and CSVs into ``out_dir/finance-<month>/``, all or nothing."""
+    from rollup.writers.finance import write_finance
+
+    figures = month_figures(store, config, month, rates_path_option=rates_path, now=now)
+    generated_at = now or datetime.now(timezone.utc)
+    closed = Ledger(store).closed().get(figures.month.label)
+    tables = build_tables(figures.month.label, figures.detail, figures.bases, sources=figures.sources,
+                          policy_rows=policy_rows(figures, generated_at=generated_at,
+                                                  closed_at=closed.closed_at if closed else None),
+                          info={"status": figures.status, "content_hash": figures.digest,
+                                "currency": figures.meta["policy"]["currency"]},
+                          capacity_hours=figures.sources.get("capacity_hours"))
+    failed = tables.reconciliation[~tables.reconciliation["ok"]]
+    if len(failed):
+        raise ConfigError("the figures do not reconcile, nothing written:\n  "
+                          + "\n  ".join(f"{r.check}: {r.left} vs {r.right}" for r in failed.itertuples()))
+    base_url = base_url or store.get_state(STATE_SERVER_BASE_URL)
+    folder, paths = write_finance(tables, out_dir, base_url=base_url)
+    return ExportResult(month=figures.month.label, status=figures.status, folder=folder, paths=paths,
+                        content_hash=figures.digest, rows=len(figures.detail), adjustments=figures.adjustments,
+                        totals=_totals(tables))
+
+
+def _totals(tables: FinanceTables) -> dict[str, float]:
+    detail = tables.detail
+    out = {"hours": round(float(detail["hours"].sum()), 4), "cost": round(float(detail["cost"].sum()), 2)}
+    for b in tables.bases:
+        out[f"{b}_capex"] = round(float(detail[f"{b}_capex"].sum()), 2)
+        out[f"{b}_opex"] = round(float(detail[f"{b}_opex"].sum()), 2)
+    return out
+
+
+def close_month(store: Store, config: RollupConfig, month: str, *, rates_path: str | Path | None = None,
+                now: datetime | None = None) -> MonthFigures:
+    """Freeze ``month``: store its detail rows and content hash; later Jira edits become adjustments.
+
+    Months close in order (the first open month after the last closed one), only once the data
+    (the last sync) is past the month's end.
+    """
+    target = parse_month(month)
+    ledger = Ledger(store)
+    closed = ledger.closed()
+    if target.label in closed:
+        raise ConfigError(f"{target} is already closed (content hash {closed[target.label].content_hash[:12]}…); "
+                          f"reopen it first with: rollup finance reopen {target} --confirm --reason \"…\"")
+    later = [m for m in closed if m > target.label]
+    if later:
+        raise ConfigError(f"{target} cannot be closed: the later month {later[-1]} is already closed; months close "
+                          "in order")
+    if closed:
+        expected = parse_month(max(closed)).next()
+        if target != expected:
+            raise ConfigError(f"{target} cannot be closed yet: months close in order, and the first open month is "
+                              f"{expected}; close {expected} first")
+    figures = month_figures(store, config, target, rates_path_option=rates_path, now=now)
+    as_of = pd.Timestamp(figures.meta["data_as_of"])
+    calendar = WorkCalendar(config.finance.calendar)
+    as_of_day = calendar.days_of(pd.DatetimeIndex([as_of]))[0]
+    if as_of_day < target.end_day:
+        raise ConfigError(f"{target} cannot be closed: the store's data runs to {day_date(as_of_day)} (the last "
+                          f"sync), before the month ends; sync after {day_date(target.end_day - 1)} and close then")
+    ledger.close(target.label, figures.detail, figures.digest, figures.meta, now=now)
+    return figures
+
+
+def reopen_month(store: Store, month: str, *, reason: str, confirm: bool, now: datetime | None = None) -> str:
+    """Reopen the latest closed month (explicitly confirmed, with a reason, logged); return its old hash."""
+    target = parse_month(month)
+    if not confirm:
+        raise ConfigError(f"reopening {target} changes booked figures; pass --confirm to do it")
+    if not reason or not reason.strip():
+        raise ConfigError("reopening needs a reason, recorded in the log: --reason \"…\"")
+    ledger = Ledger(store)
+    closed = ledger.closed()
+    if target.label not in closed:
+        raise ConfigError(f"{target} is not closed; closed months: {', '.join(closed) or 'none'}")
+    latest = max(closed)
+    if target.label != latest:
+        raise ConfigError(f"{target} cannot be reopened while the later month {latest} is closed; reopen {latest} "
+                          "first")
+    return ledger.reopen(target.label, reason.strip(), now=now)
+
+
+def month_status(store: Store) -> dict[str, Any]:
+    """Closed months, the first open month and the close/reopen log."""
+    ledger = Ledger(store)
+    closed = ledger.closed()
+    latest = max(closed) if closed else None
+    return {
+        "closed": [{"month": r.month, "closed_at": r.closed_at.isoformat(), "content_hash": r.content_hash,
+                    "rows": r.rows} for r in closed.values()],
+        "first_open": parse_month(latest).next().label if latest else None,
+        "log": [{**entry, "at": entry["at"].isoformat()} for entry in ledger.log()],
+    }

@@ -1,0 +1,133 @@
+"""The finance export: one workbook and the same tables as CSV, written as a set or not at all.
+
+Everything goes into ``<out>/finance-<month>/``: ``finance-<month>.xlsx`` (Summary, By pillar,
+By initiative, Detail, People, Policy, Reconciliation) and ``summary.csv``, ``by-pillar.csv``,
+``by-initiative.csv``, ``detail.csv``, ``people.csv``, ``reconciliation.csv``, ``policy.csv``.
+The files are written into a hidden temporary folder next to it, flushed to disk, and the folder
+is renamed into place (a previous export of the month is swapped out and removed), so a reader
+sees the old set or the new set, never half of one.
+
+CSV numbers have fixed decimals (4 for hours, FTE and rates, 2 for money), so the same figures
+give the same bytes; ``detail.csv``'s SHA-256 is the content hash on the Policy sheet. In the
+workbook every table has a frozen header, an autofilter and fitted widths, issue keys link to
+Jira, and Jira text is always text (:func:`rollup.writers.safe.set_text`). Person-level data
+appears only here, never in the portfolio workbook.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from rollup.finance.allocation import FinanceTables, decimals_for, to_csv_bytes
+from rollup.writers.safe import atomic_dir, clean_text, looks_like_formula, set_text
+
+SHEETS = ("Summary", "By pillar", "By initiative", "Detail", "People", "Policy", "Reconciliation")
+HEADER_FILL = PatternFill("solid", fgColor="1F3864")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+LINK_FONT = Font(color="0563C1", underline="single")
+FORMATS = {"hours": "#,##0.00", "fte": "0.000", "money": "#,##0.00", "rate": "#,##0.0000", "int": "#,##0"}
+_KEY_COLUMNS = ("issue_key", "epic", "initiative")
+
+
+def _kind(column: str, bases: list[str]) -> str:
+    if column in ("hours", "allocated_hours", "unallocated_hours", "left", "right", "difference", "tolerance"):
+        return "hours"
+    if column == "fte":
+        return "fte"
+    if column == "hourly_rate":
+        return "rate"
+    if column == "cost" or any(column in (f"{b}_capex", f"{b}_opex") for b in bases):
+        return "money"
+    if column in _KEY_COLUMNS:
+        return "key"
+    return "text"
+
+
+def _header(column: str) -> str:
+    return column.replace("_", " ").capitalize()
+
+
+def write_sheet(wb: Workbook, title: str, frame: pd.DataFrame, bases: list[str], base_url: str | None) -> None:
+    """One table on its own sheet: header row frozen, autofilter, fitted widths, real number formats."""
+    ws = wb.create_sheet(title)
+    columns = list(frame.columns)
+    kinds = [_kind(c, bases) for c in columns]
+    ws.freeze_panes = "A2"
+    last_col = get_column_letter(max(len(columns), 1))
+    ws.auto_filter.ref = f"A1:{last_col}{max(len(frame), 1) + 1}"
+    sample = frame.head(300)
+    for j, column in enumerate(columns, start=1):
+        if kinds[j - 1] == "text" or kinds[j - 1] == "key":
+            longest = sample[column].astype(str).str.len().max() if len(sample) else 0
+            width = min(max(int(longest or 0) + 2, len(_header(column)) + 2, 8), 60)
+        else:
+            width = max(len(_header(column)) + 2, 12)
+        ws.column_dimensions[get_column_letter(j)].width = width
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(ws, value=_header(column))
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.alignment = Alignment(vertical="center")
+        header.append(cell)
+    ws.append(header)
+    values = [frame[c].astype("object").tolist() for c in columns]
+    for i in range(len(frame)):
+        row: list[Any] = []
+        for j, kind in enumerate(kinds):
+            row.append(_cell(ws, values[j][i], kind, base_url))
+        ws.append(row)
+
+
+def _cell(ws: Any, value: Any, kind: str, base_url: str | None) -> Any:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if kind in FORMATS and isinstance(value, (int, float)) and not isinstance(value, bool):
+        cell = WriteOnlyCell(ws, value=float(value))
+        cell.number_format = FORMATS[kind]
+        return cell
+    if isinstance(value, bool):
+        return value
+    text = clean_text(value)
+    if kind == "key" and base_url and text and not text.startswith("("):
+        cell = WriteOnlyCell(ws)
+        set_text(cell, text)
+        cell.hyperlink = f"{base_url.rstrip('/')}/browse/{text}"
+        cell.font = LINK_FONT
+        return cell
+    if looks_like_formula(text):
+        cell = WriteOnlyCell(ws)
+        set_text(cell, text)
+        return cell
+    return text
+
+
+def write_workbook(tables: FinanceTables, path: Path, base_url: str | None) -> None:
+    """The finance workbook at ``path`` (the caller makes the write atomic)."""
+    wb = Workbook(write_only=True)
+    frames = {"Summary": tables.summary, "By pillar": tables.by_pillar, "By initiative": tables.by_initiative,
+              "Detail": tables.detail, "People": tables.people, "Policy": tables.policy,
+              "Reconciliation": tables.reconciliation}
+    for title in SHEETS:
+        write_sheet(wb, title, frames[title], tables.bases, base_url)
+    wb.save(path)
+
+
+def write_finance(tables: FinanceTables, out_dir: str | Path, *, base_url: str | None = None) -> tuple[Path, list[Path]]:
+    """Write the workbook and CSVs of one month as a set; return the folder and every file in it."""
+    name = f"finance-{tables.month}"
+    final = Path(out_dir) / name
+    names = [f"{name}.xlsx"]
+    with atomic_dir(final) as staging:
+        write_workbook(tables, staging / names[0], base_url)
+        for stem, frame in tables.csv_tables().items():
+            data = to_csv_bytes(frame, decimals=decimals_for(list(frame.columns), tables.bases))
+            (staging / f"{stem}.csv").write_bytes(data)
+            names.append(f"{stem}.csv")
+    return final, [final / n for n in names]

@@ -1,0 +1,150 @@
+"""Closed months never change: close → edit Jira on the local server → re-sync over HTTP → re-export.
+
+The re-export of the closed month is byte-identical; the first open month carries the adjustments,
+each with its cause; reopening needs a flag and a reason and is logged.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from finance_helpers import MAPPINGS, ORG_ISSUES, ORG_SEED, served, sync_over_http
+from org_edits import add_label, backdated_progress, late_worklog
+
+from rollup.cli import cli
+from rollup.config import load_config
+from rollup.finance import close_month, month_status, reopen_month, run_export
+from rollup.localjira.sampleorg import SampleOrg
+from rollup.store import Store
+
+FIGURES = ("summary.csv", "by-pillar.csv", "by-initiative.csv", "detail.csv", "people.csv", "reconciliation.csv")
+PERSON_DAY_TEAMS = frozenset({"SCH", "INT", "MOB", "PLAT"})
+
+
+def _files(result) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in result.paths}
+
+
+def test_closed_month_reexports_identically_and_changes_become_adjustments(tmp_path, sample_rates):
+    config = load_config(MAPPINGS)
+    org = SampleOrg.generate(seed=ORG_SEED, issues=ORG_ISSUES)
+    url = f"sqlite:///{tmp_path / 'rollup.db'}"
+    with served(org) as server:
+        sync_over_http(org, server, url, full=True)
+        with Store.open(url) as store:
+            before = run_export(store, config, month="2026-10", out_dir=tmp_path / "before", rates_path=sample_rates)
+            # Closed at the sample organisation's own "now": Jira's clock is the one edits are dated by.
+            closed = close_month(store, config, "2026-10", rates_path=sample_rates, now=org.now)
+            assert closed.digest == before.content_hash
+        booked = pd.read_csv(before.folder / "detail.csv", keep_default_na=False)
+        # An epic whose stories carry its (initiative-decided) new-capability bucket and logged October work.
+        moved = booked[(booked["bucket"] == "new-capability") & (booked["method"] == "worklogs")
+                       & (booked["bucket_source"] == "inherited from " + booked["epic"])]
+        epic = moved["epic"].value_counts().index[0]
+        epic_rows = booked[booked["epic"] == epic]
+        # Three edits in Jira, each touching October.
+        wl_key, wl_author, wl_id = late_worklog(org, "2026-10-14T10:00:00", 2.0)
+        add_label(org, epic, "tech-debt")
+        bd_key, bd_person = backdated_progress(org, "2026-10-12T09:00:00", "2026-10-16T17:00:00",
+                                               teams=PERSON_DAY_TEAMS)
+        result = sync_over_http(org, server, url)
+        assert result.mode == "incremental" and result.changed >= 3 and result.worklogs >= 1
+
+    with Store.open(url) as store:
+        again = run_export(store, config, month="2026-10", out_dir=tmp_path / "after", rates_path=sample_rates)
+        assert again.status == "closed" and again.content_hash == before.content_hash
+        old, new = _files(before), _files(again)
+        for name in FIGURES:
+            assert new[name] == old[name], f"{name} changed after the close"
+        policy = pd.read_csv(again.folder / "policy.csv").set_index("item")["value"]
+        assert policy["status"].startswith("closed")
+        assert policy["content sha256 (detail.csv)"] == before.content_hash
+
+        november = run_export(store, config, month="2026-11", out_dir=tmp_path / "nov", rates_path=sample_rates)
+    assert november.adjustments > 0
+    detail = pd.read_csv(november.folder / "detail.csv", keep_default_na=False)
+    adjustments = detail[detail["row_type"] == "adjustment"]
+    assert set(adjustments["effort_month"]) == {"2026-10"} and set(adjustments["period"]) == {"2026-11"}
+    assert adjustments["cause"].str.startswith("adjusts closed 2026-10: ").all()
+
+    # The late worklog: exactly its 2 hours, naming the worklog.
+    late = adjustments[(adjustments["issue_key"] == wl_key) & (adjustments["person_id"] == wl_author)]
+    assert late["hours"].sum() == pytest.approx(2.0)
+    assert late["cause"].str.contains(f"worklog(s) {wl_id} added or changed after the close", regex=False).any()
+
+    # The re-bucketed epic: each of its October rows reversed under the old bucket, re-booked under the new.
+    rebucketed = adjustments[adjustments["epic"] == epic]
+    reversed_ = rebucketed[rebucketed["bucket"] == "new-capability"]
+    rebooked = rebucketed[rebucketed["bucket"] == "tech-debt"]
+    worklog_rows = epic_rows[(epic_rows["bucket"] == "new-capability") & (epic_rows["method"] == "worklogs")]
+    assert reversed_["hours"].sum() == pytest.approx(-worklog_rows["hours"].sum() - _other_changes(reversed_, wl_key))
+    assert rebooked["hours"].sum() > 0
+    assert rebucketed["cause"].str.contains("bucket new-capability → tech-debt", regex=False).all()
+    assert (rebooked["gaap_capex"] == 0).all()  # tech debt is expensed
+    assert reversed_["gaap_capex"].sum() <= 0
+
+    # The backdated transition: the issue gains October person-days; the person's other issues give some up.
+    gained = adjustments[(adjustments["issue_key"] == bd_key) & (adjustments["person_id"] == bd_person)]
+    assert gained["hours"].sum() > 0
+    assert gained["cause"].str.contains(f"{bd_key}'s status or assignee history changed after the close",
+                                        regex=False).all()
+    person_rows = adjustments[(adjustments["person_id"] == bd_person) & (adjustments["method"] == "person-days")]
+    assert person_rows["hours"].sum() == pytest.approx(0.0, abs=1e-4)  # the same days, split differently
+
+    recon = pd.read_csv(november.folder / "reconciliation.csv")
+    assert recon["ok"].all()
+    assert recon["check"].str.startswith("Adjustments:").any()
+
+
+def _other_changes(rows: pd.DataFrame, late_key: str) -> float:
+    """Hours in reversal rows that come from the late worklog (if it fell under the same epic)."""
+    return float(rows[rows["issue_key"] == late_key]["hours"].clip(lower=0).sum())
+
+
+def test_close_order_reopen_and_log(tmp_path, sample_store, sample_rates):
+    import shutil
+
+    source = sample_store.removeprefix("sqlite:///")
+    shutil.copy(source, tmp_path / "rollup.db")
+    url = f"sqlite:///{tmp_path / 'rollup.db'}"
+    config = load_config(MAPPINGS)
+    runner = CliRunner()
+    env = {"ROLLUP_DATABASE_URL": url, "ROLLUP_RATES": str(sample_rates)}
+    with Store.open(url) as store:
+        # The data is as of the last successful sync: pin it, so "has the month ended" does not follow the clock.
+        synced_at = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+        store.record_run(started=synced_at, finished=synced_at, mode="incremental", status="ok")
+        first = close_month(store, config, "2026-09", rates_path=sample_rates)
+        assert first.status == "open"
+    cases = [
+        (["finance", "close", "2026-11"], "the first open month is 2026-10; close 2026-10 first"),
+        (["finance", "close", "2026-09"], "already closed"),
+        (["finance", "close", "2026-08"], "later month 2026-09 is already closed"),
+        (["finance", "reopen", "2026-09", "--reason", "x"], "--confirm"),
+        (["finance", "reopen", "2026-09", "--confirm"], "needs a reason"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(cli, args, env=env)
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.output, (args, result.output)
+    result = runner.invoke(cli, ["finance", "close", "2026-10"], env=env)
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["finance", "close", "2026-11"], env=env)
+    assert result.exit_code == 2 and "before the month ends" in result.output, result.output
+    result = runner.invoke(cli, ["finance", "reopen", "2026-09", "--confirm", "--reason", "late invoices"], env=env)
+    assert result.exit_code == 2 and "reopen 2026-10 first" in result.output
+    result = runner.invoke(cli, ["finance", "reopen", "2026-10", "--confirm", "--reason", "late invoices"], env=env)
+    assert result.exit_code == 0, result.output
+    with Store.open(url) as store:
+        status = month_status(store)
+        assert [m["month"] for m in status["closed"]] == ["2026-09"] and status["first_open"] == "2026-10"
+        assert [(e["month"], e["action"], e["reason"]) for e in status["log"]] == [
+            ("2026-09", "close", None), ("2026-10", "close", None), ("2026-10", "reopen", "late invoices")]
+        assert all(e["actor"] for e in status["log"])
+        with pytest.raises(Exception, match="not closed"):
+            reopen_month(store, "2026-10", reason="again", confirm=True)
+    result = runner.invoke(cli, ["finance", "months"], env=env)
+    assert result.exit_code == 0 and "reopen 2026-10" in result.output and "late invoices" in result.output

@@ -1,0 +1,121 @@
+"""The export as finance opens it: the workbook read back, the CSV set, all-or-nothing writes."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import pytest
+from finance_helpers import MAPPINGS, OCT, RATES, config, effort, frames, issue, worklog
+from openpyxl import load_workbook
+
+from rollup.config import load_config
+from rollup.finance import run_export
+from rollup.finance.allocation import build_tables, detail_rows, person_names
+from rollup.finance.calendar import WorkCalendar
+from rollup.finance.rates import load_rates
+from rollup.store import Store
+from rollup.writers import finance as finance_writer
+from rollup.writers.finance import SHEETS, write_finance
+
+
+@pytest.fixture(scope="module")
+def exported(sample_store, sample_rates, tmp_path_factory):
+    out = tmp_path_factory.mktemp("export")
+    with Store.open(sample_store) as store:
+        result = run_export(store, load_config(MAPPINGS), month="2026-10", out_dir=out, rates_path=sample_rates,
+                            base_url="https://clinicloud.atlassian.net")
+    return result
+
+
+def test_the_set_of_files(exported):
+    names = sorted(p.name for p in exported.paths)
+    assert names == sorted(["finance-2026-10.xlsx", "summary.csv", "by-pillar.csv", "by-initiative.csv",
+                            "detail.csv", "people.csv", "reconciliation.csv", "policy.csv"])
+    assert sorted(p.name for p in exported.folder.iterdir()) == names
+    assert not [p for p in exported.folder.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_workbook_figures_tie_to_the_csvs_and_the_detail(exported):
+    wb = load_workbook(exported.folder / "finance-2026-10.xlsx")
+    assert wb.sheetnames == list(SHEETS)
+    detail = pd.read_csv(exported.folder / "detail.csv", keep_default_na=False)
+    summary = pd.read_csv(exported.folder / "summary.csv", keep_default_na=False)
+    ws = wb["Summary"]
+    header = [c.value for c in ws[1]]
+    assert header[:5] == ["Period", "Team id", "Team", "Bucket", "Row type"]
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:")
+    cost_col = header.index("Cost")
+    sheet_cost = sum(row[cost_col].value for row in ws.iter_rows(min_row=2))
+    assert sheet_cost == pytest.approx(detail["cost"].sum(), abs=0.01)
+    assert summary["cost"].sum() == pytest.approx(detail["cost"].sum(), abs=0.01)
+    assert ws.cell(row=2, column=cost_col + 1).number_format == "#,##0.00"
+    # By team and bucket, the summary is the detail grouped.
+    grouped = detail.groupby(["team_id", "bucket"])["hours"].sum()
+    mine = summary.groupby(["team_id", "bucket"])["hours"].sum()
+    pd.testing.assert_series_equal(mine.round(4), grouped.round(4), check_names=False)
+    # Every capex euro names its clause.
+    capex = detail[detail["gaap_capex"] > 0]
+    assert len(capex) and (capex["gaap_clause"] == "gaap-development").all()
+    assert (capex["window"] == "inside").all()
+    # Issue keys link to Jira.
+    dws = wb["Detail"]
+    dheader = [c.value for c in dws[1]]
+    key_cell = dws.cell(row=2, column=dheader.index("Issue key") + 1)
+    assert key_cell.hyperlink.target == f"https://clinicloud.atlassian.net/browse/{key_cell.value}"
+
+
+def test_policy_sheet_carries_the_hashes(exported):
+    policy = pd.read_csv(exported.folder / "policy.csv").set_index("item")["value"]
+    digest = hashlib.sha256((exported.folder / "detail.csv").read_bytes()).hexdigest()
+    assert policy["content sha256 (detail.csv)"] == digest == exported.content_hash
+    for item in ("mappings sha256", "rates sha256", "data snapshot sha256"):
+        assert len(policy[item]) == 64
+    assert "gaap clause 2: gaap-development" in policy.index
+    recon = pd.read_csv(exported.folder / "reconciliation.csv")
+    assert recon["ok"].all() and len(recon) >= 12
+    people = pd.read_csv(exported.folder / "people.csv")
+    assert (people[people["methods"] == "person-days"]["fte"] <= 1.0).all()
+
+
+def _small_tables(tmp_path, author_name: str = "Wanda"):
+    a1 = issue("A-1", id=1, assignee_id="w", assignee_name=author_name)
+    cfg = config()
+    f = frames([a1], worklogs=[worklog(1, "w", "2026-10-05 09:00", 3)])
+    f.worklogs["author_name"] = author_name
+    result, mapped = effort(f, cfg, [OCT])
+    path = tmp_path / "rates.csv"
+    path.write_text(RATES)
+    detail = detail_rows(result.rows, mapped, cfg, WorkCalendar(cfg.finance.calendar),
+                         load_rates(path, cfg.finance), person_names(mapped, f.worklogs))
+    return build_tables("2026-10", detail, ["gaap"], sources={}, policy_rows=[("month", "2026-10")], info={},
+                        capacity_hours=176)
+
+
+def test_jira_text_never_becomes_a_formula(tmp_path):
+    tables = _small_tables(tmp_path, author_name="=HYPERLINK(\"http://x\")")
+    folder, _ = write_finance(tables, tmp_path / "out")
+    ws = load_workbook(folder / "finance-2026-10.xlsx")["Detail"]
+    header = [c.value for c in ws[1]]
+    cell = ws.cell(row=2, column=header.index("Person") + 1)
+    assert cell.value == "=HYPERLINK(\"http://x\")" and cell.data_type == "s"
+
+
+def test_a_failed_write_leaves_the_previous_set_untouched(tmp_path, monkeypatch):
+    tables = _small_tables(tmp_path)
+    folder, paths = write_finance(tables, tmp_path / "out")
+    before = {p.name: p.read_bytes() for p in paths}
+    calls = {"n": 0}
+    real = finance_writer.to_csv_bytes
+
+    def failing(frame, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk full")
+        return real(frame, **kwargs)
+
+    monkeypatch.setattr(finance_writer, "to_csv_bytes", failing)
+    with pytest.raises(OSError, match="disk full"):
+        write_finance(tables, tmp_path / "out")
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["finance-2026-10"]
