@@ -16,6 +16,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/rollup demo
+	$(VENV)/bin/rollup schedule run --once --schedules schedules/demo
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -1,0 +1,363 @@
+"""Delivery of a run's outputs: email by SMTP, and optionally a Confluence page.
+
+Email settings come from the environment, never from a file in the repository:
+
+==========================  ==================================================================
+``ROLLUP_SMTP_HOST``        SMTP server (required to send; ``outbox:`` in the job needs none)
+``ROLLUP_SMTP_PORT``        default 587 (465 with ``ROLLUP_SMTP_SSL=true``)
+``ROLLUP_SMTP_STARTTLS``    ``true`` (default) upgrades the connection with STARTTLS
+``ROLLUP_SMTP_SSL``         ``true`` for implicit TLS (port 465) instead of STARTTLS
+``ROLLUP_SMTP_USER``        login name, when the server wants one
+``ROLLUP_SMTP_PASSWORD``    its password (a secret: never logged, stored or printed)
+``ROLLUP_SMTP_FROM``        sender address; default ``rollup@<host name>``
+``ROLLUP_SMTP_TIMEOUT``     seconds per SMTP conversation; default 30
+==========================  ==================================================================
+
+Confluence: ``CONFLUENCE_URL`` (Cloud: ``https://<site>.atlassian.net/wiki``) with
+``CONFLUENCE_EMAIL`` + ``CONFLUENCE_API_TOKEN`` (Cloud) or ``CONFLUENCE_PAT`` (Data Center), through
+atlassian-python-api's REST client.
+
+Each channel is tried ``1 + retries`` times, waiting ``retry_delay`` and doubling it after each
+failure. A failure never touches the outputs (they are already published); it is returned per
+channel — status, attempts, last error — for the run history.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import html
+import mimetypes
+import os
+import smtplib
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from rollup.errors import ConfigError
+from rollup.schedule.logs import log_event, redact
+from rollup.writers.safe import atomic_write
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _flag(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ConfigError(f"{name}={env[name]!r} is not true or false")
+
+
+class SmtpSettings(BaseModel):
+    """How to reach the SMTP server (from ``ROLLUP_SMTP_*``)."""
+
+    host: str
+    port: int
+    starttls: bool = True
+    ssl: bool = False
+    user: str | None = None
+    password: SecretStr | None = None
+    sender: str
+    timeout: float = 30.0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> SmtpSettings:
+        """Read ``ROLLUP_SMTP_*``; ConfigError naming the variable that is missing or wrong."""
+        env = dict(os.environ if env is None else env)
+        host = env.get("ROLLUP_SMTP_HOST", "").strip()
+        if not host:
+            raise ConfigError("email delivery needs ROLLUP_SMTP_HOST (and ROLLUP_SMTP_PORT, ROLLUP_SMTP_USER, "
+                              "ROLLUP_SMTP_PASSWORD as the server wants); or set 'outbox:' in the job to "
+                              "write the message to a folder instead")
+        use_ssl = _flag(env, "ROLLUP_SMTP_SSL", False)
+        try:
+            return cls(
+                host=host,
+                port=int(env.get("ROLLUP_SMTP_PORT") or (465 if use_ssl else 587)),
+                starttls=False if use_ssl else _flag(env, "ROLLUP_SMTP_STARTTLS", True),
+                ssl=use_ssl,
+                user=env.get("ROLLUP_SMTP_USER") or None,
+                password=env.get("ROLLUP_SMTP_PASSWORD") or None,
+                sender=env.get("ROLLUP_SMTP_FROM") or f"rollup@{socket.gethostname()}",
+                timeout=float(env.get("ROLLUP_SMTP_TIMEOUT") or 30),
+            )
+        except (ValueError, ValidationError):
+            raise ConfigError("ROLLUP_SMTP_PORT and ROLLUP_SMTP_TIMEOUT must be numbers") from None
+
+    def __repr__(self) -> str:  # SecretStr already hides the password; keep the repr short
+        return f"SmtpSettings(host={self.host!r}, port={self.port}, user={self.user!r})"
+
+
+class ConfluenceSettings(BaseModel):
+    """How to reach Confluence (from ``CONFLUENCE_*``)."""
+
+    url: str
+    email: str | None = None
+    api_token: SecretStr | None = None
+    pat: SecretStr | None = None
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> ConfluenceSettings:
+        """Read ``CONFLUENCE_*``; ConfigError naming what is missing."""
+        env = dict(os.environ if env is None else env)
+        url = env.get("CONFLUENCE_URL", "").strip().rstrip("/")
+        pat = env.get("CONFLUENCE_PAT") or None
+        email, token = env.get("CONFLUENCE_EMAIL") or None, env.get("CONFLUENCE_API_TOKEN") or None
+        if not url or not (pat or (email and token)):
+            raise ConfigError("Confluence publishing needs CONFLUENCE_URL and either CONFLUENCE_EMAIL + "
+                              "CONFLUENCE_API_TOKEN (Cloud) or CONFLUENCE_PAT (Data Center)")
+        return cls(url=url, email=email, api_token=token, pat=pat)
+
+
+@dataclass
+class RunSummary:
+    """What delivery says about a run."""
+
+    job: str
+    title: str
+    run_id: int
+    status: str
+    as_of: date
+    steps: list[dict[str, Any]]
+    run_dir: Path
+    files: list[str]
+
+    def placeholders(self) -> dict[str, str]:
+        """Values for ``{job}`` ``{title}`` ``{date}`` ``{week}`` ``{status}``."""
+        year, week, _ = self.as_of.isocalendar()
+        return {"job": self.job, "title": self.title, "date": self.as_of.isoformat(),
+                "week": f"{year}-W{week:02d}", "status": self.status}
+
+    def text(self) -> str:
+        """A plain-text account of the run."""
+        lines = [f"{self.title} — {self.as_of.isoformat()} (run {self.run_id}, {self.status})", ""]
+        for step in self.steps:
+            line = f"  {step['name']}: {step['status']}"
+            if step.get("seconds") is not None:
+                line += f" in {step['seconds']:.1f}s"
+            if step.get("summary"):
+                line += f" — {step['summary']}"
+            if step.get("error"):
+                line += f" — {step['error']}"
+            lines.append(line)
+        lines += ["", f"Files (in {self.run_dir}):"] + [f"  {f}" for f in self.files]
+        return "\n".join(lines) + "\n"
+
+
+@dataclass
+class ChannelResult:
+    """The outcome of one delivery channel."""
+
+    status: str  # sent | failed
+    attempts: int
+    error: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return asdict(self)
+
+
+def select_files(summary: RunSummary, patterns: list[str]) -> list[str]:
+    """The run's files (relative paths) matching any of ``patterns``, in run order."""
+    return [f for f in summary.files if any(fnmatch.fnmatch(f, p) for p in patterns)]
+
+
+# ---------------------------------------------------------------------------------------- email
+
+
+def build_email(summary: RunSummary, cfg: Any, sender: str) -> EmailMessage:
+    """The message: subject from the template, the run as text, matching files attached (up to the size cap)."""
+    message = EmailMessage()
+    message["Subject"] = cfg.subject.format(**summary.placeholders())
+    message["From"] = sender
+    message["To"] = ", ".join(cfg.to)
+    if cfg.cc:
+        message["Cc"] = ", ".join(cfg.cc)
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1] or None)
+    chosen = select_files(summary, cfg.attach)
+    budget = cfg.max_attachment_mb * 1024 * 1024
+    attached, listed = [], []
+    for relative in chosen:
+        size = (summary.run_dir / relative).stat().st_size
+        if size <= budget:
+            attached.append(relative)
+            budget -= size
+        else:
+            listed.append(relative)
+    body = summary.text()
+    if listed:
+        body += "\nToo large to attach (open them in the run folder):\n" + "".join(f"  {f}\n" for f in listed)
+    message.set_content(body)
+    for relative in attached:
+        path = summary.run_dir / relative
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        maintype, subtype = kind.split("/", 1)
+        message.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
+    return message
+
+
+def send_email(settings: SmtpSettings, message: EmailMessage) -> None:
+    """Send one message; raises smtplib/OSError on failure."""
+    context = ssl.create_default_context()
+    if settings.ssl:
+        client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
+                                                context=context)
+    else:
+        client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+    with client:
+        client.ehlo()
+        if settings.starttls:
+            client.starttls(context=context)
+            client.ehlo()
+        if settings.user:
+            client.login(settings.user, settings.password.get_secret_value() if settings.password else "")
+        client.send_message(message)
+
+
+def write_outbox(folder: Path, message: EmailMessage, summary: RunSummary) -> Path:
+    """Write the message as ``<job>-run<id>.eml`` in ``folder`` (atomically)."""
+    path = Path(folder) / f"{summary.job}-run{summary.run_id}.eml"
+    return atomic_write(path, lambda tmp: tmp.write_bytes(bytes(message)))
+
+
+# ---------------------------------------------------------------------------------------- confluence
+
+
+def confluence_client(settings: ConfluenceSettings) -> Any:
+    """An atlassian-python-api REST client for the Confluence REST API (``/rest/api``) with the settings' credentials."""
+    from atlassian.rest_client import AtlassianRestAPI
+
+    if settings.pat:
+        return AtlassianRestAPI(settings.url, token=settings.pat.get_secret_value(), timeout=60)
+    return AtlassianRestAPI(settings.url, username=settings.email,
+                            password=settings.api_token.get_secret_value() if settings.api_token else None,
+                            timeout=60, cloud=True)
+
+
+def publish_confluence(settings: ConfluenceSettings, cfg: Any, summary: RunSummary) -> dict[str, Any]:
+    """Create or update the page, attach the matching files, show the PNG charts on it; return page id and title.
+
+    Uses the content REST API that Confluence Cloud (``<site>/wiki``) and Data Center share:
+    find the page by space and title, create it if missing, add or replace each attachment, then
+    write the page body (a new version) that shows the charts and links the workbooks.
+    """
+    client = confluence_client(settings)
+    title = cfg.title.format(**summary.placeholders())
+    files = select_files(summary, cfg.attach)
+    names = {f: f.replace("/", "-") for f in files}
+    found = client.get("rest/api/content", params={"spaceKey": cfg.space, "title": title, "type": "page",
+                                                   "expand": "version"}) or {}
+    page = (found.get("results") or [None])[0]
+    if page is None:
+        data: dict[str, Any] = {"type": "page", "title": title, "space": {"key": cfg.space},
+                                "body": {"storage": {"value": _page_body(summary, {}), "representation": "storage"}}}
+        if cfg.parent_id:
+            data["ancestors"] = [{"id": str(cfg.parent_id)}]
+        page = client.post("rest/api/content", data=data)
+    page_id, version = str(page["id"]), int((page.get("version") or {}).get("number", 1))
+    headers = {"X-Atlassian-Token": "no-check", "Accept": "application/json"}
+    for relative in files:
+        name = names[relative]
+        existing = client.get(f"rest/api/content/{page_id}/child/attachment", params={"filename": name}) or {}
+        target = f"rest/api/content/{page_id}/child/attachment"
+        if existing.get("results"):
+            target += f"/{existing['results'][0]['id']}/data"
+        with open(summary.run_dir / relative, "rb") as handle:
+            kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            client.post(target, headers=headers, files={"file": (name, handle, kind)})
+    body = {"id": page_id, "type": "page", "title": title, "space": {"key": cfg.space},
+            "version": {"number": version + 1},
+            "body": {"storage": {"value": _page_body(summary, names), "representation": "storage"}}}
+    client.put(f"rest/api/content/{page_id}", data=body)
+    return {"page_id": page_id, "title": title, "version": version + 1, "attached": [names[f] for f in files]}
+
+
+def _page_body(summary: RunSummary, attachments: dict[str, str]) -> str:
+    rows = "".join(
+        f"<tr><td>{html.escape(s['name'])}</td><td>{html.escape(s['status'])}</td>"
+        f"<td>{html.escape(s.get('summary') or s.get('error') or '')}</td></tr>"
+        for s in summary.steps)
+    parts = [f"<p>{html.escape(summary.title)}: {summary.as_of.isoformat()} (run {summary.run_id}, "
+             f"{html.escape(summary.status)})</p>",
+             f"<table><tbody><tr><th>step</th><th>status</th><th>what</th></tr>{rows}</tbody></table>"]
+    for name in attachments.values():
+        quoted = html.escape(name, quote=True)
+        if name.endswith(".png"):
+            parts.append(f'<p><ac:image><ri:attachment ri:filename="{quoted}" /></ac:image></p>')
+        else:
+            parts.append(f'<p><ac:link><ri:attachment ri:filename="{quoted}" /></ac:link></p>')
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------------------------------- both
+
+
+def check_settings(delivery: Any) -> None:
+    """At the door: the environment a job's delivery needs is there (ConfigError otherwise)."""
+    if delivery.email is not None and delivery.email.outbox is None:
+        SmtpSettings.from_env()
+    if delivery.confluence is not None:
+        ConfluenceSettings.from_env()
+
+
+def _with_retries(action: Callable[[], Any], *, retries: int, delay: float, channel: str, job: str,
+                  sleep: Callable[[float], None], should_stop: Callable[[], bool]) -> ChannelResult:
+    attempts, wait = 0, delay
+    while True:
+        attempts += 1
+        try:
+            detail = action() or {}
+            return ChannelResult("sent", attempts, None, detail)
+        except Exception as exc:  # noqa: BLE001 - every failure is reported, retried, and recorded
+            error = redact(f"{type(exc).__name__}: {exc}")
+            log_event("delivery.attempt", level=30, job=job, channel=channel, attempt=attempts, error=error)
+            if attempts > retries or should_stop():
+                return ChannelResult("failed", attempts, error)
+            sleep(wait)
+            wait *= 2
+
+
+def deliver(summary: RunSummary, delivery: Any, *, sleep: Callable[[float], None] = time.sleep,
+            should_stop: Callable[[], bool] = lambda: False) -> dict[str, ChannelResult]:
+    """Deliver by every configured channel; return each channel's result (failures do not raise).
+
+    ``should_stop`` ends the retries early (the process is being stopped).
+    """
+    results: dict[str, ChannelResult] = {}
+    email = delivery.email
+    if email is not None:
+        def send() -> dict[str, Any]:
+            if email.outbox is not None:
+                path = write_outbox(Path(email.outbox), build_email(summary, email, "rollup@localhost"), summary)
+                return {"outbox": str(path), "to": list(email.to)}
+            settings = SmtpSettings.from_env()
+            message = build_email(summary, email, settings.sender)
+            send_email(settings, message)
+            return {"to": list(email.to) + list(email.cc),
+                    "attached": [p.get_filename() for p in message.iter_attachments()]}
+
+        results["email"] = _with_retries(send, retries=email.retries, delay=email.retry_delay.total_seconds(),
+                                         channel="email", job=summary.job, sleep=sleep,
+                                         should_stop=should_stop)
+    confluence = delivery.confluence
+    if confluence is not None:
+        results["confluence"] = _with_retries(
+            lambda: publish_confluence(ConfluenceSettings.from_env(), confluence, summary),
+            retries=confluence.retries, delay=confluence.retry_delay.total_seconds(), channel="confluence",
+            job=summary.job, sleep=sleep, should_stop=should_stop)
+    return results

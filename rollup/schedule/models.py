@@ -1,0 +1,363 @@
+"""``schedules/*.yaml``: jobs validated at the door, like ``mappings.yaml``.
+
+Each file holds ``jobs:``, a list of jobs. A job has a ``name``, *when* it fires (``cron`` — five
+crontab fields read in ``timezone`` — or ``working_day``), its ``steps`` (see
+:mod:`rollup.schedule.steps` for each step's keys), where its outputs go (``output``,
+``retention``) and how they are delivered (``deliver: email`` and/or ``deliver: confluence``).
+A step is written ``- sync`` or ``- {step: team_reports, teams: [payments], on_failure: continue}``.
+
+Every model forbids unknown keys; a bad file raises :class:`~rollup.errors.ConfigError` naming
+the file, the line and the key, with "did you mean …" for a misspelt key or step, which the CLI
+turns into exit code 2 before anything runs. The YAML-with-lines loader is
+:mod:`rollup.config`'s.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import string
+import typing
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Union
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from rollup.config import Id, StrList, _line_for, _load_yaml_with_lines, _unwrap
+from rollup.errors import ConfigError
+from rollup.schedule.steps import REGISTRY, STEPS
+from rollup.schedule.triggers import WorkingDayTrigger, local_cron
+from rollup.schedule.values import Duration
+
+#: Where ``rollup schedule`` and ``rollup run`` look for schedules unless told otherwise.
+DEFAULT_SCHEDULES_PATH = Path("schedules")
+
+#: Placeholders a subject or page title may use.
+PLACEHOLDERS = ("job", "title", "date", "week", "status")
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+def _step_shorthand(value: Any) -> Any:
+    """``- sync`` is short for ``- {step: sync}``."""
+    if isinstance(value, list):
+        return [{"step": item} if isinstance(item, str) else item for item in value]
+    return value
+
+
+#: One step: the union of every registered step's keys, told apart by ``step:``.
+StepSpec = Annotated[Union[tuple(s.Params for s in STEPS)], Field(discriminator="step")]  # type: ignore[misc]
+
+
+def _placeholders(text: str) -> str:
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a valid template: {exc}") from None
+    unknown = [n for n in names if n not in PLACEHOLDERS]
+    if unknown:
+        raise ValueError(f"unknown placeholder {{{unknown[0]}}}; use {', '.join('{' + p + '}' for p in PLACEHOLDERS)}")
+    return text
+
+
+class EmailDelivery(BaseModel):
+    """``deliver: email`` — a message with the workbooks attached, sent by SMTP (``ROLLUP_SMTP_*`` variables)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    to: StrList = Field(min_length=1, description="Recipients.")
+    cc: StrList = Field(default_factory=list, description="Copy recipients.")
+    subject: str = Field("{title}: {date}", description="Subject; placeholders {job} {title} {date} {week} {status}.")
+    attach: StrList = Field(default_factory=lambda: ["*.xlsx"],
+                            description="Globs, relative to the run folder, of the files to attach.")
+    max_attachment_mb: float = Field(20, gt=0, description="Above this total, files are listed, not attached.")
+    retries: int = Field(3, ge=0, le=10, description="Attempts after the first when sending fails.")
+    retry_delay: Duration = Field(timedelta(seconds=30), description="Wait before the first retry; doubles after each.")
+    outbox: str | None = Field(None, description="Write the message as an .eml file in this folder instead of "
+                                                 "sending it (demos; checking a message before going live).")
+
+    @field_validator("to", "cc")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if not _EMAIL.match(address):
+                raise ValueError(f"{address!r} is not an email address")
+        return value
+
+    @field_validator("subject")
+    @classmethod
+    def _subject(cls, value: str) -> str:
+        return _placeholders(value)
+
+
+class ConfluenceDelivery(BaseModel):
+    """``deliver: confluence`` — publish the run to a page (``CONFLUENCE_*`` variables), files as attachments."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    space: str = Field(description="Space key, e.g. `PORT`.")
+    title: str = Field("{title}", description="Page title; placeholders as for the email subject.")
+    parent_id: str | None = Field(None, description="Id of the parent page (optional).")
+    attach: StrList = Field(default_factory=lambda: ["*.xlsx", "charts/*.png"],
+                            description="Globs, relative to the run folder; PNGs are shown on the page.")
+    retries: int = Field(3, ge=0, le=10, description="Attempts after the first when publishing fails.")
+    retry_delay: Duration = Field(timedelta(seconds=30), description="Wait before the first retry; doubles after each.")
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        return _placeholders(value)
+
+
+class Delivery(BaseModel):
+    """``deliver:`` — where a run's outputs go besides the output folder."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailDelivery | None = None
+    confluence: ConfluenceDelivery | None = None
+
+
+class Retention(BaseModel):
+    """``retention:`` — which of the job's own dated run folders to keep. Nothing else is ever removed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    keep_last: int | None = Field(12, ge=1, description="Keep this many newest run folders (null: no limit).")
+    max_age: Duration | None = Field(None, description="Also remove run folders older than this, e.g. `90d`.")
+
+
+class WorkingDay(BaseModel):
+    """``working_day:`` — fire on the Nth working day (Mon–Fri, not a holiday) of each month."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    day: int = Field(ge=1, le=20, description="Which working day: 1 for the first, 2 for the second, …")
+    at: time = Field(description="Local time, `HH:MM`.")
+    holidays: list[date] = Field(default_factory=list, description="Dates that are not working days.")
+
+
+class Job(BaseModel):
+    """One scheduled job."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Id = Field(description="Unique name: `rollup run <name>`.")
+    title: str | None = Field(None, description="What readers call it, e.g. `Weekly portfolio` (default: name).")
+    description: str = ""
+    enabled: bool = Field(True, description="`false`: `rollup schedule run` does not schedule it (`rollup run` still can).")
+    cron: str | None = Field(None, description="Crontab fields `minute hour day month weekday`, e.g. `0 7 * * mon`.")
+    working_day: WorkingDay | None = Field(None, description="Instead of cron: the Nth working day of each month.")
+    timezone: str = Field("UTC", description="IANA time zone the schedule is read in, e.g. `Europe/London`.")
+    config: str = Field("mappings.yaml", description="The mappings file the steps use.")
+    output: str | None = Field(None, description="Output folder (default `outputs/<name>`).")
+    as_of: date | None = Field(None, description="Report date (default: the run's local date).")
+    max_data_age: Duration | None = Field(
+        timedelta(hours=1), description="Report steps run on data at most this old: the job syncs first unless the last "
+                          "successful sync is newer. null: never sync unless a `sync` step is listed.")
+    misfire_grace: Duration = Field(
+        timedelta(days=1), description="A run missed while the scheduler was down still runs (once) when it comes back "
+                          "within this long.")
+    retention: Retention = Field(default_factory=Retention)
+    steps: Annotated[list[StepSpec], BeforeValidator(_step_shorthand)] = Field(
+        min_length=1, description="What the job does, in order.")
+    deliver: Delivery = Field(default_factory=Delivery)
+    _source: str = PrivateAttr("schedules")
+    _line: int | None = PrivateAttr(None)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/London") from None
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            local_cron(value, "UTC")
+        return value
+
+    @model_validator(mode="after")
+    def _when(self) -> Job:
+        if (self.cron is None) == (self.working_day is None):
+            raise ValueError("give exactly one of 'cron' and 'working_day'")
+        return self
+
+    @property
+    def source(self) -> str:
+        """``file:line`` of the job."""
+        return f"{self._source}:{self._line}" if self._line else self._source
+
+    @property
+    def display_title(self) -> str:
+        """The title, or the name when there is none."""
+        return self.title or self.name
+
+    @property
+    def output_dir(self) -> Path:
+        """The job's output folder."""
+        return Path(self.output) if self.output else Path("outputs") / self.name
+
+    def trigger(self) -> Any:
+        """The APScheduler trigger for this job."""
+        if self.working_day is not None:
+            w = self.working_day
+            return WorkingDayTrigger(w.day, w.at, self.timezone, tuple(w.holidays))
+        return local_cron(self.cron or "", self.timezone)
+
+    def zone(self) -> ZoneInfo:
+        """The job's time zone."""
+        return ZoneInfo(self.timezone)
+
+
+class ScheduleFile(BaseModel):
+    """One ``schedules/*.yaml`` file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    jobs: list[Job] = Field(min_length=1)
+
+
+@dataclass
+class Schedules:
+    """Every job of the schedule files, by name; ``files`` are the files read."""
+
+    jobs: dict[str, Job] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+    def get(self, name: str) -> Job:
+        """The job called ``name``; ConfigError with the closest names otherwise."""
+        if name in self.jobs:
+            return self.jobs[name]
+        close = difflib.get_close_matches(name, list(self.jobs), n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else f"jobs: {', '.join(self.jobs) or 'none'}"
+        where = ", ".join(str(f) for f in self.files) or "no schedule files"
+        raise ConfigError(f"no job named '{name}' in {where}; {hint}")
+
+
+# ---------------------------------------------------------------------------------------- loading
+
+
+def load_schedules(path: str | Path = DEFAULT_SCHEDULES_PATH) -> Schedules:
+    """Read a schedule file, or every ``*.yaml`` in a folder (not its subfolders), and validate them."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        if not files:
+            raise ConfigError(f"{path}: no *.yaml schedule files in this folder")
+    elif path.exists():
+        files = [path]
+    else:
+        raise ConfigError(f"{path}: not found; pass --schedules FILE|FOLDER (default: schedules/)")
+    schedules = Schedules(files=files)
+    for file in files:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{file}: cannot read: {exc.strerror}") from None
+        for job in parse_schedule(text, source=str(file)).jobs:
+            if job.name in schedules.jobs:
+                raise ConfigError(f"{job.source}: duplicate job name '{job.name}' (first declared at "
+                                  f"{schedules.jobs[job.name].source}); job names must be unique")
+            schedules.jobs[job.name] = job
+    folders: dict[Path, Job] = {}
+    for job in schedules.jobs.values():
+        folder = job.output_dir.resolve()
+        if folder in folders:
+            raise ConfigError(f"{job.source}: job '{job.name}' writes to {job.output_dir}, the output folder of job "
+                              f"'{folders[folder].name}' ({folders[folder].source}); give each job its own 'output'")
+        folders[folder] = job
+    return schedules
+
+
+def parse_schedule(text: str, source: str = "schedule.yaml") -> ScheduleFile:
+    """Validate one schedule file's text; ``source`` names it in error messages."""
+    data, lines = _load_yaml_with_lines(text, source)
+    if data is None:
+        raise ConfigError(f"{source}: the file is empty; it needs a 'jobs:' list")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}, line 1: expected a mapping with a 'jobs:' list")
+    try:
+        parsed = ScheduleFile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe(exc, source, lines)) from None
+    for index, job in enumerate(parsed.jobs):
+        job._source = source
+        job._line = lines.get(("jobs", index))
+    return parsed
+
+
+def describe(exc: ValidationError, source: str, lines: dict[tuple, int]) -> str:
+    """Pydantic's errors as ``file, line N: what`` lines, with "did you mean" for misspelt keys and steps."""
+    messages = []
+    for error in exc.errors():
+        loc = _yaml_path(tuple(error["loc"]))
+        line = _line_for(loc, lines)
+        where = f"{source}, line {line}" if line else source
+        dotted = ".".join(str(p) for p in loc) or "(top level)"
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            allowed = _allowed_keys(tuple(error["loc"])[:-1])
+            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else f"; expected one of: {', '.join(allowed)}"
+            messages.append(f"{where}: unknown key '{dotted}'{hint}")
+        elif kind == "union_tag_invalid":
+            tag = str(error.get("ctx", {}).get("tag", ""))
+            close = difflib.get_close_matches(tag, list(REGISTRY), n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            messages.append(f"{where}: '{dotted}': unknown step '{tag}'{hint}; steps: {', '.join(REGISTRY)}")
+        elif kind == "union_tag_not_found":
+            messages.append(f"{where}: '{dotted}': a step needs 'step:' (one of {', '.join(REGISTRY)})")
+        elif kind == "missing":
+            messages.append(f"{where}: '{dotted}' is required")
+        else:
+            messages.append(f"{where}: '{dotted}': {error['msg'].removeprefix('Value error, ')}")
+    return "invalid schedule:\n  " + "\n  ".join(messages)
+
+
+def _yaml_path(loc: tuple) -> tuple:
+    """A pydantic location without the union tags it inserts (``steps.2.team_reports.teams``)."""
+    out: list[Any] = []
+    for part in loc:
+        if len(out) >= 2 and out[-2] == "steps" and isinstance(out[-1], int) and part in REGISTRY:
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _allowed_keys(parent: tuple) -> list[str]:
+    """The keys of the model at ``parent`` (a pydantic location, union tags included)."""
+    model: Any = ScheduleFile
+    for part in parent:
+        if model is _STEP_UNION:
+            model = REGISTRY[part].Params if part in REGISTRY else None
+        elif isinstance(model, type) and issubclass(model, BaseModel) and part in model.model_fields:
+            model = _unwrap(model.model_fields[part].annotation)
+        elif typing.get_origin(model) is list and isinstance(part, int):
+            inner = typing.get_args(model)[0]
+            model = _STEP_UNION if typing.get_origin(_unwrap(inner)) is Union else _unwrap(inner)
+        else:
+            return []
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    return []
+
+
+#: Marks "a step of some kind" while walking a location.
+_STEP_UNION = object()

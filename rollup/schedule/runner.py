@@ -1,0 +1,347 @@
+"""One run of one job — the code path shared by ``rollup run JOB`` and the scheduler.
+
+1. At the door (bad input → :class:`~rollup.errors.ConfigError`, exit 2, nothing written):
+   ``mappings.yaml`` loads, the team ids a step names exist, the environment the job needs
+   (``ROLLUP_SMTP_*`` / ``CONFLUENCE_*`` to deliver; ``JIRA_*`` when the data is old enough
+   that the job will sync) is there.
+2. The job's lock (:mod:`rollup.schedule.locks`); when another process holds it, a ``locked``
+   run naming the holder is recorded and :class:`~rollup.schedule.locks.JobLocked` raised.
+3. A ``running`` row in ``job_runs``; rows of earlier runs of this job still ``running`` belong to
+   processes that died and are marked so; their leftover work folders are removed.
+4. The steps in order. Report steps run on fresh data: unless the job lists a ``sync`` step,
+   one runs first, and it is skipped when the last successful sync is newer than
+   ``max_data_age``. A failing step is recorded; ``on_failure: stop`` skips the rest (run
+   ``failed``), ``continue`` goes on (run ``partial``). One log line per step, with its timing.
+5. The finished steps' files are published into a dated run folder; for an ``ok`` or ``partial``
+   run ``latest/`` is replaced and retention applied, then the outputs are delivered.
+6. The row is closed with the status, outputs, error and delivery status.
+
+SIGTERM (and Ctrl-C) abandon the current step: it raises :class:`JobInterrupted`, its folder is
+removed (every writer writes to a temp file and renames, so no half-written file exists), the
+remaining steps are skipped, what finished earlier is published, nothing is delivered, and the run
+is recorded ``interrupted``. A signal that arrives between steps stops the run before the next one.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rollup.errors import ConfigError, RollupError
+from rollup.schedule import delivery as delivery_mod
+from rollup.schedule import history, outputs
+from rollup.schedule.locks import JobLocked, job_lock
+from rollup.schedule.logs import log_event, redact
+from rollup.schedule.models import Job
+from rollup.schedule.steps import StepContext, StepParams, SyncParams, TeamReportsParams, step_for, team_ids
+
+EXIT_INTERRUPTED = 130
+
+
+class JobInterrupted(KeyboardInterrupt):
+    """Raised inside the running step when the process is told to stop (SIGTERM)."""
+
+
+@dataclass
+class StopFlag:
+    """Whether the process was told to stop, and whether the running step may be abandoned now."""
+
+    requested: str | None = None
+    abandonable: bool = False
+
+    @contextmanager
+    def abandonable_section(self) -> Iterator[None]:
+        """While inside, a stop request raises :class:`JobInterrupted` at once."""
+        if self.requested:
+            raise JobInterrupted(self.requested)
+        self.abandonable = True
+        try:
+            yield
+        finally:
+            self.abandonable = False
+
+    def request(self, reason: str) -> None:
+        """Ask the run to stop; abandons the current step when that is allowed."""
+        self.requested = self.requested or reason
+        if self.abandonable:
+            self.abandonable = False
+            raise JobInterrupted(reason)
+
+
+@contextmanager
+def stop_on_sigterm(flag: StopFlag) -> Iterator[None]:
+    """Route SIGTERM to ``flag`` while inside (main thread only; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, lambda signum, frame: flag.request("SIGTERM"))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@dataclass
+class JobRun:
+    """What one run did (the same facts as its ``job_runs`` row)."""
+
+    run_id: int
+    job: str
+    status: str
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    run_dir: Path | None = None
+    files: list[str] = field(default_factory=list)
+    latest: list[Path] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)
+    delivery_status: str = "none"
+    delivery: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0 ok and delivered; 130 interrupted; 1 anything else (failed, partial, delivery failed)."""
+        if self.status == "interrupted":
+            return EXIT_INTERRUPTED
+        return 0 if self.status == "ok" and self.delivery_status in ("none", "sent") else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {"run_id": self.run_id, "job": self.job, "status": self.status, "steps": self.steps,
+                "run_dir": str(self.run_dir) if self.run_dir else None, "files": self.files,
+                "latest": [str(p) for p in self.latest], "removed": [str(p) for p in self.removed],
+                "delivery_status": self.delivery_status, "delivery": self.delivery, "error": self.error}
+
+
+# ---------------------------------------------------------------------------------------- the door
+
+
+def plan_steps(job: Job) -> list[StepParams]:
+    """The steps to run: the job's, with a ``sync`` first when report steps need fresh data and none is listed."""
+    steps = list(job.steps)
+    if job.max_data_age is not None and not any(isinstance(s, SyncParams) for s in steps) \
+            and any(step_for(s).reads_store for s in steps):
+        steps.insert(0, SyncParams(step="sync"))
+    return steps
+
+
+def check_job(job: Job, config: Any) -> None:
+    """Everything about ``job`` that can be checked before it runs; ConfigError naming the problem."""
+    known = {t.id for t in config.teams}
+    for params in job.steps:
+        if isinstance(params, TeamReportsParams) and params.teams != "all":
+            unknown = [t for t in team_ids(params, config) if t not in known]
+            if unknown:
+                raise ConfigError(f"{job.source}: job '{job.name}' reports on team(s) {', '.join(unknown)}, "
+                                  f"not declared in {job.config}; teams: {', '.join(sorted(known)) or 'none'}")
+        rates = getattr(params, "rates", None)
+        if rates and not Path(rates).is_file():
+            raise ConfigError(f"{job.source}: job '{job.name}': rates file {rates} not found")
+    delivery_mod.check_settings(job.deliver)
+
+
+def jira_syncs(job: Job, store: Any = None, now: datetime | None = None) -> list[SyncParams]:
+    """The job's syncs from Jira that will run: all of them, or with a store, those its data age calls for."""
+    from rollup.schedule.steps import last_successful_sync
+
+    syncs = [s for s in plan_steps(job) if isinstance(s, SyncParams) and s.source == "jira"]
+    if store is None:
+        return syncs
+    last = last_successful_sync(store)
+    now = now or datetime.now(timezone.utc)
+    out = []
+    for params in syncs:
+        limit = params.max_age if params.max_age is not None else job.max_data_age
+        if params.full or limit is None or last is None or now - last >= limit:
+            out.append(params)
+    return out
+
+
+def check_jira(job: Job, store: Any = None, now: datetime | None = None) -> None:
+    """The JIRA_* variables are set when the job will sync from Jira (JiraConfigError, exit 2, otherwise)."""
+    if jira_syncs(job, store, now):
+        from connectors.jira import JiraSettings
+
+        JiraSettings.from_env()
+
+
+def prepare(job: Job, *, require_jira: bool = False) -> Any:
+    """Load the job's ``mappings.yaml`` and check the job against it and the environment; return the config.
+
+    ``require_jira`` checks the JIRA_* variables for every sync the job could run (the scheduler's
+    start); otherwise :func:`run_job` checks them once it knows whether the data is fresh.
+    """
+    from rollup.config import load_config
+
+    config = load_config(job.config)
+    check_job(job, config)
+    if require_jira:
+        check_jira(job)
+    return config
+
+
+# ---------------------------------------------------------------------------------------- a run
+
+
+def _error_text(exc: BaseException) -> str:
+    text = str(exc) if isinstance(exc, RollupError) else f"{type(exc).__name__}: {exc}"
+    return redact(text)
+
+
+def run_job(
+    job: Job,
+    *,
+    trigger: str = "manual",
+    database_url: str | None = None,
+    config: Any = None,
+    now: datetime | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    stop: StopFlag | None = None,
+) -> JobRun:
+    """Run ``job`` once; see the module docstring. Raises ConfigError (bad input) or JobLocked."""
+    from rollup.store import Store
+
+    config = config if config is not None else prepare(job)
+    stop = stop or StopFlag()
+    with Store.open(database_url) as store, stop_on_sigterm(stop):
+        check_jira(job, store, now)
+        try:
+            with job_lock(store, job.name):
+                return _run_locked(job, store, config, trigger=trigger, database_url=database_url, now=now,
+                                   sleep=sleep, stop=stop)
+        except JobLocked as exc:
+            run_id = history.record_run(store, job.name, trigger, "locked", error=str(exc))
+            log_event("run.locked", level=30, job=job.name, run=run_id, error=str(exc))
+            raise
+
+
+def _run_locked(job: Job, store: Any, config: Any, *, trigger: str, database_url: str | None,
+                now: datetime | None, sleep: Callable[[float], None], stop: StopFlag) -> JobRun:
+    started = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    started_local = started.astimezone(job.zone())
+    as_of: date = job.as_of or started_local.date()
+    clock = time.monotonic()
+    plan = plan_steps(job)
+    run_id = history.start_run(store, job.name, trigger, started=started)
+    run = JobRun(run_id=run_id, job=job.name, status="running",
+                 steps=[{"name": p.step, "status": "pending", "on_failure": p.on_failure} for p in plan])
+    job_out = job.output_dir
+    staging = outputs.staging_dir(job_out, run_id)
+    log_event("run.start", job=job.name, run=run_id, trigger=trigger, as_of=as_of,
+              steps=",".join(p.step for p in plan))
+    try:
+        died = history.mark_died(store, job.name, keep=run_id)
+        if died:
+            log_event("run.died", level=30, job=job.name, runs=",".join(map(str, died)))
+        outputs.clean_leftovers(job_out)
+        ctx = StepContext(job=job, config=config, store=store, out_dir=staging, as_of=as_of, now=started,
+                          database_url=database_url)
+        finished_dirs = _run_steps(run, plan, ctx, staging, stop, store)
+        _publish(run, job, staging, finished_dirs, started_local)
+        if run.status in ("ok", "partial") and run.run_dir is not None:
+            run.latest = outputs.update_latest(job_out, outputs.Published(run.run_dir, run.files))
+            run.removed = outputs.apply_retention(job_out, job.name, keep_last=job.retention.keep_last,
+                                                  max_age=job.retention.max_age, now_local=started_local,
+                                                  protect=run.run_dir)
+        _deliver(run, job, as_of, sleep, stop)
+    except BaseException as exc:
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        run.status = "interrupted" if interrupted else "failed"
+        run.error = run.error or ("interrupted" if interrupted else _error_text(exc))
+        if run.run_dir is None:
+            outputs.discard(staging)
+        history.finish_run(store, run_id, run.status, steps=run.steps, outputs=run.files,
+                           run_dir=str(run.run_dir) if run.run_dir else None, error=run.error,
+                           delivery_status=run.delivery_status, delivery=run.delivery)
+        log_event("run.end", level=40, job=job.name, run=run_id, status=run.status,
+                  seconds=time.monotonic() - clock, error=run.error)
+        raise
+    history.finish_run(store, run_id, run.status, steps=run.steps, outputs=run.files,
+                       run_dir=str(run.run_dir) if run.run_dir else None, error=run.error,
+                       delivery_status=run.delivery_status, delivery=run.delivery)
+    log_event("run.end", level=20 if run.exit_code == 0 else 40, job=job.name, run=run_id, status=run.status,
+              seconds=time.monotonic() - clock, files=len(run.files), delivery=run.delivery_status,
+              run_dir=run.run_dir, error=run.error)
+    return run
+
+
+def _run_steps(run: JobRun, plan: list[StepParams], ctx: StepContext, staging: Path, stop: StopFlag,
+               store: Any) -> list[Path]:
+    finished: list[Path] = []
+    halted: str | None = None
+    run.status = "ok"
+    for index, params in enumerate(plan):
+        record = run.steps[index]
+        if stop.requested and run.status != "interrupted":
+            # Stopped between steps: the run is incomplete, so it is neither published as latest nor delivered.
+            run.status, run.error = "interrupted", f"stopped by {stop.requested} before step '{params.step}'"
+        if stop.requested or halted:
+            record.update(status="skipped", summary=f"not run: {stop.requested or halted}")
+            continue
+        folder = outputs.step_dir(staging, index, params.step)
+        ctx.out_dir = folder
+        record["started"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        began = time.monotonic()
+        try:
+            with stop.abandonable_section():
+                outcome = step_for(params).run(ctx, params)
+        except KeyboardInterrupt as exc:
+            reason = str(exc) or stop.requested or "SIGINT"
+            stop.requested = stop.requested or reason
+            outputs.discard(folder)
+            record.update(status="abandoned", error=f"stopped by {reason}")
+            run.status, run.error = "interrupted", f"stopped by {reason} during step '{params.step}'"
+        except Exception as exc:  # noqa: BLE001 - a step's failure is recorded, then on_failure decides
+            outputs.discard(folder)
+            record.update(status="failed", error=_error_text(exc))
+            if params.on_failure == "stop":
+                halted = f"step '{params.step}' failed"
+                run.status = "failed"
+            elif run.status == "ok":
+                run.status = "partial"
+            run.error = run.error or f"step '{params.step}' failed: {record['error']}"
+        else:
+            record.update(status=outcome.status, summary=outcome.summary,
+                          outputs=[str(Path(p).relative_to(folder)) for p in outcome.paths])
+            finished.append(folder)
+        record["seconds"] = round(time.monotonic() - began, 3)
+        history.update_run(store, run.run_id, steps=run.steps)
+        log_event("step", level=20 if record["status"] in ("ok", "skipped") else 40, job=run.job, run=run.run_id,
+                  step=params.step, status=record["status"], seconds=record["seconds"],
+                  outputs=len(record.get("outputs", [])), summary=record.get("summary"), error=record.get("error"))
+    return finished
+
+
+def _publish(run: JobRun, job: Job, staging: Path, finished: list[Path], started_local: datetime) -> None:
+    if not any(p.is_file() for folder in finished for p in folder.rglob("*")):
+        outputs.discard(staging)
+        return
+    published = outputs.publish(staging, job.output_dir, job=job.name, run_id=run.run_id,
+                                 started_local=started_local, step_dirs=finished)
+    run.run_dir, run.files = published.run_dir, published.files
+    log_event("publish", job=job.name, run=run.run_id, run_dir=published.run_dir, files=len(published.files))
+
+
+def _deliver(run: JobRun, job: Job, as_of: date, sleep: Callable[[float], None], stop: StopFlag) -> None:
+    channels = job.deliver.email is not None or job.deliver.confluence is not None
+    if not channels:
+        return
+    if run.status not in ("ok", "partial") or run.run_dir is None:
+        run.delivery_status = "skipped"
+        run.delivery = {"reason": f"run {run.status}" if run.run_dir else "no outputs"}
+        return
+    summary = delivery_mod.RunSummary(job=job.name, title=job.display_title, run_id=run.run_id, status=run.status,
+                                      as_of=as_of, steps=run.steps, run_dir=run.run_dir, files=run.files)
+    results = delivery_mod.deliver(summary, job.deliver, sleep=sleep, should_stop=lambda: bool(stop.requested))
+    run.delivery = {name: result.to_dict() for name, result in results.items()}
+    run.delivery_status = "sent" if all(r.status == "sent" for r in results.values()) else "failed"
+    for name, result in results.items():
+        log_event("delivery", level=20 if result.status == "sent" else 40, job=job.name, run=run.run_id,
+                  channel=name, status=result.status, attempts=result.attempts, error=result.error)

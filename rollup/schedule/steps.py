@@ -1,0 +1,319 @@
+"""The steps a job can run, one class each, listed in :data:`STEPS` (the step registry).
+
+A step declares, as class attributes, its ``name`` (what ``schedules/*.yaml`` writes after
+``step:``), whether it ``reads_store`` (so the job syncs first when the data is older than
+``max_data_age``) and its ``Params`` model (the step's keys in the YAML, validated with
+``extra="forbid"`` like every other model). ``run(ctx, params)`` does the work through the same
+library functions the CLI commands call, writes only under ``ctx.out_dir`` (a folder of its own
+that the runner publishes once the step has finished) and returns a :class:`StepOutcome`.
+
+Steps whose library lives in another package (``lint``, ``finance``) import it when they run,
+so a schedule that does not use them never needs them.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from rollup.errors import RollupError
+from rollup.schedule.values import Duration, format_duration
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from rollup.config import RollupConfig
+    from rollup.schedule.models import Job
+    from rollup.store import Store
+
+
+class StepError(RollupError):
+    """A step could not do its work; the message says why and what to do."""
+
+
+@dataclass
+class StepContext:
+    """What a step gets: the job, the parsed mappings.yaml, the open store, its own output folder."""
+
+    job: Job
+    config: RollupConfig
+    store: Store
+    out_dir: Path
+    as_of: date
+    now: datetime
+    database_url: str | None = None
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("rollup.schedule"))
+    _mapped: Any = field(default=None, repr=False)
+
+    def mapped(self) -> pd.DataFrame:
+        """The mapped issues, read from the store once per job (until a sync changes the store)."""
+        if self._mapped is None:
+            from rollup.report import load_mapped
+
+            self._mapped = load_mapped(self.store, self.config)
+        return self._mapped
+
+    def store_changed(self) -> None:
+        """Forget what was read from the store (a sync wrote to it)."""
+        self._mapped = None
+
+
+@dataclass
+class StepOutcome:
+    """What a step did: the files it wrote (under its ``out_dir``), a one-line summary, ok or skipped."""
+
+    paths: list[Path]
+    summary: str
+    status: Literal["ok", "skipped"] = "ok"
+
+
+class StepParams(BaseModel):
+    """Keys every step takes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    on_failure: Literal["stop", "continue"] = Field(
+        "stop",
+        description="`stop`: a failure skips the remaining steps, the run is `failed` and nothing is "
+                    "delivered. `continue`: the next steps run, the run is `partial`, and what was "
+                    "written is published and delivered with the failure named.")
+
+
+class Step:
+    """Base of every step: subclasses set the class attributes and implement :meth:`run`."""
+
+    #: The name ``schedules/*.yaml`` uses after ``step:``.
+    name: ClassVar[str]
+    #: The step reads the store, so the data should be fresh (the job syncs first when it is not).
+    reads_store: ClassVar[bool] = True
+    #: The step's keys in the YAML.
+    Params: ClassVar[type[StepParams]]
+
+    @classmethod
+    def run(cls, ctx: StepContext, params: Any) -> StepOutcome:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+# ---------------------------------------------------------------------------------------- sync
+
+
+class SyncParams(StepParams):
+    """``step: sync`` — bring the store up to date with Jira (JIRA_* variables, as ``rollup sync``)."""
+
+    step: Literal["sync"]
+    source: Literal["jira", "local-demo"] = Field(
+        "jira", description="`jira`: the site in JIRA_URL. `local-demo`: the built-in local Jira serving "
+                            "the sample organisation (demos and tests; no account needed).")
+    full: bool = Field(False, description="Re-read the whole scope and sweep for deleted issues.")
+    max_age: Duration | None = Field(
+        None, description="Skip the sync when the last successful one finished less than this long ago; "
+                          "default: the job's `max_data_age`; `0s` always syncs.")
+    issues: int = Field(3000, ge=300, description="`local-demo` only: size of the sample organisation.")
+    flavour: Literal["cloud", "datacenter"] = Field("cloud", description="`local-demo` only: which Jira to imitate.")
+
+
+def last_successful_sync(store: Store) -> datetime | None:
+    """When the last sync that ended ``ok`` finished (aware UTC), or None."""
+    finished = [r["finished"] for r in store.sync_run_rows() if r["status"] == "ok" and r["finished"]]
+    return max(finished) if finished else None
+
+
+class SyncStep(Step):
+    """Sync Jira into the store, unless the data is newer than the configured age."""
+
+    name = "sync"
+    reads_store = False
+    Params = SyncParams
+
+    @classmethod
+    def run(cls, ctx: StepContext, params: SyncParams) -> StepOutcome:
+        limit = params.max_age if params.max_age is not None else ctx.job.max_data_age
+        last = last_successful_sync(ctx.store)
+        if not params.full and limit is not None and last is not None:
+            age = ctx.now - last
+            if age < limit:
+                return StepOutcome([], f"data synced {format_duration(_round(age))} ago, newer than "
+                                       f"{format_duration(limit)}: not synced", status="skipped")
+        if params.source == "local-demo":
+            result = _sync_local_demo(ctx, params)
+        else:
+            from rollup.sync import run_sync
+
+            result = run_sync(ctx.config, database_url=ctx.database_url, full=params.full)
+        ctx.store_changed()
+        return StepOutcome([], f"{result.mode} sync: {result.new} new, {result.changed} changed, "
+                               f"{result.deleted} deleted issues, {result.requests} requests")
+
+
+def _round(age: timedelta) -> timedelta:
+    return timedelta(seconds=max(int(age.total_seconds()), 1))
+
+
+def _sync_local_demo(ctx: StepContext, params: SyncParams) -> Any:
+    from connectors.jira import JiraConnector
+    from rollup.demo import DEMO_SEED, demo_scope, demo_settings, local_jira
+    from rollup.localjira.sampleorg import SampleOrg
+    from rollup.sync import sync
+
+    org = SampleOrg.generate(seed=DEMO_SEED, issues=params.issues)
+    with local_jira(org, params.flavour) as server:
+        with JiraConnector(demo_settings(server.url, params.flavour)) as connector:
+            return sync(ctx.store, connector, demo_scope(params.flavour, ctx.config), full=params.full)
+
+
+# ---------------------------------------------------------------------------------------- reports
+
+
+class PortfolioParams(StepParams):
+    """``step: portfolio`` — the weekly portfolio workbook and its charts, as ``rollup report portfolio``."""
+
+    step: Literal["portfolio"]
+
+
+class PortfolioStep(Step):
+    """The portfolio workbook ``portfolio-<ISO week>.xlsx`` and its charts."""
+
+    name = "portfolio"
+    Params = PortfolioParams
+
+    @classmethod
+    def run(cls, ctx: StepContext, params: PortfolioParams) -> StepOutcome:
+        from rollup.report import run_portfolio
+
+        result = run_portfolio(ctx.store, ctx.config, as_of=ctx.as_of, out_dir=ctx.out_dir,
+                               mapped_issues=ctx.mapped(), now=ctx.now)
+        return StepOutcome(result.paths, f"{result.workbook.name} and {len(result.paths) - 1} chart files")
+
+
+class TeamReportsParams(StepParams):
+    """``step: team_reports`` — one workbook per team, as ``rollup report team``."""
+
+    step: Literal["team_reports"]
+    teams: Literal["all"] | list[str] = Field(
+        "all", description="`all` (every team in mappings.yaml) or a list of team ids.")
+
+
+class TeamReportsStep(Step):
+    """``team-<id>-<ISO week>.xlsx`` for each team, with its charts in ``charts-<id>/``."""
+
+    name = "team_reports"
+    Params = TeamReportsParams
+
+    @classmethod
+    def run(cls, ctx: StepContext, params: TeamReportsParams) -> StepOutcome:
+        from rollup.report import run_portfolio
+
+        teams = team_ids(params, ctx.config)
+        paths: list[Path] = []
+        for team in teams:
+            result = run_portfolio(ctx.store, ctx.config, as_of=ctx.as_of, team=team, out_dir=ctx.out_dir,
+                                   mapped_issues=ctx.mapped(), save_snapshot=False, now=ctx.now)
+            paths.extend(result.paths)
+        return StepOutcome(paths, f"{len(teams)} team workbooks")
+
+
+def team_ids(params: TeamReportsParams, config: RollupConfig) -> list[str]:
+    """The team ids a team_reports step writes."""
+    return [t.id for t in config.teams] if params.teams == "all" else list(params.teams)
+
+
+# ---------------------------------------------------------------------------------------- lint
+
+
+class LintParams(StepParams):
+    """``step: lint`` — the epic-quality lint report, as ``rollup lint`` (``rollup.lint.job.run_lint_report``)."""
+
+    step: Literal["lint"]
+    formats: list[Literal["xlsx", "json", "csv", "text"]] = Field(
+        default_factory=lambda: ["xlsx"], min_length=1, description="Files to write: `xlsx`, `json`, `csv`, `text`.")
+
+
+class LintStep(Step):
+    """The epic-quality lint report, by team and owner; the run is recorded for the trend.
+
+    Nothing is written back to Jira from a scheduled job (``rollup lint --apply`` does that).
+    """
+
+    name = "lint"
+    Params = LintParams
+
+    @classmethod
+    def run(cls, ctx: StepContext, params: LintParams) -> StepOutcome:
+        run_lint_report = _import("rollup.lint.job", "run_lint_report", cls.name)
+        report = run_lint_report(ctx.store, ctx.config, out_dir=ctx.out_dir, as_of=ctx.as_of,
+                                 formats=tuple(params.formats), apply=False, dry_run=False, now=ctx.now)
+        paths = [Path(p) for p in report.paths]
+        findings = len(report.result.findings)
+        return StepOutcome(paths, f"{findings} findings on {report.result.epics} epics; {paths[0].name}"
+                           if paths else f"{findings} findings on {report.result.epics} epics")
+
+
+# ---------------------------------------------------------------------------------------- finance
+
+Month = Annotated[str, StringConstraints(pattern=r"^(previous|current|\d{4}-(0[1-9]|1[0-2]))$")]
+
+
+class FinanceParams(StepParams):
+    """``step: finance`` — the monthly allocation export (``rollup.finance.run_export``)."""
+
+    step: Literal["finance"]
+    month: Month = Field("previous", description="`previous` (the month before the run), `current`, or `YYYY-MM`.")
+    rates: str | None = Field(None, description="The rates CSV (default: ROLLUP_RATES or finance.rates_file).")
+
+
+def resolve_month(month: str, today: date) -> str:
+    """``previous`` / ``current`` / ``YYYY-MM`` → ``YYYY-MM`` relative to ``today``."""
+    if month == "current":
+        return f"{today:%Y-%m}"
+    if month == "previous":
+        year, number = (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
+        return f"{year:04d}-{number:02d}"
+    calendar.monthrange(int(month[:4]), int(month[5:]))  # validates
+    return month
+
+
+class FinanceStep(Step):
+    """The allocation export (Excel + CSV) for one month."""
+
+    name = "finance"
+    Params = FinanceParams
+
+    @classmethod
+    def run(cls, ctx: StepContext, params: FinanceParams) -> StepOutcome:
+        run_export = _import("rollup.finance", "run_export", cls.name)
+        month = resolve_month(params.month, ctx.as_of)
+        result = run_export(ctx.store, ctx.config, month=month, out_dir=ctx.out_dir,
+                            rates_path=Path(params.rates) if params.rates else None, now=ctx.now)
+        paths = [Path(p) for p in result.paths]
+        return StepOutcome(paths, f"finance export for {result.month} ({result.status}): {len(paths)} files, "
+                                  f"{result.rows} detail rows")
+
+
+def _import(module: str, name: str, step: str) -> Any:
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise StepError(f"the '{step}' step needs {module}.{name}, which this installation cannot load "
+                        f"({exc}); remove the step from the schedule or install a release that has it") from None
+
+
+# ---------------------------------------------------------------------------------------- registry
+
+#: Every step, in the order the reference lists them.
+STEPS: tuple[type[Step], ...] = (SyncStep, PortfolioStep, TeamReportsStep, LintStep, FinanceStep)
+
+#: Step name → step class.
+REGISTRY: dict[str, type[Step]] = {s.name: s for s in STEPS}
+
+
+def step_for(params: StepParams) -> type[Step]:
+    """The step class that runs ``params``."""
+    return REGISTRY[params.step]  # type: ignore[attr-defined]

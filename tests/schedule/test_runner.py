@@ -1,0 +1,190 @@
+"""One run of a job through the runner: steps, fresh data, failures, outputs, history, logs."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from openpyxl import load_workbook
+from schedule_helpers import AS_OF, job_yaml, load_job, temp_files, write_schedule
+
+from rollup.config import load_config
+from rollup.localjira import LocalJira, SampleOrg
+from rollup.report import run_portfolio
+from rollup.schedule import history, logs
+from rollup.schedule.outputs import MANIFEST, RUN_DIR
+from rollup.schedule.runner import run_job
+from rollup.store import Store
+
+WORKBOOK = "portfolio-2026-W48.xlsx"
+
+
+@pytest.fixture
+def log_lines():
+    stream = io.StringIO()
+    logs.configure(stream)
+    yield lambda: stream.getvalue().splitlines()
+    logs.configure()
+
+
+def sheet_values(path) -> dict[str, list[tuple]]:
+    book = load_workbook(path, read_only=True)
+    return {ws.title: [tuple(row) for row in ws.iter_rows(values_only=True)] for ws in book.worksheets}
+
+
+def test_a_run_writes_the_same_workbook_as_the_report_command_into_a_dated_folder_and_latest(project, log_lines):
+    write_schedule(project, job_yaml(steps="[portfolio, {step: team_reports, teams: [payments]}]"))
+    run = run_job(load_job(project))
+
+    assert run.status == "ok" and run.exit_code == 0
+    assert [(s["name"], s["status"]) for s in run.steps] == [("sync", "skipped"), ("portfolio", "ok"),
+                                                              ("team_reports", "ok")]
+    assert "newer than 1h: not synced" in run.steps[0]["summary"]
+    out = project / "outputs" / "weekly"
+    assert run.run_dir.resolve().parent == out and RUN_DIR.match(run.run_dir.name)
+    assert WORKBOOK in run.files and "team-payments-2026-W48.xlsx" in run.files
+    assert "charts/allocation-vs-target.png" in run.files
+    manifest = json.loads((run.run_dir / MANIFEST).read_text())
+    assert manifest["job"] == "weekly" and manifest["run_id"] == run.run_id and manifest["files"] == run.files
+
+    # The job runs the same pipeline as `rollup report portfolio`: the same numbers, sheet by sheet.
+    with Store.open() as store:
+        started = history.get_run(store, run.run_id)["started"]
+        reference = run_portfolio(store, load_config("mappings.yaml"), as_of=datetime.fromisoformat(AS_OF).date(),
+                                  out_dir=project / "reference", save_snapshot=False, now=started)
+    assert sheet_values(run.run_dir / WORKBOOK) == sheet_values(reference.workbook)
+    pillars = sheet_values(run.run_dir / WORKBOOK)["Pillars"]
+    assert len(pillars) > 4  # header plus the four pillars of the sample organisation
+
+    latest = out / "latest"
+    assert (latest / "portfolio.xlsx").read_bytes() == (run.run_dir / WORKBOOK).read_bytes()
+    assert (latest / "team-payments.xlsx").exists() and (latest / "charts-payments" / "roadmap.png").exists()
+    assert not temp_files(project / "outputs") and not list(out.glob(".partial-*"))
+
+    with Store.open() as store:
+        row = history.get_run(store, run.run_id)
+    assert row["status"] == "ok" and row["trigger"] == "manual" and row["outputs"] == run.files
+    assert row["run_dir"] == str(run.run_dir) and row["finished"] >= row["started"]
+    assert [s["name"] for s in row["steps"]] == ["sync", "portfolio", "team_reports"]
+    assert all(s["seconds"] >= 0 for s in row["steps"])
+
+    step_lines = [line for line in log_lines() if " event=step " in line]
+    assert len(step_lines) == 3
+    assert all(" seconds=" in line and f" run={run.run_id} " in line for line in step_lines)
+    assert " step=portfolio status=ok " in step_lines[1]
+
+
+def test_reports_run_on_fresh_data_a_stale_store_is_synced_first(project):
+    write_schedule(project, job_yaml(steps="[{step: sync, source: local-demo, issues: 600}, portfolio]"))
+    job = load_job(project)
+    with Store.open() as store:
+        before = len(store.sync_run_rows())
+    fresh = run_job(job)
+    assert fresh.steps[0]["status"] == "skipped"
+    later = run_job(job, now=datetime.now(timezone.utc) + timedelta(hours=2))  # the data is now 2 h old
+    assert later.steps[0]["status"] == "ok" and "incremental sync" in later.steps[0]["summary"]
+    with Store.open() as store:
+        rows = store.sync_run_rows()
+    assert len(rows) == before + 1 and rows[-1]["status"] == "ok"
+
+
+def test_no_sync_step_and_no_max_data_age_means_no_sync(project):
+    write_schedule(project, job_yaml(steps="[portfolio]", extra="max_data_age: null"))
+    run = run_job(load_job(project))
+    assert [s["name"] for s in run.steps] == ["portfolio"]
+
+
+@pytest.fixture
+def refusing_jira(monkeypatch):
+    """A local Jira that refuses the credentials the environment gives (an expired token)."""
+    org = SampleOrg.generate(seed=7, issues=300)
+    with LocalJira(org, flavour="cloud", credentials=("ops@clinicloud.example", "the-right-token")) as server:
+        monkeypatch.setenv("JIRA_URL", server.url)
+        monkeypatch.setenv("JIRA_EMAIL", "ops@clinicloud.example")
+        monkeypatch.setenv("JIRA_API_TOKEN", "expired-token-s3cr3t")
+        monkeypatch.setenv("JIRA_DEPLOYMENT", "cloud")
+        yield server
+
+
+def test_a_failed_step_with_on_failure_continue_lets_the_next_steps_run(project, refusing_jira, log_lines):
+    write_schedule(project, job_yaml(steps="[{step: sync, max_age: 0s, on_failure: continue}, portfolio]"))
+    run = run_job(load_job(project))
+
+    assert run.status == "partial" and run.exit_code == 1
+    sync, portfolio = run.steps
+    assert sync["status"] == "failed" and "rejected the credentials" in sync["error"]
+    assert portfolio["status"] == "ok" and WORKBOOK in run.files
+    assert (project / "outputs" / "weekly" / "latest" / "portfolio.xlsx").exists()
+    with Store.open() as store:
+        row = history.get_run(store, run.run_id)
+    assert row["status"] == "partial" and "step 'sync' failed" in row["error"]
+    assert "expired-token-s3cr3t" not in json.dumps(row, default=str)
+    assert not any("expired-token-s3cr3t" in line for line in log_lines())
+    assert any(" step=sync status=failed " in line for line in log_lines())
+
+
+def test_a_failed_step_with_on_failure_stop_skips_the_rest_and_keeps_latest(project, refusing_jira, monkeypatch):
+    write_schedule(project, job_yaml(steps="[portfolio]", extra="max_data_age: 1d"))
+    good = run_job(load_job(project))
+    latest = project / "outputs" / "weekly" / "latest" / "portfolio.xlsx"
+    before = latest.read_bytes()
+
+    write_schedule(project, job_yaml(steps="[{step: sync, max_age: 0s}, portfolio]"))
+    run = run_job(load_job(project))
+    assert run.status == "failed" and run.exit_code == 1
+    assert [(s["name"], s["status"]) for s in run.steps] == [("sync", "failed"), ("portfolio", "skipped")]
+    assert run.steps[1]["summary"] == "not run: step 'sync' failed"
+    assert run.run_dir is None and run.files == []
+    assert [p.name for p in (project / "outputs" / "weekly").iterdir() if p.name != "latest"] == [good.run_dir.name]
+    assert latest.read_bytes() == before
+
+
+def test_a_run_left_running_by_a_dead_process_is_marked_died(project):
+    write_schedule(project, job_yaml(steps="[portfolio]", extra="max_data_age: null"))
+    with Store.open() as store:
+        dead = history.start_run(store, "weekly", "schedule")
+    partial = project / "outputs" / "weekly" / f".partial-{dead}" / "00-portfolio"
+    partial.mkdir(parents=True)
+    (partial / "half.png").write_bytes(b"\x89PNG")
+    run = run_job(load_job(project))
+    with Store.open() as store:
+        row = history.get_run(store, dead)
+    assert row["status"] == "died" and "ended before the run finished" in row["error"]
+    assert run.status == "ok" and not partial.parent.exists()
+
+
+def test_bad_team_in_a_step_is_bad_input_before_anything_runs(project):
+    from rollup.errors import ConfigError
+
+    write_schedule(project, job_yaml(steps="[{step: team_reports, teams: [paymnets]}]"))
+    with pytest.raises(ConfigError, match="reports on team\\(s\\) paymnets, not declared in mappings.yaml"):
+        run_job(load_job(project))
+    assert not (project / "outputs").exists()
+    with Store.open() as store:
+        assert history.list_runs(store) == []
+
+
+def test_a_stop_between_steps_skips_the_rest_and_neither_publishes_latest_nor_delivers(project, monkeypatch):
+    from rollup.schedule import steps as steps_module
+    from rollup.schedule.runner import StopFlag
+
+    write_schedule(project, job_yaml(steps="[portfolio, {step: team_reports, teams: [payments]}]",
+                                     extra="max_data_age: null\ndeliver: {email: {to: [ceo@clinicloud.example], "
+                                           "outbox: outputs/outbox}}"))
+    stop = StopFlag()
+    original = steps_module.PortfolioStep.run
+
+    def portfolio_then_sigterm(ctx, params):
+        outcome = original(ctx, params)
+        stop.requested = "SIGTERM"  # arrives while the runner records the finished step
+        return outcome
+
+    monkeypatch.setattr(steps_module.PortfolioStep, "run", staticmethod(portfolio_then_sigterm))
+    run = run_job(load_job(project), stop=stop)
+    assert run.status == "interrupted" and run.exit_code == 130
+    assert [(s["name"], s["status"]) for s in run.steps] == [("portfolio", "ok"), ("team_reports", "skipped")]
+    assert WORKBOOK in run.files  # the finished step's workbook is kept in its dated folder
+    assert not (project / "outputs" / "weekly" / "latest").exists()
+    assert run.delivery_status == "skipped" and not (project / "outputs" / "outbox").exists()
