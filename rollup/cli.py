@@ -203,16 +203,21 @@ def demo_command(flavour: str, issues: int, config_path: Path, out_dir: Path, fm
     if demo.report is not None:
         lines.append(f"Wrote the portfolio workbook: {demo.report.workbook}")
         lines += [f"  chart: {path}" for path in demo.report.paths[1:]]
+    if demo.lint is not None:
+        lines.append(f"Wrote the lint workbook: {demo.lint.workbook}")
     _emit(demo.to_dict(), lines, fmt)
 
 
 def _add_command_groups() -> None:
     """The command groups that live beside the library code they drive."""
+    from rollup.finance.cli import finance
+    from rollup.lint.cli import lint
     from rollup.localjira.cli import localjira
     from rollup.mapping.cli import mapping
     from rollup.report_cli import report
+    from rollup.schedule.cli import run_command, runs_command, schedule
 
-    for group in (localjira, mapping, report):
+    for group in (finance, lint, localjira, mapping, report, schedule, run_command, runs_command):
         cli.add_command(group)
 
 

@@ -263,8 +263,72 @@ lint_team_scores = Table(
 # ---------------------------------------------------------------------------------------- finance
 # Closed months and their frozen detail rows. Written by rollup.finance.
 
+finance_months = Table(
+    "finance_months",
+    metadata,
+    Column("month", String(7), primary_key=True),
+    Column("closed_at", UTCDateTime, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("meta", _json(), nullable=False),
+)
+
+finance_frozen_rows = Table(
+    "finance_frozen_rows",
+    metadata,
+    Column("month", String(7), ForeignKey("finance_months.month", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("row_no", Integer, nullable=False),
+    Column("effort_month", String(7), nullable=False, index=True),
+    Column("payload", _json(), nullable=False),
+    UniqueConstraint("month", "row_no", name="uq_finance_frozen_rows_month_row"),
+)
+
+finance_log = Table(
+    "finance_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("month", String(7), nullable=False, index=True),
+    Column("action", String(16), nullable=False),
+    Column("reason", Text),
+    Column("content_hash", String(64)),
+    Column("actor", String(255)),
+)
+
 # ---------------------------------------------------------------------------------------- job runs
 # Scheduled and one-shot job runs (history, outputs, errors). Written by rollup.schedule.
+# ``steps`` is a list of {name, status, started, seconds, summary, outputs, error};
+# ``delivery`` maps a channel (email, confluence) to {status, attempts, error, detail}.
+
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job", String(64), nullable=False, index=True),
+    Column("trigger", String(16), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started", UTCDateTime, nullable=False),
+    Column("finished", UTCDateTime),
+    Column("status", String(16), nullable=False),
+    Column("steps", _json(), nullable=False),
+    Column("outputs", _json(), nullable=False),
+    Column("run_dir", Text),
+    Column("error", Text),
+    Column("delivery_status", String(16), nullable=False),
+    Column("delivery", _json(), nullable=False),
+)
+
+# Who holds a job's lock on PostgreSQL (the advisory lock itself lives in the server session).
+job_locks = Table(
+    "job_locks",
+    metadata,
+    Column("job", String(64), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started", UTCDateTime, nullable=False),
+)
 
 meta = Table(
     "meta",
