@@ -22,6 +22,8 @@ FULL = [
     ("sync_incremental", ["--issues", "100000", "--days", "1.2"]),
     ("memory_1m", ["--issues", "1000000"]),
     ("portfolio_1m", ["--issues", "1000000", "--runs", "3", "--verify", "1000"]),
+    ("lint_25k", ["--runs", "5"]),
+    ("finance_year", ["--runs", "3", "--verify", "1500"]),
 ]
 QUICK = [
     ("naive_baseline", ["--issues", "1000"]),
@@ -29,6 +31,8 @@ QUICK = [
     ("sync_incremental", ["--issues", "5000", "--days", "1.2"]),
     ("memory_1m", ["--issues", "20000"]),
     ("portfolio_1m", ["--issues", "20000", "--runs", "3", "--verify", "500"]),
+    ("lint_25k", ["--issues", "50000", "--runs", "3"]),
+    ("finance_year", ["--issues", "50000", "--runs", "1", "--verify", "1500"]),
 ]
 
 
