@@ -34,7 +34,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-
 from _common import PY, ROOT, median, write_result  # noqa: E402
 
 MAPPINGS = ROOT / "mappings.yaml"
@@ -60,8 +59,7 @@ def org_issues(org, *, extra_fields: list[str]) -> pd.DataFrame:
     from connectors.jira.normalize import adf_to_text
     from rollup.frames import issues_frame
     from rollup.localjira.render import Renderer
-    from rollup.localjira.sampleorg import (INVESTMENT_OPTIONS, ISSUE_TYPES, PROJECTS, STATUSES, T_EPIC,
-                                            TEAM_MANAGED)
+    from rollup.localjira.sampleorg import INVESTMENT_OPTIONS, ISSUE_TYPES, PROJECTS, STATUSES, T_EPIC, TEAM_MANAGED
 
     a = lambda arr, dt: np.frombuffer(arr, dtype=dt)  # noqa: E731  (array('b'/'h'/'i') → numpy, no copy)
     proj, num, itype = a(org.proj, np.int8).astype(np.int64), a(org.num, np.int32), a(org.itype, np.int8)
@@ -251,6 +249,7 @@ def run_child(frame_path: Path, profile: str | None = None) -> dict:
 def verify(issues: int, seed: int) -> dict:
     """Sync ``issues`` from the local Jira and compare load_frames() with the frame built here."""
     from _common import local_jira, run_client
+
     from rollup.config import load_config
     from rollup.frames import load_frames
     from rollup.localjira.sampleorg import SampleOrg

@@ -101,7 +101,7 @@ def issues_frame(rows: pd.DataFrame | list[dict[str, Any]]) -> pd.DataFrame:
         frame[column] = pd.to_numeric(frame[column]).astype("int64")
     frame["story_points"] = pd.to_numeric(frame["story_points"], errors="coerce").astype("float64")
     frame["assignee_active"] = frame["assignee_active"].astype("boolean")
-    frame["changelog_complete"] = frame["changelog_complete"].fillna(False).astype(bool)
+    frame["changelog_complete"] = frame["changelog_complete"].astype("boolean").fillna(False).astype(bool)
     frame["description_length"] = pd.to_numeric(frame["description_length"]).fillna(0).astype("int64")
     for column in ("key", "parent_key", "epic_key", "summary", "description"):
         frame[column] = frame[column].astype("string")

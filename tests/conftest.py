@@ -9,8 +9,8 @@ empty schema. Without the variable the postgres params are skipped; with
 from __future__ import annotations
 
 import os
-import uuid
 import sys
+import uuid
 from pathlib import Path
 
 import pytest

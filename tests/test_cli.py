@@ -9,10 +9,9 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from openpyxl import load_workbook
-
-from rollup_rows import make_issue  # noqa: E402
 from fake_connector import FakeConnector  # noqa: E402
+from openpyxl import load_workbook
+from rollup_rows import make_issue  # noqa: E402
 
 import connectors.jira  # noqa: E402
 from connectors.jira.errors import JiraAuthError  # noqa: E402

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait

@@ -25,7 +25,8 @@ from typing import Any
 
 import pandas as pd
 
-from rollup.views import allocation, epics as epics_view
+from rollup.views import allocation
+from rollup.views import epics as epics_view
 from rollup.views._common import UNMAPPED, empty, listed, names, pillar_ids
 
 COLUMNS = ["pillar", "pillar_name", "target_share", "effort", "actual_share", "gap", "epics_open", "epics_done",

@@ -15,7 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-from rollup.views import allocation, epics as epics_view
+from rollup.views import allocation
+from rollup.views import epics as epics_view
 from rollup.views._common import UNMAPPED, empty, names
 from rollup.views.pillars import ALLOCATION_WINDOW_DAYS
 

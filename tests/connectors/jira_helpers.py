@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from shared_dir import shared_dir
 
 from connectors.jira import JiraConnector, JiraSettings, Transport
-from shared_dir import shared_dir
 
 SHARED = shared_dir()
 SAMPLES = SHARED / "jira-samples"

@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlparse
 
 import responses
+from jira_helpers import CLOUD_URL, DC_URL
 
 from connectors.jira import FieldMap
-from jira_helpers import CLOUD_URL, DC_URL
 
 UTC = timezone.utc
 STATUSES = [

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from jira_helpers import sample
 
 from connectors.jira import FieldMap, JiraFieldError
-from jira_helpers import sample
 
 
 def fld(fid, name, custom=True, type_="number"):

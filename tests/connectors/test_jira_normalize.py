@@ -5,8 +5,17 @@ from __future__ import annotations
 import copy
 from datetime import date, datetime, timezone
 
-from connectors.jira import FieldMap, StatusMap, adf_to_text, normalize_histories, normalize_issue, normalize_worklog, parse_datetime
 from jira_helpers import sample
+
+from connectors.jira import (
+    FieldMap,
+    StatusMap,
+    adf_to_text,
+    normalize_histories,
+    normalize_issue,
+    normalize_worklog,
+    parse_datetime,
+)
 
 UTC = timezone.utc
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
-from connectors.jira import JiraConfigError, JiraSettings, settings as settings_mod
 from jira_helpers import SECRET
+
+from connectors.jira import JiraConfigError, JiraSettings
+from connectors.jira import settings as settings_mod
 
 
 def test_cloud_from_env_never_shows_the_token():

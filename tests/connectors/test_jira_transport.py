@@ -7,10 +7,10 @@ import logging
 import pytest
 import requests
 import responses
+from jira_helpers import CLOUD_URL, DC_URL, SECRET, make_transport
 
 from connectors.jira import JiraAuthError, JiraServerError
 from connectors.jira.transport import EndpointPacer, endpoint_key
-from jira_helpers import CLOUD_URL, DC_URL, SECRET, make_transport
 
 INFO = f"{CLOUD_URL}/rest/api/2/serverInfo"
 

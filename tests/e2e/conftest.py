@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-
 from e2e_helpers import FLAVOURS, clean_sync
+
 from rollup.localjira import SampleOrg
 from rollup.store import Store
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from e2e_helpers import FLAVOURS, assert_same_content, clean_sync, run_sync, serve
+
 from rollup.localjira import Faults, SampleOrg
 from rollup.store import Store
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
-from connectors.jira.errors import JiraFieldError
 from e2e_helpers import (
     FLAVOURS,
     TEAM_FIELDS,
@@ -18,6 +16,8 @@ from e2e_helpers import (
     transition_counts,
     worklog_totals,
 )
+
+from connectors.jira.errors import JiraFieldError
 from rollup.localjira.sampleorg import PROJECTS, T_SUB, TEAM_MANAGED
 from rollup.store import Store
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
 from e2e_helpers import (
     FLAVOURS,
     assert_same_content,
@@ -17,6 +16,7 @@ from e2e_helpers import (
     stored_worklog_totals,
     worklog_totals,
 )
+
 from rollup.localjira import SampleOrg
 from rollup.store import STATE_ISSUES_HWM, Store
 

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from e2e_helpers import (
     FLAVOURS,
     PROJECT_KEYS,
@@ -23,6 +22,7 @@ from e2e_helpers import (
     serve,
     transition_counts,
 )
+
 from rollup.localjira import Faults, SampleOrg
 from rollup.store import STATE_ISSUES_HWM, Store
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from e2e_helpers import FLAVOURS, SCOPE_JQL, connect, live_ids, run_sync, serve
 
 from connectors.jira.errors import JiraPaginationError
-from e2e_helpers import FLAVOURS, SCOPE_JQL, connect, live_ids, run_sync, serve
 from rollup.localjira import Faults, SampleOrg
 from rollup.store import STATE_ISSUES_HWM, Store
 

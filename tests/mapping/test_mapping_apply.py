@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from mapping_helpers import frame, issue
+
 from rollup.config import parse_config
 from rollup.mapping import apply
 

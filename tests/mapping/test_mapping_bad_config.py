@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from corpus import expectation
 
 from rollup.config import load_config
 from rollup.errors import ConfigError
@@ -19,12 +20,6 @@ BAD = Path(__file__).parent / "bad"
 CASES = sorted(BAD.glob("*.yaml"))
 
 
-def expectation(path: Path) -> tuple[str, int]:
-    lines = path.read_text().splitlines()
-    assert lines[0].startswith("# expect: "), f"{path.name} must start with '# expect: ...'"
-    marked = [n for n, line in enumerate(lines, start=1) if line.rstrip().endswith("# <-- error")]
-    assert len(marked) == 1, f"{path.name} must mark exactly one line with '# <-- error'"
-    return lines[0][len("# expect: "):], marked[0]
 
 
 def test_the_corpus_is_there():

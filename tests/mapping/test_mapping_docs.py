@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mapping_helpers import REPO_ROOT
+
 from rollup.config import parse_config
 from rollup.mapping.docs import EXAMPLE, generate
 

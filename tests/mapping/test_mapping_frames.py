@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-
 import pandas as pd
 import pytest
-
 from mapping_helpers import REPO_ROOT, frame, issue
+
 from rollup.config import load_config
 from rollup.frames import ISSUE_COLUMNS, load_frames
 from rollup.mapping import apply

@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-
 from mapping_helpers import REPO_ROOT
+
 from rollup.config import load_config
 from rollup.mapping import apply, check, diff
 from rollup.mapping.cli import mapping

@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
-
 from portfolio_org import AS_OF, BASE_URL, MAPPINGS, mapped_issues
+
 from rollup import report as report_module
 from rollup.errors import ConfigError
 from rollup.report import STATE_SERVER_BASE_URL, read_snapshots, run_portfolio

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from rollup_rows import T0, make_issue, make_transitions, make_worklog
 from sqlalchemy import create_engine, inspect, text
 
-from rollup_rows import T0, make_issue, make_transitions, make_worklog
 from connectors.jira.rows import FieldRow
 from rollup import store as store_module
 from rollup.errors import StoreError

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 
 from connectors.jira.rows import IssueRow, TransitionRow, WorklogRow
 
-
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
 
 

@@ -25,12 +25,17 @@ def test_defaults_and_jql_scope():
     assert config.sync.max_workers == 24
 
 
-def test_later_sections_are_tolerated_and_strategy_sections_are_models():
-    config = parse_config("jira:\n  projects: [PAY]\nlint: {anything: 1}\nfinance: [x]\nrules: []\n")
+def test_every_section_is_a_model_and_optional_sections_default():
+    config = parse_config("jira:\n  projects: [PAY]\nrules: []\n")
     assert isinstance(config, RollupConfig)
     assert config.rules == [] and config.pillars == []
+    assert config.lint.writeback.label == "rollup-lint"  # lint: and finance: default when absent
     with pytest.raises(ConfigError, match=r"line 4: 'pillars.0.id' is required"):
         parse_config("jira:\n  projects: [PAY]\npillars:\n  - name: Win enterprise\n")
+    with pytest.raises(ConfigError, match=r"line 4: unknown key 'lint.anything'"):
+        parse_config("jira:\n  projects: [PAY]\nlint:\n  anything: 1\n")
+    with pytest.raises(ConfigError, match=r"line 3: 'finance'"):
+        parse_config("jira:\n  projects: [PAY]\nfinance: [x]\n")
 
 
 def test_unknown_key_names_file_line_and_suggestion():

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rollup.localjira import server as server_module  # noqa: E402
-
 from connectors.jira import JiraConnector  # noqa: E402
 from rollup.demo import demo_scope, demo_settings, live_issue_count, local_jira  # noqa: E402
+from rollup.localjira import server as server_module  # noqa: E402
 from rollup.localjira.sampleorg import SampleOrg  # noqa: E402
 from rollup.store import Store  # noqa: E402
 from rollup.sync import sync  # noqa: E402

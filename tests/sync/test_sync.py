@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
-from rollup_rows import T0, make_issue, make_transitions, make_worklog
 from fake_connector import FakeConnector, FakeCrash
+from rollup_rows import T0, make_issue, make_transitions, make_worklog
+
 from rollup.config import parse_config
 from rollup.store import Store
 from rollup.sync import SyncScope, incremental_jql, jql_date, sync

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from portfolio_org import AS_OF, MAPPINGS, SYNC_RUNS, mapped_issues, snapshots
+
 from rollup.report import build_views
 from rollup.views import MODULES, ORDER
 from rollup.views.allocation import effort, ktlo_buckets, strategy_buckets
