@@ -136,7 +136,7 @@ def cross_check(config: Any, where: Any) -> list[str]:
                 problems.append(_unknown(where(*path), f"lint.rules.{name}.{key}", f"setting of {rule.code}",
                                          key, ["severity", *rule.config_keys]))
                 continue
-            problem = threshold_problem(value, rule.config_keys[key])
+            problem = threshold_problem(value, rule.config_keys[key], rule.config_ranges.get(key))
             if problem:
                 problems.append(f"{where(*path)}: 'lint.rules.{name}.{key}': {problem}")
     for index, entry in enumerate(lint.ignores):
@@ -159,8 +159,22 @@ def _source_of(where: str) -> str:
     return f"{PurePath(path).name}:{line}"
 
 
-def threshold_problem(value: Any, default: Any) -> str | None:
-    """Why ``value`` cannot stand in for a threshold whose default is ``default`` (None when it can)."""
+def threshold_problem(value: Any, default: Any, bounds: tuple[float, float] | None = None) -> str | None:
+    """Why ``value`` cannot stand in for a threshold whose default is ``default`` (None when it can).
+
+    ``bounds`` (lowest, highest), when the rule declares them, limit a number further: a share is
+    a fraction from 0 to 1, so ``max_share: 50`` is refused rather than silently never matching.
+    """
+    problem = _type_problem(value, default)
+    if problem is None and bounds is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+        low, high = bounds
+        if not low <= value <= high:
+            hint = " (a share: write 0.5 for 50 %)" if (low, high) == (0.0, 1.0) else ""
+            return f"expected a number from {low:g} to {high:g}{hint}, got {value!r}"
+    return problem
+
+
+def _type_problem(value: Any, default: Any) -> str | None:
     if isinstance(default, bool):
         return None if isinstance(value, bool) else f"expected true or false, got {value!r}"
     if isinstance(default, int):

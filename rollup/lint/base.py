@@ -8,6 +8,7 @@ A rule is one class in one module of :mod:`rollup.lint.rules`, declared by class
 ``groups``         a tuple from :data:`GROUPS`; the first is the rule's ``group`` in results
 ``severity``       the default severity (``error`` / ``warning`` / ``info``)
 ``config_keys``    threshold key → default, overridable in ``lint.rules.<code or name>``
+``config_ranges``  optional: threshold key → (lowest, highest) allowed value, e.g. a share in 0..1
 docstring          first line: the message; then a ``Why:`` and a ``How to fix:`` paragraph
 =================  =========================================================================
 
@@ -65,6 +66,7 @@ class Rule:
     groups: ClassVar[tuple[str, ...]] = ()
     severity: ClassVar[str] = "warning"
     config_keys: ClassVar[dict[str, Any]] = {}
+    config_ranges: ClassVar[dict[str, tuple[float, float]]] = {}
     summary: ClassVar[str] = ""
     why: ClassVar[str] = ""
     how_to_fix: ClassVar[str] = ""

@@ -99,10 +99,13 @@ def lint(ctx: click.Context, config_path: Path, fmt: str, out_dir: Path, no_work
         extra["paths"] = [str(p) for p in report.paths]
     click.echo(render(report.result, fmt, **extra), nl=False)
     failed = report.writeback.failed if apply and report.writeback is not None else 0
-    if fail_on != "never" and report.result.at_or_above(fail_on):
-        ctx.exit(1)
     if failed:
-        click.echo(f"Error: write-back failed on {failed} epic(s); the others were written", err=True)
+        # Said whatever --fail-on decides: a failed write-back must never go unreported.
+        epics = len({a.key for a in report.writeback.actions if a.status == "failed"})
+        click.echo(f"Error: write-back failed on {epics} epic(s) ({failed} action(s)); the others were written",
+                   err=True)
+        ctx.exit(1)
+    if fail_on != "never" and report.result.at_or_above(fail_on):
         ctx.exit(1)
 
 

@@ -148,6 +148,11 @@ def run_lint_report(
     and comments to Jira; otherwise ``dry_run`` previews what write-back would do, when Jira
     settings are at hand (``settings`` or the ``JIRA_*`` variables; without them the preview is
     skipped with a note). ``record=False`` keeps the run out of the history.
+
+    Bad input raises :class:`~rollup.errors.ConfigError` (or the connector's ``JiraConfigError``
+    for ``apply`` without Jira settings) before any file is written or any run recorded: an
+    unknown format, ``apply`` with ``select``/``team``, an unknown team or rule, a store that
+    holds no issues (never synced).
     """
     from rollup.frames import load_frames
     from rollup.lint import run_lint
@@ -158,9 +163,15 @@ def run_lint_report(
     if apply and narrowed:
         raise ConfigError("--apply writes back the whole lint result; it cannot be combined with --select or "
                           "--team (epics outside the selection would look fixed and lose their label)")
+    if apply and settings is None:
+        # Missing JIRA_* variables are bad input: found before anything is written or recorded.
+        settings = _jira_settings()
     as_of = as_of or date.today()
     started = now or datetime.now(timezone.utc)
     frames = load_frames(store)
+    if not len(frames.issues):
+        raise ConfigError("the store holds no issues: run `rollup sync` first (the lint reads the store, "
+                          "never Jira); nothing was written")
     mapped = apply_mapping(frames.issues, config)
     base_url = base_url or store.get_state(STATE_SERVER_BASE_URL)
     result = run_lint(mapped, config, as_of=as_of, transitions=frames.transitions, base_url=base_url,
@@ -220,6 +231,12 @@ def _rule_reference() -> pd.DataFrame | None:
     return rule_frame(all_rules())
 
 
+def _jira_settings() -> Any:
+    from connectors.jira.settings import JiraSettings
+
+    return JiraSettings.from_env()
+
+
 def _writeback(result: LintResult, config: Any, settings: Any | None, *, apply: bool,
                progress: Callable | None) -> tuple[Any | None, str | None]:
     """Run write-back (``apply``) or its preview; a preview without Jira settings is skipped with a note."""
@@ -237,10 +254,13 @@ def _writeback(result: LintResult, config: Any, settings: Any | None, *, apply: 
     options = config.lint.writeback
     # Keeps the search for labelled epics inside what was linted: epics outside it keep their label.
     scope = config.jira.scope_jql() if getattr(config, "jira", None) is not None else None
+    prefix = config.lint.ignore_label_prefix
     if apply:
-        return run_writeback(result, options, settings, apply=True, progress=progress, scope=scope), None
+        return run_writeback(result, options, settings, apply=True, progress=progress, scope=scope,
+                             ignore_label_prefix=prefix), None
     try:
-        return run_writeback(result, options, settings, apply=False, progress=progress, scope=scope), None
+        return run_writeback(result, options, settings, apply=False, progress=progress, scope=scope,
+                             ignore_label_prefix=prefix), None
     except JiraError as exc:
         # A preview is advice: Jira being unreachable must not fail the lint itself.
         return None, f"write-back preview failed: {exc}"

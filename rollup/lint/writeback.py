@@ -149,8 +149,11 @@ def counted_findings(findings: pd.DataFrame, min_severity: str) -> pd.DataFrame:
     return findings[rank.le(SEVERITY_RANK[min_severity])]
 
 
-def comment_blocks(rows: pd.DataFrame) -> list[str | list[str]]:
-    """The comment for one epic's findings: marker line with digest, intro, one bullet per finding, footer."""
+def comment_blocks(rows: pd.DataFrame, ignore_label_prefix: str = "lint-ignore-") -> list[str | list[str]]:
+    """The comment for one epic's findings: marker line with digest, intro, one bullet per finding, footer.
+
+    The footer names the ignore label as the site configures it (``lint.ignore_label_prefix``).
+    """
     ordered = rows.assign(_rank=rows["severity"].map(SEVERITY_RANK)).sort_values(["_rank", "rule", "name"])
     items = []
     for f in ordered.itertuples(index=False):
@@ -165,7 +168,7 @@ def comment_blocks(rows: pd.DataFrame) -> list[str | list[str]]:
         f"This epic cannot roll up properly into the portfolio until {'this is' if n == 1 else 'these are'} fixed:",
         items,
         "This comment is kept up to date by rollup lint --apply: it changes when the findings change and is "
-        "removed once the epic is clean. To silence a rule on this epic, add the label lint-ignore-<code>.",
+        f"removed once the epic is clean. To silence a rule on this epic, add the label {ignore_label_prefix}<code>.",
     ]
     digest = hashlib.sha1(json.dumps(body, ensure_ascii=False).encode()).hexdigest()[:12]
     return [f"{MARKER} · {n} problem{'s' if n != 1 else ''} · ref {digest}", *body]
@@ -175,7 +178,8 @@ def _is_ours(comment: IssueComment) -> bool:
     return comment.first_line.startswith(MARKER)
 
 
-def plan(findings: pd.DataFrame, options: WritebackOptions, states: Mapping[int, EpicState]) -> list[Action]:
+def plan(findings: pd.DataFrame, options: WritebackOptions, states: Mapping[int, EpicState], *,
+         ignore_label_prefix: str = "lint-ignore-") -> list[Action]:
     """The actions that bring Jira in line with ``findings`` (see the module docstring for the rules).
 
     ``states`` maps issue id → :class:`EpicState` for every epic with a counted finding that Jira
@@ -209,7 +213,7 @@ def plan(findings: pd.DataFrame, options: WritebackOptions, states: Mapping[int,
             continue
         ours = [c for c in state.comments if _is_ours(c)]
         if rows is not None:
-            blocks = comment_blocks(rows)
+            blocks = comment_blocks(rows, ignore_label_prefix)
             if not ours:
                 actions.append(Action(key, "add-comment", _problems(rows), issue_id=issue_id, blocks=blocks))
             else:
@@ -341,7 +345,7 @@ def _carry_out(writer: JiraWriter, actions: list[Action]) -> None:
 
 def run_writeback(result: LintResult, options: WritebackOptions, settings: JiraSettings, *, apply: bool,
                   progress: Progress | None = None, scope: str | None = None,
-                  writer: JiraWriter | None = None) -> WritebackReport:
+                  writer: JiraWriter | None = None, ignore_label_prefix: str = "lint-ignore-") -> WritebackReport:
     """Read the epics' state from Jira, :func:`plan`, and (with ``apply``) carry the plan out.
 
     ``scope`` is the JQL of what was linted (``mappings.jira.scope_jql()``): the search for labelled or
@@ -357,7 +361,7 @@ def run_writeback(result: LintResult, options: WritebackOptions, settings: JiraS
         with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="writeback") as pool:
             ids = counted["issue_id"].dropna().astype(int) if len(counted) else []
             states = read_states(writer, ids, options, scope=scope, progress=progress, pool=pool)
-            actions = plan(result.findings, options, states)
+            actions = plan(result.findings, options, states, ignore_label_prefix=ignore_label_prefix)
             report = WritebackReport(actions, apply, options, epics=len({a.key for a in actions}))
             if apply:
                 per_epic: dict[str, list[Action]] = {}

@@ -4,7 +4,8 @@ Sheets, in order:
 
 * **Summary** — the run in one line, then one row per team: epics, clean, score (share of epics
   with no finding), findings by severity, stories without an epic, and one column per rule
-  with the team's findings of that rule (team × rule); an "All teams" total row under it.
+  with the team's findings of that rule (team × rule, every rule that ran); an "All teams"
+  total row under it.
 * **one sheet per team** (named after the team) — epic, summary, owner, rule, severity,
   message, how to fix and a link to the epic; most severe first. A team with no finding gets a
   sheet that says so.
@@ -98,10 +99,15 @@ def sheet_title(name: str, taken: set[str]) -> str:
 
 
 def team_rule_counts(result: LintResult) -> pd.DataFrame:
-    """Findings per team (rows, ``team`` names in the teams frame's order) × rule code (columns)."""
+    """Findings per team (rows, ``team`` names in the teams frame's order) × rule code (columns).
+
+    One column per rule that ran, a rule without findings included (a column of zeros), so the
+    table keeps the same columns from one run to the next and a rule that found nothing shows it.
+    """
     teams = [str(t) for t in result.teams["team"]] if len(result.teams) else []
     findings = result.findings
-    codes = sorted(set(findings["rule"].astype(str))) if len(findings) else []
+    ran = set(result.rules["rule"].dropna().astype(str)) if len(result.rules) else set()
+    codes = sorted(ran | (set(findings["rule"].astype(str)) if len(findings) else set()))
     if not len(findings):
         return pd.DataFrame(0, index=pd.Index(teams, name="team"), columns=codes)
     counts = (findings.assign(team=findings["team"].fillna(UNASSIGNED).astype(str), rule=findings["rule"].astype(str))

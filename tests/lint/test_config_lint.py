@@ -81,3 +81,22 @@ def test_threshold_of_the_wrong_type_is_refused():
         config({"rules": {"epic-stale": {"days": -1}}})
     with pytest.raises(ConfigError, match=r"expected a list of strings"):
         config({"rules": {"EQ006": {"label_patterns": [1, 2]}}})
+
+
+@pytest.mark.parametrize("value, problem", [
+    (0.0, None), (0.5, None), (1, None),
+    (50, "expected a number from 0 to 1 (a share: write 0.5 for 50 %), got 50"),
+    (1.5, "expected a number from 0 to 1 (a share: write 0.5 for 50 %), got 1.5"),
+    (-0.1, "expected 0 or more, got -0.1"),
+])
+def test_a_share_threshold_must_be_a_fraction(value, problem):
+    """``max_share: 50`` (meaning 50 %) would silently never match: it is refused with a hint."""
+    section = {"rules": {"epic-unestimated-children": {"max_share": value}}}
+    if problem is None:
+        [rule] = selected_rules(config(section).lint, ["EQ042"])
+        assert rule.settings["max_share"] == value
+        return
+    with pytest.raises(ConfigError) as caught:
+        config(section)
+    assert f"case.yaml, line 42: 'lint.rules.epic-unestimated-children.max_share': {problem}" in str(caught.value)
+    assert caught.value.exit_code == 2

@@ -87,9 +87,9 @@ def test_json_on_stdout_matches_the_workbook_and_the_stored_run(workdir):
         on_sheet = table(wb[team["team"]], header_row=4) if team["errors"] + team["warnings"] + team["infos"] else []
         assert len(on_sheet) == sum(1 for f in doc["findings"] if f["team"] == team["team"])
     per_rule = {r["rule"]: r["findings"] for r in doc["rules"]}
+    assert 0 in per_rule.values(), "the sample organisation should leave some rule without a finding"
     for code, count in per_rule.items():
-        if count:
-            assert total[code] == count
+        assert total[code] == count  # every rule that ran has its column, a rule with no finding too
 
     stored = runs(workdir)
     assert len(stored) == 1
@@ -158,6 +158,7 @@ def test_team_and_owner_narrowing_is_written_but_not_stored(workdir):
     (["--apply", "--select", "EQ001"], "cannot be combined"),
     (["--fail-on", "sometimes"], "sometimes"),
     (["--as-of", "yesterday"], "yesterday"),
+    (["--apply"], "JIRA_URL is not set"),  # found before the workbook is written or the run recorded
 ])
 def test_bad_options_exit_2_and_write_nothing(workdir, args, message):
     result = CliRunner().invoke(cli, ["lint", *args])
@@ -174,6 +175,37 @@ def test_a_bad_lint_config_exits_2_and_writes_nothing(workdir):
     assert result.exit_code == 2, result.output
     assert "mappings.yaml" in result.stderr and "line" in result.stderr and "thresholds" in result.stderr
     assert not (workdir / "outputs").exists() and runs(workdir).empty
+
+
+def test_an_unsynced_store_is_bad_input_and_nothing_is_written(workdir, monkeypatch):
+    monkeypatch.setenv("ROLLUP_DATABASE_URL", f"sqlite:///{workdir / 'never-synced.db'}")
+    result = lint("--format", "json")
+    assert result.exit_code == 2, result.output
+    assert "the store holds no issues: run `rollup sync` first" in result.stderr
+    assert json.loads(result.stdout)["exit_code"] == 2
+    assert not (workdir / "outputs").exists()
+    with Store.open(f"sqlite:///{workdir / 'never-synced.db'}") as store:
+        assert history.read_runs(store).empty
+
+
+@pytest.mark.slow
+def test_a_failed_write_back_is_reported_even_when_fail_on_already_fails(workdir, monkeypatch):
+    from rollup.demo import local_jira
+    from rollup.localjira.cli import DEMO_EMAIL, DEMO_TOKEN
+    from rollup.localjira.sampleorg import SampleOrg
+
+    org = SampleOrg.generate(seed=SEED, issues=ISSUES)
+    with local_jira(org, "cloud") as server:
+        for name, value in (("JIRA_URL", server.url), ("JIRA_EMAIL", DEMO_EMAIL), ("JIRA_API_TOKEN", DEMO_TOKEN),
+                            ("JIRA_DEPLOYMENT", "cloud")):
+            monkeypatch.setenv(name, value)
+        doc = json.loads(lint("--format", "json", "--no-workbook", "--no-store").stdout)
+        broken = next(f["key"] for f in doc["findings"] if f["severity"] == "error")
+        server.faults.update(fail_issues=[broken])
+        result = lint("--apply", "--fail-on", "error", "--no-workbook", "--no-store")
+    assert result.exit_code == 1, result.output
+    assert "Error: write-back failed on 1 epic(s) (2 action(s)); the others were written" in result.stderr
+    assert f"{broken}" in result.stderr and DEMO_TOKEN not in result.output
 
 
 def test_rule_reference(workdir):

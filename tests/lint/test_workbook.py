@@ -152,3 +152,12 @@ def test_a_failed_write_leaves_no_file(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         write_lint_workbook(make_result(), target)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_summary_has_a_column_for_every_rule_that_ran_even_without_findings(wb):
+    """A week later PAY-1 is fixed and EQ020 finds nothing: its column stays, all zeros."""
+    rows = {r["Team"]: r for r in table(wb["Summary"], header_row=4)}
+    assert all(rows[team]["EQ020"] == 0 for team in rows)
+    header = [c.value for c in wb["Summary"][4]]
+    assert header[-4:] == ["EQ001", "EQ010", "EQ020", "EQ030"]
+    assert list(team_rule_counts(week_later()).columns) == ["EQ001", "EQ010", "EQ020", "EQ030"]

@@ -129,6 +129,16 @@ def test_comment_digest_follows_content_not_row_order():
     assert comment_blocks(result_of(changed).findings)[0] != comment_blocks(result_of(a).findings)[0]
 
 
+def test_comment_names_the_ignore_label_the_site_configured():
+    rows = [finding("PAY-1", 1, "EQ001")]
+    default = plan(result_of(rows).findings, WritebackOptions(), {1: EpicState(1, "PAY-1", ())})[1].blocks
+    custom = plan(result_of(rows).findings, WritebackOptions(), {1: EpicState(1, "PAY-1", ())},
+                  ignore_label_prefix="hygiene-skip-")[1].blocks
+    assert "add the label lint-ignore-<code>." in default[-1]
+    assert "add the label hygiene-skip-<code>." in custom[-1] and "lint-ignore-" not in custom[-1]
+    assert custom[0] != default[0]  # the digest follows the text, so an existing comment is brought up to date
+
+
 def test_report_counts_text_and_dict():
     rows = [finding("PAY-1", 1, "EQ001")]
     acts = plan(result_of(rows).findings, WritebackOptions(),

@@ -25,6 +25,7 @@ class UnestimatedChildren(Rule):
     groups = ("size",)
     severity = "info"
     config_keys = {"max_share": 0.5}
+    config_ranges = {"max_share": (0.0, 1.0)}
 
     def check(self, ctx: LintContext) -> pd.Series:
         epics = ctx.epics
