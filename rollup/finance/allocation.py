@@ -133,7 +133,15 @@ def detail_rows(effort: pd.DataFrame, mapped: pd.DataFrame, config: RollupConfig
     })
     classes = classify(clause_inputs, finance)
     del clause_inputs, status
-    _cost(frame, rates, calendar)
+    try:
+        _cost(frame, rates, calendar)
+    except RatesError as exc:
+        # A misspelt team id in the rates file is the likely cause; say so next to the people.
+        typos = rates.unknown_teams([t.id for t in config.teams])
+        if not typos:
+            raise
+        raise RatesError(f"{exc}\n  rows of the rates file that name no team of mappings.yaml, so no effort is "
+                         "costed at them:\n    " + "\n    ".join(typos)) from None
     for column in classes.columns:
         frame[column] = classes[column].to_numpy()
     del classes

@@ -69,6 +69,8 @@ def export_command(month: str, out_dir: Path, rates: Path | None, config_path: P
         return
     click.echo(f"Finance export {result.month} ({result.status}): {result.rows} detail rows, "
                f"{result.adjustments} adjustments, content hash {result.content_hash}")
+    if result.data_runs_to:
+        click.echo(f"Partial month: the data runs to {result.data_runs_to} (the last sync), before the month ends")
     for path in result.paths:
         click.echo(str(path))
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from rollup.config import RollupConfig
-from rollup.errors import ConfigError
+from rollup.errors import ConfigError, RollupError
 from rollup.finance.adjustments import compute_adjustments
 from rollup.finance.allocation import (
     FinanceTables,
@@ -71,12 +71,14 @@ class ExportResult:
     rows: int
     adjustments: int
     totals: dict[str, float] = field(default_factory=dict)
+    #: The last day of data when the month is not over in it (a partial month), else None.
+    data_runs_to: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {"month": self.month, "status": self.status, "folder": str(self.folder),
                 "paths": [str(p) for p in self.paths], "content_hash": self.content_hash, "rows": self.rows,
-                "adjustments": self.adjustments, "totals": self.totals}
+                "adjustments": self.adjustments, "totals": self.totals, "data_runs_to": self.data_runs_to}
 
 
 # ---------------------------------------------------------------------------------------- inputs
@@ -125,9 +127,16 @@ def month_figures(store: Store, config: RollupConfig, month: str | Month, *, rat
     rates = load_rates(rates_path(rates_path_option, finance), finance)
     calendar = WorkCalendar(finance.calendar)
     frames = frames if frames is not None else load_frames(store)
-    mapped = apply(frames.issues, config).issues.reset_index(drop=True)
+    if frames.issues.empty:
+        raise ConfigError(f"the store {store.location} holds no synced issues, so {month} would come out as zero; "
+                          "run `rollup sync` (or `rollup demo`) first, or point --database / ROLLUP_DATABASE_URL "
+                          "at the synced store")
     as_of = data_as_of(store, frames, now)
     as_of_day = calendar.days_of(pd.DatetimeIndex([pd.Timestamp(as_of)]))[0]
+    if as_of_day < month.start_day:
+        raise ConfigError(f"{month} has not started in the store's data, which runs to {day_date(as_of_day)} (the "
+                          "last sync); export an ended month, or the current one as a preview")
+    mapped = apply(frames.issues, config).issues.reset_index(drop=True)
     latest = max(closed) if closed else None
     first_open = parse_month(latest).next() if latest else None
     adjust = [parse_month(m) for m in closed] if first_open == month else []
@@ -163,6 +172,8 @@ def month_figures(store: Store, config: RollupConfig, month: str | Month, *, rat
         "rates_file": str(rates.path),
         "data_sha256": data_hash(frames),
         "data_as_of": pd.Timestamp(as_of).isoformat(),
+        # The month is partial until the data (the last sync) is past its end, as for closing.
+        "data_runs_to": day_date(as_of_day).isoformat() if as_of_day < month.end_day else None,
         "sources": sources,
         "adjusted_months": [m.label for m in adjust],
     }
@@ -210,9 +221,11 @@ def policy_rows(figures: MonthFigures, *, generated_at: datetime, closed_at: dat
     rows = [
         ("month", figures.month.label),
         ("status", figures.status + (f" (closed {closed_at:%Y-%m-%d %H:%M} UTC; figures are the frozen rows)"
-                                     if closed_at else " (figures from today's data)")),
+                                     if closed_at else " (figures from today's data)")
+         + (f"; partial: the data runs to {meta['data_runs_to']}, before the month ends"
+            if meta.get("data_runs_to") else "")),
         ("content sha256 (detail.csv)", figures.digest),
-        ("mappings sha256", meta["mappings_sha256"]),
+        ("mappings sha256 (the validated settings, as JSON)", meta["mappings_sha256"]),
         ("mappings file", meta.get("mappings_source", "")),
         ("rates sha256", meta["rates_sha256"]),
         ("data snapshot sha256", meta["data_sha256"]),
@@ -254,13 +267,13 @@ def run_export(store: Store, config: RollupConfig, *, month: str, out_dir: str |
                           capacity_hours=figures.sources.get("capacity_hours"))
     failed = tables.reconciliation[~tables.reconciliation["ok"]]
     if len(failed):
-        raise ConfigError("the figures do not reconcile, nothing written:\n  "
+        raise RollupError("the figures do not reconcile, nothing written:\n  "
                           + "\n  ".join(f"{r.check}: {r.left} vs {r.right}" for r in failed.itertuples()))
     base_url = base_url or store.get_state(STATE_SERVER_BASE_URL)
     folder, paths = write_finance(tables, out_dir, base_url=base_url)
     return ExportResult(month=figures.month.label, status=figures.status, folder=folder, paths=paths,
                         content_hash=figures.digest, rows=len(figures.detail), adjustments=figures.adjustments,
-                        totals=_totals(tables))
+                        totals=_totals(tables), data_runs_to=figures.meta.get("data_runs_to"))
 
 
 def _totals(tables: FinanceTables) -> dict[str, float]:

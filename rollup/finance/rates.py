@@ -29,6 +29,7 @@ import difflib
 import hashlib
 import io
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -42,6 +43,8 @@ RATES_ENV = "ROLLUP_RATES"
 COLUMNS = ("level", "id", "name", "role", "hourly_rate", "monthly_cost", "currency", "valid_from", "valid_to")
 REQUIRED = ("level", "id", "currency", "valid_from")
 LEVELS = ("person", "role", "team")
+#: A number with thousands separators (``11,800`` or ``1,234.50``); any other comma is a decimal comma.
+_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
 class RatesError(ConfigError):
@@ -96,6 +99,16 @@ class Rates:
     def __post_init__(self) -> None:
         for row in self.rows:
             self.by_key.setdefault((row.level, row.id), []).append(row)
+
+    def unknown_teams(self, known: list[str]) -> list[str]:
+        """Team rows naming no team of mappings.yaml, each with its line and a "did you mean"."""
+        out = []
+        for row in self.rows:
+            if row.level == "team" and row.id not in known:
+                close = difflib.get_close_matches(row.id, known, n=1, cutoff=0.6)
+                out.append(f"{self.path}, line {row.line}: team '{row.id}' is not a team of mappings.yaml"
+                           + (f"; did you mean '{close[0]}'?" if close else ""))
+        return out
 
     def _pick(self, level: str, key: str, month: Month, *, with_rate: bool) -> RateRow | None:
         rows = [r for r in self.by_key.get((level, key), ()) if r.in_force(month)
@@ -153,6 +166,9 @@ def load_rates(path: str | Path, finance: FinanceOptions) -> Rates:
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     problems: list[str] = []
+    if len(header) == 1 and ";" in header[0]:
+        raise RatesError(f"{path}, line 1: the columns are separated by ';'; save the rates file as comma-separated "
+                         f"CSV (UTF-8) with the columns {','.join(COLUMNS)}")
     unknown = [h for h in header if h not in COLUMNS]
     for name in unknown:
         close = difflib.get_close_matches(name, COLUMNS, n=1, cutoff=0.6)
@@ -232,6 +248,11 @@ def _span(row: RateRow) -> str:
 
 def _number(text: str | None, name: str, where: str, problems: list[str]) -> float | None:
     if not text:
+        return None
+    if "," in text and not _THOUSANDS.match(text):
+        # '88,5' must not be read as 885: a decimal comma is refused, not guessed.
+        problems.append(f"{where}: {name} '{text}' is not a number; write decimals with a dot "
+                        f"('{text.replace(',', '.')}') and no other commas")
         return None
     try:
         value = float(text.replace(",", ""))

@@ -7,7 +7,7 @@ The files are written into a hidden temporary folder next to it, flushed to disk
 is renamed into place (a previous export of the month is swapped out and removed), so a reader
 sees the old set or the new set, never half of one.
 
-CSV numbers have fixed decimals (4 for hours, FTE and rates, 2 for money), so the same figures
+CSV numbers have fixed decimals (6 for hours and FTE, 4 for rates, 2 for money), so the same figures
 give the same bytes; ``detail.csv``'s SHA-256 is the content hash on the Policy sheet. In the
 workbook every table has a frozen header, an autofilter and fitted widths, issue keys link to
 Jira, and Jira text is always text (:func:`rollup.writers.safe.set_text`). Person-level data
@@ -32,12 +32,17 @@ SHEETS = ("Summary", "By pillar", "By initiative", "Detail", "People", "Policy",
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 LINK_FONT = Font(color="0563C1", underline="single")
-FORMATS = {"hours": "#,##0.00", "fte": "0.000", "money": "#,##0.00", "rate": "#,##0.0000", "int": "#,##0"}
+FORMATS = {"hours": "#,##0.00", "fte": "0.000", "money": "#,##0.00", "rate": "#,##0.0000", "int": "#,##0",
+           "exact": "#,##0.000000"}
+#: Words shown in capitals in column headers.
+_ACRONYMS = {"fte": "FTE", "ok": "OK"}
 _KEY_COLUMNS = ("issue_key", "epic", "initiative")
 
 
 def _kind(column: str, bases: list[str]) -> str:
-    if column in ("hours", "allocated_hours", "unallocated_hours", "left", "right", "difference", "tolerance"):
+    if column in ("difference", "tolerance"):
+        return "exact"  # a reconciliation's difference and tolerance are far below a hundredth
+    if column in ("hours", "allocated_hours", "unallocated_hours", "left", "right"):
         return "hours"
     if column == "fte":
         return "fte"
@@ -50,8 +55,14 @@ def _kind(column: str, bases: list[str]) -> str:
     return "text"
 
 
-def _header(column: str) -> str:
-    return column.replace("_", " ").capitalize()
+def _header(column: str, bases: list[str] = ()) -> str:
+    """``gaap_capex`` → ``GAAP capex``, ``fte`` → ``FTE``, ``team_id`` → ``Team id``."""
+    words = column.split("_")
+    if len(words) > 1 and words[0] in bases:
+        return " ".join([words[0].upper(), *words[1:]])
+    words = [_ACRONYMS.get(w, w) for w in words]
+    text = " ".join(words)
+    return text if words[0].isupper() else text[:1].upper() + text[1:]
 
 
 def write_sheet(wb: Workbook, title: str, frame: pd.DataFrame, bases: list[str], base_url: str | None) -> None:
@@ -66,13 +77,13 @@ def write_sheet(wb: Workbook, title: str, frame: pd.DataFrame, bases: list[str],
     for j, column in enumerate(columns, start=1):
         if kinds[j - 1] == "text" or kinds[j - 1] == "key":
             longest = sample[column].astype(str).str.len().max() if len(sample) else 0
-            width = min(max(int(longest or 0) + 2, len(_header(column)) + 2, 8), 60)
+            width = min(max(int(longest or 0) + 2, len(_header(column, bases)) + 2, 8), 60)
         else:
-            width = max(len(_header(column)) + 2, 12)
+            width = max(len(_header(column, bases)) + 2, 12)
         ws.column_dimensions[get_column_letter(j)].width = width
     header = []
     for column in columns:
-        cell = WriteOnlyCell(ws, value=_header(column))
+        cell = WriteOnlyCell(ws, value=_header(column, bases))
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
         cell.alignment = Alignment(vertical="center")
         header.append(cell)

@@ -120,3 +120,86 @@ def test_close_with_bad_rates_stores_nothing(tmp_path, sample_store, sample_rate
     assert result.exit_code == 2 and "no rate for" in result.output
     with Store.open(url) as store, store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(finance_months)).scalar_one() == 0
+
+
+def test_an_empty_store_is_refused_and_the_previous_set_kept(tmp_path, sample_store, sample_rates):
+    """A wrong --database (or a store never synced) must not replace a month's figures with zeros."""
+    good, out = _export(tmp_path, sample_store, sample_rates)
+    assert good.exit_code == 0, good.output
+    before = {p.name: p.read_bytes() for p in (out / "finance-2026-10").iterdir()}
+    empty = f"sqlite:///{tmp_path / 'never-synced.db'}"
+    result, _ = _export(tmp_path, empty, sample_rates)
+    assert result.exit_code == 2, result.output
+    assert "holds no synced issues" in result.output and "rollup sync" in result.output
+    assert {p.name: p.read_bytes() for p in (out / "finance-2026-10").iterdir()} == before
+    result = CliRunner().invoke(cli, ["finance", "close", "2026-10", "--config", str(MAPPINGS), "--rates",
+                                      str(sample_rates), "--database", empty])
+    assert result.exit_code == 2 and "holds no synced issues" in result.output, result.output
+    with Store.open(empty) as store, store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(finance_months)).scalar_one() == 0
+
+
+def test_a_month_after_the_data_is_refused(tmp_path, sample_store, sample_rates):
+    """A typo such as 2027-10 for 2026-10 gets a message, not a workbook of zeros."""
+    with Store.open(sample_store) as store:
+        synced = max(r["finished"] for r in store.sync_run_rows() if r.get("finished"))
+    later = f"{synced.year + 1:04d}-{synced.month:02d}"
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["finance", "export", "--month", later, "--config", str(MAPPINGS), "--out",
+                                      str(out), "--rates", str(sample_rates), "--database", sample_store])
+    assert result.exit_code == 2, result.output
+    assert f"{later} has not started in the store's data, which runs to {synced.date()}" in result.output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("edit, message", [
+    # A decimal comma must not turn 88,5 into 885.
+    (lambda lines: lines + ['team,data,,,"88,5",,EUR,2027-01-01,'],
+     "hourly_rate '88,5' is not a number; write decimals with a dot ('88.5')"),
+    (lambda lines: [line.replace(",", ";") for line in lines],
+     "line 1: the columns are separated by ';'; save the rates file as comma-separated CSV"),
+])
+def test_rates_written_the_european_way_are_refused(edit, message, tmp_path, sample_store, sample_rates):
+    rates = _rates(tmp_path, sample_rates, edit)
+    result, out = _export(tmp_path, sample_store, rates)
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert not out.exists()
+
+
+def test_thousands_separators_still_read(tmp_path):
+    from rollup.finance.rates import load_rates
+
+    path = tmp_path / "rates.csv"
+    path.write_text('level,id,name,role,hourly_rate,monthly_cost,currency,valid_from,valid_to\n'
+                    'team,payments,,,,"11,800.50",EUR,2026-01-01,\n')
+    rates = load_rates(path, load_config(MAPPINGS).finance)
+    assert rates.rows[0].monthly == 11800.5
+
+
+def test_a_misspelt_team_in_the_rates_file_is_named(tmp_path, sample_store, sample_rates):
+    """Only the team rows cover most people: a typo in one team id leaves that team's people without a rate."""
+    rates = _rates(tmp_path, sample_rates, lambda lines: [l.replace("team,payments,", "team,paymnets,")
+                                                          for l in lines])
+    result, out = _export(tmp_path, sample_store, rates)
+    assert result.exit_code == 2 and "no rate for" in result.output, result.output
+    assert "team 'paymnets' is not a team of mappings.yaml; did you mean 'payments'?" in result.output
+    assert not out.exists()
+
+
+def test_figures_that_do_not_reconcile_are_a_failure_not_bad_input(tmp_path, sample_store, sample_rates,
+                                                                      monkeypatch):
+    """A reconciliation that fails is the tool's fault (exit 1), and nothing is written."""
+    from rollup.finance import allocation
+
+    real = allocation.reconcile
+
+    def off_by_a_cent(*args, **kwargs):
+        frame = real(*args, **kwargs)
+        frame.loc[0, "ok"] = False
+        return frame
+
+    monkeypatch.setattr(allocation, "reconcile", off_by_a_cent)
+    result, out = _export(tmp_path, sample_store, sample_rates)
+    assert result.exit_code == 1 and "the figures do not reconcile, nothing written" in result.output
+    assert "Summary hours = detail hours" in result.output
+    assert not out.exists()

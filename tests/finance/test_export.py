@@ -69,7 +69,7 @@ def test_policy_sheet_carries_the_hashes(exported):
     policy = pd.read_csv(exported.folder / "policy.csv").set_index("item")["value"]
     digest = hashlib.sha256((exported.folder / "detail.csv").read_bytes()).hexdigest()
     assert policy["content sha256 (detail.csv)"] == digest == exported.content_hash
-    for item in ("mappings sha256", "rates sha256", "data snapshot sha256"):
+    for item in ("mappings sha256 (the validated settings, as JSON)", "rates sha256", "data snapshot sha256"):
         assert len(policy[item]) == 64
     assert "gaap clause 2: gaap-development" in policy.index
     recon = pd.read_csv(exported.folder / "reconciliation.csv")
@@ -119,3 +119,37 @@ def test_a_failed_write_leaves_the_previous_set_untouched(tmp_path, monkeypatch)
         write_finance(tables, tmp_path / "out")
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["finance-2026-10"]
+
+
+def test_headers_read_as_finance_writes_them(exported):
+    wb = load_workbook(exported.folder / "finance-2026-10.xlsx")
+    header = [c.value for c in wb["Summary"][1]]
+    assert header[5:] == ["Hours", "FTE", "Cost", "GAAP capex", "GAAP opex", "IFRS capex", "IFRS opex",
+                          "TAX capex", "TAX opex"]
+    ws = wb["Reconciliation"]
+    assert [c.value for c in ws[1]] == ["Check", "Left", "Right", "Difference", "Tolerance", "OK"]
+    # A tolerance of a few ten-thousandths of an hour must not show as 0.00.
+    assert ws.cell(row=2, column=5).number_format == "#,##0.000000"
+
+
+def test_an_ended_month_is_not_partial(exported):
+    policy = pd.read_csv(exported.folder / "policy.csv").set_index("item")["value"]
+    assert policy["status"] == "open (figures from today's data)"
+    assert exported.data_runs_to is None
+
+
+def test_the_month_in_progress_is_exported_as_partial(sample_store, sample_rates, tmp_path):
+    from click.testing import CliRunner
+
+    from rollup.cli import cli
+
+    with Store.open(sample_store) as store:
+        synced = max(r["finished"] for r in store.sync_run_rows() if r.get("finished"))
+    month = f"{synced:%Y-%m}"
+    result = CliRunner().invoke(cli, ["finance", "export", "--month", month, "--config", str(MAPPINGS), "--out",
+                                      str(tmp_path), "--rates", str(sample_rates), "--database", sample_store])
+    assert result.exit_code == 0, result.output
+    assert f"Partial month: the data runs to {synced.date()} (the last sync), before the month ends" in result.output
+    policy = pd.read_csv(tmp_path / f"finance-{month}" / "policy.csv").set_index("item")["value"]
+    assert policy["status"] == (f"open (figures from today's data); partial: the data runs to {synced.date()}, "
+                                "before the month ends")
