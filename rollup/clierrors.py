@@ -62,6 +62,9 @@ def handle_errors(command: Callable) -> Callable:
                   EXIT_FAILURE)
         except (click.exceptions.Exit, click.ClickException):
             raise
+        except OSError as exc:
+            target = f" {exc.filename}" if exc.filename else ""
+            _fail(f"cannot read or write{target}: {exc.strerror or exc}", EXIT_FAILURE)
         except KeyboardInterrupt:
             _fail("interrupted; what was committed before the interruption is kept", 130)
         except Exception as exc:  # noqa: BLE001 - last resort: a message, not a traceback

@@ -507,6 +507,9 @@ def _load_yaml_with_lines(text: str, source: str) -> tuple[Any, dict[tuple, int]
         where = f", line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{source}{where}: not valid YAML: {problem}") from None
+    except ValueError as exc:  # a scalar PyYAML cannot build, e.g. a date such as 2027-13-01
+        raise ConfigError(f"{source}: not valid YAML: {exc} (a date that does not exist? write dates as "
+                          "YYYY-MM-DD)") from None
     finally:
         loader.dispose()
     lines: dict[tuple, int] = {}

@@ -148,3 +148,16 @@ def test_unusable_database_url_is_bad_input_and_masks_the_password(workdir, jira
     result = CliRunner().invoke(cli, ["sync"])
     assert result.exit_code == 2, result.output
     assert "sqlite:///" in result.output and "hunter2" not in result.output
+
+
+def test_an_unwritable_output_is_a_message_not_a_traceback():
+    from rollup.clierrors import handle_errors
+
+    @click.command()
+    @handle_errors
+    def write_somewhere() -> None:
+        open("/proc/nope/out.xlsx", "wb")
+
+    result = CliRunner().invoke(write_somewhere, [])
+    assert result.exit_code == 1
+    assert "cannot read or write /proc/nope/out.xlsx" in result.output and "Traceback" not in result.output
