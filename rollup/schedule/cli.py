@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,14 @@ _format_option = click.option("--format", "fmt", type=click.Choice(["text", "jso
                               show_default=True, help="json prints one JSON document to stdout.")
 
 
+def _json_value(value: Any) -> Any:
+    """Dates and times as ISO 8601 (``2026-11-30T07:00:04+00:00``); anything else as text."""
+    return value.isoformat() if isinstance(value, (date, datetime)) else str(value)
+
+
 def _emit(payload: Any, lines: list[str], fmt: str) -> None:
     if fmt == "json":
-        click.echo(json.dumps(payload, default=str, indent=2))
+        click.echo(json.dumps(payload, default=_json_value, indent=2))
     else:
         for line in lines:
             click.echo(line)
@@ -65,7 +70,7 @@ def schedule_run_command(schedules_path: Path, once: bool, job_names: tuple[str,
     from rollup.schedule import logs
     from rollup.schedule.models import load_schedules
     from rollup.schedule.runner import prepare
-    from rollup.schedule.scheduler import fire, serve
+    from rollup.schedule.scheduler import run_once, serve
 
     logs.configure()
     schedules = load_schedules(schedules_path)
@@ -79,9 +84,8 @@ def schedule_run_command(schedules_path: Path, once: bool, job_names: tuple[str,
         raise click.UsageError(f"no enabled jobs in {schedules_path}; name one with --job")
     for job in jobs:
         prepare(job)
-    codes = [fire(job.name, str(schedules_path.resolve()), str(Path.cwd())) for job in jobs]
-    worst = max(codes)
-    if worst:
+    codes = run_once([job.name for job in jobs], str(schedules_path.resolve()), str(Path.cwd()))
+    if any(codes):
         sys.exit(130 if 130 in codes else 1)
 
 
@@ -176,16 +180,9 @@ def run_command(job_name: str, schedules_path: Path, trigger: str, fmt: str) -> 
 
 def _files(run_dir: Path, files: list[str]) -> list[str]:
     """Workbooks and other files one per line; chart folders as a count."""
-    charts: dict[str, int] = {}
-    lines = []
-    for name in files:
-        folder = name.split("/", 1)[0] if "/" in name else ""
-        if folder.startswith("charts"):
-            charts[folder] = charts.get(folder, 0) + 1
-        else:
-            lines.append(f"  {run_dir / name}")
-    lines += [f"  {run_dir / folder}/ ({count} chart files)" for folder, count in sorted(charts.items())]
-    return lines
+    from rollup.schedule.outputs import file_lines
+
+    return [f"  {run_dir / line}" for line in file_lines(files)]
 
 
 @click.command("runs")

@@ -44,6 +44,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from rollup.errors import ConfigError
 from rollup.schedule.logs import log_event, redact
+from rollup.schedule.outputs import file_lines
 from rollup.writers.safe import atomic_write
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -153,7 +154,7 @@ class RunSummary:
             if step.get("error"):
                 line += f" — {step['error']}"
             lines.append(line)
-        lines += ["", f"Files (in {self.run_dir}):"] + [f"  {f}" for f in self.files]
+        lines += ["", f"Files (in {self.run_dir}):"] + [f"  {line}" for line in file_lines(self.files)]
         return "\n".join(lines) + "\n"
 
 
@@ -187,7 +188,7 @@ def build_email(summary: RunSummary, cfg: Any, sender: str) -> EmailMessage:
     message["To"] = ", ".join(cfg.to)
     if cfg.cc:
         message["Cc"] = ", ".join(cfg.cc)
-    message["Date"] = formatdate(localtime=False)
+    message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1] or None)
     chosen = select_files(summary, cfg.attach)
     budget = cfg.max_attachment_mb * 1024 * 1024

@@ -19,7 +19,7 @@ import re
 import string
 import typing
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -48,6 +48,8 @@ DEFAULT_SCHEDULES_PATH = Path("schedules")
 PLACEHOLDERS = ("job", "title", "date", "week", "status")
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+#: Where a cron expression is probed for a first fire time (29 February comes within four years of it).
+_CRON_PROBE = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
 def _step_shorthand(value: Any) -> Any:
@@ -190,7 +192,9 @@ class Job(BaseModel):
     @classmethod
     def _cron(cls, value: str | None) -> str | None:
         if value is not None:
-            local_cron(value, "UTC")
+            # A date that never comes (31 February) would leave the job silently never running.
+            if local_cron(value, "UTC").get_next_fire_time(None, _CRON_PROBE) is None:
+                raise ValueError(f"{value!r} never fires (no such date); check the day-of-month and month fields")
         return value
 
     @model_validator(mode="after")

@@ -91,6 +91,19 @@ def discard(staging: Path) -> None:
     shutil.rmtree(staging, ignore_errors=True)
 
 
+def file_lines(files: list[str]) -> list[str]:
+    """A run's files for people: workbooks and other files one per line, first; chart folders as a count."""
+    charts: dict[str, int] = {}
+    lines = []
+    for name in files:
+        folder = name.split("/", 1)[0] if "/" in name else ""
+        if folder.startswith("charts"):
+            charts[folder] = charts.get(folder, 0) + 1
+        else:
+            lines.append(name)
+    return lines + [f"{folder}/ ({count} chart files)" for folder, count in sorted(charts.items())]
+
+
 def stable_name(relative: str) -> str:
     """The file's path in ``latest/``: ``portfolio-2026-W49.xlsx`` → ``portfolio.xlsx``,
     ``finance-2026-10/detail-2026-10.csv`` → ``finance/detail.csv``."""

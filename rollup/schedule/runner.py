@@ -1,7 +1,8 @@
 """One run of one job — the code path shared by ``rollup run JOB`` and the scheduler.
 
-1. At the door (bad input → :class:`~rollup.errors.ConfigError`, exit 2, nothing written):
-   ``mappings.yaml`` loads, the team ids a step names exist, the environment the job needs
+1. At the door (bad input → :class:`~rollup.errors.ConfigError` naming the schedule file, line
+   and job; exit 2, nothing written): ``mappings.yaml`` loads, the team ids a step names exist,
+   a ``finance`` step's rates file reads cleanly, the environment the job needs
    (``ROLLUP_SMTP_*`` / ``CONFLUENCE_*`` to deliver; ``JIRA_*`` when the data is old enough
    that the job will sync) is there.
 2. The job's lock (:mod:`rollup.schedule.locks`); when another process holds it, a ``locked``
@@ -40,7 +41,15 @@ from rollup.schedule import history, outputs
 from rollup.schedule.locks import JobLocked, job_lock
 from rollup.schedule.logs import log_event, redact
 from rollup.schedule.models import Job
-from rollup.schedule.steps import StepContext, StepParams, SyncParams, TeamReportsParams, step_for, team_ids
+from rollup.schedule.steps import (
+    FinanceParams,
+    StepContext,
+    StepParams,
+    SyncParams,
+    TeamReportsParams,
+    step_for,
+    team_ids,
+)
 
 EXIT_INTERRUPTED = 130
 
@@ -132,6 +141,15 @@ def plan_steps(job: Job) -> list[StepParams]:
     return steps
 
 
+@contextmanager
+def _about(job: Job, what: str) -> Iterator[None]:
+    """Prefix a ConfigError raised inside with the job's file, line and name, and ``what`` it was checking."""
+    try:
+        yield
+    except ConfigError as exc:
+        raise ConfigError(f"{job.source}: job '{job.name}' {what}: {exc}") from None
+
+
 def check_job(job: Job, config: Any) -> None:
     """Everything about ``job`` that can be checked before it runs; ConfigError naming the problem."""
     known = {t.id for t in config.teams}
@@ -141,10 +159,21 @@ def check_job(job: Job, config: Any) -> None:
             if unknown:
                 raise ConfigError(f"{job.source}: job '{job.name}' reports on team(s) {', '.join(unknown)}, "
                                   f"not declared in {job.config}; teams: {', '.join(sorted(known)) or 'none'}")
-        rates = getattr(params, "rates", None)
-        if rates and not Path(rates).is_file():
-            raise ConfigError(f"{job.source}: job '{job.name}': rates file {rates} not found")
-    delivery_mod.check_settings(job.deliver)
+        if isinstance(params, FinanceParams):
+            _check_rates(job, params, config)
+    with _about(job, "delivers its outputs"):
+        delivery_mod.check_settings(job.deliver)
+
+
+def _check_rates(job: Job, params: FinanceParams, config: Any) -> None:
+    """The finance step's rates CSV (``rates:``, else ROLLUP_RATES, else finance.rates_file) exists and reads."""
+    rates = params.rates
+    if rates and not Path(rates).is_file():
+        raise ConfigError(f"{job.source}: job '{job.name}': rates file {rates} not found")
+    from rollup.finance.rates import load_rates, rates_path
+
+    with _about(job, "runs the finance export"):
+        load_rates(rates_path(rates, config.finance), config.finance)
 
 
 def jira_syncs(job: Job, store: Any = None, now: datetime | None = None) -> list[SyncParams]:
@@ -165,11 +194,15 @@ def jira_syncs(job: Job, store: Any = None, now: datetime | None = None) -> list
 
 
 def check_jira(job: Job, store: Any = None, now: datetime | None = None) -> None:
-    """The JIRA_* variables are set when the job will sync from Jira (JiraConfigError, exit 2, otherwise)."""
+    """The JIRA_* variables are set when the job will sync from Jira (ConfigError, exit 2, otherwise)."""
     if jira_syncs(job, store, now):
         from connectors.jira import JiraSettings
+        from connectors.jira.errors import JiraConfigError
 
-        JiraSettings.from_env()
+        try:
+            JiraSettings.from_env()
+        except JiraConfigError as exc:
+            raise ConfigError(f"{job.source}: job '{job.name}' syncs from Jira: {exc}") from None
 
 
 def prepare(job: Job, *, require_jira: bool = False) -> Any:
@@ -180,6 +213,10 @@ def prepare(job: Job, *, require_jira: bool = False) -> Any:
     """
     from rollup.config import load_config
 
+    if not Path(job.config).is_file():
+        raise ConfigError(f"{job.source}: job '{job.name}': mappings file {job.config} not found in {Path.cwd()} "
+                          "(the job's 'config:' key, default mappings.yaml; relative paths are read from the "
+                          "working directory)")
     config = load_config(job.config)
     check_job(job, config)
     if require_jira:

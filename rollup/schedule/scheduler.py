@@ -44,10 +44,12 @@ from rollup.schedule.values import format_duration
 JOBSTORE_TABLE = "apscheduler_jobs"
 #: The job store's alias.
 JOBSTORE = "default"
+#: The exit code of a run stopped by SIGTERM or Ctrl-C (as ``rollup run``).
+EXIT_INTERRUPTED = 130
 
 # Child processes running jobs right now, so SIGTERM can be forwarded to them.
 _children: set[subprocess.Popen] = set()
-_children_lock = threading.Lock()
+_children_lock = threading.RLock()  # re-entrant: a signal handler may forward while the main thread holds it
 
 
 def run_command(job_name: str, schedules_path: str, trigger: str = "schedule") -> list[str]:
@@ -96,6 +98,43 @@ def forward_sigterm() -> int:
         except ProcessLookupError:
             pass
     return len(children)
+
+
+def run_once(job_names: Iterable[str], schedules_path: str, workdir: str) -> list[int]:
+    """Fire each job now, one after another (``rollup schedule run --once``); return their exit codes.
+
+    SIGTERM or SIGINT is forwarded to the running job, which abandons its step cleanly (exit 130),
+    and the jobs not yet started are not started (130 each): stopping the command never leaves a
+    job running on its own.
+    """
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop.set()
+        forward_sigterm()
+
+    previous = _install_stop_handlers(stop, on_signal)
+    codes: list[int] = []
+    try:
+        for name in job_names:
+            if stop.is_set():
+                log_event("job.skipped", level=30, job=name, reason="stopped before it started")
+                codes.append(EXIT_INTERRUPTED)
+                continue
+            result: list[int] = []
+            worker = threading.Thread(target=lambda n=name: result.append(fire(n, schedules_path, workdir)),
+                                      name=f"rollup-{name}", daemon=True)
+            worker.start()
+            signalled = False
+            while worker.is_alive():
+                worker.join(0.2)
+                # A signal that came before the child started found no one to tell: tell it now.
+                if stop.is_set() and not signalled and forward_sigterm():
+                    signalled = True
+            codes.append(result[0] if result else 1)
+    finally:
+        _restore_handlers(previous)
+    return codes
 
 
 def build_scheduler(store: Any, *, scheduler_cls: type[BaseScheduler] = BackgroundScheduler,
@@ -194,13 +233,13 @@ def serve(schedules: Schedules, schedules_path: Path, *, database_url: str | Non
     log_event("scheduler.exit")
 
 
-def _install_stop_handlers(stop: threading.Event) -> dict[int, Any]:
+def _install_stop_handlers(stop: threading.Event, handler: Any = None) -> dict[int, Any]:
     if threading.current_thread() is not threading.main_thread():
         return {}
     previous = {}
     for sig in (signal.SIGTERM, signal.SIGINT):
         previous[sig] = signal.getsignal(sig)
-        signal.signal(sig, lambda signum, frame: stop.set())
+        signal.signal(sig, handler or (lambda signum, frame: stop.set()))
     return previous
 
 

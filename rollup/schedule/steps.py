@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import calendar
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rollup.errors import RollupError
 from rollup.schedule.values import Duration, format_duration
@@ -215,7 +216,7 @@ class TeamReportsStep(Step):
             result = run_portfolio(ctx.store, ctx.config, as_of=ctx.as_of, team=team, out_dir=ctx.out_dir,
                                    mapped_issues=ctx.mapped(), save_snapshot=False, now=ctx.now)
             paths.extend(result.paths)
-        return StepOutcome(paths, f"{len(teams)} team workbooks")
+        return StepOutcome(paths, f"{len(teams)} team workbook{'' if len(teams) == 1 else 's'}")
 
 
 def team_ids(params: TeamReportsParams, config: RollupConfig) -> list[str]:
@@ -256,15 +257,22 @@ class LintStep(Step):
 
 # ---------------------------------------------------------------------------------------- finance
 
-Month = Annotated[str, StringConstraints(pattern=r"^(previous|current|\d{4}-(0[1-9]|1[0-2]))$")]
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 class FinanceParams(StepParams):
     """``step: finance`` — the monthly allocation export (``rollup.finance.run_export``)."""
 
     step: Literal["finance"]
-    month: Month = Field("previous", description="`previous` (the month before the run), `current`, or `YYYY-MM`.")
+    month: str = Field("previous", description="`previous` (the month before the run), `current`, or `YYYY-MM`.")
     rates: str | None = Field(None, description="The rates CSV (default: ROLLUP_RATES or finance.rates_file).")
+
+    @field_validator("month", mode="before")
+    @classmethod
+    def _month(cls, value: Any) -> Any:
+        if value in ("previous", "current") or (isinstance(value, str) and _MONTH.match(value)):
+            return value
+        raise ValueError(f"{value!r} is not a month: write previous, current or YYYY-MM, e.g. 2026-10")
 
 
 def resolve_month(month: str, today: date) -> str:

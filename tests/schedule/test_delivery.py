@@ -116,6 +116,9 @@ def test_the_email_arrives_with_the_workbook_attached(project, smtp):
     assert "Summary" in book.sheetnames and "Pillars" in book.sheetnames
     body = message.get_body(preferencelist=("plain",)).get_content()
     assert "portfolio: ok" in body and "sync: skipped" in body and WORKBOOK in body
+    files = body.split("Files (in ", 1)[1].splitlines()[1:]
+    assert files == [f"  {WORKBOOK}", "  charts/ (10 chart files)"]  # the workbook first, charts as a count
+    assert message["Date"].datetime.tzinfo is not None  # "-0000" would say the time zone is unknown
 
     with Store.open() as store:
         row = history.get_run(store, run.run_id)
@@ -190,5 +193,5 @@ def test_email_without_an_smtp_host_is_bad_input_before_anything_runs(project):
     write_schedule(project, job_yaml(steps="[portfolio]", extra=DELIVER))
     result = CliRunner().invoke(cli, ["run", "weekly"])
     assert result.exit_code == 2
-    assert "email delivery needs ROLLUP_SMTP_HOST" in result.output
+    assert "job 'weekly' delivers its outputs: email delivery needs ROLLUP_SMTP_HOST" in result.output
     assert not (project / "outputs").exists()

@@ -6,15 +6,18 @@ from __future__ import annotations
 import csv
 from datetime import date
 
+from click.testing import CliRunner
 from openpyxl import load_workbook
 from schedule_helpers import job_yaml, load_job, write_schedule
 from sqlalchemy import func, select
 
+from rollup.cli import cli
 from rollup.config import load_config
 from rollup.finance import run_export
 from rollup.finance.sample_rates import write_sample_rates
 from rollup.lint.job import run_lint_report
 from rollup.localjira import SampleOrg
+from rollup.schedule import history
 from rollup.schedule.runner import run_job
 from rollup.schedule.steps import resolve_month
 from rollup.store import Store, lint_runs
@@ -65,3 +68,25 @@ def test_months():
     assert resolve_month("previous", date(2027, 1, 4)) == "2026-12"
     assert resolve_month("current", date(2027, 1, 4)) == "2027-01"
     assert resolve_month("2026-07", date(2027, 1, 4)) == "2026-07"
+
+
+def test_a_finance_job_without_a_usable_rates_file_is_bad_input_before_anything_runs(project, monkeypatch):
+    """The rates file is checked at the door (as `rollup finance export` does), not on the second working day."""
+    monkeypatch.delenv("ROLLUP_RATES", raising=False)
+    write_schedule(project, job_yaml("monthly-finance", steps="[finance]", cron="0 6 2 * *",
+                                     extra="max_data_age: 1d"))
+    for args in (["run", "monthly-finance"], ["schedule", "run", "--once"]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 2, result.output
+        assert "job 'monthly-finance' runs the finance export: no rates file" in result.output
+        assert "set ROLLUP_RATES" in result.output
+
+    (project / "rates.csv").write_text("level,id,currency,valid_from\nteam,payments,XYZ,2026-01-01\n")
+    monkeypatch.setenv("ROLLUP_RATES", "rates.csv")
+    result = CliRunner().invoke(cli, ["run", "monthly-finance"])
+    assert result.exit_code == 2, result.output
+    assert "rates.csv, line 2: no rate" in result.output
+
+    assert not (project / "outputs").exists()
+    with Store.open() as store:
+        assert history.list_runs(store) == []

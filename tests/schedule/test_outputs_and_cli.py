@@ -96,3 +96,4 @@ def test_one_scheduled_cycle_of_the_demo(project):
     assert runs.exit_code == 0
     [row] = json.loads(runs.output)
     assert row["job"] == "demo-weekly-portfolio" and "portfolio-2026-W48.xlsx" in row["outputs"]
+    assert datetime.fromisoformat(row["started"]) == run["started"] and row["started"][10] == "T"

@@ -164,3 +164,28 @@ def test_the_scheduler_daemon_stores_its_jobs_and_stops_cleanly_on_sigterm(proje
     next_run = datetime.fromtimestamp(row[1], timezone.utc).astimezone(ZoneInfo("Europe/London"))
     assert row[0] == "weekly" and next_run.weekday() == 0 and (next_run.hour, next_run.minute) == (7, 0)
     assert next_run > datetime.now(timezone.utc)
+
+
+def test_sigterm_to_schedule_run_once_stops_its_running_job_and_the_jobs_after_it(project):
+    """The job runs in a child process: stopping `rollup schedule run --once` stops it too (none runs on alone)."""
+    # Eight team workbooks: a step long enough to be stopped in the middle.
+    write_schedule(project, job_yaml(steps="[team_reports]", extra="max_data_age: null")
+                   + job_yaml("later", steps="[portfolio]", extra="max_data_age: null")[5:])
+    process = rollup("schedule", "run", "--once", cwd=project)
+    out = project / "outputs" / "weekly"
+    deadline = time.monotonic() + 60
+    while not list(out.glob(".partial-*/00-team_reports/charts-*/*.png")):
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 130, stderr
+    assert re.search(r"event=step job=weekly run=\d+ step=team_reports status=abandoned", stderr)
+    assert "event=job.skipped job=later" in stderr
+    with Store.open() as store:
+        runs = history.list_runs(store)
+    # When the command has exited its job has finished too: nothing is left running, `later` never started.
+    assert [(r["job"], r["status"]) for r in runs] == [("weekly", "interrupted")]
+    assert not list(out.glob(".partial-*")) and not temp_files(project)
+    assert not (project / "outputs" / "later").exists()

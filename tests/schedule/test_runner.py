@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from click.testing import CliRunner
 from openpyxl import load_workbook
 from schedule_helpers import AS_OF, job_yaml, load_job, temp_files, write_schedule
 
+from rollup.cli import cli
 from rollup.config import load_config
 from rollup.localjira import LocalJira, SampleOrg
 from rollup.report import run_portfolio
@@ -42,6 +45,7 @@ def test_a_run_writes_the_same_workbook_as_the_report_command_into_a_dated_folde
     assert [(s["name"], s["status"]) for s in run.steps] == [("sync", "skipped"), ("portfolio", "ok"),
                                                               ("team_reports", "ok")]
     assert "newer than 1h: not synced" in run.steps[0]["summary"]
+    assert run.steps[2]["summary"] == "1 team workbook"
     out = project / "outputs" / "weekly"
     assert run.run_dir.resolve().parent == out and RUN_DIR.match(run.run_dir.name)
     assert WORKBOOK in run.files and "team-payments-2026-W48.xlsx" in run.files
@@ -188,3 +192,21 @@ def test_a_stop_between_steps_skips_the_rest_and_neither_publishes_latest_nor_de
     assert WORKBOOK in run.files  # the finished step's workbook is kept in its dated folder
     assert not (project / "outputs" / "weekly" / "latest").exists()
     assert run.delivery_status == "skipped" and not (project / "outputs" / "outbox").exists()
+
+
+def test_what_a_job_lacks_at_the_door_is_named_with_the_job(project):
+    """A missing mappings file or missing JIRA_* variables: exit 2 naming the schedule file, line and job."""
+    write_schedule(project, job_yaml(steps="[portfolio]", extra="config: finance/mappings.yaml"))
+    result = CliRunner().invoke(cli, ["run", "weekly"])
+    assert result.exit_code == 2, result.output
+    assert re.search(r"jobs\.yaml:\d+: job 'weekly': mappings file finance/mappings\.yaml not found in ", result.output)
+    assert "'config:' key" in result.output
+
+    write_schedule(project, job_yaml(steps="[{step: sync, max_age: 0s}, portfolio]"))  # the data is due a sync
+    result = CliRunner().invoke(cli, ["run", "weekly"])
+    assert result.exit_code == 2, result.output
+    assert re.search(r"jobs\.yaml:\d+: job 'weekly' syncs from Jira: .*JIRA_URL is not set", result.output)
+
+    assert not (project / "outputs").exists()
+    with Store.open() as store:
+        assert history.list_runs(store) == []
