@@ -30,6 +30,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rollup.config import RollupConfig
+from rollup.errors import StoreError
 from rollup.store import (
     STATE_DELETION_SWEEP_AT,
     STATE_ISSUES_HWM,
@@ -338,7 +339,10 @@ class _WorklogStage:
         self.store, self.connector, self.result, self.report = store, connector, result, report
         self.cursor = None if full else store.get_datetime(STATE_WORKLOGS_SINCE)
         self.since = EPOCH if self.cursor is None else self.cursor - scope.overlap
-        self.known = store.all_issue_ids()
+        # The stored issue ids are read by the reader thread, so the sweep's first request need not
+        # wait for them (0.1 s at 100,000 issues); :attr:`known` waits until they are there.
+        self._known: set[int] | None = None
+        self._known_ready = threading.Event()
         self.until: datetime | None = None
         self.pending: dict[int, list[Any]] = {}
         self.pending_rows = 0
@@ -363,8 +367,20 @@ class _WorklogStage:
                 continue
         return False
 
+    @property
+    def known(self) -> set[int]:
+        """Ids of the issues in the store (those written by this sync included)."""
+        self._known_ready.wait()
+        if self._known is None:
+            raise StoreError("the stored issue ids could not be read")
+        return self._known
+
     def _read(self) -> None:
         try:
+            try:
+                self._known = self.store.all_issue_ids()
+            finally:
+                self._known_ready.set()
             for page in self.connector.worklogs_since(self.since):
                 if not self._put(page):
                     return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -100,6 +101,7 @@ class JiraConnector:
         self._info: ServerInfo | None = None
         self._statuses: StatusMap | None = None
         self._pool: ThreadPoolExecutor | None = None
+        self._fields_call: Future[Any] | None = None
 
     def __repr__(self) -> str:
         return f"JiraConnector(url={self.settings.url!r}, max_workers={self.max_workers})"
@@ -130,13 +132,17 @@ class JiraConnector:
     def server_info(self) -> ServerInfo:
         """Deployment type and version (``serverInfo``) and the API user's time zone (``myself``).
 
-        The status map is read at the same time: the three calls are independent, so they go out
-        together instead of costing three round trips in a row.
+        The status map is read at the same time, and the field list for :meth:`discover_fields` is
+        requested too: the calls are independent, so they go out together instead of costing
+        round trips in a row.
         """
         pool = self._executor()
         info_call = pool.submit(self.transport.get, "/rest/api/2/serverInfo")
         me_call = pool.submit(self.transport.get, "/rest/api/2/myself")
         statuses_call = pool.submit(self.statuses)
+        if self._fields_call is None:
+            # Field discovery comes next in every sync: its request goes out with these.
+            self._fields_call = pool.submit(self.transport.get, "/rest/api/2/field")
         raw = info_call.result() or {}
         me = me_call.result() or {}
         statuses_call.result()
@@ -175,8 +181,12 @@ class JiraConnector:
         extra: Iterable[str] | None = None,
         project_overrides: Mapping[str, Mapping[str, str]] | None = None,
     ) -> FieldMap:
-        """Read ``/rest/api/2/field`` and resolve roles by name (see :class:`FieldMap`)."""
-        raw = self.transport.get("/rest/api/2/field") or []
+        """Read ``/rest/api/2/field`` and resolve roles by name (see :class:`FieldMap`).
+
+        The list requested alongside :meth:`server_info` is used when there is one.
+        """
+        call, self._fields_call = self._fields_call, None
+        raw = (call.result() if call is not None else self.transport.get("/rest/api/2/field")) or []
         return FieldMap.discover(raw, overrides=overrides, extra=extra, project_overrides=project_overrides)
 
     # -- id sweep -------------------------------------------------------------------------------
@@ -231,6 +241,24 @@ class JiraConnector:
         truncated: dict[int, tuple[IssueRow, list[dict[str, Any]]]] = {}
         truncated_histories = 0
 
+        # Once every id has been handed out, a batch completes its own truncated changelogs in
+        # the worker that fetched it: no fuller group is coming, and waiting for the calling
+        # thread (busy writing earlier batches) would only put the requests at the end.
+        ids_exhausted = threading.Event()
+
+        def fetch_batch(batch: list[int]) -> FetchedBatch:
+            result = self._fetch_splitting(one, batch, fmap, statuses)
+            if result.truncated and ids_exhausted.is_set():
+                group, result.truncated = result.truncated, {}
+                done = self._fetch_splitting(self._changelogs_completer(group), list(group), fmap, statuses)
+                result = FetchedBatch(
+                    result.issues + done.issues,
+                    {**result.transitions, **done.transitions},
+                    result.changelog_complete | done.changelog_complete,
+                    result.failed_ids | done.failed_ids,
+                )
+            return result
+
         def complete_truncated() -> None:
             nonlocal truncated, truncated_histories
             group, truncated, truncated_histories = truncated, {}, 0
@@ -239,11 +267,14 @@ class JiraConnector:
 
         try:
             # Keep a bounded number of batches in flight so memory stays flat on big syncs.
+            exhausted = True
             for batch in queue:
-                pending.add(pool.submit(self._fetch_splitting, one, batch, fmap, statuses))
+                pending.add(pool.submit(fetch_batch, batch))
                 if len(pending) >= self.max_workers * 2:
+                    exhausted = False
                     break
-            exhausted = False
+            if exhausted:
+                ids_exhausted.set()
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
@@ -255,9 +286,10 @@ class JiraConnector:
                         result.truncated = {}
                     nxt = None if exhausted else next(queue, None)
                     if nxt is not None:
-                        pending.add(pool.submit(self._fetch_splitting, one, nxt, fmap, statuses))
+                        pending.add(pool.submit(fetch_batch, nxt))
                     else:
                         exhausted = True
+                        ids_exhausted.set()
                     # A group fills about one changelog page (the embedded histories alone are at
                     # least that many), or the id limit; the rest goes once the ids run out.
                     if truncated and (

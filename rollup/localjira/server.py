@@ -152,7 +152,8 @@ class LocalJira:
     # ------------------------------------------------------------------ routing
     def endpoint(self, method: str, path: str) -> str:
         parts = path.rstrip("/").split("/")
-        if len(parts) == 6 and parts[1:4] == ["rest", "api", parts[3]] and parts[4] == "issue":
+        if len(parts) == 6 and parts[1:4] == ["rest", "api", parts[3]] and parts[4] == "issue" \
+                and parts[5] != "bulkfetch":
             return f"{method} /rest/api/{parts[3]}/issue/{{idOrKey}}"
         if len(parts) in (7, 8) and parts[1:3] == ["rest", "api"] and parts[4] == "issue" and parts[6] == "comment":
             tail = "/{id}" if len(parts) == 8 else ""

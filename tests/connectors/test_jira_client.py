@@ -172,3 +172,39 @@ def test_worklogs_since(dc):
     assert pages[-1].deleted_ids == [5]
     assert pages[1].until == datetime.fromtimestamp(2, tz=UTC)
     assert pages[0].rows[0].author_id == "ann" and pages[0].rows[0].seconds == 3600
+
+
+@responses.activate
+def test_cloud_truncated_changelogs_are_grouped_while_ids_flow_and_completed_inline_at_the_end(cloud_settings):
+    """Early batches' truncated changelogs wait for a fuller group; once every id is out, each batch completes its own."""
+    from connectors.jira import JiraConnector
+
+    responses.get(f"{CLOUD_URL}/rest/api/2/status", json=STATUSES)
+    changelog_calls: list[list[str]] = []
+
+    def bulk(request):
+        body = json.loads(request.body)
+        found = [dict(issue(int(i)), changelog={"histories": [history(int(i) * 10)], "total": 2})
+                 for i in body["issueIdsOrKeys"]]
+        return 200, {}, json.dumps({"issues": found, "issueErrors": []})
+
+    def changelog(request):
+        ids = json.loads(request.body)["issueIdsOrKeys"]
+        changelog_calls.append(ids)
+        logs = [{"issueId": i, "changeHistories": [history(int(i) * 10), history(int(i) * 10 + 1, to="3")]}
+                for i in ids]
+        return 200, {}, json.dumps({"issueChangeLogs": logs})
+
+    responses.add_callback(responses.POST, f"{CLOUD_URL}/rest/api/3/issue/bulkfetch", callback=bulk)
+    responses.add_callback(responses.POST, f"{CLOUD_URL}/rest/api/3/changelog/bulkfetch", callback=changelog)
+    ids = list(range(1, 1201))  # 12 batches of 100; one worker keeps 2 in flight, so ids flow for a while
+    with JiraConnector(cloud_settings, max_workers=1) as connector:
+        batches = list(connector.fetch(ids, FieldMap.discover([])))
+    seen = [row.id for b in batches for row in b.issues]
+    assert sorted(seen) == ids  # every issue once, none lost or doubled
+    assert all(b.changelog_complete == {r.id for r in b.issues} for b in batches)
+    assert all([t.history_id for t in b.transitions[r.id]] == [r.id * 10, r.id * 10 + 1] for b in batches for r in b.issues)
+    grouped = [c for c in changelog_calls if len(c) > 100]
+    inline = [c for c in changelog_calls if len(c) <= 100]
+    assert grouped and inline  # both paths ran
+    assert sum(len(c) for c in changelog_calls) == len(ids)
