@@ -25,8 +25,6 @@ BAD = Path(__file__).parent / "bad"
 CASES = sorted(BAD.glob("*.yaml"))
 
 
-
-
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_bad_finance_section_names_what_and_where(path, tmp_path, sample_store, sample_rates):
     message, line = expectation(path)

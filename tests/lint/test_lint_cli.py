@@ -63,8 +63,6 @@ def runs(workdir: Path):
         return history.read_runs(store)
 
 
-
-
 def test_json_on_stdout_matches_the_workbook_and_the_stored_run(workdir):
     result = lint("--format", "json")
     assert result.exit_code == 0, result.output

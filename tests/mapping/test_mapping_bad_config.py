@@ -20,8 +20,6 @@ BAD = Path(__file__).parent / "bad"
 CASES = sorted(BAD.glob("*.yaml"))
 
 
-
-
 def test_the_corpus_is_there():
     assert len(CASES) >= 15
 

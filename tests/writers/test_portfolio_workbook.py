@@ -26,8 +26,6 @@ def written(tmp_path_factory):
     return workbook, charts, load_workbook(workbook)
 
 
-
-
 def test_file_name_sheets_and_charts(written):
     workbook, charts, wb = written
     assert workbook.name == "portfolio-2026-W48.xlsx"
