@@ -148,3 +148,21 @@ def test_close_order_reopen_and_log(tmp_path, sample_store, sample_rates):
             reopen_month(store, "2026-10", reason="again", confirm=True)
     result = runner.invoke(cli, ["finance", "months"], env=env)
     assert result.exit_code == 0 and "reopen 2026-10" in result.output and "late invoices" in result.output
+
+
+def test_frozen_rows_round_trip_on_sqlite_and_postgresql(sample_store, sample_rates, store):
+    """A closed month's rows come back from either database with the same content hash (JSON/JSONB payloads)."""
+    from rollup.finance.export import month_figures
+    from rollup.finance.ledger import Ledger
+
+    config = load_config(MAPPINGS)
+    with Store.open(sample_store) as source:
+        figures = month_figures(source, config, "2026-10", rates_path_option=sample_rates)
+    assert len(figures.detail) > 100
+    ledger = Ledger(store)
+    ledger.close("2026-10", figures.detail, figures.digest, figures.meta)
+    detail = ledger.month_detail("2026-10")  # raises unless the rows hash to the stored digest
+    assert len(detail) == len(figures.detail)
+    assert ledger.closed()["2026-10"].content_hash == figures.digest
+    assert ledger.reopen("2026-10", "restated") == figures.digest
+    assert "2026-10" not in ledger.closed() and [e["action"] for e in ledger.log()] == ["close", "reopen"]
