@@ -141,7 +141,8 @@ def schedule_list_command(schedules_path: Path, fmt: str) -> None:
 def run_command(job_name: str, schedules_path: Path, trigger: str, fmt: str) -> None:
     """Run one job now, exactly as the scheduler would (for cron, or by hand); print what it wrote.
 
-    Exit codes: 0 ok and delivered; 1 a step failed, delivery failed, or another process is
+    Exit codes: 0 ok and delivered, or (for the scheduler's runs) skipped because another
+    scheduler already ran this fire time; 1 a step failed, delivery failed, or another process is
     running the job (the message names it); 2 bad input; 130 stopped by SIGTERM or Ctrl-C.
 
     \b

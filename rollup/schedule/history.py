@@ -84,6 +84,20 @@ def list_runs(store: Store, *, job: str | None = None, limit: int | None = 20) -
         return [dict(row) for row in conn.execute(query).mappings()]
 
 
+def scheduled_run_since(store: Store, job: str, since: datetime) -> dict[str, Any] | None:
+    """The first scheduled run of ``job`` started at or after ``since`` that got to run, or None.
+
+    Runs that did nothing (``locked``, ``missed``, ``skipped``) do not count.
+    """
+    query = (select(job_runs)
+             .where(job_runs.c.job == job, job_runs.c.trigger == "schedule", job_runs.c.started >= since,
+                    job_runs.c.status.notin_(("locked", "missed", "skipped")))
+             .order_by(job_runs.c.id).limit(1))
+    with store.engine.connect() as conn:
+        row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
 def get_run(store: Store, run_id: int) -> dict[str, Any] | None:
     """One run by id."""
     with store.engine.connect() as conn:

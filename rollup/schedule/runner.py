@@ -116,9 +116,12 @@ class JobRun:
 
     @property
     def exit_code(self) -> int:
-        """0 ok and delivered; 130 interrupted; 1 anything else (failed, partial, delivery failed)."""
+        """0 ok and delivered, or skipped (its fire time already run); 130 interrupted; 1 anything else
+        (failed, partial, delivery failed)."""
         if self.status == "interrupted":
             return EXIT_INTERRUPTED
+        if self.status == "skipped":
+            return 0
         return 0 if self.status == "ok" and self.delivery_status in ("none", "sent") else 1
 
     def to_dict(self) -> dict[str, Any]:
@@ -251,12 +254,48 @@ def run_job(
         check_jira(job, store, now)
         try:
             with job_lock(store, job.name):
+                if trigger == "schedule":
+                    earlier = _served_elsewhere(job, store, now)
+                    if earlier is not None:
+                        return earlier
                 return _run_locked(job, store, config, trigger=trigger, database_url=database_url, now=now,
                                    sleep=sleep, stop=stop)
         except JobLocked as exc:
             run_id = history.record_run(store, job.name, trigger, "locked", error=str(exc))
             log_event("run.locked", level=30, job=job.name, run=run_id, error=str(exc))
             raise
+
+
+def due_fire_time(job: Job, now: datetime) -> datetime | None:
+    """The fire time a scheduled run at ``now`` serves: the latest one at or before ``now`` within the
+    job's misfire grace (None when there is none)."""
+    trigger = job.trigger()
+    due, moment = None, trigger.get_next_fire_time(None, now - job.misfire_grace)
+    for _ in range(100_000):  # a job firing every minute has 4,320 fire times in a 3-day grace
+        if moment is None or moment > now:
+            break
+        due, moment = moment, trigger.get_next_fire_time(moment, moment)
+    return due
+
+
+def _served_elsewhere(job: Job, store: Any, now: datetime | None) -> JobRun | None:
+    """A ``skipped`` run when another scheduler already ran this fire time (checked under the job's lock).
+
+    The lock keeps two runs from overlapping; this keeps a second daemon on the same database from
+    running the same fire time again after the first has finished (a second email to the CEO).
+    """
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    due = due_fire_time(job, now)
+    if due is None:
+        return None
+    earlier = history.scheduled_run_since(store, job.name, due)
+    if earlier is None:
+        return None
+    error = (f"the fire time {due.astimezone(job.zone()).isoformat()} was already run by run {earlier['id']} "
+             f"(host {earlier['host']}, pid {earlier['pid']}, {earlier['status']}); not run again")
+    run_id = history.record_run(store, job.name, "schedule", "skipped", error=error, started=now)
+    log_event("run.skipped", level=30, job=job.name, run=run_id, reason=error)
+    return JobRun(run_id=run_id, job=job.name, status="skipped", error=error)
 
 
 def _run_locked(job: Job, store: Any, config: Any, *, trigger: str, database_url: str | None,

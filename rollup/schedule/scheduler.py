@@ -31,6 +31,7 @@ from typing import Any
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers import base as scheduler_base
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 
@@ -80,8 +81,10 @@ def _fire_in_process(job_name: str, schedules_path: str, workdir: str) -> int:
 
     path = Path(schedules_path)
     path = path if path.is_absolute() else Path(workdir) / path
+    # The run takes the scheduler's clock (APScheduler's), so a run fired for a time is stamped with it.
+    now = scheduler_base.datetime.now(timezone.utc)
     try:
-        run = run_job(load_schedules(path).get(job_name), trigger="schedule")
+        run = run_job(load_schedules(path).get(job_name), trigger="schedule", now=now)
     except RollupError as exc:
         log_event("job.error", level=40, job=job_name, error=str(exc))
         return exc.exit_code

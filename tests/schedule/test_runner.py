@@ -210,3 +210,23 @@ def test_what_a_job_lacks_at_the_door_is_named_with_the_job(project):
     assert not (project / "outputs").exists()
     with Store.open() as store:
         assert history.list_runs(store) == []
+
+
+def test_a_fire_time_already_run_by_another_scheduler_is_skipped_not_run_twice(project):
+    write_schedule(project, job_yaml(steps="[portfolio]", extra="max_data_age: null"))
+    job = load_job(project)
+    fire = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)  # Monday 07:00 in London (GMT)
+    first = run_job(job, trigger="schedule", now=fire + timedelta(seconds=5))
+    assert first.status == "ok" and first.exit_code == 0
+    # A second daemon on the same database fires the same 07:00 after the first run has finished.
+    second = run_job(job, trigger="schedule", now=fire + timedelta(minutes=2))
+    assert second.status == "skipped" and second.exit_code == 0
+    assert f"already run by run {first.run_id}" in second.error and "2026-11-23T07:00:00+00:00" in second.error
+    assert second.run_dir is None and not second.files
+    # A manual run is never held back, and the next fire time runs again.
+    assert run_job(job, trigger="manual", now=fire + timedelta(minutes=3)).status == "ok"
+    next_week = run_job(job, trigger="schedule", now=fire + timedelta(days=7, seconds=5))
+    assert next_week.status == "ok"
+    with Store.open() as store:
+        statuses = [(r["trigger"], r["status"]) for r in reversed(history.list_runs(store, job="weekly"))]
+    assert statuses == [("schedule", "ok"), ("schedule", "skipped"), ("manual", "ok"), ("schedule", "ok")]
