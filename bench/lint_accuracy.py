@@ -39,23 +39,19 @@ DEFECT_RULES = {
 
 def measure(seed: int, issues: int, flavour: str) -> dict:
     """Sync, map and lint one organisation; per-defect counts, precision and recall."""
-    from connectors.jira import JiraConnector
     from rollup.config import load_config
-    from rollup.demo import demo_scope, demo_settings, local_jira
+    from rollup.demo import sync_sample_org
     from rollup.frames import load_frames
     from rollup.lint import all_rules, run_lint
     from rollup.localjira.sampleorg import SampleOrg
     from rollup.mapping import apply
     from rollup.store import Store
-    from rollup.sync import sync
 
     config = load_config(MAPPINGS)
     org = SampleOrg.generate(seed=seed, issues=issues)
     with tempfile.TemporaryDirectory() as tmp:
         with Store.open(f"sqlite:///{Path(tmp) / 'accuracy.db'}") as store:
-            with local_jira(org, flavour) as server:
-                with JiraConnector(demo_settings(server.url, flavour), max_workers=8) as connector:
-                    sync(store, connector, demo_scope(flavour))
+            sync_sample_org(store, org, flavour)
             frames = load_frames(store)
     result = run_lint(apply(frames.issues, config), config, as_of=org.now.date(), transitions=frames.transitions)
     truth = org.ground_truth

@@ -87,6 +87,19 @@ def local_jira(org: Any, flavour: str = "cloud") -> Iterator[Any]:
         yield server
 
 
+def sync_sample_org(store: Store, org: Any, flavour: str = "cloud", *, config: RollupConfig | None = None,
+                    max_workers: int = 8, **sync_options: Any) -> SyncResult:
+    """Serve ``org`` on a local Jira of ``flavour`` for the length of one real sync into ``store``.
+
+    ``sync_options`` go to :func:`rollup.sync.sync` (``full``, ``progress``, …).
+    """
+    from connectors.jira import JiraConnector
+
+    with local_jira(org, flavour) as server:
+        with JiraConnector(demo_settings(server.url, flavour), max_workers=max_workers) as connector:
+            return sync(store, connector, demo_scope(flavour, config), **sync_options)
+
+
 def run_demo(
     config: RollupConfig | None = None,
     database_url: str | None = None,

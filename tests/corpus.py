@@ -7,7 +7,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
+
+from rollup.errors import ConfigError
 
 
 def expectation(path: Path) -> tuple[str, int]:
@@ -17,3 +22,15 @@ def expectation(path: Path) -> tuple[str, int]:
     marked = [n for n, line in enumerate(lines, start=1) if line.rstrip().endswith("# <-- error")]
     assert len(marked) == 1, f"{path.name} must mark exactly one line with '# <-- error'"
     return lines[0][len("# expect: "):], marked[0]
+
+
+def assert_names_what_and_where(path: Path, load: Callable[[Path], object]) -> ConfigError:
+    """``load(path)`` raises a ConfigError (exit code 2) with the expected message and ``<file>, line N:``."""
+    message, line = expectation(path)
+    with pytest.raises(ConfigError) as caught:
+        load(path)
+    text = str(caught.value)
+    assert message in text
+    assert f"{path.name}, line {line}:" in text
+    assert caught.value.exit_code == 2
+    return caught.value

@@ -14,7 +14,7 @@ from typing import Any
 from .errors import JiraHTTPError, JiraNotFoundError, JiraPaginationError, JiraServerError
 from .fields import FieldMap
 from .normalize import StatusMap, normalize_histories, normalize_issue, normalize_worklog, parse_datetime
-from .paginators import OffsetPaginator, TokenPaginator
+from .paginators import OffsetPaginator, TokenPaginator, search_pages
 from .rows import IssueRef, IssueRow, TransitionRow, WorklogRow
 from .settings import JiraSettings
 from .transport import RequestStats, Transport
@@ -192,24 +192,8 @@ class JiraConnector:
     # -- id sweep -------------------------------------------------------------------------------
     def sweep(self, jql: str) -> Iterator[list[IssueRef]]:
         """Pages of :class:`IssueRef` for ``jql`` (which should end ``ORDER BY id``), each issue once."""
-        if self.is_cloud:
-            path = "/rest/api/3/search/jql"
-
-            def fetch(token: str | None) -> dict[str, Any]:
-                params: dict[str, Any] = {"jql": jql, "fields": "updated", "maxResults": CLOUD_SWEEP_PAGE}
-                if token:
-                    params["nextPageToken"] = token
-                return self.transport.get(path, params=params)
-
-            pages: Iterable[list[dict[str, Any]]] = TokenPaginator(fetch, endpoint=f"GET {path}")
-        else:
-            path = "/rest/api/2/search"
-
-            def fetch(start_at: int, max_results: int) -> dict[str, Any]:  # type: ignore[misc]
-                params = {"jql": jql, "fields": "updated", "maxResults": max_results, "startAt": start_at}
-                return self.transport.get(path, params=params)
-
-            pages = OffsetPaginator(fetch, page_size=DC_SWEEP_PAGE)
+        page_size = CLOUD_SWEEP_PAGE if self.is_cloud else DC_SWEEP_PAGE
+        pages = search_pages(self.transport.get, jql, "updated", cloud=self.is_cloud, page_size=page_size)
         for page in pages:
             refs = [
                 IssueRef(id=int(i["id"]), key=str(i.get("key") or ""), updated=parse_datetime((i.get("fields") or {}).get("updated")))

@@ -118,3 +118,27 @@ class OffsetPaginator:
             total = page.get("total")
             if isinstance(total, int) and start_at >= total:
                 return
+
+
+def search_pages(get: Callable[..., Page], jql: str, fields: str, *, cloud: bool, page_size: int) -> Iterator[list[Any]]:
+    """Pages of issues matching ``jql`` with ``fields``, each issue once, from the site's search endpoint.
+
+    Cloud: ``GET /rest/api/3/search/jql`` with token paging; Data Center: ``GET /rest/api/2/search``
+    with ``startAt`` paging (the page size read back). ``get(path, params=…)`` sends one request.
+    """
+    if cloud:
+        path = "/rest/api/3/search/jql"
+
+        def fetch_token(token: str | None) -> Page:
+            params: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": page_size}
+            if token:
+                params["nextPageToken"] = token
+            return get(path, params=params)
+
+        return iter(TokenPaginator(fetch_token, endpoint=f"GET {path}"))
+
+    def fetch_offset(start_at: int, max_results: int) -> Page:
+        params = {"jql": jql, "fields": fields, "maxResults": max_results, "startAt": start_at}
+        return get("/rest/api/2/search", params=params)
+
+    return iter(OffsetPaginator(fetch_offset, page_size=page_size))

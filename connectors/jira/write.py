@@ -27,7 +27,7 @@ from typing import Any
 
 from .errors import JiraNotFoundError
 from .normalize import adf_to_text
-from .paginators import OffsetPaginator, TokenPaginator
+from .paginators import OffsetPaginator, search_pages
 from .settings import JiraSettings
 from .transport import Transport
 
@@ -144,22 +144,7 @@ class JiraWriter:
     # -- reads ----------------------------------------------------------------------------------
     def search_labels(self, jql: str) -> Iterator[IssueLabels]:
         """Every issue matching ``jql`` with its labels, each once."""
-        if self.is_cloud:
-            path = "/rest/api/3/search/jql"
-
-            def fetch(token: str | None) -> dict[str, Any]:
-                params: dict[str, Any] = {"jql": jql, "fields": "labels", "maxResults": SEARCH_PAGE}
-                if token:
-                    params["nextPageToken"] = token
-                return self.transport.get(path, params=params)
-
-            pages: Any = TokenPaginator(fetch, endpoint=f"GET {path}")
-        else:
-            def fetch(start_at: int, max_results: int) -> dict[str, Any]:  # type: ignore[misc]
-                params = {"jql": jql, "fields": "labels", "startAt": start_at, "maxResults": max_results}
-                return self.transport.get("/rest/api/2/search", params=params)
-
-            pages = OffsetPaginator(fetch, page_size=SEARCH_PAGE)
+        pages = search_pages(self.transport.get, jql, "labels", cloud=self.is_cloud, page_size=SEARCH_PAGE)
         for page in pages:
             for raw in page:
                 labels = (raw.get("fields") or {}).get("labels") or []

@@ -23,19 +23,15 @@ class SyncedSample:
 
 def synced_sample(flavour: str, issues: int = 3000, seed: int = 7) -> SyncedSample:
     """Generate the sample organisation, serve it, sync it with the real connector, load the frames."""
-    from connectors.jira import JiraConnector
-    from rollup.demo import demo_scope, demo_settings, local_jira
+    from rollup.demo import sync_sample_org
     from rollup.frames import load_frames
     from rollup.localjira.sampleorg import SampleOrg
     from rollup.store import Store
-    from rollup.sync import sync
 
     org = SampleOrg.generate(seed=seed, issues=issues)
     with tempfile.TemporaryDirectory() as tmp:
         with Store.open(f"sqlite:///{Path(tmp) / 'sample.db'}") as store:
-            with local_jira(org, flavour) as server:
-                with JiraConnector(demo_settings(server.url, flavour), max_workers=4) as connector:
-                    sync(store, connector, demo_scope(flavour))
+            sync_sample_org(store, org, flavour, max_workers=4)
             frames = load_frames(store)
     return SyncedSample(org=org, flavour=flavour, issues=frames.issues, transitions=frames.transitions)
 

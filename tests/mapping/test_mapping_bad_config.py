@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from corpus import expectation
+from corpus import assert_names_what_and_where, expectation
 
 from rollup.config import load_config
-from rollup.errors import ConfigError
 from rollup.mapping.cli import mapping
 
 BAD = Path(__file__).parent / "bad"
@@ -26,13 +25,7 @@ def test_the_corpus_is_there():
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_message_names_what_file_and_line(path):
-    message, line = expectation(path)
-    with pytest.raises(ConfigError) as caught:
-        load_config(path)
-    text = str(caught.value)
-    assert message in text
-    assert f"{path.name}, line {line}:" in text
-    assert caught.value.exit_code == 2
+    assert_names_what_and_where(path, load_config)
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from corpus import expectation
+from corpus import assert_names_what_and_where
 
 from rollup.cli import cli
 from rollup.errors import ConfigError
@@ -30,12 +30,7 @@ def test_the_corpus_is_there():
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_message_names_what_file_and_line(path):
-    message, line = expectation(path)
-    with pytest.raises(ConfigError) as caught:
-        load_schedules(path)
-    text = str(caught.value)
-    assert message in text
-    assert f"{path}, line {line}:" in text
+    assert_names_what_and_where(path, load_schedules)
 
 
 @pytest.mark.parametrize("path", CASES[:4], ids=[p.stem for p in CASES[:4]])

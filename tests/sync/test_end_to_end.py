@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.jira import JiraConnector  # noqa: E402
-from rollup.demo import demo_scope, demo_settings, live_issue_count, local_jira  # noqa: E402
+from rollup.demo import demo_scope, demo_settings, live_issue_count, sync_sample_org  # noqa: E402
 from rollup.localjira import server as server_module  # noqa: E402
 from rollup.localjira.sampleorg import SampleOrg  # noqa: E402
 from rollup.store import Store  # noqa: E402
@@ -15,9 +15,7 @@ FLAVOURS = ["cloud", "datacenter"]
 
 
 def run(store, org, flavour, **kwargs):
-    with local_jira(org, flavour) as server:
-        with JiraConnector(demo_settings(server.url, flavour), max_workers=4) as connector:
-            return sync(store, connector, demo_scope(flavour), **kwargs)
+    return sync_sample_org(store, org, flavour, max_workers=4, **kwargs)
 
 
 def keys_and_updated(store):
