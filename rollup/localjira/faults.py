@@ -1,5 +1,7 @@
 """Faults the local Jira can inject, deterministic by seed: latency, server time per issue, rate limits
-(429 with ``Retry-After``), 5xx errors, connection resets and truncated bodies."""
+(429 with ``Retry-After``), 5xx errors, connection resets and truncated bodies — and the odd answers
+real servers and proxies give: empty 200 bodies, stale (replayed) answers, an empty field list, slow
+answers, a huge ``Retry-After`` and a wrong issue count."""
 
 from __future__ import annotations
 
@@ -27,6 +29,17 @@ class Faults:
       than its page size (about half, at least one) — the next page starts right after them.
     - ``repeat_token``: Cloud ``search/jql`` answers a request that carries a ``nextPageToken`` with
       that same token again (a server bug a client must detect, not loop on).
+    - ``empty_body_rate``: probability that a read (any Jira endpoint but edits) answers 200 with an
+      empty body — what a proxy sends when its upstream dropped the connection.
+    - ``stale_rate``: probability that a search page, an issue or changelog bulk fetch or a worklog list
+      is answered with the *previous* answer of that endpoint (a caching proxy serving the wrong entry):
+      a repeated search page, or a bulk fetch naming other ids than those asked.
+    - ``empty_fields_rate``: probability that ``/field`` answers an empty list.
+    - ``slow_rate``, ``slow_ms``: probability that an answer is held back ``slow_ms`` milliseconds
+      (longer than the client's timeout, say).
+    - ``huge_retry_after_rate``, ``huge_retry_after_s``: probability of a 429 whose ``Retry-After`` is
+      ``huge_retry_after_s`` seconds (an hour, say) instead of the rate limiter's honest wait.
+    - ``count_offset``: added to what ``search/approximate-count`` answers (a count that lags).
     - ``fail_issues``: issue keys or ids whose edits (``PUT``/``POST``/``DELETE`` under
       ``/issue/{idOrKey}``: labels, comments) always answer 500 — one broken issue among healthy ones.
 
@@ -44,6 +57,14 @@ class Faults:
     max_page_size: int | None = None
     short_page_rate: float = 0
     repeat_token: bool = False
+    empty_body_rate: float = 0
+    stale_rate: float = 0
+    empty_fields_rate: float = 0
+    slow_rate: float = 0
+    slow_ms: float = 0
+    huge_retry_after_rate: float = 0
+    huge_retry_after_s: int = 3600
+    count_offset: int = 0
     fail_issues: tuple[str, ...] = ()
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _counters: dict = field(default_factory=dict, repr=False, compare=False)
@@ -82,13 +103,17 @@ class Faults:
 
     def short_page(self, endpoint: str) -> bool:
         """Whether the next search page of ``endpoint`` is served short (by seed, endpoint and count)."""
-        if not self.short_page_rate:
+        return self.chance("short", endpoint, self.short_page_rate)
+
+    def chance(self, kind: str, endpoint: str, rate: float) -> bool:
+        """Whether the next request of ``endpoint`` gets fault ``kind`` at ``rate`` (by seed, endpoint, count)."""
+        if not rate:
             return False
         with self._lock:
-            n = self._counters.get(("short", endpoint), 0)
-            self._counters[("short", endpoint)] = n + 1
-        digest = hashlib.blake2b(f"{self.seed}|short|{endpoint}|{n}".encode(), digest_size=8).digest()
-        return int.from_bytes(digest, "big") / 2**64 < self.short_page_rate
+            n = self._counters.get((kind, endpoint), 0)
+            self._counters[(kind, endpoint)] = n + 1
+        digest = hashlib.blake2b(f"{self.seed}|{kind}|{endpoint}|{n}".encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big") / 2**64 < rate
 
     def page_size(self, size: int) -> int:
         """``size`` capped by ``max_page_size``."""

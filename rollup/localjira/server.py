@@ -37,6 +37,7 @@ import re
 import socket
 import struct
 import threading
+import time
 from collections import Counter, OrderedDict
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -109,6 +110,7 @@ class LocalJira:
         self._snapshots: OrderedDict[str, list[int]] = OrderedDict()
         self._snap_lock = threading.Lock()
         self._snap_counter = 0
+        self._last_answer: dict[str, Any] = {}
         self._httpd = ThreadingHTTPServer((host, port), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.app = self  # type: ignore[attr-defined]
@@ -226,6 +228,8 @@ class LocalJira:
             if cloud and path in ("/rest/api/2/search/jql", "/rest/api/3/search/jql"):
                 # Cloud serves enhanced search under both versions; v2 renders descriptions as wiki text.
                 return self.cloud_search(q if method == "GET" else data, method, 3 if "/3/" in path else 2)
+            if cloud and path == "/rest/api/3/search/approximate-count" and method == "POST":
+                return self.approximate_count(data)
             if cloud and path == "/rest/api/3/issue/bulkfetch" and method == "POST":
                 return self.bulkfetch(data)
             if cloud and path == "/rest/api/3/changelog/bulkfetch" and method == "POST":
@@ -274,6 +278,32 @@ class LocalJira:
         if path == "/_local/stats":
             return 200, self.stats_snapshot()
         return 404, {"errorMessages": [f"no control endpoint {method} {path}"], "errors": {}}
+
+    def odd_answer(self, endpoint: str, out: Any) -> Any:
+        """``out``, or the odd answer a fault asks for: an empty field list, or the endpoint's previous answer."""
+        faults = self.faults
+        if endpoint.endswith("/field") and faults.chance("empty-fields", endpoint, faults.empty_fields_rate):
+            with self._stats_lock:
+                self.errors["empty-fields"] += 1
+            return []
+        if endpoint.endswith(_STALE_PRONE):
+            with self._stats_lock:
+                previous = self._last_answer.get(endpoint)
+                self._last_answer[endpoint] = out
+            if previous is not None and faults.chance("stale", endpoint, faults.stale_rate):
+                with self._stats_lock:
+                    self.errors["stale"] += 1
+                return previous
+        return out
+
+    def approximate_count(self, data: dict) -> tuple[int, dict, Any, int]:
+        """``POST /rest/api/3/search/approximate-count``: ``{"count": n}`` for a bounded JQL."""
+        query = self._query(str(data.get("jql") or ""))
+        if not query.bounded:
+            raise JiraError(400, UNBOUNDED)
+        hits = query.run(self.org)
+        live = sum(1 for h in hits if not self.org.deleted[h])
+        return 200, {}, {"count": max(0, live + int(self.faults.count_offset))}, 0
 
     # ------------------------------------------------------------------ simple resources
     def server_info(self) -> dict:
@@ -612,6 +642,19 @@ class LocalJira:
         return 200, {}, out, 0
 
 
+#: Endpoints whose previous answer a stale proxy may replay (``Faults.stale_rate``).
+_STALE_PRONE = ("/search", "/search/jql", "/issue/bulkfetch", "/changelog/bulkfetch", "/worklog/list")
+#: POST endpoints that only read.
+_POST_READS = (*_STALE_PRONE, "/search/approximate-count")
+
+
+def _is_read(method: str, endpoint: str) -> bool:
+    """Whether a request only reads (odd-answer faults apply to reads, never to edits)."""
+    if method == "GET":
+        return True
+    return method == "POST" and endpoint.endswith(_POST_READS)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "LocalJira/1.0"
@@ -655,6 +698,13 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.wfile.write(raw)
 
+    def _send_empty(self) -> None:
+        """A 200 with an empty body (what a proxy sends when its upstream went away)."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def _reset(self) -> None:
         """Close the connection with a TCP reset and no response."""
         try:
@@ -693,6 +743,14 @@ class _Handler(BaseHTTPRequestHandler):
                 with app._stats_lock:
                     app.errors["issue"] += 1
                 raise JiraError(500, "Internal server error: the issue could not be updated.")
+            if faults.chance("huge-retry-after", endpoint, faults.huge_retry_after_rate):
+                with app._stats_lock:
+                    app.throttled[endpoint] += 1
+                raise JiraError(429, "Rate limit exceeded.", {"Retry-After": int(faults.huge_retry_after_s)})
+            if faults.chance("slow", endpoint, faults.slow_rate):
+                with app._stats_lock:
+                    app.errors["slow"] += 1
+                time.sleep(faults.slow_ms / 1000)
             fault = faults.decide(endpoint)
             if fault == "reset":
                 with app._stats_lock:
@@ -708,6 +766,13 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             status, headers, out, full = app.handle(method, self.path, self.headers, body)
             faults.sleep(full)
+            if status == 200 and _is_read(method, endpoint):
+                out = app.odd_answer(endpoint, out)
+                if faults.chance("empty-body", endpoint, faults.empty_body_rate):
+                    with app._stats_lock:
+                        app.errors["empty-body"] += 1
+                    self._send_empty()
+                    return
             if fault == "truncate":
                 with app._stats_lock:
                     app.errors["truncate"] += 1
