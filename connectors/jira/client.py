@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from . import checks
 from .errors import JiraHTTPError, JiraNotFoundError, JiraPaginationError, JiraServerError
 from .fields import FieldMap
 from .normalize import StatusMap, normalize_histories, normalize_issue, normalize_worklog, parse_datetime
-from .paginators import OffsetPaginator, TokenPaginator, search_pages
+from .paginators import OffsetPaginator, TokenPaginator, search_pager
 from .rows import IssueRef, IssueRow, TransitionRow, WorklogRow
 from .settings import JiraSettings
 from .transport import RequestStats, Transport
@@ -93,11 +94,13 @@ class JiraConnector:
         *,
         on_progress: ProgressCallback | None = None,
         transport: Transport | None = None,
+        max_retry_after: float | None = None,
     ) -> None:
         self.settings = settings
         self.max_workers = max(1, max_workers)
         self.on_progress = on_progress
-        self.transport = transport or Transport(settings, max_concurrency=self.max_workers)
+        extra = {} if max_retry_after is None else {"max_retry_after": max_retry_after}
+        self.transport = transport or Transport(settings, max_concurrency=self.max_workers, **extra)
         self._info: ServerInfo | None = None
         self._statuses: StatusMap | None = None
         self._pool: ThreadPoolExecutor | None = None
@@ -137,12 +140,12 @@ class JiraConnector:
         round trips in a row.
         """
         pool = self._executor()
-        info_call = pool.submit(self.transport.get, "/rest/api/2/serverInfo")
-        me_call = pool.submit(self.transport.get, "/rest/api/2/myself")
+        info_call = pool.submit(self.transport.get, "/rest/api/2/serverInfo", check=checks.json_object)
+        me_call = pool.submit(self.transport.get, "/rest/api/2/myself", check=checks.json_object)
         statuses_call = pool.submit(self.statuses)
         if self._fields_call is None:
             # Field discovery comes next in every sync: its request goes out with these.
-            self._fields_call = pool.submit(self.transport.get, "/rest/api/2/field")
+            self._fields_call = pool.submit(self.transport.get, "/rest/api/2/field", check=checks.field_list)
         raw = info_call.result() or {}
         me = me_call.result() or {}
         statuses_call.result()
@@ -172,7 +175,7 @@ class JiraConnector:
     def statuses(self) -> StatusMap:
         """Status → category map from ``GET /rest/api/2/status`` (read once)."""
         if self._statuses is None:
-            self._statuses = StatusMap(self.transport.get("/rest/api/2/status") or [])
+            self._statuses = StatusMap(self.transport.get("/rest/api/2/status", check=checks.status_list))
         return self._statuses
 
     def discover_fields(
@@ -186,21 +189,72 @@ class JiraConnector:
         The list requested alongside :meth:`server_info` is used when there is one.
         """
         call, self._fields_call = self._fields_call, None
-        raw = (call.result() if call is not None else self.transport.get("/rest/api/2/field")) or []
+        raw = call.result() if call is not None else self.transport.get("/rest/api/2/field", check=checks.field_list)
         return FieldMap.discover(raw, overrides=overrides, extra=extra, project_overrides=project_overrides)
 
     # -- id sweep -------------------------------------------------------------------------------
-    def sweep(self, jql: str) -> Iterator[list[IssueRef]]:
-        """Pages of :class:`IssueRef` for ``jql`` (which should end ``ORDER BY id``), each issue once."""
-        page_size = CLOUD_SWEEP_PAGE if self.is_cloud else DC_SWEEP_PAGE
-        pages = search_pages(self.transport.get, jql, "updated", cloud=self.is_cloud, page_size=page_size)
-        for page in pages:
-            refs = [
-                IssueRef(id=int(i["id"]), key=str(i.get("key") or ""), updated=parse_datetime((i.get("fields") or {}).get("updated")))
-                for i in page
-            ]
-            self._progress("swept", len(refs))
-            yield refs
+    def sweep(self, jql: str) -> Sweep:
+        """Pages of :class:`IssueRef` for ``jql`` (which should end ``ORDER BY id``), each issue once.
+
+        The returned :class:`Sweep` also says, once read, whether the read agrees with the server's
+        own count for the JQL (Data Center ``total``; Cloud ``search/approximate-count``, asked
+        alongside the first page).
+        """
+        return Sweep(self, jql)
+
+    def count(self, jql: str) -> int:
+        """The server's own count of issues matching ``jql`` (``ORDER BY`` dropped).
+
+        Cloud: ``POST /rest/api/3/search/approximate-count`` (approximate: recent changes may not
+        show yet); Data Center: ``total`` of a ``/rest/api/2/search`` asking for no issues.
+        """
+        where = checks.without_order_by(jql)
+        if self.is_cloud:
+            raw = self.transport.post("/rest/api/3/search/approximate-count", {"jql": where}, check=checks.count_answer)
+            return int(raw["count"])
+        raw = self.transport.get("/rest/api/2/search", params={"jql": where, "maxResults": 0, "fields": "id"},
+                                 check=checks.total_answer)
+        return int(raw["total"])
+
+    def in_scope(self, jql: str, ids: Iterable[int]) -> set[int]:
+        """Which of ``ids`` the server still lists under ``jql`` — the proof asked before deleting.
+
+        One ``id in (…)`` search per 100 ids; each answer must name only ids asked.
+        """
+        found: set[int] = set()
+        wanted = sorted(set(int(i) for i in ids))
+        for start in range(0, len(wanted), DC_ISSUE_BATCH):
+            chunk = wanted[start:start + DC_ISSUE_BATCH]
+            query = f"({checks.without_order_by(jql)}) AND id in ({','.join(map(str, chunk))}) ORDER BY id ASC"
+            pager = search_pager(self._get_unvalidated_query, query, "id", cloud=self.is_cloud, page_size=len(chunk))
+            asked = set(chunk)
+            for page in pager:
+                got = {int(i["id"]) for i in page}
+                if not got <= asked:
+                    message = (f"the deletion check for {len(chunk)} ids answered other ids "
+                               f"({sorted(got - asked)[:5]}); nothing is deleted")
+                    raise JiraPaginationError(message)
+                found |= got
+        return found
+
+    def _get_unvalidated_query(self, path: str, params: dict[str, Any], check: Any = None) -> Any:
+        if not self.is_cloud:
+            params = {**params, "validateQuery": "false"}
+        return self.transport.get(path, params=params, check=check)
+
+    def missing(self, ids: Iterable[int]) -> tuple[set[int], set[int]]:
+        """(gone, still there) for ids a fetch did not return: gone when ``GET issue`` answers 404."""
+        gone: set[int] = set()
+        there: set[int] = set()
+        api = 3 if self.is_cloud else 2
+        for issue_id in ids:
+            try:
+                self.transport.get(f"/rest/api/{api}/issue/{issue_id}", params={"fields": "id"}, check=checks.json_object)
+            except JiraNotFoundError:
+                gone.add(issue_id)
+            else:
+                there.add(issue_id)
+        return gone, there
 
     # -- full fetch -----------------------------------------------------------------------------
     def fetch(self, ids: Iterable[int], fmap: FieldMap) -> Iterator[FetchedBatch]:
@@ -333,7 +387,7 @@ class JiraConnector:
             "fieldsByKeys": False,
             "expand": ["changelog"],
         }
-        raw = self.transport.post("/rest/api/3/issue/bulkfetch", body) or {}
+        raw = self.transport.post("/rest/api/3/issue/bulkfetch", body, check=checks.bulk_issues(batch))
         issues: list[IssueRow] = []
         transitions: dict[int, list[TransitionRow]] = {}
         truncated: dict[int, tuple[IssueRow, list[dict[str, Any]]]] = {}
@@ -347,7 +401,25 @@ class JiraConnector:
                 transitions[row.id] = normalize_histories(row.id, histories, statuses)
             else:
                 truncated[row.id] = (row, histories)
-        return FetchedBatch(issues, transitions, set(transitions), truncated=truncated)
+        returned = {int(i["id"]) for i in raw.get("issues") or []}
+        errors = {int(e["id"]) for e in raw.get("issueErrors") or [] if str(e.get("id", "")).isdigit()}
+        failed = self._account_for(set(batch) - returned - errors) | (errors - returned)
+        return FetchedBatch(issues, transitions, set(transitions), failed_ids=failed, truncated=truncated)
+
+    def _account_for(self, absent: set[int]) -> set[int]:
+        """Ids a fetch did not return and did not list as errors: proven gone (404) or failed.
+
+        Jira leaves out issues that no longer exist or that the user may not see; anything else a
+        server leaves out is a fault, so each absent id is asked for alone: 404 proves it gone
+        (dropped from the batch silently, as Jira does), an answer means the batch lost it — it is
+        counted as failed, so the sync says so and the cursor stays behind it.
+        """
+        if not absent:
+            return set()
+        _gone, there = self.missing(sorted(absent))
+        if there:
+            log.warning("%d issue(s) exist but were missing from a batch answer: %s", len(there), sorted(there)[:10])
+        return there
 
     def _changelogs_completer(self, group: Mapping[int, tuple[IssueRow, list[dict[str, Any]]]]):
         """A fetch function (ids → :class:`FetchedBatch`) reading the full changelogs of ``group``."""
@@ -367,7 +439,7 @@ class JiraConnector:
         """Full status/assignee changelogs of ``ids`` (≤ 1000) from ``changelog/bulkfetch``, by issue and history id."""
         histories: dict[int, dict[int, dict[str, Any]]] = {}
 
-        def fetch(token: str | None) -> dict[str, Any]:
+        def fetch(token: str | None, check: Any = None) -> dict[str, Any]:
             req: dict[str, Any] = {
                 "issueIdsOrKeys": [str(i) for i in ids],
                 "fieldIds": ["status", "assignee"],
@@ -375,9 +447,11 @@ class JiraConnector:
             }
             if token:
                 req["nextPageToken"] = token
-            return self.transport.post("/rest/api/3/changelog/bulkfetch", req)
+            return self.transport.post("/rest/api/3/changelog/bulkfetch", req,
+                                       check=checks.both(check, checks.changelog_ids(ids)))
 
-        pager = TokenPaginator(fetch, items_key="issueChangeLogs", key=None, endpoint="POST /rest/api/3/changelog/bulkfetch")
+        pager = TokenPaginator(fetch, items_key="issueChangeLogs", key=None,
+                               endpoint="POST /rest/api/3/changelog/bulkfetch")
         for page in pager:
             for log_ in page:
                 bucket = histories.setdefault(int(log_["issueId"]), {})
@@ -389,7 +463,7 @@ class JiraConnector:
         jql = f"id in ({','.join(str(i) for i in batch)}) ORDER BY id"
         fields = ",".join(fmap.request_fields)
 
-        def fetch(start_at: int, max_results: int) -> dict[str, Any]:
+        def fetch(start_at: int, max_results: int, check: Any = None) -> dict[str, Any]:
             params = {
                 "jql": jql,
                 "fields": fields,
@@ -398,12 +472,16 @@ class JiraConnector:
                 "maxResults": max_results,
                 "validateQuery": "false",
             }
-            return self.transport.get("/rest/api/2/search", params=params)
+            return self.transport.get("/rest/api/2/search", params=params, check=check)
 
         issues: list[IssueRow] = []
         transitions: dict[int, list[TransitionRow]] = {}
         complete: set[int] = set()
-        for page in OffsetPaginator(fetch, page_size=len(batch)):
+        pager = OffsetPaginator(fetch, page_size=len(batch), endpoint="GET /rest/api/2/search",
+                                check_items=checks.only_ids(batch))
+        returned: set[int] = set()
+        for page in pager:
+            returned.update(int(i["id"]) for i in page)
             for raw in page:
                 row = normalize_issue(raw, fmap, statuses)
                 changelog = raw.get("changelog") or {}
@@ -419,11 +497,12 @@ class JiraConnector:
                         complete.add(row.id)
                 issues.append(row)
                 transitions[row.id] = normalize_histories(row.id, histories, statuses)
-        return FetchedBatch(issues, transitions, complete)
+        return FetchedBatch(issues, transitions, complete, failed_ids=self._account_for(set(batch) - returned))
 
     def _dc_full_changelog(self, issue_id: int, embedded: list[dict[str, Any]]) -> tuple[list[dict[str, Any]] | None, bool]:
         try:
-            raw = self.transport.get(f"/rest/api/2/issue/{issue_id}", params={"expand": "changelog", "fields": "status"})
+            raw = self.transport.get(f"/rest/api/2/issue/{issue_id}", params={"expand": "changelog", "fields": "status"},
+                                     check=checks.json_object)
         except JiraNotFoundError:
             return None, False
         changelog = (raw or {}).get("changelog") or {}
@@ -444,7 +523,7 @@ class JiraConnector:
             rows: list[WorklogRow] = []
             for i in range(0, len(ids), WORKLOG_LIST_CHUNK):
                 chunk = ids[i : i + WORKLOG_LIST_CHUNK]
-                raw = self.transport.post("/rest/api/2/worklog/list", {"ids": chunk}) or []
+                raw = self.transport.post("/rest/api/2/worklog/list", {"ids": chunk}, check=checks.worklog_list(chunk))
                 rows.extend(normalize_worklog(w) for w in raw)
             self._progress("worklogs", len(rows))
             yield WorklogPage(rows, [], until)
@@ -454,7 +533,7 @@ class JiraConnector:
     def _changed_pages(self, path: str, since_ms: int) -> Iterator[tuple[list[dict[str, Any]], datetime | None]]:
         seen: set[int] = set()
         while True:
-            page = self.transport.get(path, params={"since": since_ms}) or {}
+            page = self.transport.get(path, params={"since": since_ms}, check=checks.worklog_changes)
             values = page.get("values") or []
             until_ms = page.get("until")
             until = parse_datetime(int(until_ms)) if until_ms is not None else None
@@ -487,3 +566,64 @@ def _unique_batches(ids: Iterable[int], size: int) -> Iterator[list[int]]:
             batch = []
     if batch:
         yield batch
+
+
+#: How far below Cloud's approximate count a sweep may read and still count as complete: the count
+#: may lag recent deletions. The larger of :data:`COUNT_TOLERANCE_ISSUES` issues and this share.
+COUNT_TOLERANCE_SHARE = 0.001
+COUNT_TOLERANCE_ISSUES = 2
+
+
+def count_tolerance(count: int) -> int:
+    """Issues a Cloud sweep may read fewer than ``count`` (the approximate count) and be complete."""
+    return max(COUNT_TOLERANCE_ISSUES, int(count * COUNT_TOLERANCE_SHARE))
+
+
+class Sweep:
+    """One id sweep: iterate it for pages of :class:`IssueRef`; afterwards, is it complete?
+
+    ``read`` is the number of distinct issues read; ``server_count`` the server's own count (Data
+    Center: ``total`` of the last page; Cloud: ``search/approximate-count``, asked alongside the
+    first page). :attr:`complete` is True only when every page was read and the two agree —
+    exactly on Data Center, within :func:`count_tolerance` below the count on Cloud (reading more
+    than the count is fine: issues created during the sweep).
+    """
+
+    def __init__(self, connector: JiraConnector, jql: str) -> None:
+        self.connector = connector
+        self.jql = jql
+        self.read = 0
+        self.server_count: int | None = None
+        self.finished = False
+
+    def __iter__(self) -> Iterator[list[IssueRef]]:
+        conn = self.connector
+        cloud = conn.is_cloud
+        count_call = conn._executor().submit(conn.count, self.jql) if cloud else None
+        page_size = CLOUD_SWEEP_PAGE if cloud else DC_SWEEP_PAGE
+        pager = search_pager(conn.transport.get, self.jql, "updated", cloud=cloud, page_size=page_size)
+        for page in pager:
+            refs = [
+                IssueRef(id=int(i["id"]), key=str(i.get("key") or ""), updated=parse_datetime((i.get("fields") or {}).get("updated")))
+                for i in page
+            ]
+            self.read += len(refs)
+            conn._progress("swept", len(refs))
+            yield refs
+        self.server_count = count_call.result() if count_call is not None else pager.total
+        self.finished = True
+
+    @property
+    def complete(self) -> bool:
+        """Whether the read is proven complete (see the class docstring)."""
+        if not self.finished or self.server_count is None:
+            return False
+        if self.connector.is_cloud:
+            return self.read >= self.server_count - count_tolerance(self.server_count)
+        return self.read == self.server_count
+
+    def describe(self) -> str:
+        """``read 1,115 issues; the server counts 1,115``, for messages."""
+        counted = "no count" if self.server_count is None else f"{self.server_count:,}"
+        how = " (approximate)" if self.connector.is_cloud else ""
+        return f"read {self.read:,} issues; the server counts {counted}{how}"

@@ -40,5 +40,38 @@ class JiraPaginationError(JiraError):
     """A paged endpoint misbehaved, e.g. handed back a token it had already given."""
 
 
+class JiraUnreachableError(JiraError):
+    """Jira cannot be reached at all: the connection is refused, the host is unknown, or TLS fails.
+
+    Not retried as overload: the message names the URL, the cause and what to change.
+    """
+
+
+class JiraThrottledError(JiraServerError):
+    """Jira asked to wait (``Retry-After``) longer than the configured cap."""
+
+
+class JiraAnswerError(JiraServerError):
+    """Jira kept answering something that cannot be believed (empty, wrong shape, other ids than asked)."""
+
+
+class JiraIncompleteError(JiraError):
+    """A read could not be proven complete (e.g. fewer issues than the server's own count)."""
+
+
+class BadAnswer(Exception):
+    """Raised by an answer check: this answer is not to be believed; the request is retried.
+
+    ``problem`` says what is wrong in words; ``asked`` and ``got`` summarise the request and the
+    answer for the final error message (ids and counts, never issue content).
+    """
+
+    def __init__(self, problem: str, *, asked: str = "", got: str = "") -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.asked = asked
+        self.got = got
+
+
 class JiraFieldError(JiraError):
     """A field role could not be resolved to exactly one Jira field."""

@@ -3,6 +3,8 @@ Data Center v2 (wiki text, user key/name, *Epic Link* / *Parent Link* custom fie
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timezone
@@ -236,8 +238,55 @@ def _hierarchy_level(fields: Mapping[str, Any], fmap: FieldMap, project: str | N
     return 0
 
 
+#: What a NUL character in Jira text becomes: PostgreSQL text cannot hold NUL, and both stores must
+#: hold identical rows, so it is replaced the same way whatever the store.
+NUL_REPLACEMENT = "\ufffd"
+
+
+def storable(value: Any) -> Any:
+    """``value`` with every NUL character in its text (nested in lists and dicts too) replaced."""
+    if isinstance(value, str):
+        return value.replace("\x00", NUL_REPLACEMENT) if "\x00" in value else value
+    if isinstance(value, list):
+        return [storable(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(storable(v) for v in value)
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    return value
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
+
+
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(kind))
+
+
+def _storable_row(row: Any) -> Any:
+    """A row dataclass with NULs replaced in every text attribute (the row itself when it has none)."""
+    changes = {}
+    for name in _field_names(type(row)):
+        value = getattr(row, name)
+        if _has_nul(value):
+            changes[name] = storable(value)
+    return dataclasses.replace(row, **changes) if changes else row
+
+
 def normalize_issue(raw: Mapping[str, Any], fmap: FieldMap, statuses: StatusMap | None = None) -> IssueRow:
-    """One issue's JSON (Cloud v3 or Data Center v2) → :class:`IssueRow`."""
+    """One issue's JSON (Cloud v3 or Data Center v2) → :class:`IssueRow` (NUL-free, see :func:`storable`)."""
+    return _storable_row(_normalize_issue(raw, fmap, statuses))
+
+
+def _normalize_issue(raw: Mapping[str, Any], fmap: FieldMap, statuses: StatusMap | None = None) -> IssueRow:
     f = raw.get("fields") or {}
     statuses = statuses or StatusMap()
     project_key = (f.get("project") or {}).get("key") or str(raw.get("key") or "").rsplit("-", 1)[0]
@@ -328,7 +377,7 @@ def normalize_histories(
                 to_category=category,
                 author_id=author,
             )
-    return sorted(rows.values(), key=lambda r: (r.at, r.history_id, r.field))
+    return sorted((_storable_row(r) for r in rows.values()), key=lambda r: (r.at, r.history_id, r.field))
 
 
 _WORKLOG_ISSUE = re.compile(r"/issue/(\d+)/worklog/")
@@ -345,7 +394,7 @@ def normalize_worklog(raw: Mapping[str, Any], issue_id: int | None = None) -> Wo
         message = f"Worklog {raw.get('id')} carries no issue id (issueId or self URL)."
         raise ValueError(message)
     seconds = raw.get("timeSpentSeconds")
-    return WorklogRow(
+    return _storable_row(WorklogRow(
         id=int(raw["id"]),
         issue_id=int(iid),
         author_id=_user_id(author),
@@ -353,4 +402,4 @@ def normalize_worklog(raw: Mapping[str, Any], issue_id: int | None = None) -> Wo
         started=parse_datetime(raw.get("started")),
         seconds=int(seconds) if seconds is not None else parse_duration(raw.get("timeSpent")),
         updated=parse_datetime(raw.get("updated") or raw.get("created")),
-    )
+    ))

@@ -1,6 +1,14 @@
 """Paginators, one small class per paging scheme (singer-sdk style).
 
-Both iterate pages (lists of items) and drop items already seen, by ``key``.
+Both iterate pages (lists of items) and believe no page blindly. Each page is checked before it is
+used — its shape, its position (Data Center ``startAt``), and that it repeats no item already read
+in this read — and a page that fails is a fault: the fetch function receives the check as
+``check=`` and hands it to the transport, which retries the request until an answer passes or fails
+loudly (:class:`~connectors.jira.errors.JiraAnswerError`). A fetch function that ignores ``check``
+still gets its pages checked here, and a bad one raises at once.
+
+After the last page, ``read`` is the number of distinct items read and (Data Center) ``total`` the
+server's own count, so a caller can prove the read complete before it deletes anything.
 """
 
 from __future__ import annotations
@@ -8,137 +16,236 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
-from .errors import JiraPaginationError
+from .errors import BadAnswer, JiraAnswerError
 
 Page = dict[str, Any]
+Check = Callable[[Any], None]
 
 
 def _issue_id(item: dict[str, Any]) -> Hashable:
     return item.get("id")
 
 
+def _ids_summary(ids: list[Hashable], limit: int = 5) -> str:
+    shown = ", ".join(str(i) for i in ids[:limit])
+    more = f" and {len(ids) - limit} more" if len(ids) > limit else ""
+    return f"{len(ids)} id(s) ({shown}{more})"
+
+
+def _items(page: Any, items_key: str, where: str) -> list[Any]:
+    """The item list of a page, or :class:`BadAnswer` when the page is not a JSON object with one."""
+    if not isinstance(page, dict):
+        raise BadAnswer(f"a {type(page).__name__} where a page object was expected", asked=where,
+                        got=f"a JSON {type(page).__name__}")
+    items = page.get(items_key)
+    if items is None:
+        items = []
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise BadAnswer(f"a page whose '{items_key}' is not a list of objects", asked=where)
+    return items
+
+
+class _Seen:
+    """Items already read in one paged read, by key: a page repeating any of them is refused."""
+
+    def __init__(self, key: Callable[[dict[str, Any]], Hashable] | None) -> None:
+        self.key = key
+        self.ids: set[Hashable] = set()
+
+    def check(self, items: list[dict[str, Any]], where: str) -> list[Hashable]:
+        """The keys of ``items``; raises :class:`BadAnswer` when the page repeats itself or earlier pages."""
+        if self.key is None:
+            return []
+        keys = [self.key(i) for i in items]
+        if any(k is None for k in keys):
+            raise BadAnswer("a page with items that carry no id", asked=where)
+        repeated = [k for k in keys if k in self.ids]
+        if repeated or len(set(keys)) != len(keys):
+            raise BadAnswer(f"a page repeating {len(repeated) or len(keys) - len(set(keys))} item(s) already read "
+                            "(a replayed or shifted page)", asked=where, got=_ids_summary(repeated or keys))
+        return keys
+
+    def add(self, keys: list[Hashable]) -> None:
+        self.ids.update(keys)
+
+
+def _fail(exc: BadAnswer, endpoint: str) -> JiraAnswerError:
+    asked = f" Asked: {exc.asked}." if exc.asked else ""
+    got = f" Got: {exc.got}." if exc.got else ""
+    return JiraAnswerError(f"{endpoint or 'a paged endpoint'} answered {exc.problem}; the answer cannot be "
+                           f"believed, so the read stops here.{asked}{got}", endpoint=endpoint)
+
+
 class TokenPaginator:
     """Cloud ``nextPageToken`` paging (``/rest/api/3/search/jql``, ``changelog/bulkfetch``).
 
-    ``fetch_page(token)`` is called with ``None`` first, then with each ``nextPageToken``
-    until the response says ``isLast`` or carries no token. A token handed out twice
-    raises :class:`JiraPaginationError` ("loop detected") instead of spinning forever.
+    ``fetch_page(token, check=…)`` is called with ``None`` first, then with each ``nextPageToken``
+    until the response says ``isLast`` (or, with ``needs_is_last=False``, carries no token). A page is
+    refused when it is not an object with a list of items, repeats an item already read, hands back a
+    token already given ("loop detected"), or says it is not the last without giving a token.
     """
 
     def __init__(
         self,
-        fetch_page: Callable[[str | None], Page],
+        fetch_page: Callable[..., Page],
         *,
         items_key: str = "issues",
         key: Callable[[dict[str, Any]], Hashable] | None = _issue_id,
         endpoint: str = "",
+        needs_is_last: bool = False,
     ) -> None:
         self.fetch_page = fetch_page
         self.items_key = items_key
         self.key = key
         self.endpoint = endpoint
+        self.needs_is_last = needs_is_last
         self.pages = 0
+        self.read = 0
 
     def __iter__(self) -> Iterator[list[dict[str, Any]]]:
         seen_tokens: set[str] = set()
-        seen_items: set[Hashable] = set()
+        seen = _Seen(self.key)
         token: str | None = None
         while True:
-            page = self.fetch_page(token) or {}
-            self.pages += 1
-            items = [i for i in page.get(self.items_key) or [] if self._first_time(i, seen_items)]
-            yield items
-            token = page.get("nextPageToken")
-            if page.get("isLast") or not token:
-                return
-            if token in seen_tokens:
-                message = (
-                    f"loop detected: {self.endpoint or 'the endpoint'} handed back nextPageToken {token!r} "
-                    f"a second time after {self.pages} pages; stopping instead of re-reading the same pages."
-                )
-                raise JiraPaginationError(message)
-            seen_tokens.add(token)
+            where = f"page {self.pages + 1}" + (f" (nextPageToken {token[:16]}…)" if token else "")
 
-    def _first_time(self, item: dict[str, Any], seen: set[Hashable]) -> bool:
-        if self.key is None:
-            return True
-        k = self.key(item)
-        if k in seen:
-            return False
-        seen.add(k)
-        return True
+            def check(page: Any, where: str = where) -> None:
+                items = _items(page, self.items_key, where)
+                seen.check(items, where)
+                nxt = page.get("nextPageToken")
+                if nxt is not None and not isinstance(nxt, str):
+                    raise BadAnswer("a nextPageToken that is not a string", asked=where)
+                if nxt and nxt in seen_tokens | ({token} if token else set()):
+                    raise BadAnswer(f"nextPageToken {nxt[:16]}… a second time (loop detected)", asked=where)
+                last = page.get("isLast")
+                if last is False and not nxt:
+                    raise BadAnswer("a page that is not the last but gives no nextPageToken", asked=where)
+                if self.needs_is_last and last is None and not nxt:
+                    raise BadAnswer("a page without isLast", asked=where)
+
+            page = self.fetch_page(token, check=check)
+            try:
+                check(page)
+            except BadAnswer as exc:
+                raise _fail(exc, self.endpoint) from None
+            items = page.get(self.items_key) or []
+            keys = seen.check(items, where)
+            seen.add(keys)
+            self.pages += 1
+            self.read += len(items)
+            yield items
+            nxt = page.get("nextPageToken")
+            if page.get("isLast") or not nxt:
+                return
+            if token:
+                seen_tokens.add(token)
+            token = nxt
 
 
 class OffsetPaginator:
-    """Data Center ``startAt`` paging (``/rest/api/2/search``).
+    """Data Center ``startAt`` paging (``/rest/api/2/search``, comment lists).
 
-    ``fetch_page(start_at, max_results)`` returns a page. The page size is read back from each
-    response (``maxResults``) and the offset advances by the number of items actually returned,
-    so a server that caps the page size or returns a short page loses nothing. Stops at
-    ``total`` or at an empty page.
+    ``fetch_page(start_at, max_results, check=…)`` returns a page. The page size is read back from
+    each response (``maxResults``) and the offset advances by the number of items actually returned,
+    so a server that caps the page size or returns a short page loses nothing. A page is refused
+    when its ``startAt`` is not the one asked, when it is empty before ``total`` is reached, or when
+    it repeats an item already read. Stops at ``total`` or, without one, at an empty page.
+    ``check_items(items)`` may add the caller's own check (e.g. only the ids asked).
     """
 
     def __init__(
         self,
-        fetch_page: Callable[[int, int], Page],
+        fetch_page: Callable[..., Page],
         *,
         page_size: int = 1000,
         items_key: str = "issues",
         key: Callable[[dict[str, Any]], Hashable] | None = _issue_id,
+        endpoint: str = "",
+        check_items: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> None:
         self.fetch_page = fetch_page
         self.page_size = page_size
         self.items_key = items_key
         self.key = key
+        self.endpoint = endpoint
+        self.check_items = check_items
         self.pages = 0
+        self.read = 0
+        #: The server's count from the last page (None when it gives none).
+        self.total: int | None = None
 
     def __iter__(self) -> Iterator[list[dict[str, Any]]]:
-        seen: set[Hashable] = set()
+        seen = _Seen(self.key)
         start_at = 0
         page_size = self.page_size
         while True:
-            page = self.fetch_page(start_at, page_size) or {}
+            where = f"startAt={start_at}, maxResults={page_size}"
+
+            def check(page: Any, where: str = where, start_at: int = start_at) -> None:
+                items = _items(page, self.items_key, where)
+                answered = page.get("startAt")
+                if answered is not None and answered != start_at:
+                    raise BadAnswer(f"startAt={answered!r} for a request of startAt={start_at}", asked=where)
+                total = page.get("total")
+                if total is not None and (not isinstance(total, int) or total < 0):
+                    raise BadAnswer(f"total={total!r}, not a count", asked=where)
+                if not items and isinstance(total, int) and start_at < total:
+                    raise BadAnswer(f"an empty page while total={total} says more follow", asked=where,
+                                    got="no items")
+                seen.check(items, where)
+                if self.check_items is not None:
+                    self.check_items(items)
+
+            page = self.fetch_page(start_at, page_size, check=check)
+            try:
+                check(page)
+            except BadAnswer as exc:
+                raise _fail(exc, self.endpoint) from None
             self.pages += 1
             raw = page.get(self.items_key) or []
+            total = page.get("total")
+            if isinstance(total, int):
+                self.total = total
             if not raw:
                 return
-            items = []
-            for item in raw:
-                k = self.key(item) if self.key else None
-                if k is None or k not in seen:
-                    if k is not None:
-                        seen.add(k)
-                    items.append(item)
-            yield items
+            seen.add(seen.check(raw, where))
+            self.read += len(raw)
+            yield raw
             # The server's effective page size may be smaller than asked: ask for that from now on.
             effective = page.get("maxResults")
             if isinstance(effective, int) and 0 < effective < page_size:
                 page_size = effective
             start_at += len(raw)
-            total = page.get("total")
             if isinstance(total, int) and start_at >= total:
                 return
 
 
-def search_pages(get: Callable[..., Page], jql: str, fields: str, *, cloud: bool, page_size: int) -> Iterator[list[Any]]:
-    """Pages of issues matching ``jql`` with ``fields``, each issue once, from the site's search endpoint.
+def search_pager(get: Callable[..., Page], jql: str, fields: str, *, cloud: bool,
+                 page_size: int) -> TokenPaginator | OffsetPaginator:
+    """A paginator over the issues matching ``jql`` with ``fields``, from the site's search endpoint.
 
     Cloud: ``GET /rest/api/3/search/jql`` with token paging; Data Center: ``GET /rest/api/2/search``
-    with ``startAt`` paging (the page size read back). ``get(path, params=…)`` sends one request.
+    with ``startAt`` paging (the page size read back). ``get(path, params=…, check=…)`` sends one
+    request. Iterate it for pages; afterwards ``read`` (and on Data Center ``total``) say how many.
     """
     if cloud:
         path = "/rest/api/3/search/jql"
 
-        def fetch_token(token: str | None) -> Page:
+        def fetch_token(token: str | None, check: Check | None = None) -> Page:
             params: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": page_size}
             if token:
                 params["nextPageToken"] = token
-            return get(path, params=params)
+            return get(path, params=params, check=check)
 
-        return iter(TokenPaginator(fetch_token, endpoint=f"GET {path}"))
+        return TokenPaginator(fetch_token, endpoint=f"GET {path}", needs_is_last=True)
 
-    def fetch_offset(start_at: int, max_results: int) -> Page:
+    def fetch_offset(start_at: int, max_results: int, check: Check | None = None) -> Page:
         params = {"jql": jql, "fields": fields, "maxResults": max_results, "startAt": start_at}
-        return get("/rest/api/2/search", params=params)
+        return get("/rest/api/2/search", params=params, check=check)
 
-    return iter(OffsetPaginator(fetch_offset, page_size=page_size))
+    return OffsetPaginator(fetch_offset, page_size=page_size, endpoint="GET /rest/api/2/search")
+
+
+def search_pages(get: Callable[..., Page], jql: str, fields: str, *, cloud: bool, page_size: int) -> Iterator[list[Any]]:
+    """Pages of issues matching ``jql`` with ``fields``, each issue once (see :func:`search_pager`)."""
+    return iter(search_pager(get, jql, fields, cloud=cloud, page_size=page_size))

@@ -44,6 +44,8 @@ class JiraSettings(BaseModel):
     pat: SecretStr | None = None
     deployment: Deployment | None = None
     verify_ssl: bool = True
+    #: A CA bundle file to verify the site's certificate with (``JIRA_CA_BUNDLE``), e.g. a company CA.
+    ca_bundle: str | None = None
     timeout: float = 60.0
 
     @field_validator("url")
@@ -128,6 +130,7 @@ class JiraSettings(BaseModel):
                 pat=SecretStr(pat) if pat else None,
                 deployment=deployment,
                 verify_ssl=(get("JIRA_VERIFY_SSL") or "true").lower() not in ("0", "false", "no"),
+                ca_bundle=get("JIRA_CA_BUNDLE"),
                 timeout=float(get("JIRA_TIMEOUT") or 60),
             )
         except ValidationError as exc:

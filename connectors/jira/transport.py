@@ -6,7 +6,13 @@ Every request goes through :meth:`Transport.request`, which
   ``decrease`` and blocks the endpoint for at least ``Retry-After`` (a minimum, possibly 0)
   plus exponential backoff with jitter; every ``increase_after`` successes add ``increase`` req/s;
 * bounds concurrency across threads with a semaphore;
-* retries 5xx, connection resets and truncated/invalid JSON bodies a bounded number of times;
+* retries 5xx, connection resets, truncated/invalid JSON bodies, empty 200 bodies and answers that
+  fail the caller's ``check`` (wrong shape, other ids than asked) a bounded number of times, then
+  fails loudly saying what was asked and what came back;
+* honours ``Retry-After`` up to ``max_retry_after`` seconds and fails beyond it; every wait longer
+  than :data:`NOTICE_WAIT_S` is logged as a warning (stderr): how long, which endpoint, why;
+* fails at once, naming the URL and the cause, when Jira cannot be reached at all (connection
+  refused before the site ever answered, unknown host, TLS certificate failure);
 * turns 401/403 into :class:`JiraAuthError` naming the variables to check — never the token.
 """
 
@@ -16,6 +22,7 @@ import json
 import logging
 import random
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -25,10 +32,26 @@ from typing import Any
 import requests
 from atlassian import Jira
 
-from .errors import JiraAuthError, JiraHTTPError, JiraNotFoundError, JiraServerError
+from .errors import (
+    BadAnswer,
+    JiraAnswerError,
+    JiraAuthError,
+    JiraHTTPError,
+    JiraNotFoundError,
+    JiraServerError,
+    JiraThrottledError,
+    JiraUnreachableError,
+)
 from .settings import JiraSettings
 
 log = logging.getLogger(__name__)
+
+#: Waits at least this long get a warning line (stderr): how long, which endpoint, why.
+NOTICE_WAIT_S = 5.0
+#: The default cap on one ``Retry-After`` wait; a server asking for more fails the run.
+DEFAULT_MAX_RETRY_AFTER_S = 120.0
+#: Methods whose 200 answer may be empty (edits); a read answering an empty 200 is a fault.
+_EMPTY_OK = frozenset({"PUT", "DELETE"})
 
 _ID_SEGMENT = re.compile(r"(?<!/api)/(\d+|[A-Z][A-Z0-9_]*-\d+)(?=/|$)")
 
@@ -178,6 +201,10 @@ def parse_retry_after(value: str | None) -> float:
         return 0.0
 
 
+#: An answer check: raises :class:`BadAnswer` for an answer not to be believed.
+AnswerCheck = Callable[[Any], None]
+
+
 class Transport:
     """Paced, retrying JSON-over-HTTP to one Jira site; one atlassian ``Jira`` client per thread."""
 
@@ -193,9 +220,13 @@ class Transport:
         backoff_max: float = 60.0,
         initial_rate: float = 50.0,
         max_rate: float = 500.0,
+        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER_S,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
+        self.max_retry_after = max_retry_after
+        #: True once the site has answered anything: a refused connection after that is a restart, not a wrong URL.
+        self.reached = False
         self.stats = RequestStats()
         self.max_attempts = max_attempts
         self.max_throttles = max_throttles
@@ -221,7 +252,7 @@ class Transport:
             s = self.settings
             common = dict(
                 timeout=s.timeout,
-                verify_ssl=s.verify_ssl,
+                verify_ssl=s.ca_bundle or s.verify_ssl,
                 advanced_mode=True,
                 # We handle 429/Retry-After ourselves so every throttle is counted and paced.
                 retry_with_header=False,
@@ -269,21 +300,34 @@ class Transport:
                 pass
 
     # -- the one entry point ------------------------------------------------------------------
-    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        """GET ``path`` and return the decoded JSON body."""
-        return self.request("GET", path, params=params)
+    def get(self, path: str, params: dict[str, Any] | None = None, *, check: AnswerCheck | None = None) -> Any:
+        """GET ``path`` and return the decoded JSON body (checked by ``check`` when given)."""
+        return self.request("GET", path, params=params, check=check)
 
-    def post(self, path: str, body: Any, params: dict[str, Any] | None = None) -> Any:
-        """POST ``body`` as JSON to ``path`` and return the decoded JSON body."""
-        return self.request("POST", path, params=params, body=body)
+    def post(self, path: str, body: Any, params: dict[str, Any] | None = None, *,
+             check: AnswerCheck | None = None) -> Any:
+        """POST ``body`` as JSON to ``path`` and return the decoded JSON body (checked by ``check``)."""
+        return self.request("POST", path, params=params, body=body, check=check)
 
-    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None) -> Any:
-        """Send one request (GET, POST, PUT or DELETE) with pacing and retries; return the decoded JSON body
-        (None if empty)."""
+    def _wait(self, seconds: float, endpoint: str, why: str) -> None:
+        if seconds >= NOTICE_WAIT_S:
+            log.warning("waiting %.0f s before retrying %s: %s", seconds, endpoint, why)
+        self._sleep(seconds)
+
+    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
+                check: AnswerCheck | None = None) -> Any:
+        """Send one request (GET, POST, PUT or DELETE) with pacing and retries; return the decoded JSON body.
+
+        ``check(body)`` raises :class:`BadAnswer` when the decoded answer is not to be believed (wrong
+        shape, ids other than asked, …): the request is then retried like a 5xx, and when every attempt
+        is refused :class:`JiraAnswerError` says what was asked and what came back. A read (GET, POST)
+        answering 200 with an empty body is such a fault too; only edits and 204 may be empty (None).
+        """
         method = method.upper()
         endpoint = endpoint_key(method, path)
         pacer = self.pacer(endpoint)
         last_problem = ""
+        bad: BadAnswer | None = None  # the last answer refused as unbelievable
         attempt = 0  # failures (5xx, resets, bad bodies) count against max_attempts
         throttles = 0  # 429s get a larger budget: they are the server asking us to slow down
         while attempt < self.max_attempts and throttles <= self.max_throttles:
@@ -312,10 +356,14 @@ class Transport:
                 requests.exceptions.ContentDecodingError,
             ) as exc:
                 self.stats.record(endpoint, errors=1)
+                unreachable = _unreachable(exc, reached=self.reached)
+                if unreachable is not None:
+                    raise JiraUnreachableError(self._unreachable_message(endpoint, *unreachable)) from None
                 last_problem = f"connection problem ({type(exc).__name__})"
                 log.info("%s: %s, attempt %d/%d", endpoint, last_problem, attempt, self.max_attempts)
-                self._sleep(self._backoff(attempt))
+                self._wait(self._backoff(attempt), endpoint, last_problem)
                 continue
+            self.reached = True
 
             if status == 429:
                 self.stats.record(endpoint, throttled=1)
@@ -323,7 +371,18 @@ class Transport:
                 # Retry-After is a minimum; add exponential backoff with jitter. Its base is small
                 # (0.1 s): Retry-After already carries the server's wait, and the AIMD cut does the
                 # slowing down; a long hold would idle the endpoint below its limit.
+                if retry_after > self.max_retry_after:
+                    message = (
+                        f"Jira at {self.settings.url} asked to wait {retry_after:.0f} s before the next {endpoint} "
+                        f"(429 with Retry-After), longer than the {self.max_retry_after:.0f} s this run waits at "
+                        "most (sync.max_retry_after_seconds in mappings.yaml). Nothing was stored from this "
+                        "request; run the sync again later, or raise the cap."
+                    )
+                    raise JiraThrottledError(message, status=429, endpoint=endpoint)
                 wait = retry_after + self._backoff(throttles + 1, self.throttle_backoff_base)
+                if wait >= NOTICE_WAIT_S:
+                    log.warning("waiting %.0f s before sending more to %s: Jira answered 429 Too Many Requests "
+                                "with Retry-After %g s", wait, endpoint, retry_after)
                 pacer.throttled(wait, sent_at=sent_at)
                 attempt -= 1
                 throttles += 1
@@ -341,7 +400,7 @@ class Transport:
                 self.stats.record(endpoint, errors=1)
                 last_problem = f"{status} server error"
                 log.info("%s: %s, attempt %d/%d", endpoint, last_problem, attempt, self.max_attempts)
-                self._sleep(self._backoff(attempt))
+                self._wait(self._backoff(attempt), endpoint, last_problem)
                 continue
             if status >= 400:
                 self.stats.record(endpoint, errors=1)
@@ -349,24 +408,53 @@ class Transport:
                 raise JiraHTTPError(message, status=status, endpoint=endpoint)
 
             if not text.strip():
-                pacer.success()
-                return None
+                if status == 204 or method in _EMPTY_OK:
+                    pacer.success()
+                    return None
+                self.stats.record(endpoint, errors=1)
+                bad = BadAnswer(f"{status} with an empty body", got="an empty body")
+                last_problem = bad.problem
+                log.info("%s: %s, attempt %d/%d", endpoint, bad.problem, attempt, self.max_attempts)
+                self._wait(self._backoff(attempt), endpoint, bad.problem)
+                continue
             try:
                 data = json.loads(text)
             except ValueError:
                 self.stats.record(endpoint, errors=1)
                 last_problem = f"truncated or invalid JSON body ({len(text)} bytes)"
                 log.info("%s: %s, attempt %d/%d", endpoint, last_problem, attempt, self.max_attempts)
-                self._sleep(self._backoff(attempt))
+                self._wait(self._backoff(attempt), endpoint, last_problem)
                 continue
+            if check is not None:
+                try:
+                    check(data)
+                except BadAnswer as exc:
+                    self.stats.record(endpoint, errors=1)
+                    bad, last_problem = exc, exc.problem
+                    log.info("%s: %s, attempt %d/%d", endpoint, exc.problem, attempt, self.max_attempts)
+                    self._wait(self._backoff(attempt), endpoint, exc.problem)
+                    continue
             pacer.success()
             return data
 
+        if bad is not None and last_problem == bad.problem:
+            asked = f" Asked: {bad.asked}." if bad.asked else ""
+            got = f" Got: {bad.got}." if bad.got else ""
+            message = (
+                f"{endpoint} at {self.settings.url} kept answering {bad.problem} ({attempt + throttles} attempts); "
+                f"the answer cannot be believed, so nothing from it was stored.{asked}{got} "
+                "A proxy or the Jira site is answering wrongly; run the sync again later, and if it persists "
+                "check the proxy in front of Jira."
+            )
+            raise JiraAnswerError(message, endpoint=endpoint)
         message = (
             f"{endpoint} still failing after {attempt + throttles} attempts; last problem: {last_problem}. "
             "Jira may be overloaded or down; try again later or lower the number of workers."
         )
         raise JiraServerError(message, endpoint=endpoint)
+
+    def _unreachable_message(self, endpoint: str, cause: str, todo: str) -> str:
+        return f"Cannot reach Jira at {self.settings.url} ({endpoint}): {cause}. What to do: {todo}."
 
     def _auth_message(self, status: int, endpoint: str) -> str:
         variables = self.settings.credential_variables
@@ -380,6 +468,37 @@ class Transport:
             f"Check that the account behind {variables} may browse the projects in the JQL, "
             "or that the token is not blocked (e.g. by CAPTCHA after failed logins)."
         )
+
+
+def _unreachable(exc: BaseException, *, reached: bool) -> tuple[str, str] | None:
+    """(cause, what to do) when ``exc`` means Jira cannot be reached at all; None for a passing fault.
+
+    A TLS failure and an unknown host are never passing. A refused connection is, once the site has
+    answered in this run (a restart); before that it means a wrong URL or port, or Jira is down.
+    """
+    if isinstance(exc, requests.exceptions.SSLError):
+        return ("the TLS certificate could not be verified or the TLS handshake failed",
+                "point JIRA_CA_BUNDLE at the CA bundle that signed the site's certificate, or set "
+                "JIRA_VERIFY_SSL=false for a test server")
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(chain) < 10:
+        chain.append(seen)
+        reason = getattr(seen, "reason", None)
+        nxt = reason if isinstance(reason, BaseException) else (seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None)
+        seen = nxt or seen.__cause__ or seen.__context__
+    text_ = " ".join(f"{type(e).__name__} {e}" for e in chain)
+    if any(isinstance(e, socket.gaierror) for e in chain) or "NameResolutionError" in text_ \
+            or "Name or service not known" in text_ or "nodename nor servname" in text_ \
+            or "Temporary failure in name resolution" in text_:
+        return ("the host name could not be resolved", "check the host name in JIRA_URL")
+    if any(isinstance(e, requests.exceptions.SSLError) for e in chain) or "SSLError" in text_ \
+            or "CERTIFICATE_VERIFY_FAILED" in text_:
+        return _unreachable(requests.exceptions.SSLError(), reached=reached)
+    if not reached and (any(isinstance(e, ConnectionRefusedError) for e in chain) or "Connection refused" in text_):
+        return ("the connection was refused (nothing listens at that address and port)",
+                "check the host and port in JIRA_URL, and that Jira is running")
+    return None
 
 
 def _read_environment_once(client: Jira, url: str) -> None:

@@ -154,12 +154,13 @@ class JiraWriter:
         """Every comment of ``issue``, oldest first (``startAt`` paging until ``total``)."""
         path = self._issue(issue) + "/comment"
 
-        def fetch(start_at: int, max_results: int) -> dict[str, Any]:
+        def fetch(start_at: int, max_results: int, check: Any = None) -> dict[str, Any]:
             params = {"startAt": start_at, "maxResults": max_results, "orderBy": "created"}
-            return self.transport.get(path, params=params)
+            return self.transport.get(path, params=params, check=check)
 
         out: list[IssueComment] = []
-        for page in OffsetPaginator(fetch, page_size=COMMENT_PAGE, items_key="comments"):
+        pager = OffsetPaginator(fetch, page_size=COMMENT_PAGE, items_key="comments", endpoint=f"GET {path}")
+        for page in pager:
             out.extend(IssueComment(str(c["id"]), comment_text(c.get("body"))) for c in page)
         return out
 

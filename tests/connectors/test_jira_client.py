@@ -51,13 +51,19 @@ def test_cloud_server_info_and_sweep(cloud):
         q = qs(type("C", (), {"request": request}))
         assert q["fields"] == "updated" and q["maxResults"] == "5000" and "ORDER BY id" in q["jql"]
         if "nextPageToken" not in q:
-            return 200, {}, json.dumps({"issues": [issue(1), issue(2)], "nextPageToken": "t1"})
-        return 200, {}, json.dumps({"issues": [issue(2), issue(3)], "isLast": True})
+            return 200, {}, json.dumps({"issues": [issue(1), issue(2)], "nextPageToken": "t1", "isLast": False})
+        return 200, {}, json.dumps({"issues": [issue(3)], "isLast": True})
 
     responses.add_callback(responses.GET, f"{CLOUD_URL}/rest/api/3/search/jql", callback=search)
-    pages = list(cloud.sweep("project = P ORDER BY id"))
+    responses.post(f"{CLOUD_URL}/rest/api/3/search/approximate-count", json={"count": 3})
+    sweep = cloud.sweep("project = P ORDER BY id")
+    pages = list(sweep)
     assert [[r.id for r in p] for p in pages] == [[1, 2], [3]]
     assert pages[0][0].updated == datetime(2026, 1, 2, tzinfo=UTC)
+    # The read agrees with the server's own count (asked without the ORDER BY).
+    assert sweep.complete and sweep.server_count == 3
+    count_call = [c for c in responses.calls if c.request.url.endswith("approximate-count")][0]
+    assert json.loads(count_call.request.body) == {"jql": "project = P"}
 
 
 @responses.activate
@@ -81,10 +87,13 @@ def test_cloud_fetch_pages_changelog_and_drops_missing_ids(cloud):
 
     responses.add_callback(responses.POST, f"{CLOUD_URL}/rest/api/3/issue/bulkfetch", callback=bulk)
     responses.add_callback(responses.POST, f"{CLOUD_URL}/rest/api/3/changelog/bulkfetch", callback=changelog)
+    # Left out without an issue error: asked alone, it answers 404 — proven gone, not a failure.
+    responses.get(f"{CLOUD_URL}/rest/api/3/issue/99", status=404, json={"errorMessages": ["Issue does not exist"]})
     batches = list(cloud.fetch([1, 2, 99], FieldMap.discover([])))
     assert len(batches) == 1
     b = batches[0]
     assert sorted(r.id for r in b.issues) == [1, 2] and b.changelog_complete == {1, 2}
+    assert b.failed_ids == set()
     assert [t.history_id for t in b.transitions[1]] == [10, 11]  # the second page was read
     assert b.transitions[1][0].to_category == "done"
     assert not any("/rest/api/3/search" == urlparse(c.request.url).path for c in responses.calls)
@@ -208,3 +217,22 @@ def test_cloud_truncated_changelogs_are_grouped_while_ids_flow_and_completed_inl
     inline = [c for c in changelog_calls if len(c) <= 100]
     assert grouped and inline  # both paths ran
     assert sum(len(c) for c in changelog_calls) == len(ids)
+
+
+@responses.activate
+def test_cloud_bulk_fetch_refuses_a_stale_answer_and_counts_a_silently_dropped_issue(cloud):
+    """A proxy replaying another batch's answer is retried; an issue left out that exists is failed, not lost."""
+    responses.get(f"{CLOUD_URL}/rest/api/2/status", json=STATUSES)
+    answers = iter([[issue(7), issue(8)], [issue(1)]])  # first: another batch's answer
+
+    def bulk(request):
+        return 200, {}, json.dumps({"issues": next(answers), "issueErrors": []})
+
+    responses.add_callback(responses.POST, f"{CLOUD_URL}/rest/api/3/issue/bulkfetch", callback=bulk)
+    responses.get(f"{CLOUD_URL}/rest/api/3/issue/2", json={"id": "2", "key": "P-2"})
+    responses.post(f"{CLOUD_URL}/rest/api/3/changelog/bulkfetch", json={"issueChangeLogs": []})
+    cloud.transport.backoff_base = 0.001
+    b = list(cloud.fetch([1, 2], FieldMap.discover([])))[0]
+    assert [r.id for r in b.issues] == [1]
+    assert b.failed_ids == {2}
+    assert cloud.stats.by_endpoint["POST /rest/api/3/issue/bulkfetch"].retries == 1

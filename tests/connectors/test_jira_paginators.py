@@ -1,10 +1,15 @@
-"""Paginators: token loops, short pages, page size read back, de-duplication."""
+"""Paginators: token loops, short pages, page size read back, and pages that are refused.
+
+A fetch function here ignores the ``check`` it is handed (no transport to retry with), so a bad page
+raises at once; with the real transport the same check makes it retry (see test_jira_transport).
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from connectors.jira import JiraPaginationError, OffsetPaginator, TokenPaginator
+from connectors.jira import OffsetPaginator, TokenPaginator
+from connectors.jira.errors import BadAnswer, JiraAnswerError
 
 
 def issues(*ids):
@@ -12,27 +17,58 @@ def issues(*ids):
 
 
 def test_token_paginator_follows_tokens_until_is_last():
-    pages = {None: {"issues": issues(1, 2), "nextPageToken": "a"}, "a": {"issues": issues(3), "nextPageToken": "b", "isLast": True}}
+    pages = {None: {"issues": issues(1, 2), "nextPageToken": "a", "isLast": False},
+             "a": {"issues": issues(3), "nextPageToken": "b", "isLast": True}}
     calls = []
 
-    def fetch(token):
+    def fetch(token, check=None):
         calls.append(token)
         return pages[token]
 
-    got = [i["id"] for page in TokenPaginator(fetch) for i in page]
+    pager = TokenPaginator(fetch)
+    got = [i["id"] for page in pager for i in page]
     assert got == ["1", "2", "3"] and calls == [None, "a"]
+    assert pager.read == 3
 
 
 def test_token_paginator_repeated_token_is_a_loop():
     pages = {None: {"issues": issues(1), "nextPageToken": "a"}, "a": {"issues": issues(2), "nextPageToken": "a"}}
-    with pytest.raises(JiraPaginationError, match="loop detected"):
-        list(TokenPaginator(lambda t: pages[t]))
+    with pytest.raises(JiraAnswerError, match="loop detected"):
+        list(TokenPaginator(lambda t, check=None: pages[t]))
 
 
-def test_token_paginator_dedupes_issue_seen_on_an_earlier_page():
-    pages = {None: {"issues": issues(1, 2), "nextPageToken": "a"}, "a": {"issues": issues(2, 3)}}
-    got = [i["id"] for page in TokenPaginator(lambda t: pages[t]) for i in page]
-    assert got == ["1", "2", "3"]
+def test_token_paginator_refuses_a_page_repeating_an_earlier_one():
+    """A replayed page used to be read as new and the real page lost: now it is refused."""
+    pages = {None: {"issues": issues(1, 2), "nextPageToken": "a"}, "a": {"issues": issues(2, 3), "isLast": True}}
+    with pytest.raises(JiraAnswerError, match="repeating 1 item"):
+        list(TokenPaginator(lambda t, check=None: pages[t]))
+
+
+def test_token_paginator_refuses_not_last_without_token_and_non_objects():
+    with pytest.raises(JiraAnswerError, match="not the last but gives no nextPageToken"):
+        list(TokenPaginator(lambda t, check=None: {"issues": issues(1), "isLast": False}))
+    with pytest.raises(JiraAnswerError, match="where a page object was expected"):
+        list(TokenPaginator(lambda t, check=None: None))
+    with pytest.raises(JiraAnswerError, match="without isLast"):
+        list(TokenPaginator(lambda t, check=None: {"issues": issues(1)}, needs_is_last=True))
+
+
+def test_token_paginator_hands_its_check_to_the_fetch_which_can_retry():
+    """The check handed to fetch refuses the replayed answer; the fetch asks again and gets the real page."""
+    answers = iter([{"issues": issues(1, 2), "nextPageToken": "a"},
+                    {"issues": issues(1, 2), "nextPageToken": "b"},  # stale: page 1 again
+                    {"issues": issues(3), "isLast": True}])
+
+    def fetch(token, check=None):
+        while True:
+            page = next(answers)
+            try:
+                check(page)
+                return page
+            except BadAnswer:
+                continue
+
+    assert [i["id"] for p in TokenPaginator(fetch) for i in p] == ["1", "2", "3"]
 
 
 def test_offset_paginator_reads_page_size_back():
@@ -40,13 +76,15 @@ def test_offset_paginator_reads_page_size_back():
     data = issues(*range(1, 6))
     calls = []
 
-    def fetch(start, size):
+    def fetch(start, size, check=None):
         calls.append((start, size))
         return {"startAt": start, "maxResults": 2, "total": 5, "issues": data[start : start + 2]}
 
-    got = [i["id"] for page in OffsetPaginator(fetch, page_size=1000) for i in page]
+    pager = OffsetPaginator(fetch, page_size=1000)
+    got = [i["id"] for page in pager for i in page]
     assert got == ["1", "2", "3", "4", "5"]
     assert calls == [(0, 1000), (2, 2), (4, 2)]
+    assert (pager.read, pager.total) == (5, 5)
 
 
 def test_offset_paginator_short_page_mid_stream_loses_nothing():
@@ -54,7 +92,7 @@ def test_offset_paginator_short_page_mid_stream_loses_nothing():
     data = issues(*range(1, 8))
     sizes = iter([3, 1, 3])  # the second page comes back short
 
-    def fetch(start, size):
+    def fetch(start, size, check=None):
         n = next(sizes)
         return {"startAt": start, "maxResults": 3, "total": 7, "issues": data[start : start + n]}
 
@@ -63,18 +101,46 @@ def test_offset_paginator_short_page_mid_stream_loses_nothing():
 
 
 def test_offset_paginator_stops_on_empty_page_without_total():
-    def fetch(start, size):
+    def fetch(start, size, check=None):
         return {"issues": issues(*range(start + 1, min(start + size, 5) + 1))}
 
     got = [i["id"] for page in OffsetPaginator(fetch, page_size=2) for i in page]
     assert got == ["1", "2", "3", "4", "5"]
 
 
-def test_offset_paginator_dedupes_an_issue_that_moved_pages():
+def test_offset_paginator_refuses_a_shifted_page():
+    """An issue seen again on the next page means the pages moved under the read: refused, not deduplicated."""
     pages = {0: issues(1, 2), 2: issues(2, 3)}
 
-    def fetch(start, size):
+    def fetch(start, size, check=None):
         return {"startAt": start, "maxResults": 2, "total": 4, "issues": pages.get(start, [])}
 
-    got = [i["id"] for page in OffsetPaginator(fetch, page_size=2) for i in page]
-    assert got == ["1", "2", "3"]
+    with pytest.raises(JiraAnswerError, match="repeating 1 item"):
+        list(OffsetPaginator(fetch, page_size=2))
+
+
+def test_offset_paginator_refuses_an_empty_page_before_total_and_a_wrong_start():
+    """An empty page while total says more used to end the read silently (200 of 1,115 issues)."""
+    def empty_second(start, size, check=None):
+        return {"startAt": start, "maxResults": 2, "total": 5, "issues": issues(1, 2) if start == 0 else []}
+
+    with pytest.raises(JiraAnswerError, match="empty page while total=5"):
+        list(OffsetPaginator(empty_second, page_size=2))
+
+    def wrong_start(start, size, check=None):
+        return {"startAt": 0, "maxResults": 2, "total": 5, "issues": issues(start + 1, start + 2)}
+
+    with pytest.raises(JiraAnswerError, match="startAt=0 for a request of startAt=2"):
+        list(OffsetPaginator(wrong_start, page_size=2))
+
+
+def test_offset_paginator_runs_the_callers_item_check():
+    def only_small(items):
+        if any(int(i["id"]) > 3 for i in items):
+            raise BadAnswer("issues other than those asked")
+
+    def fetch(start, size, check=None):
+        return {"startAt": start, "maxResults": 5, "total": 2, "issues": issues(1, 9)}
+
+    with pytest.raises(JiraAnswerError, match="other than those asked"):
+        list(OffsetPaginator(fetch, page_size=5, check_items=only_small))

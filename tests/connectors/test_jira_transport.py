@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import http.server
 import logging
+import socket
+import ssl
+import subprocess
+import threading
+import time
 
 import pytest
 import requests
 import responses
 from jira_helpers import CLOUD_URL, DC_URL, SECRET, make_transport
 
-from connectors.jira import JiraAuthError, JiraServerError
+from connectors.jira import JiraAuthError, JiraServerError, JiraSettings, Transport, checks
+from connectors.jira.errors import JiraAnswerError, JiraThrottledError, JiraUnreachableError
 from connectors.jira.transport import EndpointPacer, endpoint_key
 
 INFO = f"{CLOUD_URL}/rest/api/2/serverInfo"
@@ -119,3 +126,100 @@ def test_pacer_aimd():
 def test_endpoint_key_groups_ids():
     assert endpoint_key("get", "/rest/api/2/issue/10042") == "GET /rest/api/2/issue/{id}"
     assert endpoint_key("GET", "rest/api/2/issue/ABC-12?expand=changelog") == "GET /rest/api/2/issue/{id}"
+
+
+# ---------------------------------------------------------------------------------------- odd answers
+
+
+@responses.activate
+def test_empty_200_body_is_retried_not_read_as_an_empty_page(cloud_settings, sleeps):
+    url = f"{CLOUD_URL}/rest/api/3/search/jql"
+    responses.get(url, body="", status=200)
+    responses.get(url, json={"issues": [], "isLast": True})
+    t = make_transport(cloud_settings, sleeps)
+    assert t.get("/rest/api/3/search/jql") == {"issues": [], "isLast": True}
+    assert t.stats.retries == 1 and len(responses.calls) == 2
+
+
+@responses.activate
+def test_an_answer_failing_its_check_is_retried_then_fails_loudly_saying_what_came_back(cloud_settings, sleeps):
+    responses.post(f"{CLOUD_URL}/rest/api/3/issue/bulkfetch", json={"issues": [{"id": "7"}], "issueErrors": []})
+    t = make_transport(cloud_settings, sleeps)
+    with pytest.raises(JiraAnswerError) as err:
+        t.post("/rest/api/3/issue/bulkfetch", {"issueIdsOrKeys": ["1", "2"]}, check=checks.bulk_issues([1, 2]))
+    message = str(err.value)
+    assert "issues other than those asked" in message and "Asked: 2 id(s): 1, 2" in message and "Got:" in message
+    assert len(responses.calls) == 4  # max_attempts, then loudly
+
+
+@responses.activate
+def test_an_empty_field_list_is_refused(cloud_settings, sleeps):
+    responses.get(f"{CLOUD_URL}/rest/api/2/field", json=[])
+    t = make_transport(cloud_settings, sleeps)
+    with pytest.raises(JiraAnswerError, match="without summary, status, issuetype"):
+        t.get("/rest/api/2/field", check=checks.field_list)
+
+
+@responses.activate
+def test_retry_after_beyond_the_cap_fails_at_once_with_the_setting_named(cloud_settings, sleeps):
+    responses.get(f"{CLOUD_URL}/rest/api/2/serverInfo", status=429, headers={"Retry-After": "3600"})
+    t = make_transport(cloud_settings, sleeps, max_retry_after=120)
+    with pytest.raises(JiraThrottledError, match=r"wait 3600 s .*120 s .*sync.max_retry_after_seconds"):
+        t.get("/rest/api/2/serverInfo")
+    assert sleeps == [] and len(responses.calls) == 1  # no silent hour-long sleep
+
+
+@responses.activate
+def test_a_long_retry_after_within_the_cap_is_said_on_stderr(cloud_settings, sleeps, caplog):
+    url = f"{CLOUD_URL}/rest/api/2/serverInfo"
+    responses.get(url, status=429, headers={"Retry-After": "20"})
+    responses.get(url, json={"ok": True})
+    t = make_transport(cloud_settings, sleeps, max_retry_after=120)
+    with caplog.at_level("WARNING"):
+        assert t.get("/rest/api/2/serverInfo") == {"ok": True}
+    assert any("waiting 20 s" in r.getMessage() and "GET /rest/api/2/serverInfo" in r.getMessage()
+               and "Retry-After 20" in r.getMessage() for r in caplog.records)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize(("url", "cause"), [
+    (f"http://127.0.0.1:{_free_port()}", "connection was refused"),
+    ("http://no-such-host.invalid", "host name could not be resolved"),
+])
+def test_an_unreachable_site_fails_fast_naming_the_url_and_the_cause(url, cause):
+    settings = JiraSettings(url=url, pat="x", deployment="datacenter", timeout=5)
+    t = Transport(settings, backoff_base=0.5)
+    began = time.monotonic()
+    with pytest.raises(JiraUnreachableError) as err:
+        t.get("/rest/api/2/serverInfo")
+    assert time.monotonic() - began < 5
+    assert url in str(err.value) and cause in str(err.value) and "overloaded" not in str(err.value)
+
+
+def test_a_bad_tls_certificate_names_the_ca_bundle_setting(tmp_path):
+    """A real TLS server on loopback with a self-signed certificate the client does not trust."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=localhost"], check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"https://127.0.0.1:{server.server_address[1]}"
+        t = Transport(JiraSettings(url=url, pat="x", deployment="datacenter", timeout=5))
+        began = time.monotonic()
+        with pytest.raises(JiraUnreachableError) as err:
+            t.get("/rest/api/2/serverInfo")
+        assert time.monotonic() - began < 5
+        assert "TLS certificate" in str(err.value) and "JIRA_CA_BUNDLE" in str(err.value) \
+            and "JIRA_VERIFY_SSL=false" in str(err.value)
+    finally:
+        server.shutdown()
