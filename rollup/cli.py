@@ -88,14 +88,20 @@ class ProgressBar:
 
 def summary_lines(result: SyncResult) -> list[str]:
     """The closing summary of a sync, one line per fact."""
-    return [
+    counted = "" if result.server_count is None else f" (the server counts {result.server_count})"
+    lines = [
         f"Sync ({result.mode}) finished in {result.elapsed:.1f}s",
         f"  issues: {result.new} new, {result.changed} changed, {result.deleted} deleted, {result.unchanged} unchanged"
         + (f", {result.failed} failed (retried next sync)" if result.failed else ""),
+        f"  swept: {result.swept} issues{counted}",
         f"  worklogs: {result.worklogs} written, {result.worklogs_deleted} deleted",
         f"  requests: {result.requests} ({result.retries} retries, {result.throttled} throttled)",
         f"  store: {result.store}",
     ]
+    if result.fields_changed:
+        lines.append("  warning: field roles changed since the last sync, so every issue was read again: "
+                     + "; ".join(result.fields_changed))
+    return lines
 
 
 def _emit(payload: dict[str, Any], lines: list[str], fmt: str) -> None:
@@ -143,8 +149,10 @@ def cli() -> None:
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json prints one JSON object to stdout.")
+@click.option("--allow-mass-delete", is_flag=True,
+              help="Let the deletion sweep delete more than sync.max_delete_share of the stored scope.")
 @handle_errors
-def sync_command(full: bool, since: datetime | None, config_path: Path, fmt: str) -> None:
+def sync_command(full: bool, since: datetime | None, config_path: Path, fmt: str, allow_mass_delete: bool) -> None:
     """Sync Jira into the local store: only what changed since the last sync.
 
     Jira is read from JIRA_URL with JIRA_EMAIL + JIRA_API_TOKEN (Cloud) or JIRA_PAT (Data
@@ -164,7 +172,7 @@ def sync_command(full: bool, since: datetime | None, config_path: Path, fmt: str
         raise click.BadParameter(f"{since:%Y-%m-%d %H:%M} is in the future; give a past UTC date/time",
                                  param_hint="--since")
     with ProgressBar(enabled=sys.stderr.isatty()) as bar:
-        result = run_sync(config, full=full, since=since_utc, progress=bar)
+        result = run_sync(config, full=full, since=since_utc, progress=bar, allow_mass_delete=allow_mass_delete)
     _emit(result.to_dict(), summary_lines(result), fmt)
 
 

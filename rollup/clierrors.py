@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from rollup.errors import EXIT_AUTH, EXIT_BAD_INPUT, EXIT_FAILURE, RollupError
+from rollup.errors import EXIT_AUTH, EXIT_BAD_INPUT, EXIT_FAILURE, RollupError, describe_error
 
 
 def _fail_with(message: str, code: int, fmt: str | None = None) -> None:
@@ -37,6 +37,8 @@ def handle_errors(command: Callable) -> Callable:
 
         def _fail(message: str, code: int) -> None:
             _fail_with(message, code, fmt)
+
+        from sqlalchemy.exc import SQLAlchemyError
 
         from connectors.jira.errors import (
             JiraAuthError,
@@ -62,6 +64,9 @@ def handle_errors(command: Callable) -> Callable:
                   EXIT_FAILURE)
         except (click.exceptions.Exit, click.ClickException):
             raise
+        except SQLAlchemyError as exc:
+            # Never SQLAlchemy's own text: it carries the statement and the row values.
+            _fail(f"{describe_error(exc)}; what was committed before is kept", EXIT_FAILURE)
         except OSError as exc:
             target = f" {exc.filename}" if exc.filename else ""
             _fail(f"cannot read or write{target}: {exc.strerror or exc}", EXIT_FAILURE)
@@ -70,6 +75,6 @@ def handle_errors(command: Callable) -> Callable:
         except Exception as exc:  # noqa: BLE001 - last resort: a message, not a traceback
             if os.environ.get("ROLLUP_DEBUG"):
                 raise
-            _fail(f"unexpected {type(exc).__name__}: {exc} (set ROLLUP_DEBUG=1 for the traceback)", EXIT_FAILURE)
+            _fail(f"unexpected {describe_error(exc)} (set ROLLUP_DEBUG=1 for the traceback)", EXIT_FAILURE)
 
     return wrapper

@@ -92,6 +92,13 @@ class SyncOptions(BaseModel):
     deletion_sweep_hours: float = Field(24, gt=0)
     #: At most this many requests in flight when fetching issues and changelogs.
     max_workers: int = Field(24, ge=1, le=64)
+    #: A deletion sweep that would delete more than this share of the stored scope stops with the
+    #: counts instead (``rollup sync --allow-mass-delete``, or ``allow_mass_delete: true``, lets it go on).
+    max_delete_share: float = Field(0.05, ge=0, le=1)
+    #: Let a deletion sweep delete more than ``max_delete_share`` (e.g. after shrinking the scope on purpose).
+    allow_mass_delete: bool = False
+    #: The longest ``Retry-After`` wait honoured; a server asking for more fails the run with a message.
+    max_retry_after_seconds: float = Field(120, gt=0, le=24 * 3600)
 
 
 # ---------------------------------------------------------------------------------------- strategy

@@ -42,6 +42,31 @@ class StoreURLError(StoreError):
 
 
 class SyncError(RollupError):
-    """A sync stage failed; the sync run is recorded as failed and the cursor is not advanced."""
+    """A sync could not be proven complete or correct; what it stored is kept and the run is recorded.
+
+    ``result`` (a ``rollup.sync.SyncResult``) says what the run had done when it stopped.
+    """
 
     exit_code = EXIT_FAILURE
+    result: object = None
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line description of ``exc`` fit for logs, run history and messages.
+
+    Database errors are cut to the driver's first line: SQLAlchemy's text carries the SQL statement
+    and the bound row values (issue text, people's names), which never belong in a message.
+    """
+    try:
+        from sqlalchemy.exc import SQLAlchemyError, StatementError
+    except ImportError:  # pragma: no cover - SQLAlchemy is a dependency
+        SQLAlchemyError = StatementError = ()  # type: ignore[assignment,misc]
+    if isinstance(exc, RollupError):
+        return str(exc)
+    if isinstance(exc, SQLAlchemyError):
+        orig = getattr(exc, "orig", None) if isinstance(exc, StatementError) else None
+        inner = orig if orig is not None else exc
+        first = str(inner).strip().splitlines()[0] if str(inner).strip() else ""
+        first = first.split("[SQL:", 1)[0].strip()
+        return f"the database refused the operation ({type(inner).__name__}: {first[:200]})"
+    return f"{type(exc).__name__}: {exc}"

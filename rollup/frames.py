@@ -73,10 +73,14 @@ class Frames:
 
 def load_frames(store: Store) -> Frames:
     """Read every table later stages need from ``store`` into :class:`Frames`, once."""
+    issue_table = store_module.issues
+    live = store_module.live_issue_ids()
     with store.engine.connect() as conn:
-        issues = _read(conn, store_module.issues, ["id"])
-        transitions = _read(conn, store_module.transitions, ["issue_id", "at", "history_id", "field"])
-        worklogs = _read(conn, store_module.worklogs, ["id"])
+        # Issues a deletion sweep marked deleted are not part of any view (nor their history).
+        issues = _read(conn, issue_table, ["id"], issue_table.c.deleted_at.is_(None))
+        transitions = _read(conn, store_module.transitions, ["issue_id", "at", "history_id", "field"],
+                            store_module.transitions.c.issue_id.in_(live))
+        worklogs = _read(conn, store_module.worklogs, ["id"], store_module.worklogs.c.issue_id.in_(live))
         snapshots = _read(conn, store_module.snapshots, ["run_id", "issue_id"])
     return Frames(
         issues=issues_frame(issues),
@@ -120,8 +124,11 @@ def check_columns(frame: pd.DataFrame, columns: tuple[str, ...] | list[str], nam
 # ---------------------------------------------------------------------------------------- helpers
 
 
-def _read(conn: Any, table: Any, order_by: list[str]) -> pd.DataFrame:
-    result = conn.execute(select(table).order_by(*(table.c[c] for c in order_by)))
+def _read(conn: Any, table: Any, order_by: list[str], where: Any = None) -> pd.DataFrame:
+    query = select(table).order_by(*(table.c[c] for c in order_by))
+    if where is not None:
+        query = query.where(where)
+    result = conn.execute(query)
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 

@@ -54,7 +54,7 @@ from connectors.jira.rows import FieldRow, IssueRow, TransitionRow, WorklogRow
 from rollup.errors import StoreError, StoreURLError
 
 #: The schema version this code writes. Bump it and add a function to MIGRATIONS together.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Where the store lives when neither ROLLUP_DATABASE_URL nor an argument says otherwise.
 DEFAULT_PATH = Path(".rollup") / "rollup.db"
@@ -136,6 +136,9 @@ issues = Table(
     Column("description_length", Integer, nullable=False),
     Column("custom", _json(), nullable=False),
     Column("changelog_complete", Boolean, nullable=False, default=False),
+    #: When a complete deletion sweep found the issue gone from Jira or from the scope (soft delete):
+    #: the row stays, every reader skips it, and a later sync that sees it again brings it back.
+    Column("deleted_at", UTCDateTime, index=True),
 )
 
 transitions = Table(
@@ -358,8 +361,17 @@ def _migrate_0_to_1(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE issues ADD COLUMN changelog_complete BOOLEAN NOT NULL DEFAULT false"))
 
 
+def _migrate_1_to_2(conn: Connection) -> None:
+    """Version 2 keeps deleted issues (``issues.deleted_at``, soft delete) instead of removing them."""
+    columns = {c["name"] for c in inspect(conn).get_columns("issues")}
+    if "deleted_at" not in columns:
+        kind = "TIMESTAMP WITH TIME ZONE" if conn.dialect.name == "postgresql" else "DATETIME"
+        conn.execute(text(f"ALTER TABLE issues ADD COLUMN deleted_at {kind}"))
+        conn.execute(text("CREATE INDEX IF NOT EXISTS ix_issues_deleted_at ON issues (deleted_at)"))
+
+
 #: ``MIGRATIONS[v]`` upgrades a database from version ``v`` to ``v + 1``, in one transaction.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {0: _migrate_0_to_1}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {0: _migrate_0_to_1, 1: _migrate_1_to_2}
 
 
 def upgrade(
@@ -441,6 +453,7 @@ def _issue_values(row: IssueRow, changelog_complete: bool) -> dict[str, Any]:
         "description_length": len(row.description or ""),
         "custom": _jsonable(row.custom),
         "changelog_complete": bool(changelog_complete),
+        "deleted_at": None,
     }
 
 
@@ -626,6 +639,10 @@ class Store:
         with self.engine.connect() as conn:
             return _read_version(conn)
 
+    def prepare(self) -> None:
+        """Create or upgrade the schema (what :meth:`open` does unless ``create=False``)."""
+        self._prepare_schema()
+
     def _prepare_schema(self) -> None:
         try:
             with self.engine.begin() as conn:
@@ -736,19 +753,37 @@ class Store:
                 removed += conn.execute(delete(worklogs).where(worklogs.c.id.in_(chunk))).rowcount
         return removed
 
-    def delete_issues(self, ids: Iterable[int]) -> int:
-        """Delete issues with their transitions and worklogs, in one transaction; return how many."""
+    def delete_issues(self, ids: Iterable[int], *, at: datetime | None = None) -> int:
+        """Mark issues deleted (soft delete), in one transaction; return how many were live.
+
+        The rows, their transitions and worklogs stay, with ``deleted_at`` set: every reader skips
+        them, a wrong deletion is undone by the next sync that sees the issue (its upsert clears
+        ``deleted_at``), and finance can see when an issue left the scope.
+        """
         ids = list(ids)
+        when = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
         removed = 0
         with self.engine.begin() as conn:
             for chunk in _chunks(ids):
-                conn.execute(delete(transitions).where(transitions.c.issue_id.in_(chunk)))
-                conn.execute(delete(worklogs).where(worklogs.c.issue_id.in_(chunk)))
-                removed += conn.execute(delete(issues).where(issues.c.id.in_(chunk))).rowcount
+                removed += conn.execute(
+                    update(issues).where(issues.c.id.in_(chunk), issues.c.deleted_at.is_(None)).values(deleted_at=when)
+                ).rowcount
         return removed
 
-    #: Issues gone from Jira (or from the scope) are removed, not flagged.
+    #: Issues gone from Jira (or from the scope) are flagged with ``deleted_at``, not removed.
     mark_deleted = delete_issues
+
+    def deleted_issue_rows(self) -> list[dict[str, Any]]:
+        """Issues a deletion sweep marked deleted, with ``deleted_at``, ordered by id."""
+        with self.engine.connect() as conn:
+            query = select(issues).where(issues.c.deleted_at.is_not(None)).order_by(issues.c.id)
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+    def field_roles(self) -> dict[str, str]:
+        """The stored field catalogue's roles: role → its field ids, comma-separated and sorted."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(fields.c.role, fields.c.id).where(fields.c.role.is_not(None))).all()
+        return field_roles_of(rows)
 
     def replace_fields(self, rows: Iterable[FieldRow]) -> None:
         """Replace the field catalogue with ``rows`` (from field discovery)."""
@@ -792,6 +827,27 @@ class Store:
         with self.engine.begin() as conn:
             return conn.execute(sync_runs.insert().values(**values)).inserted_primary_key[0]
 
+    def update_run(self, run_id: int, **values: Any) -> None:
+        """Update one ``sync_runs`` row (columns as keywords), e.g. when a running sync ends."""
+        unknown = set(values) - set(sync_runs.c.keys())
+        if unknown:
+            raise StoreError(f"unknown sync_runs columns: {', '.join(sorted(unknown))}")
+        with self.engine.begin() as conn:
+            conn.execute(update(sync_runs).where(sync_runs.c.id == run_id).values(**values))
+
+    def abandon_running_runs(self, finished: datetime) -> int:
+        """Mark sync runs still 'running' as 'abandoned' (their process died); return how many.
+
+        Call it only while holding the sync lock: no other sync can be running then.
+        """
+        with self.engine.begin() as conn:
+            return conn.execute(
+                update(sync_runs).where(sync_runs.c.status == "running").values(
+                    status="abandoned", finished=finished,
+                    error="the sync stopped before it finished (the process was killed or crashed); "
+                          "what it had committed is kept")
+            ).rowcount
+
     def add_snapshots(self, run_id: int, taken_at: datetime, rows: Iterable[tuple[int, str, dict]]) -> int:
         """Store (issue_id, key, payload) snapshots for one run; return how many."""
         values = [
@@ -814,7 +870,7 @@ class Store:
         None, so a sync comparing with the swept ``updated`` reads it again. Issues not stored
         are absent from the result.
         """
-        query = select(issues.c.id, issues.c.updated, issues.c.changelog_complete)
+        query = select(issues.c.id, issues.c.updated, issues.c.changelog_complete, issues.c.deleted_at)
         if ids is None:
             queries = [query]
         else:
@@ -823,40 +879,50 @@ class Store:
         with self.engine.connect() as conn:
             for q in queries:
                 result = conn.execution_options(stream_results=True, yield_per=5000).execute(q)
-                for issue_id, updated, complete in result:
-                    out[issue_id] = None if (require_complete_changelog and not complete) else updated
+                for issue_id, updated, complete, deleted_at in result:
+                    # A deleted issue seen again is read again (its upsert restores it).
+                    stale = deleted_at is not None or (require_complete_changelog and not complete)
+                    out[issue_id] = None if stale else updated
         return out
 
     def all_issue_ids(self) -> set[int]:
-        """The ids of every stored issue."""
+        """The ids of every stored issue not marked deleted."""
         with self.engine.connect() as conn:
-            result = conn.execution_options(stream_results=True, yield_per=10000).execute(select(issues.c.id))
+            query = select(issues.c.id).where(issues.c.deleted_at.is_(None))
+            result = conn.execution_options(stream_results=True, yield_per=10000).execute(query)
             return {row[0] for row in result}
 
     def counts(self) -> dict[str, int]:
-        """Row counts per table."""
+        """Row counts per table; ``issues`` counts live issues, ``deleted_issues`` those marked deleted."""
         out = {}
         with self.engine.connect() as conn:
             for table in (issues, transitions, worklogs, fields, sync_runs, snapshots):
                 out[table.name] = conn.execute(select(func.count()).select_from(table)).scalar_one()
+            out["deleted_issues"] = conn.execute(
+                select(func.count()).select_from(issues).where(issues.c.deleted_at.is_not(None))).scalar_one()
+        out["issues"] -= out["deleted_issues"]
         return out
 
-    def _rows(self, table: Table, order_by: Sequence[str]) -> list[dict[str, Any]]:
+    def _rows(self, table: Table, order_by: Sequence[str], live: Column | None = None) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             query = select(table).order_by(*(table.c[c] for c in order_by))
+            if live is not None:
+                query = query.where(live.in_(live_issue_ids()))
             return [dict(row) for row in conn.execute(query).mappings()]
 
     def issue_rows(self) -> list[dict[str, Any]]:
-        """Every stored issue as a dict of the ``issues`` columns, ordered by id."""
-        return self._rows(issues, ["id"])
+        """Every stored issue not marked deleted, as a dict of the ``issues`` columns, ordered by id."""
+        with self.engine.connect() as conn:
+            query = select(issues).where(issues.c.deleted_at.is_(None)).order_by(issues.c.id)
+            return [dict(row) for row in conn.execute(query).mappings()]
 
     def transition_rows(self) -> list[dict[str, Any]]:
-        """Every stored transition, ordered by issue, time and history id."""
-        return self._rows(transitions, ["issue_id", "at", "history_id", "field"])
+        """Every stored transition of a live issue, ordered by issue, time and history id."""
+        return self._rows(transitions, ["issue_id", "at", "history_id", "field"], live=transitions.c.issue_id)
 
     def worklog_rows(self) -> list[dict[str, Any]]:
-        """Every stored worklog, ordered by id."""
-        return self._rows(worklogs, ["id"])
+        """Every stored worklog of a live issue, ordered by id."""
+        return self._rows(worklogs, ["id"], live=worklogs.c.issue_id)
 
     def field_rows(self) -> list[dict[str, Any]]:
         """The field catalogue, ordered by id."""
@@ -882,6 +948,20 @@ class Store:
             "worklogs": self.worklog_rows(),
             "fields": self.field_rows(),
         }
+
+
+def field_roles_of(rows: Iterable[tuple[str | None, str]]) -> dict[str, str]:
+    """(role, field id) pairs → role → its field ids, comma-separated and sorted (comparable across syncs)."""
+    out: dict[str, list[str]] = {}
+    for role, fid in rows:
+        if role:
+            out.setdefault(role, []).append(fid)
+    return {role: ",".join(sorted(ids)) for role, ids in sorted(out.items())}
+
+
+def live_issue_ids():
+    """A subquery of the ids of issues not marked deleted (for readers of transitions and worklogs)."""
+    return select(issues.c.id).where(issues.c.deleted_at.is_(None)).scalar_subquery()
 
 
 def _read_version(conn: Connection) -> int | None:

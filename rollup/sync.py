@@ -10,9 +10,23 @@
 4. fetch those issues with full changelogs, each batch committed in its own transaction;
 5. worklogs updated since the worklog cursor (minus overlap), deletions applied, cursor moved;
 6. a deletion sweep when ``full`` or when the last one is older than ``deletion_sweep_hours``:
-   stored ids no longer in scope are deleted (deleted in Jira, or moved out of scope);
-7. only after every batch is committed does ``issues.updated_hwm`` advance to the largest
-   ``updated`` seen. A ``sync_runs`` row is recorded whatever happens.
+   stored ids no longer in scope are marked deleted (soft delete: ``deleted_at``) — but only
+   after a sweep proven complete (what it read agrees with the server's own count), only ids the
+   server confirms are gone from the scope, and only up to ``max_delete_share`` of the stored
+   scope unless ``allow_mass_delete``;
+7. only after every batch is committed, and only when the sweep is proven complete, does
+   ``issues.updated_hwm`` advance to the largest ``updated`` seen.
+
+Nothing a server says is believed unchecked (see :mod:`connectors.jira.checks`): a sweep that
+cannot be proven complete stores what it read (every row true), deletes nothing, leaves the
+cursor where it was and fails (exit 1) with the counts; issues the server kept failing to serve
+fail the run the same way. When the field map changes between syncs (a role now resolves to
+another field, or to none), every issue is read again rather than skipped as unchanged.
+
+One sync at a time per store: :func:`run_sync` holds the ``store-sync`` lock (the jobs' lock
+mechanism) from before the schema is created to the end. A ``sync_runs`` row is written as
+``running`` at the start and finished whatever happens; a row still ``running`` when the next
+sync starts (its process was killed) is recorded as ``abandoned``.
 
 A crash mid-sync therefore loses nothing (the cursor did not move) and doubles nothing
 (issues are upserted by id, transitions replaced per issue).
@@ -24,13 +38,13 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rollup.config import RollupConfig
-from rollup.errors import StoreError
+from rollup.errors import StoreError, SyncError, describe_error
 from rollup.store import (
     STATE_DELETION_SWEEP_AT,
     STATE_ISSUES_HWM,
@@ -38,6 +52,7 @@ from rollup.store import (
     STATE_SERVER_DEPLOYMENT,
     STATE_WORKLOGS_SINCE,
     Store,
+    field_roles_of,
 )
 
 #: The first worklog sync reads everything updated since this instant.
@@ -70,6 +85,9 @@ class SyncScope:
     field_overrides: dict[str, str] = field(default_factory=dict)
     extra_fields: list[str] = field(default_factory=list)
     project_field_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: A deletion sweep deleting more than this share of the stored scope stops instead.
+    max_delete_share: float = 0.05
+    allow_mass_delete: bool = False
 
     @classmethod
     def from_config(cls, config: RollupConfig) -> SyncScope:
@@ -81,6 +99,8 @@ class SyncScope:
             field_overrides=dict(config.jira.fields),
             extra_fields=list(config.jira.extra_fields),
             project_field_overrides={p: dict(roles) for p, roles in config.jira.project_fields.items()},
+            max_delete_share=config.sync.max_delete_share,
+            allow_mass_delete=config.sync.allow_mass_delete,
         )
 
 
@@ -95,7 +115,7 @@ class SyncProgress:
 
 @dataclass
 class SyncResult:
-    """What one sync did."""
+    """What one sync did (also what a failed sync had done when it stopped: ``SyncError.result``)."""
 
     mode: str
     new: int = 0
@@ -115,6 +135,11 @@ class SyncResult:
     deletion_sweep: bool = False
     cursor: datetime | None = None
     run_id: int | None = None
+    #: Issues the sweep read, and the server's own count for the sweep's JQL (None: not asked).
+    swept: int = 0
+    server_count: int | None = None
+    #: Field roles whose field changed since the last sync ("epic_link: customfield_1 → none").
+    fields_changed: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (datetimes as ISO 8601)."""
@@ -157,6 +182,26 @@ def _stats(connector: Any) -> tuple[int, int, int]:
     )
 
 
+#: The lock every sync of one store holds (one sync at a time per store).
+SYNC_LOCK = "store-sync"
+
+
+#: Deleting up to this many issues is never held back as a mass deletion (a small store's normal churn).
+MASS_DELETE_FLOOR = 10
+
+
+class SyncIncomplete(SyncError):
+    """The sweep could not be proven complete: nothing was deleted and the cursor did not move."""
+
+
+class MassDeleteRefused(SyncError):
+    """The deletion sweep would delete more than ``max_delete_share`` of the stored scope."""
+
+
+class IssuesNotRead(SyncError):
+    """Some issues could not be read; the cursor stays behind them so the next sync reads them again."""
+
+
 def sync(
     store: Store,
     connector: Connector,
@@ -166,8 +211,19 @@ def sync(
     since: datetime | None = None,
     now: datetime | None = None,
     progress: Callable[[SyncProgress], None] | None = None,
+    lock: bool = True,
 ) -> SyncResult:
-    """Bring ``store`` up to date with Jira; see the module docstring for the stages."""
+    """Bring ``store`` up to date with Jira; see the module docstring for the stages.
+
+    ``lock`` takes the store's sync lock for the run (pass False when the caller holds it).
+    Raises :class:`SyncError` subclasses (exit 1) when the run cannot be proven complete; what it
+    stored is true and kept, and the run is recorded.
+    """
+    if lock:
+        from rollup.schedule.locks import job_lock
+
+        with job_lock(store, SYNC_LOCK):
+            return sync(store, connector, scope, full=full, since=since, now=now, progress=progress, lock=False)
     if isinstance(scope, RollupConfig):
         scope = SyncScope.from_config(scope)
     report = progress or (lambda _event: None)
@@ -177,15 +233,17 @@ def sync(
     cursor = store.get_datetime(STATE_ISSUES_HWM)
     mode = "full" if (full or (cursor is None and since is None)) else ("since" if since else "incremental")
     result = SyncResult(mode=mode, store=store.location)
+    # Under the lock no other sync runs: a row still "running" is a sync whose process died.
+    store.abandon_running_runs(datetime.now(timezone.utc))
+    result.run_id = store.record_run(started=started, mode=mode, status="running")
 
     def finish(status: str, error: str | None) -> None:
         after = _stats(connector)
         result.requests, result.retries, result.throttled = (a - b for a, b in zip(after, stats_before))
         result.elapsed = round(time.monotonic() - started_clock, 3)
-        result.run_id = store.record_run(
-            started=started,
+        store.update_run(
+            result.run_id,
             finished=datetime.now(timezone.utc),
-            mode=mode,
             status=status,
             issues_new=result.new,
             issues_changed=result.changed,
@@ -200,10 +258,20 @@ def sync(
     try:
         _run(store, connector, scope, result, cursor=cursor, full=mode == "full", since=since, now=started, report=report)
     except BaseException as exc:
-        finish("failed", f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, SyncError):
+            exc.result = result
+        status = "incomplete" if isinstance(exc, (SyncIncomplete, MassDeleteRefused, IssuesNotRead)) else "failed"
+        finish(status, describe_error(exc))
         raise
     finish("ok", None)
     return result
+
+
+def _role_changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """``role: old → new`` for every field role that resolves differently now (extra fields included)."""
+    roles = sorted(set(before) | set(after))
+    return [f"{role}: {before.get(role, 'none')} → {after.get(role, 'none')}"
+            for role in roles if before.get(role) != after.get(role)]
 
 
 def _run(
@@ -232,12 +300,18 @@ def _run(
         extra=list(scope.extra_fields),
         project_overrides={p: dict(roles) for p, roles in scope.project_field_overrides.items()},
     )
+    before = store.field_roles()
+    after = field_roles_of((r.role, r.id) for r in fmap.rows)
+    changed_fields = _role_changes(before, after) if before else []
+    result.fields_changed = changed_fields
+    # A role that now reads another field changes what every issue holds: read them all again.
+    reread_all = bool(changed_fields) and bool(store.all_issue_ids())
     store.replace_fields(fmap.rows)
 
     # 2. The window.
-    if since is not None:
+    if since is not None and not reread_all:
         window_start: datetime | None = since.astimezone(timezone.utc)
-    elif full or cursor is None:
+    elif full or cursor is None or reread_all:
         window_start = None
     else:
         window_start = cursor - scope.overlap
@@ -247,14 +321,20 @@ def _run(
     #    fetch directly, so fetching starts with the first sweep page rather than after the last.
     #    A full sweep compares with every stored issue, read once; an incremental one looks up
     #    only the ids each page names, so its cost does not grow with the store.
-    stored = store.stored_updated(require_complete_changelog=True) if window_start is None else {}
+    if reread_all:
+        stored_before = store.stored_updated()
+        stored: dict[int, datetime | None] = {}
+    else:
+        stored = store.stored_updated(require_complete_changelog=True) if window_start is None else {}
+        stored_before = stored
     to_fetch: dict[int, datetime] = {}
     swept_ids: set[int] = set()
     max_updated: datetime | None = None
+    sweep = connector.sweep(result.jql)
 
     def changed_ids() -> Iterator[int]:
         nonlocal max_updated
-        for refs in connector.sweep(result.jql):
+        for refs in sweep:
             if window_start is not None:
                 stored.update(store.stored_updated((r.id for r in refs), require_complete_changelog=True))
             for ref in refs:
@@ -272,16 +352,18 @@ def _run(
     #    so they share no rate limit). A worklog is written once its issue is in the store.
     worklogs = _WorklogStage(store, connector, scope, result, full=full, report=report)
     worklogs.start()
+    failed_ids: set[int] = set()
     try:
         done = 0
         failed_updated: list[datetime] = []
         for batch in connector.fetch(changed_ids(), fmap):
             store.upsert_batch(batch.issues, batch.transitions, batch.changelog_complete)
             failed = batch.failed_ids
+            failed_ids |= set(failed)
             result.failed += len(failed)
             failed_updated.extend(to_fetch[i] for i in failed if i in to_fetch)
             for issue in batch.issues:
-                if issue.id in stored:
+                if issue.id in stored or issue.id in stored_before:
                     result.changed += 1
                 else:
                     result.new += 1
@@ -292,21 +374,37 @@ def _run(
         worklogs.finish()
     finally:
         worklogs.stop()
+    result.swept, result.server_count = len(swept_ids), _server_count(sweep)
+    if not _complete(sweep):
+        message = (f"the sweep could not be proven complete: it {_describe_sweep(sweep, len(swept_ids))}. "
+                   f"What it read is stored; nothing was deleted and the cursor did not move, so the next "
+                   "sync reads the same window again. If this persists, run `rollup doctor`.")
+        raise SyncIncomplete(message)
 
     # 6. Deletion sweep.
     last_sweep = store.get_datetime(STATE_DELETION_SWEEP_AT)
+    pending_error: SyncError | None = None
     if full or last_sweep is None or now - last_sweep >= scope.deletion_sweep_every:
         result.deletion_sweep = True
         if window_start is None:
             in_scope = swept_ids  # the sweep above already covered the whole scope
         else:
             in_scope = set()
-            for refs in connector.sweep(incremental_jql(scope.jql, None, tz)):
+            scope_sweep = connector.sweep(incremental_jql(scope.jql, None, tz))
+            for refs in scope_sweep:
                 in_scope.update(ref.id for ref in refs)
                 report(SyncProgress("deletions", len(in_scope)))
-        gone = store.all_issue_ids() - in_scope
-        result.deleted = store.delete_issues(sorted(gone)) if gone else 0
-        store.set_datetime(STATE_DELETION_SWEEP_AT, now)
+            if not _complete(scope_sweep):
+                message = (f"the deletion sweep could not be proven complete: it "
+                           f"{_describe_sweep(scope_sweep, len(in_scope))}; nothing was deleted. "
+                           "The next sync sweeps again.")
+                raise SyncIncomplete(message)
+        live = store.all_issue_ids()
+        gone = live - in_scope
+        if gone:
+            pending_error = _delete(store, connector, scope, result, gone, live, now)
+        if pending_error is None:
+            store.set_datetime(STATE_DELETION_SWEEP_AT, now)
 
     # 7. Only now, with every batch committed, advance the cursor — but never past an issue
     #    the server kept failing to serve, so the next sync's window still covers it.
@@ -317,6 +415,48 @@ def _run(
         result.cursor = max_updated
     else:
         result.cursor = cursor
+    if failed_ids:
+        shown = ", ".join(str(i) for i in sorted(failed_ids)[:10])
+        more = f" and {len(failed_ids) - 10} more" if len(failed_ids) > 10 else ""
+        raise IssuesNotRead(f"{len(failed_ids)} issue(s) could not be read from Jira (ids {shown}{more}); everything "
+                            "else is stored and the cursor stays behind them, so the next sync reads them again")
+    if pending_error is not None:
+        raise pending_error
+
+
+def _server_count(sweep: Any) -> int | None:
+    return getattr(sweep, "server_count", None)
+
+
+def _complete(sweep: Any) -> bool:
+    """Whether a sweep proved itself complete; a connector without counts (a test double) is believed."""
+    return bool(getattr(sweep, "complete", True))
+
+
+def _describe_sweep(sweep: Any, read: int) -> str:
+    describe = getattr(sweep, "describe", None)
+    return describe() if callable(describe) else f"read {read:,} issues"
+
+
+def _delete(store: Store, connector: Connector, scope: SyncScope, result: SyncResult, gone: set[int],
+            live: set[int], now: datetime) -> SyncError | None:
+    """Mark ``gone`` deleted once the server confirms it; the error to raise after the cursor moves, if any."""
+    limit = max(scope.max_delete_share * len(live), MASS_DELETE_FLOOR)
+    if len(gone) > limit and not scope.allow_mass_delete:
+        return MassDeleteRefused(
+            f"the deletion sweep would delete {len(gone):,} of the {len(live):,} stored issues "
+            f"({len(gone) / max(len(live), 1):.1%}), more than sync.max_delete_share "
+            f"({scope.max_delete_share:.0%}); nothing was deleted. If the scope really shrank, run "
+            "`rollup sync --allow-mass-delete` (or set sync.allow_mass_delete: true); otherwise check the "
+            "JQL in mappings.yaml and the token's permissions.")
+    confirm = getattr(connector, "in_scope", None)
+    still = confirm(scope.jql, gone) if callable(confirm) else set()
+    if still:
+        return SyncIncomplete(
+            f"the sweep missed {len(still)} issue(s) the server still lists in the scope (e.g. id "
+            f"{min(still)}); nothing was deleted. The next sync sweeps again.")
+    result.deleted = store.delete_issues(sorted(gone), at=now)
+    return None
 
 
 class _WorklogStage:
@@ -460,17 +600,26 @@ def run_sync(
     full: bool = False,
     since: datetime | None = None,
     progress: Callable[[SyncProgress], None] | None = None,
+    allow_mass_delete: bool = False,
 ) -> SyncResult:
     """Sync with everything built from configuration: what ``rollup sync`` runs.
 
     ``settings`` defaults to ``JiraSettings.from_env()``; ``mappings.yaml``'s
     ``jira.deployment``, when set, overrides what the server reports; the store is
-    ``database_url``, ``ROLLUP_DATABASE_URL`` or ``.rollup/rollup.db``.
+    ``database_url``, ``ROLLUP_DATABASE_URL`` or ``.rollup/rollup.db``. The store's sync lock is
+    taken before its schema is created, so two syncs started together on a new store cannot race.
     """
     from connectors.jira import JiraConnector, JiraSettings
+    from rollup.schedule.locks import job_lock
 
     settings = settings or JiraSettings.from_env()
     if config.jira.deployment and settings.deployment is None:
         settings = settings.model_copy(update={"deployment": config.jira.deployment})
-    with Store.open(database_url) as store, JiraConnector(settings, max_workers=config.sync.max_workers) as connector:
-        return sync(store, connector, SyncScope.from_config(config), full=full, since=since, progress=progress)
+    scope = SyncScope.from_config(config)
+    if allow_mass_delete:
+        scope = replace(scope, allow_mass_delete=True)
+    with Store.open(database_url, create=False) as store, job_lock(store, SYNC_LOCK):
+        store.prepare()
+        with JiraConnector(settings, max_workers=config.sync.max_workers,
+                           max_retry_after=config.sync.max_retry_after_seconds) as connector:
+            return sync(store, connector, scope, full=full, since=since, progress=progress, lock=False)

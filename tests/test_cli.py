@@ -63,7 +63,7 @@ def use_connector(monkeypatch, factory):
 
 def test_sync_text_and_json(workdir, jira_env, monkeypatch):
     fake = FakeConnector([make_issue(i) for i in range(1, 6)])
-    use_connector(monkeypatch, lambda settings, max_workers=8: fake)
+    use_connector(monkeypatch, lambda settings, max_workers=8, **_: fake)
     result = CliRunner().invoke(cli, ["sync"])
     assert result.exit_code == 0, result.output
     assert "5 new, 0 changed, 0 deleted" in result.output
@@ -96,7 +96,7 @@ def test_auth_error_exits_3_naming_the_variables_without_the_token(workdir, jira
         def server_info(self):
             raise JiraAuthError("Jira answered 401 Unauthorized for /rest/api/2/serverInfo", status=401)
 
-    use_connector(monkeypatch, lambda settings, max_workers=8: Refusing())
+    use_connector(monkeypatch, lambda settings, max_workers=8, **_: Refusing())
     result = CliRunner().invoke(cli, ["sync"])
     assert result.exit_code == 3
     assert "JIRA_API_TOKEN" in result.output
@@ -108,7 +108,7 @@ def test_json_format_prints_a_json_error_on_failure(workdir, jira_env, monkeypat
         def server_info(self):
             raise JiraAuthError("Jira answered 401 Unauthorized for /rest/api/2/serverInfo", status=401)
 
-    use_connector(monkeypatch, lambda settings, max_workers=8: Refusing())
+    use_connector(monkeypatch, lambda settings, max_workers=8, **_: Refusing())
     result = CliRunner().invoke(cli, ["sync", "--format", "json"])
     assert result.exit_code == 3
     payload = json.loads(result.stdout)

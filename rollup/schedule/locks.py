@@ -24,7 +24,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, inspect, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.engine import make_url
 
 from rollup.errors import RollupError
@@ -129,6 +130,7 @@ def _advisory_lock(store: Store, job: str) -> Iterator[LockHolder]:
         if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one():
             raise JobLocked(job, _pg_holder(store, job), f"PostgreSQL advisory lock {key}")
         holder = LockHolder.me(job)
+        _ensure_table(store)
         try:
             with store.engine.begin() as write:
                 write.execute(delete(job_locks).where(job_locks.c.job == job))
@@ -143,6 +145,16 @@ def _advisory_lock(store: Store, job: str) -> Iterator[LockHolder]:
             conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
     finally:
         conn.close()
+
+
+def _ensure_table(store: Store) -> None:
+    """Create ``job_locks`` when the store is new: the sync lock is taken before the schema exists."""
+    try:
+        job_locks.create(store.engine, checkfirst=True)
+    except SQLAlchemyError:
+        # Another process created it between the check and the create: it exists now.
+        if not inspect(store.engine).has_table(job_locks.name):
+            raise
 
 
 def _pg_holder(store: Store, job: str, attempts: int = 20) -> LockHolder | None:

@@ -10,7 +10,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from typing import Iterator
 
-from connectors.jira import JiraConnector, JiraSettings
+from connectors.jira import JiraConnector, JiraSettings, Transport
 from rollup.localjira import Faults, LocalJira, SampleOrg
 from rollup.localjira.render import CLOUD_FIELDS, DC_FIELDS
 from rollup.localjira.sampleorg import ISSUE_TYPES, PROJECTS, T_EPIC, T_SUB
@@ -45,9 +45,16 @@ def serve(org: SampleOrg, flavour: str, faults: Faults | None = None) -> Iterato
         yield server
 
 
+#: Retry backoff for the end-to-end tests: the real schedule (0.5 s doubling) with a hundredth of the wait.
+TEST_BACKOFF_BASE = 0.005
+
+
 @contextmanager
-def connect(server: LocalJira, flavour: str, workers: int = 4) -> Iterator[JiraConnector]:
-    with JiraConnector(settings(server.url, flavour), max_workers=workers) as conn:
+def connect(server: LocalJira, flavour: str, workers: int = 4, **transport_options) -> Iterator[JiraConnector]:
+    s = settings(server.url, flavour)
+    transport_options.setdefault("backoff_base", TEST_BACKOFF_BASE)
+    transport = Transport(s, max_concurrency=workers, **transport_options)
+    with JiraConnector(s, max_workers=workers, transport=transport) as conn:
         yield conn
 
 

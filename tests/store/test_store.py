@@ -16,7 +16,8 @@ from rollup.store import SCHEMA_VERSION, Store, mask_url, normalize_url, upgrade
 
 def test_new_store_has_current_schema_version(store):
     assert store.schema_version() == SCHEMA_VERSION
-    assert store.counts() == {t: 0 for t in ("issues", "transitions", "worklogs", "fields", "sync_runs", "snapshots")}
+    assert store.counts() == {t: 0 for t in ("issues", "transitions", "worklogs", "fields", "sync_runs", "snapshots",
+                                             "deleted_issues")}
 
 
 def test_upsert_batch_round_trips_values(store):

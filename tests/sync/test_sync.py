@@ -10,7 +10,7 @@ from rollup_rows import T0, make_issue, make_transitions, make_worklog
 
 from rollup.config import parse_config
 from rollup.store import Store
-from rollup.sync import SyncScope, incremental_jql, jql_date, sync
+from rollup.sync import IssuesNotRead, SyncScope, incremental_jql, jql_date, sync
 
 SCOPE = SyncScope(jql="project in (PAY, SCH)", extra_fields=["Investment"])
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -186,9 +186,13 @@ def test_jql_helpers():
 def test_issue_the_server_keeps_failing_holds_the_cursor(store):
     fake = FakeConnector(*org())
     fake.failing = {4}
-    result = sync(store, fake, SCOPE, now=NOW)
-    assert result.failed == 1 and 4 not in store.all_issue_ids()
+    # The run says so (exit 1), not "ok" with an issue missing; everything else is stored.
+    with pytest.raises(IssuesNotRead, match="1 issue") as failed:
+        sync(store, fake, SCOPE, now=NOW)
+    assert failed.value.result.failed == 1 and 4 not in store.all_issue_ids()
+    assert len(store.all_issue_ids()) == 9
     assert store.get_datetime("issues.updated_hwm") == fake.issues[4].updated
+    assert store.sync_run_rows()[-1]["status"] == "incomplete"
     fake.failing = set()
     result = sync(store, fake, SCOPE, now=NOW)
     assert result.new == 1 and 4 in store.all_issue_ids()

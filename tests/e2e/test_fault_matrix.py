@@ -1,0 +1,39 @@
+"""The sync fault matrix, reduced and seeded for CI (``bench/fault_matrix.py`` runs the full set).
+
+Every fault kind, on Cloud and Data Center, from an empty store and as a ``--full`` sync over a
+complete store: each trial ends with exit 0 and a store identical to a clean sync, or fails loudly
+with only true rows stored, nothing lost, and the next plain sync converging to the clean sync.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fault_matrix import clean_content, matrix, run_trial
+
+pytestmark = pytest.mark.faultmatrix
+
+SEED, ISSUES = 41, 300
+#: Kinds that must fail loudly whatever the seed: the fault never goes away.
+ALWAYS_FAIL = {"empty-field-list-always", "repeated-token", "count-lags"}
+
+
+@pytest.fixture(scope="module")
+def clean_runs(tmp_path_factory):
+    cache: dict[str, tuple] = {}
+    workdir = tmp_path_factory.mktemp("clean")
+
+    def get(flavour: str):
+        if flavour not in cache:
+            cache[flavour] = clean_content(SEED, ISSUES, flavour, workdir)
+        return cache[flavour]
+
+    return get
+
+
+@pytest.mark.parametrize(("flavour", "kind", "start"), list(matrix()))
+def test_a_faulty_server_never_makes_the_store_wrong(flavour, kind, start, clean_runs, tmp_path):
+    trial = run_trial(kind, flavour, start, seed=SEED, issues=ISSUES, workdir=tmp_path,
+                      clean=lambda: clean_runs(flavour))
+    assert trial.ok, (trial.outcome, trial.error)
+    if kind in ALWAYS_FAIL:
+        assert trial.outcome == "failed loudly", trial
