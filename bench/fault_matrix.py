@@ -46,25 +46,30 @@ def main() -> int:
                                   clean=lambda key=key: cleans[key])
                 trials.append(trial)
                 print(f"{kind:26} {flavour:10} {start:19} seed {seed}: {trial.outcome} "
-                      f"({trial.seconds:.1f} s, {trial.retries} retries)", flush=True)
+                      f"({trial.seconds:.1f} s, {trial.injected} faults met, {trial.retries} retries)", flush=True)
                 for db in workdir.glob(f"{kind}-*.db*"):
                     db.unlink()
     by_kind: dict[str, list] = defaultdict(list)
     for t in trials:
         by_kind[t.kind].append(t)
     print(f"\n{len(trials)} trials, {args.issues} issues each, {args.seeds} seed(s), {time.monotonic() - began:.0f} s")
-    print("| fault kind | trials | identical | failed loudly | wrong | retries (median) | time vs clean (median) |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| fault kind | trials | identical | failed loudly | wrong | faults met (median) | retries (median) "
+          "| time vs clean (median) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for kind, group in sorted(by_kind.items()):
         identical = sum(t.outcome == "identical" for t in group)
         loud = sum(t.outcome == "failed loudly" for t in group)
         wrong = sum(not t.ok for t in group)
         retries = statistics.median(t.retries for t in group)
+        met = statistics.median(t.injected for t in group)
         ratio = statistics.median(t.seconds / t.clean_seconds for t in group if t.clean_seconds)
-        print(f"| {kind} | {len(group)} | {identical} | {loud} | {wrong} | {retries:g} | {ratio:.2f}× |")
+        print(f"| {kind} | {len(group)} | {identical} | {loud} | {wrong} | {met:g} | {retries:g} | {ratio:.2f}× |")
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "fault_matrix.json").write_text(json.dumps([asdict(t) for t in trials], indent=1))
+    unmet = [t for t in trials if t.injected == 0]
+    if unmet:
+        print(f"{len(unmet)} trial(s) met no fault: " + ", ".join(f"{t.kind}/{t.flavour}/{t.start}/{t.seed}" for t in unmet))
     return 1 if any(not t.ok for t in trials) else 0
 
 

@@ -38,6 +38,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Protocol
@@ -220,9 +221,7 @@ def sync(
     stored is true and kept, and the run is recorded.
     """
     if lock:
-        from rollup.schedule.locks import job_lock
-
-        with job_lock(store, SYNC_LOCK):
+        with _sync_lock(store):
             return sync(store, connector, scope, full=full, since=since, now=now, progress=progress, lock=False)
     if isinstance(scope, RollupConfig):
         scope = SyncScope.from_config(scope)
@@ -610,7 +609,6 @@ def run_sync(
     taken before its schema is created, so two syncs started together on a new store cannot race.
     """
     from connectors.jira import JiraConnector, JiraSettings
-    from rollup.schedule.locks import job_lock
 
     settings = settings or JiraSettings.from_env()
     if config.jira.deployment and settings.deployment is None:
@@ -618,8 +616,22 @@ def run_sync(
     scope = SyncScope.from_config(config)
     if allow_mass_delete:
         scope = replace(scope, allow_mass_delete=True)
-    with Store.open(database_url, create=False) as store, job_lock(store, SYNC_LOCK):
+    with Store.open(database_url, create=False) as store, _sync_lock(store):
         store.prepare()
         with JiraConnector(settings, max_workers=config.sync.max_workers,
                            max_retry_after=config.sync.max_retry_after_seconds) as connector:
             return sync(store, connector, scope, full=full, since=since, progress=progress, lock=False)
+
+
+@contextmanager
+def _sync_lock(store: Store) -> Iterator[None]:
+    """The store's sync lock, or :class:`SyncError` naming the sync that holds it."""
+    from rollup.schedule.locks import JobLocked, job_lock
+
+    try:
+        with job_lock(store, SYNC_LOCK):
+            yield
+    except JobLocked as exc:
+        who = exc.holder.describe() if exc.holder else "a process that has not yet recorded itself"
+        raise SyncError(f"another sync of the store at {store.location} is running ({who}); this one did "
+                        "nothing. Wait for it to finish, or run again later.") from None

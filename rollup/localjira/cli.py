@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import click
@@ -45,11 +46,14 @@ def localjira() -> None:
 @click.option("--repeat-token", is_flag=True, default=False,
               help="Cloud search answers a nextPageToken with the same token again (a paging loop).")
 @click.option("--fault-seed", type=int, default=0)
+@click.option("--fault", "extra_faults", multiple=True, metavar="NAME=VALUE",
+              help="Any other fault of the local Jira, e.g. --fault empty_body_rate=0.1 --fault stale_rate=0.05 "
+                   "(names: see POST /_local/faults or docs/architecture.md). Repeatable.")
 @click.option("--require-auth/--no-require-auth", default=False, help="Reject requests without the demo credentials.")
 def serve(flavour: str, issues: int, seed: int, host: str, port: int, time_zone: str, latency_ms: float,
           per_issue_ms: float, rate_limit: float | None, error_rate: float, reset_rate: float,
           truncate_rate: float, max_page_size: int | None, short_page_rate: float, repeat_token: bool,
-          fault_seed: int, require_auth: bool) -> None:
+          fault_seed: int, require_auth: bool, extra_faults: tuple[str, ...]) -> None:
     """Serve the sample organisation until Ctrl-C.
 
     Example:
@@ -61,6 +65,7 @@ def serve(flavour: str, issues: int, seed: int, host: str, port: int, time_zone:
                     rate_limit_per_s=rate_limit, error_5xx_rate=error_rate, reset_rate=reset_rate,
                     truncate_rate=truncate_rate, max_page_size=max_page_size, short_page_rate=short_page_rate,
                     repeat_token=repeat_token)
+    faults.update(**_parse_faults(extra_faults))
     creds = ((DEMO_EMAIL, DEMO_TOKEN) if flavour == "cloud" else DEMO_PAT) if require_auth else None
     jira = LocalJira(org, flavour=flavour, faults=faults, port=port, credentials=creds, host=host,
                      time_zone=time_zone)
@@ -79,6 +84,31 @@ def serve(flavour: str, issues: int, seed: int, host: str, port: int, time_zone:
         jira.serve_forever()
     except KeyboardInterrupt:
         click.echo("stopped")
+
+
+def _parse_faults(items: tuple[str, ...]) -> dict:
+    """``NAME=VALUE`` pairs → fault settings typed like :class:`Faults`' fields; BadParameter naming the item."""
+    kinds = {f.name: str(f.type) for f in dataclasses.fields(Faults) if not f.name.startswith("_")}
+    out: dict = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or name not in kinds:
+            raise click.BadParameter(f"{item!r}: expected NAME=VALUE with NAME one of {', '.join(sorted(kinds))}",
+                                     param_hint="--fault")
+        kind, raw = kinds[name], raw.strip()
+        try:
+            if kind == "bool":
+                out[name] = raw.lower() in ("1", "true", "yes", "on")
+            elif kind.startswith("tuple"):
+                out[name] = tuple(v.strip() for v in raw.split(",") if v.strip())
+            elif raw.lower() in ("", "none") and "None" in kind:
+                out[name] = None
+            else:
+                out[name] = int(raw) if kind.startswith("int") else float(raw)
+        except ValueError:
+            raise click.BadParameter(f"{item!r}: {raw!r} is not a number", param_hint="--fault") from None
+    return out
 
 
 @localjira.command("truth")

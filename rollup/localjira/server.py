@@ -279,6 +279,10 @@ class LocalJira:
             return 200, self.stats_snapshot()
         return 404, {"errorMessages": [f"no control endpoint {method} {path}"], "errors": {}}
 
+    def _count_fault(self, name: str) -> None:
+        with self._stats_lock:
+            self.errors[name] += 1
+
     def odd_answer(self, endpoint: str, out: Any) -> Any:
         """``out``, or the odd answer a fault asks for: an empty field list, or the endpoint's previous answer."""
         faults = self.faults
@@ -302,8 +306,10 @@ class LocalJira:
         if not query.bounded:
             raise JiraError(400, UNBOUNDED)
         hits = query.run(self.org)
-        live = sum(1 for h in hits if not self.org.deleted[h])
-        return 200, {}, {"count": max(0, live + int(self.faults.count_offset))}, 0
+        if self.faults.count_offset:
+            with self._stats_lock:
+                self.errors["count-lags"] += 1
+        return 200, {}, {"count": max(0, len(hits) + int(self.faults.count_offset))}, 0
 
     # ------------------------------------------------------------------ simple resources
     def server_info(self) -> dict:
@@ -397,6 +403,7 @@ class LocalJira:
             offset = 0
         if size > 1 and offset + size < len(hits) and self.faults.short_page("search/jql"):
             size = size // 2  # a short page that is not the last
+            self._count_fault("short-page")
         page = [h for h in hits[offset:offset + size] if not self.org.deleted[h]]
         fields = (wanted or set()) - {"id"} if wanted is not None else None
         issues = []
@@ -411,7 +418,11 @@ class LocalJira:
         end = offset + size
         if end < len(hits):
             sid = state["s"] if token else self._snapshot(hits)
-            out["nextPageToken"] = token if (token and self.faults.repeat_token) else _b64({"s": sid, "o": end})
+            repeat = bool(token and self.faults.repeat_token)
+            if repeat:
+                with self._stats_lock:
+                    self.errors["repeated-token"] += 1
+            out["nextPageToken"] = token if repeat else _b64({"s": sid, "o": end})
             out["isLast"] = False
         else:
             out["isLast"] = True
@@ -426,6 +437,7 @@ class LocalJira:
         take = size
         if size > 1 and start + size < len(hits) and self.faults.short_page("search"):
             take = size // 2  # a short page that is not the last; maxResults still says ``size``
+            self._count_fault("short-page")
         page = hits[start:start + take]
         light = wanted is not None and wanted <= LIGHT_FIELDS and not expand
         fields = wanted - {"id"} if wanted is not None else None

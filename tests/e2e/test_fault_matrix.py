@@ -35,5 +35,6 @@ def test_a_faulty_server_never_makes_the_store_wrong(flavour, kind, start, clean
     trial = run_trial(kind, flavour, start, seed=SEED, issues=ISSUES, workdir=tmp_path,
                       clean=lambda: clean_runs(flavour))
     assert trial.ok, (trial.outcome, trial.error)
+    assert trial.injected > 0, f"the server injected no {kind} fault: the trial proves nothing"
     if kind in ALWAYS_FAIL:
         assert trial.outcome == "failed loudly", trial
