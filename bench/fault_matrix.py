@@ -36,14 +36,16 @@ def main() -> int:
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="rollup-faults-") as tmp:
         workdir = Path(tmp)
-        cleans: dict[tuple[int, str], tuple] = {}
+        cleans: dict[tuple[int, str, bool], tuple] = {}
         for seed in range(101, 101 + args.seeds):
             for flavour, kind, start in matrix():
-                key = (seed, flavour)
-                if key not in cleans:
-                    cleans[key] = clean_content(seed, args.issues, flavour, workdir)
-                trial = run_trial(kind, flavour, start, seed=seed, issues=args.issues, workdir=workdir,
-                                  clean=lambda key=key: cleans[key])
+                def clean(week_on: bool, seed: int = seed, flavour: str = flavour) -> tuple:
+                    key = (seed, flavour, week_on)
+                    if key not in cleans:
+                        cleans[key] = clean_content(seed, args.issues, flavour, workdir, week_on)
+                    return cleans[key]
+
+                trial = run_trial(kind, flavour, start, seed=seed, issues=args.issues, workdir=workdir, clean=clean)
                 trials.append(trial)
                 print(f"{kind:26} {flavour:10} {start:19} seed {seed}: {trial.outcome} "
                       f"({trial.seconds:.1f} s, {trial.injected} faults met, {trial.retries} retries)", flush=True)

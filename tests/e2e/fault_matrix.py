@@ -14,6 +14,7 @@ Used by ``tests/e2e/test_fault_matrix.py`` (a reduced, seeded set in CI) and by
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,8 +48,19 @@ FAULT_KINDS: dict[str, dict[str, Any]] = {
 BASE_FAULTS: dict[str, Any] = dict(max_page_size=100)
 #: Client settings per kind (the rest as shipped): a short timeout makes slow answers time out.
 CLIENT_TIMEOUT = {"slow-answers": 1}
-#: Starting states: an empty store, or a store that already holds a clean sync (then ``--full``).
-STARTS = ("empty", "full-over-complete")
+#: Starting states: an empty store (a first sync); a store that already holds a clean sync (then ``--full``);
+#: a store synced a week ago, the organisation a week on (then a plain, incremental sync).
+STARTS = ("empty", "full-over-complete", "incremental-after-week")
+#: How far the organisation moves for "incremental-after-week" (new, edited, moved and deleted issues).
+WEEK_DAYS, WEEK_SEED = 7, 5
+
+
+def organisation(seed: int, issues: int, *, week_on: bool) -> SampleOrg:
+    """The sample organisation of a trial, a week on when ``week_on``."""
+    org = SampleOrg.generate(seed=seed, issues=issues)
+    if week_on:
+        org.advance(days=WEEK_DAYS, seed=WEEK_SEED)
+    return org
 
 
 #: Fault kinds only one flavour can have: Data Center has no approximate count (its pages carry total) and no
@@ -99,6 +111,10 @@ def _connector(url: str, flavour: str, kind: str) -> JiraConnector:
     return JiraConnector(s, max_workers=4, transport=transport)
 
 
+#: The scope every trial syncs; the deletion sweep runs on every sync, so a week's deletions are seen.
+SCOPES = {flavour: scope(flavour, deletion_sweep_every=timedelta(0)) for flavour in FLAVOURS}
+
+
 def _injected(server: Any) -> int:
     """Faults the local Jira injected: odd answers, errors and 429s."""
     seen = server.stats_snapshot()
@@ -110,7 +126,7 @@ def _sync(store: Store, org: SampleOrg, flavour: str, faults: Faults | None, kin
     """One sync: (result, client retries, faults injected); an error carries ``retries`` and ``injected``."""
     with serve(org, flavour, faults) as server, _connector(server.url, flavour, kind) as conn:
         try:
-            return sync(store, conn, scope(flavour), full=full), conn.stats.retries, _injected(server)
+            return sync(store, conn, SCOPES[flavour], full=full), conn.stats.retries, _injected(server)
         except (RollupError, JiraError) as exc:
             exc.retries = conn.stats.retries  # type: ignore[attr-defined]
             exc.injected = _injected(server)  # type: ignore[attr-defined]
@@ -137,8 +153,8 @@ MAX_DRAWS = 6
 
 
 def run_trial(kind: str, flavour: str, start: str, *, seed: int, issues: int, workdir: Path,
-              clean: Callable[[], tuple[dict[str, Any], float]]) -> Trial:
-    """Run one trial in ``workdir``; ``clean()`` gives the clean sync's canonical content and time."""
+              clean: Callable[[bool], tuple[dict[str, Any], float]]) -> Trial:
+    """Run one trial in ``workdir``; ``clean(week_on)`` gives the clean sync's canonical content and time."""
     for draw in range(MAX_DRAWS):
         trial = _one_trial(kind, flavour, start, seed=seed, fault_seed=seed + 1000 * draw, issues=issues,
                            workdir=workdir, clean=clean)
@@ -148,28 +164,33 @@ def run_trial(kind: str, flavour: str, start: str, *, seed: int, issues: int, wo
 
 
 def _one_trial(kind: str, flavour: str, start: str, *, seed: int, fault_seed: int, issues: int, workdir: Path,
-               clean: Callable[[], tuple[dict[str, Any], float]]) -> Trial:
+               clean: Callable[[bool], tuple[dict[str, Any], float]]) -> Trial:
     trial = Trial(kind, flavour, start, seed)
-    org = SampleOrg.generate(seed=seed, issues=issues)
-    want, trial.clean_seconds = clean()
+    week_on = start == "incremental-after-week"
+    org = organisation(seed, issues, week_on=False)
+    want, trial.clean_seconds = clean(week_on)
     db = workdir / f"{kind}-{flavour}-{start}-{seed}-{fault_seed}.db"
     with Store.open(f"sqlite:///{db}") as store:
-        if start == "full-over-complete":
+        if start != "empty":
             _sync(store, org, flavour, None, kind, full=True)
+        if week_on:
+            org.advance(days=WEEK_DAYS, seed=WEEK_SEED)
         before = canonical(store)
         faults = Faults(seed=fault_seed, **{**BASE_FAULTS, **FAULT_KINDS[kind]})
         began = time.monotonic()
         try:
-            _result, trial.retries, trial.injected = _sync(store, org, flavour, faults, kind, full=True)
+            _result, trial.retries, trial.injected = _sync(store, org, flavour, faults, kind, full=not week_on)
         except (RollupError, JiraError) as exc:
             trial.seconds = time.monotonic() - began
             trial.retries = getattr(exc, "retries", 0)
             trial.injected = getattr(exc, "injected", 0)
             trial.error = f"{type(exc).__name__}: {str(exc)[:160]}"
             got = canonical(store)
-            problems = _subset_problems(got, want)
+            # A week on, a stored row may still be last week's (true then); before that, every row is the clean one.
+            problems = [] if week_on else _subset_problems(got, want)
             before_ids = {r["id"] for r in before["issues"]}
-            lost = before_ids - {r["id"] for r in got["issues"]}
+            lost = before_ids - {r["id"] for r in got["issues"]} - {r["id"] for r in before["issues"]
+                                                                    if r["id"] not in {w["id"] for w in want["issues"]}}
             if lost:
                 problems.append(f"{len(lost)} issues the store held before are gone")
             if start == "full-over-complete" and got != before:
@@ -190,10 +211,11 @@ def _one_trial(kind: str, flavour: str, start: str, *, seed: int, fault_seed: in
     return trial
 
 
-def clean_content(org_seed: int, issues: int, flavour: str, workdir: Path) -> tuple[dict[str, Any], float]:
-    """A clean full sync of the organisation (seed, size) into a new store: its content and time."""
-    org = SampleOrg.generate(seed=org_seed, issues=issues)
-    db = workdir / f"clean-{flavour}-{org_seed}-{issues}.db"
+def clean_content(org_seed: int, issues: int, flavour: str, workdir: Path, week_on: bool = False
+                  ) -> tuple[dict[str, Any], float]:
+    """A clean full sync of the organisation (seed, size; a week on) into a new store: its content and time."""
+    org = organisation(org_seed, issues, week_on=week_on)
+    db = workdir / f"clean-{flavour}-{org_seed}-{issues}-{int(week_on)}.db"
     began = time.monotonic()
     with Store.open(f"sqlite:///{db}") as store:
         _sync(store, org, flavour, None, "clean", full=True)
