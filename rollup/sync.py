@@ -370,7 +370,9 @@ def _run(
             report(SyncProgress("fetch", done, len(to_fetch)))
             worklogs.issues_stored(issue.id for issue in batch.issues)
             worklogs.drain(block=False)
-        worklogs.finish()
+        # The worklog cursor moves only when every issue was read: a worklog of an issue that failed
+        # (or that an incomplete sweep missed) is dropped now and must be read again next time.
+        worklogs.finish(move_cursor=not failed_ids and _complete(sweep))
     finally:
         worklogs.stop()
     result.swept, result.server_count = len(swept_ids), _server_count(sweep)
@@ -574,14 +576,14 @@ class _WorklogStage:
             self.until = page.until
         self.report(SyncProgress("worklogs", self.result.worklogs))
 
-    def finish(self) -> None:
-        """Write everything left, drop worklogs of issues not in the store, move the cursor."""
+    def finish(self, *, move_cursor: bool = True) -> None:
+        """Write everything left, drop worklogs of issues not in the store, move the cursor (``move_cursor``)."""
         self._fetch_done = True
         self.pending.clear()  # every issue of this sync is written: these belong to none of them
         self.pending_rows = 0
         self.drain(block=True)
         self._thread.join()
-        if self.until is not None and (self.cursor is None or self.until > self.cursor):
+        if move_cursor and self.until is not None and (self.cursor is None or self.until > self.cursor):
             self.store.set_datetime(STATE_WORKLOGS_SINCE, self.until)
 
     def stop(self) -> None:

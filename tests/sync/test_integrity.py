@@ -179,3 +179,21 @@ def test_database_errors_are_described_without_sql_or_row_values(store):
     text = describe_error(exc)
     assert "duplicate key value" in text
     assert "INSERT" not in text and "Secret plan" not in text and "PAY-1" not in text
+
+
+def test_worklogs_of_an_issue_that_failed_are_read_again_with_it(store):
+    """The worklog cursor stays while an issue is unread, so its worklogs come with it next time."""
+    from fake_connector import FakeConnector as Fake
+    from rollup_rows import make_worklog
+
+    from rollup.sync import IssuesNotRead
+
+    issues = [make_issue(i, f"PAY-{i}") for i in range(1, 6)]
+    fake = Fake(issues, {}, [make_worklog(500 + i, i) for i in range(1, 6)], batch_size=2)
+    fake.failing = {3}
+    with pytest.raises(IssuesNotRead):
+        sync(store, fake, SCOPE, now=NOW)
+    assert {w["issue_id"] for w in store.worklog_rows()} == {1, 2, 4, 5}
+    fake.failing = set()
+    sync(store, fake, SCOPE, now=NOW + timedelta(hours=1))
+    assert {w["issue_id"] for w in store.worklog_rows()} == {1, 2, 3, 4, 5}
