@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import sqlite3
 import subprocess
@@ -113,5 +114,38 @@ def test_killed_sync_resumes_to_a_clean_store(flavour, tmp_path):
     with Store.open(f"sqlite:///{db}") as store:
         assert store.counts()["issues"] == total
         assert store.get_state(STATE_ISSUES_HWM) is not None
+        # The killed run is in the history as abandoned, not left "running" for ever.
+        assert [r["status"] for r in store.sync_run_rows()] == ["abandoned", "ok"]
         with clean_sync(org, flavour, f"sqlite:///{tmp_path / 'clean.db'}") as clean:
             assert_same_content(store, clean)
+
+
+#: Kill points (seconds after start) drawn by seed: before the schema exists, mid-sweep, mid-fetch, near the end.
+KILL_SEED, KILL_TRIALS = 20261201, 3
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_sync_killed_at_random_points_always_resumes_to_a_clean_store(flavour, tmp_path):
+    rng = random.Random(KILL_SEED + len(flavour))
+    org = SampleOrg.generate(seed=43, issues=400)
+    config = write_config(tmp_path / "mappings.yaml", flavour)
+    faults = Faults(latency_ms=10, per_issue_ms=3)
+    with serve(org, flavour, faults) as server, clean_sync(org, flavour, f"sqlite:///{tmp_path / 'clean.db'}") as clean:
+        for trial in range(KILL_TRIALS):
+            db = tmp_path / f"kill-{trial}.db"
+            delay = rng.uniform(0.05, 1.5)
+            proc = sync_process(config, server.url, db, flavour, tmp_path)
+            time.sleep(delay)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
+            if db.exists():
+                with sqlite3.connect(db) as conn:
+                    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok", (trial, delay)
+            rerun = sync_process(config, server.url, db, flavour, tmp_path)
+            _out, err = rerun.communicate(timeout=120)
+            assert rerun.returncode == 0, (trial, delay, err)
+            with Store.open(f"sqlite:///{db}") as store:
+                assert_same_content(store, clean)
+                statuses = [r["status"] for r in store.sync_run_rows()]
+                # A run the kill reached is abandoned; one that beat the kill finished ok.
+                assert statuses[-1] == "ok" and set(statuses[:-1]) <= {"abandoned", "ok"}, (trial, delay, statuses)
