@@ -12,7 +12,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 from . import checks
-from .errors import JiraHTTPError, JiraNotFoundError, JiraPaginationError, JiraServerError
+from .errors import (
+    JiraAnswerError,
+    JiraHTTPError,
+    JiraNotFoundError,
+    JiraPaginationError,
+    JiraServerError,
+    JiraThrottledError,
+)
 from .fields import FieldMap
 from .normalize import StatusMap, normalize_histories, normalize_issue, normalize_worklog, parse_datetime
 from .paginators import OffsetPaginator, TokenPaginator, search_pager
@@ -353,6 +360,8 @@ class JiraConnector:
     def _fetch_splitting(self, one, batch: list[int], fmap: FieldMap, statuses: StatusMap) -> FetchedBatch:
         try:
             return one(batch, fmap, statuses)
+        except (JiraThrottledError, JiraAnswerError):
+            raise  # the server asked to stop, or keeps answering wrongly: smaller batches would not help
         except JiraServerError as exc:
             if len(batch) == 1:
                 log.warning("Issue %s could not be fetched: %s", batch[0], exc)

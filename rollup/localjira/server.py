@@ -681,16 +681,23 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
-        self._serve("GET")
+        self._answer("GET")
 
     def do_POST(self) -> None:  # noqa: N802
-        self._serve("POST")
+        self._answer("POST")
 
     def do_PUT(self) -> None:  # noqa: N802
-        self._serve("PUT")
+        self._answer("PUT")
 
     def do_DELETE(self) -> None:  # noqa: N802
-        self._serve("DELETE")
+        self._answer("DELETE")
+
+    def _answer(self, method: str) -> None:
+        try:
+            self._serve(method)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up first (its timeout, during a slow answer): nothing to answer.
+            self.close_connection = True
 
     def _send(self, status: int, body: Any, headers: dict | None = None, *, truncate: bool = False) -> None:
         raw = b"" if status == 204 else json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()

@@ -46,6 +46,9 @@ FAULT_KINDS: dict[str, dict[str, Any]] = {
 #: Every kind pages its searches 100 issues at a time (unless it says otherwise), so that even a sync
 #: over a complete store, which fetches nothing, sends enough requests to meet its faults.
 BASE_FAULTS: dict[str, Any] = dict(max_page_size=100)
+#: Kinds that must fail loudly once met: the server never stops answering wrongly, asks to wait an hour, or
+#: counts more issues than it serves.
+MUST_FAIL = frozenset({"empty-field-list-always", "repeated-token", "count-lags", "huge-retry-after"})
 #: Client settings per kind (the rest as shipped): a short timeout makes slow answers time out.
 CLIENT_TIMEOUT = {"slow-answers": 1}
 #: Starting states: an empty store (a first sync); a store that already holds a clean sync (then ``--full``);
@@ -203,7 +206,9 @@ def _one_trial(kind: str, flavour: str, start: str, *, seed: int, fault_seed: in
             return trial
         trial.seconds = time.monotonic() - began
         got = canonical(store)
-        if got == want:
+        if kind in MUST_FAIL:
+            trial.outcome = f"WRONG: exit 0 although the server's {kind} fault was met"
+        elif got == want:
             trial.outcome = "identical"
         else:
             trial.outcome = "WRONG: exit 0 but " + ("; ".join(_subset_problems(got, want))

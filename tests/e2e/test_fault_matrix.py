@@ -8,13 +8,11 @@ with only true rows stored, nothing lost, and the next plain sync converging to 
 from __future__ import annotations
 
 import pytest
-from fault_matrix import clean_content, matrix, run_trial
+from fault_matrix import MUST_FAIL, clean_content, matrix, run_trial
 
 pytestmark = pytest.mark.faultmatrix
 
 SEED, ISSUES = 41, 300
-#: Kinds that must fail loudly whatever the seed: the fault never goes away.
-ALWAYS_FAIL = {"empty-field-list-always", "repeated-token", "count-lags"}
 
 
 @pytest.fixture(scope="module")
@@ -36,5 +34,5 @@ def test_a_faulty_server_never_makes_the_store_wrong(flavour, kind, start, clean
                       clean=lambda week_on: clean_runs(flavour, week_on))
     assert trial.ok, (trial.outcome, trial.error)
     assert trial.injected > 0, f"the server injected no {kind} fault: the trial proves nothing"
-    if kind in ALWAYS_FAIL:
+    if kind in MUST_FAIL:
         assert trial.outcome == "failed loudly", trial
