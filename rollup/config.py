@@ -22,7 +22,6 @@ import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -39,6 +38,7 @@ from rollup import config_finance, config_lint
 from rollup.config_finance import FinanceOptions
 from rollup.config_lint import LintOptions
 from rollup.errors import ConfigError
+from rollup.inputfiles import line_for, load_yaml, read_text
 
 #: Where ``rollup`` looks for the configuration unless told otherwise.
 DEFAULT_CONFIG_PATH = Path("mappings.yaml")
@@ -391,7 +391,7 @@ def load_config(path: str | Path = DEFAULT_CONFIG_PATH) -> RollupConfig:
     """Read and validate ``mappings.yaml``; raise :class:`ConfigError` naming file, line and key."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: file not found; pass --config PATH or create mappings.yaml (see the one at the repository root)"
@@ -403,7 +403,7 @@ def load_config(path: str | Path = DEFAULT_CONFIG_PATH) -> RollupConfig:
 
 def parse_config(text: str, source: str = "mappings.yaml") -> RollupConfig:
     """Validate YAML text; ``source`` names it in error messages."""
-    data, lines = _load_yaml_with_lines(text, source)
+    data, lines = load_yaml(text, source)
     if data is None:
         raise ConfigError(f"{source}: the file is empty; it needs at least a 'jira:' section")
     if not isinstance(data, dict):
@@ -434,7 +434,7 @@ def _cross_check(config: RollupConfig, source: str, lines: dict[tuple, int]) -> 
     problems: list[str] = []
 
     def where(*path: Any) -> str:
-        line = _line_for(tuple(path), lines)
+        line = line_for(tuple(path), lines)
         return f"{source}, line {line}" if line else source
 
     declared: dict[str, dict[str, int]] = {}
@@ -444,7 +444,7 @@ def _cross_check(config: RollupConfig, source: str, lines: dict[tuple, int]) -> 
         for index, item in enumerate(items):
             if item.id in seen:
                 problems.append(f"{where(section, index, 'id')}: duplicate {section[:-1]} id '{item.id}' "
-                                f"(first declared on line {_line_for((section, seen[item.id], 'id'), lines)}); "
+                                f"(first declared on line {line_for((section, seen[item.id], 'id'), lines)}); "
                                 "ids must be unique")
             else:
                 seen[item.id] = index
@@ -496,45 +496,11 @@ def _unknown(where: str, dotted: str, what: str, value: str, known: Any, rule: s
     return f"{where}: '{dotted}': {who}unknown {what} '{value}'{hint}"
 
 
-def _load_yaml_with_lines(text: str, source: str) -> tuple[Any, dict[tuple, int]]:
-    """Parse YAML and record the line of every key and list item, by path."""
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{source}{where}: not valid YAML: {problem}") from None
-    except ValueError as exc:  # a scalar PyYAML cannot build, e.g. a date such as 2027-13-01
-        raise ConfigError(f"{source}: not valid YAML: {exc} (a date that does not exist? write dates as "
-                          "YYYY-MM-DD)") from None
-    finally:
-        loader.dispose()
-    lines: dict[tuple, int] = {}
-
-    def walk(n: yaml.Node, path: tuple) -> None:
-        lines.setdefault(path, n.start_mark.line + 1)
-        if isinstance(n, yaml.MappingNode):
-            for key_node, value_node in n.value:
-                key_path = path + (key_node.value,)
-                lines[key_path] = key_node.start_mark.line + 1
-                walk(value_node, key_path)
-        elif isinstance(n, yaml.SequenceNode):
-            for index, item in enumerate(n.value):
-                walk(item, path + (index,))
-
-    if node is not None:
-        walk(node, ())
-    return data, lines
-
-
 def _describe(exc: ValidationError, source: str, lines: dict[tuple, int]) -> str:
     messages = []
     for error in exc.errors():
         loc = tuple(error["loc"])
-        line = _line_for(loc, lines)
+        line = line_for(loc, lines)
         where = f"{source}, line {line}" if line else source
         dotted = ".".join(str(p) for p in loc) or "(top level)"
         if error["type"] == "extra_forbidden":
@@ -547,15 +513,6 @@ def _describe(exc: ValidationError, source: str, lines: dict[tuple, int]) -> str
         else:
             messages.append(f"{where}: '{dotted}': {error['msg']}")
     return "invalid configuration:\n  " + "\n  ".join(messages)
-
-
-def _line_for(loc: tuple, lines: dict[tuple, int]) -> int | None:
-    while True:
-        if loc in lines:
-            return lines[loc]
-        if not loc:
-            return None
-        loc = loc[:-1]
 
 
 def _allowed_keys(parent: tuple) -> list[str]:

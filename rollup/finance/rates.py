@@ -37,6 +37,7 @@ from pathlib import Path
 from rollup.config_finance import FinanceOptions
 from rollup.errors import ConfigError
 from rollup.finance.calendar import Month, WorkCalendar
+from rollup.inputfiles import decode_text
 
 #: Environment variable naming the rates CSV.
 RATES_ENV = "ROLLUP_RATES"
@@ -159,10 +160,7 @@ def load_rates(path: str | Path, finance: FinanceOptions) -> Rates:
         raise RatesError(f"{path}: rates file not found") from None
     except OSError as exc:
         raise RatesError(f"{path}: cannot read the rates file: {exc.strerror}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise RatesError(f"{path}: not UTF-8 text; save the rates file as UTF-8 CSV") from None
+    text = decode_text(data, str(path))
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     problems: list[str] = []

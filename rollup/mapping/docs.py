@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from rollup import config as config_module
+from rollup import inputfiles
 from rollup.config import (
     Bucket,
     FieldMatch,
@@ -118,6 +119,11 @@ def generate() -> str:
         "",
         "Besides the types and keys of every section below, the file is refused (exit code 2) when:",
         "",
+        "- it is not UTF-8 text (the message gives the line and byte offset of the first bad byte);",
+        "- a key is given twice in one mapping — a second `sync:` section, a rule with two `set:` keys "
+        "(plain YAML would keep the last one silently); the message names the key and both lines;",
+        f"- its aliases (`*name`) expand to more than {inputfiles.MAX_YAML_VALUES:,} values, an alias sits "
+        f"inside the value it names, or values nest more than {inputfiles.MAX_YAML_DEPTH} levels deep;",
         "- two pillars, OKRs, buckets, teams or rules share an id, or two key results share an id "
         "(key result ids are unique across OKRs);",
         "- an OKR names a pillar that is not declared;",
