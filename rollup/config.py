@@ -39,6 +39,7 @@ from rollup.config_finance import FinanceOptions
 from rollup.config_lint import LintOptions
 from rollup.errors import ConfigError
 from rollup.inputfiles import line_for, load_yaml, read_text
+from rollup.saferegex import MAX_MATCH_LENGTH, backtracking_problem
 
 #: Where ``rollup`` looks for the configuration unless told otherwise.
 DEFAULT_CONFIG_PATH = Path("mappings.yaml")
@@ -250,7 +251,9 @@ class FieldMatch(BaseModel):
     name: str = Field(description="The field's name as in Jira, e.g. `Investment`.")
     equals: str | int | float | None = Field(None, description="The value equals this.")
     in_: list[str | int | float] | None = Field(None, alias="in", description="The value is one of these.")
-    regex: str | None = Field(None, description="The value matches this regular expression (re.search).")
+    regex: str | None = Field(None, description="The value matches this regular expression (`re.search`, on "
+                                                 f"the value's first {MAX_MATCH_LENGTH:,} characters); see "
+                                                 "'Regular expressions'.")
 
     @field_validator("regex")
     @classmethod
@@ -480,6 +483,11 @@ def _cross_check(config: RollupConfig, source: str, lines: dict[tuple, int]) -> 
         if kr in okr_of_kr and okr is not None and okr_of_kr[kr] != okr:
             problems.append(f"{where('rules', r_index, 'set', 'key_result')}: rule '{rule.id}' sets key result "
                             f"'{kr}', which belongs to OKR '{okr_of_kr[kr]}', together with OKR '{okr}'")
+        if rule.when.field is not None and rule.when.field.regex is not None:
+            slow = backtracking_problem(rule.when.field.regex)
+            if slow:
+                problems.append(f"{where('rules', r_index, 'when', 'field', 'regex')}: rule '{rule.id}': regex "
+                                f"{rule.when.field.regex!r} is refused: {slow}")
         if rule.when.field is not None and rule.when.field.name not in extra_fields:
             problems.append(f"{where('rules', r_index, 'when', 'field', 'name')}: rule '{rule.id}' reads field "
                             f"'{rule.when.field.name}', which is not synced; add it to jira.extra_fields "
