@@ -3,7 +3,8 @@
 Exit codes: 0 success; 1 the operation failed; 2 bad input (mappings.yaml, an option, a missing
 JIRA_* variable); 3 Jira refused the credentials. A command run with ``--format json`` also
 prints ``{"status": "error", "exit_code": …, "error": …}`` on stdout. No traceback is printed, so no token can leak
-through one; ``ROLLUP_DEBUG=1`` re-raises unexpected errors for debugging.
+through one; a database error says what the database refused, never the SQL statement or a row's
+values. ``ROLLUP_DEBUG=1`` re-raises unexpected errors for debugging.
 """
 
 from __future__ import annotations
@@ -28,6 +29,18 @@ def _fail_with(message: str, code: int, fmt: str | None = None) -> None:
     sys.exit(code)
 
 
+def _database_failure(exc: Exception) -> str:
+    """What the database refused, without the SQL statement or any row value SQLAlchemy's text carries."""
+    orig = getattr(exc, "orig", None)
+    if orig is None:
+        return f"the store failed ({type(exc).__name__}); nothing past the last committed batch was kept"
+    code = getattr(orig, "sqlite_errorname", None) or getattr(orig, "sqlstate", None)
+    reason = f"{type(orig).__name__}" + (f" {code}" if code else "")
+    if type(exc).__name__ == "OperationalError":  # "database is locked", "disk I/O error": no values in these
+        reason += f": {str(orig).splitlines()[0] if str(orig) else ''}"
+    return f"the store refused an operation ({reason}); nothing past the last committed batch was kept"
+
+
 def handle_errors(command: Callable) -> Callable:
     """Turn known errors into a message and an exit code; no traceback (and so no token) printed."""
 
@@ -37,6 +50,8 @@ def handle_errors(command: Callable) -> Callable:
 
         def _fail(message: str, code: int) -> None:
             _fail_with(message, code, fmt)
+
+        from sqlalchemy.exc import SQLAlchemyError
 
         from connectors.jira.errors import (
             JiraAuthError,
@@ -62,6 +77,8 @@ def handle_errors(command: Callable) -> Callable:
                   EXIT_FAILURE)
         except (click.exceptions.Exit, click.ClickException):
             raise
+        except SQLAlchemyError as exc:
+            _fail(_database_failure(exc), EXIT_FAILURE)
         except OSError as exc:
             target = f" {exc.filename}" if exc.filename else ""
             _fail(f"cannot read or write{target}: {exc.strerror or exc}", EXIT_FAILURE)

@@ -45,3 +45,18 @@ class SyncError(RollupError):
     """A sync stage failed; the sync run is recorded as failed and the cursor is not advanced."""
 
     exit_code = EXIT_FAILURE
+
+
+class EmptyStoreError(ConfigError):
+    """The store holds no issues (never synced, or the wrong store): there is nothing to report on.
+
+    Bad input, not a failed run: the user pointed a reading command at the wrong place or has
+    not synced yet. The message names the store and says what to run.
+    """
+
+    def __init__(self, location: str):
+        message = (f"the store at {location} holds no issues; run `rollup sync` first (or `rollup demo` for the "
+                   "sample organisation), or point ROLLUP_DATABASE_URL (or --database) at the synced store. "
+                   "Nothing was written")
+        super().__init__(message)
+        self.location = location

@@ -32,7 +32,7 @@ def _run(as_of, config_path: Path, out_dir: Path, base_url: str | None, team: st
     from rollup.store import Store
 
     config = load_config(config_path)
-    with Store.open() as store:
+    with Store.open(must_exist=True) as store:
         result = run_portfolio(store, config, as_of=as_of.date() if as_of else date.today(), team=team,
                                out_dir=out_dir, base_url=base_url)
     for path in result.paths:

@@ -62,7 +62,7 @@ def export_command(month: str, out_dir: Path, rates: Path | None, config_path: P
 
     label = _month(month)
     config = load_config(config_path)
-    with Store.open(database) as store:
+    with Store.open(database, must_exist=True) as store:
         result = run_export(store, config, month=label, out_dir=out_dir, rates_path=rates)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict()))
@@ -92,7 +92,7 @@ def close_command(month: str, rates: Path | None, config_path: Path, database: s
 
     label = _month(month)
     config = load_config(config_path)
-    with Store.open(database) as store:
+    with Store.open(database, must_exist=True) as store:
         figures = close_month(store, config, label, rates_path=rates)
     click.echo(f"Closed {label}: {len(figures.detail)} detail rows, {figures.adjustments} adjustments, "
                f"content hash {figures.digest}")

@@ -76,7 +76,7 @@ def lint(ctx: click.Context, config_path: Path, fmt: str, out_dir: Path, no_work
     from rollup.store import Store
 
     config = load_config(config_path)
-    with Store.open() as store:
+    with Store.open(must_exist=True) as store:
         report = run_lint_report(
             store, config, out_dir=out_dir, as_of=as_of.date() if as_of else None, select=_split(select) or None,
             team=team, by_owner=by_owner, formats=() if no_workbook else ("xlsx",), apply=apply, dry_run=not apply,
