@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -44,7 +45,21 @@ from rollup.saferegex import MAX_MATCH_LENGTH, backtracking_problem
 #: Where ``rollup`` looks for the configuration unless told otherwise.
 DEFAULT_CONFIG_PATH = Path("mappings.yaml")
 
-_BARE_PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
+#: A Jira project key: uppercase letters, digits and ``_``, starting with a letter (Jira's own rule).
+_PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def _project_key(value: str) -> str:
+    """A key that can go into ``project in (…)`` as it is: anything else could change the JQL's meaning."""
+    if not _PROJECT_KEY.match(value):
+        hint = (f"did you mean '{value.upper()}'?" if _PROJECT_KEY.match(value.upper())
+                else "to select issues another way, give 'jql' instead")
+        raise ValueError(f"{value!r} is not a Jira project key (uppercase letters, digits and _, starting with a "
+                         f"letter, e.g. PAY); {hint}")
+    return value
+
+
+ProjectKey = Annotated[str, AfterValidator(_project_key)]
 
 
 class JiraScope(BaseModel):
@@ -53,7 +68,7 @@ class JiraScope(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     #: Project keys in scope; becomes ``project in (…)``. Give this or ``jql``.
-    projects: list[str] | None = None
+    projects: list[ProjectKey] | None = None
     #: A JQL filter for the scope (no ORDER BY: the sync appends ``ORDER BY id ASC``).
     jql: str | None = None
     #: Field role → Jira field id or name, overriding discovery by name (e.g. story_points: customfield_10016).
@@ -77,8 +92,7 @@ class JiraScope(BaseModel):
     def scope_jql(self) -> str:
         """The JQL for the scope, without ordering."""
         if self.projects:
-            keys = ", ".join(k if _BARE_PROJECT_KEY.match(k) else f'"{k}"' for k in self.projects)
-            return f"project in ({keys})"
+            return f"project in ({', '.join(self.projects)})"  # every key is checked by _project_key
         return self.jql.strip()  # type: ignore[union-attr]
 
 
@@ -519,7 +533,7 @@ def _describe(exc: ValidationError, source: str, lines: dict[tuple, int]) -> str
         elif error["type"] == "missing":
             messages.append(f"{where}: '{dotted}' is required")
         else:
-            messages.append(f"{where}: '{dotted}': {error['msg']}")
+            messages.append(f"{where}: '{dotted}': {error['msg'].removeprefix('Value error, ')}")
     return "invalid configuration:\n  " + "\n  ".join(messages)
 
 
