@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from rollup.clierrors import handle_errors
+from rollup.cliparams import OutputFile, OutputFolder
 from rollup.config import DEFAULT_CONFIG_PATH
 
 
@@ -43,7 +44,7 @@ def finance() -> None:
 
 @finance.command("export")
 @click.option("--month", required=True, help="The month, YYYY-MM.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("outputs"),
+@click.option("--out", "out_dir", type=OutputFolder(), default=Path("outputs"),
               show_default=True, help="Folder; the month's files go in <out>/finance-<month>/.")
 @_rates_option
 @_config_option
@@ -147,7 +148,7 @@ def months_command(database: str | None, fmt: str) -> None:
 
 
 @finance.command("sample-rates")
-@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), required=True,
+@click.option("--out", "out_path", type=OutputFile(), required=True,
               help="Where to write the CSV.")
 @click.option("--issues", type=click.IntRange(min=300), default=3000, show_default=True,
               help="Size of the sample organisation (its people are the same at any size).")

@@ -36,6 +36,7 @@ from pydantic import (
 )
 
 from rollup.config import Id, StrList, _unwrap
+from rollup.dates import out_of_range
 from rollup.errors import ConfigError
 from rollup.inputfiles import line_for, load_yaml, read_text
 from rollup.schedule.steps import REGISTRY, STEPS
@@ -187,6 +188,14 @@ class Job(BaseModel):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/London") from None
+        return value
+
+    @field_validator("as_of")
+    @classmethod
+    def _report_date(cls, value: date | None) -> date | None:
+        problem = out_of_range(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("cron")
