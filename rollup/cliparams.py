@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import click
 
 from rollup.dates import out_of_range
+from rollup.writers.safe import blocking_file
 
 
 class ReportDate(click.ParamType):
@@ -35,20 +36,12 @@ class ReportDate(click.ParamType):
         return parsed
 
 
-def _inside_a_file(path: Path) -> Path | None:
-    """The nearest existing ancestor of ``path`` when it is not a folder (so nothing can be written there)."""
-    for parent in path.absolute().parents:
-        if parent.exists():
-            return None if parent.is_dir() else parent
-    return None
-
-
 class _Writable(click.Path):
     """A path to write to, refused when an existing part of it is a file (``--out report.xlsx/x``)."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         path = super().convert(value, param, ctx)
-        blocker = _inside_a_file(Path(path))
+        blocker = blocking_file(Path(path).parent)  # the path itself click has checked
         if blocker is not None:
             self.fail(f"{str(path)!r} is inside {str(blocker)!r}, which is a file, not a folder", param, ctx)
         return path
