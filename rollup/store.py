@@ -642,8 +642,8 @@ class Store:
             raw = f"sqlite:///{DEFAULT_PATH.resolve()}"
         sa_url = checked_url(raw, source)
         file = _sqlite_file(sa_url)
-        if must_exist and file is not None and not file.is_file():
-            raise EmptyStoreError(mask_url(sa_url))
+        if must_exist and file is not None and (not file.is_file() or file.stat().st_size == 0):
+            raise EmptyStoreError(mask_url(sa_url))  # a zero-byte file would get a schema: leave it alone
         try:
             engine = _make_engine(sa_url)
         except (ArgumentError, ImportError) as exc:
