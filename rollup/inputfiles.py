@@ -152,7 +152,8 @@ def load_yaml(text: str, source: str) -> tuple[Any, dict[tuple, int]]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        # PyYAML's "found unexpected end of stream" is bad input like any other: say what was found.
+        problem = (getattr(exc, "problem", None) or str(exc)).replace("found unexpected ", "found an early ")
         context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
         if context and context_mark is not None:
             problem += f" ({context}, line {context_mark.line + 1})"
