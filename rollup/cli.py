@@ -27,7 +27,9 @@ from rich.progress import (
 from rich.text import Text
 
 from rollup.clierrors import handle_errors
+from rollup.cliparams import OutputFolder
 from rollup.config import DEFAULT_CONFIG_PATH, load_config
+from rollup.dates import out_of_range
 from rollup.sync import SyncProgress, SyncResult
 
 _STAGE_LABELS = {
@@ -171,6 +173,8 @@ def sync_command(full: bool, since: datetime | None, config_path: Path, fmt: str
     if since_utc is not None and since_utc > datetime.now(timezone.utc):
         raise click.BadParameter(f"{since:%Y-%m-%d %H:%M} is in the future; give a past UTC date/time",
                                  param_hint="--since")
+    if since is not None and out_of_range(since.date()):
+        raise click.BadParameter(out_of_range(since.date()) or "", param_hint="--since")
     with ProgressBar(enabled=sys.stderr.isatty()) as bar:
         result = run_sync(config, full=full, since=since_utc, progress=bar, allow_mass_delete=allow_mass_delete)
     _emit(result.to_dict(), summary_lines(result), fmt)
@@ -184,7 +188,7 @@ def sync_command(full: bool, since: datetime | None, config_path: Path, fmt: str
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
               default=DEFAULT_CONFIG_PATH, show_default=True,
               help="The mappings.yaml that maps the sample organisation.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("outputs"),
+@click.option("--out", "out_dir", type=OutputFolder(), default=Path("outputs"),
               show_default=True, help="Folder for the workbook and charts.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json prints one JSON object to stdout.")

@@ -3,7 +3,8 @@
 Exit codes: 0 success; 1 the operation failed; 2 bad input (mappings.yaml, an option, a missing
 JIRA_* variable); 3 Jira refused the credentials. A command run with ``--format json`` also
 prints ``{"status": "error", "exit_code": …, "error": …}`` on stdout. No traceback is printed, so no token can leak
-through one; ``ROLLUP_DEBUG=1`` re-raises unexpected errors for debugging.
+through one; a database error says what the database refused, never the SQL statement or a row's
+values. ``ROLLUP_DEBUG=1`` re-raises unexpected errors for debugging.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def handle_errors(command: Callable) -> Callable:
             raise
         except SQLAlchemyError as exc:
             # Never SQLAlchemy's own text: it carries the statement and the row values.
-            _fail(f"{describe_error(exc)}; what was committed before is kept", EXIT_FAILURE)
+            _fail(f"{describe_error(exc)}; nothing past the last committed batch was kept", EXIT_FAILURE)
         except OSError as exc:
             target = f" {exc.filename}" if exc.filename else ""
             _fail(f"cannot read or write{target}: {exc.strerror or exc}", EXIT_FAILURE)

@@ -22,8 +22,8 @@ import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -39,11 +39,27 @@ from rollup import config_finance, config_lint
 from rollup.config_finance import FinanceOptions
 from rollup.config_lint import LintOptions
 from rollup.errors import ConfigError
+from rollup.inputfiles import line_for, load_yaml, read_text
+from rollup.saferegex import MAX_MATCH_LENGTH, backtracking_problem
 
 #: Where ``rollup`` looks for the configuration unless told otherwise.
 DEFAULT_CONFIG_PATH = Path("mappings.yaml")
 
-_BARE_PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
+#: A Jira project key: uppercase letters, digits and ``_``, starting with a letter (Jira's own rule).
+_PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def _project_key(value: str) -> str:
+    """A key that can go into ``project in (…)`` as it is: anything else could change the JQL's meaning."""
+    if not _PROJECT_KEY.match(value):
+        hint = (f"did you mean '{value.upper()}'?" if _PROJECT_KEY.match(value.upper())
+                else "to select issues another way, give 'jql' instead")
+        raise ValueError(f"{value!r} is not a Jira project key (uppercase letters, digits and _, starting with a "
+                         f"letter, e.g. PAY); {hint}")
+    return value
+
+
+ProjectKey = Annotated[str, AfterValidator(_project_key)]
 
 
 class JiraScope(BaseModel):
@@ -52,7 +68,7 @@ class JiraScope(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     #: Project keys in scope; becomes ``project in (…)``. Give this or ``jql``.
-    projects: list[str] | None = None
+    projects: list[ProjectKey] | None = None
     #: A JQL filter for the scope (no ORDER BY: the sync appends ``ORDER BY id ASC``).
     jql: str | None = None
     #: Field role → Jira field id or name, overriding discovery by name (e.g. story_points: customfield_10016).
@@ -76,8 +92,7 @@ class JiraScope(BaseModel):
     def scope_jql(self) -> str:
         """The JQL for the scope, without ordering."""
         if self.projects:
-            keys = ", ".join(k if _BARE_PROJECT_KEY.match(k) else f'"{k}"' for k in self.projects)
-            return f"project in ({keys})"
+            return f"project in ({', '.join(self.projects)})"  # every key is checked by _project_key
         return self.jql.strip()  # type: ignore[union-attr]
 
 
@@ -257,7 +272,9 @@ class FieldMatch(BaseModel):
     name: str = Field(description="The field's name as in Jira, e.g. `Investment`.")
     equals: str | int | float | None = Field(None, description="The value equals this.")
     in_: list[str | int | float] | None = Field(None, alias="in", description="The value is one of these.")
-    regex: str | None = Field(None, description="The value matches this regular expression (re.search).")
+    regex: str | None = Field(None, description="The value matches this regular expression (`re.search`, on "
+                                                 f"the value's first {MAX_MATCH_LENGTH:,} characters); see "
+                                                 "'Regular expressions'.")
 
     @field_validator("regex")
     @classmethod
@@ -398,7 +415,7 @@ def load_config(path: str | Path = DEFAULT_CONFIG_PATH) -> RollupConfig:
     """Read and validate ``mappings.yaml``; raise :class:`ConfigError` naming file, line and key."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: file not found; pass --config PATH or create mappings.yaml (see the one at the repository root)"
@@ -410,7 +427,7 @@ def load_config(path: str | Path = DEFAULT_CONFIG_PATH) -> RollupConfig:
 
 def parse_config(text: str, source: str = "mappings.yaml") -> RollupConfig:
     """Validate YAML text; ``source`` names it in error messages."""
-    data, lines = _load_yaml_with_lines(text, source)
+    data, lines = load_yaml(text, source)
     if data is None:
         raise ConfigError(f"{source}: the file is empty; it needs at least a 'jira:' section")
     if not isinstance(data, dict):
@@ -441,7 +458,7 @@ def _cross_check(config: RollupConfig, source: str, lines: dict[tuple, int]) -> 
     problems: list[str] = []
 
     def where(*path: Any) -> str:
-        line = _line_for(tuple(path), lines)
+        line = line_for(tuple(path), lines)
         return f"{source}, line {line}" if line else source
 
     declared: dict[str, dict[str, int]] = {}
@@ -451,7 +468,7 @@ def _cross_check(config: RollupConfig, source: str, lines: dict[tuple, int]) -> 
         for index, item in enumerate(items):
             if item.id in seen:
                 problems.append(f"{where(section, index, 'id')}: duplicate {section[:-1]} id '{item.id}' "
-                                f"(first declared on line {_line_for((section, seen[item.id], 'id'), lines)}); "
+                                f"(first declared on line {line_for((section, seen[item.id], 'id'), lines)}); "
                                 "ids must be unique")
             else:
                 seen[item.id] = index
@@ -487,6 +504,11 @@ def _cross_check(config: RollupConfig, source: str, lines: dict[tuple, int]) -> 
         if kr in okr_of_kr and okr is not None and okr_of_kr[kr] != okr:
             problems.append(f"{where('rules', r_index, 'set', 'key_result')}: rule '{rule.id}' sets key result "
                             f"'{kr}', which belongs to OKR '{okr_of_kr[kr]}', together with OKR '{okr}'")
+        if rule.when.field is not None and rule.when.field.regex is not None:
+            slow = backtracking_problem(rule.when.field.regex)
+            if slow:
+                problems.append(f"{where('rules', r_index, 'when', 'field', 'regex')}: rule '{rule.id}': regex "
+                                f"{rule.when.field.regex!r} is refused: {slow}")
         if rule.when.field is not None and rule.when.field.name not in extra_fields:
             problems.append(f"{where('rules', r_index, 'when', 'field', 'name')}: rule '{rule.id}' reads field "
                             f"'{rule.when.field.name}', which is not synced; add it to jira.extra_fields "
@@ -503,45 +525,11 @@ def _unknown(where: str, dotted: str, what: str, value: str, known: Any, rule: s
     return f"{where}: '{dotted}': {who}unknown {what} '{value}'{hint}"
 
 
-def _load_yaml_with_lines(text: str, source: str) -> tuple[Any, dict[tuple, int]]:
-    """Parse YAML and record the line of every key and list item, by path."""
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{source}{where}: not valid YAML: {problem}") from None
-    except ValueError as exc:  # a scalar PyYAML cannot build, e.g. a date such as 2027-13-01
-        raise ConfigError(f"{source}: not valid YAML: {exc} (a date that does not exist? write dates as "
-                          "YYYY-MM-DD)") from None
-    finally:
-        loader.dispose()
-    lines: dict[tuple, int] = {}
-
-    def walk(n: yaml.Node, path: tuple) -> None:
-        lines.setdefault(path, n.start_mark.line + 1)
-        if isinstance(n, yaml.MappingNode):
-            for key_node, value_node in n.value:
-                key_path = path + (key_node.value,)
-                lines[key_path] = key_node.start_mark.line + 1
-                walk(value_node, key_path)
-        elif isinstance(n, yaml.SequenceNode):
-            for index, item in enumerate(n.value):
-                walk(item, path + (index,))
-
-    if node is not None:
-        walk(node, ())
-    return data, lines
-
-
 def _describe(exc: ValidationError, source: str, lines: dict[tuple, int]) -> str:
     messages = []
     for error in exc.errors():
         loc = tuple(error["loc"])
-        line = _line_for(loc, lines)
+        line = line_for(loc, lines)
         where = f"{source}, line {line}" if line else source
         dotted = ".".join(str(p) for p in loc) or "(top level)"
         if error["type"] == "extra_forbidden":
@@ -552,17 +540,8 @@ def _describe(exc: ValidationError, source: str, lines: dict[tuple, int]) -> str
         elif error["type"] == "missing":
             messages.append(f"{where}: '{dotted}' is required")
         else:
-            messages.append(f"{where}: '{dotted}': {error['msg']}")
+            messages.append(f"{where}: '{dotted}': {error['msg'].removeprefix('Value error, ')}")
     return "invalid configuration:\n  " + "\n  ".join(messages)
-
-
-def _line_for(loc: tuple, lines: dict[tuple, int]) -> int | None:
-    while True:
-        if loc in lines:
-            return lines[loc]
-        if not loc:
-            return None
-        loc = loc[:-1]
 
 
 def _allowed_keys(parent: tuple) -> list[str]:

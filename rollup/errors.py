@@ -54,8 +54,9 @@ class SyncError(RollupError):
 def describe_error(exc: BaseException) -> str:
     """A one-line description of ``exc`` fit for logs, run history and messages.
 
-    Database errors are cut to the driver's first line: SQLAlchemy's text carries the SQL statement
-    and the bound row values (issue text, people's names), which never belong in a message.
+    Database errors name only the driver's error class and code (and, for an operational error such
+    as "database is locked", its first line): SQLAlchemy's text carries the SQL statement and the
+    bound row values (issue text, people's names), and a driver's message may quote a value.
     """
     try:
         from sqlalchemy.exc import SQLAlchemyError, StatementError
@@ -65,8 +66,27 @@ def describe_error(exc: BaseException) -> str:
         return str(exc)
     if isinstance(exc, SQLAlchemyError):
         orig = getattr(exc, "orig", None) if isinstance(exc, StatementError) else None
-        inner = orig if orig is not None else exc
-        first = str(inner).strip().splitlines()[0] if str(inner).strip() else ""
-        first = first.split("[SQL:", 1)[0].strip()
-        return f"the database refused the operation ({type(inner).__name__}: {first[:200]})"
+        if orig is None:
+            return f"the store failed ({type(exc).__name__})"
+        code = getattr(orig, "sqlite_errorname", None) or getattr(orig, "sqlstate", None)
+        reason = type(orig).__name__ + (f" {code}" if code else "")
+        if type(exc).__name__ == "OperationalError":  # "database is locked", "disk I/O error": no values in these
+            first = str(orig).strip().splitlines()[0] if str(orig).strip() else ""
+            reason += f": {first[:200]}"
+        return f"the store refused an operation ({reason})"
     return f"{type(exc).__name__}: {exc}"
+
+
+class EmptyStoreError(ConfigError):
+    """The store holds no issues (never synced, or the wrong store): there is nothing to report on.
+
+    Bad input, not a failed run: the user pointed a reading command at the wrong place or has
+    not synced yet. The message names the store and says what to run.
+    """
+
+    def __init__(self, location: str):
+        message = (f"the store at {location} holds no issues; run `rollup sync` first (or `rollup demo` for the "
+                   "sample organisation), or point ROLLUP_DATABASE_URL (or --database) at the synced store. "
+                   "Nothing was written")
+        super().__init__(message)
+        self.location = location

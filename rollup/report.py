@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from rollup.config import ReportOptions
-from rollup.errors import ConfigError, RollupError
+from rollup.errors import ConfigError, EmptyStoreError, RollupError
 from rollup.frames import load_frames
 from rollup.lint.history import latest_run
 from rollup.mapping import apply
@@ -131,8 +131,11 @@ def store_snapshot(store: Any, epics: pd.DataFrame, sync_runs: list[dict[str, An
 
 
 def load_mapped(store: Any, mappings: Any) -> pd.DataFrame:
-    """Read the store into frames and apply the mapping rules."""
-    return apply(load_frames(store).issues, mappings).issues
+    """Read the store into frames and apply the mapping rules; a store without issues is an EmptyStoreError."""
+    issues = load_frames(store).issues
+    if issues.empty:
+        raise EmptyStoreError(store.location)
+    return apply(issues, mappings).issues
 
 
 def run_portfolio(store: Any, mappings: Any, *, as_of: date | None = None, team: str | None = None,
@@ -143,7 +146,8 @@ def run_portfolio(store: Any, mappings: Any, *, as_of: date | None = None, team:
 
     ``team`` narrows every view to one team and names the workbook ``team-<id>-<week>.xlsx``
     (no snapshot is stored for a team report: snapshots cover the whole portfolio).
-    ``base_url`` overrides ``sync_state['server.base_url']`` for links to Jira.
+    ``base_url`` overrides ``sync_state['server.base_url']`` for links to Jira. A store that holds
+    no issues is an :class:`~rollup.errors.EmptyStoreError` (exit code 2): nothing is written.
     """
     as_of = as_of or date.today()
     mapped = load_mapped(store, mappings) if mapped_issues is None else mapped_issues

@@ -9,17 +9,18 @@ from pathlib import Path
 import click
 
 from rollup.clierrors import handle_errors
+from rollup.cliparams import NAME, REPORT_DATE, SITE_URL, OutputFolder
 
 
 def _options(command: Callable) -> Callable:
     for option in reversed([
-        click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+        click.option("--as-of", "as_of", type=REPORT_DATE, default=None,
                      help="Report date (YYYY-MM-DD); default today. Names the workbook by its ISO week."),
         click.option("--config", "config_path", type=click.Path(path_type=Path), default=Path("mappings.yaml"),
                      show_default=True, help="The mappings file (pillars, OKRs, buckets, teams, rules)."),
-        click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("outputs"),
+        click.option("--out", "out_dir", type=OutputFolder(), default=Path("outputs"),
                      show_default=True, help="Folder for the workbook; charts go in <out>/charts (<out>/charts-<team> for a team)."),
-        click.option("--base-url", default=None,
+        click.option("--base-url", type=SITE_URL, default=None,
                      help="Jira site URL for issue links, when the store does not know it (e.g. https://acme.atlassian.net)."),
     ]):
         command = option(command)
@@ -32,8 +33,8 @@ def _run(as_of, config_path: Path, out_dir: Path, base_url: str | None, team: st
     from rollup.store import Store
 
     config = load_config(config_path)
-    with Store.open() as store:
-        result = run_portfolio(store, config, as_of=as_of.date() if as_of else date.today(), team=team,
+    with Store.open(must_exist=True) as store:
+        result = run_portfolio(store, config, as_of=as_of or date.today(), team=team,
                                out_dir=out_dir, base_url=base_url)
     for path in result.paths:
         click.echo(str(path))
@@ -49,7 +50,7 @@ def report() -> None:
 
 @report.command("portfolio")
 @_options
-@click.option("--team", default=None, help="Only this team (id or name); writes team-<id>-<week>.xlsx.")
+@click.option("--team", type=NAME, default=None, help="Only this team (id or name); writes team-<id>-<week>.xlsx.")
 @handle_errors
 def portfolio_command(as_of, config_path: Path, out_dir: Path, base_url: str | None, team: str | None) -> None:
     """The executive workbook outputs/portfolio-<ISO week>.xlsx plus PNG/SVG charts; prints the paths.
@@ -60,7 +61,7 @@ def portfolio_command(as_of, config_path: Path, out_dir: Path, base_url: str | N
 
 
 @report.command("team")
-@click.argument("team")
+@click.argument("team", type=NAME)
 @_options
 @handle_errors
 def team_command(team: str, as_of, config_path: Path, out_dir: Path, base_url: str | None) -> None:

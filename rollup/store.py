@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timezone
 from operator import itemgetter
@@ -47,11 +48,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.types import TypeDecorator
 
 from connectors.jira.rows import FieldRow, IssueRow, TransitionRow, WorklogRow
-from rollup.errors import StoreError, StoreURLError
+from rollup.errors import EmptyStoreError, StoreError, StoreURLError
 
 #: The schema version this code writes. Bump it and add a function to MIGRATIONS together.
 SCHEMA_VERSION = 2
@@ -398,23 +399,66 @@ def upgrade(
 # ---------------------------------------------------------------------------------------- helpers
 
 
+#: A bare path (no ``scheme://``) is taken as a SQLite file when it ends in one of these.
+SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+#: The store locations accepted, for error messages.
+ACCEPTED_URLS = ("sqlite:///PATH (e.g. sqlite:///.rollup/rollup.db; a bare path ending in .db, .sqlite or "
+                 ".sqlite3 also works) or postgresql://USER:PASSWORD@HOST/DB")
+
+
 def normalize_url(url: str) -> str:
-    """Return a SQLAlchemy URL: ``postgresql://`` gets the psycopg 3 driver, a bare path is SQLite."""
+    """Return a SQLAlchemy URL: ``postgresql://`` gets the psycopg 3 driver, a bare path to a SQLite file
+    (ending in ``.db``, ``.sqlite`` or ``.sqlite3``, or naming a file that exists) is SQLite. Anything else is
+    returned as it is, for :func:`checked_url` to refuse."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):
         return "postgresql+psycopg://" + url[len("postgresql://"):]
     if "://" not in url:
-        return f"sqlite:///{Path(url).expanduser()}"
+        path = Path(url).expanduser()
+        if path.suffix.lower() in SQLITE_SUFFIXES or path.is_file():
+            return f"sqlite:///{path}"
     return url
 
 
+def checked_url(raw: str, source: str = DATABASE_URL_ENV) -> str:
+    """:func:`normalize_url`, refusing what the store cannot use with a :class:`StoreURLError` (exit code 2).
+
+    ``source`` names where the value came from (``ROLLUP_DATABASE_URL`` or ``--database``). The
+    message shows the value with any password masked and says what a valid one looks like.
+    """
+    url = normalize_url(raw.strip())
+    shown = mask_url(raw)
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise StoreURLError(f"{source}={shown!r} is not a database URL; give {ACCEPTED_URLS}") from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise StoreURLError(f"{source}={shown!r}: '{backend}' databases are not supported; give {ACCEPTED_URLS}")
+    file = _sqlite_file(url)
+    if file is not None and file.is_dir():
+        raise StoreURLError(f"{source}={shown!r}: {file} is a folder, not a store file; name the file, "
+                            "e.g. sqlite:///.rollup/rollup.db")
+    return url
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL, or None (in memory, or not SQLite)."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
 def mask_url(url: str) -> str:
-    """The URL with any password replaced by ``***``, safe to print and log."""
+    """The URL with any password replaced by ``***``, safe to print and log (also when it does not parse)."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
+    except (ArgumentError, ValueError):
+        # Whatever sits between "//" and "@" may hold a password.
+        return re.sub(r"//[^/@]*@", "//***@", url)
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
@@ -593,17 +637,26 @@ class Store:
     # -- opening -----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, url: str | None = None, *, create: bool = True) -> Store:
+    def open(cls, url: str | None = None, *, create: bool = True, must_exist: bool = False) -> Store:
         """Open (and create or upgrade) the store.
 
         ``url`` wins, then ``ROLLUP_DATABASE_URL``, then the SQLite file ``.rollup/rollup.db``
         under the working directory (its folder is created). ``postgresql://`` URLs use psycopg 3.
+        A URL the store cannot use, or a file that is not a SQLite database, is a
+        :class:`StoreURLError` (exit code 2). ``must_exist`` (commands that only read synced data)
+        refuses a SQLite file that is not there with :class:`EmptyStoreError` instead of creating it.
         """
+        source = "--database" if url else DATABASE_URL_ENV
         raw = url or os.environ.get(DATABASE_URL_ENV) or ""
         if not raw:
+            if must_exist and not DEFAULT_PATH.is_file():
+                raise EmptyStoreError(f"sqlite:///{DEFAULT_PATH.resolve()}")
             DEFAULT_PATH.parent.mkdir(parents=True, exist_ok=True)
             raw = f"sqlite:///{DEFAULT_PATH.resolve()}"
-        sa_url = normalize_url(raw)
+        sa_url = checked_url(raw, source)
+        file = _sqlite_file(sa_url)
+        if must_exist and file is not None and (not file.is_file() or file.stat().st_size == 0):
+            raise EmptyStoreError(mask_url(sa_url))  # a zero-byte file would get a schema: leave it alone
         try:
             engine = _make_engine(sa_url)
         except (ArgumentError, ImportError) as exc:
@@ -661,6 +714,10 @@ class Store:
                     conn.execute(meta.insert().values(schema_version=SCHEMA_VERSION))
         except OperationalError as exc:
             raise StoreError(f"cannot open the store at {self.location}: {exc.orig}") from None
+        except DatabaseError as exc:  # SQLite: "file is not a database" (a text file, an encrypted file, …)
+            raise StoreURLError(f"{_sqlite_file(self.url) or self.location} is not a rollup store ({exc.orig}); "
+                                f"point {DATABASE_URL_ENV} "
+                                "(or --database) at the store, e.g. sqlite:///.rollup/rollup.db") from None
 
     # -- writing -----------------------------------------------------------------------------
 

@@ -161,3 +161,22 @@ def test_an_unwritable_output_is_a_message_not_a_traceback():
     result = CliRunner().invoke(write_somewhere, [])
     assert result.exit_code == 1
     assert "cannot read or write /proc/nope/out.xlsx" in result.output and "Traceback" not in result.output
+
+
+def test_a_database_error_never_shows_the_sql_or_the_row(tmp_path):
+    import sqlite3
+
+    from sqlalchemy.exc import IntegrityError
+
+    from rollup.clierrors import handle_errors
+
+    @click.command()
+    @handle_errors
+    def insert_twice() -> None:
+        raise IntegrityError("INSERT INTO issues (key, summary) VALUES (?, ?)", ("PAY-1", "Secret plan"),
+                             sqlite3.IntegrityError("UNIQUE constraint failed: issues.key"))
+
+    result = CliRunner().invoke(insert_twice, [])
+    assert result.exit_code == 1
+    assert "the store refused an operation (IntegrityError" in result.output
+    assert "INSERT" not in result.output and "Secret plan" not in result.output and "unexpected" not in result.output

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Mapping
-from typing import Literal
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
@@ -15,6 +16,32 @@ from .errors import JiraConfigError
 KEYRING_SERVICE = "jira-portfolio-rollup"
 
 Deployment = Literal["cloud", "datacenter"]
+
+#: The words an on/off environment variable accepts (any case).
+TRUE_WORDS = ("true", "yes", "on", "1")
+FALSE_WORDS = ("false", "no", "off", "0")
+
+
+def parse_flag(name: str, raw: str) -> bool:
+    """An on/off environment variable's value; ValueError naming ``name`` and the accepted words otherwise."""
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError(f"{name} must be true or false ({'/'.join(TRUE_WORDS)} or {'/'.join(FALSE_WORDS)}), "
+                     f"got {raw!r}")
+
+
+def parse_seconds(name: str, raw: str) -> float:
+    """A number of seconds greater than 0; ValueError naming ``name`` and an example otherwise."""
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a number of seconds greater than 0 (e.g. 60), got {raw!r}")
+    return value
 
 
 def _from_keyring(username: str) -> str | None:
@@ -77,11 +104,14 @@ class JiraSettings(BaseModel):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, use_keyring: bool = True) -> "JiraSettings":
-        """Build settings from ``JIRA_URL``, ``JIRA_EMAIL``, ``JIRA_API_TOKEN``, ``JIRA_PAT``, ``JIRA_DEPLOYMENT``.
+        """Build settings from ``JIRA_URL``, ``JIRA_EMAIL``, ``JIRA_API_TOKEN``, ``JIRA_PAT``, ``JIRA_DEPLOYMENT``,
+        ``JIRA_VERIFY_SSL`` and ``JIRA_TIMEOUT``.
 
         A missing secret is looked up in the keyring (service ``jira-portfolio-rollup``,
         usernames ``api_token`` / ``pat``). Raises :class:`JiraConfigError` naming the
-        variables to set when the URL or every credential is missing.
+        variables to set when the URL or every credential is missing, and naming the variable
+        and what it accepts when ``JIRA_DEPLOYMENT``, ``JIRA_VERIFY_SSL`` or ``JIRA_TIMEOUT``
+        holds something else.
         """
         env = os.environ if env is None else env
 
@@ -114,6 +144,18 @@ class JiraSettings(BaseModel):
                     "No credentials: set JIRA_EMAIL and JIRA_API_TOKEN for Jira Cloud, or JIRA_PAT "
                     f"for Data Center (or store them in the keyring service {KEYRING_SERVICE!r})."
                 )
+
+        def parsed(name: str, parse: Callable[[str, str], Any], default: Any) -> Any:
+            # Checked with the other variables, so a bad value stops the command before the store is opened.
+            raw = get(name)
+            try:
+                return default if raw is None else parse(name, raw)
+            except ValueError as exc:
+                problems.append(f"{exc}.")
+                return default
+
+        verify_ssl = parsed("JIRA_VERIFY_SSL", parse_flag, True)
+        timeout = parsed("JIRA_TIMEOUT", parse_seconds, 60.0)
         if deployment is not None:
             deployment = deployment.lower().replace("-", "").replace("_", "").replace(" ", "")
             deployment = {"server": "datacenter", "dc": "datacenter"}.get(deployment, deployment)
@@ -129,15 +171,12 @@ class JiraSettings(BaseModel):
                 api_token=SecretStr(api_token) if api_token else None,
                 pat=SecretStr(pat) if pat else None,
                 deployment=deployment,
-                verify_ssl=(get("JIRA_VERIFY_SSL") or "true").lower() not in ("0", "false", "no"),
+                verify_ssl=verify_ssl,
                 ca_bundle=get("JIRA_CA_BUNDLE"),
-                timeout=float(get("JIRA_TIMEOUT") or 60),
+                timeout=timeout,
             )
         except ValidationError as exc:
             # The validators' own sentences only: pydantic's full text would echo the input value.
             reasons = "; ".join(str(e.get("ctx", {}).get("error") or e["msg"]) for e in exc.errors())
             message = f"Jira is not configured correctly: {reasons}"
-            raise JiraConfigError(message) from None
-        except ValueError as exc:
-            message = f"Jira is not configured correctly: JIRA_TIMEOUT must be a number of seconds ({exc})"
             raise JiraConfigError(message) from None

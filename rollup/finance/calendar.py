@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from rollup.config_finance import WEEKDAYS, CalendarOptions
+from rollup.dates import EARLIEST, LATEST
 from rollup.errors import ConfigError
 
 EPOCH = date(1970, 1, 1)
@@ -80,6 +81,8 @@ def parse_month(text: str | Month, what: str = "month") -> Month:
     match = _MONTH.match(str(text).strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise ConfigError(f"{what} {text!r} is not a month; write it as YYYY-MM, e.g. 2026-10")
+    if not EARLIEST.year <= int(match.group(1)) <= LATEST.year:
+        raise ConfigError(f"{what} {text!r} is out of range: give a month from {EARLIEST:%Y-%m} to {LATEST:%Y-%m}")
     return Month(int(match.group(1)), int(match.group(2)))
 
 

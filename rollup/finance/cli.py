@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from rollup.clierrors import handle_errors
+from rollup.cliparams import OutputFile, OutputFolder
 from rollup.config import DEFAULT_CONFIG_PATH
 
 
@@ -43,7 +44,7 @@ def finance() -> None:
 
 @finance.command("export")
 @click.option("--month", required=True, help="The month, YYYY-MM.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("outputs"),
+@click.option("--out", "out_dir", type=OutputFolder(), default=Path("outputs"),
               show_default=True, help="Folder; the month's files go in <out>/finance-<month>/.")
 @_rates_option
 @_config_option
@@ -62,7 +63,7 @@ def export_command(month: str, out_dir: Path, rates: Path | None, config_path: P
 
     label = _month(month)
     config = load_config(config_path)
-    with Store.open(database) as store:
+    with Store.open(database, must_exist=True) as store:
         result = run_export(store, config, month=label, out_dir=out_dir, rates_path=rates)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict()))
@@ -92,7 +93,7 @@ def close_command(month: str, rates: Path | None, config_path: Path, database: s
 
     label = _month(month)
     config = load_config(config_path)
-    with Store.open(database) as store:
+    with Store.open(database, must_exist=True) as store:
         figures = close_month(store, config, label, rates_path=rates)
     click.echo(f"Closed {label}: {len(figures.detail)} detail rows, {figures.adjustments} adjustments, "
                f"content hash {figures.digest}")
@@ -147,7 +148,7 @@ def months_command(database: str | None, fmt: str) -> None:
 
 
 @finance.command("sample-rates")
-@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), required=True,
+@click.option("--out", "out_path", type=OutputFile(), required=True,
               help="Where to write the CSV.")
 @click.option("--issues", type=click.IntRange(min=300), default=3000, show_default=True,
               help="Size of the sample organisation (its people are the same at any size).")

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from rollup.config import RollupConfig
-from rollup.errors import ConfigError, RollupError
+from rollup.errors import ConfigError, EmptyStoreError, RollupError
 from rollup.finance.adjustments import compute_adjustments
 from rollup.finance.allocation import (
     FinanceTables,
@@ -127,10 +127,8 @@ def month_figures(store: Store, config: RollupConfig, month: str | Month, *, rat
     rates = load_rates(rates_path(rates_path_option, finance), finance)
     calendar = WorkCalendar(finance.calendar)
     frames = frames if frames is not None else load_frames(store)
-    if frames.issues.empty:
-        raise ConfigError(f"the store {store.location} holds no synced issues, so {month} would come out as zero; "
-                          "run `rollup sync` (or `rollup demo`) first, or point --database / ROLLUP_DATABASE_URL "
-                          "at the synced store")
+    if frames.issues.empty:  # a month of zeros must never replace real figures
+        raise EmptyStoreError(store.location)
     as_of = data_as_of(store, frames, now)
     as_of_day = calendar.days_of(pd.DatetimeIndex([pd.Timestamp(as_of)]))[0]
     if as_of_day < month.start_day:

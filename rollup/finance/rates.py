@@ -28,6 +28,7 @@ import csv
 import difflib
 import hashlib
 import io
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from pathlib import Path
 from rollup.config_finance import FinanceOptions
 from rollup.errors import ConfigError
 from rollup.finance.calendar import Month, WorkCalendar
+from rollup.inputfiles import decode_text
 
 #: Environment variable naming the rates CSV.
 RATES_ENV = "ROLLUP_RATES"
@@ -143,11 +145,17 @@ class Rates:
 
 def rates_path(option: str | Path | None, finance: FinanceOptions) -> Path:
     """``--rates``, else ``ROLLUP_RATES``, else ``finance.rates_file``; none of them is bad input."""
-    raw = option or os.environ.get(RATES_ENV) or finance.rates_file
+    raw, source = next(((value, name) for value, name in (
+        (option, "--rates"), (os.environ.get(RATES_ENV), RATES_ENV), (finance.rates_file, "finance.rates_file"))
+        if value), (None, ""))
     if not raw:
         raise RatesError(f"no rates file: pass --rates PATH, set {RATES_ENV}, or set finance.rates_file in "
                          "mappings.yaml (finance owns the file; it is not kept in Jira or in the repository)")
-    return Path(raw)
+    path = Path(raw)
+    if not path.is_file():
+        what = "is a folder, not a rates file" if path.is_dir() else "rates file not found"
+        raise RatesError(f"{path}: {what} (named by {source})")
+    return path
 
 
 def load_rates(path: str | Path, finance: FinanceOptions) -> Rates:
@@ -159,11 +167,16 @@ def load_rates(path: str | Path, finance: FinanceOptions) -> Rates:
         raise RatesError(f"{path}: rates file not found") from None
     except OSError as exc:
         raise RatesError(f"{path}: cannot read the rates file: {exc.strerror}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise RatesError(f"{path}: not UTF-8 text; save the rates file as UTF-8 CSV") from None
+    text = decode_text(data, str(path))
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _parse_rates(path, data, reader, finance)
+    except csv.Error as exc:  # a field over the csv module's size limit, a stray NUL in a quoted field, …
+        raise RatesError(f"{path}, line {reader.line_num + 1}: not a CSV file the rates can be read from ({exc}); "
+                         "save it as comma-separated CSV (UTF-8)") from None
+
+
+def _parse_rates(path: Path, data: bytes, reader: csv.DictReader, finance: FinanceOptions) -> Rates:
     header = [h.strip() for h in (reader.fieldnames or [])]
     problems: list[str] = []
     if len(header) == 1 and ";" in header[0]:
@@ -174,6 +187,8 @@ def load_rates(path: str | Path, finance: FinanceOptions) -> Rates:
         close = difflib.get_close_matches(name, COLUMNS, n=1, cutoff=0.6)
         hint = f"; did you mean '{close[0]}'?" if close else f"; expected columns: {', '.join(COLUMNS)}"
         problems.append(f"{path}, line 1: unknown column '{name}'{hint}")
+    for name in sorted({h for h in header if header.count(h) > 1}):
+        problems.append(f"{path}, line 1: column '{name}' appears {header.count(name)} times; keep one")
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         problems.append(f"{path}, line 1: missing column(s) {', '.join(missing)}; expected: {', '.join(COLUMNS)}")
@@ -184,9 +199,14 @@ def load_rates(path: str | Path, finance: FinanceOptions) -> Rates:
     for raw in reader:
         line = reader.line_num
         values = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}
-        if not any(values.values()):
+        extra = [v for v in raw.get(None) or [] if v.strip()]  # type: ignore[call-overload]
+        if not any(values.values()) and not extra:
             continue
         where = f"{path}, line {line}"
+        if extra:
+            problems.append(f"{where}: {len(header) + len(extra)} values, but the header names {len(header)} "
+                            "columns; a comma too many, or a value that needs quotes?")
+            continue
         level = values.get("level", "")
         if level not in LEVELS:
             problems.append(f"{where}: level '{level}' is not one of {', '.join(LEVELS)}")
@@ -257,6 +277,9 @@ def _number(text: str | None, name: str, where: str, problems: list[str]) -> flo
     try:
         value = float(text.replace(",", ""))
     except ValueError:
+        problems.append(f"{where}: {name} '{text}' is not a number")
+        return None
+    if not math.isfinite(value):
         problems.append(f"{where}: {name} '{text}' is not a number")
         return None
     if value < 0:

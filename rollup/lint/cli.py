@@ -10,12 +10,13 @@ an unknown rule or team); 3 Jira refused the credentials (``--apply``).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 from pathlib import Path
 
 import click
 
 from rollup.clierrors import handle_errors
+from rollup.cliparams import NAME, REPORT_DATE, SITE_URL, OutputFolder
 
 FAIL_ON = ("error", "warning", "info", "never")
 
@@ -31,7 +32,7 @@ def _split(values: tuple[str, ...]) -> list[str]:
               help="The mappings file with the lint: section (rules, thresholds, ignores, write-back).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
               help="What goes to stdout: text for people, json or csv (one row per finding) for machines.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("outputs"),
+@click.option("--out", "out_dir", type=OutputFolder(), default=Path("outputs"),
               show_default=True, help="Folder for the workbook lint-<date>.xlsx.")
 @click.option("--no-workbook", is_flag=True, help="Do not write the Excel workbook.")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="never", show_default=True,
@@ -39,20 +40,20 @@ def _split(values: tuple[str, ...]) -> list[str]:
 @click.option("--select", "select", multiple=True, metavar="RULES",
               help="Only these rules: codes, names or groups, comma-separated or repeated (e.g. EQ001,size). "
                    "A narrowed run is not recorded in the history.")
-@click.option("--team", default=None, help="Only this team (id or name, or Unassigned); not recorded in the history.")
+@click.option("--team", type=NAME, default=None, help="Only this team (id or name, or Unassigned); not recorded in the history.")
 @click.option("--by-owner", is_flag=True, help="Add one sheet per owner to the workbook, to route each list.")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+@click.option("--as-of", "as_of", type=REPORT_DATE, default=None,
               help="Lint date (YYYY-MM-DD) for date rules and the file name; default today.")
 @click.option("--apply/--dry-run", "apply", default=False, show_default=True,
               help="--apply labels and comments the offending epics in Jira; --dry-run (the default) only "
                    "prints what it would do, when the JIRA_* variables are set.")
 @click.option("--no-store", is_flag=True, help="Do not record this run in the lint history (trend, portfolio).")
-@click.option("--base-url", default=None,
+@click.option("--base-url", type=SITE_URL, default=None,
               help="Jira site URL for links, when the store does not know it (e.g. https://acme.atlassian.net).")
 @click.pass_context
 @handle_errors
 def lint(ctx: click.Context, config_path: Path, fmt: str, out_dir: Path, no_workbook: bool, fail_on: str,
-         select: tuple[str, ...], team: str | None, by_owner: bool, as_of: datetime | None, apply: bool,
+         select: tuple[str, ...], team: str | None, by_owner: bool, as_of: date | None, apply: bool,
          no_store: bool, base_url: str | None) -> None:
     """Lint the synced epics: every epic that cannot roll up, per team and owner, with how to fix it.
 
@@ -75,10 +76,13 @@ def lint(ctx: click.Context, config_path: Path, fmt: str, out_dir: Path, no_work
     from rollup.lint.job import run_lint_report
     from rollup.store import Store
 
+    rules = _split(select)
+    if select and not rules:
+        raise click.BadParameter("give at least one rule code, name or group", param_hint="--select")
     config = load_config(config_path)
-    with Store.open() as store:
+    with Store.open(must_exist=True) as store:
         report = run_lint_report(
-            store, config, out_dir=out_dir, as_of=as_of.date() if as_of else None, select=_split(select) or None,
+            store, config, out_dir=out_dir, as_of=as_of, select=rules or None,
             team=team, by_owner=by_owner, formats=() if no_workbook else ("xlsx",), apply=apply, dry_run=not apply,
             record=not no_store, base_url=base_url,
         )

@@ -27,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-from rollup.errors import ConfigError
+from rollup.errors import ConfigError, EmptyStoreError
 from rollup.lint import history
 from rollup.lint.formats import render, rule_frame
 from rollup.lint.result import UNASSIGNED, LintResult
@@ -170,8 +170,7 @@ def run_lint_report(
     started = now or datetime.now(timezone.utc)
     frames = load_frames(store)
     if not len(frames.issues):
-        raise ConfigError("the store holds no issues: run `rollup sync` first (the lint reads the store, "
-                          "never Jira); nothing was written")
+        raise EmptyStoreError(store.location)
     mapped = apply_mapping(frames.issues, config)
     base_url = base_url or store.get_state(STATE_SERVER_BASE_URL)
     result = run_lint(mapped, config, as_of=as_of, transitions=frames.transitions, base_url=base_url,

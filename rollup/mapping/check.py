@@ -117,7 +117,7 @@ def _unknown_values(ctx: _Context, mappings: RollupConfig) -> pd.DataFrame:
                 test = when.field
                 values = distinct(f"field:{test.name}")
                 if test.regex is not None:
-                    if not ctx.field(test).any():
+                    if not ctx.field(test, rule.provenance).any():
                         rows.append((rule.id, rule.provenance, "field", f"{test.name} ~ /{test.regex}/"))
                 else:
                     given = test.in_ if test.in_ is not None else [test.equals]

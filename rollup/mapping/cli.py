@@ -17,7 +17,7 @@ from rich.table import Table
 
 from rollup.clierrors import handle_errors
 from rollup.config import DEFAULT_CONFIG_PATH, RollupConfig, load_config
-from rollup.errors import StoreError
+from rollup.errors import EmptyStoreError
 
 _FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
                        help="json prints one JSON object to stdout.")
@@ -30,11 +30,11 @@ def load_issues(database_url: str | None):
     from rollup.frames import load_frames
     from rollup.store import Store
 
-    with Store.open(database_url) as store:
+    with Store.open(database_url, must_exist=True) as store:
         frames = load_frames(store)
         location = store.location
     if frames.issues.empty:
-        raise StoreError(f"the store at {location} holds no issues; run `rollup sync` (or `rollup demo`) first")
+        raise EmptyStoreError(location)
     return frames.issues
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from rollup import config as config_module
+from rollup import inputfiles, saferegex
 from rollup.config import (
     Bucket,
     FieldMatch,
@@ -118,15 +119,38 @@ def generate() -> str:
         "",
         "Besides the types and keys of every section below, the file is refused (exit code 2) when:",
         "",
+        "- it is not UTF-8 text (the message gives the line and byte offset of the first bad byte);",
+        "- a key is given twice in one mapping — a second `sync:` section, a rule with two `set:` keys "
+        "(plain YAML would keep the last one silently); the message names the key and both lines;",
+        f"- its aliases (`*name`) expand to more than {inputfiles.MAX_YAML_VALUES:,} values, an alias sits "
+        f"inside the value it names, or values nest more than {inputfiles.MAX_YAML_DEPTH} levels deep;",
         "- two pillars, OKRs, buckets, teams or rules share an id, or two key results share an id "
         "(key result ids are unique across OKRs);",
         "- an OKR names a pillar that is not declared;",
         "- a rule sets a pillar, OKR, key result, bucket or team that is not declared, or a key result "
         "together with an OKR it does not belong to;",
         "- a rule's `field:` names a field that `jira.extra_fields` does not sync;",
-        "- a `regex:` does not compile;",
+        "- a `regex:` does not compile, or could backtrack without end (see *Regular expressions* below);",
         f"- the pillars' target shares do not add up to 100 % (within {config_module.SHARE_TOLERANCE * 100:g} "
         "percentage points). This is an error, not a warning: allocation gaps are computed against these targets.",
+        "",
+        "## Regular expressions",
+        "",
+        "A rule's `when: {field: {name: …, regex: …}}` is Python's `re.search` on the field's value. Because "
+        "`re` backtracks, some patterns take exponential time on a value that almost matches, and one long "
+        "custom-field value would hang every command that maps issues. So:",
+        "",
+        "- A `regex:` is refused when the file is read (exit code 2, naming the file, the line and the rule) "
+        "when a quantifier inside a repeated group can match what the group's next round starts with "
+        "(`(a+)+`, `(\\w+\\s?)*`, `(.*,){10}`), or when two alternatives inside a repeated group can start with "
+        "the same character (`(a|a?b)+`). Write the repetition once (`a+`, `[\\w\\s]*`) or make the "
+        "alternatives start differently. Possessive quantifiers (`a++`) and atomic groups (`(?>…)`) never "
+        "backtrack and are accepted.",
+        f"- When a rule runs, its regex sees only the first {saferegex.MAX_MATCH_LENGTH:,} characters of each "
+        "value: anchor on what comes first (`^Platform`), not on the end of a long text.",
+        f"- Matching one rule's regex against all the values of its field may take at most "
+        f"{saferegex.MATCH_SECONDS:g} s; past that the command stops with an error naming the rule "
+        "(`rule <id> (mappings.yaml:<line>)`) instead of hanging.",
         "",
         "## Sections",
         "",

@@ -24,7 +24,6 @@ Precedence, per attribute:
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass
 from operator import methodcaller
 from typing import Any
@@ -35,6 +34,7 @@ import pandas as pd
 from rollup.config import FieldMatch, RollupConfig, ValueMatch
 from rollup.frames import check_columns
 from rollup.mapping.models import ATTRIBUTES, CompiledRule, compile_rules, declared_ids
+from rollup.saferegex import search_values
 
 #: Columns :func:`apply` reads from the issues frame.
 REQUIRED_COLUMNS = ("key", "project_key", "issue_type", "hierarchy_level", "parent_key", "epic_key",
@@ -337,11 +337,11 @@ class _Context:
         pairs = np.unique(np.stack([positions[sel], codes[sel].astype(np.int64)]), axis=1)
         return np.bincount(pairs[0], minlength=self.n)
 
-    def field(self, test: FieldMatch) -> np.ndarray:
+    def field(self, test: FieldMatch, who: str) -> np.ndarray:
+        """The rows whose field value passes ``test``; ``who`` names the rule in a slow-regex error."""
         positions, codes, uniques = self.long(f"field:{test.name}")
         if test.regex is not None:
-            pattern = re.compile(test.regex)
-            hit = np.array([pattern.search(u) is not None for u in uniques], dtype=bool)
+            hit = np.array(search_values(test.regex, list(uniques), who=who, field=test.name), dtype=bool)
         elif test.in_ is not None:
             hit = uniques.isin([_text(v) for v in test.in_])
         else:
@@ -381,7 +381,7 @@ class _Context:
         if when.components is not None:
             mask &= self.values("components", when.components)
         if when.field is not None:
-            mask &= self.field(when.field)
+            mask &= self.field(when.field, rule.provenance)
         if when.initiative is not None:
             parent = initiative_pos.copy()
             level = self.issues["hierarchy_level"].to_numpy()

@@ -39,27 +39,29 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr
 
+from connectors.jira.settings import parse_flag, parse_seconds
 from rollup.errors import ConfigError
 from rollup.schedule.logs import log_event, redact
 from rollup.schedule.outputs import file_lines
 from rollup.writers.safe import atomic_write
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
+def _variable(env: dict[str, str], name: str, parse: Callable[[str, str], Any], default: Any) -> Any:
+    """One ``ROLLUP_SMTP_*`` variable read with ``parse``; ConfigError naming it and what it accepts."""
+    raw = env.get(name, "").strip()
+    try:
+        return parse(name, raw) if raw else default
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
-def _flag(env: dict[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in _TRUE:
-        return True
-    if raw in _FALSE:
-        return False
-    raise ConfigError(f"{name}={env[name]!r} is not true or false")
+def _port(name: str, raw: str) -> int:
+    if not (raw.isdigit() and 1 <= int(raw) <= 65535):
+        raise ValueError(f"{name} must be a port number from 1 to 65535, got {raw!r}")
+    return int(raw)
 
 
 class SmtpSettings(BaseModel):
@@ -83,20 +85,17 @@ class SmtpSettings(BaseModel):
             raise ConfigError("email delivery needs ROLLUP_SMTP_HOST (and ROLLUP_SMTP_PORT, ROLLUP_SMTP_USER, "
                               "ROLLUP_SMTP_PASSWORD as the server wants); or set 'outbox:' in the job to "
                               "write the message to a folder instead")
-        use_ssl = _flag(env, "ROLLUP_SMTP_SSL", False)
-        try:
-            return cls(
-                host=host,
-                port=int(env.get("ROLLUP_SMTP_PORT") or (465 if use_ssl else 587)),
-                starttls=False if use_ssl else _flag(env, "ROLLUP_SMTP_STARTTLS", True),
-                ssl=use_ssl,
-                user=env.get("ROLLUP_SMTP_USER") or None,
-                password=env.get("ROLLUP_SMTP_PASSWORD") or None,
-                sender=env.get("ROLLUP_SMTP_FROM") or f"rollup@{socket.gethostname()}",
-                timeout=float(env.get("ROLLUP_SMTP_TIMEOUT") or 30),
-            )
-        except (ValueError, ValidationError):
-            raise ConfigError("ROLLUP_SMTP_PORT and ROLLUP_SMTP_TIMEOUT must be numbers") from None
+        use_ssl = _variable(env, "ROLLUP_SMTP_SSL", parse_flag, False)
+        return cls(
+            host=host,
+            port=_variable(env, "ROLLUP_SMTP_PORT", _port, 465 if use_ssl else 587),
+            starttls=False if use_ssl else _variable(env, "ROLLUP_SMTP_STARTTLS", parse_flag, True),
+            ssl=use_ssl,
+            user=env.get("ROLLUP_SMTP_USER") or None,
+            password=env.get("ROLLUP_SMTP_PASSWORD") or None,
+            sender=env.get("ROLLUP_SMTP_FROM") or f"rollup@{socket.gethostname()}",
+            timeout=_variable(env, "ROLLUP_SMTP_TIMEOUT", parse_seconds, 30.0),
+        )
 
     def __repr__(self) -> str:  # SecretStr already hides the password; keep the repr short
         return f"SmtpSettings(host={self.host!r}, port={self.port}, user={self.user!r})"
@@ -120,6 +119,10 @@ class ConfluenceSettings(BaseModel):
         if not url or not (pat or (email and token)):
             raise ConfigError("Confluence publishing needs CONFLUENCE_URL and either CONFLUENCE_EMAIL + "
                               "CONFLUENCE_API_TOKEN (Cloud) or CONFLUENCE_PAT (Data Center)")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+            raise ConfigError("CONFLUENCE_URL must be an http:// or https:// address without a user name or "
+                              "password, e.g. https://acme.atlassian.net/wiki")
         return cls(url=url, email=email, api_token=token, pat=pat)
 
 

@@ -9,7 +9,7 @@ A step is written ``- sync`` or ``- {step: team_reports, teams: [payments], on_f
 Every model forbids unknown keys; a bad file raises :class:`~rollup.errors.ConfigError` naming
 the file, the line and the key, with "did you mean …" for a misspelt key or step, which the CLI
 turns into exit code 2 before anything runs. The YAML-with-lines loader is
-:mod:`rollup.config`'s.
+:mod:`rollup.inputfiles`' (shared with ``mappings.yaml``).
 """
 
 from __future__ import annotations
@@ -35,8 +35,10 @@ from pydantic import (
     model_validator,
 )
 
-from rollup.config import Id, StrList, _line_for, _load_yaml_with_lines, _unwrap
+from rollup.config import Id, StrList, _unwrap
+from rollup.dates import out_of_range
 from rollup.errors import ConfigError
+from rollup.inputfiles import line_for, load_yaml, read_text
 from rollup.schedule.steps import REGISTRY, STEPS
 from rollup.schedule.triggers import WorkingDayTrigger, local_cron
 from rollup.schedule.values import Duration
@@ -188,6 +190,14 @@ class Job(BaseModel):
             raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/London") from None
         return value
 
+    @field_validator("as_of")
+    @classmethod
+    def _report_date(cls, value: date | None) -> date | None:
+        problem = out_of_range(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
     @field_validator("cron")
     @classmethod
     def _cron(cls, value: str | None) -> str | None:
@@ -272,7 +282,7 @@ def load_schedules(path: str | Path = DEFAULT_SCHEDULES_PATH) -> Schedules:
     schedules = Schedules(files=files)
     for file in files:
         try:
-            text = file.read_text(encoding="utf-8")
+            text = read_text(file)
         except OSError as exc:
             raise ConfigError(f"{file}: cannot read: {exc.strerror}") from None
         for job in parse_schedule(text, source=str(file)).jobs:
@@ -292,7 +302,7 @@ def load_schedules(path: str | Path = DEFAULT_SCHEDULES_PATH) -> Schedules:
 
 def parse_schedule(text: str, source: str = "schedule.yaml") -> ScheduleFile:
     """Validate one schedule file's text; ``source`` names it in error messages."""
-    data, lines = _load_yaml_with_lines(text, source)
+    data, lines = load_yaml(text, source)
     if data is None:
         raise ConfigError(f"{source}: the file is empty; it needs a 'jobs:' list")
     if not isinstance(data, dict):
@@ -312,7 +322,7 @@ def describe(exc: ValidationError, source: str, lines: dict[tuple, int]) -> str:
     messages = []
     for error in exc.errors():
         loc = _yaml_path(tuple(error["loc"]))
-        line = _line_for(loc, lines)
+        line = line_for(loc, lines)
         where = f"{source}, line {line}" if line else source
         dotted = ".".join(str(p) for p in loc) or "(top level)"
         kind = error["type"]

@@ -50,6 +50,7 @@ from rollup.schedule.steps import (
     step_for,
     team_ids,
 )
+from rollup.writers.safe import blocking_file
 
 EXIT_INTERRUPTED = 130
 
@@ -155,6 +156,10 @@ def _about(job: Job, what: str) -> Iterator[None]:
 
 def check_job(job: Job, config: Any) -> None:
     """Everything about ``job`` that can be checked before it runs; ConfigError naming the problem."""
+    blocker = blocking_file(job.output_dir)
+    if blocker is not None:
+        raise ConfigError(f"{job.source}: job '{job.name}' writes to {job.output_dir}, but {blocker} is a file; "
+                          "give 'output' a folder")
     known = {t.id for t in config.teams}
     for params in job.steps:
         if isinstance(params, TeamReportsParams) and params.teams != "all":
@@ -216,6 +221,9 @@ def prepare(job: Job, *, require_jira: bool = False) -> Any:
     """
     from rollup.config import load_config
 
+    if Path(job.config).is_dir():
+        raise ConfigError(f"{job.source}: job '{job.name}': 'config: {job.config}' is a folder; name the mappings "
+                          "file, e.g. mappings.yaml")
     if not Path(job.config).is_file():
         raise ConfigError(f"{job.source}: job '{job.name}': mappings file {job.config} not found in {Path.cwd()} "
                           "(the job's 'config:' key, default mappings.yaml; relative paths are read from the "

@@ -152,3 +152,11 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def blocking_file(folder: Path) -> Path | None:
+    """The existing file at or above ``folder`` that stops anything being written under it, or None."""
+    for part in (folder, *folder.absolute().parents):
+        if part.exists():
+            return None if part.is_dir() else part
+    return None

@@ -69,3 +69,22 @@ def test_credentials_inside_the_url_are_refused_without_echoing_them(url):
     message = str(caught.value)
     assert "hunter2" not in message and "input_value" not in message
     assert "must not contain a user name or password" in message and "JIRA_API_TOKEN" in message
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("JIRA_TIMEOUT", "-1", "JIRA_TIMEOUT must be a number of seconds greater than 0 (e.g. 60), got '-1'"),
+    ("JIRA_TIMEOUT", "0", "JIRA_TIMEOUT must be a number of seconds greater than 0"),
+    ("JIRA_TIMEOUT", "abc", "JIRA_TIMEOUT must be a number of seconds greater than 0 (e.g. 60), got 'abc'"),
+    ("JIRA_TIMEOUT", "nan", "JIRA_TIMEOUT must be a number of seconds"),
+    ("JIRA_VERIFY_SSL", "maybe", "JIRA_VERIFY_SSL must be true or false (true/yes/on/1 or false/no/off/0), got 'maybe'"),
+])
+def test_malformed_timeout_and_verify_ssl_name_the_variable(name, value, message):
+    with pytest.raises(JiraConfigError) as exc:
+        JiraSettings.from_env({"JIRA_URL": "https://x", "JIRA_PAT": SECRET, name: value}, use_keyring=False)
+    assert message in str(exc.value) and SECRET not in str(exc.value)
+
+
+def test_timeout_and_verify_ssl_words_are_read():
+    s = JiraSettings.from_env({"JIRA_URL": "https://x", "JIRA_PAT": "p", "JIRA_TIMEOUT": "12.5",
+                               "JIRA_VERIFY_SSL": "Off"}, use_keyring=False)
+    assert s.timeout == 12.5 and s.verify_ssl is False

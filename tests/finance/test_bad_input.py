@@ -125,11 +125,11 @@ def test_an_empty_store_is_refused_and_the_previous_set_kept(tmp_path, sample_st
     empty = f"sqlite:///{tmp_path / 'never-synced.db'}"
     result, _ = _export(tmp_path, empty, sample_rates)
     assert result.exit_code == 2, result.output
-    assert "holds no synced issues" in result.output and "rollup sync" in result.output
+    assert "holds no issues" in result.output and "rollup sync" in result.output
     assert {p.name: p.read_bytes() for p in (out / "finance-2026-10").iterdir()} == before
     result = CliRunner().invoke(cli, ["finance", "close", "2026-10", "--config", str(MAPPINGS), "--rates",
                                       str(sample_rates), "--database", empty])
-    assert result.exit_code == 2 and "holds no synced issues" in result.output, result.output
+    assert result.exit_code == 2 and "holds no issues" in result.output, result.output
     with Store.open(empty) as store, store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(finance_months)).scalar_one() == 0
 

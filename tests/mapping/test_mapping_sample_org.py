@@ -231,8 +231,9 @@ def test_cli_check_and_diff_on_the_store(sample, tmp_path):
 def test_cli_on_an_empty_store_says_what_to_run(tmp_path):
     result = CliRunner().invoke(mapping, ["check", "--config", str(MAPPINGS), "--database",
                                           f"sqlite:///{tmp_path / 'empty.db'}"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "holds no issues" in result.output and "rollup sync" in result.output
+    assert not (tmp_path / "empty.db").exists()
 
 
 def test_every_command_has_help_with_an_example():

@@ -66,6 +66,7 @@ def test_team_report(store, tmp_path):
 
 def test_cli_prints_written_paths(tmp_path, monkeypatch):
     monkeypatch.setenv("ROLLUP_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    Store.open().close()  # the report reads an existing store; the issues come from the patched load_mapped
     monkeypatch.setattr("rollup.config.load_config", lambda path: MAPPINGS)
     monkeypatch.setattr(report_module, "load_mapped", lambda store, mappings: mapped_issues())
     out = tmp_path / "outputs"

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from connectors.jira.rows import FieldRow
 from rollup import store as store_module
-from rollup.errors import StoreError
+from rollup.errors import EmptyStoreError, StoreError, StoreURLError
 from rollup.store import SCHEMA_VERSION, Store, mask_url, normalize_url, upgrade
 
 
@@ -226,6 +226,48 @@ def test_urls_are_normalized_and_masked():
     assert normalize_url("/tmp/x.db") == "sqlite:////tmp/x.db"
     assert "secret" not in mask_url("postgresql+psycopg://u:secret@h/db")
     assert store_module.DEFAULT_PATH.as_posix() == ".rollup/rollup.db"
+
+
+@pytest.mark.parametrize("value, message", [
+    ("not a url", "ROLLUP_DATABASE_URL='not a url' is not a database URL; give sqlite:///PATH"),
+    ("mysql://u:secret@h/db", "ROLLUP_DATABASE_URL='mysql://u:***@h/db': 'mysql' databases are not supported"),
+    ("postgresql://u:secret@h:port/db", "ROLLUP_DATABASE_URL='postgresql://***@h:port/db' is not a database URL"),
+])
+def test_a_value_that_is_not_a_store_url_is_bad_input_and_creates_nothing(value, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ROLLUP_DATABASE_URL", value)
+    with pytest.raises(StoreURLError) as caught:
+        Store.open()
+    assert message in str(caught.value) and "postgresql://USER:PASSWORD@HOST/DB" in str(caught.value)
+    assert "secret" not in str(caught.value) and caught.value.exit_code == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_documented_forms_still_open(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for value in ("plain.db", str(tmp_path / "abs.sqlite"), "sqlite:///rel.db", f"sqlite:///{tmp_path / 'x.db'}"):
+        monkeypatch.setenv("ROLLUP_DATABASE_URL", value)
+        Store.open().close()
+    assert {p.name for p in tmp_path.iterdir()} >= {"plain.db", "abs.sqlite", "rel.db", "x.db"}
+
+
+def test_a_file_that_is_not_sqlite_or_a_folder_is_named(tmp_path):
+    text_file = tmp_path / "notes.db"
+    text_file.write_text("hello\n")
+    with pytest.raises(StoreURLError, match=rf"^{text_file} is not a rollup store \(file is not a database\)"):
+        Store.open(f"sqlite:///{text_file}")
+    assert text_file.read_text() == "hello\n"
+    with pytest.raises(StoreURLError, match=rf"--database='sqlite:///{tmp_path}': {tmp_path} is a folder"):
+        Store.open(f"sqlite:///{tmp_path}")
+
+
+def test_a_reading_command_does_not_create_a_missing_store(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ROLLUP_DATABASE_URL", raising=False)
+    for url in (None, f"sqlite:///{tmp_path / 'never.db'}"):
+        with pytest.raises(EmptyStoreError, match="holds no issues; run `rollup sync` first"):
+            Store.open(url, must_exist=True)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_sqlite_fast_path_stores_what_sqlalchemy_core_stores(tmp_path, monkeypatch):

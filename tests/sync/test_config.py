@@ -83,7 +83,7 @@ def test_project_fields_reach_the_sync_scope():
 
 
 def test_a_date_that_does_not_exist_is_bad_input_not_a_crash():
-    with pytest.raises(ConfigError, match=r"conf.yaml: not valid YAML: month must be in 1..12") as caught:
+    with pytest.raises(ConfigError, match=r"conf.yaml, line 5: not valid YAML: month must be in 1..12") as caught:
         parse_config("jira:\n  projects: [PAY]\nlint:\n  ignores:\n    - {epic: PAY-1, rule: EQ001, reason: x, "
                      "expires: 2027-13-01}\n", source="conf.yaml")
     assert caught.value.exit_code == 2
