@@ -93,12 +93,14 @@ class TokenPaginator:
         key: Callable[[dict[str, Any]], Hashable] | None = _issue_id,
         endpoint: str = "",
         needs_is_last: bool = False,
+        check_items: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> None:
         self.fetch_page = fetch_page
         self.items_key = items_key
         self.key = key
         self.endpoint = endpoint
         self.needs_is_last = needs_is_last
+        self.check_items = check_items
         self.pages = 0
         self.read = 0
 
@@ -112,6 +114,8 @@ class TokenPaginator:
             def check(page: Any, where: str = where) -> None:
                 items = _items(page, self.items_key, where)
                 seen.check(items, where)
+                if self.check_items is not None:
+                    self.check_items(items)
                 nxt = page.get("nextPageToken")
                 if nxt is not None and not isinstance(nxt, str):
                     raise BadAnswer("a nextPageToken that is not a string", asked=where)
@@ -220,13 +224,14 @@ class OffsetPaginator:
                 return
 
 
-def search_pager(get: Callable[..., Page], jql: str, fields: str, *, cloud: bool,
-                 page_size: int) -> TokenPaginator | OffsetPaginator:
+def search_pager(get: Callable[..., Page], jql: str, fields: str, *, cloud: bool, page_size: int,
+                 check_items: Callable[[list[dict[str, Any]]], None] | None = None) -> TokenPaginator | OffsetPaginator:
     """A paginator over the issues matching ``jql`` with ``fields``, from the site's search endpoint.
 
     Cloud: ``GET /rest/api/3/search/jql`` with token paging; Data Center: ``GET /rest/api/2/search``
     with ``startAt`` paging (the page size read back). ``get(path, params=…, check=…)`` sends one
-    request. Iterate it for pages; afterwards ``read`` (and on Data Center ``total``) say how many.
+    request; ``check_items`` adds the caller's check of each page's issues. Iterate it for pages;
+    afterwards ``read`` (and on Data Center ``total``) say how many.
     """
     if cloud:
         path = "/rest/api/3/search/jql"
@@ -237,13 +242,13 @@ def search_pager(get: Callable[..., Page], jql: str, fields: str, *, cloud: bool
                 params["nextPageToken"] = token
             return get(path, params=params, check=check)
 
-        return TokenPaginator(fetch_token, endpoint=f"GET {path}", needs_is_last=True)
+        return TokenPaginator(fetch_token, endpoint=f"GET {path}", needs_is_last=True, check_items=check_items)
 
     def fetch_offset(start_at: int, max_results: int, check: Check | None = None) -> Page:
         params = {"jql": jql, "fields": fields, "maxResults": max_results, "startAt": start_at}
         return get("/rest/api/2/search", params=params, check=check)
 
-    return OffsetPaginator(fetch_offset, page_size=page_size, endpoint="GET /rest/api/2/search")
+    return OffsetPaginator(fetch_offset, page_size=page_size, endpoint="GET /rest/api/2/search", check_items=check_items)
 
 
 def search_pages(get: Callable[..., Page], jql: str, fields: str, *, cloud: bool, page_size: int) -> Iterator[list[Any]]:
