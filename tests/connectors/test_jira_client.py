@@ -6,10 +6,12 @@ import json
 from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlparse
 
+import pytest
 import responses
-from jira_helpers import CLOUD_URL, DC_URL
+from jira_helpers import CLOUD_URL, DC_URL, sample
 
 from connectors.jira import FieldMap
+from connectors.jira.errors import JiraAnswerError
 
 UTC = timezone.utc
 STATUSES = [
@@ -236,3 +238,15 @@ def test_cloud_bulk_fetch_refuses_a_stale_answer_and_counts_a_silently_dropped_i
     assert [r.id for r in b.issues] == [1]
     assert b.failed_ids == {2}
     assert cloud.stats.by_endpoint["POST /rest/api/3/issue/bulkfetch"].retries == 1
+
+
+@responses.activate
+def test_projects_reads_the_recorded_server_project_list_and_refuses_entries_without_a_key(dc):
+    responses.get(f"{DC_URL}/rest/api/2/project", json=sample("server-jira-ruby/project.json"))
+    projects = dc.projects()
+    assert [(p.id, p.key, p.name) for p in projects] == [
+        ("10001", "SAMPLEPROJECT", "Sample Project for Developing RoR RESTful API")]
+
+    responses.replace(responses.GET, f"{DC_URL}/rest/api/2/project", json=[{"id": "10001", "name": "No key"}])
+    with pytest.raises(JiraAnswerError, match="no id or key"):
+        dc.projects()
