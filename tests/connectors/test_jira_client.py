@@ -234,9 +234,10 @@ def test_cloud_bulk_fetch_refuses_a_stale_answer_and_counts_a_silently_dropped_i
     responses.get(f"{CLOUD_URL}/rest/api/3/issue/2", json={"id": "2", "key": "P-2"})
     responses.post(f"{CLOUD_URL}/rest/api/3/changelog/bulkfetch", json={"issueChangeLogs": []})
     cloud.transport.backoff_base = 0.001
-    b = list(cloud.fetch([1, 2], FieldMap.discover([])))[0]
-    assert [r.id for r in b.issues] == [1]
-    assert b.failed_ids == {2}
+    # Issue 1 comes without its changelog, so it may arrive in a later batch, completed: read them all.
+    batches = list(cloud.fetch([1, 2], FieldMap.discover([])))
+    assert [r.id for b in batches for r in b.issues] == [1]
+    assert set().union(*(b.failed_ids for b in batches)) == {2}
     assert cloud.stats.by_endpoint["POST /rest/api/3/issue/bulkfetch"].retries == 1
 
 
