@@ -147,6 +147,17 @@ def test_a_closed_port_fails_the_connection_at_once_naming_the_url(project, monk
     assert report.checks["jira"]["todo"] == "check the host and port in JIRA_URL, and that Jira is running"
 
 
+@pytest.mark.parametrize("site", ["cloud"], indirect=True)
+def test_an_unknown_host_fails_the_connection_naming_it(project, monkeypatch):
+    monkeypatch.setenv("JIRA_URL", "https://jira.no-such-host.invalid")
+    report = doctor()
+    assert report.exit_code == 1
+    assert report.detail("jira") == ("Cannot reach Jira at https://jira.no-such-host.invalid "
+                                     "(GET /rest/api/2/serverInfo): the host name could not be resolved.")
+    assert report.checks["jira"]["todo"] == "check the host name in JIRA_URL"
+    assert report.status("tls") == "skip" and "cannot connect to jira.no-such-host.invalid:443" in report.detail("tls")
+
+
 def test_a_jira_that_answers_too_slowly_fails_within_the_timeout_instead_of_hanging(project, sample_org, monkeypatch):
     site = project.site
     slow = Faults(slow_rate=1.0, slow_ms=2000)
