@@ -222,6 +222,7 @@ def demo_command(flavour: str, issues: int, config_path: Path, out_dir: Path, fm
 
 def _add_command_groups() -> None:
     """The command groups that live beside the library code they drive."""
+    from rollup.doctor.cli import doctor_command
     from rollup.finance.cli import finance
     from rollup.lint.cli import lint
     from rollup.localjira.cli import localjira
@@ -229,7 +230,7 @@ def _add_command_groups() -> None:
     from rollup.report_cli import report
     from rollup.schedule.cli import run_command, runs_command, schedule
 
-    for group in (finance, lint, localjira, mapping, report, schedule, run_command, runs_command):
+    for group in (doctor_command, finance, lint, localjira, mapping, report, schedule, run_command, runs_command):
         cli.add_command(group)
 
 

@@ -70,7 +70,9 @@ def describe_error(exc: BaseException) -> str:
             return f"the store failed ({type(exc).__name__})"
         code = getattr(orig, "sqlite_errorname", None) or getattr(orig, "sqlstate", None)
         reason = type(orig).__name__ + (f" {code}" if code else "")
-        if type(exc).__name__ == "OperationalError":  # "database is locked", "disk I/O error": no values in these
+        # "database is locked", "disk I/O error", "file is not a database": no values in these (an integrity
+        # or data error's text may quote a row value, so those keep only their class and code).
+        if type(exc).__name__ in ("OperationalError", "DatabaseError"):
             first = str(orig).strip().splitlines()[0] if str(orig).strip() else ""
             reason += f": {first[:200]}"
         return f"the store refused an operation ({reason})"

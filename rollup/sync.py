@@ -266,7 +266,7 @@ def sync(
     return result
 
 
-def _role_changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
+def role_changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
     """``role: old → new`` for every field role that resolves differently now (extra fields included)."""
     roles = sorted(set(before) | set(after))
     return [f"{role}: {before.get(role, 'none')} → {after.get(role, 'none')}"
@@ -301,7 +301,7 @@ def _run(
     )
     before = store.field_roles()
     after = field_roles_of((r.role, r.id) for r in fmap.rows)
-    changed_fields = _role_changes(before, after) if before else []
+    changed_fields = role_changes(before, after) if before else []
     result.fields_changed = changed_fields
     # A role that now reads another field changes what every issue holds: read them all again.
     reread_all = bool(changed_fields) and bool(store.all_issue_ids())

@@ -65,6 +65,14 @@ def field_list(body: Any) -> None:
                         asked="GET /rest/api/2/field", got=f"{len(items)} fields")
 
 
+def project_list(body: Any) -> None:
+    """``/project``: a list of projects, each with an id and a key (it may be empty: no project visible)."""
+    items = _list_of_objects(body, "projects")
+    if any(not item.get("key") or "id" not in item for item in items):
+        raise BadAnswer("a project list with entries that carry no id or key",
+                        asked="GET /rest/api/2/project", got=f"{len(items)} entries")
+
+
 def count_answer(body: Any) -> None:
     """``search/approximate-count``: ``{"count": n}`` with n a whole number ≥ 0."""
     json_object(body)

@@ -23,7 +23,7 @@ from .errors import (
 from .fields import FieldMap
 from .normalize import StatusMap, normalize_histories, normalize_issue, normalize_worklog, parse_datetime
 from .paginators import OffsetPaginator, TokenPaginator, search_pager
-from .rows import IssueRef, IssueRow, TransitionRow, WorklogRow
+from .rows import IssueRef, IssueRow, ProjectRef, TransitionRow, WorklogRow
 from .settings import JiraSettings
 from .transport import RequestStats, Transport
 
@@ -47,12 +47,16 @@ DEFAULT_MAX_WORKERS = 24
 
 @dataclass(frozen=True)
 class ServerInfo:
-    """What the site is: ``deployment`` is "cloud" or "datacenter"; ``time_zone`` is the API user's (JQL dates)."""
+    """What the site is: ``deployment`` is "cloud" or "datacenter"; ``time_zone`` is the API user's (JQL dates).
+
+    ``user`` is the API user's display name as ``myself`` reports it (who the credentials sign in as).
+    """
 
     deployment: str
     version: str
     base_url: str
     time_zone: str | None
+    user: str | None = None
 
 
 @dataclass
@@ -163,6 +167,7 @@ class JiraConnector:
             version=str(raw.get("version") or ""),
             base_url=str(raw.get("baseUrl") or self.settings.url),
             time_zone=me.get("timeZone"),
+            user=me.get("displayName") or me.get("name") or me.get("emailAddress"),
         )
         return self._info
 
@@ -184,6 +189,11 @@ class JiraConnector:
         if self._statuses is None:
             self._statuses = StatusMap(self.transport.get("/rest/api/2/status", check=checks.status_list))
         return self._statuses
+
+    def projects(self) -> list[ProjectRef]:
+        """The projects the API user can see (``GET /rest/api/2/project``: every project with Browse permission)."""
+        raw = self.transport.get("/rest/api/2/project", check=checks.project_list)
+        return [ProjectRef(id=str(p["id"]), key=str(p["key"]), name=str(p.get("name") or "")) for p in raw]
 
     def discover_fields(
         self,

@@ -108,3 +108,12 @@ class IssueRef:
     id: int
     key: str
     updated: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectRef:
+    """A project the API user can see (``GET /rest/api/2/project``)."""
+
+    id: str
+    key: str
+    name: str

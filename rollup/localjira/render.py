@@ -174,6 +174,26 @@ class Renderer:
             out["simplified"] = key in TEAM_MANAGED
         return out
 
+    def project_list(self) -> list[dict]:
+        """``GET /rest/api/{2|3}/project``: every project of the organisation, as each flavour lists them."""
+        out = []
+        for proj, (key, name, _) in enumerate(PROJECTS):
+            pid = str(10000 + proj)
+            sizes = (("16x16", "xsmall"), ("24x24", "small"), ("32x32", "medium"), ("48x48", "large"))
+            item = {"expand": "description,lead,issueTypes,url,projectKeys,permissions,insight",
+                    "self": f"{self.base}/rest/api/2/project/{pid}", "id": pid, "key": key, "name": name,
+                    "avatarUrls": {px: f"{self.base}/secure/projectavatar?size={size}&pid={pid}"
+                                   for px, size in sizes},
+                    "projectTypeKey": "software"}
+            if self.cloud:
+                managed = key in TEAM_MANAGED
+                item.update(simplified=managed, style="next-gen" if managed else "classic", isPrivate=False,
+                            properties={})
+            else:
+                item["archived"] = False
+            out.append(item)
+        return out
+
     def description(self, pos: int, api: int) -> Any:
         blocks = self.org.description_text(pos)
         if not blocks:

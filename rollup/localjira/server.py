@@ -219,6 +219,8 @@ class LocalJira:
                 return 200, {}, r.statuses(), 0
             if path in ("/rest/api/2/field", "/rest/api/3/field") and (cloud or "/2/" in path):
                 return 200, {}, r.field_catalogue(), 0
+            if path in ("/rest/api/2/project", "/rest/api/3/project") and method == "GET" and (cloud or "/2/" in path):
+                return 200, {}, r.project_list(), 0
             if path in ("/rest/api/2/search", "/rest/api/3/search"):
                 if cloud:
                     raise JiraError(410, GONE)

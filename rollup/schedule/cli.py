@@ -33,12 +33,6 @@ def _emit(payload: Any, lines: list[str], fmt: str) -> None:
             click.echo(line)
 
 
-def _when(job: Any) -> str:
-    if job.working_day is not None:
-        return f"working day {job.working_day.day} at {job.working_day.at:%H:%M} {job.timezone}"
-    return f"cron '{job.cron}' {job.timezone}"
-
-
 # ---------------------------------------------------------------------------------------- schedule
 
 
@@ -112,7 +106,7 @@ def schedule_list_command(schedules_path: Path, fmt: str) -> None:
             last = history.last_run(store, name)
             nxt = upcoming[name]
             rows.append({
-                "job": name, "title": job.display_title, "enabled": job.enabled, "when": _when(job),
+                "job": name, "title": job.display_title, "enabled": job.enabled, "when": job.when,
                 "next": nxt.isoformat() if nxt else None,
                 "next_utc": nxt.astimezone(timezone.utc).isoformat() if nxt else None,
                 "steps": [p.step for p in plan_steps(job)], "output": str(job.output_dir), "source": job.source,

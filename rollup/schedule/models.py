@@ -224,6 +224,13 @@ class Job(BaseModel):
         return self.title or self.name
 
     @property
+    def when(self) -> str:
+        """When the job fires, in words: ``cron '0 7 * * mon' Europe/London`` or ``working day 2 at 07:00 …``."""
+        if self.working_day is not None:
+            return f"working day {self.working_day.day} at {self.working_day.at:%H:%M} {self.timezone}"
+        return f"cron '{self.cron}' {self.timezone}"
+
+    @property
     def output_dir(self) -> Path:
         """The job's output folder."""
         return Path(self.output) if self.output else Path("outputs") / self.name

@@ -6,10 +6,12 @@ import json
 from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlparse
 
+import pytest
 import responses
-from jira_helpers import CLOUD_URL, DC_URL
+from jira_helpers import CLOUD_URL, DC_URL, sample
 
 from connectors.jira import FieldMap
+from connectors.jira.errors import JiraAnswerError
 
 UTC = timezone.utc
 STATUSES = [
@@ -235,7 +237,20 @@ def test_cloud_bulk_fetch_refuses_a_stale_answer_and_counts_a_silently_dropped_i
     responses.get(f"{CLOUD_URL}/rest/api/3/issue/2", json={"id": "2", "key": "P-2"})
     responses.post(f"{CLOUD_URL}/rest/api/3/changelog/bulkfetch", json={"issueChangeLogs": []})
     cloud.transport.backoff_base = 0.001
-    batches = list(cloud.fetch([1, 2], FieldMap.discover([])))  # issue 1's changelog may come in a later batch
+    # Issue 1 comes without its changelog, so it may arrive in a later batch, completed: read them all.
+    batches = list(cloud.fetch([1, 2], FieldMap.discover([])))
     assert [r.id for b in batches for r in b.issues] == [1]
     assert set().union(*(b.failed_ids for b in batches)) == {2}
     assert cloud.stats.by_endpoint["POST /rest/api/3/issue/bulkfetch"].retries == 1
+
+
+@responses.activate
+def test_projects_reads_the_recorded_server_project_list_and_refuses_entries_without_a_key(dc):
+    responses.get(f"{DC_URL}/rest/api/2/project", json=sample("server-jira-ruby/project.json"))
+    projects = dc.projects()
+    assert [(p.id, p.key, p.name) for p in projects] == [
+        ("10001", "SAMPLEPROJECT", "Sample Project for Developing RoR RESTful API")]
+
+    responses.replace(responses.GET, f"{DC_URL}/rest/api/2/project", json=[{"id": "10001", "name": "No key"}])
+    with pytest.raises(JiraAnswerError, match="no id or key"):
+        dc.projects()

@@ -76,3 +76,19 @@ def test_field_ids_per_flavour(cloud, dc, http):
                  ("customfield_10101", "Epic Name"), ("customfield_10200", "Parent Link"),
                  ("customfield_10300", "Team"), ("customfield_10301", "Team"), ("customfield_10104", "Sprint")]:
         assert pair in df
+
+
+def test_project_list_matches_the_spec_on_both_flavours(cloud, dc, http, validate):
+    from rollup.localjira.sampleorg import PROJECTS
+
+    keys = [key for key, _name, _tagging in PROJECTS]
+    for version in (2, 3):
+        body = http.get(cloud.url + f"/rest/api/{version}/project").json()
+        validate(f"v{version}", f"/rest/api/{version}/project", "get", body)
+        assert [p["key"] for p in body] == keys
+        assert {p["key"]: p["style"] for p in body}["MOB"] == "next-gen"  # team-managed on Cloud
+    body = http.get(dc.url + "/rest/api/2/project").json()
+    validate("v2", "/rest/api/2/project", "get", body)
+    assert [(p["key"], p["name"]) for p in body] == [(key, name) for key, name, _ in PROJECTS]
+    assert all("style" not in p and p["archived"] is False for p in body)
+    assert http.get(dc.url + "/rest/api/3/project").status_code == 404  # Data Center has no API v3

@@ -3,10 +3,8 @@ retries, a failure that keeps the outputs and is recorded, STARTTLS, and no pass
 
 from __future__ import annotations
 
-import datetime as dt
 import email
 import io
-import ipaddress
 import json
 import socket
 import ssl
@@ -18,6 +16,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
 from openpyxl import load_workbook
 from schedule_helpers import job_yaml, load_job, write_schedule
+from tls_helpers import self_signed
 
 from rollup.cli import cli
 from rollup.schedule import history
@@ -161,24 +160,7 @@ def test_a_delivery_failure_keeps_the_outputs_is_retried_and_recorded_without_th
 
 
 def test_starttls_with_a_certificate_the_client_checks(project, smtp, tmp_path, monkeypatch):
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(hours=1))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256()))
-    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    cert_file, key_file = self_signed(tmp_path)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert_file, key_file)
     monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))  # the client trusts this server's certificate
