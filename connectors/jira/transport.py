@@ -268,6 +268,9 @@ class Transport:
                 )
             else:
                 client = Jira(s.url, token=s.pat.get_secret_value() if s.pat else None, **common)
+            # atlassian-python-api rounds the timeout down to whole seconds (0.5 s would become 0, which
+            # requests refuses): keep the configured value as it is.
+            client.timeout = s.timeout
             _read_environment_once(client, s.url)
             self._local.client = client
             with self._lock:

@@ -223,3 +223,10 @@ def test_a_bad_tls_certificate_names_the_ca_bundle_setting(tmp_path):
             and "JIRA_VERIFY_SSL=false" in str(err.value)
     finally:
         server.shutdown()
+
+
+def test_a_timeout_below_a_second_is_kept_as_given(cloud_settings):
+    """atlassian-python-api rounds the timeout to whole seconds; 0.5 s must not become 0 (refused by requests)."""
+    settings = cloud_settings.model_copy(update={"timeout": 0.5})
+    client = Transport(settings)._client()
+    assert client.timeout == 0.5
