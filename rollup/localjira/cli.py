@@ -6,13 +6,10 @@ import json
 
 import click
 
+from rollup.localjira.credentials import demo_environment
 from rollup.localjira.faults import Faults
 from rollup.localjira.sampleorg import SampleOrg
 from rollup.localjira.server import LocalJira
-
-DEMO_EMAIL = "demo@clinicloud.example"
-DEMO_TOKEN = "local-demo-token"
-DEMO_PAT = "local-demo-pat"
 
 
 @click.group("localjira")
@@ -45,12 +42,16 @@ def localjira() -> None:
 @click.option("--repeat-token", is_flag=True, default=False,
               help="Cloud search answers a nextPageToken with the same token again (a paging loop).")
 @click.option("--fault-seed", type=int, default=0)
-@click.option("--require-auth/--no-require-auth", default=False, help="Reject requests without the demo credentials.")
+@click.option("--require-auth/--no-require-auth", default=True, show_default=True,
+              help="Answer 401 to requests without the demo credentials it prints; --no-require-auth accepts any.")
 def serve(flavour: str, issues: int, seed: int, host: str, port: int, time_zone: str, latency_ms: float,
           per_issue_ms: float, rate_limit: float | None, error_rate: float, reset_rate: float,
           truncate_rate: float, max_page_size: int | None, short_page_rate: float, repeat_token: bool,
           fault_seed: int, require_auth: bool) -> None:
     """Serve the sample organisation until Ctrl-C.
+
+    Requests must carry the demo credentials it prints (Cloud: Basic with JIRA_EMAIL and
+    JIRA_API_TOKEN; Data Center: Bearer JIRA_PAT), unless --no-require-auth.
 
     Example:
 
@@ -61,18 +62,12 @@ def serve(flavour: str, issues: int, seed: int, host: str, port: int, time_zone:
                     rate_limit_per_s=rate_limit, error_5xx_rate=error_rate, reset_rate=reset_rate,
                     truncate_rate=truncate_rate, max_page_size=max_page_size, short_page_rate=short_page_rate,
                     repeat_token=repeat_token)
-    creds = ((DEMO_EMAIL, DEMO_TOKEN) if flavour == "cloud" else DEMO_PAT) if require_auth else None
-    jira = LocalJira(org, flavour=flavour, faults=faults, port=port, credentials=creds, host=host,
-                     time_zone=time_zone)
+    jira = LocalJira(org, flavour=flavour, faults=faults, port=port, host=host, time_zone=time_zone,
+                     require_auth=require_auth)
     click.echo(f"Local Jira ({flavour}, {org.size} issues, seed {seed}) at {jira.url}")
-    click.echo("Use:")
-    click.echo(f"  export JIRA_URL={jira.url}")
-    if flavour == "cloud":
-        click.echo(f"  export JIRA_EMAIL={DEMO_EMAIL}")
-        click.echo(f"  export JIRA_API_TOKEN={DEMO_TOKEN}")
-    else:
-        click.echo(f"  export JIRA_PAT={DEMO_PAT}")
-    click.echo(f"  export JIRA_DEPLOYMENT={flavour}")
+    click.echo("Use:" if require_auth else "Use (any credentials are accepted: --no-require-auth):")
+    for name, value in demo_environment(jira.url, flavour).items():
+        click.echo(f"  export {name}={value}")
     click.echo("Control: POST /_local/advance {\"days\": 7}, POST /_local/faults, GET /_local/ground-truth, "
                "GET /_local/stats. Ctrl-C stops.")
     try:

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from connectors.jira import JiraConnector, JiraSettings
+from rollup.demo import demo_settings
 from rollup.localjira import Faults, LocalJira, SampleOrg
 from rollup.localjira.render import CLOUD_FIELDS, DC_FIELDS
 from rollup.localjira.sampleorg import ISSUE_TYPES, PROJECTS, T_EPIC, T_SUB
@@ -28,9 +29,8 @@ TRANSITION_KINDS = (0, 1)
 
 
 def settings(url: str, flavour: str) -> JiraSettings:
-    if flavour == "cloud":
-        return JiraSettings(url=url, email="e2e@example.com", api_token="e2e-token", deployment="cloud")
-    return JiraSettings(url=url, pat="e2e-pat", deployment="datacenter")
+    """The connector's settings for a local Jira: its demo credentials, which it requires."""
+    return demo_settings(url, flavour)
 
 
 def scope(flavour: str, **kwargs) -> SyncScope:

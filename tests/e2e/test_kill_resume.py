@@ -24,6 +24,7 @@ from e2e_helpers import (
 )
 
 from rollup.localjira import Faults, SampleOrg
+from rollup.localjira.credentials import demo_environment
 from rollup.store import STATE_ISSUES_HWM, Store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,11 +46,7 @@ def write_config(path: Path, flavour: str) -> Path:
 
 def sync_process(config: Path, url: str, db: Path, flavour: str, cwd: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JIRA_", "ROLLUP_"))}
-    env.update(JIRA_URL=url, ROLLUP_DATABASE_URL=f"sqlite:///{db}", JIRA_DEPLOYMENT=flavour)
-    if flavour == "cloud":
-        env.update(JIRA_EMAIL="e2e@example.com", JIRA_API_TOKEN="e2e-token")
-    else:
-        env.update(JIRA_PAT="e2e-pat")
+    env.update(demo_environment(url, flavour), ROLLUP_DATABASE_URL=f"sqlite:///{db}")
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     return subprocess.Popen(
         [sys.executable, "-m", "rollup.cli", "sync", "--config", str(config), "--format", "json"],
