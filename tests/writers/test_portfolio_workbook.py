@@ -33,8 +33,8 @@ def test_file_name_sheets_and_charts(written):
     for name, paths in charts.items():
         assert [p.suffix for p in paths] == [".png", ".svg"], name
         assert all(p.stat().st_size > 1000 for p in paths)
-        assert paths[0].parent.name == "charts"
-    assert not list(workbook.parent.glob(".*.tmp"))
+        assert paths[0].parent == workbook.parent / "charts"
+    assert sorted(p.name for p in workbook.parent.iterdir()) == ["charts", "portfolio-2026-W48.xlsx"]  # no temp left
 
 
 def test_summary_headline_figures(written):
