@@ -14,14 +14,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from rollup.localjira.credentials import authorization, demo_credentials, demo_environment
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
 PY = sys.executable
 ROLLUP = str(Path(PY).with_name("rollup"))
 
-EMAIL = "demo@clinicloud.example"
-TOKEN = "local-demo-token"
 
 #: The speed-run server settings from the brief.
 SPEED = dict(latency_ms=100, per_issue_ms=5, rate_limit=20)
@@ -33,10 +33,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def http(url: str, body: Any = None, timeout: float = 600) -> Any:
+def http(url: str, body: Any = None, timeout: float = 600, flavour: str | None = None) -> Any:
+    """GET (or POST ``body``) ``url``; with ``flavour``, as the demo user of the local Jira of that flavour."""
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method="POST" if body is not None else "GET",
-                                 headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    if flavour is not None:
+        headers["Authorization"] = authorization(demo_credentials(flavour))
+    req = urllib.request.Request(url, data=data, method="POST" if body is not None else "GET", headers=headers)
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         return json.loads(resp.read() or b"null")
 
@@ -60,7 +63,7 @@ def local_jira(issues: int, *, flavour: str = "cloud", seed: int = 7, latency_ms
             if proc.poll() is not None:
                 raise RuntimeError(f"local Jira exited with {proc.returncode}: {' '.join(cmd)}")
             try:
-                http(url + "/rest/api/2/serverInfo", timeout=5)
+                http(url + "/rest/api/2/serverInfo", timeout=5, flavour=flavour)
                 break
             except OSError:
                 if time.monotonic() > deadline:
@@ -102,7 +105,7 @@ def rate_bound(delta: dict, rate: float) -> tuple[float, str]:
 
 def run_client(url: str, *args: str, timeout: float = 7200) -> dict:
     """Run ``bench/_client.py`` in its own process against ``url``; return its JSON."""
-    env = dict(os.environ, JIRA_URL=url, JIRA_EMAIL=EMAIL, JIRA_API_TOKEN=TOKEN, JIRA_DEPLOYMENT="cloud")
+    env = dict(os.environ, **demo_environment(url, "cloud"))
     proc = subprocess.run([PY, str(BENCH / "_client.py"), *args], env=env, cwd=ROOT, capture_output=True,
                           text=True, timeout=timeout)
     if proc.returncode != 0:

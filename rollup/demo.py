@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 from rollup.config import RollupConfig
 from rollup.lint.job import LintReport, run_lint_report
-from rollup.localjira.cli import DEMO_EMAIL, DEMO_PAT, DEMO_TOKEN
+from rollup.localjira.credentials import demo_environment
 from rollup.localjira.render import CLOUD_FIELDS, DC_FIELDS
 from rollup.localjira.sampleorg import PROJECTS, SampleOrg
 from rollup.report import ReportResult, run_portfolio
@@ -69,21 +69,21 @@ def demo_scope(flavour: str = "cloud", config: RollupConfig | None = None) -> Sy
 
 
 def demo_settings(url: str, flavour: str):
-    """Connector settings for the local Jira with its demo credentials."""
+    """Connector settings for the local Jira with its demo credentials (the ``JIRA_*`` variables it prints)."""
     from connectors.jira import JiraSettings
 
-    if flavour == "cloud":
-        return JiraSettings(url=url, email=DEMO_EMAIL, api_token=DEMO_TOKEN, deployment="cloud")
-    return JiraSettings(url=url, pat=DEMO_PAT, deployment="datacenter")
+    return JiraSettings.from_env(demo_environment(url, flavour), use_keyring=False)
 
 
 @contextmanager
-def local_jira(org: Any, flavour: str = "cloud") -> Iterator[Any]:
-    """A running :class:`~rollup.localjira.server.LocalJira` for ``org`` that checks the demo credentials."""
+def local_jira(org: Any, flavour: str = "cloud", **options: Any) -> Iterator[Any]:
+    """A running :class:`~rollup.localjira.server.LocalJira` for ``org`` that requires the demo credentials.
+
+    ``options`` go to :class:`~rollup.localjira.server.LocalJira` (``faults``, …).
+    """
     from rollup.localjira.server import LocalJira
 
-    credentials = (DEMO_EMAIL, DEMO_TOKEN) if flavour == "cloud" else DEMO_PAT
-    with LocalJira(org, flavour=flavour, credentials=credentials) as server:
+    with LocalJira(org, flavour=flavour, **options) as server:
         yield server
 
 

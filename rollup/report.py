@@ -85,22 +85,27 @@ def build_views(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ct
 def write_outputs(views: dict[str, pd.DataFrame], out_dir: str | Path, *, as_of: date, base_url: str | None,
                   team: str | None = None, title: str = "R&D portfolio",
                   allocation_window_days: int = 91, lint: Any = None) -> tuple[Path, dict[str, list[Path]]]:
-    """Charts into ``out_dir/charts`` (or ``charts-<team>``), then the workbook; return their paths.
+    """The charts folder ``out_dir/charts`` (or ``charts-<team>``) and the workbook, as one set; their paths.
 
+    Both are built in a staging folder and swapped in together (:func:`rollup.writers.safe.atomic_set`):
+    a reader, or a report killed half way, never leaves this week's workbook beside last week's charts.
     ``lint``: the latest stored lint run (:func:`rollup.lint.history.latest_run`) for the Data quality sheet.
     """
     from rollup.writers import charts as charts_writer
     from rollup.writers.portfolio import WorkbookInfo, iso_week, write_portfolio
+    from rollup.writers.safe import atomic_set
 
     out_dir = Path(out_dir)
     slug = _slug(team) if team else None
-    chart_dir = out_dir / (f"charts-{slug}" if slug else "charts")
-    charts = charts_writer.write_all(views, chart_dir, as_of=as_of)
+    chart_dir = f"charts-{slug}" if slug else "charts"
     name = f"team-{slug}-{iso_week(as_of)}.xlsx" if slug else f"portfolio-{iso_week(as_of)}.xlsx"
     info = WorkbookInfo(as_of=as_of, base_url=base_url, title=title, team=team,
                         allocation_window_days=allocation_window_days, lint=lint)
-    workbook = write_portfolio(views, out_dir / name, info, charts)
-    return workbook, charts
+    with atomic_set(out_dir, name) as staging:
+        staged = charts_writer.write_all(views, staging / chart_dir, as_of=as_of)
+        write_portfolio(views, staging / name, info, staged)
+    charts = {chart: [out_dir / path.relative_to(staging) for path in paths] for chart, paths in staged.items()}
+    return out_dir / name, charts
 
 
 def _slug(text: str) -> str:

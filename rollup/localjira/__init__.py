@@ -4,6 +4,9 @@
     org = SampleOrg.generate(seed=7, issues=3000)
     with LocalJira(org, flavour="cloud") as jira:
         ...  # point the connector at jira.url; org.ground_truth holds the epic hygiene truth
+
+It requires the demo credentials (:func:`rollup.localjira.credentials.demo_environment` gives the
+``JIRA_*`` variables that carry them) unless started with ``require_auth=False``.
 """
 
 from rollup.localjira.faults import Faults

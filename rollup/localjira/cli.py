@@ -7,13 +7,10 @@ import json
 
 import click
 
+from rollup.localjira.credentials import demo_environment
 from rollup.localjira.faults import Faults
 from rollup.localjira.sampleorg import SampleOrg
 from rollup.localjira.server import LocalJira
-
-DEMO_EMAIL = "demo@clinicloud.example"
-DEMO_TOKEN = "local-demo-token"
-DEMO_PAT = "local-demo-pat"
 
 
 @click.group("localjira")
@@ -32,7 +29,7 @@ def localjira() -> None:
 @click.option("--issues", type=int, default=3000, show_default=True, help="Size of the sample organisation.")
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8089, show_default=True, help="0 picks a free port.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8089, show_default=True, help="0 picks a free port.")
 @click.option("--time-zone", default="America/Los_Angeles", show_default=True, help="The Jira user's time zone.")
 @click.option("--latency-ms", type=float, default=0, help="Added to every request.")
 @click.option("--per-issue-ms", type=float, default=0, help="Server time per full issue returned.")
@@ -49,12 +46,16 @@ def localjira() -> None:
 @click.option("--fault", "extra_faults", multiple=True, metavar="NAME=VALUE",
               help="Any other fault of the local Jira, e.g. --fault empty_body_rate=0.1 --fault stale_rate=0.05 "
                    "(names: see POST /_local/faults or docs/architecture.md). Repeatable.")
-@click.option("--require-auth/--no-require-auth", default=False, help="Reject requests without the demo credentials.")
+@click.option("--require-auth/--no-require-auth", default=True, show_default=True,
+              help="Answer 401 to requests without the demo credentials it prints; --no-require-auth accepts any.")
 def serve(flavour: str, issues: int, seed: int, host: str, port: int, time_zone: str, latency_ms: float,
           per_issue_ms: float, rate_limit: float | None, error_rate: float, reset_rate: float,
           truncate_rate: float, max_page_size: int | None, short_page_rate: float, repeat_token: bool,
           fault_seed: int, require_auth: bool, extra_faults: tuple[str, ...]) -> None:
     """Serve the sample organisation until Ctrl-C.
+
+    Requests must carry the demo credentials it prints (Cloud: Basic with JIRA_EMAIL and
+    JIRA_API_TOKEN; Data Center: Bearer JIRA_PAT), unless --no-require-auth.
 
     Example:
 
@@ -66,18 +67,16 @@ def serve(flavour: str, issues: int, seed: int, host: str, port: int, time_zone:
                     truncate_rate=truncate_rate, max_page_size=max_page_size, short_page_rate=short_page_rate,
                     repeat_token=repeat_token)
     faults.update(**_parse_faults(extra_faults))
-    creds = ((DEMO_EMAIL, DEMO_TOKEN) if flavour == "cloud" else DEMO_PAT) if require_auth else None
-    jira = LocalJira(org, flavour=flavour, faults=faults, port=port, credentials=creds, host=host,
-                     time_zone=time_zone)
+    try:
+        jira = LocalJira(org, flavour=flavour, faults=faults, port=port, host=host, time_zone=time_zone,
+                         require_auth=require_auth)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc} "
+                                   "(another process holds the port? --port 0 picks a free one)") from None
     click.echo(f"Local Jira ({flavour}, {org.size} issues, seed {seed}) at {jira.url}")
-    click.echo("Use:")
-    click.echo(f"  export JIRA_URL={jira.url}")
-    if flavour == "cloud":
-        click.echo(f"  export JIRA_EMAIL={DEMO_EMAIL}")
-        click.echo(f"  export JIRA_API_TOKEN={DEMO_TOKEN}")
-    else:
-        click.echo(f"  export JIRA_PAT={DEMO_PAT}")
-    click.echo(f"  export JIRA_DEPLOYMENT={flavour}")
+    click.echo("Use:" if require_auth else "Use (any credentials are accepted: --no-require-auth):")
+    for name, value in demo_environment(jira.url, flavour).items():
+        click.echo(f"  export {name}={value}")
     click.echo("Control: POST /_local/advance {\"days\": 7}, POST /_local/faults, GET /_local/ground-truth, "
                "GET /_local/stats. Ctrl-C stops.")
     try:

@@ -45,6 +45,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from rollup.localjira import jql as jqlmod
+from rollup.localjira.credentials import demo_credentials
 from rollup.localjira.faults import Faults
 from rollup.localjira.render import BOT_ACCOUNT_ID, BOT_DISPLAY_NAME, BOT_EMAIL, BOT_KEY, BOT_NAME, Renderer
 from rollup.localjira.sampleorg import API_USER, SampleOrg
@@ -86,21 +87,29 @@ def _unb64(token: str) -> Any:
 class LocalJira:
     """A Jira Cloud or Data Center look-alike on a local port.
 
-    ``credentials``: None accepts anything; ``("email", "api-token")`` requires that Basic auth;
-    a string requires that Bearer token (Data Center PAT). ``forbidden`` paths answer 403.
+    Every Jira endpoint requires credentials, as a real site does: by default the sample
+    organisation's demo credentials (:mod:`rollup.localjira.credentials`: Basic with the demo email
+    and API token on Cloud, the demo Bearer PAT on Data Center); ``credentials`` names others —
+    ``("email", "api-token")`` for that Basic auth, a string for that Bearer token.
+    ``require_auth=False`` accepts any request, with or without credentials. Anything else answers
+    401. The ``/_local`` control endpoints need none. ``forbidden`` paths answer 403.
     Use ``with LocalJira(org) as jira: jira.url`` or ``start()`` / ``stop()``.
     """
 
     def __init__(self, org: SampleOrg, flavour: str = "cloud", faults: Faults | None = None, port: int = 0,
                  credentials: tuple[str, str] | str | None = None, host: str = "127.0.0.1",
-                 time_zone: str = "America/Los_Angeles", forbidden: tuple[str, ...] = ()) -> None:
+                 time_zone: str = "America/Los_Angeles", forbidden: tuple[str, ...] = (),
+                 require_auth: bool = True) -> None:
         if flavour not in ("cloud", "datacenter"):
             raise ValueError(f"flavour must be 'cloud' or 'datacenter', not {flavour!r}")
+        if credentials is not None and not require_auth:
+            raise ValueError("credentials name what to require; they cannot be given with require_auth=False")
         self.org = org
         self.flavour = flavour
         self.cloud = flavour == "cloud"
         self.faults = faults or Faults()
-        self.credentials = credentials
+        #: What a request must authenticate with; None when any request is accepted.
+        self.credentials = (credentials or demo_credentials(flavour)) if require_auth else None
         self.time_zone = time_zone
         self.forbidden = forbidden
         self.stats: Counter = Counter()
@@ -177,6 +186,7 @@ class LocalJira:
         return bool(names.intersection(str(i).upper() for i in self.faults.fail_issues))
 
     def check_auth(self, headers: Any) -> None:
+        """Raise a 401 unless the request carries the required credentials (nothing is required when None)."""
         if self.credentials is None:
             return
         auth = headers.get("Authorization", "")

@@ -142,7 +142,8 @@ def run_command(job_name: str, schedules_path: Path, trigger: str, fmt: str) -> 
     \b
     Example:
       rollup run weekly-portfolio
-      0 7 * * 1 cd /srv/rollup && .venv/bin/rollup run weekly-portfolio   # crontab
+      # the service user's crontab (docs/scheduling.md): the environment file, then the run
+      0 7 * * 1  cd /srv/rollup && set -a && . /etc/rollup/rollup.env && set +a && .venv/bin/rollup run weekly-portfolio --schedules schedules >>/var/log/rollup/weekly-portfolio.log 2>&1
     """
     from rollup.schedule import logs
     from rollup.schedule.models import load_schedules

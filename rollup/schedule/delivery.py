@@ -18,7 +18,11 @@ Confluence: ``CONFLUENCE_URL`` (Cloud: ``https://<site>.atlassian.net/wiki``) wi
 atlassian-python-api's REST client.
 
 Each channel is tried ``1 + retries`` times, waiting ``retry_delay`` and doubling it after each
-failure. A failure never touches the outputs (they are already published); it is returned per
+failure — when the failure may pass: a refused or timed-out connection, a dropped one, a ``4xx``
+answer. A failure that retrying cannot fix fails at once (:class:`PermanentDeliveryError`), with a
+message naming the setting to change: STARTTLS not offered or refused, a certificate that does not
+verify, a refused login (``535``), a refused sender or recipients or message (``5xx``), an unknown
+host. A failure never touches the outputs (they are already published); it is returned per
 channel — status, attempts, last error — for the run history.
 """
 
@@ -36,7 +40,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, getaddresses, make_msgid
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -215,22 +219,118 @@ def build_email(summary: RunSummary, cfg: Any, sender: str) -> EmailMessage:
     return message
 
 
-def send_email(settings: SmtpSettings, message: EmailMessage) -> None:
-    """Send one message; raises smtplib/OSError on failure."""
+class PermanentDeliveryError(Exception):
+    """A delivery failure that retrying cannot fix; the message says which setting to change."""
+
+
+def send_email(settings: SmtpSettings, message: EmailMessage, *, job: str = "") -> None:
+    """Send one message.
+
+    Raises :class:`PermanentDeliveryError` (naming the ``ROLLUP_SMTP_*`` variable or the job's
+    ``deliver.email`` key to change) when the server's answer is final, and the smtplib/OSError
+    otherwise (a transient failure, worth retrying). ``job`` names the job in those messages.
+    """
     context = ssl.create_default_context()
-    if settings.ssl:
-        client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
-                                                context=context)
-    else:
-        client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
-    with client:
-        client.ehlo()
-        if settings.starttls:
-            client.starttls(context=context)
+    stage = "connect"
+    try:
+        if settings.ssl:
+            client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
+                                                    context=context)
+        else:
+            client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+        with client:
             client.ehlo()
-        if settings.user:
-            client.login(settings.user, settings.password.get_secret_value() if settings.password else "")
-        client.send_message(message)
+            if settings.starttls:
+                stage = "starttls"
+                client.starttls(context=context)
+                client.ehlo()
+            if settings.user:
+                stage = "login"
+                client.login(settings.user, settings.password.get_secret_value() if settings.password else "")
+            stage = "send"
+            refused = client.send_message(message)
+    except Exception as exc:
+        permanent = smtp_failure(exc, stage, settings, job)
+        if permanent is None:
+            raise
+        raise permanent from exc
+    if refused:
+        # The others have the message: sending again would give them a second copy.
+        total = len(getaddresses(message.get_all("To", []) + message.get_all("Cc", [])))
+        raise PermanentDeliveryError(
+            f"the message went to {total - len(refused)} of {total} recipients; the SMTP server refused "
+            f"{_refusals(refused)}: {_fix_recipients(job)} (not retried, so the others do not get it twice)")
+
+
+def _answer(exc: smtplib.SMTPResponseException) -> str:
+    text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+    return f"{exc.smtp_code} {' '.join(text.split())}"
+
+
+def _refusals(refused: dict[str, tuple[int, bytes]]) -> str:
+    return ", ".join(f"{address} ({code} {' '.join(text.decode(errors='replace').split())})"
+                     for address, (code, text) in sorted(refused.items()))
+
+
+def _fix_recipients(job: str) -> str:
+    return f"fix deliver.email.to / deliver.email.cc{f' of job {job!r}' if job else ''}"
+
+
+def smtp_failure(exc: BaseException, stage: str, settings: SmtpSettings,
+                 job: str = "") -> PermanentDeliveryError | None:
+    """The permanent failure ``exc`` is (with the setting to change), or None when it may pass and is worth retrying.
+
+    ``stage`` is where it happened: ``connect``, ``starttls``, ``login`` or ``send``.
+    """
+    server = f"the SMTP server {settings.host}:{settings.port}"
+    tls_advice = ("set ROLLUP_SMTP_SSL=true if it speaks implicit TLS (usually port 465), or "
+                  "ROLLUP_SMTP_STARTTLS=false to send unencrypted (a trusted network only)")
+    code = exc.smtp_code if isinstance(exc, smtplib.SMTPResponseException) else None
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return PermanentDeliveryError(
+            f"{server} has a certificate that does not verify ({exc.verify_message}): set ROLLUP_SMTP_HOST to the "
+            "name on its certificate, or SSL_CERT_FILE to the CA bundle that signed it")
+    if isinstance(exc, ssl.SSLError) and not isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError)):
+        return PermanentDeliveryError(
+            f"TLS with {server} failed ({getattr(exc, 'reason', None) or exc}): ROLLUP_SMTP_SSL=true needs a port "
+            "that speaks implicit TLS (usually 465), ROLLUP_SMTP_STARTTLS a port that offers STARTTLS (usually "
+            "587); check ROLLUP_SMTP_PORT")
+    if stage == "starttls" and isinstance(exc, smtplib.SMTPNotSupportedError):
+        return PermanentDeliveryError(f"{server} does not offer STARTTLS: {tls_advice}")
+    if stage == "starttls" and code is not None:
+        return PermanentDeliveryError(f"{server} refused STARTTLS ({_answer(exc)}): {tls_advice}")
+    if stage == "login" and isinstance(exc, smtplib.SMTPAuthenticationError) and code is not None and code >= 500:
+        return PermanentDeliveryError(
+            f"{server} refused the login of ROLLUP_SMTP_USER={settings.user!r} ({_answer(exc)}): check "
+            "ROLLUP_SMTP_USER and ROLLUP_SMTP_PASSWORD (an app password where the provider asks for one)")
+    if stage == "login" and isinstance(exc, smtplib.SMTPException) and code is None:
+        return PermanentDeliveryError(
+            f"{server} offers no login this tool can use ({exc}): unset ROLLUP_SMTP_USER and ROLLUP_SMTP_PASSWORD "
+            "if it needs none, or set ROLLUP_SMTP_STARTTLS=true if it offers login only over TLS")
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        if all(c >= 500 for c, _ in exc.recipients.values()):
+            return PermanentDeliveryError(
+                f"{server} refused every recipient: {_refusals(exc.recipients)}: {_fix_recipients(job)}")
+        return None
+    if isinstance(exc, smtplib.SMTPSenderRefused) and code is not None and code >= 500:
+        return PermanentDeliveryError(
+            f"{server} refused the sender {exc.sender} ({_answer(exc)}): set ROLLUP_SMTP_FROM to an address the "
+            "server lets ROLLUP_SMTP_USER send from")
+    if isinstance(exc, smtplib.SMTPDataError) and code is not None and code >= 500:
+        advice = ("lower deliver.email.max_attachment_mb (larger files are listed instead of attached) or narrow "
+                  "deliver.email.attach") if code == 552 else "a 5xx answer is final; change what it names"
+        return PermanentDeliveryError(f"{server} refused the message ({_answer(exc)}): {advice}"
+                                      f"{f' (job {job!r})' if job else ''}")
+    if code is not None and code >= 500:
+        return PermanentDeliveryError(
+            f"{server} answered {_answer(exc)} during {stage}: a 5xx answer is final; check ROLLUP_SMTP_HOST and "
+            "ROLLUP_SMTP_PORT")
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return PermanentDeliveryError(f"{server} does not support what sending this message needs ({exc})")
+    if isinstance(exc, socket.gaierror) and exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", None)):
+        return PermanentDeliveryError(f"ROLLUP_SMTP_HOST={settings.host!r} is not a known host name: fix "
+                                      "ROLLUP_SMTP_HOST")
+    return None
 
 
 def write_outbox(folder: Path, message: EmailMessage, summary: RunSummary) -> Path:
@@ -321,16 +421,19 @@ def check_settings(delivery: Any) -> None:
 
 def _with_retries(action: Callable[[], Any], *, retries: int, delay: float, channel: str, job: str,
                   sleep: Callable[[float], None], should_stop: Callable[[], bool]) -> ChannelResult:
+    """Run ``action`` until it succeeds, a failure is permanent, ``retries`` are spent or the run is stopping."""
     attempts, wait = 0, delay
     while True:
         attempts += 1
         try:
             detail = action() or {}
             return ChannelResult("sent", attempts, None, detail)
-        except Exception as exc:  # noqa: BLE001 - every failure is reported, retried, and recorded
-            error = redact(f"{type(exc).__name__}: {exc}")
-            log_event("delivery.attempt", level=30, job=job, channel=channel, attempt=attempts, error=error)
-            if attempts > retries or should_stop():
+        except Exception as exc:  # noqa: BLE001 - every failure is reported, retried when it may pass, and recorded
+            permanent = isinstance(exc, (PermanentDeliveryError, ConfigError))
+            error = redact(str(exc) if permanent else f"{type(exc).__name__}: {exc}")
+            log_event("delivery.attempt", level=40 if permanent else 30, job=job, channel=channel, attempt=attempts,
+                      retry="no" if permanent or attempts > retries else "yes", error=error)
+            if permanent or attempts > retries or should_stop():
                 return ChannelResult("failed", attempts, error)
             sleep(wait)
             wait *= 2
@@ -351,7 +454,7 @@ def deliver(summary: RunSummary, delivery: Any, *, sleep: Callable[[float], None
                 return {"outbox": str(path), "to": list(email.to)}
             settings = SmtpSettings.from_env()
             message = build_email(summary, email, settings.sender)
-            send_email(settings, message)
+            send_email(settings, message, job=summary.job)
             return {"to": list(email.to) + list(email.cc),
                     "attached": [p.get_filename() for p in message.iter_attachments()]}
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from rollup.writers.safe import atomic_write
+from rollup.writers.safe import atomic_dir, atomic_write, clean_stale
 
 #: The manifest file that marks a run folder as written by this tool.
 MANIFEST = ".rollup-run.json"
@@ -111,25 +111,22 @@ def stable_name(relative: str) -> str:
 
 
 def update_latest(job_out: Path, published: Published) -> list[Path]:
-    """Replace ``latest/`` with a copy of the published run, date parts taken out of the file names."""
-    new = job_out / f".latest-{published.run_dir.name}"
-    shutil.rmtree(new, ignore_errors=True)
+    """Replace ``latest/`` with a copy of the published run, date parts taken out of the file names.
+
+    The copy is built beside it and swapped in as one folder (:func:`rollup.writers.safe.atomic_dir`):
+    once there is a ``latest/``, it is always there, and always one run's complete set.
+    """
     names: dict[str, str] = {}
     for relative in published.files:
         stable = stable_name(relative)
         names[stable if stable not in names else relative] = relative
     written = []
-    for stable, relative in sorted(names.items()):
-        dest = new / stable
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(published.run_dir / relative, dest)
-        written.append(job_out / LATEST / stable)
-    latest = job_out / LATEST
-    old = job_out / f".latest-old-{published.run_dir.name}"
-    if latest.exists():
-        latest.replace(old)
-    new.replace(latest)
-    shutil.rmtree(old, ignore_errors=True)
+    with atomic_dir(job_out / LATEST) as new:
+        for stable, relative in sorted(names.items()):
+            dest = new / stable
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(published.run_dir / relative, dest)
+            written.append(job_out / LATEST / stable)
     return written
 
 
@@ -173,7 +170,12 @@ def apply_retention(job_out: Path, job: str, *, keep_last: int | None, max_age: 
 
 
 def clean_leftovers(job_out: Path) -> list[Path]:
-    """Remove work folders a killed run left behind (``.partial-<id>``, ``.latest-*``); return them."""
+    """Remove what a killed run left behind; return it.
+
+    Called under the job's lock, so no other run of the job is working: every ``.partial-<id>``
+    work folder goes (and ``.latest-*`` ones from earlier versions), and the writers' own temp files
+    and staging folders whose writer is gone (:func:`rollup.writers.safe.clean_stale`).
+    """
     if not job_out.is_dir():
         return []
     removed = []
@@ -181,4 +183,4 @@ def clean_leftovers(job_out: Path) -> list[Path]:
         if folder.is_dir() and (_PARTIAL.match(folder.name) or folder.name.startswith(".latest-")):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
-    return removed
+    return removed + clean_stale(job_out)

@@ -1,7 +1,8 @@
 """Charts with matplotlib (Agg, object API): one function per chart, each returns [png, svg] paths.
 
 Titles say what the reader learns; axes carry units. Every file is written atomically and
-every figure is closed after saving.
+every figure is closed after saving. The same data gives the same bytes: SVGs carry no creation
+date, and their element ids are salted with the chart's name instead of at random.
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ def _save(fig: Figure, out_dir: Path, name: str) -> list[Path]:
             fig.tight_layout()
             for fmt in FORMATS:
                 target = Path(out_dir) / f"{name}.{fmt}"
-                atomic_write(target,
-                             lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight"))
+                metadata = {"Date": None} if fmt == "svg" else None
+                with matplotlib.rc_context({"svg.hashsalt": name}):
+                    atomic_write(target, lambda tmp, fmt=fmt, metadata=metadata: fig.savefig(
+                        tmp, format=fmt, dpi=150, bbox_inches="tight", metadata=metadata))
                 paths.append(target)
     finally:
         plt.close(fig)

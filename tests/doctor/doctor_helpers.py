@@ -16,7 +16,7 @@ from rollup.cli import cli
 from rollup.config import parse_config
 from rollup.demo import DEMO_TEAM_FIELD, demo_settings
 from rollup.localjira import LocalJira
-from rollup.localjira.cli import DEMO_EMAIL, DEMO_PAT, DEMO_TOKEN
+from rollup.localjira.credentials import DEMO_EMAIL, DEMO_PAT, DEMO_TOKEN
 from rollup.store import Store
 from rollup.sync import SyncScope, sync
 

@@ -12,7 +12,7 @@ from doctor_helpers import doctor, doctor_text, free_port, mappings_for, steady,
 
 from rollup.doctor import Check
 from rollup.localjira import Faults, LocalJira
-from rollup.localjira.cli import DEMO_EMAIL, DEMO_PAT, DEMO_TOKEN
+from rollup.localjira.credentials import DEMO_EMAIL, DEMO_PAT, DEMO_TOKEN
 from rollup.store import Store
 
 WRONG = "wrong-token-Z9q"

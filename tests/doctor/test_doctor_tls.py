@@ -14,7 +14,7 @@ from rollup.doctor import DoctorOptions
 from rollup.doctor.jira import tls
 from rollup.doctor.model import Context
 from rollup.localjira import LocalJira
-from rollup.localjira.cli import DEMO_EMAIL, DEMO_PAT, DEMO_TOKEN
+from rollup.localjira.credentials import DEMO_EMAIL, DEMO_PAT, DEMO_TOKEN
 
 
 @contextmanager

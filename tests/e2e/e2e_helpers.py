@@ -6,17 +6,24 @@ store is compared with; nothing here reads the connector's own output to build e
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import subprocess
+import sys
 from collections import defaultdict
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from pathlib import Path
 from typing import Iterator
 
 from connectors.jira import JiraConnector, JiraSettings, Transport
+from rollup.demo import demo_settings
 from rollup.localjira import Faults, LocalJira, SampleOrg
 from rollup.localjira.render import CLOUD_FIELDS, DC_FIELDS
 from rollup.localjira.sampleorg import ISSUE_TYPES, PROJECTS, T_EPIC, T_SUB
 from rollup.store import Store
 from rollup.sync import SyncScope, sync
 
+REPO = Path(__file__).resolve().parents[2]
 FLAVOURS = ["cloud", "datacenter"]
 PROJECT_KEYS = tuple(p[0] for p in PROJECTS)
 SCOPE_JQL = f"project in ({', '.join(PROJECT_KEYS)})"
@@ -28,9 +35,8 @@ TRANSITION_KINDS = (0, 1)
 
 
 def settings(url: str, flavour: str) -> JiraSettings:
-    if flavour == "cloud":
-        return JiraSettings(url=url, email="e2e@example.com", api_token="e2e-token", deployment="cloud")
-    return JiraSettings(url=url, pat="e2e-pat", deployment="datacenter")
+    """The connector's settings for a local Jira: its demo credentials, which it requires."""
+    return demo_settings(url, flavour)
 
 
 def scope(flavour: str, **kwargs) -> SyncScope:
@@ -69,6 +75,25 @@ def clean_sync(org: SampleOrg, flavour: str, url: str) -> Store:
     with serve(org, flavour) as server:
         run_sync(store, server, flavour)
     return store
+
+
+# ---------------------------------------------------------------------------------- rollup as a process
+def rollup_process(args: list[str], *, cwd: Path, db: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """``rollup ARGS`` in its own process (to be killed), on the SQLite store ``db``, working in ``cwd``.
+
+    The test's own ``JIRA_*`` and ``ROLLUP_*`` variables are left out; ``env`` adds others.
+    """
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("JIRA_", "ROLLUP_"))}
+    environment.update(env or {}, ROLLUP_DATABASE_URL=f"sqlite:///{db}")
+    environment["PYTHONPATH"] = str(REPO) + os.pathsep + environment.get("PYTHONPATH", "")
+    return subprocess.Popen([sys.executable, "-m", "rollup.cli", *args], cwd=cwd, env=environment,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def integrity(db: Path) -> str:
+    """SQLite's ``PRAGMA integrity_check`` of the store at ``db``: ``ok`` or what is wrong."""
+    with closing(sqlite3.connect(db)) as conn:
+        return "; ".join(row[0] for row in conn.execute("PRAGMA integrity_check"))
 
 
 # ---------------------------------------------------------------------------------- the store's content

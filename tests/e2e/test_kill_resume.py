@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,15 +17,17 @@ from e2e_helpers import (
     TEAM_FIELDS,
     assert_same_content,
     clean_sync,
+    integrity,
     live_ids,
+    rollup_process,
     serve,
     transition_counts,
 )
 
 from rollup.localjira import Faults, SampleOrg
+from rollup.localjira.credentials import demo_environment
 from rollup.store import STATE_ISSUES_HWM, Store
 
-REPO = Path(__file__).resolve().parents[2]
 KILL_AFTER = 200  # issues committed (two batches of 100) before the kill
 
 
@@ -45,17 +45,8 @@ def write_config(path: Path, flavour: str) -> Path:
 
 
 def sync_process(config: Path, url: str, db: Path, flavour: str, cwd: Path) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JIRA_", "ROLLUP_"))}
-    env.update(JIRA_URL=url, ROLLUP_DATABASE_URL=f"sqlite:///{db}", JIRA_DEPLOYMENT=flavour)
-    if flavour == "cloud":
-        env.update(JIRA_EMAIL="e2e@example.com", JIRA_API_TOKEN="e2e-token")
-    else:
-        env.update(JIRA_PAT="e2e-pat")
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.Popen(
-        [sys.executable, "-m", "rollup.cli", "sync", "--config", str(config), "--format", "json"],
-        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    return rollup_process(["sync", "--config", str(config), "--format", "json"], cwd=cwd, db=db,
+                          env=demo_environment(url, flavour))
 
 
 def stored_issue_count(db: Path) -> int:
@@ -90,8 +81,7 @@ def test_killed_sync_resumes_to_a_clean_store(flavour, tmp_path):
             proc.wait(timeout=10)
         assert proc.returncode == -signal.SIGKILL
 
-        with sqlite3.connect(db) as conn:
-            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert integrity(db) == "ok"
         with Store.open(f"sqlite:///{db}") as store:
             killed_count = store.counts()["issues"]
             assert KILL_AFTER <= killed_count < total, "the kill came too late to test anything"

@@ -189,7 +189,7 @@ def test_an_unsynced_store_is_bad_input_and_nothing_is_written(workdir, monkeypa
 @pytest.mark.slow
 def test_a_failed_write_back_is_reported_even_when_fail_on_already_fails(workdir, monkeypatch):
     from rollup.demo import local_jira
-    from rollup.localjira.cli import DEMO_EMAIL, DEMO_TOKEN
+    from rollup.localjira.credentials import DEMO_EMAIL, DEMO_TOKEN
     from rollup.localjira.sampleorg import SampleOrg
 
     org = SampleOrg.generate(seed=SEED, issues=ISSUES)
@@ -250,7 +250,7 @@ def test_portfolio_data_quality_sheet_shows_the_latest_lint_run(workdir):
 @pytest.mark.slow
 def test_apply_labels_epics_in_the_local_jira_and_a_second_run_changes_nothing(workdir, monkeypatch):
     from rollup.demo import local_jira
-    from rollup.localjira.cli import DEMO_EMAIL, DEMO_TOKEN
+    from rollup.localjira.credentials import DEMO_EMAIL, DEMO_TOKEN
     from rollup.localjira.sampleorg import SampleOrg
 
     org = SampleOrg.generate(seed=SEED, issues=ISSUES)

@@ -7,10 +7,10 @@ import json
 
 import jsonschema
 import pytest
-import requests
+from localjira_helpers import serve, session
 from shared_dir import shared_dir
 
-from rollup.localjira import LocalJira, SampleOrg
+from rollup.localjira import SampleOrg
 
 SPEC_DIR = shared_dir() / "jira-spec"
 
@@ -27,19 +27,20 @@ def org_default() -> SampleOrg:
 
 @pytest.fixture(scope="module")
 def cloud(org_small):
-    with LocalJira(org_small, flavour="cloud") as jira:
+    with serve(org_small, flavour="cloud") as jira:
         yield jira
 
 
 @pytest.fixture(scope="module")
 def dc(org_small):
-    with LocalJira(org_small, flavour="datacenter") as jira:
+    with serve(org_small, flavour="datacenter") as jira:
         yield jira
 
 
 @pytest.fixture
 def http():
-    with requests.Session() as s:
+    """A requests session sending each local Jira of these tests the demo credentials it requires."""
+    with session() as s:
         yield s
 
 

@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 from click.testing import CliRunner
+from localjira_helpers import serve, session
 
 from rollup.localjira import DEFECTS, Faults, LocalJira, SampleOrg
 from rollup.localjira.cli import localjira
+from rollup.localjira.credentials import DEMO_EMAIL, DEMO_PAT, DEMO_TOKEN
 
 ALL = "project in (STRAT, PAY, SCH, CLIN, INT, MOB, PLAT, DATA, SEC)"
 
@@ -146,7 +148,7 @@ def test_dc_embeds_full_changelog(dc, http, org_small):
 
 def test_worklog_paging(org_default, http):
     org_small = org_default
-    with LocalJira(org_default) as cloud:
+    with serve(org_default) as cloud:
         _check_worklog_paging(cloud, http, org_small)
 
 
@@ -168,7 +170,7 @@ def _check_worklog_paging(cloud, http, org_small):
 
 def _statuses(url, n, endpoint="/rest/api/2/serverInfo"):
     out = []
-    with requests.Session() as s:
+    with session() as s:
         for _ in range(n):
             try:
                 out.append(s.get(url + endpoint, timeout=5).status_code)
@@ -180,20 +182,20 @@ def _statuses(url, n, endpoint="/rest/api/2/serverInfo"):
 def test_faults_are_deterministic_by_seed(org_small):
     runs = []
     for seed in (1, 1, 2):
-        with LocalJira(org_small, faults=Faults(seed=seed, error_5xx_rate=0.2, reset_rate=0.1)) as jira:
+        with serve(org_small, faults=Faults(seed=seed, error_5xx_rate=0.2, reset_rate=0.1)) as jira:
             runs.append(_statuses(jira.url, 60))
     assert runs[0] == runs[1] != runs[2]
     assert 503 in runs[0] and "reset" in runs[0] and 200 in runs[0]
 
 
 def test_truncated_body(org_small, http):
-    with LocalJira(org_small, faults=Faults(seed=3, truncate_rate=1.0)) as jira:
+    with serve(org_small, faults=Faults(seed=3, truncate_rate=1.0)) as jira:
         with pytest.raises(requests.exceptions.RequestException):
             http.get(jira.url + "/rest/api/2/field").json()
 
 
 def test_rate_limit_429_with_retry_after(org_small, http):
-    with LocalJira(org_small, faults=Faults(rate_limit_per_s=2)) as jira:
+    with serve(org_small, faults=Faults(rate_limit_per_s=2)) as jira:
         codes = [http.get(jira.url + "/rest/api/2/status") for _ in range(6)]
         limited = [r for r in codes if r.status_code == 429]
         assert limited and all(int(r.headers["Retry-After"]) >= 0 for r in limited)
@@ -202,18 +204,40 @@ def test_rate_limit_429_with_retry_after(org_small, http):
         assert stats["throttled_total"] == len(limited)
 
 
-def test_auth_required(org_small, http):
+@pytest.mark.parametrize("flavour", ["cloud", "datacenter"])
+def test_the_demo_credentials_are_required_by_default(org_small, flavour):
+    basic, bearer = (DEMO_EMAIL, DEMO_TOKEN), {"Authorization": f"Bearer {DEMO_PAT}"}
+    right, wrong = ({"auth": basic}, {"headers": bearer}) if flavour == "cloud" else ({"headers": bearer},
+                                                                                      {"auth": basic})
+    with LocalJira(org_small, flavour=flavour) as jira, requests.Session() as http:
+        me = jira.url + "/rest/api/2/myself"
+        assert http.get(me, **right).status_code == 200
+        for attempt in ({}, wrong, {"auth": (DEMO_EMAIL, "not-the-token")},
+                        {"headers": {"Authorization": "Bearer not-the-pat"}}):
+            refused = http.get(me, **attempt)
+            assert refused.status_code == 401, attempt
+            assert refused.json()["errorMessages"] == ["Client must be authenticated to access this resource."]
+        assert http.get(jira.url + "/_local/stats").status_code == 200  # the control endpoints need none
+
+
+def test_other_credentials_and_no_credentials(org_small, http):
     with LocalJira(org_small, credentials=("me@x.example", "tok")) as jira:
         assert http.get(jira.url + "/rest/api/2/myself").status_code == 401
         assert http.get(jira.url + "/rest/api/2/myself", auth=("me@x.example", "bad")).status_code == 401
         assert http.get(jira.url + "/rest/api/2/myself", auth=("me@x.example", "tok")).status_code == 200
     with LocalJira(org_small, flavour="datacenter", credentials="pat") as jira:
         assert http.get(jira.url + "/rest/api/2/myself", headers={"Authorization": "Bearer pat"}).status_code == 200
+    with LocalJira(org_small, require_auth=False) as jira:
+        assert jira.credentials is None
+        assert http.get(jira.url + "/rest/api/2/myself").status_code == 200
+        assert http.get(jira.url + "/rest/api/2/myself", auth=("anyone", "anything")).status_code == 200
+    with pytest.raises(ValueError, match="require_auth=False"):
+        LocalJira(org_small, credentials="pat", require_auth=False)
 
 
 def test_advance_creates_edits_deletes_and_moves(http):
     org = SampleOrg.generate(seed=11, issues=600)
-    with LocalJira(org) as jira:
+    with serve(org) as jira:
         before = org.now
         out = http.post(jira.url + "/_local/advance", json={"days": 3, "seed": 1}).json()
         assert out["created"] and out["transitioned"] and out["edited"] and out["deleted"] and out["moved"]

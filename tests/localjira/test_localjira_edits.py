@@ -4,9 +4,9 @@ errors, what a change does to search results, ``updated`` and the changelog, and
 from __future__ import annotations
 
 import pytest
-import requests
+from localjira_helpers import serve
 
-from rollup.localjira import LocalJira, SampleOrg
+from rollup.localjira import SampleOrg
 from rollup.localjira.sampleorg import T_EPIC
 
 FLAVOURS = ("cloud", "datacenter")
@@ -20,14 +20,8 @@ def org() -> SampleOrg:
 
 @pytest.fixture(scope="module", params=FLAVOURS)
 def jira(request, org):
-    with LocalJira(org, flavour=request.param) as server:
+    with serve(org, flavour=request.param) as server:
         yield server
-
-
-@pytest.fixture
-def http():
-    with requests.Session() as s:
-        yield s
 
 
 def _api(jira) -> int:

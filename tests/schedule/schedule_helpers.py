@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 import textwrap
 from pathlib import Path
 
 from rollup.schedule.models import Job, load_schedules
+from rollup.writers.safe import TEMP_NAME
 
 AS_OF = "2026-11-23"
 
@@ -32,5 +34,13 @@ def load_job(folder: Path, name: str = "weekly") -> Job:
 
 
 def temp_files(folder: Path) -> list[Path]:
-    """Temp files a writer would leave behind if it stopped half way."""
-    return [p for p in folder.rglob("*") if p.is_file() and (p.name.endswith(".tmp") or p.name.startswith(".~"))]
+    """Temp files and staging folders a writer would leave behind if it stopped half way."""
+    return [p for p in folder.rglob("*") if TEMP_NAME.match(p.name)
+            or (p.is_file() and (p.name.endswith(".tmp") or p.name.startswith(".~")))]
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on at the moment, on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,13 +1,18 @@
 """Email delivery, received by a real SMTP server on loopback (aiosmtpd): the workbook attached,
-retries, a failure that keeps the outputs and is recorded, STARTTLS, and no password in any log."""
+retries of transient failures only, a failure that keeps the outputs and is recorded, STARTTLS, and
+no password in any log. Failures that retrying cannot fix (STARTTLS not offered or refused, a 535
+login, refused sender or recipients) fail at once, in well under the retry delay, naming the setting."""
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import io
 import json
+import smtplib
 import socket
 import ssl
+import time
 from email import policy
 
 import pytest
@@ -15,11 +20,13 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
 from openpyxl import load_workbook
-from schedule_helpers import job_yaml, load_job, write_schedule
+from schedule_helpers import free_port, job_yaml, load_job, write_schedule
 from tls_helpers import self_signed
 
 from rollup.cli import cli
 from rollup.schedule import history
+from rollup.schedule.delivery import RunSummary, SmtpSettings, deliver, smtp_failure
+from rollup.schedule.models import Delivery
 from rollup.schedule.runner import run_job
 from rollup.store import Store
 
@@ -41,11 +48,34 @@ deliver:
 
 
 class Inbox:
-    """An aiosmtpd handler keeping every message; the first ``refuse`` messages get a 451."""
+    """An aiosmtpd handler keeping every message; the first ``refuse`` messages get a 451.
 
-    def __init__(self, refuse: int = 0):
+    ``refuse_rcpt`` answers ``RCPT TO`` for those addresses, ``refuse_mail`` answers ``MAIL FROM``.
+    """
+
+    def __init__(self, refuse: int = 0, refuse_rcpt: dict[str, str] | None = None, refuse_mail: str | None = None):
         self.envelopes = []
         self.refuse = refuse
+        self.refuse_rcpt = refuse_rcpt or {}
+        self.refuse_mail = refuse_mail
+        self.sessions = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        self.sessions += 1
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.refuse_mail:
+            return self.refuse_mail
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse_rcpt:
+            return self.refuse_rcpt[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if self.refuse:
@@ -62,19 +92,13 @@ def authenticator(server, session, envelope, mechanism, auth_data):
     return AuthResult(success=ok, handled=False)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp(monkeypatch):
     """A loopback SMTP server that requires AUTH; the ROLLUP_SMTP_* variables point at it."""
     servers = []
 
-    def start(refuse: int = 0, password: str = PASSWORD, tls_context=None) -> Inbox:
-        inbox = Inbox(refuse)
+    def start(refuse: int = 0, password: str = PASSWORD, tls_context=None, inbox: Inbox | None = None) -> Inbox:
+        inbox = inbox or Inbox(refuse)
         port = free_port()
         kwargs = {"tls_context": tls_context, "require_starttls": True} if tls_context else {"auth_require_tls": False}
         controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=authenticator,
@@ -134,21 +158,23 @@ def test_a_refused_message_is_retried_and_then_sent(project, smtp):
     assert len(inbox.envelopes) == 1
 
 
-def test_a_delivery_failure_keeps_the_outputs_is_retried_and_recorded_without_the_password(project, smtp):
+def test_a_refused_login_fails_at_once_keeps_the_outputs_and_is_recorded_without_the_password(project, smtp):
     wrong = "wrong-password-9f8e7d"
     inbox = smtp(password=wrong)
-    write_schedule(project, job_yaml(steps="[portfolio]", extra=DELIVER))
+    write_schedule(project, job_yaml(steps="[portfolio]", extra=DELIVER.replace("retry_delay: 0s", "retry_delay: 1h")))
     result = CliRunner().invoke(cli, ["run", "weekly", "--format", "json"])
 
     assert result.exit_code == 1, result.output
-    assert inbox.envelopes == []
+    assert inbox.envelopes == [] and inbox.sessions == 1  # one attempt: a 535 does not pass by retrying
     attempts = [line for line in result.stderr.splitlines() if "event=delivery.attempt" in line]
-    assert len(attempts) == 3 and "SMTPAuthenticationError" in attempts[0]
+    assert len(attempts) == 1 and "retry=no" in attempts[0] and "level=error" in attempts[0]
     with Store.open() as store:
         row = history.list_runs(store, job="weekly")[0]
     assert row["status"] == "ok" and row["delivery_status"] == "failed"
-    assert row["delivery"]["email"]["status"] == "failed" and row["delivery"]["email"]["attempts"] == 3
-    assert "535" in row["delivery"]["email"]["error"]
+    assert row["delivery"]["email"]["status"] == "failed" and row["delivery"]["email"]["attempts"] == 1
+    error = row["delivery"]["email"]["error"]
+    assert "refused the login of ROLLUP_SMTP_USER='rollup' (535 " in error
+    assert "check ROLLUP_SMTP_USER and ROLLUP_SMTP_PASSWORD" in error
     # The outputs stay: the dated run folder and latest/.
     out = project / "outputs" / "weekly"
     assert (out / row["run_dir"].split("/")[-1] / WORKBOOK).exists()
@@ -177,3 +203,109 @@ def test_email_without_an_smtp_host_is_bad_input_before_anything_runs(project):
     assert result.exit_code == 2
     assert "job 'weekly' delivers its outputs: email delivery needs ROLLUP_SMTP_HOST" in result.output
     assert not (project / "outputs").exists()
+
+
+# ---------------------------------------------------------------------------------------- fail fast or retry
+
+
+def deliver_now(tmp_path, *, sleep=time.sleep, **email):
+    """Deliver a one-workbook run by email straight away (retries 3, retry_delay 30s): (result, seconds)."""
+    run_dir = tmp_path / "run"
+    run_dir.mkdir(exist_ok=True)
+    (run_dir / WORKBOOK).write_bytes(b"a workbook")
+    summary = RunSummary(job="weekly", title="Weekly portfolio", run_id=7, status="ok", as_of=dt.date(2026, 11, 23),
+                         steps=[], run_dir=run_dir, files=[WORKBOOK])
+    settings = {"to": ["ceo@clinicloud.example", "cpo@clinicloud.example"], "retries": 3, "retry_delay": "30s",
+                **email}
+    began = time.monotonic()
+    results = deliver(summary, Delivery.model_validate({"email": settings}), sleep=sleep)
+    return results["email"], time.monotonic() - began
+
+
+class StartTlsRefused(Inbox):
+    """A server that offers STARTTLS in its EHLO answer and then refuses it (it has no certificate)."""
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        await super().handle_EHLO(server, session, envelope, hostname, responses)
+        return [*responses[:-1], "250-STARTTLS", responses[-1]]
+
+
+@pytest.mark.parametrize("case", ["not offered", "refused"])
+def test_starttls_that_cannot_happen_fails_at_once_naming_the_setting(case, tmp_path, smtp, monkeypatch):
+    inbox = smtp(inbox=Inbox() if case == "not offered" else StartTlsRefused())
+    monkeypatch.setenv("ROLLUP_SMTP_STARTTLS", "true")
+    result, seconds = deliver_now(tmp_path)
+    assert result.status == "failed" and result.attempts == 1 and inbox.sessions == 1
+    assert seconds < 5  # a retry would first wait the 30 s retry_delay
+    wording = "does not offer STARTTLS" if case == "not offered" else "refused STARTTLS ("
+    assert wording in result.error
+    assert "ROLLUP_SMTP_SSL=true" in result.error and "ROLLUP_SMTP_STARTTLS=false" in result.error
+
+
+def test_refused_recipients_fail_at_once_naming_the_job_keys(tmp_path, smtp):
+    no_user = "550 5.1.1 No such user here"
+    inbox = smtp(inbox=Inbox(refuse_rcpt={"ceo@clinicloud.example": no_user, "cpo@clinicloud.example": no_user}))
+    result, seconds = deliver_now(tmp_path)
+    assert result.status == "failed" and result.attempts == 1 and inbox.sessions == 1 and seconds < 5
+    assert "refused every recipient: ceo@clinicloud.example (550 5.1.1 No such user here), cpo@" in result.error
+    assert "fix deliver.email.to / deliver.email.cc of job 'weekly'" in result.error
+
+
+def test_one_refused_recipient_is_a_failure_and_the_others_get_one_copy(tmp_path, smtp):
+    inbox = smtp(inbox=Inbox(refuse_rcpt={"cpo@clinicloud.example": "550 5.1.1 No such user here"}))
+    result, seconds = deliver_now(tmp_path, cc=["ops@clinicloud.example"])
+    assert result.status == "failed" and result.attempts == 1 and seconds < 5
+    assert [sorted(e.rcpt_tos) for e in inbox.envelopes] == [["ceo@clinicloud.example", "ops@clinicloud.example"]]
+    assert result.error.startswith("the message went to 2 of 3 recipients; the SMTP server refused "
+                                   "cpo@clinicloud.example (550 5.1.1 No such user here): fix deliver.email.to")
+
+
+def test_a_refused_sender_fails_at_once_naming_rollup_smtp_from(tmp_path, smtp):
+    inbox = smtp(inbox=Inbox(refuse_mail="553 5.7.1 Sender address rejected: not owned by user rollup"))
+    result, seconds = deliver_now(tmp_path)
+    assert result.status == "failed" and result.attempts == 1 and inbox.sessions == 1 and seconds < 5
+    assert "refused the sender rollup@clinicloud.example (553 5.7.1 Sender address rejected" in result.error
+    assert "set ROLLUP_SMTP_FROM" in result.error
+
+
+def test_transient_failures_are_retried_with_the_delay_doubling(tmp_path, smtp, monkeypatch):
+    waits: list[float] = []
+    busy = "450 4.2.1 Mailbox busy, try again later"
+    inbox = smtp(inbox=Inbox(refuse_rcpt={"ceo@clinicloud.example": busy, "cpo@clinicloud.example": busy}))
+    result, _ = deliver_now(tmp_path, sleep=waits.append)
+    assert result.status == "failed" and result.attempts == 4 and inbox.sessions == 4
+    assert waits == [30, 60, 120] and "SMTPRecipientsRefused" in result.error
+
+    monkeypatch.setenv("ROLLUP_SMTP_PORT", str(free_port()))  # nothing listens there: connection refused
+    waits.clear()
+    result, _ = deliver_now(tmp_path, sleep=waits.append)
+    assert result.attempts == 4 and waits == [30, 60, 120] and "ConnectionRefusedError" in result.error
+
+
+def test_which_failures_are_final():
+    settings = SmtpSettings(host="smtp.clinicloud.example", port=587, user="rollup",
+                            sender="rollup@clinicloud.example")
+    cert = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    cert.verify_message = "self-signed certificate"
+    final = {
+        "ROLLUP_SMTP_HOST to the name on its certificate": (cert, "starttls"),
+        "check ROLLUP_SMTP_PORT": (ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number"), "connect"),
+        "lower deliver.email.max_attachment_mb": (smtplib.SMTPDataError(552, b"5.3.4 Message too big"), "send"),
+        "a 5xx answer is final": (smtplib.SMTPConnectError(554, b"5.7.1 No service for you"), "connect"),
+        "fix ROLLUP_SMTP_HOST": (socket.gaierror(socket.EAI_NONAME, "Name or service not known"), "connect"),
+        "unset ROLLUP_SMTP_USER": (smtplib.SMTPNotSupportedError("SMTP AUTH extension not supported"), "login"),
+    }
+    for wording, (exc, stage) in final.items():
+        failure = smtp_failure(exc, stage, settings, "weekly")
+        assert failure is not None and wording in str(failure), (exc, failure)
+    passing = [
+        (ConnectionRefusedError(111, "Connection refused"), "connect"),
+        (TimeoutError("timed out"), "send"),
+        (smtplib.SMTPServerDisconnected("Connection unexpectedly closed"), "send"),
+        (ssl.SSLEOFError(8, "EOF occurred in violation of protocol"), "starttls"),
+        (smtplib.SMTPAuthenticationError(454, b"4.7.0 Temporary authentication failure"), "login"),
+        (smtplib.SMTPSenderRefused(451, b"4.3.0 Try later", "rollup@clinicloud.example"), "send"),
+        (smtplib.SMTPConnectError(421, b"4.3.2 Too many connections"), "connect"),
+        (socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"), "connect"),
+    ]
+    assert [exc for exc, stage in passing if smtp_failure(exc, stage, settings) is not None] == []

@@ -125,8 +125,8 @@ def test_sigterm_abandons_the_running_step_and_leaves_no_half_written_file(proje
     process = rollup("run", "weekly", cwd=project)
     out = project / "outputs" / "weekly"
     deadline = time.monotonic() + 60
-    # Wait until the portfolio step has begun writing (its charts come before the workbook).
-    while not list(out.glob(".partial-*/00-portfolio/charts/*.png")):
+    # Wait until the portfolio step has begun writing (its charts, staged with the workbook, come first).
+    while not list(out.glob(".partial-*/00-portfolio/.portfolio-*.set/charts/*.png")):
         assert process.poll() is None and time.monotonic() < deadline, process.communicate()
         time.sleep(0.02)
     process.send_signal(signal.SIGTERM)

@@ -33,8 +33,16 @@ def test_file_name_sheets_and_charts(written):
     for name, paths in charts.items():
         assert [p.suffix for p in paths] == [".png", ".svg"], name
         assert all(p.stat().st_size > 1000 for p in paths)
-        assert paths[0].parent.name == "charts"
-    assert not list(workbook.parent.glob(".*.tmp"))
+        assert paths[0].parent == workbook.parent / "charts"
+    assert sorted(p.name for p in workbook.parent.iterdir()) == ["charts", "portfolio-2026-W48.xlsx"]  # no temp left
+
+
+def test_the_same_views_give_the_same_chart_bytes(written, tmp_path):
+    _, charts, _ = written
+    _, again = write_outputs(_views(), tmp_path, as_of=AS_OF, base_url=BASE_URL)
+    for name, paths in charts.items():
+        assert [p.read_bytes() for p in again[name]] == [p.read_bytes() for p in paths], name
+    assert b"<dc:date>" not in charts["roadmap"][1].read_bytes()
 
 
 def test_summary_headline_figures(written):
