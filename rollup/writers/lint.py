@@ -35,6 +35,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from rollup.lint.result import SEVERITY_RANK, UNASSIGNED, LintResult
 from rollup.writers.portfolio import LINK_FONT, Col, put, write_table
+from rollup.writers.printing import set_print_setup_all
 from rollup.writers.safe import atomic_write, set_text
 
 #: The fixed sheets; team and owner sheets never take these names.
@@ -319,6 +320,7 @@ def build_lint_workbook(result: LintResult, *, trend: pd.DataFrame | None = None
     _trend(wb.create_sheet("Trend"), trend)
     _ignores(wb.create_sheet("Ignores"), result.ignores)
     _rules(wb.create_sheet("Rules"), result, rule_reference)
+    set_print_setup_all(wb, one_page=("Summary",))
     return wb
 
 

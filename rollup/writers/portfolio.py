@@ -28,6 +28,7 @@ from rollup.views.completeness import freshness_line
 from rollup.views.epics import RAG_RULE
 from rollup.views.headline import KTLO_RULE, decisions
 from rollup.views.okrs import STATUS_RULE
+from rollup.writers.printing import set_print_setup_all
 from rollup.writers.safe import DISPLAY_LIMIT, atomic_write, set_text
 from rollup.writers.style import GAP_TOLERANCE, PILLAR_COLOURS, RAG_FILLS, colour_map
 
@@ -172,6 +173,10 @@ def _style(cell: Any, styles: dict | None, variant: Any, apply: Any) -> None:
         styles[variant] = copy(cell._style)
 
 
+#: Column kinds whose values Excel aligns right (their headers follow).
+NUMERIC_KINDS = frozenset({"int", "num", "pct", "date"})
+
+
 def write_table(ws: Worksheet, frame: pd.DataFrame, columns: list[Col], *, base_url: str | None,
                 start_row: int = 1, start_col: int = 1, header_row_is_frozen: bool = True,
                 autofilter: bool = True) -> int:
@@ -179,7 +184,9 @@ def write_table(ws: Worksheet, frame: pd.DataFrame, columns: list[Col], *, base_
     for j, col in enumerate(columns):
         cell = ws.cell(row=start_row, column=start_col + j, value=col.header)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.alignment = Alignment(vertical="center", wrap_text=False)
+        # A number's header stands right-aligned over its numbers, as Excel aligns them.
+        cell.alignment = Alignment(vertical="center", wrap_text=False,
+                                   horizontal="right" if col.kind in NUMERIC_KINDS else None)
     present = [c for c in columns if c.field in frame.columns]
     values = {c.field: frame[c.field].astype("object").tolist() for c in present}
     styles: dict = {}
@@ -470,6 +477,7 @@ def build_workbook(views: dict[str, pd.DataFrame], info: WorkbookInfo,
     for n, text in enumerate(notes, start=1):
         set_text(ws.cell(row=last + 2 + n, column=1), text)
     _lint_section(ws, info.lint, last + 4 + len(notes), info.team)
+    set_print_setup_all(wb, one_page=("Summary",))
     return wb
 
 

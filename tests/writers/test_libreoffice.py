@@ -7,6 +7,7 @@ and names the install command.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -44,3 +45,32 @@ def test_workbook_converts_to_pdf(tmp_path):
     assert pdf.exists(), f"soffice exit {completed.returncode}: {completed.stdout} {completed.stderr}"
     assert pdf.stat().st_size > 1000
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_every_sheet_prints_landscape_one_page_wide_and_the_summary_on_one_page(tmp_path):
+    """Print setup is in the file (Excel and LibreOffice honour it); LibreOffice prints the Summary on one page."""
+    from openpyxl import load_workbook
+
+    soffice = _soffice()
+    views = build_views(mapped_issues(), MAPPINGS, as_of=AS_OF, snapshots=snapshots(), sync_runs=SYNC_RUNS)
+    workbook, _ = write_outputs(views, tmp_path / "out", as_of=AS_OF, base_url=BASE_URL)
+    wb = load_workbook(workbook)
+    for ws in wb.worksheets:
+        setup = ws.page_setup
+        assert setup.orientation == "landscape", ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and setup.fitToWidth == 1, ws.title
+        assert setup.fitToHeight == (1 if ws.title == "Summary" else 0), ws.title
+        if ws.freeze_panes and ws.title != "Summary":
+            assert ws.print_title_rows, f"{ws.title}: its header row is not repeated on every page"
+    # The Summary alone, printed by LibreOffice: one page.
+    for ws in list(wb.worksheets):
+        if ws.title != "Summary":
+            wb.remove(ws)
+    summary = tmp_path / "summary-only.xlsx"
+    wb.save(summary)
+    profile = (tmp_path / "lo-profile").as_uri()
+    subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf", "--outdir",
+                    str(tmp_path), str(summary)], capture_output=True, text=True, timeout=240)
+    pdf = (tmp_path / "summary-only.pdf").read_bytes()
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert pages == 1, f"the Summary prints on {pages} pages"
