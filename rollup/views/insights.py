@@ -3,8 +3,9 @@
 Deterministic rules over the other views — no language model. Each rule below writes at most one
 sentence, with the figure it cites and the epic keys behind it; the sentences are ranked by the
 size of their effect (``weight``, a share between 0 and 1), the first :data:`MAX_RANKED` are kept,
-and one last line says what the page could not see. The Summary prints them (linking each key to
-Jira) and the weekly email can reuse them.
+and one last line says what the page could not see (naming the epics not visible when their own
+sentence did not make the list). The Summary prints them (linking each key to Jira) and the weekly
+email can reuse them.
 
 =======================  ===================================================  =======================
 kind                     when                                                 weight (size of effect)
@@ -79,7 +80,8 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     found += _hygiene(ctx.get("hygiene", _EMPTY))
     found += _not_visible(ctx.get("missing_parents", _EMPTY), mapped_issues)
     ranked = sorted(found, key=lambda r: (-r["weight"], KINDS.index(r["kind"])))[:MAX_RANKED]
-    ranked.append(_missing_data(ctx.get("completeness", _EMPTY), baseline_day(as_of, ctx) is not None))
+    unseen = next((r for r in found if r["kind"] == "epics_not_visible" and r not in ranked), None)
+    ranked.append(_missing_data(ctx.get("completeness", _EMPTY), baseline_day(as_of, ctx) is not None, unseen))
     out = pd.DataFrame(ranked, columns=COLUMNS[1:])
     out.insert(0, "rank", range(1, len(out) + 1))
     return out[COLUMNS]
@@ -291,10 +293,17 @@ def _not_visible(missing: pd.DataFrame, mapped: pd.DataFrame) -> list[dict[str, 
     return [_row("epics_not_visible", text, list(top.index), n, "issues", _share_of(n, stories))]
 
 
-def _missing_data(completeness: pd.DataFrame, has_baseline: bool) -> dict[str, Any]:
-    """The last line: what the figures could not see."""
+def _missing_data(completeness: pd.DataFrame, has_baseline: bool, unseen: dict[str, Any] | None) -> dict[str, Any]:
+    """The last line: what the figures could not see (with the epics not visible, when their own sentence
+    did not make the ranked list)."""
     values = completeness.set_index("measure") if completeness is not None and len(completeness) else None
     parts: list[str] = []
+    keys: list[str] = []
+    if unseen is not None:
+        n = int(unseen["figure"])
+        parts.append(f"the epic of {n:,} {'issue' if n == 1 else 'issues'} ({listing(unseen['keys'])}: private, "
+                     "deleted or outside the synced scope)")
+        keys = list(unseen["keys"])
 
     def value(measure: str) -> float:
         if values is None or measure not in values.index:
@@ -327,7 +336,7 @@ def _missing_data(completeness: pd.DataFrame, has_baseline: bool) -> dict[str, A
     else:
         text = ("Nothing this page needs is missing: every story is estimated, every epic has a pillar and every "
                 "epic and parent is visible.")
-    return {"sentence": text, "keys": [], "figure": float(len(parts)), "unit": "gaps", "kind": "missing_data",
+    return {"sentence": text, "keys": keys, "figure": float(len(parts)), "unit": "gaps", "kind": "missing_data",
             "weight": np.nan}
 
 

@@ -33,7 +33,8 @@ AS_OF = date(2026, 11, 26)
 BASE_URL = "https://example.atlassian.net"
 
 #: The organisation's mappings.yaml. Its lint runs the five rules that say whether an epic is fit to
-#: roll up (pillar, OKR, bucket, owner, target date), so its hygiene can be worked out by hand.
+#: roll up (pillar, OKR, bucket, owner, target date), so its hygiene can be worked out by hand, and
+#: the two about data the rollup cannot use (points out of range, epics not visible).
 CONFIG_YAML = """\
 jira: {projects: [ENT, RET, GROW, PLAT, UNM, STRAT]}
 pillars:
@@ -75,7 +76,7 @@ teams:
 report:
   key_result_tolerance: 5%
 lint:
-  select: [EQ001, EQ002, EQ004, EQ010, EQ020]
+  select: [EQ001, EQ002, EQ004, EQ010, EQ020, EQ043, EQ055]
 """
 
 MAPPINGS = parse_config(CONFIG_YAML, source="portfolio_org.yaml")
@@ -124,8 +125,15 @@ def _row(**values):
     return base
 
 
-def mapped_issues(summaries: dict[str, str] | None = None, descriptions: dict[str, str] | None = None) -> pd.DataFrame:
-    """The mapped issues frame of the organisation (optionally with hostile summaries/descriptions)."""
+def mapped_issues(summaries: dict[str, str] | None = None, descriptions: dict[str, str] | None = None,
+                  *, hidden: tuple[str, ...] = (), story_points: dict[str, float] | None = None) -> pd.DataFrame:
+    """The mapped issues frame of the organisation (optionally with hostile summaries/descriptions).
+
+    ``hidden``: epics the store does not hold (private, deleted or out of scope): their rows are left
+    out and their children keep their links but, as the mapping would leave them, no epic and nothing
+    inherited from it (their team comes from their project). ``story_points``: points to put on
+    children by key, e.g. ``{"ENT-1-S4": 999}``.
+    """
     summaries, descriptions = summaries or {}, descriptions or {}
     rows = [_row(id=1, key="INIT-1", project_key="STRAT", issue_type="Initiative", hierarchy_level=2,
                  status="In Progress", status_category="indeterminate", summary="Hospital readiness",
@@ -156,6 +164,12 @@ def mapped_issues(summaries: dict[str, str] | None = None, descriptions: dict[st
             ))
             next_id += 1
     frame = pd.DataFrame(rows)
+    for key, value in (story_points or {}).items():
+        frame.loc[frame["key"] == key, "story_points"] = float(value)
+    if hidden:
+        frame = frame[~frame["key"].isin(hidden)].reset_index(drop=True)
+        orphan = frame["epic"].isin(hidden) & frame["hierarchy_level"].eq(0)
+        frame.loc[orphan, ["epic", "initiative", "pillar", "okr", "key_result", "bucket"]] = None
     frame["description_length"] = frame["description"].str.len()
     cats = {"pillar": [p.id for p in MAPPINGS.pillars], "bucket": [b.id for b in MAPPINGS.buckets]}
     for col, order in cats.items():

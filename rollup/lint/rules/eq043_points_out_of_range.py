@@ -12,7 +12,7 @@ class PointsOutOfRange(Rule):
     """Story points out of range: children with negative points, or more than `report.max_story_points`.
 
     Why:
-    A story of -3 or 999 points is a typo or a placeholder, not an estimate. Summed as entered it
+    A story of -3 or 999 points is a typo or a stand-in for "unknown", not an estimate. Summed as entered it
     would swing the epic's size, progress and forecast, and the portfolio's effort shares; so
     every sum leaves such points out and counts the child as unestimated, and this rule says
     which children they are so the estimate gets fixed rather than silently ignored.
