@@ -37,7 +37,7 @@ from pydantic import (
 
 from rollup import config_finance, config_lint
 from rollup.config_finance import FinanceOptions
-from rollup.config_lint import LintOptions
+from rollup.config_lint import LintOptions, Severity
 from rollup.errors import ConfigError
 from rollup.inputfiles import line_for, load_yaml, read_text
 from rollup.saferegex import MAX_MATCH_LENGTH, backtracking_problem
@@ -373,15 +373,31 @@ class Rule(BaseModel):
 
 
 class ReportOptions(BaseModel):
-    """How the portfolio workbook reads the data: the ``report:`` section."""
+    """How the portfolio workbook reads the data: the `report:` section."""
 
     model_config = ConfigDict(extra="forbid")
 
-    #: Relative growth of an epic's size (points, else child count) since last week's snapshot
-    #: that the Changes sheet reports as scope growth (0.2 = 20 %).
-    scope_growth_threshold: float = Field(0.2, gt=0, le=10)
-    #: Days of completed work behind the "actual share" of each pillar.
-    allocation_window_days: int = Field(91, ge=7, le=730)
+    scope_growth_threshold: float = Field(
+        0.2, gt=0, le=10,
+        description="Relative growth of an epic's size (points, else child count) since last week's snapshot "
+                    "that the Changes sheet reports as scope growth (0.2 = 20 %).")
+    allocation_window_days: int = Field(
+        91, ge=7, le=730, description="Days of completed work behind each pillar's actual share of effort.")
+    key_result_tolerance: Annotated[float, BeforeValidator(_share)] = Field(
+        0.1, ge=0, le=1,
+        description="How far a key result's progress may trail the share of its quarter elapsed before it is "
+                    "*behind*, in percentage points: `10%` or `0.1` (10 pp). A key result nothing contributes "
+                    "to is *no work planned*; one whose quarter ended below 100 % is *missed*.")
+    hygiene_min_severity: Severity = Field(
+        "info",
+        description="The hygiene score is the share of epics with no lint finding at this severity or above. "
+                    "`info` (every finding counts) makes it the lint report's own score; `warning` lets "
+                    "info findings pass.")
+    max_story_points: float = Field(
+        100, gt=0,
+        description="Story points above this on one issue are absurd: like negative points they are kept as "
+                    "entered, left out of every sum (the issue counts as unestimated), counted on the Data "
+                    "quality sheet and reported by lint rule EQ043.")
 
 
 class RollupConfig(BaseModel):

@@ -17,21 +17,23 @@ from typing import Any
 
 import pandas as pd
 
-from rollup.config import ReportOptions
+from rollup.views._common import report_options
 from rollup.errors import ConfigError, EmptyStoreError, RollupError
 from rollup.frames import load_frames
-from rollup.lint.history import latest_run
+from rollup.lint import history as lint_history
 from rollup.mapping import apply
+from rollup.mapping.engine import CONFLICT_COLUMNS, RULE_COLUMNS, Mapped
 from rollup.store import STATE_SERVER_BASE_URL
 from rollup.views import MODULES, ORDER
 from rollup.views import epics as epics_view
+from rollup.views._lint import FINDING_COLUMNS, LintRun
 from rollup.views.teams import resolve_team
 
 #: Columns the views need from the mapped issues frame (checked before any view runs).
 REQUIRED_COLUMNS = (
     "id", "key", "hierarchy_level", "status", "status_category", "assignee_name", "resolved", "story_points",
-    "start_date", "target_date", "summary", "changelog_complete", "epic", "initiative", "pillar", "okr",
-    "key_result", "bucket", "team_id",
+    "start_date", "target_date", "summary", "changelog_complete", "parent_key", "epic_key", "epic", "initiative",
+    "pillar", "okr", "key_result", "bucket", "team_id",
 )
 
 
@@ -69,27 +71,32 @@ def filter_team(mapped_issues: pd.DataFrame, mappings: Any, team: str) -> tuple[
     return mapped_issues[mapped_issues["team_id"].astype("object") == team_id], team_id
 
 
-def build_views(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> dict[str, pd.DataFrame]:
+def build_views(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, lint: LintRun | None = None,
+                lint_previous: LintRun | None = None, **ctx: Any) -> dict[str, pd.DataFrame]:
     """Run every view in :data:`rollup.views.ORDER`; each later view sees the earlier ones in ctx.
 
-    ctx: ``snapshots`` (stored epic snapshots), ``sync_runs``, ``current_run_id``, ``now``,
-    ``scope_growth_threshold``, ``allocation_window_days``.
+    ``lint``: the findings the hygiene score reads (:func:`lint_for_report`); without it the epics are
+    linted here, from ``mapped_issues`` alone (no transitions, no mapping conflicts). ``lint_previous``:
+    an earlier run, for each team's hygiene change. ctx: ``snapshots`` (stored epic snapshots),
+    ``sync_runs``, ``current_run_id``, ``now``, ``scope_growth_threshold``, ``allocation_window_days``.
     """
     check_mapped(mapped_issues)
+    if lint is None:
+        lint = lint_mapped(as_mapped(mapped_issues), mappings, as_of=as_of)
     views: dict[str, pd.DataFrame] = {}
     for name in ORDER:
-        views[name] = MODULES[name].compute(mapped_issues, mappings, as_of=as_of, **ctx, **views)
+        views[name] = MODULES[name].compute(mapped_issues, mappings, as_of=as_of, lint=lint,
+                                            lint_previous=lint_previous, **ctx, **views)
     return views
 
 
 def write_outputs(views: dict[str, pd.DataFrame], out_dir: str | Path, *, as_of: date, base_url: str | None,
                   team: str | None = None, title: str = "R&D portfolio",
-                  allocation_window_days: int = 91, lint: Any = None) -> tuple[Path, dict[str, list[Path]]]:
+                  allocation_window_days: int = 91) -> tuple[Path, dict[str, list[Path]]]:
     """The charts folder ``out_dir/charts`` (or ``charts-<team>``) and the workbook, as one set; their paths.
 
     Both are built in a staging folder and swapped in together (:func:`rollup.writers.safe.atomic_set`):
     a reader, or a report killed half way, never leaves this week's workbook beside last week's charts.
-    ``lint``: the latest stored lint run (:func:`rollup.lint.history.latest_run`) for the Data quality sheet.
     """
     from rollup.writers import charts as charts_writer
     from rollup.writers.portfolio import WorkbookInfo, iso_week, write_portfolio
@@ -100,12 +107,62 @@ def write_outputs(views: dict[str, pd.DataFrame], out_dir: str | Path, *, as_of:
     chart_dir = f"charts-{slug}" if slug else "charts"
     name = f"team-{slug}-{iso_week(as_of)}.xlsx" if slug else f"portfolio-{iso_week(as_of)}.xlsx"
     info = WorkbookInfo(as_of=as_of, base_url=base_url, title=title, team=team,
-                        allocation_window_days=allocation_window_days, lint=lint)
+                        allocation_window_days=allocation_window_days)
     with atomic_set(out_dir, name) as staging:
         staged = charts_writer.write_all(views, staging / chart_dir, as_of=as_of)
         write_portfolio(views, staging / name, info, staged)
     charts = {chart: [out_dir / path.relative_to(staging) for path in paths] for chart, paths in staged.items()}
     return out_dir / name, charts
+
+
+# ---------------------------------------------------------------------------------------- lint
+
+
+def as_mapped(mapped_issues: pd.DataFrame) -> Mapped:
+    """Mapped issues without the mapping's conflicts and rule counts (what lint needs of a :class:`Mapped`)."""
+    def none(columns: tuple[str, ...]) -> pd.DataFrame:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+
+    return Mapped(issues=mapped_issues, conflicts=none(CONFLICT_COLUMNS), rules=none(RULE_COLUMNS))
+
+
+def lint_mapped(mapped: Mapped, config: Any, *, as_of: date, transitions: pd.DataFrame | None = None) -> LintRun:
+    """Lint ``mapped`` now (pure) and hand the findings over as the views read them."""
+    from rollup.lint import run_lint
+
+    result = run_lint(mapped, config, as_of=as_of, transitions=transitions)
+    return LintRun(label=f"lint run with this report, as of {as_of.isoformat()}", as_of=as_of,
+                   findings=result.findings[list(FINDING_COLUMNS)], teams=result.teams[["team_id", "epics"]])
+
+
+def stored_lint(run: Any) -> LintRun:
+    """A recorded lint run (:class:`rollup.lint.history.StoredRun`) as the views read it."""
+    as_of = run.run["as_of"]
+    return LintRun(label=f"lint run {run.id} of {as_of.isoformat()}", as_of=as_of,
+                   findings=run.findings[list(FINDING_COLUMNS)], teams=run.teams[["team_id", "epics"]])
+
+
+def lint_for_report(store: Any, config: Any, mapped_issues: pd.DataFrame, *, as_of: date) -> LintRun:
+    """The findings behind the report's hygiene score: the lint run of ``as_of``, or a run made now.
+
+    The recorded run counts when it linted the same data under the same configuration (the store's
+    latest sync, the same mappings.yaml: :func:`rollup.lint.history.run_for`). Otherwise the store is
+    linted now, as ``rollup lint`` would (transitions and mapping conflicts included), without
+    recording the run; a store without issues (issues handed in already mapped) lints those.
+    """
+    stored = lint_history.run_for(store, as_of=as_of, config=config)
+    if stored is not None:
+        return stored_lint(stored)
+    frames = load_frames(store)
+    if frames.issues.empty:
+        return lint_mapped(as_mapped(mapped_issues), config, as_of=as_of)
+    return lint_mapped(apply(frames.issues, config), config, as_of=as_of, transitions=frames.transitions)
+
+
+def previous_lint(store: Any, as_of: date) -> LintRun | None:
+    """The lint run to compare this week's hygiene with (about a week earlier), or None."""
+    run = lint_history.run_before(store, as_of)
+    return stored_lint(run) if run is not None else None
 
 
 def _slug(text: str) -> str:
@@ -153,6 +210,8 @@ def run_portfolio(store: Any, mappings: Any, *, as_of: date | None = None, team:
     (no snapshot is stored for a team report: snapshots cover the whole portfolio).
     ``base_url`` overrides ``sync_state['server.base_url']`` for links to Jira. A store that holds
     no issues is an :class:`~rollup.errors.EmptyStoreError` (exit code 2): nothing is written.
+    The hygiene score reads the lint run of ``as_of`` (:func:`lint_for_report`; the whole portfolio is
+    linted, a team report shows its own epics' part) and compares it with the run about a week earlier.
     """
     as_of = as_of or date.today()
     mapped = load_mapped(store, mappings) if mapped_issues is None else mapped_issues
@@ -162,16 +221,18 @@ def run_portfolio(store: Any, mappings: Any, *, as_of: date | None = None, team:
     base_url = base_url or store.get_state(STATE_SERVER_BASE_URL)
     current_run = int(sync_runs[-1]["id"]) if sync_runs else 0
     team_id = None
+    full = mapped
     if team:
         mapped, team_id = filter_team(mapped, mappings, team)
-    options = getattr(mappings, "report", None) or ReportOptions()
+    options = report_options(mappings)
+    lint = lint_for_report(store, mappings, full, as_of=as_of)
     views = build_views(mapped, mappings, as_of=as_of, snapshots=snaps, sync_runs=sync_runs,
                         current_run_id=current_run, now=now,
                         scope_growth_threshold=options.scope_growth_threshold,
-                        allocation_window_days=options.allocation_window_days)
+                        allocation_window_days=options.allocation_window_days,
+                        lint=lint, lint_previous=previous_lint(store, as_of))
     workbook, charts = write_outputs(views, out_dir, as_of=as_of, base_url=base_url, team=team_id,
-                                     allocation_window_days=options.allocation_window_days,
-                                     lint=latest_run(store))
+                                     allocation_window_days=options.allocation_window_days)
     # Only once the files are written: a failed report must not move next week's baseline.
     stored = 0
     if save_snapshot and not team:

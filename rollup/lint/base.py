@@ -9,13 +9,16 @@ A rule is one class in one module of :mod:`rollup.lint.rules`, declared by class
 ``severity``       the default severity (``error`` / ``warning`` / ``info``)
 ``config_keys``    threshold key → default, overridable in ``lint.rules.<code or name>``
 ``config_ranges``  optional: threshold key → (lowest, highest) allowed value, e.g. a share in 0..1
+``target``         optional: the frame the rule checks — ``epics`` (default) or ``missing_epics``
+                   (epic keys issues link to that the store does not hold)
 docstring          first line: the message; then a ``Why:`` and a ``How to fix:`` paragraph
 =================  =========================================================================
 
 The docstring is parsed once, when the class is defined, into ``summary``, ``why`` and
 ``how_to_fix``. :meth:`Rule.check` is vectorised: it receives the :class:`~rollup.lint.context.LintContext`
 (the epics frame with per-epic child aggregates, prepared once) and returns the message of every
-epic that fails, indexed like ``context.epics``. No rule does I/O or loops over epics in Python.
+epic that fails, indexed like ``context.epics`` (or like ``context.missing_epics`` for a rule whose
+``target`` is ``missing_epics``). No rule does I/O or loops over epics in Python.
 
 :func:`all_rules` imports every module of :mod:`rollup.lint.rules` (a new module is a new rule:
 nothing else to register) and returns the classes sorted by code.
@@ -39,6 +42,9 @@ if TYPE_CHECKING:
 
 #: Rule groups, in the order the reference lists them.
 GROUPS = ("strategy", "ownership", "planning", "description", "size", "consistency")
+
+#: The frames a rule can check (see :class:`rollup.lint.context.LintContext`).
+TARGETS = ("epics", "missing_epics")
 
 _CODE = re.compile(r"^EQ\d{3}$")
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)+$")
@@ -67,6 +73,7 @@ class Rule:
     severity: ClassVar[str] = "warning"
     config_keys: ClassVar[dict[str, Any]] = {}
     config_ranges: ClassVar[dict[str, tuple[float, float]]] = {}
+    target: ClassVar[str] = "epics"
     summary: ClassVar[str] = ""
     why: ClassVar[str] = ""
     how_to_fix: ClassVar[str] = ""
@@ -82,6 +89,8 @@ class Rule:
             raise TypeError(f"{where}: groups {cls.groups!r} must be taken from {GROUPS}")
         if cls.severity not in SEVERITIES:
             raise TypeError(f"{where}: severity {cls.severity!r} must be one of {SEVERITIES}")
+        if cls.target not in TARGETS:
+            raise TypeError(f"{where}: target {cls.target!r} must be one of {TARGETS}")
         try:
             cls.summary, cls.why, cls.how_to_fix = parse_docstring(cls.__doc__)
         except ValueError as exc:
@@ -99,7 +108,7 @@ class Rule:
         return self.groups[0]
 
     def check(self, ctx: LintContext) -> pd.Series:
-        """Messages of the failing epics, indexed like ``ctx.epics`` (only failing rows)."""
+        """Messages of the failing rows, indexed like ``ctx.frame(self.target)`` (only failing rows)."""
         raise NotImplementedError
 
     # -------------------------------------------------------------------------------- helpers

@@ -27,20 +27,32 @@ issue columns plus:
 
 ``ctx.stories_without_epic``: story-level issues with no (existing) epic, per team id
 (``None`` for issues without a team).
+
+``ctx.missing_epics`` (one row per epic key that story-level issues link to but the store does not
+hold — private, deleted or outside the scope; see :func:`rollup.datachecks.missing_parents`) has the
+columns a finding needs — ``key``, ``id`` (None), ``summary``, ``team_id`` (the team most of its
+issues belong to), ``team``, ``owner`` / ``owner_id`` (None) — plus ``children`` (how many issues
+link to it) and ``child_keys`` (the first of them). Rules whose ``target`` is ``missing_epics``
+check this frame instead of ``epics``.
+
+Story points below 0 or above ``report.max_story_points`` are left out of ``child_points`` (the
+child counts as unestimated), as in every other sum; ``bad_point_children`` counts them and
+``bad_point_keys`` names them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from rollup.datachecks import missing_parents, points_problem, usable_points
 from rollup.frames import check_columns
 from rollup.lint.result import UNASSIGNED
-from rollup.views._common import quarter_bounds
+from rollup.views._common import key_order, quarter_bounds, report_options
 
 #: Mapped-issue columns the lint reads.
 REQUIRED_COLUMNS = ("id", "key", "hierarchy_level", "summary", "description", "status_category", "assignee_id",
@@ -66,8 +78,14 @@ class LintContext:
     config: Any
     #: Story-level issues without an epic, per team id (``None`` key: no team).
     stories_without_epic: pd.Series
+    #: Epic keys issues link to that the store does not hold (see the module docstring).
+    missing_epics: pd.DataFrame = field(default_factory=lambda: _missing_epic_frame(pd.DataFrame(), {}))
     #: Whether the run was given transitions (``last_child_status_change`` is only known then).
     has_transitions: bool = False
+
+    def frame(self, target: str) -> pd.DataFrame:
+        """The frame a rule checks: ``epics`` or ``missing_epics``."""
+        return self.missing_epics if target == "missing_epics" else self.epics
 
     @property
     def options(self) -> Any:
@@ -104,10 +122,12 @@ def build_context(mapped: Any, config: Any, *, as_of: date, transitions: pd.Data
     epics = epics.join(_owners(issues, epics, config.lint.owner_field))
     stories = issues[level.eq(0)]
     has_epic = stories["epic"].isin(epics["key"])
-    kids = _child_aggregates(stories[has_epic], transitions)
+    max_points = report_options(config).max_story_points
+    kids = _child_aggregates(stories[has_epic], transitions, max_points)
     epics = epics.join(kids, on="key")
-    for column in ("children", "open_children", "unestimated_children"):
+    for column in ("children", "open_children", "unestimated_children", "bad_point_children"):
         epics[column] = epics[column].fillna(0).astype("int64")
+    epics["bad_point_keys"] = epics["bad_point_keys"].fillna("")
     epics["child_points"] = epics["child_points"].fillna(0.0)
     own_update = _naive_utc(epics["updated"])
     epics["last_update"] = own_update.where(own_update.ge(epics["last_child_update"]) |
@@ -117,9 +137,40 @@ def build_context(mapped: Any, config: Any, *, as_of: date, transitions: pd.Data
     conflicts = conflicts[conflicts["key"].astype(str).isin(epic_keys)] if len(conflicts) else conflicts
     orphans = stories.loc[~has_epic, "team_id"].astype("object")
     without_epic = orphans.where(orphans.notna(), None).value_counts(dropna=False)
+    missing = missing_parents(issues)
+    names = {t.id: t.name for t in config.teams}
     return LintContext(as_of=as_of, today=today, epics=epics, conflicts=conflicts, config=config,
                        stories_without_epic=without_epic,
+                       missing_epics=_missing_epic_frame(missing[missing["kind"].eq("epic")], names),
                        has_transitions=transitions is not None)
+
+
+#: Issue keys named per missing epic.
+CHILD_KEYS_SHOWN = 5
+
+
+def _missing_epic_frame(children: pd.DataFrame, team_names: dict[str, str]) -> pd.DataFrame:
+    """One row per missing epic key: the finding columns plus ``children`` and ``child_keys``."""
+    columns = ["key", "id", "summary", "team_id", "team", "owner", "owner_id", "children", "child_keys"]
+    if not len(children):
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    team = children["team_id"].astype("object").fillna("")
+    grouped = children.assign(team_key=team).groupby("missing_key", sort=True)
+    per_key = grouped.agg(children=("key", "size"), keys=("key", lambda s: sorted(s, key=key_order)),
+                          team_key=("team_key", lambda s: s.value_counts().index[0]))
+    team_id = per_key["team_key"].where(per_key["team_key"].ne(""), None)
+    return pd.DataFrame({
+        "key": per_key.index.to_numpy(),
+        "id": None,
+        "summary": "(not visible)",
+        "team_id": team_id.to_numpy(),
+        "team": [team_names.get(t, t) if t else UNASSIGNED for t in team_id],
+        "owner": None,
+        "owner_id": None,
+        "children": per_key["children"].astype("int64").to_numpy(),
+        "child_keys": [", ".join(k[:CHILD_KEYS_SHOWN]) + (", …" if len(k) > CHILD_KEYS_SHOWN else "")
+                       for k in per_key["keys"]],
+    }, columns=columns)
 
 
 # ---------------------------------------------------------------------------------------- helpers
@@ -182,14 +233,19 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _child_aggregates(kids: pd.DataFrame, transitions: pd.DataFrame | None) -> pd.DataFrame:
-    """Per epic key: children, open children, points, unestimated, last update and last status change."""
+def _child_aggregates(kids: pd.DataFrame, transitions: pd.DataFrame | None, max_points: float) -> pd.DataFrame:
+    """Per epic key: children, open children, points, unestimated, out-of-range points, last update and last
+    status change."""
+    points = usable_points(kids["story_points"], max_points)
+    bad = points_problem(kids["story_points"], max_points).notna()
     frame = pd.DataFrame({
         "epic": kids["epic"].astype(str).to_numpy(),
         "id": kids["id"].to_numpy(),
+        "key": kids["key"].astype(str).to_numpy(),
         "open": (~_category(kids).eq(DONE)).to_numpy(),
-        "points": kids["story_points"].to_numpy(dtype="float64"),
-        "unestimated": kids["story_points"].isna().to_numpy(),
+        "points": points.to_numpy(dtype="float64"),
+        "unestimated": points.isna().to_numpy(),
+        "bad": bad.to_numpy(),
         "updated": _naive_utc(kids["updated"]).to_numpy(),
     })
     if transitions is not None and len(transitions):
@@ -198,11 +254,14 @@ def _child_aggregates(kids: pd.DataFrame, transitions: pd.DataFrame | None) -> p
         frame["status_change"] = frame["id"].map(last).astype("datetime64[ns]")
     else:
         frame["status_change"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
-    return frame.groupby("epic", sort=False).agg(
+    out = frame.groupby("epic", sort=False).agg(
         children=("id", "size"),
         open_children=("open", "sum"),
         child_points=("points", "sum"),
         unestimated_children=("unestimated", "sum"),
+        bad_point_children=("bad", "sum"),
         last_child_update=("updated", "max"),
         last_child_status_change=("status_change", "max"),
     )
+    bad_keys = frame[frame["bad"]].groupby("epic")["key"].agg(lambda s: ", ".join(sorted(s, key=key_order)))
+    return out.join(bad_keys.rename("bad_point_keys"))

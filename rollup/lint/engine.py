@@ -85,25 +85,33 @@ def _expand(selectors: list[str], where: str) -> set[str]:
 
 
 def _raw_findings(rules: list[Rule], ctx: LintContext) -> pd.DataFrame:
-    """(row, rule, message) for every failing epic of every rule."""
+    """(target, row, rule, message) for every failing row of every rule."""
     parts = []
-    for rule in rules if len(ctx.epics) else ():
+    for rule in rules:
+        if not len(ctx.frame(rule.target)):
+            continue
         messages = rule.check(ctx)
         if len(messages):
-            parts.append(pd.DataFrame({"row": messages.index.to_numpy(), "rule": rule.code,
+            parts.append(pd.DataFrame({"target": rule.target, "row": messages.index.to_numpy(), "rule": rule.code,
                                        "message": messages.astype(str).to_numpy()}))
     if not parts:
-        return pd.DataFrame({"row": pd.Series(dtype="int64"), "rule": pd.Series(dtype="object"),
-                             "message": pd.Series(dtype="object")})
+        return pd.DataFrame({"target": pd.Series(dtype="object"), "row": pd.Series(dtype="int64"),
+                             "rule": pd.Series(dtype="object"), "message": pd.Series(dtype="object")})
     return pd.concat(parts, ignore_index=True)
 
 
 def _finding_frame(raw: pd.DataFrame, ctx: LintContext, rules: list[Rule], base_url: str | None) -> pd.DataFrame:
     if not len(raw):
         return empty_frame(FINDING_COLUMNS)
-    epics = ctx.epics.iloc[raw["row"].to_numpy()]
+    parts = [_findings_of(part, ctx.frame(target), rules, base_url) for target, part in raw.groupby("target", sort=False)]
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def _findings_of(raw: pd.DataFrame, rows: pd.DataFrame, rules: list[Rule], base_url: str | None) -> pd.DataFrame:
+    """The finding rows of ``raw`` (one target), whose ``row`` positions index ``rows``."""
+    epics = rows.iloc[raw["row"].to_numpy()]
     by_code = {r.code: r for r in rules}
-    code = raw["rule"]
+    code = raw["rule"].reset_index(drop=True)
     keys = epics["key"].astype(str).to_numpy()
     link = (base_url.rstrip("/") + "/browse/" + pd.Series(keys)).to_numpy() if base_url else None
     team_id = epics["team_id"].astype("object")

@@ -78,8 +78,7 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def summary(result: LintResult) -> dict[str, Any]:
     """Counts over the whole result: findings by severity, suppressed, clean epics and the score."""
     epics = int(result.epics)
-    flagged = int(result.findings["key"].nunique()) if len(result.findings) else 0
-    clean = epics - flagged
+    clean = epics - result.flagged_epics()
     return {
         "epics": epics,
         "findings": int(len(result.findings)),

@@ -290,7 +290,37 @@ def latest_run(store: Store) -> StoredRun | None:
     """The most recently recorded run with its team scores and findings, or None when there is none."""
     with store.engine.connect() as conn:
         last = conn.execute(select(func.max(lint_runs.c.id))).scalar_one_or_none()
-        if last is None:
-            return None
-        run = dict(conn.execute(select(lint_runs).where(lint_runs.c.id == last)).mappings().one())
-    return StoredRun(run=run, teams=read_scores(store, [int(last)]), findings=read_findings(store, int(last)))
+    return None if last is None else read_run(store, int(last))
+
+
+def read_run(store: Store, run_id: int) -> StoredRun:
+    """One recorded run with its team scores and findings."""
+    with store.engine.connect() as conn:
+        run = dict(conn.execute(select(lint_runs).where(lint_runs.c.id == run_id)).mappings().one())
+    return StoredRun(run=run, teams=read_scores(store, [run_id]), findings=read_findings(store, run_id))
+
+
+def run_for(store: Store, *, as_of: date, config: Any) -> StoredRun | None:
+    """The last recorded run of ``as_of`` made on the store's latest sync under ``config``, or None.
+
+    A run of that date made before the latest sync, or under another configuration, linted other
+    data: the portfolio lints again rather than show its findings beside today's epics.
+    """
+    sync_run = latest_sync_run_id(store)
+    query = (select(lint_runs.c.id).where(lint_runs.c.as_of == as_of, lint_runs.c.config_hash == config_hash(config))
+             .order_by(lint_runs.c.id.desc()))
+    query = query.where(lint_runs.c.sync_run_id.is_(None) if sync_run is None else lint_runs.c.sync_run_id == sync_run)
+    with store.engine.connect() as conn:
+        found = conn.execute(query.limit(1)).scalar_one_or_none()
+    return None if found is None else read_run(store, int(found))
+
+
+def run_before(store: Store, as_of: date, *, min_days: int = 6) -> StoredRun | None:
+    """The run to compare ``as_of`` with: the last one at least ``min_days`` earlier, else the first earlier one."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(lint_runs.c.id, lint_runs.c.as_of).where(lint_runs.c.as_of < as_of)
+                            .order_by(lint_runs.c.as_of, lint_runs.c.id)).all()
+    if not rows:
+        return None
+    old_enough = [r for r in rows if (as_of - r.as_of).days >= min_days]
+    return read_run(store, int(old_enough[-1].id if old_enough else rows[0].id))

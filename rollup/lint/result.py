@@ -69,6 +69,13 @@ class LintResult:
     #: Epics linted.
     epics: int = 0
 
+    def flagged_epics(self) -> int:
+        """Epics in the store with at least one finding (a finding about an epic that is not visible —
+        rule EQ055, no ``issue_id`` — is about no epic that was linted)."""
+        if not len(self.findings):
+            return 0
+        return int(self.findings.loc[self.findings["issue_id"].notna(), "key"].nunique())
+
     def count(self, severity: str) -> int:
         """Findings of exactly this severity."""
         return int(self.findings["severity"].eq(severity).sum()) if len(self.findings) else 0

@@ -188,6 +188,8 @@ def plan(findings: pd.DataFrame, options: WritebackOptions, states: Mapping[int,
     Actions come ordered by epic key, label before comment, additions and edits before deletions.
     """
     counted = counted_findings(findings, options.min_severity)
+    # An epic that is not visible (rule EQ055: no issue id) cannot be labelled or commented on.
+    counted = counted[counted["issue_id"].notna()] if len(counted) else counted
     by_epic = {int(i): g for i, g in counted.groupby("issue_id", sort=False)} if len(counted) else {}
     keys = {i: str(g["key"].iloc[0]) for i, g in by_epic.items()} | {i: s.key for i, s in states.items()}
     actions: list[Action] = []

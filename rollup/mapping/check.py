@@ -2,18 +2,21 @@
 
 Reports the rules that never match, the values rules (and teams) name that the Jira data does
 not hold — usually a typo or a renamed label — the epics left unmapped per team and attribute,
-and the conflicts between rules of the same priority.
+the conflicts between rules of the same priority, the epic / parent / initiative keys issues link
+to that the store does not hold (they inherit nothing), and the story points out of range (left
+out of every sum), as :mod:`rollup.datachecks` finds them for the views and lint.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from rollup.config import RollupConfig
+from rollup.datachecks import missing_parents, points_problem
 from rollup.mapping.engine import Mapped, _Context, _text, apply
 from rollup.mapping.models import ATTRIBUTES, compile_rules
 
@@ -24,6 +27,8 @@ ALL_TEAMS = "(all teams)"
 
 UNKNOWN_COLUMNS = ("rule", "provenance", "kind", "value")
 UNMAPPED_COLUMNS = ("team", "attribute", "epics", "unmapped", "share")
+NOT_VISIBLE_COLUMNS = ("missing_key", "kind", "issues", "keys")
+POINTS_COLUMNS = ("key", "story_points", "problem")
 
 
 @dataclass
@@ -36,6 +41,10 @@ class CheckReport:
     ``unmapped``: per team (``team`` id, :data:`NO_TEAM`, and :data:`ALL_TEAMS`) and ``attribute``:
     ``epics``, ``unmapped`` epics and their ``share`` (0–1).
     ``conflicts``: :attr:`Mapped.conflicts`.
+    ``not_visible``: one row per key issues link to that the store does not hold — ``missing_key``,
+    ``kind`` (epic, parent, initiative), ``issues`` (how many link to it), ``keys`` (them, comma separated).
+    ``points_out_of_range``: ``key``, ``story_points`` and ``problem`` of every issue whose story points
+    are negative or above ``report.max_story_points``.
     """
 
     rules: pd.DataFrame
@@ -44,6 +53,8 @@ class CheckReport:
     conflicts: pd.DataFrame
     epics: int
     issues: int
+    not_visible: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(NOT_VISIBLE_COLUMNS)))
+    points_out_of_range: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(POINTS_COLUMNS)))
 
     @property
     def never_matched(self) -> list[str]:
@@ -52,10 +63,10 @@ class CheckReport:
 
     @property
     def clean(self) -> bool:
-        """No rule idle, no unknown value, no conflict and no unmapped epic."""
+        """No rule idle, no unknown value, no conflict, no unmapped epic, nothing not visible, no bad points."""
         total = self.unmapped[self.unmapped["team"].eq(ALL_TEAMS)]
         return (not self.never_matched and self.unknown_values.empty and self.conflicts.empty
-                and int(total["unmapped"].sum()) == 0)
+                and int(total["unmapped"].sum()) == 0 and self.not_visible.empty and self.points_out_of_range.empty)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -67,6 +78,8 @@ class CheckReport:
             "unknown_values": _records(self.unknown_values),
             "unmapped": _records(self.unmapped),
             "conflicts": _records(self.conflicts),
+            "not_visible": _records(self.not_visible),
+            "points_out_of_range": _records(self.points_out_of_range),
         }
 
 
@@ -81,7 +94,31 @@ def check(issues: pd.DataFrame, mappings: RollupConfig, mapped: Mapped | None = 
         conflicts=mapped.conflicts,
         epics=int(mapped.issues["hierarchy_level"].eq(1).sum()),
         issues=len(mapped.issues),
+        not_visible=_not_visible(mapped.issues),
+        points_out_of_range=_points(mapped.issues, mappings.report.max_story_points),
     )
+
+
+def _not_visible(issues: pd.DataFrame) -> pd.DataFrame:
+    """Per missing key: what it is to the issues that link to it, how many, and which (most first)."""
+    rows = missing_parents(issues)
+    if rows.empty:
+        return pd.DataFrame(columns=list(NOT_VISIBLE_COLUMNS))
+    out = (rows.groupby(["missing_key", "kind"], sort=False)
+           .agg(issues=("key", "size"), keys=("key", lambda s: ", ".join(sorted(s))))
+           .reset_index()
+           .sort_values(["issues", "missing_key"], ascending=[False, True], kind="stable"))
+    out["issues"] = out["issues"].astype("int64")
+    return out[list(NOT_VISIBLE_COLUMNS)].reset_index(drop=True)
+
+
+def _points(issues: pd.DataFrame, max_points: float) -> pd.DataFrame:
+    """Issues whose story points are negative or above ``max_points``."""
+    problem = points_problem(issues["story_points"], max_points)
+    rows = issues[problem.notna()]
+    return pd.DataFrame({"key": rows["key"].astype("object").to_numpy(),
+                         "story_points": pd.to_numeric(rows["story_points"], errors="coerce").to_numpy(),
+                         "problem": problem[problem.notna()].to_numpy()}, columns=list(POINTS_COLUMNS))
 
 
 def _unknown_values(ctx: _Context, mappings: RollupConfig) -> pd.DataFrame:

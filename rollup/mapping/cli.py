@@ -61,9 +61,12 @@ def check_command(config_path: Path, database_url: str | None, fmt: str, strict:
     """Audit the mapping against the synced issues.
 
     Lists rules that never match, labels / components / field values / projects that rules name
-    but no issue holds, conflicts between rules of the same priority, and the epics left
-    unmapped per team and attribute. A bad mappings.yaml exits with code 2 and names the line;
-    with --strict, findings about the rules exit with code 1 (unmapped epics alone do not).
+    but no issue holds, conflicts between rules of the same priority, the epics left unmapped
+    per team and attribute, the epic / parent / initiative keys issues link to that the store does
+    not hold (private, deleted or outside the scope: those issues inherit nothing), and story
+    points below 0 or above report.max_story_points. A bad mappings.yaml exits with code 2 and
+    names the line; with --strict, findings about the rules exit with code 1 (unmapped epics,
+    keys not visible and points out of range alone do not).
 
     \b
     Example:
@@ -165,6 +168,30 @@ def _print_check(report: Any, config: RollupConfig) -> None:
         cells = [f"{int(by_attr.at[a, 'unmapped'])} ({_pct(by_attr.at[a, 'share'])})" for a in attributes]
         table.add_row(str(team), str(int(rows["epics"].iloc[0])), *cells)
     console.print(table)
+    if report.not_visible.empty:
+        console.print("Every epic, parent and initiative an issue links to is in the store.")
+    else:
+        table = Table(title=f"Keys issues link to that the store does not hold ({len(report.not_visible)}; "
+                            f"{int(report.not_visible['issues'].sum())} issues inherit nothing from them)")
+        for column in ("missing_key", "kind", "issues", "keys"):
+            table.add_column(column, justify="right" if column == "issues" else "left")
+        for row in report.not_visible.head(50).itertuples(index=False):
+            table.add_row(row.missing_key, row.kind, str(row.issues), _clip(row.keys))
+        console.print(table)
+    if report.points_out_of_range.empty:
+        console.print(f"No story points below 0 or above {config.report.max_story_points:g}.")
+    else:
+        table = Table(title=f"Story points below 0 or above {config.report.max_story_points:g} "
+                            f"({len(report.points_out_of_range)}; left out of every sum)")
+        for column in ("key", "story_points", "problem"):
+            table.add_column(column)
+        for row in report.points_out_of_range.head(50).itertuples(index=False):
+            table.add_row(row.key, f"{row.story_points:g}", row.problem)
+        console.print(table)
+
+
+def _clip(text: str, n: int = 80) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def _print_diff(result: Any) -> None:

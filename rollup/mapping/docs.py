@@ -28,13 +28,14 @@ from rollup.config import (
     Pillar,
     Rule,
     RuleMatch,
+    ReportOptions,
     RuleSet,
     Team,
     TeamRecognition,
     ValueMatch,
 )
 from rollup.mapping import engine
-from rollup.mapping.check import ALL_TEAMS, NO_TEAM, UNKNOWN_COLUMNS, UNMAPPED_COLUMNS
+from rollup.mapping.check import ALL_TEAMS, NO_TEAM, NOT_VISIBLE_COLUMNS, POINTS_COLUMNS, UNKNOWN_COLUMNS, UNMAPPED_COLUMNS
 from rollup.mapping.diff import MOVE_COLUMNS, NONE, SHARE_COLUMNS
 
 #: (heading, top-level key or None, model) in the order the reference shows them.
@@ -51,6 +52,7 @@ SECTIONS: tuple[tuple[str, str | None, type[BaseModel]], ...] = (
     ("`field:` test", None, FieldMatch),
     ("`initiative:` test", None, InitiativeMatch),
     ("`set:` of a rule", None, RuleSet),
+    ("`report:` — how the portfolio workbook reads the data", "report", ReportOptions),
 )
 
 EXAMPLE = """\
@@ -200,7 +202,8 @@ def generate() -> str:
         "",
         f"- `check`: `issues`, `epics`, `never_matched`, `rules`, `unknown_values` "
         f"({', '.join(UNKNOWN_COLUMNS)}), `unmapped` ({', '.join(UNMAPPED_COLUMNS)}; "
-        f"team `{NO_TEAM}` and the total `{ALL_TEAMS}` included), `conflicts`.",
+        f"team `{NO_TEAM}` and the total `{ALL_TEAMS}` included), `conflicts`, `not_visible` "
+        f"({', '.join(NOT_VISIBLE_COLUMNS)}), `points_out_of_range` ({', '.join(POINTS_COLUMNS)}).",
         f"- `diff`: `moves` ({', '.join(MOVE_COLUMNS)}) and `shares` "
         f"({', '.join(SHARE_COLUMNS)}); shares are fractions (0–1), unmapped shows as "
         f"`{NONE}`.",

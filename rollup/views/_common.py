@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rollup.config import ReportOptions
+
 #: The label used wherever an issue has no pillar / bucket / team.
 UNMAPPED = "Unmapped"
 
@@ -30,6 +32,12 @@ def listed(mappings: Any, attr: str) -> list[Any]:
     return list(getattr(mappings, attr, None) or [])
 
 
+def report_options(mappings: Any) -> ReportOptions:
+    """The ``report:`` section of the mappings (its defaults when the mappings have none)."""
+    options = getattr(mappings, "report", None)
+    return options if isinstance(options, ReportOptions) else ReportOptions()
+
+
 def pillar_ids(mappings: Any) -> list[str]:
     """Pillar ids in the order declared in ``mappings.yaml``."""
     return [str(p.id) for p in listed(mappings, "pillars")]
@@ -43,6 +51,35 @@ def bucket_ids(mappings: Any) -> list[str]:
 def names(mappings: Any, attr: str) -> dict[str, str]:
     """``{id: name}`` for pillars, buckets, teams (the name falls back to the id)."""
     return {str(x.id): str(getattr(x, "name", None) or x.id) for x in listed(mappings, attr)}
+
+
+def okr_catalogue(mappings: Any) -> dict[str, dict[str, str]]:
+    """Lookups over the declared OKRs: ``objective`` (OKR id → objective), ``key_result`` (key result id →
+    name), ``okr_of`` (key result id → OKR id) and ``implied`` (OKR id → its key result, for OKRs with
+    exactly one: an epic that names the OKR but no key result contributes to that key result)."""
+    okrs = listed(mappings, "okrs")
+    return {
+        "objective": {str(o.id): str(o.objective) for o in okrs},
+        "key_result": {str(kr.id): str(kr.name) for o in okrs for kr in o.key_results},
+        "okr_of": {str(kr.id): str(o.id) for o in okrs for kr in o.key_results},
+        "implied": {str(o.id): str(o.key_results[0].id) for o in okrs if len(o.key_results) == 1},
+    }
+
+
+def contributions(okr: pd.Series, key_result: pd.Series, mappings: Any) -> pd.DataFrame:
+    """Per row: the ``okr`` and ``key_result`` an epic contributes to, and whether the key result is ``implied``.
+
+    A key result named without its OKR brings its OKR; an OKR with a single key result brings that key
+    result when none is named.
+    """
+    lookup = okr_catalogue(mappings)
+    kr = key_result.astype("object").where(key_result.notna(), None)
+    objective = okr.astype("object").where(okr.notna(), None)
+    objective = objective.where(objective.notna(), kr.map(lookup["okr_of"]))
+    implied = kr.isna() & objective.map(lookup["implied"]).notna()
+    kr = kr.where(~implied, objective.map(lookup["implied"]))
+    return pd.DataFrame({"okr": objective.where(objective.notna(), None), "key_result": kr.where(kr.notna(), None),
+                         "implied": implied.astype(bool)}, index=okr.index)
 
 
 def ordered(values: pd.Series, order: list[str]) -> pd.Series:
@@ -84,6 +121,12 @@ def epics(mapped: pd.DataFrame) -> pd.DataFrame:
 def children(mapped: pd.DataFrame) -> pd.DataFrame:
     """Story-level rows (level 0) under an epic; sub-tasks are left out so work is not counted twice."""
     return mapped[mapped["hierarchy_level"].eq(0) & mapped["epic"].notna()]
+
+
+def key_order(key: Any) -> tuple[str, int]:
+    """Sort key of an issue key: by project, then number (PAY-9 before PAY-10)."""
+    project, _, number = str(key).rpartition("-")
+    return (project, int(number) if number.isdigit() else -1)
 
 
 def quarter_of(when: date) -> str:

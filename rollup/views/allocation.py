@@ -3,9 +3,10 @@
 Columns:
 
 ================  ==============================================================
-``period_type``   ``month`` or ``quarter``
-``period``        ``2026-11`` or ``2026Q4``
-``period_start``  first day of the period (datetime64)
+``period_type``   ``month``, ``quarter`` or ``window`` (the ``allocation_window_days`` up to ``as_of``,
+                  the window behind the pillars' actual shares and the Summary's strategy share)
+``period``        ``2026-11``, ``2026Q4`` or ``last 91 days``
+``period_start``  first day of the period (datetime64; the window's first day)
 ``pillar``        pillar id (ordered categorical as declared, ``Unmapped`` last)
 ``pillar_name``   its name
 ``bucket``        bucket id (ordered categorical, ``Unmapped`` last)
@@ -17,16 +18,18 @@ Columns:
 ================  ==============================================================
 
 Every completed story-level issue counts once, in the month it was resolved; the rows of a
-period sum to that period's total effort.
+period sum to that period's total effort. Issues whose epic is not visible count like any other
+(their pillar is what their own rules say, usually Unmapped).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
 
+from rollup.datachecks import usable_points
 from rollup.views._common import (
     UNMAPPED,
     bucket_ids,
@@ -36,6 +39,7 @@ from rollup.views._common import (
     names,
     ordered,
     pillar_ids,
+    report_options,
     to_day,
 )
 
@@ -46,20 +50,22 @@ COLUMNS = ["period_type", "period", "period_start", "pillar", "pillar_name", "bu
 POINTS_COVERAGE = 0.5
 
 
-def effort(mapped_issues: pd.DataFrame) -> pd.DataFrame:
+def effort(mapped_issues: pd.DataFrame, max_points: float = 100) -> pd.DataFrame:
     """Effort per completed story-level issue — the one place the effort model lives.
 
     Returns columns ``key``, ``pillar``, ``bucket``, ``team_id``, ``resolved`` (datetime64),
     ``effort`` and ``unit``. Today's model: completed story points by resolved date. When at
     least half of the completed issues carry story points the unit is ``story points`` and an
     unestimated completed issue counts as the median estimate (so it is not silently zero);
-    otherwise the unit is ``issues`` and each completed issue counts 1. Sub-tasks are left out
+    otherwise the unit is ``issues`` and each completed issue counts 1. Story points below 0 or above
+    ``max_points`` (``report.max_story_points``) are not an estimate: such an issue counts as
+    unestimated. Sub-tasks are left out
     (their work is in their parent's estimate). A later finance effort model (worklogs,
     person-days) replaces this function and nothing else.
     """
     work = mapped_issues[mapped_issues["hierarchy_level"].eq(0)]
     done = work[is_done(work) & work["resolved"].notna()]
-    points = pd.to_numeric(done["story_points"], errors="coerce")
+    points = usable_points(done["story_points"], max_points)
     coverage = points.notna().mean() if len(points) else 0.0
     if coverage >= POINTS_COVERAGE:
         unit, value = "story points", points.fillna(points.median())
@@ -78,13 +84,15 @@ def effort(mapped_issues: pd.DataFrame) -> pd.DataFrame:
 
 def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
     """Effort by pillar × bucket per month and per quarter, up to and including ``as_of``."""
-    work = effort(mapped_issues) if not mapped_issues.empty else pd.DataFrame()
+    options = report_options(mappings)
+    work = effort(mapped_issues, options.max_story_points) if not mapped_issues.empty else pd.DataFrame()
     if work.empty:
         return empty(COLUMNS)
     work = work[work["resolved"].le(pd.Timestamp(as_of))]
     if work.empty:
         return empty(COLUMNS)
     unit = str(work["unit"].iloc[0])
+    window = int(ctx.get("allocation_window_days") or options.allocation_window_days)
     work = work.assign(
         pillar=ordered(work["pillar"], pillar_ids(mappings)),
         bucket=ordered(work["bucket"], bucket_ids(mappings)),
@@ -99,9 +107,16 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         )
         grouped["share"] = grouped["effort"] / grouped.groupby("period_obj")["effort"].transform("sum")
         grouped["period_type"] = period_type
-        grouped["period"] = grouped["period_obj"].map(lambda p: str(p).replace("Q", "Q"))
+        grouped["period"] = grouped["period_obj"].map(str)
         grouped["period_start"] = grouped["period_obj"].map(lambda p: p.start_time.normalize())
         frames.append(grouped.drop(columns="period_obj"))
+    start = pd.Timestamp(as_of - timedelta(days=window))
+    recent = work[work["resolved"].gt(start)]
+    if len(recent):
+        grouped = recent.groupby(["pillar", "bucket"], observed=True)["effort"].sum().reset_index()
+        grouped["share"] = grouped["effort"] / grouped["effort"].sum()
+        frames.append(grouped.assign(period_type="window", period=f"last {window} days",
+                                     period_start=start + pd.Timedelta(days=1)))
     out = pd.concat(frames, ignore_index=True)
     pillar_names, bucket_names = names(mappings, "pillars"), names(mappings, "buckets")
     treatments = {str(b.id): getattr(b, "treatment", None) for b in listed(mappings, "buckets")}
@@ -110,8 +125,9 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     out["treatment"] = out["bucket"].astype(str).map(lambda b: _treatment(treatments.get(b)))
     out["unit"] = unit
     out["period_start"] = pd.to_datetime(out["period_start"])
-    return out[COLUMNS].sort_values(["period_type", "period_start", "pillar", "bucket"], ascending=[False, True, True, True],
-                                    kind="stable").reset_index(drop=True)
+    kind = out["period_type"].map({"window": 0, "quarter": 1, "month": 2})
+    return (out.assign(kind=kind).sort_values(["kind", "period_start", "pillar", "bucket"], kind="stable")[COLUMNS]
+            .reset_index(drop=True))
 
 
 def _treatment(value: Any) -> Any:
@@ -120,12 +136,19 @@ def _treatment(value: Any) -> Any:
     return str(getattr(value, "value", value))
 
 
+def window_effort(mapped_issues: pd.DataFrame, mappings: Any, *, start: date, end: date) -> pd.DataFrame:
+    """:func:`effort` of the issues resolved in (start, end] (the columns of :func:`effort`)."""
+    columns = ["key", "pillar", "bucket", "team_id", "resolved", "effort", "unit"]
+    if mapped_issues.empty:
+        return pd.DataFrame(columns=columns)
+    work = effort(mapped_issues, report_options(mappings).max_story_points)
+    return work[work["resolved"].gt(pd.Timestamp(start)) & work["resolved"].le(pd.Timestamp(end))]
+
+
 def pillar_shares(mapped_issues: pd.DataFrame, mappings: Any, *, start: date, end: date) -> pd.DataFrame:
     """Effort and share per pillar for issues resolved in (start, end]: columns pillar, effort, share."""
     order = pillar_ids(mappings)
-    work = effort(mapped_issues) if not mapped_issues.empty else pd.DataFrame(columns=["pillar", "effort", "resolved"])
-    if not work.empty:
-        work = work[work["resolved"].gt(pd.Timestamp(start)) & work["resolved"].le(pd.Timestamp(end))]
+    work = window_effort(mapped_issues, mappings, start=start, end=end)
     pillar = ordered(work["pillar"] if len(work) else pd.Series([], dtype="object"), order)
     sums = (pd.DataFrame({"pillar": pillar, "effort": work["effort"].to_numpy() if len(work) else []})
             .groupby("pillar", observed=False)["effort"].sum())
@@ -158,4 +181,4 @@ def strategy_buckets(mappings: Any) -> set[str]:
     return {str(b.id) for b in listed(mappings, "buckets") if _treatment(getattr(b, "treatment", None)) == "capex"}
 
 
-__all__ = ["compute", "effort", "pillar_shares", "ktlo_buckets", "strategy_buckets", "COLUMNS", "UNMAPPED"]
+__all__ = ["compute", "effort", "window_effort", "pillar_shares", "ktlo_buckets", "strategy_buckets", "COLUMNS", "UNMAPPED"]

@@ -1,7 +1,8 @@
 """Data completeness: how far the numbers can be trusted, printed in every workbook.
 
 ``ctx['sync_runs']``: the store's ``sync_runs`` rows (list of dicts or a frame), oldest first.
-``ctx['epics']``: the epic view (computed when absent).
+``ctx['epics']``: the epic view (computed when absent); ``ctx['hygiene']``, ``ctx['missing_parents']``
+and ``ctx['points_out_of_range']``: those views.
 
 Columns: ``measure`` (a stable id), ``label`` (words for the reader), ``value`` (a number),
 ``kind`` (``share``, ``count`` or ``hours``), ``detail`` (text).
@@ -11,7 +12,11 @@ Measures: ``epics_unmapped`` (share of epics without a pillar), ``epics_without_
 ``changelogs_incomplete`` (share of issues whose changelog is truncated or missing),
 ``sync_age_hours`` (hours from the last finished sync to the end of ``as_of``; NaN without one),
 ``last_sync_status``, ``retries_seen`` (retries + throttled responses in the last sync),
-``hygiene`` (share of epics with pillar, OKR, bucket, owner and target date).
+``issues_epic_not_visible`` (stories, tasks and bugs whose epic the store does not hold),
+``subtasks_parent_not_visible``, ``epics_initiative_not_visible``, ``points_out_of_range``
+(issues whose story points are negative or above ``report.max_story_points``: left out of sums),
+``hygiene`` (the hygiene view's score: share of epics with no lint finding at or above
+``report.hygiene_min_severity``).
 """
 
 from __future__ import annotations
@@ -22,7 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rollup.datachecks import usable_points
 from rollup.views import epics as epics_view
+from rollup.views import hygiene as hygiene_view
+from rollup.views._common import report_options
 
 COLUMNS = ["measure", "label", "value", "kind", "detail"]
 
@@ -48,9 +56,22 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
 
     unmapped = int(epic_rows["pillar"].astype(str).eq("Unmapped").sum()) if n_epics else 0
     no_bucket = int(epic_rows["bucket"].astype(str).eq("Unmapped").sum()) if n_epics else 0
-    no_estimate = int(pd.to_numeric(work["story_points"], errors="coerce").isna().sum()) if n_work else 0
+    options = report_options(mappings)
+    no_estimate = int(usable_points(work["story_points"], options.max_story_points).isna().sum()) if n_work else 0
     incomplete = int((~mapped_issues["changelog_complete"].fillna(False).astype(bool)).sum()) if n_all else 0
-    hygiene = float(epic_rows["hygiene_ok"].mean()) if n_epics else float("nan")
+    score = hygiene_view.total(ctx.get("hygiene"))
+    hygiene = float(score["hygiene"]) if score is not None else float("nan")
+    missing = ctx.get("missing_parents")
+    out_of_range = ctx.get("points_out_of_range")
+    n_points = len(out_of_range) if out_of_range is not None else 0
+
+    def not_visible(measure: str, kind: str, what: str, parent: str) -> tuple[str, str, float, str, str]:
+        part = missing[missing["kind"].eq(kind)] if missing is not None and len(missing) else None
+        issues = int(part["issues"].sum()) if part is not None else 0
+        keys = part["missing_key"].nunique() if part is not None else 0
+        detail = (f"{issues:,} {what} under {keys:,} {parent} keys the store does not hold (private, deleted or "
+                  "outside the scope); listed below" if issues else "none")
+        return (measure, f"{what.capitalize()} whose {kind} is not visible", issues, "count", detail)
 
     run = last_run(ctx.get("sync_runs"))
     age, status, retries, detail_run = float("nan"), "no sync recorded", float("nan"), "no sync run in the store"
@@ -78,8 +99,13 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         ("last_sync_status", "Last sync status", np.nan, "text", status),
         ("retries_seen", "Retries and throttled requests in the last sync", retries, "count",
          "Jira asked us to slow down or a request was retried" if retries and retries > 0 else ""),
-        ("hygiene", "Epics with pillar, OKR, bucket, owner and target date", hygiene, "share",
-         "placeholder for the lint hygiene score"),
+        not_visible("issues_epic_not_visible", "epic", "stories, tasks and bugs", "epic"),
+        not_visible("subtasks_parent_not_visible", "parent", "sub-tasks", "parent"),
+        not_visible("epics_initiative_not_visible", "initiative", "epics", "initiative"),
+        ("points_out_of_range", f"Issues with story points below 0 or above {options.max_story_points:g}",
+         n_points, "count", "kept as entered, left out of every sum (counted as unestimated); listed below"
+         if n_points else "none"),
+        ("hygiene", "Hygiene score", hygiene, "share", hygiene_view.detail(score, options.hygiene_min_severity)),
     ]
     return pd.DataFrame(rows, columns=COLUMNS)
 
@@ -98,5 +124,7 @@ def freshness_line(completeness: pd.DataFrame) -> str:
     status = values.at["last_sync_status", "detail"]
     if status not in ("ok", "no sync recorded"):
         fresh += f" (last sync: {status})"
+    hidden = values.at["issues_epic_not_visible", "value"] if "issues_epic_not_visible" in values.index else 0
+    unseen = f"; {int(hidden):,} issues under epics not visible" if hidden else ""
     return (f"Data: {fresh}; epics without pillar {pct('epics_unmapped')}; issues without estimate "
-            f"{pct('issues_without_estimate')}; changelogs incomplete {pct('changelogs_incomplete')}.")
+            f"{pct('issues_without_estimate')}; changelogs incomplete {pct('changelogs_incomplete')}{unseen}.")

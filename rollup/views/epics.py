@@ -9,13 +9,18 @@ Columns:
 ``initiative_summary`` that initiative's summary, or NA
 ``pillar``             pillar id (ordered categorical, ``Unmapped`` last) and ``pillar_name``
 ``okr``, ``key_result`` mapped OKR and key result ids, or NA
+``objective``          the objective the epic contributes to (its OKR's, or its key result's OKR's)
+``key_result_name``    the key result it contributes to; an OKR's only key result when the epic names
+                       the OKR alone, marked "(implied)"
 ``bucket``             bucket id (ordered categorical) and ``bucket_name``
 ``team_id``, ``team``  mapped team id and its name
 ``owner``              the epic's assignee
 ``status``, ``status_category``  Jira status and category key (new / indeterminate / done)
 ``start_date``, ``target_date``  datetime64 (midnight) or NaT
 ``children``, ``children_done``   story-level issues under the epic (sub-tasks not counted)
-``points_total``, ``points_done`` story points of those children
+``points_total``, ``points_done`` story points of those children (points below 0 or above
+                       ``report.max_story_points`` are left out: such a child counts as unestimated)
+``points_left_out``    children whose story points were left out for being out of range
 ``progress_points``, ``progress_count``  done share by points and by count (NaN without children)
 ``unit``               ``points`` when any child is estimated, else ``issues``
 ``progress``           progress in that unit; an epic without children is 1 when done, else 0
@@ -26,7 +31,11 @@ Columns:
 ``rag``                done / on track / at risk / off track / not rated (see :data:`RAG_RULE`)
 ``rag_reason``         why, in words
 ``size``               points_total when estimated, else children — used for "biggest first"
-``hygiene_ok``         has pillar, OKR, bucket, owner and target date
+``lint_findings``      lint findings at or above ``report.hygiene_min_severity`` (0 when none;
+                       NaN without a lint run in ``ctx['lint']``)
+``lint_rules``         their rule codes
+``hygiene_ok``         no such finding: the epic counts as clean in the hygiene score (None without
+                       a lint run)
 =====================  =========================================================================
 """
 
@@ -38,20 +47,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rollup.datachecks import usable_points
 from rollup.views._common import (
     THROUGHPUT_DAYS,
     bucket_ids,
     children,
+    contributions,
     day,
     empty,
     epics,
     is_done,
     names,
+    okr_catalogue,
     ordered,
     pillar_ids,
+    report_options,
     safe_ratio,
     to_day,
 )
+from rollup.views._lint import failing
 
 #: Days a projection may run past the target date before an epic is off track rather than at risk.
 OFF_TRACK_GRACE_DAYS = 14
@@ -70,18 +84,21 @@ RAG_RULE = (
 
 COLUMNS = [
     "id", "key", "summary", "initiative", "initiative_summary", "pillar", "pillar_name", "okr", "key_result",
-    "bucket", "bucket_name", "team_id", "team", "owner", "status", "status_category", "start_date",
-    "target_date", "children", "children_done", "points_total", "points_done", "progress_points",
-    "progress_count", "unit", "progress", "remaining", "throughput_per_week", "projected_completion",
-    "days_late", "rag", "rag_reason", "size", "hygiene_ok",
+    "objective", "key_result_name", "bucket", "bucket_name", "team_id", "team", "owner", "status",
+    "status_category", "start_date", "target_date", "children", "children_done", "points_total", "points_done",
+    "points_left_out", "progress_points", "progress_count", "unit", "progress", "remaining",
+    "throughput_per_week", "projected_completion", "days_late", "rag", "rag_reason", "size", "lint_findings",
+    "lint_rules", "hygiene_ok",
 ]
 
 
-def child_rollup(mapped: pd.DataFrame, *, as_of: date) -> pd.DataFrame:
-    """Per epic key: children, children_done, points_total, points_done, and done in the last 28 days."""
+def child_rollup(mapped: pd.DataFrame, *, as_of: date, max_points: float = 100) -> pd.DataFrame:
+    """Per epic key: children, children_done, points_total, points_done, points_left_out, and done in the
+    last 28 days. Points outside 0..``max_points`` are left out of every sum."""
     kids = children(mapped)
     done = is_done(kids)
-    points = pd.to_numeric(kids["story_points"], errors="coerce")
+    points = usable_points(kids["story_points"], max_points)
+    left_out = pd.to_numeric(kids["story_points"], errors="coerce").notna() & points.isna()
     resolved = to_day(kids["resolved"])
     start = day(as_of) - pd.Timedelta(days=THROUGHPUT_DAYS)
     recent = done & resolved.gt(start) & resolved.le(day(as_of))
@@ -92,6 +109,7 @@ def child_rollup(mapped: pd.DataFrame, *, as_of: date) -> pd.DataFrame:
         "points_total": points.fillna(0.0),
         "points_done": points.where(done, 0.0).fillna(0.0),
         "estimated": points.notna().astype(int),
+        "points_left_out": left_out.astype(int),
         "recent_points": points.where(recent, 0.0).fillna(0.0),
         "recent_count": recent.astype(int),
     })
@@ -104,11 +122,12 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     if rows.empty:
         return empty(COLUMNS)
     today = day(as_of)
-    roll = child_rollup(mapped_issues, as_of=as_of)
+    options = report_options(mappings)
+    roll = child_rollup(mapped_issues, as_of=as_of, max_points=options.max_story_points)
     out = rows.assign(key=rows["key"].astype(str)).set_index("key", drop=False)
     out = out.join(roll, how="left")
     for col in ("children", "children_done", "points_total", "points_done", "estimated", "recent_points",
-                "recent_count"):
+                "recent_count", "points_left_out"):
         out[col] = out[col].fillna(0)
     done = is_done(out)
 
@@ -136,8 +155,18 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     rag, reason = _rag(done, target_date, projected, days_late, remaining, today)
 
     owner = out["assignee_name"].astype("object")
-    hygiene = (out["pillar"].notna() & out["okr"].notna() & out["bucket"].notna() & owner.notna()
-               & target_date.notna())
+    lint = ctx.get("lint")
+    flagged = failing(lint, options.hygiene_min_severity)
+    if lint is not None:
+        findings = out["key"].map(flagged["findings"]).fillna(0).astype(float)
+        hygiene_ok = findings.eq(0).astype("object")
+    else:
+        findings = pd.Series(np.nan, index=out.index)
+        hygiene_ok = pd.Series(None, index=out.index, dtype="object")
+    goal = contributions(out["okr"], out["key_result"], mappings)
+    catalogue = okr_catalogue(mappings)
+    kr_name = goal["key_result"].map(catalogue["key_result"])
+    kr_name = kr_name.where(~goal["implied"], kr_name + " (implied)")
     frame = pd.DataFrame({
         "id": out["id"].to_numpy(),
         "key": out["key"].to_numpy(),
@@ -148,6 +177,8 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         "pillar_name": out["pillar"].astype("object").map(pillar_names).fillna(out["pillar"].astype("object")).to_numpy(),
         "okr": out["okr"].astype("object").to_numpy(),
         "key_result": out["key_result"].astype("object").to_numpy(),
+        "objective": goal["okr"].map(catalogue["objective"]).astype("object").to_numpy(),
+        "key_result_name": kr_name.astype("object").to_numpy(),
         "bucket": ordered(out["bucket"], bucket_ids(mappings)),
         "bucket_name": out["bucket"].astype("object").map(bucket_names).fillna(out["bucket"].astype("object")).to_numpy(),
         "team_id": out["team_id"].astype("object").to_numpy(),
@@ -161,6 +192,7 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         "children_done": out["children_done"].astype(int).to_numpy(),
         "points_total": out["points_total"].astype(float).to_numpy(),
         "points_done": out["points_done"].astype(float).to_numpy(),
+        "points_left_out": out["points_left_out"].astype(int).to_numpy(),
         "progress_points": progress_points.to_numpy(),
         "progress_count": progress_count.to_numpy(),
         "unit": np.where(by_points, "points", "issues"),
@@ -172,7 +204,9 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         "rag": rag,
         "rag_reason": reason,
         "size": total.astype(float).to_numpy(),
-        "hygiene_ok": hygiene.astype(bool).to_numpy(),
+        "lint_findings": findings.to_numpy(),
+        "lint_rules": out["key"].map(flagged["rules"]).astype("object").to_numpy(),
+        "hygiene_ok": hygiene_ok.to_numpy(),
     })
     for col in ("pillar_name", "bucket_name", "team"):
         frame[col] = frame[col].where(frame[col].notna(), "Unmapped")

@@ -2,20 +2,26 @@
 
 Columns:
 
-=================  ===================================================================
-``pillar``         pillar id, in the order declared in ``mappings.yaml``; ``Unmapped`` last
-``pillar_name``    its name
-``target_share``   target share of effort (0–1; NaN for Unmapped)
-``effort``         effort in the window (see ``allocation.effort``)
-``actual_share``   effort / all effort in the window (Unmapped included in the total)
-``gap``            actual_share − target_share
-``epics_open``     epics not done
-``epics_done``     epics done
-``epics_at_risk``  epics at risk or off track
-``progress``       mean progress of the pillar's epics (each epic in its own unit)
-=================  ===================================================================
+==================  ===================================================================
+``pillar``          pillar id, in the order declared in ``mappings.yaml``; ``Unmapped`` last
+``pillar_name``     its name
+``target_share``    target share of effort (0–1; NaN for Unmapped)
+``effort``          effort in the window (see ``allocation.effort``)
+``actual_share``    effort / all effort in the window (Unmapped included in the total)
+``gap``             actual_share − target_share, as a fraction
+``gap_pp``          the same gap in percentage points (gap × 100): what every sheet prints
+``gap_previous_pp`` the gap a week ago, in percentage points: the same window ending on the day of
+                    last week's snapshot (NaN without a snapshot to compare with)
+``previous_as_of``  that day (None without a snapshot)
+``epics_open``      epics not done
+``epics_done``      epics done
+``epics_at_risk``   epics at risk or off track
+``progress``        mean progress of the pillar's epics (each epic in its own unit)
+==================  ===================================================================
 
 The window is the ``allocation_window_days`` (default 91) days up to and including ``as_of``.
+:func:`furthest_from_target` and :func:`gap_sentence` say which pillar is furthest from its target:
+the allocation chart's title, the Summary chart's title and the insight sentence use them.
 """
 
 from __future__ import annotations
@@ -27,13 +33,17 @@ import pandas as pd
 
 from rollup.views import allocation
 from rollup.views import epics as epics_view
+from rollup.views._baseline import baseline_day
 from rollup.views._common import UNMAPPED, empty, listed, names, pillar_ids
 
-COLUMNS = ["pillar", "pillar_name", "target_share", "effort", "actual_share", "gap", "epics_open", "epics_done",
-           "epics_at_risk", "progress"]
+COLUMNS = ["pillar", "pillar_name", "target_share", "effort", "actual_share", "gap", "gap_pp", "gap_previous_pp",
+           "previous_as_of", "epics_open", "epics_done", "epics_at_risk", "progress"]
 
 #: Days of completed work the actual share is measured over.
 ALLOCATION_WINDOW_DAYS = 91
+
+#: A gap within this share of the target (±5 pp) is fine: green on the sheets, no insight sentence.
+GAP_TOLERANCE = 0.05
 
 
 def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
@@ -44,8 +54,11 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     window = int(ctx.get("allocation_window_days") or ALLOCATION_WINDOW_DAYS)
     epic_rows = ctx.get("epics")
     if epic_rows is None:
-        epic_rows = epics_view.compute(mapped_issues, mappings, as_of=as_of)
+        epic_rows = epics_view.compute(mapped_issues, mappings, as_of=as_of, **ctx)
     shares = allocation.pillar_shares(mapped_issues, mappings, start=as_of - timedelta(days=window), end=as_of)
+    then = baseline_day(as_of, ctx)
+    before = (allocation.pillar_shares(mapped_issues, mappings, start=then - timedelta(days=window), end=then)
+              .set_index("pillar")["share"] if then is not None else pd.Series(dtype=float))
     if epic_rows.empty:
         per_pillar = pd.DataFrame(columns=["epics_open", "epics_done", "epics_at_risk", "progress"])
     else:
@@ -75,6 +88,10 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         epics_at_risk=out["epics_at_risk"].fillna(0).astype(int),
     )
     out["gap"] = out["actual_share"] - out["target_share"]
+    out["gap_pp"] = out["gap"] * 100
+    out["gap_previous_pp"] = (out["pillar"].map(before).fillna(0.0) - out["target_share"]) * 100 \
+        if then is not None else float("nan")
+    out["previous_as_of"] = then
     # An Unmapped row with nothing in it is noise on the CEO's table.
     empty_unmapped = (out["pillar"] == UNMAPPED) & (out["effort"] == 0) & (out["epics_open"] + out["epics_done"] == 0)
     return out.loc[~empty_unmapped, COLUMNS].reset_index(drop=True)
@@ -86,3 +103,20 @@ def _share(value: Any) -> float:
         return float("nan")
     value = float(value)
     return value / 100 if value > 1 else value
+
+
+def furthest_from_target(pillars: pd.DataFrame) -> pd.Series | None:
+    """The pillar whose actual share is furthest from its target (the first one on a tie); None without targets."""
+    if pillars is None or pillars.empty or not pillars["gap"].notna().any():
+        return None
+    return pillars.loc[pillars["gap"].abs().idxmax()]
+
+
+def gap_sentence(row: pd.Series) -> str:
+    """``Grow new practices: 18 pp over its 15 % target share`` — the gap in percentage points."""
+    direction = "over" if row["gap"] > 0 else "under"
+    return (f"{row['pillar_name']}: {abs(row['gap_pp']):.0f} pp {direction} its {row['target_share'] * 100:.0f}% "
+            "target share")
+
+
+__all__ = ["compute", "furthest_from_target", "gap_sentence", "ALLOCATION_WINDOW_DAYS", "GAP_TOLERANCE", "COLUMNS"]

@@ -1,11 +1,14 @@
 """Team view: the portfolio rollup per team.
 
-``ctx['epics']`` reuses the epic view. ``ctx['team']`` (a team id or name) keeps one team.
+``ctx['epics']`` reuses the epic view, ``ctx['hygiene']`` the hygiene view and
+``ctx['missing_parents']`` the parents-not-visible view. ``ctx['team']`` (a team id or name) keeps one team.
 
 Columns: ``team_id``, ``team``, ``epics_open``, ``epics_done``, ``epics_at_risk`` (at risk or
 off track), ``epics_not_rated``, ``progress`` (mean epic progress), ``effort`` (window of
-``allocation_window_days``, default 91), ``effort_share`` (of all teams' effort in the window),
-``hygiene`` (share of epics with pillar, OKR, bucket, owner and target date).
+``allocation_window_days``, default 91; issues whose epic is not visible included),
+``effort_share`` (of all teams' effort in the window), ``issues_epic_not_visible`` (stories,
+tasks and bugs of the team whose epic the store does not hold), ``hygiene`` (the hygiene view's
+score of the team: share of its epics with no lint finding at or above ``report.hygiene_min_severity``).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from rollup.views._common import UNMAPPED, empty, names
 from rollup.views.pillars import ALLOCATION_WINDOW_DAYS
 
 COLUMNS = ["team_id", "team", "epics_open", "epics_done", "epics_at_risk", "epics_not_rated", "progress",
-           "effort", "effort_share", "hygiene"]
+           "effort", "effort_share", "issues_epic_not_visible", "hygiene"]
 
 
 def resolve_team(team: str, mappings: Any, mapped_issues: pd.DataFrame) -> str | None:
@@ -38,9 +41,9 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     """One row per team that has epics or effort (declared teams first)."""
     epic_rows = ctx.get("epics")
     if epic_rows is None:
-        epic_rows = epics_view.compute(mapped_issues, mappings, as_of=as_of)
+        epic_rows = epics_view.compute(mapped_issues, mappings, as_of=as_of, **ctx)
     window = int(ctx.get("allocation_window_days") or ALLOCATION_WINDOW_DAYS)
-    work = allocation.effort(mapped_issues) if not mapped_issues.empty else pd.DataFrame()
+    work = allocation.window_effort(mapped_issues, mappings, start=as_of - timedelta(days=window), end=as_of)
     if epic_rows.empty and work.empty:
         return empty(COLUMNS)
     e = epic_rows.assign(
@@ -55,15 +58,13 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         epics_at_risk=("risky", "sum"),
         epics_not_rated=("unrated", "sum"),
         progress=("progress", "mean"),
-        hygiene=("hygiene_ok", "mean"),
     ) if len(e) else pd.DataFrame()
     if len(work):
-        start = pd.Timestamp(as_of - timedelta(days=window))
-        work = work[work["resolved"].gt(start) & work["resolved"].le(pd.Timestamp(as_of))]
         effort = work.assign(team_id=work["team_id"].fillna(UNMAPPED).astype(str)).groupby("team_id")["effort"].sum()
     else:
         effort = pd.Series(dtype=float)
     out = per_team.join(effort.rename("effort"), how="outer")
+    out = out.join(_not_visible(ctx.get("missing_parents")).rename("issues_epic_not_visible"), how="outer")
     declared = list(names(mappings, "teams"))
     order = [t for t in declared if t in out.index] + sorted(t for t in out.index if t not in declared and t != UNMAPPED)
     order += [UNMAPPED] if UNMAPPED in out.index else []
@@ -71,8 +72,9 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     out["effort"] = out["effort"].fillna(0.0)
     total = out["effort"].sum()
     out["effort_share"] = out["effort"] / total if total else 0.0
-    for col in ("epics_open", "epics_done", "epics_at_risk", "epics_not_rated"):
+    for col in ("epics_open", "epics_done", "epics_at_risk", "epics_not_rated", "issues_epic_not_visible"):
         out[col] = out[col].fillna(0).astype(int)
+    out["hygiene"] = out.index.map(_team_scores(ctx.get("hygiene")))
     out["team_id"] = out.index
     out["team"] = [names(mappings, "teams").get(t, t) for t in out.index]
     team = ctx.get("team")
@@ -80,3 +82,21 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         team_id = resolve_team(team, mappings, mapped_issues) or team
         out = out[out["team_id"] == team_id]
     return out[COLUMNS].reset_index(drop=True)
+
+
+def _team_scores(hygiene: pd.DataFrame | None) -> dict[str, float]:
+    """Team id (``Unmapped`` for no team) → the hygiene view's score."""
+    if hygiene is None or hygiene.empty:
+        return {}
+    teams = hygiene[~hygiene["total"]]
+    ids = teams["team_id"].astype("object").where(teams["team_id"].notna(), UNMAPPED)
+    return dict(zip(ids, teams["hygiene"]))
+
+
+def _not_visible(missing: pd.DataFrame | None) -> pd.Series:
+    """Team id → story-level issues under an epic that is not visible."""
+    if missing is None or missing.empty:
+        return pd.Series(dtype=float)
+    epics = missing[missing["kind"].eq("epic")]
+    ids = epics["team_id"].astype("object").where(epics["team_id"].notna(), UNMAPPED)
+    return epics.groupby(ids.to_numpy())["issues"].sum()

@@ -1,8 +1,11 @@
 """Charts with matplotlib (Agg, object API): one function per chart, each returns [png, svg] paths.
 
-Titles say what the reader learns; axes carry units. Every file is written atomically and
-every figure is closed after saving. The same data gives the same bytes: SVGs carry no creation
-date, and their element ids are salted with the chart's name instead of at random.
+Titles say what the reader learns; axes carry units. A chart's title comes from the ``titles``
+view (:mod:`rollup.views.titles`), which uses the same functions as the sheets that print the same
+figures; SVG files keep their text as text, so a title can be read (and searched) in the file. The
+same data gives the same bytes: SVGs carry no creation date, and their element ids are salted with
+the chart's name instead of at random. Every file is written atomically and every figure is closed
+after saving.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
+from rollup.views.titles import roadmap_rows  # noqa: E402
+from rollup.views.titles import title as view_title  # noqa: E402
 from rollup.writers.safe import atomic_write  # noqa: E402
 from rollup.writers.style import BUCKET_COLOURS, PILLAR_COLOURS, colour_map  # noqa: E402
 
@@ -37,9 +42,10 @@ def _save(fig: Figure, out_dir: Path, name: str) -> list[Path]:
             warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
             fig.tight_layout()
             for fmt in FORMATS:
+                # Text stays text in the SVG (not glyph outlines): readable, searchable, re-stylable.
                 target = Path(out_dir) / f"{name}.{fmt}"
                 metadata = {"Date": None} if fmt == "svg" else None
-                with matplotlib.rc_context({"svg.hashsalt": name}):
+                with matplotlib.rc_context({"svg.hashsalt": name, "svg.fonttype": "none"}):
                     atomic_write(target, lambda tmp, fmt=fmt, metadata=metadata: fig.savefig(
                         tmp, format=fmt, dpi=150, bbox_inches="tight", metadata=metadata))
                 paths.append(target)
@@ -64,7 +70,7 @@ def _short(text: str, n: int = 38) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def allocation_vs_target(pillars: pd.DataFrame, out_dir: Path) -> list[Path]:
+def allocation_vs_target(pillars: pd.DataFrame, out_dir: Path, title: str | None = None) -> list[Path]:
     """Bars of actual effort share per pillar beside the target share (from the pillar view)."""
     fig = _figure()
     ax = fig.add_subplot()
@@ -80,19 +86,13 @@ def allocation_vs_target(pillars: pd.DataFrame, out_dir: Path) -> list[Path]:
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel("share of completed effort (%)")
-    biggest = pillars.loc[pillars["gap"].abs().idxmax()] if pillars["gap"].notna().any() else None
-    title = "Effort by pillar: actual vs target"
-    if biggest is not None:
-        direction = "over" if biggest["gap"] > 0 else "under"
-        title = (f"{_short(biggest['pillar_name'], 30)}: {abs(biggest['gap']) * 100:.0f} points {direction} "
-                 f"its {biggest['target_share']:.0%} target share")
-    ax.set_title(title)
+    ax.set_title(title or "Effort by pillar: actual vs target")
     ax.legend(loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     return _save(fig, out_dir, "allocation-vs-target")
 
 
-def allocation_by_bucket(allocation: pd.DataFrame, out_dir: Path) -> list[Path]:
+def allocation_by_bucket(allocation: pd.DataFrame, out_dir: Path, title: str | None = None) -> list[Path]:
     """Stacked bars of effort per bucket per month (from the allocation view)."""
     fig = _figure()
     ax = fig.add_subplot()
@@ -113,24 +113,15 @@ def allocation_by_bucket(allocation: pd.DataFrame, out_dir: Path) -> list[Path]:
     unit = str(months["unit"].iloc[0])
     ax.set_ylabel(f"completed effort ({unit})")
     ax.set_xlabel("month resolved")
-    last = table.iloc[-1]
-    top = last.idxmax() if last.sum() else None
-    title = "Effort by allocation bucket per month"
-    if top is not None:
-        title = f"{labels.get(top, top)} took {last[top] / last.sum():.0%} of effort in {table.index[-1]}"
-    ax.set_title(title)
+    ax.set_title(title or "Effort by allocation bucket per month")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.grid(axis="y", alpha=0.3)
     return _save(fig, out_dir, "allocation-by-bucket")
 
 
-def roadmap(epics: pd.DataFrame, out_dir: Path, *, as_of=None, limit: int = 30) -> list[Path]:
+def roadmap(epics: pd.DataFrame, out_dir: Path, *, as_of=None, title: str | None = None) -> list[Path]:
     """Gantt of open epics by initiative, start → target date, coloured by pillar, RAG marked."""
-    rows = epics[(epics["rag"] != "done") & epics["target_date"].notna()] if len(epics) else epics
-    if len(rows):
-        start = rows["start_date"].fillna(rows["target_date"] - pd.Timedelta(days=30))
-        rows = rows.assign(start=start, initiative=rows["initiative"].fillna("(no initiative)"))
-        rows = rows.sort_values(["initiative", "start", "key"]).head(limit)
+    rows = roadmap_rows(epics)
     height = 2 + 0.3 * max(len(rows), 4)
     fig = _figure(10, height)
     ax = fig.add_subplot()
@@ -153,32 +144,32 @@ def roadmap(epics: pd.DataFrame, out_dir: Path, *, as_of=None, limit: int = 30) 
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
     ax.set_xlabel("calendar date (bars: start → target date; quarter starts marked)")
     ax.axvline(mdates.date2num(pd.Timestamp(as_of or pd.Timestamp.now()).normalize()), color="#333333", linestyle=":", linewidth=1)
-    ax.set_title(f"Roadmap: {int(late.sum())} of {len(rows)} open epics shown are at risk or off track")
+    ax.set_title(title or f"Roadmap: {int(late.sum())} of {len(rows)} open epics shown are at risk or off track")
     ax.grid(axis="x", alpha=0.3)
     if late.any():
         ax.legend(loc="lower right", fontsize=8)
     return _save(fig, out_dir, "roadmap")
 
 
-def okr_progress(okrs: pd.DataFrame, out_dir: Path) -> list[Path]:
+def okr_progress(okrs: pd.DataFrame, out_dir: Path, title: str | None = None) -> list[Path]:
     """Horizontal bars of key result progress with the share of the quarter elapsed marked."""
+    okrs = okrs[okrs["level"].eq("key result")] if len(okrs) else okrs
     fig = _figure(8, 2 + 0.4 * max(len(okrs), 3))
     ax = fig.add_subplot()
     if okrs.empty:
         _empty(ax, "No OKRs declared in mappings.yaml")
         return _save(fig, out_dir, "okr-progress")
-    colours = {"done": "#4472C4", "on track": "#70AD47", "at risk": "#FFC000", "off track": "#C00000",
-               "no epics": "#BFBFBF"}
+    colours = {"done": "#4472C4", "on track": "#70AD47", "behind": "#FFC000", "missed": "#C00000",
+               "no work planned": "#7F7F7F"}
     y = np.arange(len(okrs))
     ax.barh(y, okrs["progress"], color=[colours.get(s, "#999999") for s in okrs["status"]], height=0.6)
     ax.scatter(okrs["expected"], y, marker="|", s=300, color="#333333", label="share of quarter elapsed")
-    ax.set_yticks(y, [f"{k}: {_short(n, 34)}" for k, n in zip(okrs["key_result"], okrs["key_result_name"])], fontsize=8)
+    ax.set_yticks(y, [_short(n, 40) for n in okrs["key_result_name"]], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, 1.05)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel("progress of contributing epics (% of story points done)")
-    behind = int(okrs["status"].isin(["at risk", "off track"]).sum())
-    ax.set_title(f"Key results: {behind} of {len(okrs)} behind the calendar")
+    ax.set_title(title or "Key result progress")
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     return _save(fig, out_dir, "okr-progress")
@@ -222,6 +213,13 @@ def write_all(views: dict[str, pd.DataFrame], out_dir: Path, *, as_of=None) -> d
     """Every chart from the computed views; ``{name: [png, svg]}``."""
     out_dir = Path(out_dir)
     out = {}
+    titles = views.get("titles")
     for name, (fn, view) in CHARTS.items():
-        out[name] = fn(views[view], out_dir, as_of=as_of) if fn is roadmap else fn(views[view], out_dir)
+        given = view_title(titles, name)
+        if fn is roadmap:
+            out[name] = fn(views[view], out_dir, as_of=as_of, title=given)
+        elif given is not None:
+            out[name] = fn(views[view], out_dir, title=given)
+        else:
+            out[name] = fn(views[view], out_dir)
     return out

@@ -24,10 +24,12 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from rollup.views import decisions as decisions_view
+from rollup.views import okrs as okrs_view
+from rollup.views import titles as titles_view
 from rollup.views.completeness import freshness_line
 from rollup.views.epics import RAG_RULE
-from rollup.views.headline import KTLO_RULE, decisions
-from rollup.views.okrs import STATUS_RULE
+from rollup.views.headline import KTLO_RULE
 from rollup.writers.printing import set_print_setup_all
 from rollup.writers.safe import DISPLAY_LIMIT, atomic_write, set_text
 from rollup.writers.style import GAP_TOLERANCE, PILLAR_COLOURS, RAG_FILLS, colour_map
@@ -35,6 +37,8 @@ from rollup.writers.style import GAP_TOLERANCE, PILLAR_COLOURS, RAG_FILLS, colou
 SHEETS = ["Summary", "Pillars", "OKRs", "Roadmap", "Epics", "Allocation", "Changes", "Teams", "Data quality"]
 
 PCT, INT, NUM, DATE = "0%", "#,##0", "#,##0.0", "yyyy-mm-dd"
+#: Percentage points: the value is already in points (21.0 prints "+21.0 pp").
+PP = '+0.0" pp";-0.0" pp";0.0" pp"'
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 LINK_FONT = Font(color="0563C1", underline="single")
@@ -51,7 +55,7 @@ class Col:
 
     field: str
     header: str
-    kind: str = "text"  # text | long | key | int | num | pct | date | rag
+    kind: str = "text"  # text | long | key | int | num | pct | pp | date | rag | bool
     width: int | None = None
 
 
@@ -67,9 +71,6 @@ class WorkbookInfo:
     notes: list[str] = field(default_factory=list)
     #: Days of completed work behind the pillars' actual shares (``report.allocation_window_days``).
     allocation_window_days: int = 91
-    #: The latest stored lint run (:class:`rollup.lint.history.StoredRun`), shown on the Data quality
-    #: sheet and as the Summary's hygiene score; None when no run is recorded.
-    lint: Any = None
 
     @property
     def effort_rule(self) -> str:
@@ -129,13 +130,14 @@ def put(ws: Worksheet, row: int, col: int, value: Any, kind: str = "text", base_
     value = _plain(value)
     if value is None:
         return cell
-    if kind in ("int", "num", "pct"):
+    if kind in ("int", "num", "pct", "pp"):
         try:
             cell.value = float(value) if kind != "int" else int(round(float(value)))
         except (TypeError, ValueError):
             set_text(cell, value)
             return cell
-        _style(cell, styles, kind, lambda: setattr(cell, "number_format", {"int": INT, "num": NUM, "pct": PCT}[kind]))
+        _style(cell, styles, kind,
+               lambda: setattr(cell, "number_format", {"int": INT, "num": NUM, "pct": PCT, "pp": PP}[kind]))
     elif kind == "date":
         if isinstance(value, str):
             try:
@@ -211,7 +213,7 @@ def fit_widths(ws: Worksheet, frame: pd.DataFrame, columns: list[Col], start_col
         letter = get_column_letter(start_col + j)
         if col.kind == "date":
             width = 11
-        elif col.kind in ("pct", "int", "num"):
+        elif col.kind in ("pct", "pp", "int", "num"):
             width = 9
         elif col.field in sample.columns and len(sample):
             lengths = sample[col.field].astype("object").map(lambda v: 0 if _plain(v) is None else len(str(v)))
@@ -228,7 +230,8 @@ def fit_widths(ws: Worksheet, frame: pd.DataFrame, columns: list[Col], start_col
 
 EPIC_COLUMNS = [
     Col("key", "Epic", "key"), Col("summary", "Summary", "long", 50), Col("initiative", "Initiative", "key"),
-    Col("pillar_name", "Pillar"), Col("okr", "OKR"), Col("key_result", "Key result"), Col("bucket_name", "Bucket"),
+    Col("pillar_name", "Pillar"), Col("objective", "Objective", "text", 40), Col("key_result_name", "Key result", "text", 40),
+    Col("bucket_name", "Bucket"),
     Col("team", "Team"), Col("owner", "Owner"), Col("status", "Status"), Col("status_category", "Category"),
     Col("start_date", "Start", "date"), Col("target_date", "Target date", "date"),
     Col("projected_completion", "Projected", "date"), Col("days_late", "Days late", "int"),
@@ -236,22 +239,26 @@ EPIC_COLUMNS = [
     Col("progress_points", "Progress (points)", "pct"), Col("progress_count", "Progress (count)", "pct"),
     Col("points_done", "Points done", "num"), Col("points_total", "Points total", "num"),
     Col("children_done", "Issues done", "int"), Col("children", "Issues", "int"),
+    Col("points_left_out", "Points left out (issues)", "int"),
     Col("throughput_per_week", "Throughput / week", "num"), Col("unit", "Unit"),
-    Col("hygiene_ok", "Fit to roll up", "bool"),
+    Col("lint_findings", "Lint findings", "int"), Col("lint_rules", "Lint rules"),
+    Col("hygiene_ok", "Passes lint", "bool"),
 ]
 
 PILLAR_COLUMNS = [
     Col("pillar_name", "Pillar"), Col("target_share", "Target share", "pct"), Col("actual_share", "Actual share", "pct"),
-    Col("gap", "Gap", "pct"), Col("effort", "Effort", "num"), Col("epics_open", "Epics open", "int"),
+    Col("gap_pp", "Gap (pp)", "pp"), Col("effort", "Effort", "num"), Col("epics_open", "Epics open", "int"),
     Col("epics_done", "Epics done", "int"), Col("epics_at_risk", "At risk / off track", "int"),
-    Col("progress", "Progress", "pct"),
+    Col("progress", "Progress", "pct"), Col("gap_previous_pp", "Gap a week ago (pp)", "pp"),
 ]
 
 OKR_COLUMNS = [
-    Col("okr", "OKR"), Col("objective", "Objective", "text", 45), Col("quarter", "Quarter"), Col("pillar_name", "Pillar"),
-    Col("key_result", "Key result"), Col("key_result_name", "Key result name", "text", 45), Col("target", "Target"),
-    Col("status", "Status", "rag"), Col("progress", "Progress", "pct"), Col("expected", "Quarter elapsed", "pct"),
-    Col("epic_count", "Epics", "int"), Col("epics", "Contributing epics", "text", 60),
+    Col("level", "Level"), Col("objective", "Objective", "text", 45), Col("quarter", "Quarter"),
+    Col("pillar_name", "Pillar"), Col("key_result_name", "Key result", "text", 45), Col("target", "Target", "num"),
+    Col("target_unit", "Target unit"), Col("status", "Status", "rag"), Col("why", "Why", "text", 45),
+    Col("progress", "Progress", "pct"), Col("expected", "Quarter elapsed", "pct"),
+    Col("epic_count", "Epics", "int"), Col("implied", "Epics implied", "int"),
+    Col("epics", "Contributing epics", "text", 60),
     Col("points_done", "Points done", "num"), Col("points_total", "Points total", "num"),
     Col("children_done", "Issues done", "int"), Col("children", "Issues", "int"), Col("unit", "Unit"),
 ]
@@ -276,16 +283,17 @@ CHANGE_COLUMNS = [
 ]
 
 TEAM_COLUMNS = [
-    Col("team", "Team"), Col("team_id", "Team id"), Col("epics_open", "Epics open", "int"),
+    Col("team", "Team"), Col("epics_open", "Epics open", "int"),
     Col("epics_done", "Epics done", "int"), Col("epics_at_risk", "At risk / off track", "int"),
     Col("epics_not_rated", "Not rated", "int"), Col("progress", "Progress", "pct"), Col("effort", "Effort", "num"),
-    Col("effort_share", "Effort share", "pct"), Col("hygiene", "Hygiene", "pct"),
+    Col("effort_share", "Effort share", "pct"), Col("issues_epic_not_visible", "Issues under epics not visible", "int"),
+    Col("hygiene", "Hygiene", "pct"),
 ]
 
 DECISION_COLUMNS = [
     Col("key", "Epic", "key"), Col("summary", "Summary", "long", 45), Col("pillar_name", "Pillar", "text", 28),
     Col("team", "Team"), Col("owner", "Owner"), Col("rag", "RAG", "rag"), Col("why", "Why", "text", 45),
-    Col("target_date", "Target date", "date"),
+    Col("target_date", "Target date", "date"), Col("size", "Size", "num"), Col("unit", "Unit"),
 ]
 
 
@@ -306,6 +314,33 @@ def _image(ws: Worksheet, path: Path | None, anchor: str, width: int = 620) -> N
     ws.add_image(img, anchor)
 
 
+#: The Summary's sections, in words the consistency test and readers look for.
+INSIGHTS_HEADING = "What you should know this week"
+
+
+def _heading(ws: Worksheet, row: int, text: str) -> None:
+    ws.cell(row=row, column=1, value=text).font = Font(bold=True, size=12)
+
+
+def _insights(ws: Worksheet, insights: pd.DataFrame, row: int, base_url: str | None) -> int:
+    """The sentences, one merged row each, the epics each cites linked to Jira on the row below; the next row."""
+    _heading(ws, row, INSIGHTS_HEADING)
+    row += 1
+    for item in insights.itertuples():
+        cell = ws.cell(row=row, column=1)
+        set_text(cell, f"{item.rank}. {item.sentence}")
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=10)
+        ws.row_dimensions[row].height = 15 * max(1, math.ceil(len(item.sentence) / 150))
+        row += 1
+        if item.keys:
+            ws.cell(row=row, column=1, value="Epics cited:").font = Font(size=9, color="777777")
+            for j, key in enumerate(item.keys, start=2):
+                put(ws, row, j, key, "key", base_url)
+            row += 1
+    return row + 1
+
+
 def _summary(wb: Workbook, views: dict[str, pd.DataFrame], info: WorkbookInfo, charts: dict[str, list[Path]]) -> None:
     ws = wb.active
     ws.title = "Summary"
@@ -317,6 +352,8 @@ def _summary(wb: Workbook, views: dict[str, pd.DataFrame], info: WorkbookInfo, c
     set_text(ws.cell(row=2, column=1), line)
     ws.cell(row=2, column=1).font = Font(italic=True, color="555555")
 
+    row = _insights(ws, views["insights"], 4, info.base_url)
+
     head = views["headline"].set_index("measure")
     cards = [
         ("active_epics", "Active epics", "int", None),
@@ -327,24 +364,30 @@ def _summary(wb: Workbook, views: dict[str, pd.DataFrame], info: WorkbookInfo, c
     ]
     for j, (measure, label, kind, other) in enumerate(cards):
         col = 1 + j * 2
-        ws.cell(row=4, column=col, value=label).font = Font(bold=True, color="555555")
-        cell = put(ws, 5, col, head.at[measure, "value"], kind)
+        ws.cell(row=row, column=col, value=label).font = Font(bold=True, color="555555")
+        cell = put(ws, row + 1, col, head.at[measure, "value"], kind)
         cell.font = Font(bold=True, size=20)
         detail = str(head.at[measure, "detail"])
-        if measure == "hygiene" and info.lint is not None:
-            teams = _lint_teams(info.lint, info.team)
-            epics = int(teams["epics"].sum())
-            put(ws, 5, col, float(teams["clean"].sum()) / epics if epics else None, kind)
-            detail = f"epics with no lint finding (lint run {info.lint.id}, {info.lint.run['as_of']})"
         if other:
             v = head.at[other, "value"]
             detail = f"KTLO {v:.0%}" if not pd.isna(v) else "no completed work"
-        set_text(ws.cell(row=6, column=col), detail)
-        ws.cell(row=6, column=col).font = Font(size=9, color="777777")
+        set_text(ws.cell(row=row + 2, column=col), detail)
+        ws.cell(row=row + 2, column=col).font = Font(size=9, color="777777")
+    row += 4
 
-    ws.cell(row=8, column=1, value=f"Pillars: effort share actual vs target (last {info.allocation_window_days} days)").font = Font(bold=True, size=12)
+    _heading(ws, row, okrs_view.headline(views["okr_summary"]))
+    counts = okrs_view.counts(views["okr_summary"])
+    for j, status in enumerate(okrs_view.STATUSES, start=1):
+        header = ws.cell(row=row + 1, column=j, value=status)
+        header.font, header.fill = HEADER_FONT, HEADER_FILL
+        put(ws, row + 2, j, counts.get(status, 0), "int")
+    row += 4
+
+    ws.cell(row=row, column=1,
+            value=f"Pillars: effort share actual vs target (last {info.allocation_window_days} days; gaps in "
+                  "percentage points)").font = Font(bold=True, size=12)
     pillars = views["pillars"]
-    first = 9
+    first = row + 1
     last = write_table(ws, pillars, PILLAR_COLUMNS, base_url=info.base_url, start_row=first,
                        header_row_is_frozen=False, autofilter=False)
     colours = colour_map(list(pillars["pillar"].astype(str)), PILLAR_COLOURS)
@@ -358,7 +401,7 @@ def _summary(wb: Workbook, views: dict[str, pd.DataFrame], info: WorkbookInfo, c
     if len(pillars):
         chart = BarChart()
         chart.type = "bar"
-        chart.title = "Effort share by pillar: actual vs target"
+        chart.title = titles_view.title(views["titles"], "allocation-vs-target")
         chart.y_axis.title = "share of effort"
         chart.y_axis.numFmt = "0%"
         chart.y_axis.majorGridlines = None
@@ -369,15 +412,14 @@ def _summary(wb: Workbook, views: dict[str, pd.DataFrame], info: WorkbookInfo, c
         ws.add_chart(chart, "L4")
 
     row = last + 2
-    ws.cell(row=row, column=1, value="Epics that need a decision (at risk, off track or slipped; biggest first)").font = Font(
-        bold=True, size=12)
-    picks = decisions(views["epics"], views["changes"])
-    if picks.empty:
-        ws.cell(row=row + 1, column=1, value="None this week.")
+    picks = views["decisions"]
+    ws.cell(row=row, column=1, value=decisions_view.heading(picks)).font = Font(bold=True, size=12)
+    shown = picks[picks["shown"].astype(bool)] if len(picks) else picks
+    if shown.empty:
         row += 2
     else:
-        row = write_table(ws, picks, DECISION_COLUMNS, base_url=info.base_url, start_row=row + 1,
-                          header_row_is_frozen=False, autofilter=False) + 2
+        row = write_table(ws, shown.reset_index(drop=True), DECISION_COLUMNS, base_url=info.base_url,
+                          start_row=row + 1, header_row_is_frozen=False, autofilter=False) + 2
     ws.cell(row=row, column=1, value="How to read this").font = Font(bold=True)
     for n, text in enumerate([RAG_RULE, KTLO_RULE, info.effort_rule], start=1):
         set_text(ws.cell(row=row + n, column=1), text)
@@ -455,9 +497,18 @@ def build_workbook(views: dict[str, pd.DataFrame], info: WorkbookInfo,
         fill = _gap_fill(gap)
         if fill:
             ws.cell(row=2 + i, column=4).fill = fill
-    sheet("OKRs", views["okrs"], OKR_COLUMNS, "okr-progress")
+    ws = sheet("OKRs", views["okrs"], OKR_COLUMNS, "okr-progress")
+    set_text(ws.cell(row=len(views["okrs"]) + 3, column=1), okrs_view.headline(views["okr_summary"]))
+    ws.cell(row=len(views["okrs"]) + 3, column=1).font = Font(bold=True)
     sheet("Roadmap", _roadmap_frame(views["epics"]), ROADMAP_COLUMNS, "roadmap", cap="open epics")
-    sheet("Epics", views["epics"], EPIC_COLUMNS, cap="epics")
+    epics, note = cap_rows(views["epics"], what="epics")
+    ws = wb.create_sheet("Epics")
+    last = write_table(ws, pd.concat([epics, views["epics_not_visible"]], ignore_index=True)
+                       if len(views["epics_not_visible"]) else epics, EPIC_COLUMNS, base_url=info.base_url)
+    if note:
+        set_text(ws.cell(row=last + 2, column=1), note)
+        ws.cell(row=last + 2, column=1).font = Font(italic=True, bold=True, color="C00000")
+        capped.append(f"Epics sheet: {note}")
     sheet("Allocation", views["allocation"], ALLOCATION_COLUMNS, "allocation-by-bucket")
     sheet("Changes", views["changes"], CHANGE_COLUMNS, "week-over-week")
     sheet("Teams", views["teams"], TEAM_COLUMNS)
@@ -470,54 +521,51 @@ def build_workbook(views: dict[str, pd.DataFrame], info: WorkbookInfo,
     for i, kind in enumerate(quality["kind"]):
         cell = ws.cell(row=2 + i, column=2)
         cell.number_format = PCT if kind == "share" else INT if kind == "count" else NUM
-    notes = [RAG_RULE, STATUS_RULE, KTLO_RULE, info.effort_rule, *capped, *info.notes]
+    row = last + 2
+    for heading, frame, columns, none in (
+        ("Issues whose epic, parent or initiative is not visible", views["missing_parents"], MISSING_COLUMNS,
+         "Every issue's epic, parent and initiative is in the store."),
+        ("Story points out of range (left out of every sum)", views["points_out_of_range"], POINTS_COLUMNS,
+         "No story points out of range."),
+        ("Hygiene by team", views["hygiene"], HYGIENE_COLUMNS, "No epics to score."),
+        ("Lint rules with the most findings", views["lint_rules"], LINT_RULE_COLUMNS, "No lint findings."),
+    ):
+        ws.cell(row=row, column=1, value=heading).font = Font(bold=True)
+        if frame.empty:
+            ws.cell(row=row + 1, column=1, value=none)
+            row += 3
+        else:
+            row = write_table(ws, frame, columns, base_url=info.base_url, start_row=row + 1,
+                              header_row_is_frozen=False, autofilter=False) + 2
+    notes = [*views["definitions"]["text"], info.effort_rule, *capped, *info.notes]
     if not info.base_url:
         notes.append("Issue keys are not linked: the Jira base URL is unknown (sync it, or pass --base-url).")
-    ws.cell(row=last + 2, column=1, value="Rules and definitions").font = Font(bold=True)
+    ws.cell(row=row, column=1, value="Rules and definitions").font = Font(bold=True)
     for n, text in enumerate(notes, start=1):
-        set_text(ws.cell(row=last + 2 + n, column=1), text)
-    _lint_section(ws, info.lint, last + 4 + len(notes), info.team)
+        set_text(ws.cell(row=row + n, column=1), text)
     set_print_setup_all(wb, one_page=("Summary",))
     return wb
 
 
-LINT_TEAM_COLUMNS = [
-    Col("team", "Team"), Col("epics", "Epics linted", "int"), Col("clean", "Clean", "int"),
-    Col("score", "Lint score", "pct"), Col("errors", "Errors", "int"), Col("warnings", "Warnings", "int"),
-    Col("infos", "Infos", "int"), Col("stories_without_epic", "Stories without epic", "int"),
+MISSING_COLUMNS = [
+    Col("missing_key", "Missing key", "key"), Col("kind", "Missing"), Col("team", "Team"),
+    Col("issues", "Issues under it", "int"), Col("done", "Done", "int"), Col("points", "Points", "num"),
+    Col("effort", "Effort in window", "num"), Col("keys", "Issues", "text", 60),
 ]
-LINT_RULE_COLUMNS = [Col("rule", "Rule"), Col("findings", "Findings", "int"), Col("epics", "Epics", "int"),
-                     Col("teams", "Teams", "int")]
-
-
-def _lint_teams(lint: Any, team: str | None) -> pd.DataFrame:
-    """The stored run's team scores (one team's for a team workbook)."""
-    teams = lint.teams
-    return teams[teams["team_id"].astype("object").eq(team)] if team else teams
-
-
-def _lint_section(ws: Worksheet, lint: Any, row: int, team: str | None) -> None:
-    """The latest stored lint run under the data-quality measures: score per team and the top rules."""
-    from rollup.lint.history import top_rules
-
-    ws.cell(row=row, column=1, value="Epic-quality lint").font = Font(bold=True)
-    if lint is None:
-        ws.cell(row=row + 1, column=1, value="No lint run recorded: run `rollup lint` to score each team's epics.")
-        return
-    teams = _lint_teams(lint, team)
-    findings = lint.findings
-    if team:
-        findings = findings[findings["team_id"].astype("object").eq(team)]
-    epics, clean = int(teams["epics"].sum()), int(teams["clean"].sum())
-    score = f"{clean / epics:.0%}" if epics else "n/a"
-    set_text(ws.cell(row=row + 1, column=1),
-             f"Lint run {lint.id} as of {lint.run['as_of']}: {clean:,} of {epics:,} epics have no finding "
-             f"(score {score}); {len(findings):,} findings. Details: the lint workbook (rollup lint).")
-    last = write_table(ws, teams, LINT_TEAM_COLUMNS, base_url=None, start_row=row + 3,
-                       header_row_is_frozen=False, autofilter=False)
-    ws.cell(row=last + 2, column=1, value="Rules with the most findings").font = Font(bold=True)
-    write_table(ws, top_rules(findings), LINT_RULE_COLUMNS, base_url=None, start_row=last + 3,
-                header_row_is_frozen=False, autofilter=False)
+POINTS_COLUMNS = [
+    Col("key", "Issue", "key"), Col("story_points", "Story points as entered", "num"), Col("problem", "Problem"),
+    Col("epic", "Epic", "key"), Col("team", "Team"), Col("status_category", "Category"),
+]
+HYGIENE_COLUMNS = [
+    Col("team", "Team"), Col("epics", "Epics", "int"), Col("clean", "Clean", "int"), Col("failing", "Failing", "int"),
+    Col("hygiene", "Hygiene", "pct"), Col("previous", "Previous", "pct"), Col("change_pp", "Change (pp)", "pp"),
+    Col("previous_as_of", "Previous run", "date"), Col("newly_failing", "Newly failing", "text", 50),
+    Col("source", "Findings from", "text", 40),
+]
+LINT_RULE_COLUMNS = [
+    Col("rule", "Rule"), Col("name", "Name"), Col("severity", "Severity"), Col("findings", "Findings", "int"),
+    Col("epics", "Epics", "int"), Col("teams", "Teams", "int"), Col("summary", "What it checks", "text", 60),
+]
 
 
 def write_portfolio(views: dict[str, pd.DataFrame], path: str | Path, info: WorkbookInfo,

@@ -24,39 +24,62 @@ Key results: KR1 18/34, KR2 10/14, KR3 8/13, KR4 no epics. Hygiene 5/10. At risk
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from types import SimpleNamespace as NS
 
 import pandas as pd
+
+from rollup.config import parse_config
 
 AS_OF = date(2026, 11, 26)
 BASE_URL = "https://example.atlassian.net"
 
-MAPPINGS = NS(
-    pillars=[
-        NS(id="ENT", name="Win enterprise hospitals", target_share=0.35),
-        NS(id="RET", name="Retain and delight clinics", target_share=0.25),
-        NS(id="GROW", name="Grow new practices", target_share=0.15),
-        NS(id="PLAT", name="Platform reliability and compliance", target_share=0.25),
-    ],
-    okrs=[
-        NS(id="O1", objective="Land 5 hospital systems", quarter="2026Q4", pillar="ENT", key_results=[
-            NS(id="KR1", name="SSO and audit logs GA", target="GA"),
-            NS(id="KR2", name="HL7 integration certified", target="certified"),
-        ]),
-        NS(id="O2", objective="Cut churn of small clinics to 1.5%/month", quarter="2026Q4", pillar="RET", key_results=[
-            NS(id="KR3", name="Self-serve rescheduling", target="live"),
-            NS(id="KR4", name="Churn 1.5%/month", target=0.015),
-        ]),
-    ],
-    buckets=[
-        NS(id="new", name="New capability", treatment="capex"),
-        NS(id="enh", name="Major enhancement", treatment="capex"),
-        NS(id="ktlo", name="Maintenance / KTLO", treatment="opex"),
-        NS(id="debt", name="Tech debt", treatment="opex"),
-        NS(id="support", name="Defects and support", treatment="opex"),
-    ],
-    teams=[NS(id="pay", name="Payments"), NS(id="sch", name="Scheduling"), NS(id="clin", name="Clinical records")],
-)
+#: The organisation's mappings.yaml. Its lint runs the five rules that say whether an epic is fit to
+#: roll up (pillar, OKR, bucket, owner, target date), so its hygiene can be worked out by hand, and
+#: the two about data the rollup cannot use (points out of range, epics not visible).
+CONFIG_YAML = """\
+jira: {projects: [ENT, RET, GROW, PLAT, UNM, STRAT]}
+pillars:
+  - {id: ENT, name: Win enterprise hospitals, target_share: 35%}
+  - {id: RET, name: Retain and delight clinics, target_share: 25%}
+  - {id: GROW, name: Grow new practices, target_share: 15%}
+  - {id: PLAT, name: Platform reliability and compliance, target_share: 25%}
+okrs:
+  - id: O1
+    objective: Land 5 hospital systems
+    quarter: 2026-Q4
+    pillar: ENT
+    key_results:
+      - {id: KR1, name: SSO and audit logs GA, target: 1, unit: release}
+      - {id: KR2, name: HL7 integration certified, target: 1, unit: certification}
+  - id: O2
+    objective: Cut churn of small clinics to 1.5%/month
+    quarter: 2026-Q4
+    pillar: RET
+    key_results:
+      - {id: KR3, name: Self-serve rescheduling, target: 1, unit: release}
+      - {id: KR4, name: Churn 1.5%/month, target: 1.5, unit: "%/month"}
+  - id: O3
+    objective: Self-serve onboarding for new practices
+    quarter: 2026-Q3
+    pillar: GROW
+    key_results:
+      - {id: KR5, name: Practices onboarded without a sales call, target: 60, unit: "%"}
+buckets:
+  - {id: new, name: New capability, treatment: capex}
+  - {id: enh, name: Major enhancement, treatment: capex}
+  - {id: ktlo, name: Maintenance / KTLO, treatment: opex}
+  - {id: debt, name: Tech debt, treatment: opex}
+  - {id: support, name: Defects and support, treatment: opex}
+teams:
+  - {id: pay, name: Payments, recognised_by: {projects: [PAY]}}
+  - {id: sch, name: Scheduling, recognised_by: {projects: [SCH]}}
+  - {id: clin, name: Clinical records, recognised_by: {projects: [CLIN]}}
+report:
+  key_result_tolerance: 5%
+lint:
+  select: [EQ001, EQ002, EQ004, EQ010, EQ020, EQ043, EQ055]
+"""
+
+MAPPINGS = parse_config(CONFIG_YAML, source="portfolio_org.yaml")
 
 # key, pillar, okr, kr, bucket, team, owner, status, category, start, target, children
 # children: (points or None, resolved date or None)
@@ -71,7 +94,7 @@ EPICS = [
      [(3, date(2026, 10, 1)), (5, None)]),
     ("RET-2", "RET", "O2", "KR3", "new", "sch", "Dee", "Done", "done", date(2026, 9, 1), date(2026, 10, 31),
      [(2, date(2026, 9, 10)), (3, date(2026, 10, 20))]),
-    ("GROW-1", "GROW", None, None, "new", "pay", None, "To Do", "new", None, None,
+    ("GROW-1", "GROW", "O3", None, "new", "pay", None, "To Do", "new", None, None,
      [(None, None), (None, None)]),
     ("PLAT-1", "PLAT", None, None, "ktlo", "clin", "Eve", "In Progress", "indeterminate", date(2026, 8, 1), date(2027, 3, 31),
      [(5, date(2026, 11, 15)), (5, date(2026, 9, 1)), (20, None)]),
@@ -102,8 +125,15 @@ def _row(**values):
     return base
 
 
-def mapped_issues(summaries: dict[str, str] | None = None, descriptions: dict[str, str] | None = None) -> pd.DataFrame:
-    """The mapped issues frame of the organisation (optionally with hostile summaries/descriptions)."""
+def mapped_issues(summaries: dict[str, str] | None = None, descriptions: dict[str, str] | None = None,
+                  *, hidden: tuple[str, ...] = (), story_points: dict[str, float] | None = None) -> pd.DataFrame:
+    """The mapped issues frame of the organisation (optionally with hostile summaries/descriptions).
+
+    ``hidden``: epics the store does not hold (private, deleted or out of scope): their rows are left
+    out and their children keep their links but, as the mapping would leave them, no epic and nothing
+    inherited from it (their team comes from their project). ``story_points``: points to put on
+    children by key, e.g. ``{"ENT-1-S4": 999}``.
+    """
     summaries, descriptions = summaries or {}, descriptions or {}
     rows = [_row(id=1, key="INIT-1", project_key="STRAT", issue_type="Initiative", hierarchy_level=2,
                  status="In Progress", status_category="indeterminate", summary="Hospital readiness",
@@ -134,6 +164,12 @@ def mapped_issues(summaries: dict[str, str] | None = None, descriptions: dict[st
             ))
             next_id += 1
     frame = pd.DataFrame(rows)
+    for key, value in (story_points or {}).items():
+        frame.loc[frame["key"] == key, "story_points"] = float(value)
+    if hidden:
+        frame = frame[~frame["key"].isin(hidden)].reset_index(drop=True)
+        orphan = frame["epic"].isin(hidden) & frame["hierarchy_level"].eq(0)
+        frame.loc[orphan, ["epic", "initiative", "pillar", "okr", "key_result", "bucket"]] = None
     frame["description_length"] = frame["description"].str.len()
     cats = {"pillar": [p.id for p in MAPPINGS.pillars], "bucket": [b.id for b in MAPPINGS.buckets]}
     for col, order in cats.items():

@@ -1,0 +1,89 @@
+"""Chart titles: what each chart tells the reader, from the same views and functions the sheets print.
+
+The allocation chart and the Summary's native chart take the pillar furthest from target
+(:func:`rollup.views.pillars.gap_sentence`), the OKR chart takes :func:`rollup.views.okrs.headline`
+of the ``okr_summary`` view (the line the Summary and the OKRs sheet print), the bucket chart the
+last month's biggest bucket of the allocation view, the roadmap how many of the epics it draws
+(:func:`roadmap_rows`) are at risk. The week-over-week chart titles itself from the trend view.
+
+Columns: ``chart`` (the chart's name, as in ``rollup.writers.charts.CHARTS``), ``title``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from rollup.views import okrs as okrs_view
+from rollup.views import pillars as pillars_view
+
+COLUMNS = ["chart", "title"]
+
+#: Most epics the roadmap chart draws.
+ROADMAP_LIMIT = 30
+
+
+def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
+    """One row per chart that takes its title from here."""
+    empty = pd.DataFrame(columns=COLUMNS)
+    pillars, allocation = ctx.get("pillars", empty), ctx.get("allocation", empty)
+    epics, summary = ctx.get("epics", empty), ctx.get("okr_summary")
+    if summary is None:
+        summary = okrs_view.summarise(ctx.get("okrs", pd.DataFrame(columns=okrs_view.COLUMNS)))
+    rows = [
+        ("allocation-vs-target", pillar_title(pillars)),
+        ("allocation-by-bucket", bucket_title(allocation)),
+        ("roadmap", roadmap_title(roadmap_rows(epics))),
+        ("okr-progress", okrs_view.headline(summary)),
+    ]
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def pillar_title(pillars: pd.DataFrame) -> str:
+    """The pillar furthest from its target share, in percentage points."""
+    row = pillars_view.furthest_from_target(pillars)
+    return pillars_view.gap_sentence(row) if row is not None else "Effort by pillar: actual vs target"
+
+
+def bucket_title(allocation: pd.DataFrame) -> str:
+    """Which bucket took most of the last month's effort."""
+    months = allocation[allocation["period_type"].eq("month")] if len(allocation) else allocation
+    if months.empty:
+        return "Effort by allocation bucket per month"
+    last = months[months["period_start"].eq(months["period_start"].max())]
+    by_bucket = last.groupby("bucket_name", observed=True, sort=False)["effort"].sum()
+    if not by_bucket.sum():
+        return "Effort by allocation bucket per month"
+    top = by_bucket.idxmax()
+    return f"{top} took {by_bucket[top] / by_bucket.sum():.0%} of effort in {last['period'].iloc[0]}"
+
+
+def roadmap_rows(epics: pd.DataFrame, limit: int = ROADMAP_LIMIT) -> pd.DataFrame:
+    """The open epics with a target date the roadmap draws: by initiative, then start, then key."""
+    rows = epics[(epics["rag"] != "done") & epics["target_date"].notna()] if len(epics) else epics
+    if not len(rows):
+        return rows
+    start = rows["start_date"].fillna(rows["target_date"] - pd.Timedelta(days=30))
+    rows = rows.assign(start=start, initiative=rows["initiative"].fillna("(no initiative)"))
+    return rows.sort_values(["initiative", "start", "key"]).head(limit)
+
+
+def roadmap_title(rows: pd.DataFrame) -> str:
+    """How many of the drawn epics are at risk or off track."""
+    if not len(rows):
+        return "Roadmap: no open epics with a target date"
+    late = int(rows["rag"].isin(["at risk", "off track"]).sum())
+    return f"Roadmap: {late} of {len(rows)} open epics shown are at risk or off track"
+
+
+def title(titles: pd.DataFrame | None, chart: str) -> str | None:
+    """The title of ``chart`` in the titles view, or None."""
+    if titles is None or not len(titles):
+        return None
+    match = titles.loc[titles["chart"].eq(chart), "title"]
+    return str(match.iloc[0]) if len(match) else None
+
+
+__all__ = ["compute", "title", "pillar_title", "bucket_title", "roadmap_rows", "roadmap_title", "COLUMNS"]

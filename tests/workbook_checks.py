@@ -1,0 +1,220 @@
+"""Recompute the Summary's figures and the charts' titles from the detail sheets of a written workbook.
+
+:func:`check_workbook` reads a portfolio workbook back with openpyxl — the Summary, Pillars, OKRs,
+Epics, Allocation, Changes, Teams and Data quality sheets — and the SVG files of its charts (their
+text is kept as text), recomputes every headline figure and chart title from the detail sheets,
+and asserts they agree. It returns what it recomputed, for the caller to compare with hand-worked
+figures.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sheets import table
+
+STATUSES = ("done", "on track", "behind", "no work planned", "missed")
+RISKY = ("at risk", "off track")
+
+
+def row_of(ws: Any, text: str, *, exact: bool = False) -> int:
+    """The first row whose column A starts with (or is) ``text``."""
+    for r in range(1, ws.max_row + 1):
+        value = str(ws.cell(row=r, column=1).value)
+        if value == text or (not exact and value.startswith(text)):
+            return r
+    raise AssertionError(f"no row starting with {text!r} on sheet {ws.title}")
+
+
+def svg_texts(path: Path) -> list[str]:
+    """Every text element of an SVG chart."""
+    tree = ET.parse(path)
+    return ["".join(e.itertext()) for e in tree.iter() if e.tag.endswith("}text")]
+
+
+def native_title(chart: Any) -> str:
+    """The title of a native Excel chart read back by openpyxl."""
+    return "".join(run.t for p in chart.title.tx.rich.p for run in (p.r or []))
+
+
+def _headline_cards(ws: Any) -> dict[str, Any]:
+    r = row_of(ws, "Active epics", exact=True)
+    labels = {ws.cell(row=r, column=c).value: c for c in range(1, 12) if ws.cell(row=r, column=c).value}
+    return {label: ws.cell(row=r + 1, column=c).value for label, c in labels.items()}
+
+
+def check_workbook(wb: Any, chart_dir: Path, *, ktlo_buckets: set[str], capex_buckets: set[str]) -> dict[str, Any]:
+    """Assert the Summary and the chart titles agree with the detail sheets; return the recomputed figures.
+
+    ``ktlo_buckets`` / ``capex_buckets``: bucket *names* that count as keeping the lights on / strategy.
+    """
+    summary = wb["Summary"]
+    epics = [r for r in table(wb["Epics"]) if r["Epic"]]          # the "Epic not visible" rows have no key
+    okrs = [r for r in table(wb["OKRs"]) if r["Level"] == "key result"]
+    pillars = table(wb["Pillars"])
+    allocation = table(wb["Allocation"])
+    changes = table(wb["Changes"])
+    teams = table(wb["Teams"])
+    cards = _headline_cards(summary)
+    got: dict[str, Any] = {}
+
+    # Headline figures.
+    got["active"] = sum(1 for e in epics if e["Category"] == "indeterminate")
+    got["at_risk"] = sum(1 for e in epics if e["RAG"] in RISKY)
+    slipped = {c["Epic"] for c in changes if c["Change"] == "target date slipped"}
+    got["slipped"] = len(slipped)
+    scored = [e for e in epics if e["Passes lint"] is not None]
+    got["hygiene"] = sum(e["Passes lint"] == "yes" for e in scored) / len(scored)
+    window = [a for a in allocation if a["Period type"] == "window"]
+    total = sum(a["Effort"] for a in window)
+    got["strategy"] = sum(a["Effort"] for a in window if a["Bucket"] in capex_buckets) / total
+    ktlo = sum(a["Effort"] for a in window if a["Bucket"] in ktlo_buckets) / total
+    assert cards["Active epics"] == got["active"]
+    assert cards["Epics at risk / off track"] == got["at_risk"]
+    assert cards["Slipped this week"] == got["slipped"]
+    assert cards["Hygiene score"] == pytest.approx(got["hygiene"])
+    assert cards["Effort on strategy (vs KTLO)"] == pytest.approx(got["strategy"])
+    strategy_row = row_of(summary, "Active epics", exact=True) + 2
+    assert summary.cell(row=strategy_row, column=3).value == f"KTLO {ktlo:.0%}"
+
+    # Hygiene: the Epics sheet, the Teams sheet and the Data quality sheet say the same.
+    quality = wb["Data quality"]
+    measures = {r["Measure"]: r["Value"] for r in table(quality)}
+    assert measures["Hygiene score"] == pytest.approx(got["hygiene"])
+    by_team = {r["Team"]: r for r in table(quality, header_row=row_of(quality, "Hygiene by team", exact=True) + 1)}
+    assert by_team["All teams"]["Hygiene"] == pytest.approx(got["hygiene"])
+    for team in teams:
+        mine = [e for e in scored if e["Team"] == team["Team"]]
+        if mine:
+            share = sum(e["Passes lint"] == "yes" for e in mine) / len(mine)
+            assert team["Hygiene"] == pytest.approx(share), team["Team"]
+            assert by_team[team["Team"]]["Hygiene"] == pytest.approx(share), team["Team"]
+
+    # Pillars: the Summary's table is the Pillars sheet; shares and gaps follow from its effort column.
+    pillar_total = sum(p["Effort"] for p in pillars)
+    assert pillar_total == pytest.approx(total)
+    header = row_of(summary, "Pillar", exact=True)
+    summary_pillars = table(summary, header_row=header)
+    assert [p["Pillar"] for p in summary_pillars] == [p["Pillar"] for p in pillars]
+    for on_summary, p in zip(summary_pillars, pillars):
+        share = p["Effort"] / pillar_total
+        in_window = sum(a["Effort"] for a in window if a["Pillar"] == p["Pillar"])
+        assert in_window == pytest.approx(p["Effort"]), p["Pillar"]
+        assert p["Actual share"] == pytest.approx(share) and on_summary["Actual share"] == pytest.approx(share)
+        if p["Target share"] is not None:
+            gap = (share - p["Target share"]) * 100
+            assert p["Gap (pp)"] == pytest.approx(gap) and on_summary["Gap (pp)"] == pytest.approx(gap)
+    targeted = [p for p in pillars if p["Target share"] is not None]
+    furthest = max(targeted, key=lambda p: abs(p["Gap (pp)"]))
+    got["pillar_title"] = (f"{furthest['Pillar']}: {abs(furthest['Gap (pp)']):.0f} pp "
+                           f"{'over' if furthest['Gap (pp)'] > 0 else 'under'} its "
+                           f"{furthest['Target share'] * 100:.0f}% target share")
+    assert native_title(summary._charts[0]) == got["pillar_title"]
+    assert got["pillar_title"] in svg_texts(chart_dir / "allocation-vs-target.svg")
+
+    # Key results: the Summary's counts, its line, the OKRs sheet's line and the chart title.
+    counts = {s: sum(1 for k in okrs if k["Status"] == s) for s in STATUSES}
+    got["key_results"] = counts
+    line_row = row_of(summary, "Key results:")
+    line = summary.cell(row=line_row, column=1).value
+    assert {summary.cell(row=line_row + 1, column=c).value: summary.cell(row=line_row + 2, column=c).value
+            for c in range(1, 6)} == counts
+    risks = [(counts["behind"], "behind the calendar"), (counts["no work planned"], "with no work planned"),
+             (counts["missed"], "missed (quarter over)")]
+    if any(n for n, _ in risks):
+        assert line == "Key results: " + ", ".join(f"{n} {w}" for n, w in risks if n) + f" — of {len(okrs)}"
+    else:
+        assert line == f"Key results: all {len(okrs)} on track or done"
+    if counts["no work planned"]:
+        assert "on track" not in line and "not behind" not in line
+    okr_sheet = wb["OKRs"]
+    assert line in [c.value for c in okr_sheet["A"]]
+    assert line in svg_texts(chart_dir / "okr-progress.svg")
+    got["key_result_line"] = line
+
+    # The bucket and roadmap charts.
+    months = [a for a in allocation if a["Period type"] == "month"]
+    last = max(a["Period start"] for a in months)
+    latest = {}
+    for a in months:
+        if a["Period start"] == last:
+            latest[a["Bucket"]] = latest.get(a["Bucket"], 0) + a["Effort"]
+    top = max(latest, key=lambda b: latest[b])
+    period = next(a["Period"] for a in months if a["Period start"] == last)
+    assert f"{top} took {latest[top] / sum(latest.values()):.0%} of effort in {period}" in svg_texts(
+        chart_dir / "allocation-by-bucket.svg")
+    drawn = [r for r in table(wb["Roadmap"]) if r["Target date"] is not None]
+    roadmap = next(t for t in svg_texts(chart_dir / "roadmap.svg") if t.startswith("Roadmap: "))
+    shown = min(len(drawn), 30)
+    assert roadmap.endswith(f" of {shown} open epics shown are at risk or off track")
+    late = int(roadmap.split()[1])
+    if shown == len(drawn):
+        assert late == sum(1 for r in drawn if r["RAG"] in RISKY)
+    else:
+        assert late <= sum(1 for r in drawn if r["RAG"] in RISKY)
+
+    # The decision list: how many it shows of how many, biggest first.
+    decision_row = row_of(summary, "Epics that need a decision")
+    heading = summary.cell(row=decision_row, column=1).value
+    needing = {e["Epic"] for e in epics if e["RAG"] in RISKY} | slipped
+    listed = [r for r in table(summary, header_row=decision_row + 1)] if needing else []
+    if len(needing) > len(listed):
+        assert heading.endswith(f"the {len(listed)} biggest of {len(needing)} — all {len(needing)} on the Epics sheet")
+    elif needing:
+        assert heading.endswith(f"all {len(needing)} listed")
+    sizes = [r["Size"] for r in listed]
+    assert sizes == sorted(sizes, reverse=True)
+    smallest_listed = min(sizes) if sizes else 0
+    size_of = {e["Epic"]: (e["Points total"] if e["Unit"] == "points" else e["Issues"]) for e in epics}
+    assert all(size_of[k] <= smallest_listed for k in needing - {r["Epic"] for r in listed})
+    got["decisions"] = (len(listed), len(needing))
+
+    # The sentences cite the same counts.
+    sentences = _insight_sentences(summary)
+    got["insights"] = sentences
+    if got["at_risk"]:
+        verb = "epic is" if got["at_risk"] == 1 else "epics are"
+        assert any(s.startswith(f"{got['at_risk']} {verb} at risk or off track") for s in sentences)
+    for status, word in (("behind", "behind the calendar"), ("no work planned", "no work planned"),
+                         ("missed", "missed")):
+        n = counts[status]
+        if n:
+            noun = "key result" if n == 1 else "key results"
+            assert any(s.startswith(f"{n} {noun}") and word in s.split(":")[0] for s in sentences), status
+    hidden = measures["Stories, tasks and bugs whose epic is not visible"]
+    if hidden:
+        n = int(hidden)
+        assert (any(s.startswith(f"{n:,} issue") and "cannot see" in s for s in sentences)
+                or f"the epic of {n:,} issue" in sentences[-1])
+    assert sentences[-1].startswith(("What this page could not see", "Nothing this page needs is missing"))
+    return got
+
+
+def _insight_sentences(summary: Any) -> list[str]:
+    """The numbered sentences under "What you should know this week", without their numbers."""
+    start = row_of(summary, "What you should know this week", exact=True)
+    out = []
+    for r in range(start + 1, summary.max_row + 1):
+        value = summary.cell(row=r, column=1).value
+        if value is None:
+            break
+        if value == "Epics cited:":
+            continue
+        number, _, text = str(value).partition(". ")
+        assert number == str(len(out) + 1), value
+        out.append(text)
+    return out
+
+
+def placeholder_cells(wb: Any, words: tuple[str, ...] = ("placeholder", "todo", "lorem")) -> list[str]:
+    """Every cell (sheet!coordinate) whose text holds one of ``words``, case-insensitive."""
+    found = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and any(w in cell.value.lower() for w in words):
+                    found.append(f"{ws.title}!{cell.coordinate}: {cell.value[:80]}")
+    return found
