@@ -1,8 +1,8 @@
-"""The report pipeline: mapped issues → every view → snapshot → workbook and charts.
+"""The report pipeline: mapped issues → every view → workbook and charts → the week's snapshot.
 
 :func:`build_views` is pure (frames in, frames out); :func:`write_outputs` is the only step
 that writes files; :func:`run_portfolio` reads the store, maps the issues, runs both and
-stores this run's epic snapshot for next week's week-over-week view.
+stores the as-of week's epic snapshot for next week's week-over-week view.
 
 >>> # result = run_portfolio(Store.open(), load_config("mappings.yaml"), out_dir="outputs")
 """
@@ -19,12 +19,13 @@ import pandas as pd
 
 from rollup.config import ReportOptions
 from rollup.errors import ConfigError, EmptyStoreError, RollupError
-from rollup.frames import load_frames
+from rollup.frames import SNAPSHOT_COLUMNS, load_frames
 from rollup.lint.history import latest_run
 from rollup.mapping import apply
 from rollup.store import STATE_SERVER_BASE_URL
 from rollup.views import MODULES, ORDER
 from rollup.views import epics as epics_view
+from rollup.views.changes import is_past_week
 from rollup.views.teams import resolve_team
 
 #: Columns the views need from the mapped issues frame (checked before any view runs).
@@ -116,23 +117,22 @@ def _slug(text: str) -> str:
 
 
 def read_snapshots(store: Any) -> pd.DataFrame:
-    """The stored epic snapshots: run_id, taken_at, issue_id, key, payload."""
-    return pd.DataFrame(store.snapshot_rows(), columns=["run_id", "taken_at", "issue_id", "key", "payload"])
+    """The stored weekly epic snapshots: week, as_of, run_id, taken_at, issue_id, key, payload."""
+    return pd.DataFrame(store.snapshot_rows(), columns=list(SNAPSHOT_COLUMNS))
 
 
-def store_snapshot(store: Any, epics: pd.DataFrame, sync_runs: list[dict[str, Any]], *,
+def store_snapshot(store: Any, epics: pd.DataFrame, sync_runs: list[dict[str, Any]], *, as_of: date,
                    now: datetime | None = None) -> tuple[int, int]:
-    """Store this run's epic snapshot under the latest sync run; return (run id, rows stored).
+    """Store ``epics`` as the snapshot of ``as_of``'s ISO week; return (sync run id, rows stored).
 
-    The snapshot belongs to the data, not to the report: it is keyed by the sync run that
-    produced the data and stamped with that run's finish time, so re-running a report on the
-    same data overwrites the same snapshot instead of adding one.
+    The snapshot belongs to the report's week, not to the wall clock: re-running a week's report
+    replaces that week's snapshot, and next week's report compares with it. It names the sync run
+    whose data it holds (the latest) and is stamped with the time it was written.
     """
     last = sync_runs[-1] if sync_runs else None
     run_id = int(last["id"]) if last else 0
-    taken_at = (last.get("finished") or last.get("started")) if last else None
-    taken_at = taken_at or now or datetime.now(timezone.utc)
-    return run_id, store.add_snapshots(run_id, taken_at, epics_view.snapshot_payload(epics))
+    taken_at = now or datetime.now(timezone.utc)
+    return run_id, store.replace_snapshot(as_of, run_id, taken_at, epics_view.snapshot_payload(epics))
 
 
 def load_mapped(store: Any, mappings: Any) -> pd.DataFrame:
@@ -147,7 +147,11 @@ def run_portfolio(store: Any, mappings: Any, *, as_of: date | None = None, team:
                   out_dir: str | Path = "outputs", base_url: str | None = None,
                   mapped_issues: pd.DataFrame | None = None, now: datetime | None = None,
                   save_snapshot: bool = True) -> ReportResult:
-    """The whole report: views first, then the writers, then (once the files exist) the snapshot.
+    """The whole report: views first, then the writers, then (once the files exist) the week's snapshot.
+
+    The snapshot is stored under the ISO week of ``as_of`` (replacing that week's, if any) unless a
+    later week's snapshot exists: a past week's report reproduces its Changes and trend from the
+    stored snapshots and changes none.
 
     ``team`` narrows every view to one team and names the workbook ``team-<id>-<week>.xlsx``
     (no snapshot is stored for a team report: snapshots cover the whole portfolio).
@@ -172,8 +176,9 @@ def run_portfolio(store: Any, mappings: Any, *, as_of: date | None = None, team:
     workbook, charts = write_outputs(views, out_dir, as_of=as_of, base_url=base_url, team=team_id,
                                      allocation_window_days=options.allocation_window_days,
                                      lint=latest_run(store))
-    # Only once the files are written: a failed report must not move next week's baseline.
+    # Only once the files are written: a failed report must not move next week's baseline. A past
+    # week (a later week's snapshot is stored) is only read: its snapshot is history.
     stored = 0
-    if save_snapshot and not team:
-        _, stored = store_snapshot(store, views["epics"], sync_runs, now=now)
+    if save_snapshot and not team and not is_past_week(snaps, as_of=as_of):
+        _, stored = store_snapshot(store, views["epics"], sync_runs, as_of=as_of, now=now)
     return ReportResult(workbook=workbook, charts=charts, views=views, snapshots_stored=stored)
