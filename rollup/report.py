@@ -143,6 +143,21 @@ def load_mapped(store: Any, mappings: Any) -> pd.DataFrame:
     return apply(issues, mappings).issues
 
 
+def snapshot_week(store: Any, mappings: Any, *, as_of: date, mapped_issues: pd.DataFrame | None = None,
+                  now: datetime | None = None) -> int:
+    """Store the snapshot a portfolio report of ``as_of`` would store, without writing its workbook.
+
+    For catching up on history (the demo's earlier weeks): the same epic view and the same rule
+    as :func:`run_portfolio` — a past week is left as stored. Returns the rows stored.
+    """
+    mapped = load_mapped(store, mappings) if mapped_issues is None else mapped_issues
+    check_mapped(mapped)
+    if is_past_week(read_snapshots(store), as_of=as_of):
+        return 0
+    epics = epics_view.compute(mapped, mappings, as_of=as_of)
+    return store_snapshot(store, epics, store.sync_run_rows(), as_of=as_of, now=now)[1]
+
+
 def run_portfolio(store: Any, mappings: Any, *, as_of: date | None = None, team: str | None = None,
                   out_dir: str | Path = "outputs", base_url: str | None = None,
                   mapped_issues: pd.DataFrame | None = None, now: datetime | None = None,

@@ -943,6 +943,16 @@ class Store:
                           "what it had committed is kept")
             ).rowcount
 
+    def forget_synced_data(self) -> None:
+        """Remove every synced row — issues, transitions, worklogs, fields, cursors — and the snapshots,
+        in one transaction; the run histories (sync, lint, scheduled jobs) are kept.
+
+        For the demo, which lives its sample organisation's weeks again from the first one.
+        """
+        with self.engine.begin() as conn:
+            for table in (snapshots, worklogs, transitions, issues, fields, sync_state):
+                conn.execute(delete(table))
+
     def replace_snapshot(self, as_of: date, run_id: int, taken_at: datetime,
                          rows: Iterable[tuple[int, str, dict]]) -> int:
         """Store (issue_id, key, payload) as the epic snapshot of ``as_of``'s ISO week; return how many.
