@@ -190,15 +190,21 @@ def sync_command(full: bool, since: datetime | None, config_path: Path, fmt: str
               help="The mappings.yaml that maps the sample organisation.")
 @click.option("--out", "out_dir", type=OutputFolder(), default=Path("outputs"),
               show_default=True, help="Folder for the workbook and charts.")
+@click.option("--weeks", type=click.IntRange(min=1, max=26), default=6, show_default=True,
+              help="Weeks of history to live through before the workbook (1: one sync, no week-over-week).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json prints one JSON object to stdout.")
 @handle_errors
-def demo_command(flavour: str, issues: int, config_path: Path, out_dir: Path, fmt: str) -> None:
+def demo_command(flavour: str, issues: int, config_path: Path, out_dir: Path, weeks: int, fmt: str) -> None:
     """Sync the sample organisation from a local Jira and write its portfolio workbook: no Jira account needed.
 
-    Generates the sample organisation (seed 7), serves it on 127.0.0.1 like a real Jira,
-    syncs it into the store (ROLLUP_DATABASE_URL or .rollup/rollup.db), writes the weekly
-    portfolio workbook and charts under outputs/, stops the server, and prints what it wrote.
+    Generates the sample organisation (seed 7), serves it on 127.0.0.1 like a real Jira and
+    lives --weeks weeks of it: each week the local Jira's clock moves a week (teams work, epic
+    owners add, close, re-date and re-tag epics), the store (ROLLUP_DATABASE_URL or
+    .rollup/rollup.db) is synced and that week's portfolio snapshot is stored; one line per week
+    goes to stderr. The last week (2026-11-23) writes the weekly portfolio workbook and charts
+    under outputs/, with real week-over-week changes and trends; then it stops the server and
+    prints what it wrote.
 
     \b
     Example:
@@ -209,7 +215,8 @@ def demo_command(flavour: str, issues: int, config_path: Path, out_dir: Path, fm
 
     config = load_config(config_path)
     with ProgressBar(enabled=sys.stderr.isatty()) as bar:
-        demo = run_demo(config, flavour=flavour, issues=issues, out_dir=out_dir, progress=bar)
+        demo = run_demo(config, flavour=flavour, issues=issues, out_dir=out_dir, weeks=weeks, progress=bar,
+                        on_week=lambda week: click.echo(week.line(), err=True))
     lines = [f"Synced the sample organisation ({demo.issues_in_org} issues) from a local Jira "
              f"({demo.flavour}) at {demo.jira_url}"] + summary_lines(demo.sync)
     if demo.report is not None:

@@ -2,31 +2,41 @@
 
 No Jira account needed: :func:`run_demo` generates the sample organisation, starts the local
 Jira on 127.0.0.1 (a random free port) inside this process, points a real
-:class:`~connectors.jira.JiraConnector` at it with the local Jira's demo credentials, syncs the
-scope of ``mappings.yaml`` into the store (``.rollup/rollup.db`` or ``ROLLUP_DATABASE_URL``),
-lints the epics (the lint workbook, and the run recorded so the portfolio's Data quality sheet
-shows each team's score), writes the portfolio workbook and charts, and stops the server.
+:class:`~connectors.jira.JiraConnector` at it with the local Jira's demo credentials, and lives
+six weeks of it: each week it moves the local Jira's clock a week, syncs the scope of
+``mappings.yaml`` into the store (``.rollup/rollup.db`` or ``ROLLUP_DATABASE_URL``) and stores
+that week's portfolio snapshot. In the last week it lints the epics (the lint workbook, and the
+run recorded so the portfolio's Data quality sheet shows each team's score) and writes the
+portfolio workbook and charts, whose Changes sheet and trends come from those weeks; then it
+stops the server.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterator
+from urllib.parse import urlsplit
 
 from rollup.config import RollupConfig
 from rollup.lint.job import LintReport, run_lint_report
 from rollup.localjira.credentials import demo_environment
 from rollup.localjira.render import CLOUD_FIELDS, DC_FIELDS
 from rollup.localjira.sampleorg import PROJECTS, SampleOrg
-from rollup.report import ReportResult, run_portfolio
-from rollup.store import Store
+from rollup.report import ReportResult, run_portfolio, snapshot_week
+from rollup.errors import ConfigError
+from rollup.store import STATE_SERVER_BASE_URL, Store
 from rollup.sync import SyncProgress, SyncResult, SyncScope, sync
 
 #: The sample organisation's seed: the same seed always gives the same organisation.
 DEMO_SEED = 7
+#: The sample organisation's "today": the demo's last week, the as-of date of its workbook.
+DEMO_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+#: Weeks of history the demo lives through (the Changes sheet and the trend need at least two).
+DEMO_WEEKS = 6
 #: Every project of the sample organisation.
 DEMO_PROJECTS = tuple(key for key, _name, _tagging in PROJECTS)
 #: The sample organisation has two fields named "Team" (the real one and a legacy select);
@@ -44,11 +54,14 @@ class DemoResult:
     flavour: str
     report: ReportResult | None = None
     lint: LintReport | None = None
+    #: Each week the demo lived, oldest first (``sync`` is the first week's, the full sync).
+    weeks: list[Any] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         out: dict[str, Any] = {"issues_in_org": self.issues_in_org, "jira_url": self.jira_url,
-                               "flavour": self.flavour, "sync": self.sync.to_dict()}
+                               "flavour": self.flavour, "sync": self.sync.to_dict(),
+                               "weeks": [w.to_dict() for w in self.weeks]}
         if self.report is not None:
             out["workbook"] = str(self.report.workbook)
             out["charts"] = [str(p) for p in self.report.paths[1:]]
@@ -100,6 +113,34 @@ def sync_sample_org(store: Store, org: Any, flavour: str = "cloud", *, config: R
             return sync(store, connector, demo_scope(flavour, config), **sync_options)
 
 
+@dataclass
+class DemoWeek:
+    """One week of the demo's history: its as-of date, its sync and what changed in Jira."""
+
+    as_of: date
+    sync: SyncResult
+    epic_changes: dict[str, list[Any]] = field(default_factory=dict)
+    snapshot: int = 0
+
+    @property
+    def week(self) -> str:
+        """``2026-W48``."""
+        year, week, _ = self.as_of.isocalendar()
+        return f"{year}-W{week:02d}"
+
+    def line(self) -> str:
+        """One progress line: the week, what the sync read, what the epics' owners did."""
+        moved = sum(len(v) for v in self.epic_changes.values())
+        what = f"{self.sync.mode} sync: {self.sync.new} new, {self.sync.changed} changed, {self.sync.deleted} deleted"
+        edits = f"; {moved} epic edits in Jira" if self.epic_changes else ""
+        return f"week {self.week} (as of {self.as_of.isoformat()}): {what}{edits}; snapshot of {self.snapshot} epics"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {"week": self.week, "as_of": self.as_of.isoformat(), "sync": self.sync.to_dict(),
+                "epic_changes": self.epic_changes, "snapshot": self.snapshot}
+
+
 def run_demo(
     config: RollupConfig | None = None,
     database_url: str | None = None,
@@ -108,25 +149,63 @@ def run_demo(
     issues: int = 3000,
     flavour: str = "cloud",
     out_dir: str | Path = "outputs",
+    weeks: int = DEMO_WEEKS,
     progress: Callable[[SyncProgress], None] | None = None,
+    on_week: Callable[[DemoWeek], None] | None = None,
 ) -> DemoResult:
-    """Generate the sample organisation, serve it locally, sync it, and (given ``config``) write the workbook.
+    """Generate the sample organisation, serve it locally, and live ``weeks`` weeks of it up to its "today".
 
-    The workbook is dated by the sample organisation's own "now", so the demo reads the same on any day.
+    The organisation is generated ``weeks - 1`` weeks before :data:`DEMO_NOW`; the first week is a
+    full sync, and each later one moves the local Jira's clock a week (:meth:`SampleOrg.advance`:
+    the teams' work; :meth:`SampleOrg.plan_week`: the epics' owners' edits) and syncs what changed.
+    Given ``config``, every week stores its portfolio snapshot under its as-of date (the weekly
+    report's rule, :func:`rollup.report.snapshot_week`), and the last week — :data:`DEMO_NOW`, so
+    the demo reads the same on any day — writes the lint and portfolio workbooks, whose Changes
+    sheet and trend come from that history. ``on_week`` hears of each week as it is done.
     """
     from connectors.jira import JiraConnector
 
-    org = SampleOrg.generate(seed=seed, issues=issues)
+    weeks = max(1, int(weeks))
+    org = SampleOrg.generate(seed=seed, issues=issues, now=DEMO_NOW - timedelta(days=7 * (weeks - 1)))
+    history: list[DemoWeek] = []
     with local_jira(org, flavour) as server:
         with Store.open(database_url) as store, JiraConnector(demo_settings(server.url, flavour)) as connector:
-            result = sync(store, connector, demo_scope(flavour, config), full=True, progress=progress)
+            start_afresh(store)
+            scope = demo_scope(flavour, config)
             report = lint = None
-            if config is not None:
-                # Lint first: the portfolio's Data quality sheet shows the latest recorded lint run.
-                lint = run_lint_report(store, config, out_dir=out_dir, as_of=org.now.date(), dry_run=False)
-                report = run_portfolio(store, config, as_of=org.now.date(), out_dir=out_dir)
-    return DemoResult(sync=result, issues_in_org=live_issue_count(org), jira_url=server.url, flavour=flavour,
-                      report=report, lint=lint)
+            for week in range(weeks):
+                changes: dict[str, list[Any]] = {}
+                if week:
+                    org.advance(days=7)
+                    changes = org.plan_week()
+                result = sync(store, connector, scope, full=week == 0, progress=progress)
+                done = DemoWeek(as_of=org.now.date(), sync=result, epic_changes=changes)
+                if config is not None and week < weeks - 1:
+                    done.snapshot = snapshot_week(store, config, as_of=done.as_of)
+                elif config is not None:
+                    # Lint first: the portfolio's Data quality sheet shows the latest recorded lint run.
+                    lint = run_lint_report(store, config, out_dir=out_dir, as_of=done.as_of, dry_run=False)
+                    report = run_portfolio(store, config, as_of=done.as_of, out_dir=out_dir)
+                    done.snapshot = report.snapshots_stored
+                history.append(done)
+                if on_week is not None:
+                    on_week(done)
+    return DemoResult(sync=history[0].sync, issues_in_org=live_issue_count(org), jira_url=server.url,
+                      flavour=flavour, report=report, lint=lint, weeks=history)
+
+
+def start_afresh(store: Store) -> None:
+    """Empty a store that holds an earlier demo's data (or nothing), so the weeks are lived from the first.
+
+    A store synced from any other Jira than a local one is refused: the demo never touches real data.
+    """
+    source = store.get_state(STATE_SERVER_BASE_URL)
+    if source and urlsplit(source).hostname not in ("127.0.0.1", "localhost"):
+        raise ConfigError(
+            f"the store at {store.location} holds data synced from {source}; the demo replays its sample "
+            "organisation's weeks from an empty store and will not touch it: point ROLLUP_DATABASE_URL at "
+            "a store of its own (e.g. sqlite:///.rollup/demo.db)")
+    store.forget_synced_data()
 
 
 def live_issue_count(org: Any) -> int:

@@ -30,7 +30,7 @@ an empty store gives empty frames with the right columns rather than a frame wit
 
 ``transitions``: issue_id, history_id, field, at, from_value, to_value, to_category, author_id.
 ``worklogs``: id, issue_id, author_id, author_name, started, seconds, updated.
-``snapshots``: run_id, taken_at, issue_id, key, payload (dict).
+``snapshots``: week (ISO week of the report's as-of date), as_of, run_id, taken_at, issue_id, key, payload (dict).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ ISSUE_COLUMNS = (
 )
 TRANSITION_COLUMNS = ("issue_id", "history_id", "field", "at", "from_value", "to_value", "to_category", "author_id")
 WORKLOG_COLUMNS = ("id", "issue_id", "author_id", "author_name", "started", "seconds", "updated")
-SNAPSHOT_COLUMNS = ("run_id", "taken_at", "issue_id", "key", "payload")
+SNAPSHOT_COLUMNS = ("week", "as_of", "run_id", "taken_at", "issue_id", "key", "payload")
 
 _CATEGORICAL = ("project_key", "issue_type", "status", "status_category", "team", "sprint")
 _DATETIMES = ("created", "updated", "resolved")
@@ -81,7 +81,7 @@ def load_frames(store: Store) -> Frames:
         transitions = _read(conn, store_module.transitions, ["issue_id", "at", "history_id", "field"],
                             store_module.transitions.c.issue_id.in_(live))
         worklogs = _read(conn, store_module.worklogs, ["id"], store_module.worklogs.c.issue_id.in_(live))
-        snapshots = _read(conn, store_module.snapshots, ["run_id", "issue_id"])
+        snapshots = _read(conn, store_module.snapshots, ["week", "issue_id"])
     return Frames(
         issues=issues_frame(issues),
         transitions=_typed(transitions, TRANSITION_COLUMNS, datetimes=("at",)),

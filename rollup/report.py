@@ -1,8 +1,8 @@
-"""The report pipeline: mapped issues → every view → snapshot → workbook and charts.
+"""The report pipeline: mapped issues → every view → workbook and charts → the week's snapshot.
 
 :func:`build_views` is pure (frames in, frames out); :func:`write_outputs` is the only step
 that writes files; :func:`run_portfolio` reads the store, maps the issues, runs both and
-stores this run's epic snapshot for next week's week-over-week view.
+stores the as-of week's epic snapshot for next week's week-over-week view.
 
 >>> # result = run_portfolio(Store.open(), load_config("mappings.yaml"), out_dir="outputs")
 """
@@ -19,7 +19,7 @@ import pandas as pd
 
 from rollup.views._common import report_options
 from rollup.errors import ConfigError, EmptyStoreError, RollupError
-from rollup.frames import load_frames
+from rollup.frames import SNAPSHOT_COLUMNS, load_frames
 from rollup.lint import history as lint_history
 from rollup.mapping import apply
 from rollup.mapping.engine import CONFLICT_COLUMNS, RULE_COLUMNS, Mapped
@@ -27,6 +27,7 @@ from rollup.store import STATE_SERVER_BASE_URL
 from rollup.views import MODULES, ORDER
 from rollup.views import epics as epics_view
 from rollup.views._lint import FINDING_COLUMNS, LintRun
+from rollup.views.changes import is_past_week
 from rollup.views.teams import resolve_team
 
 #: Columns the views need from the mapped issues frame (checked before any view runs).
@@ -173,23 +174,22 @@ def _slug(text: str) -> str:
 
 
 def read_snapshots(store: Any) -> pd.DataFrame:
-    """The stored epic snapshots: run_id, taken_at, issue_id, key, payload."""
-    return pd.DataFrame(store.snapshot_rows(), columns=["run_id", "taken_at", "issue_id", "key", "payload"])
+    """The stored weekly epic snapshots: week, as_of, run_id, taken_at, issue_id, key, payload."""
+    return pd.DataFrame(store.snapshot_rows(), columns=list(SNAPSHOT_COLUMNS))
 
 
-def store_snapshot(store: Any, epics: pd.DataFrame, sync_runs: list[dict[str, Any]], *,
+def store_snapshot(store: Any, epics: pd.DataFrame, sync_runs: list[dict[str, Any]], *, as_of: date,
                    now: datetime | None = None) -> tuple[int, int]:
-    """Store this run's epic snapshot under the latest sync run; return (run id, rows stored).
+    """Store ``epics`` as the snapshot of ``as_of``'s ISO week; return (sync run id, rows stored).
 
-    The snapshot belongs to the data, not to the report: it is keyed by the sync run that
-    produced the data and stamped with that run's finish time, so re-running a report on the
-    same data overwrites the same snapshot instead of adding one.
+    The snapshot belongs to the report's week, not to the wall clock: re-running a week's report
+    replaces that week's snapshot, and next week's report compares with it. It names the sync run
+    whose data it holds (the latest) and is stamped with the time it was written.
     """
     last = sync_runs[-1] if sync_runs else None
     run_id = int(last["id"]) if last else 0
-    taken_at = (last.get("finished") or last.get("started")) if last else None
-    taken_at = taken_at or now or datetime.now(timezone.utc)
-    return run_id, store.add_snapshots(run_id, taken_at, epics_view.snapshot_payload(epics))
+    taken_at = now or datetime.now(timezone.utc)
+    return run_id, store.replace_snapshot(as_of, run_id, taken_at, epics_view.snapshot_payload(epics))
 
 
 def load_mapped(store: Any, mappings: Any) -> pd.DataFrame:
@@ -200,11 +200,30 @@ def load_mapped(store: Any, mappings: Any) -> pd.DataFrame:
     return apply(issues, mappings).issues
 
 
+def snapshot_week(store: Any, mappings: Any, *, as_of: date, mapped_issues: pd.DataFrame | None = None,
+                  now: datetime | None = None) -> int:
+    """Store the snapshot a portfolio report of ``as_of`` would store, without writing its workbook.
+
+    For catching up on history (the demo's earlier weeks): the same epic view and the same rule
+    as :func:`run_portfolio` — a past week is left as stored. Returns the rows stored.
+    """
+    mapped = load_mapped(store, mappings) if mapped_issues is None else mapped_issues
+    check_mapped(mapped)
+    if is_past_week(read_snapshots(store), as_of=as_of):
+        return 0
+    epics = epics_view.compute(mapped, mappings, as_of=as_of)
+    return store_snapshot(store, epics, store.sync_run_rows(), as_of=as_of, now=now)[1]
+
+
 def run_portfolio(store: Any, mappings: Any, *, as_of: date | None = None, team: str | None = None,
                   out_dir: str | Path = "outputs", base_url: str | None = None,
                   mapped_issues: pd.DataFrame | None = None, now: datetime | None = None,
                   save_snapshot: bool = True) -> ReportResult:
-    """The whole report: views first, then the writers, then (once the files exist) the snapshot.
+    """The whole report: views first, then the writers, then (once the files exist) the week's snapshot.
+
+    The snapshot is stored under the ISO week of ``as_of`` (replacing that week's, if any) unless a
+    later week's snapshot exists: a past week's report reproduces its Changes and trend from the
+    stored snapshots and changes none.
 
     ``team`` narrows every view to one team and names the workbook ``team-<id>-<week>.xlsx``
     (no snapshot is stored for a team report: snapshots cover the whole portfolio).
@@ -233,8 +252,9 @@ def run_portfolio(store: Any, mappings: Any, *, as_of: date | None = None, team:
                         lint=lint, lint_previous=previous_lint(store, as_of))
     workbook, charts = write_outputs(views, out_dir, as_of=as_of, base_url=base_url, team=team_id,
                                      allocation_window_days=options.allocation_window_days)
-    # Only once the files are written: a failed report must not move next week's baseline.
+    # Only once the files are written: a failed report must not move next week's baseline. A past
+    # week (a later week's snapshot is stored) is only read: its snapshot is history.
     stored = 0
-    if save_snapshot and not team:
-        _, stored = store_snapshot(store, views["epics"], sync_runs, now=now)
+    if save_snapshot and not team and not is_past_week(snaps, as_of=as_of):
+        _, stored = store_snapshot(store, views["epics"], sync_runs, as_of=as_of, now=now)
     return ReportResult(workbook=workbook, charts=charts, views=views, snapshots_stored=stored)

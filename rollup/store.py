@@ -55,7 +55,7 @@ from connectors.jira.rows import FieldRow, IssueRow, TransitionRow, WorklogRow
 from rollup.errors import EmptyStoreError, StoreError, StoreURLError
 
 #: The schema version this code writes. Bump it and add a function to MIGRATIONS together.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Where the store lives when neither ROLLUP_DATABASE_URL nor an argument says otherwise.
 DEFAULT_PATH = Path(".rollup") / "rollup.db"
@@ -203,15 +203,20 @@ sync_runs = Table(
     Column("error", Text),
 )
 
+#: One epic snapshot per report week: ``week`` is the ISO week of the report's as-of date
+#: (``2026-W48``), ``as_of`` that date; ``run_id`` and ``taken_at`` say which sync run's data it holds
+#: and when it was written. Re-running a week's report replaces that week's rows.
 snapshots = Table(
     "snapshots",
     metadata,
+    Column("week", String(8), nullable=False),
+    Column("as_of", Date, nullable=False),
     Column("run_id", Integer, nullable=False),
     Column("taken_at", UTCDateTime, nullable=False),
     Column("issue_id", Integer, nullable=False),
     Column("key", String(64), nullable=False),
     Column("payload", _json(), nullable=False),
-    UniqueConstraint("run_id", "issue_id", name="uq_snapshots_run_issue"),
+    UniqueConstraint("week", "issue_id", name="uq_snapshots_week_issue"),
 )
 
 # ---------------------------------------------------------------------------------------- lint runs
@@ -371,8 +376,41 @@ def _migrate_1_to_2(conn: Connection) -> None:
         conn.execute(text("CREATE INDEX IF NOT EXISTS ix_issues_deleted_at ON issues (deleted_at)"))
 
 
+def _migrate_2_to_3(conn: Connection) -> None:
+    """Version 3 keys snapshots by the report's as-of week instead of by sync run.
+
+    Each old snapshot is dated by its ``taken_at`` (the only date it had); where several runs fall
+    in one ISO week the latest one is kept, as a re-run of that week would have done.
+    """
+    tables = set(inspect(conn).get_table_names())
+    if "snapshots" not in tables:
+        return
+    columns = {c["name"] for c in inspect(conn).get_columns("snapshots")}
+    if "week" in columns:
+        return
+    old = conn.execute(text("SELECT run_id, taken_at, issue_id, key, payload FROM snapshots "
+                            "ORDER BY run_id, issue_id")).mappings().all()
+    conn.execute(text("DROP TABLE snapshots"))
+    snapshots.create(conn)
+    kept: dict[tuple[str, int], dict[str, Any]] = {}
+    for row in old:
+        taken = row["taken_at"]
+        taken = taken if isinstance(taken, datetime) else datetime.fromisoformat(str(taken))
+        taken = taken.replace(tzinfo=timezone.utc) if taken.tzinfo is None else taken.astimezone(timezone.utc)
+        day = taken.date()
+        year, week, _ = day.isocalendar()
+        payload = row["payload"]
+        kept[(f"{year}-W{week:02d}", int(row["issue_id"]))] = {
+            "week": f"{year}-W{week:02d}", "as_of": day, "run_id": row["run_id"], "taken_at": taken,
+            "issue_id": row["issue_id"], "key": row["key"],
+            "payload": json.loads(payload) if isinstance(payload, str) else payload}
+    if kept:
+        conn.execute(snapshots.insert(), list(kept.values()))
+
+
 #: ``MIGRATIONS[v]`` upgrades a database from version ``v`` to ``v + 1``, in one transaction.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {0: _migrate_0_to_1, 1: _migrate_1_to_2}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {0: _migrate_0_to_1, 1: _migrate_1_to_2,
+                                                        2: _migrate_2_to_3}
 
 
 def upgrade(
@@ -905,15 +943,34 @@ class Store:
                           "what it had committed is kept")
             ).rowcount
 
-    def add_snapshots(self, run_id: int, taken_at: datetime, rows: Iterable[tuple[int, str, dict]]) -> int:
-        """Store (issue_id, key, payload) snapshots for one run; return how many."""
+    def forget_synced_data(self) -> None:
+        """Remove every synced row — issues, transitions, worklogs, fields, cursors — and the snapshots,
+        in one transaction; the run histories (sync, lint, scheduled jobs) are kept.
+
+        For the demo, which lives its sample organisation's weeks again from the first one.
+        """
+        with self.engine.begin() as conn:
+            for table in (snapshots, worklogs, transitions, issues, fields, sync_state):
+                conn.execute(delete(table))
+
+    def replace_snapshot(self, as_of: date, run_id: int, taken_at: datetime,
+                         rows: Iterable[tuple[int, str, dict]]) -> int:
+        """Store (issue_id, key, payload) as the epic snapshot of ``as_of``'s ISO week; return how many.
+
+        The week's earlier snapshot, if any, is replaced whole in the same transaction (an epic
+        gone since is not left behind).
+        """
+        year, number, _ = as_of.isocalendar()
+        week = f"{year}-W{number:02d}"
         values = [
-            {"run_id": run_id, "taken_at": taken_at, "issue_id": i, "key": k, "payload": _jsonable(p)}
+            {"week": week, "as_of": as_of, "run_id": run_id, "taken_at": taken_at, "issue_id": i, "key": k,
+             "payload": _jsonable(p)}
             for i, k, p in rows
         ]
-        if values:
-            with self.engine.begin() as conn:
-                conn.execute(self._upsert(snapshots, ["run_id", "issue_id"]), values)
+        with self.engine.begin() as conn:
+            conn.execute(delete(snapshots).where(snapshots.c.week == week))
+            if values:
+                conn.execute(self._insert(snapshots), values)
         return len(values)
 
     # -- reading -----------------------------------------------------------------------------
@@ -990,8 +1047,8 @@ class Store:
         return self._rows(sync_runs, ["id"])
 
     def snapshot_rows(self) -> list[dict[str, Any]]:
-        """Stored per-run epic snapshots, oldest run first."""
-        return self._rows(snapshots, ["run_id", "issue_id"])
+        """Stored weekly epic snapshots, oldest week first."""
+        return self._rows(snapshots, ["week", "issue_id"])
 
     def state(self) -> dict[str, str]:
         """All ``sync_state`` values."""

@@ -129,7 +129,13 @@ def test_demo_syncs_the_sample_org_and_writes_the_workbook(workdir):
     result = CliRunner().invoke(cli, ["demo", "--issues", "400", "--format", "json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert payload["sync"]["new"] == payload["issues_in_org"] > 0
+    # Six weeks lived: the first a full sync of the organisation as generated, then a week at a time.
+    weeks = payload["weeks"]
+    assert payload["sync"]["new"] == weeks[0]["sync"]["new"] == 400 and payload["sync"]["mode"] == "full"
+    assert [w["week"] for w in weeks] == [f"2026-W{n}" for n in range(43, 49)]
+    assert all(w["sync"]["mode"] == "incremental" and w["epic_changes"]["new"] for w in weeks[1:])
+    assert payload["issues_in_org"] > 400
+    assert "week 2026-W48 (as of 2026-11-23)" in result.stderr
     assert (workdir / ".rollup" / "rollup.db").exists()
     workbook = workdir / payload["workbook"]
     assert workbook.name == "portfolio-2026-W48.xlsx"  # dated by the sample organisation's own week

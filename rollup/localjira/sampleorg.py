@@ -932,6 +932,116 @@ class SampleOrg:
         return truth
 
     # ------------------------------------------------------------------ time moves on
+    def plan_week(self, seed: int | None = None) -> dict:
+        """What product managers do to the portfolio in a week, at ``now`` (call it after :meth:`advance`).
+
+        :meth:`advance` moves the work under the epics; this moves the epics themselves, as the
+        people who own them do: two new epics (with stories), finished epics closed, target dates
+        slipped and one pulled in, stories added to two epics (scope growth), an epic started, one
+        re-tagged to another pillar and one re-bucketed as tech debt. Each edit moves ``updated``
+        (and records a history where Jira keeps one), so an incremental sync sees it.
+
+        Returns the epic keys per change: ``new``, ``completed``, ``started``, ``slipped`` (key, days),
+        ``pulled_in`` (key, days), ``grown``, ``pillar_moved``, ``bucket_moved``.
+        """
+        with self.lock:
+            rng = random.Random(self.seed * 7919 + self.version * 31 + (seed or 0))
+            today = self.now.date().toordinal()
+            out: dict = {"new": [], "completed": [], "started": [], "slipped": [], "pulled_in": [], "grown": [],
+                         "pillar_moved": [], "bucket_moved": []}
+            epics = [p for p in range(self.size) if not self.deleted[p] and self.itype[p] == T_EPIC]
+            kids: dict[int, list[int]] = {}
+            for p in range(self.size):
+                if not self.deleted[p] and self.level(p) == 0 and self.parent[p] >= 0:
+                    kids.setdefault(self.parent[p], []).append(p)
+            open_epics = [p for p in epics if self.status[p] != S_DONE]
+            owner = {p: (self.assignee[p] if self.assignee[p] >= 0 else self.reporter[p]) for p in epics}
+
+            def set_status(pos: int, new: int) -> None:
+                ts = self._touch(pos)
+                self._add_history(pos, ts, H_STATUS, self.status[pos], new, owner.get(pos, API_USER), appended=True)
+                self.status[pos], self.status_at[pos] = new, ts
+                self.resolved[pos] = ts if new == S_DONE else 0
+
+            def add_story(epic: int) -> None:
+                pos = self._new_issue(self.proj[epic], T_STORY, self.now_ts - rng.randrange(1, 3 * DAY), parent=epic)
+                self.assignee[pos] = self._team_user(rng, self.proj[epic])
+                self.reporter[pos] = self._team_user(rng, self.proj[epic])
+                self.sp[pos] = (2, 3, 5, 8)[rng.randrange(4)]
+                self.updated[pos] = max(self.updated[pos], self.now_ts - rng.randrange(1, DAY))
+
+            # Closed: the open epics nearest to done (every child done first).
+            def done_share(p: int) -> float:
+                children = kids.get(p, [])
+                return sum(self.status[c] == S_DONE for c in children) / len(children) if children else 0.0
+            in_progress = sorted((p for p in open_epics if self.status[p] != S_TODO),
+                                 key=lambda p: (-done_share(p), p))
+            for pos in in_progress[:2]:
+                set_status(pos, S_DONE)
+                out["completed"].append(self.key(pos))
+            taken = set(in_progress[:2])
+            pool = [p for p in open_epics if p not in taken]
+            rng.shuffle(pool)
+            # Started: an epic still in To Do.
+            for pos in [p for p in pool if self.status[p] == S_TODO][:1]:
+                set_status(pos, S_PROG)
+                self.start[pos] = self.start[pos] or today
+                out["started"].append(self.key(pos))
+            # Slipped, and one pulled in.
+            dated = [p for p in pool if self.target[p]]
+            for pos in dated[:4]:
+                days = 7 * (1 + rng.randrange(4))
+                self.target[pos] += days
+                self._touch(pos)
+                out["slipped"].append((self.key(pos), days))
+            for pos in dated[4:5]:
+                days = 7
+                self.target[pos] -= days
+                self._touch(pos)
+                out["pulled_in"].append((self.key(pos), -days))
+            # Scope growth: stories added to two epics.
+            for pos in dated[5:7]:
+                for _ in range(max(3, len(kids.get(pos, [])) // 2)):
+                    add_story(pos)
+                self._touch(pos)
+                out["grown"].append(self.key(pos))
+            # Re-tagged to another pillar, and re-bucketed as tech debt (labels, so the mapping moves them).
+            for pos in pool[7:]:
+                labels = self.tuples[self.labels[pos]]
+                pillar = [x for x in labels if x in PILLAR_LABELS]
+                if not pillar:
+                    continue
+                others = sorted(PILLAR_LABELS - {pillar[0]})
+                moved = tuple(others[rng.randrange(len(others))] if x == pillar[0] else x for x in labels)
+                self.set_labels(pos, moved, author=owner.get(pos, API_USER))
+                out["pillar_moved"].append(self.key(pos))
+                break
+            for pos in reversed(pool[7:]):
+                labels = self.tuples[self.labels[pos]]
+                if "tech-debt" in labels or "customer-ask" in labels or self.key(pos) in out["pillar_moved"]:
+                    continue
+                self.set_labels(pos, (*labels, "tech-debt"), author=owner.get(pos, API_USER))
+                out["bucket_moved"].append(self.key(pos))
+                break
+            # Two new epics, tagged by label (pillar and OKR of their initiative), each with stories.
+            inits = [p for p in range(self.size) if not self.deleted[p] and self.itype[p] == T_INIT]
+            for _ in range(2):
+                init = inits[rng.randrange(len(inits))] if inits else -1
+                okr = OKRS[init % len(OKRS)] if init >= 0 else OKRS[rng.randrange(len(OKRS))]
+                proj = PROJECTS.index(next(p for p in PROJECTS if p[0] == "PAY"))
+                pos = self._new_issue(proj, T_EPIC, self.now_ts - rng.randrange(DAY, 4 * DAY), parent=init)
+                self.labels[pos] = self._intern(("pillar-" + PILLARS[okr[3]][0], okr[0]))
+                self.assignee[pos] = self._team_user(rng, proj)
+                self.reporter[pos] = self._team_user(rng, proj)
+                self.target[pos] = today + 28 * (2 + rng.randrange(4))
+                self.desc[pos] = 2
+                for _ in range(3 + rng.randrange(4)):
+                    add_story(pos)
+                self.updated[pos] = max(self.updated[pos], self.now_ts - rng.randrange(1, DAY))
+                out["new"].append(self.key(pos))
+            self.edits += 1
+            return out
+
     def advance(self, days: float = 1, seed: int | None = None) -> dict:
         """Move time forward: new issues, transitions, edits, deletions, moves, worklogs.
 

@@ -7,7 +7,9 @@ registers the :data:`mapping` group (``cli.add_command(mapping)``).
 from __future__ import annotations
 
 import json
+import math
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from rollup.clierrors import handle_errors
+from rollup.cliparams import REPORT_DATE
 from rollup.config import DEFAULT_CONFIG_PATH, RollupConfig, load_config
 from rollup.errors import EmptyStoreError
 
@@ -90,13 +93,17 @@ def check_command(config_path: Path, database_url: str | None, fmt: str, strict:
 @click.argument("old", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.argument("new", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @_DATABASE
+@click.option("--as-of", "as_of", type=REPORT_DATE, default=None,
+              help="Date the pillars' actual shares end (YYYY-MM-DD), as the report's --as-of; default today.")
 @_FORMAT
 @handle_errors
-def diff_command(old: Path, new: Path, database_url: str | None, fmt: str) -> None:
+def diff_command(old: Path, new: Path, database_url: str | None, as_of: date | None, fmt: str) -> None:
     """Show what changing OLD into NEW would move, before anyone commits it.
 
     Every epic whose pillar, OKR, key result, bucket or team changes (from -> to), and how the
-    allocation per pillar and per bucket shifts, by epic count and by story points.
+    allocation per pillar and per bucket shifts, by epic count and by story points. Every pillar
+    whose target share changes, and how its gap (actual share of completed effort minus target,
+    in percentage points, as on the Pillars sheet) moves.
 
     \b
     Example:
@@ -107,7 +114,7 @@ def diff_command(old: Path, new: Path, database_url: str | None, fmt: str) -> No
     from rollup.mapping import diff
 
     old_config, new_config = load_config(old), load_config(new)
-    result = diff(load_issues(database_url), old_config, new_config)
+    result = diff(load_issues(database_url), old_config, new_config, as_of=as_of)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2, default=str))
         return
@@ -194,8 +201,41 @@ def _clip(text: str, n: int = 80) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def _points(value: float) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value * 100:+.1f} pt"
+
+
+def _share(value: float) -> str:
+    return "-" if value is None or math.isnan(value) else _pct(value)
+
+
+def _print_targets(console: Console, result: Any) -> None:
+    """Pillars whose target changes, with the gap (actual − target) before and after."""
+    changed = result.changed_targets
+    if changed.empty:
+        console.print("No pillar target changes.")
+        return
+    table = Table(title=f"Pillar targets that change ({len(changed)}); gap = actual share of completed effort "
+                        f"(last {result.window_days} days to {result.as_of}) minus target")
+    for column in ("pillar", "target", "actual", "gap", "gap moves"):
+        table.add_column(column, justify="left" if column == "pillar" else "right")
+    for row in changed.itertuples(index=False):
+        table.add_row(
+            f"{row.pillar} ({row.name})", f"{_share(row.target_old)} -> {_share(row.target_new)}",
+            f"{_share(row.actual_old)} -> {_share(row.actual_new)}",
+            f"{_points(row.gap_old)} -> {_points(row.gap_new)}", _points(row.gap_change))
+    console.print(table)
+    for row in changed.itertuples(index=False):
+        if not math.isnan(row.gap_change):
+            way = "closer to" if abs(row.gap_new) < abs(row.gap_old) else "further from"
+            console.print(f"{row.name}: target {_share(row.target_old)} -> {_share(row.target_new)}; gap "
+                          f"{_points(row.gap_old)} -> {_points(row.gap_new)} ({_points(row.gap_change)}, "
+                          f"{way} target).")
+
+
 def _print_diff(result: Any) -> None:
     console = _console()
+    _print_targets(console, result)
     moves = result.moves
     if moves.empty:
         console.print("No epic changes pillar, OKR, key result, bucket or team.")

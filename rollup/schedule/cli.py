@@ -146,6 +146,7 @@ def run_command(job_name: str, schedules_path: Path, trigger: str, fmt: str) -> 
       0 7 * * 1  cd /srv/rollup && set -a && . /etc/rollup/rollup.env && set +a && .venv/bin/rollup run weekly-portfolio --schedules schedules >>/var/log/rollup/weekly-portfolio.log 2>&1
     """
     from rollup.schedule import logs
+    from rollup.schedule.delivery import STATUS_WORDS, channel_line
     from rollup.schedule.models import load_schedules
     from rollup.schedule.runner import run_job
 
@@ -153,7 +154,8 @@ def run_command(job_name: str, schedules_path: Path, trigger: str, fmt: str) -> 
     job = load_schedules(schedules_path).get(job_name)
     run = run_job(job, trigger=trigger)
     lines = [f"Run {run.run_id} of {run.job}: {run.status}"
-             + (f", delivery {run.delivery_status}" if run.delivery_status != "none" else "")]
+             + (f", delivery {STATUS_WORDS.get(run.delivery_status, run.delivery_status)}"
+                if run.delivery_status != "none" else "")]
     for step in run.steps:
         detail = step.get("summary") or step.get("error") or ""
         lines.append(f"  {step['name']}: {step['status']}" + (f" — {detail}" if detail else ""))
@@ -163,10 +165,7 @@ def run_command(job_name: str, schedules_path: Path, trigger: str, fmt: str) -> 
         lines += [f"  latest copy: {folder}" for folder in latest]
     for name, result in run.delivery.items():
         if isinstance(result, dict) and "status" in result:
-            outbox = (result.get("detail") or {}).get("outbox")
-            lines.append(f"  {name}: {result['status']} after {result['attempts']} attempt(s)"
-                         + (f" to the outbox {outbox}" if outbox else "")
-                         + (f" — {result['error']}" if result.get("error") else ""))
+            lines.append(f"  {channel_line(name, result)}")
     if run.error:
         lines.append(f"  error: {run.error}")
     _emit(run.to_dict(), lines, fmt)
@@ -192,6 +191,7 @@ def runs_command(job_name: str | None, limit: int, fmt: str) -> None:
     Example: rollup runs --job weekly-portfolio --limit 5
     """
     from rollup.schedule import history
+    from rollup.schedule.delivery import STATUS_WORDS
     from rollup.store import Store
 
     with Store.open() as store:
@@ -200,7 +200,8 @@ def runs_command(job_name: str | None, limit: int, fmt: str) -> None:
     for row in rows:
         end = row["finished"].isoformat(timespec="seconds") if row["finished"] else "-"
         lines.append(f"{row['id']:>5} {row['job']} {row['trigger']} {row['status']} "
-                     f"{row['started'].isoformat(timespec='seconds')} → {end} delivery {row['delivery_status']} "
+                     f"{row['started'].isoformat(timespec='seconds')} → {end} "
+                     f"delivery {STATUS_WORDS.get(row['delivery_status'], row['delivery_status'])} "
                      f"outputs {len(row['outputs'] or [])}" + (f" run_dir {row['run_dir']}" if row["run_dir"] else "")
                      + (f"\n      error: {row['error']}" if row["error"] else ""))
     if not rows:

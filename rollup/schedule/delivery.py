@@ -132,7 +132,13 @@ class ConfluenceSettings(BaseModel):
 
 @dataclass
 class RunSummary:
-    """What delivery says about a run."""
+    """What delivery says about a run.
+
+    ``headline``: the report's headline figures, as its headline view computed them (rows with
+    ``label``, ``value``, ``kind`` — ``count`` or ``share`` —, ``detail``). ``insights``: sentences
+    computed by a view, which lead the message when there are any. Both come from the portfolio
+    step (:func:`rollup.schedule.steps.report_facts`); delivery only formats them.
+    """
 
     job: str
     title: str
@@ -142,6 +148,8 @@ class RunSummary:
     steps: list[dict[str, Any]]
     run_dir: Path
     files: list[str]
+    headline: list[dict[str, Any]] = field(default_factory=list)
+    insights: list[str] = field(default_factory=list)
 
     def placeholders(self) -> dict[str, str]:
         """Values for ``{job}`` ``{title}`` ``{date}`` ``{week}`` ``{status}``."""
@@ -149,27 +157,36 @@ class RunSummary:
         return {"job": self.job, "title": self.title, "date": self.as_of.isoformat(),
                 "week": f"{year}-W{week:02d}", "status": self.status}
 
+    def figure_lines(self) -> list[str]:
+        """One line per headline figure: ``Active epics: 86 (in progress; 130 not done in all)``."""
+        return [f"{row['label']}: {_figure(row['value'], row['kind'])}"
+                + (f" ({row['detail']})" if row.get("detail") else "") for row in self.headline]
+
     def text(self) -> str:
-        """A plain-text account of the run."""
-        lines = [f"{self.title} — {self.as_of.isoformat()} (run {self.run_id}, {self.status})", ""]
-        for step in self.steps:
-            line = f"  {step['name']}: {step['status']}"
-            if step.get("seconds") is not None:
-                line += f" in {step['seconds']:.1f}s"
-            if step.get("summary"):
-                line += f" — {step['summary']}"
-            if step.get("error"):
-                line += f" — {step['error']}"
-            lines.append(line)
-        lines += ["", f"Files (in {self.run_dir}):"] + [f"  {line}" for line in file_lines(self.files)]
-        return "\n".join(lines) + "\n"
+        """The message: what to know, the headline figures, then the attached files; the run in one line."""
+        lines = [f"{self.title} — week {self.placeholders()['week']}, as of {self.as_of.isoformat()}", ""]
+        if self.insights:
+            lines += ["What you should know this week:"] + [f"  - {sentence}" for sentence in self.insights] + [""]
+        if self.headline:
+            lines += ["Headline figures:"] + [f"  {line}" for line in self.figure_lines()] + [""]
+        lines += [f"Files (in {self.run_dir}):"] + [f"  {line}" for line in file_lines(self.files)]
+        steps = ", ".join(f"{step['name']} {step['status']}" for step in self.steps)
+        lines += ["", f"Run {self.run_id} of {self.job}: {self.status} ({steps})."]
+        problems = [f"  {step['name']}: {step['error']}" for step in self.steps if step.get("error")]
+        return "\n".join(lines + problems) + "\n"
+
+
+def _figure(value: Any, kind: str) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.0%}" if kind == "share" else f"{value:,.0f}"
 
 
 @dataclass
 class ChannelResult:
     """The outcome of one delivery channel."""
 
-    status: str  # sent | failed
+    status: str  # sent | outbox (written to the outbox folder) | failed
     attempts: int
     error: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
@@ -439,6 +456,31 @@ def _with_retries(action: Callable[[], Any], *, retries: int, delay: float, chan
             wait *= 2
 
 
+#: How each delivery status reads in a sentence ("delivery written to the outbox").
+STATUS_WORDS = {"sent": "sent", "outbox": "written to the outbox", "failed": "failed", "skipped": "skipped",
+                "none": "none"}
+
+
+def overall_status(results: dict[str, ChannelResult]) -> str:
+    """The run's delivery status: ``failed`` if a channel failed, ``outbox`` if the email only went to the
+    outbox, else ``sent``."""
+    if any(r.status == "failed" for r in results.values()):
+        return "failed"
+    return "outbox" if any(r.status == "outbox" for r in results.values()) else "sent"
+
+
+def channel_line(name: str, result: dict[str, Any]) -> str:
+    """``email: written to the outbox outputs/outbox/x.eml (1 attempt)`` or ``email: sent to … (2 attempts)``."""
+    detail = result.get("detail") or {}
+    attempts = f"{result['attempts']} attempt{'' if result['attempts'] == 1 else 's'}"
+    if result["status"] == "outbox":
+        return f"{name}: written to the outbox {detail.get('outbox')} ({attempts}; not sent)"
+    if result["status"] == "sent":
+        to = ", ".join(detail.get("to") or [])
+        return f"{name}: sent" + (f" to {to}" if to else "") + f" ({attempts})"
+    return f"{name}: {result['status']} after {attempts}" + (f" — {result['error']}" if result.get("error") else "")
+
+
 def deliver(summary: RunSummary, delivery: Any, *, sleep: Callable[[float], None] = time.sleep,
             should_stop: Callable[[], bool] = lambda: False) -> dict[str, ChannelResult]:
     """Deliver by every configured channel; return each channel's result (failures do not raise).
@@ -461,6 +503,8 @@ def deliver(summary: RunSummary, delivery: Any, *, sleep: Callable[[float], None
         results["email"] = _with_retries(send, retries=email.retries, delay=email.retry_delay.total_seconds(),
                                          channel="email", job=summary.job, sleep=sleep,
                                          should_stop=should_stop)
+        if email.outbox is not None and results["email"].status == "sent":
+            results["email"].status = "outbox"  # written to a folder: nobody has been sent anything
     confluence = delivery.confluence
     if confluence is not None:
         results["confluence"] = _with_retries(

@@ -10,8 +10,9 @@ A run starts as ``running`` and ends as one of:
 * ``missed`` — the scheduler was down longer than ``misfire_grace`` past the fire time;
 * ``died`` — the process ended without finishing the row (found and marked by the job's next run).
 
-``delivery_status`` is ``none`` (nothing to deliver), ``sent``, ``failed`` or ``skipped`` (the run
-did not produce a complete result), with the per-channel detail in ``delivery``.
+``delivery_status`` is ``none`` (nothing to deliver), ``sent`` (by SMTP, and to Confluence when
+configured), ``outbox`` (the email was written to the job's outbox folder, not sent), ``failed`` or
+``skipped`` (the run did not produce a complete result), with the per-channel detail in ``delivery``.
 """
 
 from __future__ import annotations

@@ -123,7 +123,7 @@ class JobRun:
             return EXIT_INTERRUPTED
         if self.status == "skipped":
             return 0
-        return 0 if self.status == "ok" and self.delivery_status in ("none", "sent") else 1
+        return 0 if self.status == "ok" and self.delivery_status in ("none", "sent", "outbox") else 1
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -394,6 +394,8 @@ def _run_steps(run: JobRun, plan: list[StepParams], ctx: StepContext, staging: P
         else:
             record.update(status=outcome.status, summary=outcome.summary,
                           outputs=[str(Path(p).relative_to(folder)) for p in outcome.paths])
+            if outcome.facts:
+                record["facts"] = outcome.facts
             finished.append(folder)
         record["seconds"] = round(time.monotonic() - began, 3)
         history.update_run(store, run.run_id, steps=run.steps)
@@ -421,11 +423,13 @@ def _deliver(run: JobRun, job: Job, as_of: date, sleep: Callable[[float], None],
         run.delivery_status = "skipped"
         run.delivery = {"reason": f"run {run.status}" if run.run_dir else "no outputs"}
         return
+    facts = next((s["facts"] for s in run.steps if s.get("facts", {}).get("headline")), {})
     summary = delivery_mod.RunSummary(job=job.name, title=job.display_title, run_id=run.run_id, status=run.status,
-                                      as_of=as_of, steps=run.steps, run_dir=run.run_dir, files=run.files)
+                                      as_of=as_of, steps=run.steps, run_dir=run.run_dir, files=run.files,
+                                      headline=facts.get("headline", []), insights=facts.get("insights", []))
     results = delivery_mod.deliver(summary, job.deliver, sleep=sleep, should_stop=lambda: bool(stop.requested))
     run.delivery = {name: result.to_dict() for name, result in results.items()}
-    run.delivery_status = "sent" if all(r.status == "sent" for r in results.values()) else "failed"
+    run.delivery_status = delivery_mod.overall_status(results)
     for name, result in results.items():
-        log_event("delivery", level=20 if result.status == "sent" else 40, job=job.name, run=run.run_id,
+        log_event("delivery", level=20 if result.status != "failed" else 40, job=job.name, run=run.run_id,
                   channel=name, status=result.status, attempts=result.attempts, error=result.error)

@@ -72,6 +72,9 @@ class StepOutcome:
     paths: list[Path]
     summary: str
     status: Literal["ok", "skipped"] = "ok"
+    #: What delivery may tell the reader, JSON-ready and kept in the run history: the portfolio step's
+    #: ``headline`` (the headline view's rows: label, value, kind, detail) and ``insights`` (sentences).
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 class StepParams(BaseModel):
@@ -189,7 +192,26 @@ class PortfolioStep(Step):
 
         result = run_portfolio(ctx.store, ctx.config, as_of=ctx.as_of, out_dir=ctx.out_dir,
                                mapped_issues=ctx.mapped(), now=ctx.now)
-        return StepOutcome(result.paths, f"{result.workbook.name} and {len(result.paths) - 1} chart files")
+        return StepOutcome(result.paths, f"{result.workbook.name} and {len(result.paths) - 1} chart files",
+                           facts=report_facts(result.views))
+
+
+def report_facts(views: dict[str, Any]) -> dict[str, Any]:
+    """The report's figures for the email, as computed by its views (nothing is computed here).
+
+    ``headline``: the headline view's rows. ``insights``: the ``sentence`` column of an ``insights``
+    view when the report has one — sentences that lead the email.
+    """
+    import pandas as pd
+
+    headline = views.get("headline")
+    rows = [] if headline is None else [
+        {"measure": str(r["measure"]), "label": str(r["label"]), "kind": str(r["kind"]),
+         "value": None if pd.isna(r["value"]) else float(r["value"]), "detail": str(r["detail"] or "")}
+        for r in headline.to_dict(orient="records")]
+    insights = views.get("insights")
+    sentences = [] if insights is None or "sentence" not in insights else [str(t) for t in insights["sentence"]]
+    return {"headline": rows, "insights": sentences}
 
 
 class TeamReportsParams(StepParams):

@@ -1,7 +1,7 @@
 """The week-over-week baseline as the views other than ``changes`` need it: the day of last week's snapshot.
 
-``ctx['snapshots']`` and ``ctx['current_run_id']`` as in :mod:`rollup.views.changes`, whose
-:func:`~rollup.views.changes.baseline_run` picks the baseline; None when there is none.
+``ctx['snapshots']`` as in :mod:`rollup.views.changes`, whose :func:`~rollup.views.changes.week_pair`
+picks the baseline (the latest week before the as-of week's); None when there is none.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import pandas as pd
 
 def baseline(as_of: date, ctx: dict[str, Any]) -> pd.DataFrame:
     """The baseline snapshot's rows (``run_id``, ``taken_at``, ``issue_id``, ``key``, ``payload``, ``day``)."""
-    from rollup.views.changes import baseline_run
+    from rollup.views.changes import week_pair
 
-    return baseline_run(ctx.get("snapshots"), as_of=as_of, current_run_id=ctx.get("current_run_id"))
+    return week_pair(ctx.get("snapshots"), as_of=as_of).baseline
 
 
 def baseline_day(as_of: date, ctx: dict[str, Any]) -> date | None:

@@ -1,14 +1,18 @@
-"""Week-over-week: what changed in the epics since the snapshot stored about a week ago.
+"""Week-over-week: what changed in the epics between the as-of week and the week before it.
 
-``ctx['snapshots']``: the stored per-run epic snapshots, columns ``run_id``, ``taken_at``,
-``issue_id``, ``key``, ``payload`` (the dict from :func:`rollup.views.epics.snapshot_payload`).
-``ctx['epics']``: the current epic view (computed when absent). ``ctx['current_run_id']``:
-snapshots of that run are the current state, never the baseline.
+``ctx['snapshots']``: the stored weekly epic snapshots (:data:`SNAPSHOT_COLUMNS`: ``week`` — the
+ISO week of the report's as-of date —, ``as_of``, ``run_id``, ``taken_at``, ``issue_id``, ``key``,
+``payload``, the dict from :func:`rollup.views.epics.snapshot_payload`). Rows without ``week`` /
+``as_of`` are dated by ``taken_at``; of several snapshots in one week the latest counts.
+``ctx['epics']``: the current epic view (computed when absent).
 ``ctx['scope_growth_threshold']``: relative growth of an epic's size reported as scope growth
 (default 0.2 = 20 %).
 
-The baseline is the latest snapshot taken at least 6 days before ``as_of``; when none is that
-old, the earliest snapshot before ``as_of`` (a partial week, named in ``baseline``).
+The as-of week's state is the current epic view — unless a later week's snapshot is stored: the
+as-of week is then in the past and its own stored snapshot is its state, so ``--as-of`` of a past
+week reproduces what that week's report showed. The baseline is the latest snapshot of a week
+before the as-of week (normally the previous week; an older one is named in ``baseline``).
+``frame.attrs['note']`` says in a sentence what was compared, or why nothing could be.
 
 Columns:
 
@@ -26,7 +30,8 @@ Columns:
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -38,6 +43,9 @@ from rollup.views._common import empty
 COLUMNS = ["change", "key", "summary", "pillar", "team_id", "before", "after", "days_slipped", "scope_growth",
            "size", "baseline"]
 
+#: Columns of the stored snapshots (``rollup.frames.SNAPSHOT_COLUMNS``).
+SNAPSHOT_COLUMNS = ["week", "as_of", "run_id", "taken_at", "issue_id", "key", "payload"]
+
 SCOPE_GROWTH_THRESHOLD = 0.2
 
 #: Change kinds in the order they are listed.
@@ -45,44 +53,94 @@ KINDS = ["new epic", "completed", "target date slipped", "target date pulled in"
          "status changed", "pillar changed", "bucket changed"]
 
 
-def baseline_run(snapshots: pd.DataFrame, *, as_of: date, current_run_id: Any = None) -> pd.DataFrame:
-    """The snapshot rows of the baseline run (empty when there is none)."""
+def iso_week(day: date) -> str:
+    """``2026-W48``: the ISO week a snapshot of ``day`` is stored under."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def weekly(snapshots: pd.DataFrame | None) -> pd.DataFrame:
+    """The snapshots with ``week`` and ``day`` (the as-of date, datetime64) filled in, one snapshot per week.
+
+    Rows lacking ``as_of`` are dated by ``taken_at``; where a week holds several runs (stores
+    written before snapshots were weekly) the latest run is kept.
+    """
     if snapshots is None or len(snapshots) == 0:
-        return pd.DataFrame(columns=["run_id", "taken_at", "issue_id", "key", "payload"])
-    snaps = snapshots.assign(day=_snap_day(snapshots["taken_at"]))
-    if current_run_id is not None:
-        snaps = snaps[snaps["run_id"] != current_run_id]
-    runs = snaps.groupby("run_id")["day"].max().sort_values()
-    old_enough = runs[runs.le(pd.Timestamp(as_of - timedelta(days=6)))]
-    earlier = runs[runs.lt(pd.Timestamp(as_of))]
-    if len(old_enough):
-        run = old_enough.index[-1]
-    elif len(earlier):
-        run = earlier.index[0]
-    else:
-        return snaps.iloc[0:0]
-    return snaps[snaps["run_id"] == run]
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in [*SNAPSHOT_COLUMNS, "day"]})
+    snaps = snapshots.reindex(columns=list(dict.fromkeys([*SNAPSHOT_COLUMNS, *snapshots.columns])))
+    taken = pd.to_datetime(snaps["taken_at"], utc=True).dt.tz_localize(None)
+    day = pd.to_datetime(snaps["as_of"], errors="coerce").fillna(taken.dt.normalize())
+    week = snaps["week"].astype("object")
+    week = week.where(week.notna(), [iso_week(d.date()) if pd.notna(d) else None for d in day])
+    snaps = snaps.assign(week=week, day=day, _taken=taken)
+    latest = snaps.sort_values("_taken", kind="stable").groupby("week")["run_id"].last()
+    snaps = snaps[snaps["run_id"].eq(snaps["week"].map(latest))]
+    return snaps.drop(columns="_taken").reset_index(drop=True)
 
 
-def _snap_day(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values, utc=True).dt.tz_localize(None).dt.normalize()
+@dataclass
+class WeekPair:
+    """The as-of week's stored snapshot (None: use the current epics) and the baseline's rows."""
+
+    week: str
+    current: pd.DataFrame | None
+    baseline: pd.DataFrame
+    past: bool
+
+    @property
+    def baseline_week(self) -> str | None:
+        return None if self.baseline.empty else str(self.baseline["week"].iloc[0])
+
+
+def week_pair(snapshots: pd.DataFrame | None, *, as_of: date) -> WeekPair:
+    """Which snapshots the as-of week compares: see the module docstring."""
+    snaps = weekly(snapshots)
+    week = iso_week(as_of)
+    past = bool(snaps["week"].gt(week).any()) if len(snaps) else False
+    own = snaps[snaps["week"].eq(week)]
+    earlier = snaps[snaps["week"].lt(week)]
+    baseline = earlier[earlier["week"].eq(earlier["week"].max())] if len(earlier) else earlier
+    return WeekPair(week=week, current=own if past and len(own) else None, baseline=baseline, past=past)
+
+
+def is_past_week(snapshots: pd.DataFrame | None, *, as_of: date) -> bool:
+    """True when a snapshot of a week after ``as_of``'s is stored: reports of that week only read history."""
+    return week_pair(snapshots, as_of=as_of).past
+
+
+def _payload_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(list(rows["payload"]), index=rows["issue_id"].astype(int).to_numpy())
+
+
+def _with_note(frame: pd.DataFrame, note: str) -> pd.DataFrame:
+    frame.attrs["note"] = note
+    return frame
 
 
 def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
-    """Changes between the baseline snapshot and the current epics."""
+    """Changes between the baseline week's snapshot and the as-of week's epics."""
     threshold = float(ctx.get("scope_growth_threshold") or SCOPE_GROWTH_THRESHOLD)
-    base_rows = baseline_run(ctx.get("snapshots"), as_of=as_of, current_run_id=ctx.get("current_run_id"))
+    pair = week_pair(ctx.get("snapshots"), as_of=as_of)
+    base_rows = pair.baseline
     if base_rows.empty:
-        return empty(COLUMNS)
-    now = ctx.get("epics")
-    if now is None:
-        now = epics_view.compute(mapped_issues, mappings, as_of=as_of)
-    baseline_day = base_rows["day"].max().date().isoformat()
-    before = pd.DataFrame(list(base_rows["payload"]), index=base_rows["issue_id"].astype(int).to_numpy())
-    now_payload = pd.DataFrame([p for _, _, p in epics_view.snapshot_payload(now)],
-                               index=now["id"].astype(int).to_numpy() if len(now) else None)
+        return _with_note(empty(COLUMNS), (
+            f"No changes to show: no snapshot of a week before {pair.week} is stored. Each weekly report stores "
+            f"its week's snapshot, so the next week's report compares with this one."))
+    baseline_day = pd.Timestamp(base_rows["day"].max()).date().isoformat()
+    before = _payload_frame(base_rows)
+    if pair.current is not None:
+        now_payload = _payload_frame(pair.current)
+        source = f"the stored snapshot of {pair.week}"
+    else:
+        now = ctx.get("epics")
+        if now is None:
+            now = epics_view.compute(mapped_issues, mappings, as_of=as_of)
+        now_payload = pd.DataFrame([p for _, _, p in epics_view.snapshot_payload(now)],
+                                   index=now["id"].astype(int).to_numpy() if len(now) else None)
+        source = f"the epics as of {as_of.isoformat()} ({pair.week})"
+    compared = f"Compared {source} with the snapshot of {pair.baseline_week} (as of {baseline_day})"
     if now_payload.empty:
-        return empty(COLUMNS)
+        return _with_note(empty(COLUMNS), f"{compared}: there are no epics now.")
     both = now_payload.join(before, suffixes=("", "_was"), how="left")
     had = both.index.isin(before.index)
     size_now = pd.to_numeric(both["size"], errors="coerce")
@@ -128,10 +186,13 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         differs = both[attr].fillna("").astype(str).ne(both[f"{attr}_was"].fillna("").astype(str))
         add(f"{attr} changed", (had & differs).to_numpy(), f"{attr}_was", attr)
     if not rows:
-        return empty(COLUMNS)
+        return _with_note(empty(COLUMNS), f"{compared}: no epic changed.")
     out = pd.concat(rows, ignore_index=True).reindex(columns=COLUMNS)
     out["baseline"] = baseline_day
     for col in ("before", "after"):
         out[col] = out[col].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
     out["change"] = pd.Categorical(out["change"], categories=KINDS, ordered=True)
-    return out.sort_values(["change", "size", "key"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
+    out = out.sort_values(["change", "size", "key"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
+    counts = out["change"].value_counts(sort=False)
+    listed = ", ".join(f"{int(n)} {kind}" for kind, n in counts.items() if n)
+    return _with_note(out, f"{compared}: {listed}.")

@@ -245,6 +245,8 @@ def snapshot_payload(epics_frame: pd.DataFrame) -> list[tuple[int, str, dict]]:
         return []
     cols = ["key", "summary", "status", "status_category", "pillar", "bucket", "okr", "key_result", "team_id",
             "children", "children_done", "points_total", "points_done", "size", "progress", "rag"]
+    if "hygiene_ok" in epics_frame:
+        cols.append("hygiene_ok")
     data = epics_frame[cols].astype("object")
     data = data.where(data.notna(), None)
     data["target_date"] = [None if pd.isna(v) else pd.Timestamp(v).date().isoformat()
@@ -258,7 +260,9 @@ def snapshot_payload(epics_frame: pd.DataFrame) -> list[tuple[int, str, dict]]:
 def _plain(record: dict) -> dict:
     out = {}
     for k, v in record.items():
-        if isinstance(v, (np.integer,)):
+        if isinstance(v, (np.bool_,)):
+            v = bool(v)
+        elif isinstance(v, (np.integer,)):
             v = int(v)
         elif isinstance(v, (np.floating,)):
             v = None if np.isnan(v) else float(v)

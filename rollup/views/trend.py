@@ -1,10 +1,22 @@
-"""Week-over-week trend: the portfolio at each stored snapshot, plus now.
+"""Week-over-week trend: the portfolio at each stored weekly snapshot up to the as-of week.
 
-``ctx['snapshots']`` as in :mod:`rollup.views.changes`; ``ctx['epics']`` the current epic view.
-One row per snapshot day (the last run of a day wins), the current state last.
+``ctx['snapshots']`` as in :mod:`rollup.views.changes` (one snapshot per ISO week);
+``ctx['epics']`` the current epic view. One row per week up to and including the as-of week. The
+as-of week's row is the current epic view, unless that week is in the past (a later week's snapshot
+is stored), when its stored snapshot is used: ``--as-of`` of a past week draws the trend it drew then.
 
-Columns: ``day`` (datetime64), ``epics_open``, ``epics_done``, ``epics_at_risk`` (at risk or
-off track), ``points_total``, ``points_done``, ``progress`` (points_done / points_total).
+Columns:
+
+======================  ==============================================================
+``day``                 the as-of date of the week's report (datetime64)
+``week``                its ISO week (``2026-W48``)
+``epics_open``, ``epics_done``, ``epics_at_risk``  epic counts (at risk: at risk or off track)
+``points_total``, ``points_done``, ``progress``    story points of the epics' children; done / total
+``hygiene``             share of epics fit to roll up (NaN for snapshots stored without it)
+``strategy_share``      share of effort completed in the :data:`MIX_WINDOW_DAYS` days up to ``day``
+                        that went to capex (strategy) buckets
+``share_<bucket id>``   the same window's share of effort per declared bucket (the allocation mix)
+======================  ==============================================================
 """
 
 from __future__ import annotations
@@ -12,51 +24,89 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from rollup.views import allocation
 from rollup.views import epics as epics_view
-from rollup.views._common import empty, safe_ratio
+from rollup.views._common import bucket_ids, empty, safe_ratio
+from rollup.views.changes import iso_week, weekly
 
-COLUMNS = ["day", "epics_open", "epics_done", "epics_at_risk", "points_total", "points_done", "progress"]
+COLUMNS = ["day", "week", "epics_open", "epics_done", "epics_at_risk", "points_total", "points_done", "progress",
+           "hygiene", "strategy_share"]
+
+#: Days of completed work behind each point's allocation mix (four weeks: one week is too noisy).
+MIX_WINDOW_DAYS = 28
 
 
-def _summarise(frame: pd.DataFrame, by: str) -> pd.DataFrame:
+def mix_columns(mappings: Any) -> list[str]:
+    """The ``share_<bucket id>`` columns, in the order the buckets are declared."""
+    return [f"share_{b}" for b in bucket_ids(mappings)]
+
+
+def _summarise(frame: pd.DataFrame) -> pd.DataFrame:
     done = frame["status_category"].eq("done")
-    risky = frame["rag"].isin(["at risk", "off track"])
+    hygiene = (frame["hygiene_ok"].map(lambda v: np.nan if v is None or pd.isna(v) else float(bool(v)))
+               if "hygiene_ok" in frame else pd.Series(np.nan, index=frame.index))
     parts = pd.DataFrame({
-        by: frame[by],
+        "day": frame["day"],
+        "week": frame["week"],
         "epics_open": (~done).astype(int),
         "epics_done": done.astype(int),
-        "epics_at_risk": risky.astype(int),
+        "epics_at_risk": frame["rag"].isin(["at risk", "off track"]).astype(int),
         "points_total": pd.to_numeric(frame["points_total"], errors="coerce").fillna(0.0),
         "points_done": pd.to_numeric(frame["points_done"], errors="coerce").fillna(0.0),
+        "hygiene": hygiene.astype(float),
     })
-    return parts.groupby(by).sum()
+    sums = parts.drop(columns="hygiene").groupby(["day", "week"]).sum()
+    sums["hygiene"] = parts.groupby(["day", "week"])["hygiene"].mean()
+    return sums.reset_index()
+
+
+def _mix(mapped_issues: pd.DataFrame, mappings: Any, days: pd.Series) -> pd.DataFrame:
+    """Strategy share and the share per bucket of the effort completed in the window up to each day."""
+    columns = mix_columns(mappings)
+    out = pd.DataFrame(np.nan, index=days.index, columns=["strategy_share", *columns])
+    work = allocation.effort(mapped_issues) if len(mapped_issues) else pd.DataFrame()
+    if work.empty:
+        return out
+    strategy = work["bucket"].isin(allocation.strategy_buckets(mappings))
+    for i, day in days.items():
+        end = pd.Timestamp(day)
+        in_window = work["resolved"].gt(end - pd.Timedelta(days=MIX_WINDOW_DAYS)) & work["resolved"].le(end)
+        total = float(work.loc[in_window, "effort"].sum())
+        if not total:
+            continue
+        out.at[i, "strategy_share"] = float(work.loc[in_window & strategy, "effort"].sum()) / total
+        by_bucket = work[in_window].groupby(work["bucket"].astype("object"))["effort"].sum()
+        for bucket, column in zip(bucket_ids(mappings), columns):
+            out.at[i, column] = float(by_bucket.get(bucket, 0.0)) / total
+    return out
 
 
 def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
-    """Portfolio totals per snapshot day, the current state as of ``as_of`` last."""
-    now = ctx.get("epics")
-    if now is None:
-        now = epics_view.compute(mapped_issues, mappings, as_of=as_of)
+    """Portfolio totals per stored week up to ``as_of``'s week, that week last."""
+    week = iso_week(as_of)
+    stored = weekly(ctx.get("snapshots"))
+    past = bool(stored["week"].gt(week).any())
+    snaps = stored[stored["week"].le(week)]
     frames = []
-    snaps = ctx.get("snapshots")
-    current_run = ctx.get("current_run_id")
-    if snaps is not None and len(snaps):
-        snaps = snaps[snaps["run_id"] != current_run] if current_run is not None else snaps
-        taken = pd.to_datetime(snaps["taken_at"], utc=True).dt.tz_localize(None)
-        snaps = snaps.assign(day=taken.dt.normalize(), taken=taken)
-        snaps = snaps[snaps["day"].lt(pd.Timestamp(as_of))]
-        if len(snaps):
-            last_run = snaps.sort_values("taken").groupby("day")["run_id"].last()
-            snaps = snaps[snaps["run_id"].isin(last_run.to_numpy())]
-            payload = pd.DataFrame(list(snaps["payload"]))
-            payload["day"] = snaps["day"].to_numpy()
-            frames.append(_summarise(payload, "day"))
-    if len(now):
-        frames.append(_summarise(now.assign(day=pd.Timestamp(as_of)), "day"))
+    if not (past and snaps["week"].eq(week).any()):
+        snaps = snaps[snaps["week"].ne(week)]
+        now = ctx.get("epics")
+        if now is None:
+            now = epics_view.compute(mapped_issues, mappings, as_of=as_of)
+        if len(now):
+            frames.append(_summarise(now.assign(day=pd.Timestamp(as_of), week=week)))
+    if len(snaps):
+        payload = pd.DataFrame(list(snaps["payload"]))
+        payload["day"] = pd.to_datetime(snaps["day"]).to_numpy()
+        payload["week"] = snaps["week"].to_numpy()
+        frames.insert(0, _summarise(payload))
+    columns = COLUMNS + mix_columns(mappings)
     if not frames:
-        return empty(COLUMNS)
-    out = pd.concat(frames).reset_index()
+        return empty(columns)
+    out = pd.concat(frames, ignore_index=True).sort_values("day", kind="stable").reset_index(drop=True)
     out["progress"] = safe_ratio(out["points_done"], out["points_total"])
-    return out[COLUMNS].sort_values("day").reset_index(drop=True)
+    out = out.join(_mix(mapped_issues, mappings, out["day"]))
+    return out.reindex(columns=columns)

@@ -175,27 +175,56 @@ def okr_progress(okrs: pd.DataFrame, out_dir: Path, title: str | None = None) ->
     return _save(fig, out_dir, "okr-progress")
 
 
+def _date_axis(ax, days: pd.Series) -> None:
+    """A date axis that fits the points: one tick per week, a few days' margin, never years of empty axis."""
+    first, last = pd.Timestamp(days.min()), pd.Timestamp(days.max())
+    ax.set_xlim(mdates.date2num(first - pd.Timedelta(days=3)), mdates.date2num(last + pd.Timedelta(days=3)))
+    weeks = max(1, int((last - first).days // 7 // 8) + 1)
+    ax.xaxis.set_major_locator(mdates.WeekdayLocator(byweekday=first.weekday(), interval=weeks))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+
+
 def week_over_week(trend: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """Lines of open, done and at-risk epics at each stored snapshot."""
-    fig = _figure()
-    ax = fig.add_subplot()
+    """Epics open, done and at risk per weekly snapshot; below, hygiene and the allocation mix per week."""
+    fig = _figure(8, 6.5)
+    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     if trend.empty:
-        _empty(ax, "No snapshots yet: the trend starts with the next report")
+        _empty(top, "No epics yet: the trend starts with the first weekly report")
+        bottom.set_axis_off()
         return _save(fig, out_dir, "week-over-week")
+    days = pd.to_datetime(trend["day"])
     for col, label, colour in (("epics_open", "open", "#4472C4"), ("epics_done", "done", "#70AD47"),
                                ("epics_at_risk", "at risk or off track", "#C00000")):
-        ax.plot(trend["day"], trend[col], marker="o", label=label, color=colour)
-    ax.set_ylabel("epics (count)")
-    ax.set_xlabel("snapshot date")
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+        top.plot(days, trend[col], marker="o", label=label, color=colour)
+    top.set_ylabel("epics (count)")
+    top.legend(fontsize=8, loc="best")
+    top.grid(alpha=0.3)
+    shares = [("hygiene", "hygiene (epics fit to roll up)", "#7030A0"),
+              ("strategy_share", "effort on strategy (capex buckets)", "#ED7D31")]
+    shares += [(c, f"bucket {c.removeprefix('share_')}", None) for c in trend.columns if c.startswith("share_")]
+    for col, label, colour in shares:
+        if col in trend and trend[col].notna().any():
+            style = {"linewidth": 2.2} if colour else {"linewidth": 1, "linestyle": "--", "alpha": 0.8}
+            bottom.plot(days, trend[col], marker="o", markersize=3, label=label, color=colour, **style)
+    bottom.yaxis.set_major_formatter(PercentFormatter(1.0))
+    bottom.set_ylim(0, 1)
+    bottom.set_ylabel("share (%)")
+    bottom.set_xlabel("week of the report (as-of date)")
+    bottom.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    bottom.grid(alpha=0.3)
+    _date_axis(bottom, days)
     fig.autofmt_xdate()
-    first, last = trend.iloc[0], trend.iloc[-1]
-    delta = int(last["epics_at_risk"] - first["epics_at_risk"])
-    word = "up" if delta > 0 else "down" if delta < 0 else "unchanged"
-    ax.set_title(f"Epics at risk {word}" + (f" by {abs(delta)}" if delta else "")
-                 + f" since {pd.Timestamp(first['day']).date().isoformat()}")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
+    last = trend.iloc[-1]
+    if len(trend) < 2:
+        # One point is no trend: say what the week holds and when the trend starts.
+        top.set_title(f"Week of {days.iloc[-1].date().isoformat()}: {int(last['epics_open'])} epics open, "
+                      f"{int(last['epics_at_risk'])} at risk — the trend starts with next week's report")
+    else:
+        first = trend.iloc[0]
+        delta = int(last["epics_at_risk"] - first["epics_at_risk"])
+        word = "up" if delta > 0 else "down" if delta < 0 else "unchanged"
+        top.set_title(f"Epics at risk {word}" + (f" by {abs(delta)}" if delta else "")
+                      + f" over {len(trend)} weeks since {days.iloc[0].date().isoformat()}")
     return _save(fig, out_dir, "week-over-week")
 
 

@@ -1,7 +1,7 @@
 """The executive portfolio workbook (openpyxl).
 
 Sheets: Summary (the one-minute read), Pillars, OKRs, Roadmap, Epics, Allocation, Changes,
-Teams, Data quality. Every table has a frozen header row, an autofilter, fitted widths and real
+Trend, Teams, Data quality. Every table has a frozen header row, an autofilter, fitted widths and real
 number / percent / date formats; every issue key links to ``<base_url>/browse/KEY``; Jira
 text goes through :func:`rollup.writers.safe.set_text` so it is never a formula.
 """
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.chart import BarChart, Reference
+from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.drawing.image import Image
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -34,7 +34,7 @@ from rollup.writers.printing import set_print_setup_all
 from rollup.writers.safe import DISPLAY_LIMIT, atomic_write, set_text
 from rollup.writers.style import GAP_TOLERANCE, PILLAR_COLOURS, RAG_FILLS, colour_map
 
-SHEETS = ["Summary", "Pillars", "OKRs", "Roadmap", "Epics", "Allocation", "Changes", "Teams", "Data quality"]
+SHEETS = ["Summary", "Pillars", "OKRs", "Roadmap", "Epics", "Allocation", "Changes", "Trend", "Teams", "Data quality"]
 
 PCT, INT, NUM, DATE = "0%", "#,##0", "#,##0.0", "yyyy-mm-dd"
 #: Percentage points: the value is already in points (21.0 prints "+21.0 pp").
@@ -510,7 +510,9 @@ def build_workbook(views: dict[str, pd.DataFrame], info: WorkbookInfo,
         ws.cell(row=last + 2, column=1).font = Font(italic=True, bold=True, color="C00000")
         capped.append(f"Epics sheet: {note}")
     sheet("Allocation", views["allocation"], ALLOCATION_COLUMNS, "allocation-by-bucket")
-    sheet("Changes", views["changes"], CHANGE_COLUMNS, "week-over-week")
+    changes = sheet("Changes", views["changes"], CHANGE_COLUMNS, "week-over-week")
+    _note_under(changes, len(views["changes"]) + 3, views["changes"].attrs.get("note"))
+    _trend_sheet(wb.create_sheet("Trend"), views["trend"], info)
     sheet("Teams", views["teams"], TEAM_COLUMNS)
 
     ws = wb.create_sheet("Data quality")
@@ -566,6 +568,51 @@ LINT_RULE_COLUMNS = [
     Col("rule", "Rule"), Col("name", "Name"), Col("severity", "Severity"), Col("findings", "Findings", "int"),
     Col("epics", "Epics", "int"), Col("teams", "Teams", "int"), Col("summary", "What it checks", "text", 60),
 ]
+
+
+TREND_COLUMNS = [
+    Col("day", "Week of", "date"), Col("week", "ISO week"), Col("epics_open", "Epics open", "int"),
+    Col("epics_done", "Epics done", "int"), Col("epics_at_risk", "At risk / off track", "int"),
+    Col("points_total", "Points total", "num"), Col("points_done", "Points done", "num"),
+    Col("progress", "Progress", "pct"), Col("hygiene", "Hygiene", "pct"),
+    Col("strategy_share", "Effort on strategy", "pct"),
+]
+
+
+def _note_under(ws: Worksheet, row: int, note: str | None) -> None:
+    """A view's sentence under its table: what was compared, or why the table is empty."""
+    if note:
+        set_text(ws.cell(row=row, column=1), note)
+        ws.cell(row=row, column=1).font = Font(italic=True, color="555555")
+
+
+def _trend_sheet(ws: Worksheet, trend: pd.DataFrame, info: WorkbookInfo) -> None:
+    """One row per weekly snapshot, and native line charts of the epic counts and of the shares."""
+    buckets = [c for c in trend.columns if c.startswith("share_")]
+    columns = TREND_COLUMNS + [Col(c, f"Bucket {c.removeprefix('share_')}", "pct") for c in buckets]
+    last = write_table(ws, trend, columns, base_url=None)
+    if trend.empty:
+        _note_under(ws, 3, "No weekly snapshot yet: each weekly report adds a row, starting with this one.")
+        return
+    if len(trend) < 2:
+        _note_under(ws, last + 2, "One week so far: the trend starts with next week's report.")
+        return
+    _note_under(ws, last + 2, f"{len(trend)} weekly snapshots; effort shares are of the work completed in the "
+                              "four weeks up to each date.")
+    anchor_col = get_column_letter(len(columns) + 2)
+    counts = LineChart()
+    counts.title, counts.y_axis.title, counts.x_axis.title = "Epics per week", "epics", "week of"
+    counts.add_data(Reference(ws, min_col=3, max_col=5, min_row=1, max_row=last), titles_from_data=True)
+    counts.set_categories(Reference(ws, min_col=1, min_row=2, max_row=last))
+    counts.x_axis.number_format, counts.height, counts.width = DATE, 7.5, 16
+    ws.add_chart(counts, f"{anchor_col}2")
+    mix = LineChart()
+    mix.title, mix.y_axis.title, mix.x_axis.title = "Hygiene and allocation mix per week", "share", "week of"
+    mix.y_axis.numFmt = "0%"
+    mix.add_data(Reference(ws, min_col=9, max_col=len(columns), min_row=1, max_row=last), titles_from_data=True)
+    mix.set_categories(Reference(ws, min_col=1, min_row=2, max_row=last))
+    mix.x_axis.number_format, mix.height, mix.width = DATE, 7.5, 16
+    ws.add_chart(mix, f"{anchor_col}18")
 
 
 def write_portfolio(views: dict[str, pd.DataFrame], path: str | Path, info: WorkbookInfo,

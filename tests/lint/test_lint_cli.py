@@ -37,7 +37,7 @@ def synced_db(tmp_path_factory) -> Path:
     from rollup.demo import run_demo
 
     path = tmp_path_factory.mktemp("synced") / "rollup.db"
-    run_demo(None, f"sqlite:///{path}", seed=SEED, issues=ISSUES)
+    run_demo(None, f"sqlite:///{path}", seed=SEED, issues=ISSUES, weeks=1)  # the organisation as generated
     return path
 
 

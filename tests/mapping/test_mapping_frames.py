@@ -28,7 +28,7 @@ def test_load_frames_types(sample):
     with Store.open(url) as store:
         frames = load_frames(store)
     assert len(frames.transitions) > 0 and len(frames.worklogs) > 0
-    assert list(frames.snapshots.columns) == ["run_id", "taken_at", "issue_id", "key", "payload"]
+    assert list(frames.snapshots.columns) == ["week", "as_of", "run_id", "taken_at", "issue_id", "key", "payload"]
 
 
 def test_empty_store_gives_empty_frames_with_columns(tmp_path):

@@ -240,3 +240,46 @@ def test_every_command_has_help_with_an_example():
     for name, command in mapping.commands.items():
         assert "Example:" in (command.help or ""), name
     assert "Example:" in (mapping.help or "")
+
+
+def test_diff_shows_changed_pillar_targets_and_how_each_gap_moves(sample, shipped, tmp_path):
+    """Two targets move (enterprise 35 % -> 45 %, growth 15 % -> 5 %): both are named with their gaps."""
+    from datetime import date
+
+    from rollup.views.allocation import pillar_shares
+
+    _, url, issues = sample
+    new_text = MAPPINGS.read_text().replace(
+        "name: Win enterprise hospitals\n    target_share: 35%", "name: Win enterprise hospitals\n    target_share: 45%"
+    ).replace("name: Grow new practices\n    target_share: 15%", "name: Grow new practices\n    target_share: 5%")
+    new_path = tmp_path / "targets.yaml"
+    new_path.write_text(new_text)
+    as_of = date(2026, 11, 23)
+    result = diff(issues, shipped, load_config(new_path), as_of=as_of)
+
+    changed = result.changed_targets.set_index("pillar")
+    assert list(changed.index) == ["enterprise", "growth"]
+    # The gap is the Pillars sheet's: actual share of the last 91 days' completed effort minus target.
+    actual = pillar_shares(apply(issues, shipped).issues, shipped, start=date(2026, 8, 24), end=as_of)
+    actual = actual.set_index("pillar")["share"]
+    for pillar, old, new in (("enterprise", 0.35, 0.45), ("growth", 0.15, 0.05)):
+        row = changed.loc[pillar]
+        assert (row["target_old"], row["target_new"]) == pytest.approx((old, new))
+        assert row["actual_old"] == row["actual_new"] == pytest.approx(actual[pillar])  # the rules did not change
+        assert row["gap_old"] == pytest.approx(actual[pillar] - old)
+        assert row["gap_new"] == pytest.approx(actual[pillar] - new)
+        assert row["gap_change"] == pytest.approx(old - new)
+    assert result.pillars.set_index("pillar").loc["retention", "gap_change"] == pytest.approx(0.0)
+
+    runner = CliRunner()
+    text = runner.invoke(mapping, ["diff", str(MAPPINGS), str(new_path), "--database", url,
+                                   "--as-of", "2026-11-23"]).output
+    assert "Pillar targets that change (2)" in text
+    enterprise = changed.loc["enterprise"]
+    assert (f"Win enterprise hospitals: target 35.0% -> 45.0%; gap {enterprise['gap_old'] * 100:+.1f} pt -> "
+            f"{enterprise['gap_new'] * 100:+.1f} pt (-10.0 pt") in text
+    assert "Grow new practices: target 15.0% -> 5.0%; gap" in text and "(+10.0 pt" in text
+    payload = json.loads(runner.invoke(mapping, ["diff", str(MAPPINGS), str(new_path), "--database", url,
+                                                 "--as-of", "2026-11-23", "--format", "json"]).output)
+    moved = {r["pillar"]: r for r in payload["pillars"] if r["target_change"]}
+    assert set(moved) == {"enterprise", "growth"} and payload["as_of"] == "2026-11-23"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 from click.testing import CliRunner
@@ -52,6 +52,39 @@ def test_week_over_week_from_stored_snapshots(store, tmp_path):
     changes = result.views["changes"]
     slipped = changes[changes["change"] == "target date slipped"]
     assert list(slipped["key"]) == ["ENT-2"] and list(slipped["days_slipped"]) == [26]
+
+
+def test_snapshots_are_keyed_by_the_as_of_week_and_a_past_week_reproduces(store, tmp_path):
+    """Snapshots follow the report's as-of date, never the wall clock of the run."""
+    w47, w48, w49 = date(2026, 11, 19), date(2026, 11, 26), date(2026, 12, 3)
+    frame = mapped_issues()
+    run_portfolio(store, MAPPINGS, as_of=w47, out_dir=tmp_path / "w47", mapped_issues=frame)
+    second = frame.copy()
+    second.loc[second["key"] == "ENT-2", "target_date"] = date(2027, 1, 10)
+    run_portfolio(store, MAPPINGS, as_of=w48, out_dir=tmp_path / "w48", mapped_issues=second)
+    third = second.copy()
+    third.loc[third["key"] == "ENT-3", "target_date"] = date(2027, 6, 30)
+    first_w49 = run_portfolio(store, MAPPINGS, as_of=w49, out_dir=tmp_path / "w49", mapped_issues=second)
+    assert first_w49.views["changes"].empty
+    assert first_w49.views["changes"].attrs["note"].endswith("no epic changed.")
+    # Re-running W49 on newer data replaces W49's snapshot: still one per week.
+    w49_run = run_portfolio(store, MAPPINGS, as_of=w49, out_dir=tmp_path / "w49", mapped_issues=third)
+    snaps = read_snapshots(store)
+    assert sorted(snaps["week"].unique()) == ["2026-W47", "2026-W48", "2026-W49"]
+    assert len(snaps) == 3 * w49_run.snapshots_stored
+    slipped = w49_run.views["changes"].query("change == 'target date slipped'")
+    assert list(slipped["key"]) == ["ENT-3"]
+    assert list(w49_run.views["trend"]["week"]) == ["2026-W47", "2026-W48", "2026-W49"]
+
+    # --as-of of a past week, on today's data: W48 against W47 exactly as that week's report showed it.
+    again = run_portfolio(store, MAPPINGS, as_of=w48, out_dir=tmp_path / "again", mapped_issues=third)
+    assert again.snapshots_stored == 0
+    changes = again.views["changes"]
+    assert list(changes.query("change == 'target date slipped'")["key"]) == ["ENT-2"]
+    assert set(changes["baseline"]) == {"2026-11-19"}
+    assert "the stored snapshot of 2026-W48" in changes.attrs["note"]
+    assert list(again.views["trend"]["week"]) == ["2026-W47", "2026-W48"]
+    assert read_snapshots(store).equals(snaps)
 
 
 def test_team_report(store, tmp_path):

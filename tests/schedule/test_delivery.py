@@ -24,6 +24,8 @@ from schedule_helpers import free_port, job_yaml, load_job, write_schedule
 from tls_helpers import self_signed
 
 from rollup.cli import cli
+from rollup.config import load_config
+from rollup.report import run_portfolio
 from rollup.schedule import history
 from rollup.schedule.delivery import RunSummary, SmtpSettings, deliver, smtp_failure
 from rollup.schedule.models import Delivery
@@ -138,9 +140,22 @@ def test_the_email_arrives_with_the_workbook_attached(project, smtp):
     book = load_workbook(io.BytesIO(payload), read_only=True)
     assert "Summary" in book.sheetnames and "Pillars" in book.sheetnames
     body = message.get_body(preferencelist=("plain",)).get_content()
-    assert "portfolio: ok" in body and "sync: skipped" in body and WORKBOOK in body
-    files = body.split("Files (in ", 1)[1].splitlines()[1:]
+    # The report's headline figures first, as its headline view computed them; then the attachments.
+    with Store.open() as store:
+        views = run_portfolio(store, load_config(project / "mappings.yaml"), as_of=dt.date(2026, 11, 23),
+                              out_dir=project / "check", save_snapshot=False).views
+    lines = body.splitlines()
+    start = lines.index("Headline figures:") + 1
+    figures = lines[start:lines.index("", start)]
+    expected = views["headline"].to_dict(orient="records")
+    assert len(figures) == len(expected) == 6
+    for line, row in zip(figures, expected):
+        value = f"{row['value']:.0%}" if row["kind"] == "share" else f"{row['value']:,.0f}"
+        assert line == f"  {row['label']}: {value} ({row['detail']})"
+    assert body.index("Headline figures:") < body.index("Files (in ")
+    files = body.split("Files (in ", 1)[1].splitlines()[1:3]
     assert files == [f"  {WORKBOOK}", "  charts/ (10 chart files)"]  # the workbook first, charts as a count
+    assert "sync: skipped in" not in body and "(sync skipped, portfolio ok)." in body  # the run in one line
     assert message["Date"].datetime.tzinfo is not None  # "-0000" would say the time zone is unknown
 
     with Store.open() as store:
@@ -309,3 +324,20 @@ def test_which_failures_are_final():
         (socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"), "connect"),
     ]
     assert [exc for exc, stage in passing if smtp_failure(exc, stage, settings) is not None] == []
+
+
+def test_the_body_leads_with_insight_sentences_then_figures_then_files(tmp_path):
+    """The hook for a view's insight sentences: they come first, before the headline figures."""
+    summary = RunSummary(job="weekly", title="Weekly portfolio", run_id=7, status="ok", as_of=dt.date(2026, 11, 23),
+                         steps=[{"name": "portfolio", "status": "ok"}], run_dir=tmp_path, files=[WORKBOOK],
+                         headline=[{"label": "Epics at risk or off track", "value": 30.0, "kind": "count",
+                                    "detail": "RAG rule"},
+                                   {"label": "Hygiene score", "value": 0.731, "kind": "share", "detail": ""}],
+                         insights=["Win enterprise hospitals is 9 points under its 35% target (ENT-4, ENT-9)."])
+    lines = summary.text().splitlines()
+    assert lines[0] == "Weekly portfolio — week 2026-W48, as of 2026-11-23"
+    assert lines[2:4] == ["What you should know this week:",
+                          "  - Win enterprise hospitals is 9 points under its 35% target (ENT-4, ENT-9)."]
+    assert lines[5:8] == ["Headline figures:", "  Epics at risk or off track: 30 (RAG rule)", "  Hygiene score: 73%"]
+    assert lines[9:11] == [f"Files (in {tmp_path}):", f"  {WORKBOOK}"]
+    assert lines[-1] == "Run 7 of weekly: ok (portfolio ok)."

@@ -82,7 +82,8 @@ def test_one_scheduled_cycle_of_the_demo(project):
     assert (out / "latest" / "portfolio.xlsx").exists() and (out / "latest" / "team-payments.xlsx").exists()
     with Store.open() as store:
         [run] = history.list_runs(store, job="demo-weekly-portfolio")
-    assert run["trigger"] == "schedule" and run["status"] == "ok" and run["delivery_status"] == "sent"
+    # An outbox is not an SMTP server: the email is "written to the outbox", never "sent".
+    assert run["trigger"] == "schedule" and run["status"] == "ok" and run["delivery_status"] == "outbox"
     assert [(s["name"], s["status"]) for s in run["steps"]] == [("sync", "skipped"), ("portfolio", "ok"),
                                                                 ("team_reports", "ok")]
     [eml] = (project / "outputs" / "outbox").glob("*.eml")
@@ -91,9 +92,16 @@ def test_one_scheduled_cycle_of_the_demo(project):
     assert message["Subject"] == "Weekly portfolio 2026-W48"
     names = sorted(a.get_filename() for a in message.iter_attachments())
     assert names == ["portfolio-2026-W48.xlsx", "team-payments-2026-W48.xlsx"]
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    figures = {f["label"]: f for f in run["steps"][1]["facts"]["headline"]}
+    assert f"  Active epics: {figures['Active epics']['value']:,.0f} (" in body
+    assert f"  Epics at risk or off track: {figures['Epics at risk or off track']['value']:,.0f} (" in body
+    assert "data synced" not in body  # a reader's message, not a run log
 
     runs = CliRunner().invoke(cli, ["runs", "--format", "json"])
     assert runs.exit_code == 0
     [row] = json.loads(runs.output)
+    text = CliRunner().invoke(cli, ["runs"])
+    assert "delivery written to the outbox" in text.output and " sent" not in text.output
     assert row["job"] == "demo-weekly-portfolio" and "portfolio-2026-W48.xlsx" in row["outputs"]
     assert datetime.fromisoformat(row["started"]) == run["started"] and row["started"][10] == "T"

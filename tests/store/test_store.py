@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -143,9 +144,38 @@ def test_fields_replaced_and_runs_recorded(store):
         store.record_run(started=T0, mode="full", status="ok", bogus=1)
 
 
-def test_snapshots(store):
-    assert store.add_snapshots(1, T0, [(1, "PAY-1", {"status": "Done", "target": date(2025, 3, 1)})]) == 1
-    assert store.counts()["snapshots"] == 1
+def test_snapshots_are_kept_per_as_of_week_and_a_rerun_replaces_its_week(store):
+    monday, thursday = date(2026, 11, 23), date(2026, 11, 26)
+    assert store.replace_snapshot(monday, 1, T0, [(1, "PAY-1", {"status": "Done", "target": date(2025, 3, 1)}),
+                                                  (2, "PAY-2", {"status": "To Do"})]) == 2
+    assert store.replace_snapshot(date(2026, 11, 16), 1, T0, [(1, "PAY-1", {"status": "In Progress"})]) == 1
+    # The same ISO week again: its rows are replaced whole (PAY-2, gone since, is not left behind).
+    assert store.replace_snapshot(thursday, 2, T0, [(1, "PAY-1", {"status": "Done"})]) == 1
+    rows = store.snapshot_rows()
+    assert [(r["week"], r["as_of"], r["run_id"], r["key"]) for r in rows] == [
+        ("2026-W47", date(2026, 11, 16), 1, "PAY-1"), ("2026-W48", thursday, 2, "PAY-1")]
+    assert store.counts()["snapshots"] == 2
+
+
+def test_v2_snapshots_per_run_become_one_per_week(database_url):
+    with Store.open(database_url) as store:
+        with store.engine.begin() as conn:
+            conn.execute(text("DROP TABLE snapshots"))
+            conn.execute(text(
+                "CREATE TABLE snapshots (run_id INTEGER NOT NULL, taken_at TIMESTAMP WITH TIME ZONE NOT NULL, "
+                "issue_id INTEGER NOT NULL, key VARCHAR(64) NOT NULL, payload TEXT NOT NULL, "
+                "CONSTRAINT uq_snapshots_run_issue UNIQUE (run_id, issue_id))"))
+            for run, when, status in ((1, "2026-11-16 06:00:00", "To Do"), (2, "2026-11-23 06:00:00", "In Progress"),
+                                      (3, "2026-11-25 06:00:00", "Done")):
+                conn.execute(text("INSERT INTO snapshots VALUES (:r, :t, 7, 'PAY-7', :p)"),
+                             {"r": run, "t": when, "p": json.dumps({"status": status})})
+            conn.execute(text("UPDATE meta SET schema_version = 2"))
+    with Store.open(database_url) as upgraded:
+        assert upgraded.schema_version() == SCHEMA_VERSION == 3
+        rows = upgraded.snapshot_rows()
+    # Runs 2 and 3 fall in one ISO week: the later one is that week's snapshot.
+    assert [(r["week"], r["as_of"], r["run_id"], r["payload"]["status"]) for r in rows] == [
+        ("2026-W47", date(2026, 11, 16), 1, "To Do"), ("2026-W48", date(2026, 11, 25), 3, "Done")]
 
 
 def test_frames_lists_tables(store):
