@@ -341,6 +341,10 @@ def _insights(ws: Worksheet, insights: pd.DataFrame, row: int, base_url: str | N
     return row + 1
 
 
+#: The Summary's notes wrap across this many columns, about this many characters a line.
+NOTE_COLUMNS, NOTE_CHARS_PER_LINE = 10, 150
+
+
 def _summary(wb: Workbook, views: dict[str, pd.DataFrame], info: WorkbookInfo, charts: dict[str, list[Path]]) -> None:
     ws = wb.active
     ws.title = "Summary"
@@ -422,8 +426,11 @@ def _summary(wb: Workbook, views: dict[str, pd.DataFrame], info: WorkbookInfo, c
                           start_row=row + 1, header_row_is_frozen=False, autofilter=False) + 2
     ws.cell(row=row, column=1, value="How to read this").font = Font(bold=True)
     for n, text in enumerate([RAG_RULE, KTLO_RULE, info.effort_rule], start=1):
+        # Wrapped inside the Summary's ten columns: a long line would widen the printed page.
         set_text(ws.cell(row=row + n, column=1), text)
-        ws.cell(row=row + n, column=1).alignment = Alignment(wrap_text=False)
+        ws.merge_cells(start_row=row + n, start_column=1, end_row=row + n, end_column=NOTE_COLUMNS)
+        ws.cell(row=row + n, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[row + n].height = 15 * max(1, math.ceil(len(text) / NOTE_CHARS_PER_LINE))
     _image(ws, (charts.get("allocation-by-bucket") or [None])[0], "L20")
     _image(ws, (charts.get("okr-progress") or [None])[0], "L42")
     for col, width in zip("ABCDEFGHIJ", (36, 12, 12, 12, 12, 12, 12, 12, 12, 12)):
