@@ -45,24 +45,26 @@ def missing_parents(issues: pd.DataFrame) -> pd.DataFrame:
     """
     if issues.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in MISSING_COLUMNS})
-    keys = pd.Index(issues["key"].astype("object").dropna().unique())
-    level = issues["hierarchy_level"]
+    level = issues["hierarchy_level"].to_numpy()
     epic_link = issues["epic_key"].astype("object")
     parent = issues["parent_key"].astype("object")
-    story_link = epic_link.where(epic_link.notna(), parent)
-    story = level.eq(0) & issues["epic"].isna() & story_link.notna() & ~story_link.isin(keys)
-    sub = level.lt(0) & parent.notna() & ~parent.isin(keys)
-    epic = level.eq(1) & parent.notna() & ~parent.isin(keys)
-    missing = story_link.where(story, parent)
-    kind = np.select([story.to_numpy(), sub.to_numpy(), epic.to_numpy()], list(KINDS), default="")
-    wanted = story | sub | epic
+    # Only issues that link somewhere can miss what they link to; look those links up, not every row.
+    link = epic_link.where(epic_link.notna() & (level == 0), parent)
+    candidate = link.notna().to_numpy() & ((level != 0) | issues["epic"].isna().to_numpy())
+    candidate &= level <= 1
+    if not candidate.any():
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in MISSING_COLUMNS})
+    keys = pd.Index(issues["key"].astype("object"))
+    wanted = np.zeros(len(issues), dtype=bool)
+    wanted[candidate] = keys.get_indexer(link[candidate].to_numpy()) < 0
     rows = issues[wanted]
+    kinds = np.select([level[wanted] == 0, level[wanted] < 0], [KINDS[0], KINDS[1]], default=KINDS[2])
     team = rows["team_id"].astype("object")
     return pd.DataFrame({
         "key": rows["key"].astype("object").to_numpy(),
         "hierarchy_level": rows["hierarchy_level"].to_numpy(),
-        "missing_key": missing[wanted].astype(str).to_numpy(),
-        "kind": kind[wanted.to_numpy()],
+        "missing_key": link[wanted].astype(str).to_numpy(),
+        "kind": kinds,
         "team_id": team.where(team.notna(), None).to_numpy(),
         "story_points": pd.to_numeric(rows["story_points"], errors="coerce").to_numpy(),
         "done": rows["status_category"].astype("object").eq("done").to_numpy(),

@@ -218,7 +218,7 @@ def snapshot_week(store: Any, mappings: Any, *, as_of: date, mapped_issues: pd.D
 def run_portfolio(store: Any, mappings: Any, *, as_of: date | None = None, team: str | None = None,
                   out_dir: str | Path = "outputs", base_url: str | None = None,
                   mapped_issues: pd.DataFrame | None = None, now: datetime | None = None,
-                  save_snapshot: bool = True) -> ReportResult:
+                  save_snapshot: bool = True, lint: LintRun | None = None) -> ReportResult:
     """The whole report: views first, then the writers, then (once the files exist) the week's snapshot.
 
     The snapshot is stored under the ISO week of ``as_of`` (replacing that week's, if any) unless a
@@ -230,7 +230,8 @@ def run_portfolio(store: Any, mappings: Any, *, as_of: date | None = None, team:
     ``base_url`` overrides ``sync_state['server.base_url']`` for links to Jira. A store that holds
     no issues is an :class:`~rollup.errors.EmptyStoreError` (exit code 2): nothing is written.
     The hygiene score reads the lint run of ``as_of`` (:func:`lint_for_report`; the whole portfolio is
-    linted, a team report shows its own epics' part) and compares it with the run about a week earlier.
+    linted, a team report shows its own epics' part) and compares it with the run about a week earlier;
+    ``lint`` hands in that run instead (e.g. one lint for several team reports of the same data).
     """
     as_of = as_of or date.today()
     mapped = load_mapped(store, mappings) if mapped_issues is None else mapped_issues
@@ -244,7 +245,7 @@ def run_portfolio(store: Any, mappings: Any, *, as_of: date | None = None, team:
     if team:
         mapped, team_id = filter_team(mapped, mappings, team)
     options = report_options(mappings)
-    lint = lint_for_report(store, mappings, full, as_of=as_of)
+    lint = lint if lint is not None else lint_for_report(store, mappings, full, as_of=as_of)
     views = build_views(mapped, mappings, as_of=as_of, snapshots=snaps, sync_runs=sync_runs,
                         current_run_id=current_run, now=now,
                         scope_growth_threshold=options.scope_growth_threshold,

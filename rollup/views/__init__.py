@@ -12,6 +12,7 @@ from rollup.views import (
     completeness,
     decisions,
     definitions,
+    effort,
     epics,
     epics_not_visible,
     headline,
@@ -29,11 +30,12 @@ from rollup.views import (
 )
 
 #: Views in the order they run; later views reuse earlier ones through ``ctx``.
-ORDER = ("epics", "missing_parents", "epics_not_visible", "points_out_of_range", "pillars", "okrs", "okr_summary",
+ORDER = ("effort", "epics", "missing_parents", "epics_not_visible", "points_out_of_range", "pillars", "okrs", "okr_summary",
          "allocation", "changes", "trend", "hygiene", "teams", "decisions", "lint_rules", "completeness", "headline",
          "titles", "insights", "definitions")
 
 MODULES = {
+    "effort": effort,
     "epics": epics,
     "missing_parents": missing_parents,
     "epics_not_visible": epics_not_visible,

@@ -49,9 +49,11 @@ def failing(lint: LintRun | None, min_severity: str) -> pd.DataFrame:
     if counted is None or not len(counted):
         return pd.DataFrame({"findings": pd.Series(dtype="int64"), "rules": pd.Series(dtype="object")},
                             index=pd.Index([], dtype="object", name="key"))
-    return (counted.groupby(counted["key"].astype(str), sort=True)["rule"]
-            .agg(findings="size", rules=lambda s: ", ".join(sorted(set(s))))
-            .rename_axis("key"))
+    pairs = pd.DataFrame({"key": counted["key"].astype(str).to_numpy(), "rule": counted["rule"].astype(str).to_numpy()})
+    findings = pairs.groupby("key", sort=True).size().rename("findings")
+    rules = (pairs.drop_duplicates().sort_values(["key", "rule"], kind="stable")
+             .groupby("key", sort=True)["rule"].agg(", ".join).rename("rules"))
+    return pd.concat([findings, rules], axis=1).rename_axis("key")
 
 
 def at_or_above(findings: pd.DataFrame, min_severity: str) -> pd.DataFrame:

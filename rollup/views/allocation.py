@@ -85,7 +85,9 @@ def effort(mapped_issues: pd.DataFrame, max_points: float = 100) -> pd.DataFrame
 def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
     """Effort by pillar × bucket per month and per quarter, up to and including ``as_of``."""
     options = report_options(mappings)
-    work = effort(mapped_issues, options.max_story_points) if not mapped_issues.empty else pd.DataFrame()
+    work = ctx.get("effort")
+    if work is None:
+        work = effort(mapped_issues, options.max_story_points) if not mapped_issues.empty else pd.DataFrame()
     if work.empty:
         return empty(COLUMNS)
     work = work[work["resolved"].le(pd.Timestamp(as_of))]
@@ -136,19 +138,30 @@ def _treatment(value: Any) -> Any:
     return str(getattr(value, "value", value))
 
 
-def window_effort(mapped_issues: pd.DataFrame, mappings: Any, *, start: date, end: date) -> pd.DataFrame:
-    """:func:`effort` of the issues resolved in (start, end] (the columns of :func:`effort`)."""
+def window_effort(mapped_issues: pd.DataFrame, mappings: Any, *, start: date, end: date,
+                  work: pd.DataFrame | None = None) -> pd.DataFrame:
+    """:func:`effort` of the issues resolved in (start, end] (the columns of :func:`effort`).
+
+    ``work``: the ``effort`` view (the whole :func:`effort` frame), so it is computed once per report.
+    """
     columns = ["key", "pillar", "bucket", "team_id", "resolved", "effort", "unit"]
-    if mapped_issues.empty:
+    if work is None:
+        if mapped_issues.empty:
+            return pd.DataFrame(columns=columns)
+        work = effort(mapped_issues, report_options(mappings).max_story_points)
+    if work.empty:
         return pd.DataFrame(columns=columns)
-    work = effort(mapped_issues, report_options(mappings).max_story_points)
     return work[work["resolved"].gt(pd.Timestamp(start)) & work["resolved"].le(pd.Timestamp(end))]
 
 
-def pillar_shares(mapped_issues: pd.DataFrame, mappings: Any, *, start: date, end: date) -> pd.DataFrame:
-    """Effort and share per pillar for issues resolved in (start, end]: columns pillar, effort, share."""
+def pillar_shares(mapped_issues: pd.DataFrame, mappings: Any, *, start: date, end: date,
+                  work: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Effort and share per pillar for issues resolved in (start, end]: columns pillar, effort, share.
+
+    ``work``: the ``effort`` view, as for :func:`window_effort`.
+    """
     order = pillar_ids(mappings)
-    work = window_effort(mapped_issues, mappings, start=start, end=end)
+    work = window_effort(mapped_issues, mappings, start=start, end=end, work=work)
     pillar = ordered(work["pillar"] if len(work) else pd.Series([], dtype="object"), order)
     sums = (pd.DataFrame({"pillar": pillar, "effort": work["effort"].to_numpy() if len(work) else []})
             .groupby("pillar", observed=False)["effort"].sum())

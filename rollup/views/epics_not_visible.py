@@ -2,7 +2,7 @@
 
 The stories, tasks and bugs whose epic the store does not hold (see ``missing_parents``) rolled up
 like an epic, one row per team: the Epics sheet lists them after the epics, so its points and
-issue columns add up to all the work. ``ctx['missing_parents']``: that view.
+issue columns add up to all the work. ``ctx['missing_parents']``: that view (computed when absent).
 
 Columns: ``key`` (None), ``summary`` (which epic keys, in words), ``team_id``, ``team``,
 ``pillar_name`` (``Unmapped``), ``children``, ``children_done``, ``points_total``, ``points_done``,
@@ -18,10 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rollup.datachecks import missing_parents as missing_rows
-from rollup.datachecks import usable_points
 from rollup.views import missing_parents as missing_view
-from rollup.views._common import UNMAPPED, empty, names, report_options, safe_ratio
+from rollup.views._common import UNMAPPED, empty, names, safe_ratio
 
 COLUMNS = ["key", "summary", "team_id", "team", "pillar_name", "children", "children_done", "points_total",
            "points_done", "progress", "unit", "rag", "rag_reason", "size", "missing_keys"]
@@ -29,15 +27,15 @@ COLUMNS = ["key", "summary", "team_id", "team", "pillar_name", "children", "chil
 
 def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
     """One row per team with story-level issues under an epic that is not visible."""
-    rows = missing_rows(mapped_issues)
-    rows = rows[rows["kind"].eq("epic")] if len(rows) else rows
+    missing = ctx.get("missing_parents")
+    if missing is None:
+        missing = missing_view.compute(mapped_issues, mappings, as_of=as_of, **ctx)
+    rows = missing[missing["kind"].eq("epic")] if len(missing) else missing
     if rows.empty:
         return empty(COLUMNS)
-    points = usable_points(rows["story_points"], report_options(mappings).max_story_points)
-    rows = rows.assign(team_id=rows["team_id"].astype("object").fillna(UNMAPPED), points=points.fillna(0.0),
-                       points_done=points.where(rows["done"], 0.0).fillna(0.0), estimated=points.notna())
+    rows = rows.assign(team_id=rows["team_id"].astype("object").fillna(UNMAPPED))
     per_team = rows.groupby("team_id", sort=False).agg(
-        children=("key", "size"), children_done=("done", "sum"), points_total=("points", "sum"),
+        children=("issues", "sum"), children_done=("done", "sum"), points_total=("points", "sum"),
         points_done=("points_done", "sum"), estimated=("estimated", "sum"),
         missing_keys=("missing_key", "nunique"), epic_keys=("missing_key", lambda s: sorted(set(s))))
     declared = list(names(mappings, "teams"))

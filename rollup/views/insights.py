@@ -75,7 +75,7 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     found += _slips(ctx.get("changes", _EMPTY), open_size)
     found += _pillar_gaps(ctx.get("pillars", _EMPTY), epics,
                           allocation.window_effort(mapped_issues, mappings, start=as_of - timedelta(days=window),
-                                                   end=as_of), mapped_issues)
+                                                   end=as_of, work=ctx.get("effort")), mapped_issues)
     found += _key_results(ctx.get("okrs", _EMPTY))
     found += _hygiene(ctx.get("hygiene", _EMPTY))
     found += _not_visible(ctx.get("missing_parents", _EMPTY), mapped_issues)

@@ -1,6 +1,6 @@
 """The lint rules with the most findings, with their names beside their codes.
 
-``ctx['lint']``: the :class:`~rollup.views._lint.LintRun` of the report. Only findings about the
+``ctx['lint']``: the :class:`~rollup.views._lint.LintRun` of the report; ``ctx['missing_parents']``. Only findings about the
 epics in scope count (a team workbook sees its own), plus findings about epics that are not
 visible but have issues in scope (lint rule EQ055).
 
@@ -31,7 +31,9 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     lint = ctx.get("lint")
     if lint is None or not len(lint.findings) or mapped_issues.empty:
         return empty(COLUMNS)
-    in_scope = set(epics(mapped_issues)["key"].astype(str)) | set(missing_parents(mapped_issues)["missing_key"])
+    missing = ctx.get("missing_parents")
+    missing_keys = missing["missing_key"] if missing is not None else missing_parents(mapped_issues)["missing_key"]
+    in_scope = set(epics(mapped_issues)["key"].astype(str)) | set(missing_keys)
     found = lint.findings[lint.findings["key"].astype(str).isin(in_scope)]
     if found.empty:
         return empty(COLUMNS)

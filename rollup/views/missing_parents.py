@@ -14,7 +14,8 @@ Columns, one row per missing key and team of the issues under it (most issues fi
 ``kind``           ``epic`` (stories, tasks, bugs), ``parent`` (sub-tasks), ``initiative`` (epics)
 ``team_id``        the team of those issues (None when unmapped) and ``team`` its name
 ``issues``         how many issues link to it; ``done`` how many of them are done
-``points``         their story points (out-of-range points left out, as everywhere)
+``points``         their story points (out-of-range points left out, as everywhere); ``points_done``
+                   those of the done issues; ``estimated`` how many carry usable points
 ``effort``         their completed effort in the allocation window (``allocation.effort``)
 ``keys``           the first issue keys, comma separated (``…`` when there are more)
 =================  ==========================================================================
@@ -31,7 +32,8 @@ from rollup.datachecks import missing_parents, usable_points
 from rollup.views import allocation
 from rollup.views._common import UNMAPPED, empty, key_order, names, report_options
 
-COLUMNS = ["missing_key", "kind", "team_id", "team", "issues", "done", "points", "effort", "keys"]
+COLUMNS = ["missing_key", "kind", "team_id", "team", "issues", "done", "points", "points_done", "estimated", "effort",
+           "keys"]
 
 #: Issue keys listed per missing key.
 KEYS_SHOWN = 5
@@ -47,13 +49,15 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         return empty(COLUMNS)
     options = report_options(mappings)
     window = int(ctx.get("allocation_window_days") or options.allocation_window_days)
-    work = allocation.window_effort(mapped_issues, mappings, start=as_of - timedelta(days=window), end=as_of)
+    work = allocation.window_effort(mapped_issues, mappings, start=as_of - timedelta(days=window), end=as_of, work=ctx.get("effort"))
     effort = work.set_index("key")["effort"] if len(work) else pd.Series(dtype=float)
-    rows = rows.assign(team_id=rows["team_id"].astype("object").fillna(UNMAPPED),
-                       points=usable_points(rows["story_points"], options.max_story_points).fillna(0.0),
+    points = usable_points(rows["story_points"], options.max_story_points)
+    rows = rows.assign(team_id=rows["team_id"].astype("object").fillna(UNMAPPED), points=points.fillna(0.0),
+                       points_done=points.where(rows["done"], 0.0).fillna(0.0), estimated=points.notna(),
                        effort=rows["key"].map(effort).fillna(0.0).astype(float))
     out = (rows.groupby(["missing_key", "kind", "team_id"], sort=False)
-           .agg(issues=("key", "size"), done=("done", "sum"), points=("points", "sum"), effort=("effort", "sum"),
+           .agg(issues=("key", "size"), done=("done", "sum"), points=("points", "sum"),
+                points_done=("points_done", "sum"), estimated=("estimated", "sum"), effort=("effort", "sum"),
                 keys=("key", _first_keys))
            .reset_index()
            .sort_values(["issues", "missing_key"], ascending=[False, True], kind="stable"))
@@ -61,6 +65,7 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     out["team"] = out["team_id"].map(lambda t: team_names.get(t, t))
     out["team_id"] = out["team_id"].where(out["team_id"].ne(UNMAPPED), None)
     out["done"] = out["done"].astype(int)
+    out["estimated"] = out["estimated"].astype(int)
     return out[COLUMNS].reset_index(drop=True)
 
 

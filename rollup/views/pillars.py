@@ -55,9 +55,12 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     epic_rows = ctx.get("epics")
     if epic_rows is None:
         epic_rows = epics_view.compute(mapped_issues, mappings, as_of=as_of, **ctx)
-    shares = allocation.pillar_shares(mapped_issues, mappings, start=as_of - timedelta(days=window), end=as_of)
+    work = ctx.get("effort")
+    shares = allocation.pillar_shares(mapped_issues, mappings, start=as_of - timedelta(days=window), end=as_of,
+                                      work=work)
     then = baseline_day(as_of, ctx)
-    before = (allocation.pillar_shares(mapped_issues, mappings, start=then - timedelta(days=window), end=then)
+    before = (allocation.pillar_shares(mapped_issues, mappings, start=then - timedelta(days=window), end=then,
+                                       work=work)
               .set_index("pillar")["share"] if then is not None else pd.Series(dtype=float))
     if epic_rows.empty:
         per_pillar = pd.DataFrame(columns=["epics_open", "epics_done", "epics_at_risk", "progress"])

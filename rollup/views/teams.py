@@ -43,7 +43,7 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     if epic_rows is None:
         epic_rows = epics_view.compute(mapped_issues, mappings, as_of=as_of, **ctx)
     window = int(ctx.get("allocation_window_days") or ALLOCATION_WINDOW_DAYS)
-    work = allocation.window_effort(mapped_issues, mappings, start=as_of - timedelta(days=window), end=as_of)
+    work = allocation.window_effort(mapped_issues, mappings, start=as_of - timedelta(days=window), end=as_of, work=ctx.get("effort"))
     if epic_rows.empty and work.empty:
         return empty(COLUMNS)
     e = epic_rows.assign(

@@ -10,7 +10,7 @@ Throughput window: (2026-10-29, 2026-11-26].
 | ENT-3  | ENT    | KR1 | new     | pay  | 2027-02-15 | 6@11-25, 6 open                                     | on track; target was 2027-01-31 a week ago (slipped 15 days) |
 | RET-1  | RET    | KR3 | enh     | sch  | 2026-11-20 | 3@10-01, 5 open                                     | off track: target passed |
 | RET-2  | RET    | KR3 | new     | sch  | 2026-10-31 | 2@09-10 3@10-20 (epic done)                         | done (completed this week) |
-| GROW-1 | GROW   | —   | new     | pay  | none       | 2 open, unestimated                                 | not rated |
+| GROW-1 | GROW   | (O3)| new     | pay  | none       | 2 open, unestimated                                 | not rated |
 | PLAT-1 | PLAT   | —   | ktlo    | clin | 2027-03-31 | 5@11-15 5@09-01, 20 open                            | on track: 112 days → 2027-03-18; scope 20 → 30 |
 | PLAT-2 | PLAT   | —   | support | pay  | 2026-12-10 | 2@10-15, 8 open                                     | at risk: nothing finished in 28 days, target near |
 | PLAT-3 | PLAT   | —   | debt    | sch  | 2027-06-30 | 3 open                                              | on track (far target); pillar was ENT a week ago |
@@ -18,7 +18,16 @@ Throughput window: (2026-10-29, 2026-11-26].
 
 Effort in the window (story points): ENT 28, RET 8, GROW 0, PLAT 12, Unmapped 2 → total 50:
 shares 0.56 / 0.16 / 0 / 0.24 / 0.04. Strategy (capex new+enh) 36/50 = 0.72, KTLO (ktlo+support) 12/50 = 0.24.
-Key results: KR1 18/34, KR2 10/14, KR3 8/13, KR4 no epics. Hygiene 5/10. At risk or off track: 3.
+A week ago (window ending 2026-11-19): ENT 19 of 41 → +11 pp; GROW −15 pp.
+
+Key results (62 % of Q4 gone, 57/92 days; key_result_tolerance 5 pp): KR1 18/34 = 53 %, behind by 9 pp;
+KR2 10/14 on track; KR3 8/13 on track (0.4 pp); KR4 no work planned; KR5 (Q3, ended) missed at 0 % — GROW-1
+names OKR O3 only, whose single key result KR5 is implied. Objectives: O1 28/48 on track, O2 on track, O3 missed.
+
+Hygiene (lint EQ001/002/004/010/020 at info or above): ENT-1, ENT-2, ENT-3, RET-1, RET-2 pass; GROW-1 (no
+owner, no target), PLAT-1/2/3 (no OKR) and UNM-1 fail → 5/10; Payments 2/4, Scheduling 2/3, Clinical records
+1/2, Unmapped 0/1. At risk or off track: 3 (22 + 10 + 8 of 105 open size). Decisions: ENT-1, ENT-3 (slipped),
+PLAT-2, RET-1.
 """
 
 from __future__ import annotations

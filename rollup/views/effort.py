@@ -1,0 +1,26 @@
+"""Effort per completed story-level issue: :func:`rollup.views.allocation.effort`, computed once per report.
+
+Every view that measures effort (allocation, pillars, teams, headline, missing parents, insights)
+reads this frame from ``ctx['effort']`` instead of computing it again.
+
+Columns: ``key``, ``pillar``, ``bucket``, ``team_id``, ``resolved`` (datetime64), ``effort``, ``unit``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from rollup.views.allocation import effort
+from rollup.views._common import empty, report_options
+
+COLUMNS = ["key", "pillar", "bucket", "team_id", "resolved", "effort", "unit"]
+
+
+def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
+    """The effort of every completed story-level issue (all time; views take their windows)."""
+    if mapped_issues.empty:
+        return empty(COLUMNS)
+    return effort(mapped_issues, report_options(mappings).max_story_points)
