@@ -341,6 +341,8 @@ def _insights(ws: Worksheet, insights: pd.DataFrame, row: int, base_url: str | N
     return row + 1
 
 
+#: Points of height for the row of 20-pt headline figures (the default 15 lets them overlap their labels).
+HEADLINE_ROW_HEIGHT = 30
 #: The Summary's notes wrap across this many columns, about this many characters a line.
 NOTE_COLUMNS, NOTE_CHARS_PER_LINE = 10, 150
 
@@ -377,6 +379,7 @@ def _summary(wb: Workbook, views: dict[str, pd.DataFrame], info: WorkbookInfo, c
             detail = f"KTLO {v:.0%}" if not pd.isna(v) else "no completed work"
         set_text(ws.cell(row=row + 2, column=col), detail)
         ws.cell(row=row + 2, column=col).font = Font(size=9, color="777777")
+    ws.row_dimensions[row + 1].height = HEADLINE_ROW_HEIGHT  # the 20-pt figures clear of their labels
     row += 4
 
     _heading(ws, row, okrs_view.headline(views["okr_summary"]))
@@ -384,6 +387,7 @@ def _summary(wb: Workbook, views: dict[str, pd.DataFrame], info: WorkbookInfo, c
     for j, status in enumerate(okrs_view.STATUSES, start=1):
         header = ws.cell(row=row + 1, column=j, value=status)
         header.font, header.fill = HEADER_FONT, HEADER_FILL
+        header.alignment = Alignment(horizontal="right")  # over its count, which Excel aligns right
         put(ws, row + 2, j, counts.get(status, 0), "int")
     row += 4
 
