@@ -110,3 +110,22 @@ def test_top_rules_counts_findings_epics_and_teams():
 def test_no_runs_gives_an_empty_trend(store):
     assert history.trend_frame(history.read_scores(store)).empty
     assert history.read_runs(store).empty
+
+
+def test_the_portfolio_finds_the_run_of_its_date_on_its_data_and_the_one_a_week_before(store):
+    """``run_for``: same as-of date, latest sync, same configuration; ``run_before``: about a week earlier."""
+    from datetime import date, timedelta
+
+    first_sync = store.record_run(started=datetime(2026, 11, 19, 5, tzinfo=timezone.utc), mode="full", status="ok")
+    early = history.record_run(store, make_result(as_of=AS_OF - timedelta(days=7)), config=CONFIG)
+    middle = history.record_run(store, make_result(as_of=AS_OF - timedelta(days=3)), config=CONFIG)
+    assert history.run_for(store, as_of=AS_OF, config=CONFIG) is None              # nothing of that date yet
+    today = history.record_run(store, make_result(), config=CONFIG)
+    assert history.run_for(store, as_of=AS_OF, config=CONFIG).id == today
+    assert history.run_for(store, as_of=AS_OF, config={**CONFIG, "pillars": ["other"]}) is None
+    assert history.run_before(store, AS_OF).id == early                            # 7 days back, not 3
+    assert history.run_before(store, AS_OF - timedelta(days=5)).id == early        # none 6 days back: the first
+    assert history.run_before(store, date(2000, 1, 1)) is None
+    store.record_run(started=datetime(2026, 11, 26, 5, tzinfo=timezone.utc), mode="incremental", status="ok")
+    assert history.run_for(store, as_of=AS_OF, config=CONFIG) is None              # linted older data
+    assert first_sync and middle
