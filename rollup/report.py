@@ -211,7 +211,9 @@ def snapshot_week(store: Any, mappings: Any, *, as_of: date, mapped_issues: pd.D
     check_mapped(mapped)
     if is_past_week(read_snapshots(store), as_of=as_of):
         return 0
-    epics = epics_view.compute(mapped, mappings, as_of=as_of)
+    # The same hygiene the weekly report would give the week: the lint run of ``as_of`` (or one made now).
+    lint = lint_for_report(store, mappings, mapped, as_of=as_of)
+    epics = epics_view.compute(mapped, mappings, as_of=as_of, lint=lint)
     return store_snapshot(store, epics, store.sync_run_rows(), as_of=as_of, now=now)[1]
 
 
