@@ -35,14 +35,15 @@ def svg_texts(path: Path) -> list[str]:
     return ["".join(e.itertext()) for e in tree.iter() if e.tag.endswith("}text")]
 
 
-def native_title(chart: Any) -> str:
-    """The title of a native Excel chart read back by openpyxl."""
-    return "".join(run.t for p in chart.title.tx.rich.p for run in (p.r or []))
+def key_result_counts(ws: Any, line_row: int) -> dict[str, Any]:
+    """The Summary's key-result counts under the line at ``line_row``: status header → count below it."""
+    return {ws.cell(row=line_row + 1, column=c).value: ws.cell(row=line_row + 2, column=c).value
+            for c in range(1, ws.max_column + 1) if ws.cell(row=line_row + 1, column=c).value}
 
 
 def _headline_cards(ws: Any) -> dict[str, Any]:
     r = row_of(ws, "Active epics", exact=True)
-    labels = {ws.cell(row=r, column=c).value: c for c in range(1, 12) if ws.cell(row=r, column=c).value}
+    labels = {ws.cell(row=r, column=c).value: c for c in range(1, ws.max_column + 1) if ws.cell(row=r, column=c).value}
     return {label: ws.cell(row=r + 1, column=c).value for label, c in labels.items()}
 
 
@@ -77,8 +78,10 @@ def check_workbook(wb: Any, chart_dir: Path, *, ktlo_buckets: set[str], capex_bu
     assert cards["Slipped this week"] == got["slipped"]
     assert cards["Hygiene score"] == pytest.approx(got["hygiene"])
     assert cards["Effort on strategy (vs KTLO)"] == pytest.approx(got["strategy"])
-    strategy_row = row_of(summary, "Active epics", exact=True) + 2
-    assert summary.cell(row=strategy_row, column=3).value == f"KTLO {ktlo:.0%}"
+    strategy_row = row_of(summary, "Active epics", exact=True)
+    strategy_col = next(c for c in range(1, summary.max_column + 1)
+                        if summary.cell(row=strategy_row, column=c).value == "Effort on strategy (vs KTLO)")
+    assert summary.cell(row=strategy_row + 2, column=strategy_col).value == f"KTLO {ktlo:.0%}"
 
     # Hygiene: the Epics sheet, the Teams sheet and the Data quality sheet say the same.
     quality = wb["Data quality"]
@@ -112,7 +115,6 @@ def check_workbook(wb: Any, chart_dir: Path, *, ktlo_buckets: set[str], capex_bu
     got["pillar_title"] = (f"{furthest['Pillar']}: {abs(furthest['Gap (pp)']):.0f} pp "
                            f"{'over' if furthest['Gap (pp)'] > 0 else 'under'} its "
                            f"{furthest['Target share'] * 100:.0f}% target share")
-    assert native_title(summary._charts[0]) == got["pillar_title"]
     assert got["pillar_title"] in svg_texts(chart_dir / "allocation-vs-target.svg")
 
     # Key results: the Summary's counts, its line, the OKRs sheet's line and the chart title.
@@ -120,8 +122,7 @@ def check_workbook(wb: Any, chart_dir: Path, *, ktlo_buckets: set[str], capex_bu
     got["key_results"] = counts
     line_row = row_of(summary, "Key results:")
     line = summary.cell(row=line_row, column=1).value
-    assert {summary.cell(row=line_row + 1, column=c).value: summary.cell(row=line_row + 2, column=c).value
-            for c in range(1, 6)} == counts
+    assert key_result_counts(summary, line_row) == counts
     risks = [(counts["behind"], "behind the calendar"), (counts["no work planned"], "with no work planned"),
              (counts["missed"], "missed (quarter over)")]
     if any(n for n, _ in risks):
@@ -201,8 +202,6 @@ def _insight_sentences(summary: Any) -> list[str]:
         value = summary.cell(row=r, column=1).value
         if value is None:
             break
-        if value == "Epics cited:":
-            continue
         number, _, text = str(value).partition(". ")
         assert number == str(len(out) + 1), value
         out.append(text)

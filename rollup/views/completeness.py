@@ -125,6 +125,7 @@ def freshness_line(completeness: pd.DataFrame) -> str:
     if status not in ("ok", "no sync recorded"):
         fresh += f" (last sync: {status})"
     hidden = values.at["issues_epic_not_visible", "value"] if "issues_epic_not_visible" in values.index else 0
-    unseen = f"; {int(hidden):,} issues under epics not visible" if hidden else ""
+    unseen = (f"; {int(hidden):,} {'issue' if int(hidden) == 1 else 'issues'} under epics not visible"
+              if hidden else "")
     return (f"Data: {fresh}; epics without pillar {pct('epics_unmapped')}; issues without estimate "
             f"{pct('issues_without_estimate')}; changelogs incomplete {pct('changelogs_incomplete')}{unseen}.")

@@ -4,6 +4,10 @@ Sheets: Summary (the one-minute read), Pillars, OKRs, Roadmap, Epics, Allocation
 Trend, Teams, Data quality. Every table has a frozen header row, an autofilter, fitted widths and real
 number / percent / date formats; every issue key links to ``<base_url>/browse/KEY``; Jira
 text goes through :func:`rollup.writers.safe.set_text` so it is never a formula.
+
+The Summary is laid out on a grid of equal narrow columns, each table's fields spanning as many of
+them as they need (:class:`Span`), and holds no chart (the charts are on the sheets they belong to):
+it prints on one landscape page at a size that can be read.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart import LineChart, Reference
 from openpyxl.drawing.image import Image
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -29,7 +33,6 @@ from rollup.views import okrs as okrs_view
 from rollup.views import titles as titles_view
 from rollup.views.completeness import freshness_line
 from rollup.views.epics import RAG_RULE
-from rollup.views.headline import KTLO_RULE
 from rollup.writers.printing import set_print_setup_all
 from rollup.writers.safe import DISPLAY_LIMIT, atomic_write, set_text
 from rollup.writers.style import GAP_TOLERANCE, PILLAR_COLOURS, RAG_FILLS, colour_map
@@ -176,7 +179,7 @@ def _style(cell: Any, styles: dict | None, variant: Any, apply: Any) -> None:
 
 
 #: Column kinds whose values Excel aligns right (their headers follow).
-NUMERIC_KINDS = frozenset({"int", "num", "pct", "date"})
+NUMERIC_KINDS = frozenset({"int", "num", "pct", "pp", "date"})
 
 
 def write_table(ws: Worksheet, frame: pd.DataFrame, columns: list[Col], *, base_url: str | None,
@@ -317,46 +320,132 @@ def _image(ws: Worksheet, path: Path | None, anchor: str, width: int = 620) -> N
 #: The Summary's sections, in words the consistency test and readers look for.
 INSIGHTS_HEADING = "What you should know this week"
 
+# The Summary is laid out on a grid of narrow columns; each table spans as many grid columns per
+# field as that field needs, so every table is sized for itself (a wide pillar name does not widen
+# the decision list's epic keys) and the page stays one printed sheet wide.
+#: Grid columns on the Summary and their width (characters).
+GRID_COLUMNS, GRID_WIDTH = 26, 6.5
+#: About this many characters of 11-pt text fit on one line across the whole grid.
+GRID_CHARS_PER_LINE = 185
+#: Points of height for the row of 20-pt headline figures (the default 15 lets them overlap their labels).
+HEADLINE_ROW_HEIGHT = 30
+#: Grid columns an insight sentence spans; the epics it cites sit in the columns to its right.
+SENTENCE_SPAN, KEY_SPAN = 20, 2
+
+
+@dataclass
+class Span:
+    """A table column on the Summary grid: the column written and how many grid columns it spans."""
+
+    col: Col
+    span: int
+
+
+_PILLAR_SPANS = {"pillar_name": 6, "epics_at_risk": 3, "gap_previous_pp": 3}
+PILLAR_GRID = [Span(c, _PILLAR_SPANS.get(c.field, 2)) for c in PILLAR_COLUMNS]
+_DECISION_SPANS = {"key": 2, "summary": 5, "pillar_name": 3, "team": 2, "owner": 2, "rag": 2, "why": 5,
+                   "target_date": 2, "size": 2, "unit": 1}
+DECISION_GRID = [Span(c, _DECISION_SPANS[c.field]) for c in DECISION_COLUMNS]
+#: Headline cards: grid columns each spans.
+CARD_SPAN = 5
+#: Key-result counts: grid columns each status spans.
+STATUS_SPAN = 3
+
+
+def _lines(text: str, chars_per_line: float) -> int:
+    return max(1, math.ceil(len(str(text)) / chars_per_line))
+
+
+def _merge(ws: Worksheet, row: int, col: int, span: int) -> None:
+    if span > 1:
+        ws.merge_cells(start_row=row, start_column=col, end_row=row, end_column=col + span - 1)
+
+
+def write_grid_table(ws: Worksheet, frame: pd.DataFrame, grid: list[Span], *, base_url: str | None,
+                     start_row: int) -> int:
+    """A table on the Summary grid: each field's header and cells merged over its span; the last row."""
+    col = 1
+    anchors = []
+    for item in grid:
+        cell = ws.cell(row=start_row, column=col, value=item.col.header)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        numeric = item.col.kind in NUMERIC_KINDS
+        # Text stands one indent clear of the number to its left (a size beside its unit).
+        cell.alignment = Alignment(vertical="center", wrap_text=True, horizontal="right" if numeric else "left",
+                                   indent=0 if numeric or col == 1 else 1)
+        _merge(ws, start_row, col, item.span)
+        anchors.append(col)
+        col += item.span
+    headers_lines = max(_lines(i.col.header, i.span * GRID_WIDTH * 1.2) for i in grid)
+    ws.row_dimensions[start_row].height = 15 * headers_lines
+    styles: dict = {}
+    values = {i.col.field: frame[i.col.field].astype("object").tolist() for i in grid if i.col.field in frame.columns}
+    wrap, top = Alignment(wrap_text=True, vertical="top", indent=1), Alignment(vertical="top")
+    for r in range(len(frame)):
+        row = start_row + 1 + r
+        lines = 1
+        for item, anchor in zip(grid, anchors):
+            if item.col.field in values:
+                value = values[item.col.field][r]
+                cell = put(ws, row, anchor, value, item.col.kind, base_url, styles)
+                if item.col.kind in ("text", "long") and _plain(value) is not None and anchor > 1:
+                    # Long text wraps inside its span; the row grows to show it (it never spills over).
+                    cell.alignment = wrap
+                    lines = max(lines, _lines(value, item.span * GRID_WIDTH * 1.3))
+                else:
+                    cell.alignment = top
+            _merge(ws, row, anchor, item.span)
+        if lines > 1:
+            ws.row_dimensions[row].height = 15 * min(lines, 3)
+    return start_row + len(frame)
+
 
 def _heading(ws: Worksheet, row: int, text: str) -> None:
     ws.cell(row=row, column=1, value=text).font = Font(bold=True, size=12)
 
 
+def _wrapped(ws: Worksheet, row: int, text: str, span: int = GRID_COLUMNS, **font: Any) -> None:
+    """``text`` in one merged, wrapped row across ``span`` grid columns, tall enough for its lines."""
+    cell = ws.cell(row=row, column=1)
+    set_text(cell, text)
+    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    if font:
+        cell.font = Font(**font)
+    _merge(ws, row, 1, span)
+    ws.row_dimensions[row].height = 15 * _lines(text, GRID_CHARS_PER_LINE * span / GRID_COLUMNS)
+
+
 def _insights(ws: Worksheet, insights: pd.DataFrame, row: int, base_url: str | None) -> int:
-    """The sentences, one merged row each, the epics each cites linked to Jira on the row below; the next row."""
+    """The sentences, one merged row each, the epics each cites linked to Jira beside it; the next row."""
     _heading(ws, row, INSIGHTS_HEADING)
     row += 1
     for item in insights.itertuples():
-        cell = ws.cell(row=row, column=1)
-        set_text(cell, f"{item.rank}. {item.sentence}")
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=10)
-        ws.row_dimensions[row].height = 15 * max(1, math.ceil(len(item.sentence) / 150))
+        _wrapped(ws, row, f"{item.rank}. {item.sentence}", SENTENCE_SPAN)
+        for j, key in enumerate(list(item.keys)[: (GRID_COLUMNS - SENTENCE_SPAN) // KEY_SPAN]):
+            col = SENTENCE_SPAN + 1 + j * KEY_SPAN
+            put(ws, row, col, key, "key", base_url).alignment = Alignment(vertical="top")
+            _merge(ws, row, col, KEY_SPAN)
         row += 1
-        if item.keys:
-            ws.cell(row=row, column=1, value="Epics cited:").font = Font(size=9, color="777777")
-            for j, key in enumerate(item.keys, start=2):
-                put(ws, row, j, key, "key", base_url)
-            row += 1
     return row + 1
 
 
-#: Points of height for the row of 20-pt headline figures (the default 15 lets them overlap their labels).
-HEADLINE_ROW_HEIGHT = 30
-#: The Summary's notes wrap across this many columns, about this many characters a line.
-NOTE_COLUMNS, NOTE_CHARS_PER_LINE = 10, 150
-
-
 def _summary(wb: Workbook, views: dict[str, pd.DataFrame], info: WorkbookInfo, charts: dict[str, list[Path]]) -> None:
+    """The one-page read: title, the week's sentences, headline figures, key results, pillars, decisions.
+
+    Its charts are on the sheets they belong to (Pillars, OKRs, Roadmap, Allocation, Changes), so the
+    Summary prints on one page at a size a reader can read.
+    """
     ws = wb.active
     ws.title = "Summary"
     ws.sheet_view.showGridLines = False
+    for col in range(1, GRID_COLUMNS + 1):
+        ws.column_dimensions[get_column_letter(col)].width = GRID_WIDTH
     title = f"{info.title} — week {iso_week(info.as_of)}" + (f" — team {info.team}" if info.team else "")
     set_text(ws.cell(row=1, column=1), title)
     ws.cell(row=1, column=1).font = Font(bold=True, size=16)
+    ws.row_dimensions[1].height = 22
     line = f"As of {info.as_of.isoformat()}. " + freshness_line(views["completeness"])
-    set_text(ws.cell(row=2, column=1), line)
-    ws.cell(row=2, column=1).font = Font(italic=True, color="555555")
+    _wrapped(ws, 2, line, italic=True, color="555555")
 
     row = _insights(ws, views["insights"], 4, info.base_url)
 
@@ -368,77 +457,71 @@ def _summary(wb: Workbook, views: dict[str, pd.DataFrame], info: WorkbookInfo, c
         ("slipped_this_week", "Slipped this week", "int", None),
         ("hygiene", "Hygiene score", "pct", None),
     ]
+    detail_lines = 1
     for j, (measure, label, kind, other) in enumerate(cards):
-        col = 1 + j * 2
+        col = 1 + j * CARD_SPAN
         ws.cell(row=row, column=col, value=label).font = Font(bold=True, color="555555")
+        _merge(ws, row, col, CARD_SPAN)
         cell = put(ws, row + 1, col, head.at[measure, "value"], kind)
         cell.font = Font(bold=True, size=20)
+        cell.alignment = Alignment(horizontal="left", vertical="center")
+        _merge(ws, row + 1, col, CARD_SPAN)
         detail = str(head.at[measure, "detail"])
         if other:
             v = head.at[other, "value"]
             detail = f"KTLO {v:.0%}" if not pd.isna(v) else "no completed work"
         set_text(ws.cell(row=row + 2, column=col), detail)
         ws.cell(row=row + 2, column=col).font = Font(size=9, color="777777")
+        ws.cell(row=row + 2, column=col).alignment = Alignment(wrap_text=True, vertical="top")
+        _merge(ws, row + 2, col, CARD_SPAN)
+        detail_lines = max(detail_lines, _lines(detail, CARD_SPAN * GRID_WIDTH * 1.25))
     ws.row_dimensions[row + 1].height = HEADLINE_ROW_HEIGHT  # the 20-pt figures clear of their labels
+    ws.row_dimensions[row + 2].height = 12 * detail_lines
     row += 4
 
     _heading(ws, row, okrs_view.headline(views["okr_summary"]))
     counts = okrs_view.counts(views["okr_summary"])
-    for j, status in enumerate(okrs_view.STATUSES, start=1):
-        header = ws.cell(row=row + 1, column=j, value=status)
+    for j, status in enumerate(okrs_view.STATUSES):
+        col = 1 + j * STATUS_SPAN
+        header = ws.cell(row=row + 1, column=col, value=status)
         header.font, header.fill = HEADER_FONT, HEADER_FILL
         header.alignment = Alignment(horizontal="right")  # over its count, which Excel aligns right
-        put(ws, row + 2, j, counts.get(status, 0), "int")
+        _merge(ws, row + 1, col, STATUS_SPAN)
+        put(ws, row + 2, col, counts.get(status, 0), "int")
+        _merge(ws, row + 2, col, STATUS_SPAN)
     row += 4
 
-    ws.cell(row=row, column=1,
-            value=f"Pillars: effort share actual vs target (last {info.allocation_window_days} days; gaps in "
-                  "percentage points)").font = Font(bold=True, size=12)
+    _heading(ws, row, f"Pillars: effort share actual vs target (last {info.allocation_window_days} days; gaps in "
+                      "percentage points)")
     pillars = views["pillars"]
     first = row + 1
-    last = write_table(ws, pillars, PILLAR_COLUMNS, base_url=info.base_url, start_row=first,
-                       header_row_is_frozen=False, autofilter=False)
+    last = write_grid_table(ws, pillars, PILLAR_GRID, base_url=info.base_url, start_row=first)
     colours = colour_map(list(pillars["pillar"].astype(str)), PILLAR_COLOURS)
+    gap_col = 1 + sum(s.span for s in PILLAR_GRID[:3])
     for i, (pillar, gap) in enumerate(zip(pillars["pillar"].astype(str), pillars["gap"])):
         name_cell = ws.cell(row=first + 1 + i, column=1)
         name_cell.fill = PatternFill("solid", fgColor=colours[pillar].lstrip("#"))
         name_cell.font = Font(bold=True, color="FFFFFF")
         fill = _gap_fill(gap)
         if fill:
-            ws.cell(row=first + 1 + i, column=4).fill = fill
-    if len(pillars):
-        chart = BarChart()
-        chart.type = "bar"
-        chart.title = titles_view.title(views["titles"], "allocation-vs-target")
-        chart.y_axis.title = "share of effort"
-        chart.y_axis.numFmt = "0%"
-        chart.y_axis.majorGridlines = None
-        data = Reference(ws, min_col=2, max_col=3, min_row=first, max_row=last)
-        chart.add_data(data, titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=first + 1, max_row=last))
-        chart.height, chart.width = 7.5, 16
-        ws.add_chart(chart, "L4")
+            ws.cell(row=first + 1 + i, column=gap_col).fill = fill
 
     row = last + 2
     picks = views["decisions"]
-    ws.cell(row=row, column=1, value=decisions_view.heading(picks)).font = Font(bold=True, size=12)
+    _heading(ws, row, decisions_view.heading(picks))
     shown = picks[picks["shown"].astype(bool)] if len(picks) else picks
     if shown.empty:
         row += 2
     else:
-        row = write_table(ws, shown.reset_index(drop=True), DECISION_COLUMNS, base_url=info.base_url,
-                          start_row=row + 1, header_row_is_frozen=False, autofilter=False) + 2
+        row = write_grid_table(ws, shown.reset_index(drop=True), DECISION_GRID, base_url=info.base_url,
+                               start_row=row + 1) + 2
     ws.cell(row=row, column=1, value="How to read this").font = Font(bold=True)
-    for n, text in enumerate([RAG_RULE, KTLO_RULE, info.effort_rule], start=1):
-        # Wrapped inside the Summary's ten columns: a long line would widen the printed page.
-        set_text(ws.cell(row=row + n, column=1), text)
-        ws.merge_cells(start_row=row + n, start_column=1, end_row=row + n, end_column=NOTE_COLUMNS)
-        ws.cell(row=row + n, column=1).alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[row + n].height = 15 * max(1, math.ceil(len(text) / NOTE_CHARS_PER_LINE))
-    _image(ws, (charts.get("allocation-by-bucket") or [None])[0], "L20")
-    _image(ws, (charts.get("okr-progress") or [None])[0], "L42")
-    for col, width in zip("ABCDEFGHIJ", (36, 12, 12, 12, 12, 12, 12, 12, 12, 12)):
-        ws.column_dimensions[col].width = max(ws.column_dimensions[col].width or 0, width)
+    charts_line = ("Charts: on the Pillars, OKRs, Roadmap, Allocation and Changes sheets; every epic on the "
+                   "Epics sheet; how strategy, KTLO, effort and hygiene are counted: Data quality, under "
+                   "'Rules and definitions'.")
+    for n, text in enumerate([RAG_RULE, charts_line], start=1):
+        # Wrapped inside the Summary's grid: a long line would widen the printed page.
+        _wrapped(ws, row + n, text, size=9)
     ws.freeze_panes = "A3"
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from portfolio_org import AS_OF, BASE_URL, MAPPINGS, SYNC_RUNS, mapped_issues, snapshots
 from sheets import table
 
@@ -53,19 +54,27 @@ def row_of(ws, text: str, column: int = 1, exact: bool = False) -> int:
     return next(r for r in range(1, ws.max_row + 1) if hit(ws.cell(row=r, column=column).value))
 
 
+def _columns(ws, row):
+    """Header text → column, for a row of the Summary's grid (merged cells leave the others empty)."""
+    return {ws.cell(row=row, column=c).value: c for c in range(1, ws.max_column + 1) if ws.cell(row=row, column=c).value}
+
+
 def test_summary_headline_figures(written):
     ws = written[2]["Summary"]
     assert "2026-W48" in ws["A1"].value
     assert ws["A2"].value.startswith("As of 2026-11-26") and "synced 11 h ago" in ws["A2"].value
-    r = row_of(ws, "Active epics") + 1
-    assert ws.cell(row=r, column=1).value == 7                       # active epics
-    assert ws.cell(row=r, column=3).value == pytest.approx(0.72)     # strategy share
-    assert ws.cell(row=r, column=3).number_format == "0%"
-    assert ws.cell(row=r + 1, column=3).value == "KTLO 24%"
-    assert ws.cell(row=r, column=5).value == 3                       # at risk or off track
-    assert ws.cell(row=r, column=7).value == 1                       # slipped this week
-    assert ws.cell(row=r, column=9).value == pytest.approx(0.5)      # hygiene
-    assert len(ws._charts) == 1 and len(ws._images) == 2
+    r = row_of(ws, "Active epics")
+    col = _columns(ws, r)
+    assert ws.cell(row=r + 1, column=col["Active epics"]).value == 7
+    strategy = ws.cell(row=r + 1, column=col["Effort on strategy (vs KTLO)"])
+    assert strategy.value == pytest.approx(0.72) and strategy.number_format == "0%"
+    assert ws.cell(row=r + 2, column=col["Effort on strategy (vs KTLO)"]).value == "KTLO 24%"
+    assert ws.cell(row=r + 1, column=col["Epics at risk / off track"]).value == 3
+    assert ws.cell(row=r + 1, column=col["Slipped this week"]).value == 1
+    assert ws.cell(row=r + 1, column=col["Hygiene score"]).value == pytest.approx(0.5)
+    # The charts live on their own sheets; the Summary is text and tables that print on one page.
+    assert ws._charts == [] and ws._images == []
+    assert ws.row_dimensions[r + 1].height >= 30                     # the 20-pt figures clear of their labels
 
 
 def test_summary_key_results_line_and_counts(written):
@@ -73,23 +82,47 @@ def test_summary_key_results_line_and_counts(written):
     r = row_of(ws, "Key results:")
     assert ws.cell(row=r, column=1).value == ("Key results: 1 behind the calendar, 1 with no work planned, "
                                               "1 missed (quarter over) — of 5")
-    counts = {ws.cell(row=r + 1, column=c).value: ws.cell(row=r + 2, column=c).value for c in range(1, 6)}
+    counts = {h: ws.cell(row=r + 2, column=c).value for h, c in _columns(ws, r + 1).items()}
     assert counts == {"done": 0, "on track": 2, "behind": 1, "no work planned": 1, "missed": 1}
+    # Each count sits under its header's merged span, right-aligned like the number below it.
+    for c in _columns(ws, r + 1).values():
+        assert ws.cell(row=r + 1, column=c).alignment.horizontal == "right"
+        assert any(str(m).startswith(ws.cell(row=r + 2, column=c).coordinate) for m in ws.merged_cells.ranges)
 
 
 def test_summary_pillar_table_and_gap_colours(written):
     ws = written[2]["Summary"]
     header = row_of(ws, "Pillar", exact=True)
-    assert [ws.cell(row=header, column=c).value for c in (2, 3, 4)] == ["Target share", "Actual share", "Gap (pp)"]
-    rows = {ws.cell(row=r, column=1).value: [ws.cell(row=r, column=c).value for c in range(2, 11)]
+    col = _columns(ws, header)
+    assert list(col)[:4] == ["Pillar", "Target share", "Actual share", "Gap (pp)"]
+    rows = {ws.cell(row=r, column=1).value: {h: ws.cell(row=r, column=c).value for h, c in col.items()}
             for r in range(header + 1, header + 6)}
-    assert rows["Win enterprise hospitals"][:3] == [pytest.approx(0.35), pytest.approx(0.56), pytest.approx(21)]
-    assert ws.cell(row=header + 1, column=4).number_format == '+0.0" pp";-0.0" pp";0.0" pp"'
-    assert rows["Win enterprise hospitals"][8] == pytest.approx(100 * (19 / 41 - 0.35))   # a week ago
-    assert rows["Grow new practices"][1] == 0
-    assert rows["Unmapped"][1] == pytest.approx(0.04)
-    assert ws.cell(row=header + 1, column=4).fill.fgColor.rgb.endswith("FFC7CE")      # +21 pp: red
-    assert ws.cell(row=header + 4, column=4).fill.fgColor.rgb.endswith("C6EFCE")      # −1 pp: green
+    enterprise = rows["Win enterprise hospitals"]
+    assert [enterprise[h] for h in ("Target share", "Actual share", "Gap (pp)")] == [
+        pytest.approx(0.35), pytest.approx(0.56), pytest.approx(21)]
+    gap = col["Gap (pp)"]
+    assert ws.cell(row=header + 1, column=gap).number_format == '+0.0" pp";-0.0" pp";0.0" pp"'
+    assert enterprise["Gap a week ago (pp)"] == pytest.approx(100 * (19 / 41 - 0.35))   # a week ago
+    assert rows["Grow new practices"]["Actual share"] == 0
+    assert rows["Unmapped"]["Actual share"] == pytest.approx(0.04)
+    assert ws.cell(row=header + 1, column=gap).fill.fgColor.rgb.endswith("FFC7CE")      # +21 pp: red
+    assert ws.cell(row=header + 4, column=gap).fill.fgColor.rgb.endswith("C6EFCE")      # −1 pp: green
+    # Numeric headers stand right-aligned over their numbers; text headers left.
+    assert all(ws.cell(row=header, column=c).alignment.horizontal == "right" for h, c in col.items() if h != "Pillar")
+    assert ws.cell(row=header, column=1).alignment.horizontal == "left"
+
+
+def test_summary_tables_are_sized_for_themselves(written):
+    """The pillar names and the decision list's epic keys do not share one column width (a merged grid)."""
+    ws = written[2]["Summary"]
+    pillar_header = row_of(ws, "Pillar", exact=True)
+    decision_header = row_of(ws, "Epics that need") + 1
+    merged = {str(m).split(":")[0]: m for m in ws.merged_cells.ranges}
+    pillar_span = merged[f"A{pillar_header}"].size["columns"]
+    key_span = merged[f"A{decision_header}"].size["columns"]
+    assert pillar_span > key_span >= 2
+    widths = {ws.column_dimensions[get_column_letter(c)].width for c in range(1, 27)}
+    assert len(widths) == 1                                           # one grid, no column sized for one table
 
 
 def test_summary_decisions_link_to_jira(written):
