@@ -1054,14 +1054,6 @@ class Store:
         """All ``sync_state`` values."""
         return {r["key"]: r["value"] for r in self._rows(sync_state, ["key"])}
 
-    def frames(self) -> dict[str, list[dict[str, Any]]]:
-        """The tables later layers read, as lists of dicts: issues, transitions, worklogs, fields."""
-        return {
-            "issues": self.issue_rows(),
-            "transitions": self.transition_rows(),
-            "worklogs": self.worklog_rows(),
-            "fields": self.field_rows(),
-        }
 
 
 def field_roles_of(rows: Iterable[tuple[str | None, str]]) -> dict[str, str]:

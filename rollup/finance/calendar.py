@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from functools import cached_property
 
 import numpy as np
@@ -86,11 +86,6 @@ def parse_month(text: str | Month, what: str = "month") -> Month:
     return Month(int(match.group(1)), int(match.group(2)))
 
 
-def month_range(first: Month, last: Month) -> list[Month]:
-    """Every month from ``first`` to ``last`` inclusive."""
-    return [Month.from_index(i) for i in range(first.index, last.index + 1)]
-
-
 def day_number(value: date) -> int:
     """Days since 1970-01-01."""
     return value.toordinal() - _EPOCH_ORDINAL
@@ -149,12 +144,6 @@ class WorkCalendar:
         if not self._utc:
             index = index.tz_convert(self.timezone)
         return index.tz_localize(None).as_unit("ns").asi8
-
-
-def today_in(zone: str, now: datetime | None = None) -> int:
-    """Today's day number in ``zone``."""
-    now = now or datetime.now(timezone.utc)
-    return day_number(pd.Timestamp(now).tz_convert(zone).date())
 
 
 NS_PER_DAY = _NS_PER_DAY

@@ -155,11 +155,6 @@ def rule_lookup() -> dict[str, type[Rule]]:
     return out
 
 
-def groups() -> tuple[str, ...]:
-    """The rule groups."""
-    return GROUPS
-
-
 def find_rule(selector: str) -> type[Rule] | None:
     """The rule a code (any case) or name stands for, or None."""
     lookup = rule_lookup()

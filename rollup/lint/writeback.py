@@ -42,7 +42,6 @@ from rollup.lint.result import SEVERITY_RANK, LintResult
 
 #: The start of the first line of every write-back comment (also what the clean-up search looks for).
 MARKER = "Epic quality check by rollup lint"
-ACTIONS = ("add-label", "remove-label", "add-comment", "update-comment", "delete-comment")
 STATUSES = ("planned", "done", "failed", "unchanged")
 #: Issue ids per ``id in (…)`` search.
 ID_BATCH = 100

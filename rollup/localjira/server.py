@@ -50,7 +50,6 @@ from rollup.localjira.faults import Faults
 from rollup.localjira.render import BOT_ACCOUNT_ID, BOT_DISPLAY_NAME, BOT_EMAIL, BOT_KEY, BOT_NAME, Renderer
 from rollup.localjira.sampleorg import API_USER, SampleOrg
 
-JSON_TYPE = "application/json;charset=UTF-8"
 LIGHT_FIELDS = frozenset({"id", "key", "updated", "created"})
 GONE = ("The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full "
         "migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046")

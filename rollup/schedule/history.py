@@ -26,8 +26,6 @@ from sqlalchemy import select, update
 
 from rollup.store import Store, job_runs
 
-#: Statuses a finished run can have.
-FINAL = ("ok", "partial", "failed", "interrupted", "locked", "missed", "died")
 
 
 def _now() -> datetime:

@@ -129,11 +129,6 @@ def key_order(key: Any) -> tuple[str, int]:
     return (project, int(number) if number.isdigit() else -1)
 
 
-def quarter_of(when: date) -> str:
-    """``2026Q4`` style label of a date's quarter."""
-    return f"{when.year}Q{(when.month - 1) // 3 + 1}"
-
-
 def quarter_bounds(label: str) -> tuple[date, date] | None:
     """First and last day of a quarter label such as ``2026Q4``, ``2026-Q4`` or ``Q4 2026``."""
     match = re.search(r"(\d{4})\s*-?\s*Q([1-4])", str(label), re.IGNORECASE) or None

@@ -30,7 +30,6 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from rollup.views import decisions as decisions_view
 from rollup.views import okrs as okrs_view
-from rollup.views import titles as titles_view
 from rollup.views.completeness import freshness_line
 from rollup.views.epics import RAG_RULE
 from rollup.writers.printing import set_print_setup_all

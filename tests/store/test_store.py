@@ -13,6 +13,7 @@ from connectors.jira.rows import FieldRow
 from rollup import store as store_module
 from rollup.errors import EmptyStoreError, StoreError, StoreURLError
 from rollup.store import SCHEMA_VERSION, Store, mask_url, normalize_url, upgrade
+from store_rows import store_rows
 
 
 def test_new_store_has_current_schema_version(store):
@@ -180,7 +181,7 @@ def test_v2_snapshots_per_run_become_one_per_week(database_url):
 
 def test_frames_lists_tables(store):
     store.upsert_batch([make_issue(1)], {}, True)
-    frames = store.frames()
+    frames = store_rows(store)
     assert set(frames) == {"issues", "transitions", "worklogs", "fields"}
     assert frames["issues"][0]["id"] == 1
 

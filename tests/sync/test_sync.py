@@ -11,6 +11,7 @@ from rollup_rows import T0, make_issue, make_transitions, make_worklog
 from rollup.config import parse_config
 from rollup.store import Store
 from rollup.sync import IssuesNotRead, SyncScope, incremental_jql, jql_date, sync
+from store_rows import store_rows
 
 SCOPE = SyncScope(jql="project in (PAY, SCH)", extra_fields=["Investment"])
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -27,7 +28,7 @@ def org(count=10):
 
 def contents(store: Store):
     """Everything a sync writes that must be identical between two stores."""
-    frames = store.frames()
+    frames = store_rows(store)
     return frames["issues"], frames["transitions"], frames["worklogs"]
 
 
