@@ -280,9 +280,10 @@ ALLOCATION_COLUMNS = [
 ]
 
 CHANGE_COLUMNS = [
-    Col("change", "Change"), Col("key", "Epic", "key"), Col("summary", "Summary", "long", 50), Col("pillar", "Pillar"),
-    Col("team_id", "Team"), Col("before", "Before"), Col("after", "After"), Col("days_slipped", "Days moved", "int"),
-    Col("scope_growth", "Scope growth", "pct"), Col("size", "Size now", "num"), Col("baseline", "Compared with", "date"),
+    Col("change", "Change"), Col("key", "Epic", "key"), Col("summary", "Summary", "long", 50),
+    Col("pillar_name", "Pillar", "text", 28), Col("team", "Team"), Col("before", "Before"), Col("after", "After"),
+    Col("days_slipped", "Days moved", "int"), Col("scope_growth", "Scope growth", "pct"),
+    Col("size", "Size now", "num"), Col("baseline", "Compared with", "date"),
 ]
 
 TEAM_COLUMNS = [

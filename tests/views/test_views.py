@@ -70,8 +70,16 @@ def test_week_over_week(views):
                    ("scope growth", "PLAT-1"), ("pillar changed", "PLAT-3")}
     slipped = c[c["change"] == "target date slipped"].iloc[0]
     assert slipped["days_slipped"] == 15 and slipped["before"] == "2027-01-31"
-    assert c[c["change"] == "scope growth"].iloc[0]["scope_growth"] == pytest.approx(0.5)
+    grew = c[c["change"] == "scope growth"].iloc[0]
+    assert grew["scope_growth"] == pytest.approx(0.5) and (grew["before"], grew["after"]) == ("20", "30")
     assert set(c["baseline"]) == {"2026-11-19"}
+    # Names where the reader looks, ids kept beside them; a pillar move reads as names.
+    moved = c[c["change"] == "pillar changed"].iloc[0]
+    assert (moved["pillar"], moved["pillar_name"], moved["team_id"], moved["team"]) == (
+        "PLAT", "Platform reliability and compliance", "sch", "Scheduling")
+    assert (moved["before"], moved["after"]) == ("Win enterprise hospitals", "Platform reliability and compliance")
+    new = c[c["change"] == "new epic"].iloc[0]
+    assert (new["pillar_name"], new["team"]) == ("Unmapped", "Unmapped")
 
 
 def test_headline_and_decisions(views):
