@@ -17,6 +17,8 @@ Columns:
                         that went to capex (strategy) buckets
 ``share_<bucket id>``   the same window's share of effort per declared bucket (the allocation mix)
 ======================  ==============================================================
+
+``frame.attrs['labels']``: ``{share_<bucket id>: bucket name}``, the words a writer heads those columns with.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import pandas as pd
 
 from rollup.views import allocation
 from rollup.views import epics as epics_view
-from rollup.views._common import bucket_ids, empty, safe_ratio
+from rollup.views._common import bucket_ids, empty, names, safe_ratio
 from rollup.views.changes import iso_week, weekly
 
 COLUMNS = ["day", "week", "epics_open", "epics_done", "epics_at_risk", "points_total", "points_done", "progress",
@@ -42,6 +44,12 @@ MIX_WINDOW_DAYS = 28
 def mix_columns(mappings: Any) -> list[str]:
     """The ``share_<bucket id>`` columns, in the order the buckets are declared."""
     return [f"share_{b}" for b in bucket_ids(mappings)]
+
+
+def mix_labels(mappings: Any) -> dict[str, str]:
+    """``{share_<bucket id>: bucket name}`` for the :func:`mix_columns`."""
+    bucket_names = names(mappings, "buckets")
+    return {f"share_{b}": bucket_names[b] for b in bucket_ids(mappings)}
 
 
 def _summarise(frame: pd.DataFrame) -> pd.DataFrame:
@@ -105,8 +113,10 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         frames.insert(0, _summarise(payload))
     columns = COLUMNS + mix_columns(mappings)
     if not frames:
-        return empty(columns)
-    out = pd.concat(frames, ignore_index=True).sort_values("day", kind="stable").reset_index(drop=True)
-    out["progress"] = safe_ratio(out["points_done"], out["points_total"])
-    out = out.join(_mix(mapped_issues, mappings, out["day"]))
-    return out.reindex(columns=columns)
+        out = empty(columns)
+    else:
+        out = pd.concat(frames, ignore_index=True).sort_values("day", kind="stable").reset_index(drop=True)
+        out["progress"] = safe_ratio(out["points_done"], out["points_total"])
+        out = out.join(_mix(mapped_issues, mappings, out["day"])).reindex(columns=columns)
+    out.attrs["labels"] = mix_labels(mappings)
+    return out

@@ -684,7 +684,8 @@ def _note_under(ws: Worksheet, row: int, note: str | None) -> None:
 def _trend_sheet(ws: Worksheet, trend: pd.DataFrame, info: WorkbookInfo) -> None:
     """One row per weekly snapshot, and native line charts of the epic counts and of the shares."""
     buckets = [c for c in trend.columns if c.startswith("share_")]
-    columns = TREND_COLUMNS + [Col(c, f"Bucket {c.removeprefix('share_')}", "pct") for c in buckets]
+    labels = trend.attrs.get("labels", {})
+    columns = TREND_COLUMNS + [Col(c, f"Bucket: {labels.get(c, c.removeprefix('share_'))}", "pct") for c in buckets]
     last = write_table(ws, trend, columns, base_url=None)
     if trend.empty:
         _note_under(ws, 3, "No weekly snapshot yet: each weekly report adds a row, starting with this one.")

@@ -82,3 +82,6 @@ def test_no_ids_where_names_belong_and_no_placeholder_text(tmp_path):
     shown = [(ws.title, c.coordinate, c.value) for ws in wb.worksheets
              for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value in ids]
     assert shown == []
+    # Headers name buckets too: the Trend sheet's allocation mix is headed by bucket names.
+    mix = [c.value for c in wb["Trend"][1] if str(c.value).startswith("Bucket")]
+    assert mix == [f"Bucket: {b.name}" for b in MAPPINGS.buckets]
