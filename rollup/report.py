@@ -64,12 +64,18 @@ def check_mapped(mapped_issues: pd.DataFrame) -> None:
 
 
 def filter_team(mapped_issues: pd.DataFrame, mappings: Any, team: str) -> tuple[pd.DataFrame, str]:
-    """The rows of one team (by id or name) and its id; an unknown team is a ConfigError."""
+    """The rows of one team (by id or name) and its id; an unknown team is a ConfigError.
+
+    Initiatives belong to no team: the initiatives above the team's epics are kept with its rows, so
+    the Roadmap keeps their summaries and none of them reads as not visible.
+    """
     team_id = resolve_team(team, mappings, mapped_issues)
     if team_id is None:
         known = sorted({str(t) for t in mapped_issues["team_id"].dropna().unique()})
         raise ConfigError(f"unknown team {team!r}; known teams: {', '.join(known) or 'none mapped'}")
-    return mapped_issues[mapped_issues["team_id"].astype("object") == team_id], team_id
+    own = mapped_issues["team_id"].astype("object").eq(team_id)
+    above = mapped_issues["hierarchy_level"].ge(2) & mapped_issues["key"].isin(mapped_issues.loc[own, "initiative"])
+    return mapped_issues[own | above], team_id
 
 
 def build_views(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, lint: LintRun | None = None,

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 from portfolio_org import AS_OF, BASE_URL, MAPPINGS, mapped_issues
+from sheets import table
 
 from rollup import report as report_module
 from rollup.errors import ConfigError
@@ -95,6 +96,19 @@ def test_team_report(store, tmp_path):
     assert result.snapshots_stored == 0
     with pytest.raises(ConfigError, match="unknown team 'nobody'"):
         run_portfolio(store, MAPPINGS, as_of=AS_OF, team="nobody", out_dir=tmp_path, mapped_issues=mapped_issues())
+
+
+def test_a_team_report_keeps_the_initiatives_above_its_epics(store, tmp_path):
+    """Initiatives belong to no team: the team's Roadmap still names them, and none reads as not visible."""
+    result = run_portfolio(store, MAPPINGS, as_of=AS_OF, team="pay", out_dir=tmp_path, mapped_issues=mapped_issues())
+    epics = result.views["epics"].set_index("key")
+    assert epics.loc[["ENT-1", "ENT-3"], "initiative_summary"].tolist() == ["Hospital readiness"] * 2
+    assert result.views["missing_parents"].empty
+    quality = result.views["completeness"].set_index("measure")["value"]
+    assert quality["epics_initiative_not_visible"] == 0
+    roadmap = {r["Epic"]: r for r in table(load_workbook(result.workbook)["Roadmap"])}
+    assert roadmap["ENT-1"]["Initiative summary"] == "Hospital readiness"
+    assert set(result.views["teams"]["team"]) == {"Payments"}
 
 
 def test_cli_prints_written_paths(tmp_path, monkeypatch):
