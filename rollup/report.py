@@ -85,7 +85,9 @@ def build_views(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, lint
     ``lint``: the findings the hygiene score reads (:func:`lint_for_report`); without it the epics are
     linted here, from ``mapped_issues`` alone (no transitions, no mapping conflicts). ``lint_previous``:
     an earlier run, for each team's hygiene change. ctx: ``snapshots`` (stored epic snapshots),
-    ``sync_runs``, ``current_run_id``, ``now``, ``scope_growth_threshold``, ``allocation_window_days``.
+    ``sync_runs``, ``current_run_id``, ``now``, ``scope_growth_threshold``, ``allocation_window_days``,
+    ``team`` (a team report's team id, with ``mapped_issues`` from :func:`filter_team`: the views that
+    read more than the team's rows — OKRs, snapshots, sentences — keep to the team).
     """
     check_mapped(mapped_issues)
     if lint is None:
@@ -258,7 +260,7 @@ def run_portfolio(store: Any, mappings: Any, *, as_of: date | None = None, team:
                         current_run_id=current_run, now=now,
                         scope_growth_threshold=options.scope_growth_threshold,
                         allocation_window_days=options.allocation_window_days,
-                        lint=lint, lint_previous=previous_lint(store, as_of))
+                        lint=lint, lint_previous=previous_lint(store, as_of), team=team_id)
     workbook, charts = write_outputs(views, out_dir, as_of=as_of, base_url=base_url, team=team_id,
                                      allocation_window_days=options.allocation_window_days)
     # Only once the files are written: a failed report must not move next week's baseline. A past

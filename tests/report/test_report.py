@@ -9,12 +9,19 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 from portfolio_org import AS_OF, BASE_URL, MAPPINGS, mapped_issues
 from sheets import table
+from workbook_checks import check_workbook
 
 from rollup import report as report_module
 from rollup.errors import ConfigError
 from rollup.report import STATE_SERVER_BASE_URL, read_snapshots, run_portfolio
 from rollup.report_cli import report
 from rollup.store import Store
+from rollup.views.allocation import ktlo_buckets, strategy_buckets
+from rollup.views.okrs import headline
+
+NAMES = {b.id: b.name for b in MAPPINGS.buckets}
+KTLO = {NAMES[b] for b in ktlo_buckets(MAPPINGS)}
+CAPEX = {NAMES[b] for b in strategy_buckets(MAPPINGS)}
 
 
 @pytest.fixture
@@ -109,6 +116,24 @@ def test_a_team_report_keeps_the_initiatives_above_its_epics(store, tmp_path):
     roadmap = {r["Epic"]: r for r in table(load_workbook(result.workbook)["Roadmap"])}
     assert roadmap["ENT-1"]["Initiative summary"] == "Hospital readiness"
     assert set(result.views["teams"]["team"]) == {"Payments"}
+
+
+def test_a_team_report_shows_the_key_results_of_its_epics(store, tmp_path):
+    """Payments' epics (ENT-1, ENT-3, GROW-1, PLAT-2) contribute to KR1 and, through O3's only key result,
+    KR5: its OKRs and their line on the Summary, the OKRs sheet and the chart are about those."""
+    run_portfolio(store, MAPPINGS, as_of=date(2026, 11, 19), out_dir=tmp_path / "w47", mapped_issues=mapped_issues())
+    result = run_portfolio(store, MAPPINGS, as_of=AS_OF, team="pay", out_dir=tmp_path / "w48",
+                           mapped_issues=mapped_issues())
+    views = result.views
+    okrs = views["okrs"]
+    assert list(okrs.loc[okrs["level"] == "key result", "key_result"]) == ["KR1", "KR5"]
+    assert list(okrs.loc[okrs["level"] == "objective", "okr"]) == ["O1", "O3"]
+    line = "Key results: 1 behind the calendar, 1 missed (quarter over) — of 2"
+    assert headline(views["okr_summary"]) == line
+    wb = load_workbook(result.workbook)
+    got = check_workbook(wb, result.charts["okr-progress"][1].parent, ktlo_buckets=KTLO, capex_buckets=CAPEX)
+    assert got["key_result_line"] == line
+    assert got["key_results"] == {"done": 0, "on track": 0, "behind": 1, "no work planned": 0, "missed": 1}
 
 
 def test_cli_prints_written_paths(tmp_path, monkeypatch):

@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 from portfolio_org import AS_OF, MAPPINGS, SYNC_RUNS, mapped_issues, snapshots
 
-from rollup.report import build_views
+from rollup.report import build_views, filter_team
 from rollup.views import MODULES, ORDER
+from rollup.views import okrs as okrs_view
 from rollup.views.allocation import effort, ktlo_buckets, strategy_buckets
 
 
@@ -112,6 +113,17 @@ def test_teams(views):
     assert t.loc["pay", "effort"] == 20 and t.loc["pay", "epics_at_risk"] == 2
     one = MODULES["teams"].compute(mapped_issues(), MAPPINGS, as_of=AS_OF, team="Payments")
     assert list(one["team_id"]) == ["pay"]
+
+
+def test_a_team_s_okrs_are_the_key_results_its_epics_contribute_to():
+    frame, team = filter_team(mapped_issues(), MAPPINGS, "Clinical records")
+    okrs = MODULES["okrs"].compute(frame, MAPPINGS, as_of=AS_OF, team=team)
+    assert list(zip(okrs["level"], okrs["name"])) == [("objective", "Land 5 hospital systems"),
+                                                      ("key result", "HL7 integration certified")]
+    assert okrs_view.headline(okrs_view.summarise(okrs)) == "Key results: all 1 on track or done"
+    frame.loc[frame["okr"].notna(), ["okr", "key_result"]] = None
+    none = okrs_view.summarise(MODULES["okrs"].compute(frame, MAPPINGS, as_of=AS_OF, team=team))
+    assert okrs_view.headline(none) == "Key results: none that this team's epics contribute to"
 
 
 @pytest.mark.parametrize("name", ORDER)
