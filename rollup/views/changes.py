@@ -6,7 +6,8 @@ ISO week of the report's as-of date —, ``as_of``, ``run_id``, ``taken_at``, ``
 ``as_of`` are dated by ``taken_at``; of several snapshots in one week the latest counts.
 ``ctx['epics']``: the current epic view (computed when absent).
 ``ctx['scope_growth_threshold']``: relative growth of an epic's size reported as scope growth
-(default 0.2 = 20 %).
+(default 0.2 = 20 %). ``ctx['team']``: a team report, whose changes are those of the team's epics
+(snapshots hold the whole portfolio; an epic that joined the team is compared with what it was).
 
 The as-of week's state is the current epic view — unless a later week's snapshot is stored: the
 as-of week is then in the past and its own stored snapshot is its state, so ``--as-of`` of a past
@@ -41,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from rollup.views import epics as epics_view
-from rollup.views._common import UNMAPPED, empty, names
+from rollup.views._common import UNMAPPED, empty, names, team_scope
 
 COLUMNS = ["change", "key", "summary", "pillar", "pillar_name", "team_id", "team", "before", "after", "days_slipped",
            "scope_growth", "size", "baseline"]
@@ -149,6 +150,9 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     before = _payload_frame(base_rows)
     if pair.current is not None:
         now_payload = _payload_frame(pair.current)
+        team = team_scope(mappings, mapped_issues, ctx)
+        if team is not None:
+            now_payload = now_payload[now_payload["team_id"].eq(team)]
         source = f"the stored snapshot of {pair.week}"
     else:
         now = ctx.get("epics")

@@ -27,6 +27,11 @@ kind                     when                                                 we
 "Size" is an epic's ``size`` (its points, else its issue count); "open size" sums it over the
 epics not done. Ties keep the order of the table.
 
+A team report (``ctx['team']``) says the team's own sentences: every view behind them already holds
+only the team's epics, effort and key results (the OKR view keeps the key results the team's epics
+contribute to), and ``pillar_gap`` is left out — the target shares are the portfolio's mix, not each
+team's, so a team that works mostly on one pillar is not off target; the portfolio report says the gaps.
+
 Columns: ``rank`` (1 first), ``sentence``, ``keys`` (list of the issue keys it cites, in the order
 cited), ``figure`` (the number it is about), ``unit`` (of that figure), ``kind``, ``weight``.
 
@@ -44,7 +49,7 @@ import pandas as pd
 
 from rollup.views import allocation
 from rollup.views._baseline import baseline_day
-from rollup.views._common import UNMAPPED, empty
+from rollup.views._common import UNMAPPED, empty, team_scope
 from rollup.views.okrs import KEY_RESULT
 from rollup.views.pillars import ALLOCATION_WINDOW_DAYS, GAP_TOLERANCE
 
@@ -73,9 +78,10 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     found: list[dict[str, Any]] = []
     found += _at_risk(ctx.get("decisions", _EMPTY), open_size)
     found += _slips(ctx.get("changes", _EMPTY), open_size)
-    found += _pillar_gaps(ctx.get("pillars", _EMPTY), epics,
-                          allocation.window_effort(mapped_issues, mappings, start=as_of - timedelta(days=window),
-                                                   end=as_of, work=ctx.get("effort")), mapped_issues)
+    if team_scope(mappings, mapped_issues, ctx) is None:
+        found += _pillar_gaps(ctx.get("pillars", _EMPTY), epics,
+                              allocation.window_effort(mapped_issues, mappings, start=as_of - timedelta(days=window),
+                                                       end=as_of, work=ctx.get("effort")), mapped_issues)
     found += _key_results(ctx.get("okrs", _EMPTY))
     found += _hygiene(ctx.get("hygiene", _EMPTY))
     found += _not_visible(ctx.get("missing_parents", _EMPTY), mapped_issues)

@@ -4,6 +4,7 @@
 ``ctx['epics']`` the current epic view. One row per week up to and including the as-of week. The
 as-of week's row is the current epic view, unless that week is in the past (a later week's snapshot
 is stored), when its stored snapshot is used: ``--as-of`` of a past week draws the trend it drew then.
+``ctx['team']``: a team report, whose weeks count the epics of the team in each week's snapshot.
 
 Columns:
 
@@ -31,7 +32,7 @@ import pandas as pd
 
 from rollup.views import allocation
 from rollup.views import epics as epics_view
-from rollup.views._common import bucket_ids, empty, names, safe_ratio
+from rollup.views._common import bucket_ids, empty, names, safe_ratio, team_scope
 from rollup.views.changes import iso_week, weekly
 
 COLUMNS = ["day", "week", "epics_open", "epics_done", "epics_at_risk", "points_total", "points_done", "progress",
@@ -110,7 +111,11 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         payload = pd.DataFrame(list(snaps["payload"]))
         payload["day"] = pd.to_datetime(snaps["day"]).to_numpy()
         payload["week"] = snaps["week"].to_numpy()
-        frames.insert(0, _summarise(payload))
+        team = team_scope(mappings, mapped_issues, ctx)
+        if team is not None:
+            payload = payload[payload["team_id"].eq(team)]
+        if len(payload):
+            frames.insert(0, _summarise(payload))
     columns = COLUMNS + mix_columns(mappings)
     if not frames:
         out = empty(columns)

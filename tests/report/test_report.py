@@ -136,6 +136,23 @@ def test_a_team_report_shows_the_key_results_of_its_epics(store, tmp_path):
     assert got["key_results"] == {"done": 0, "on track": 0, "behind": 1, "no work planned": 0, "missed": 1}
 
 
+def test_a_team_report_says_only_what_is_the_team_s(store, tmp_path):
+    """The sentences cite Payments' epics; the trend counts them in every week, not the portfolio's."""
+    run_portfolio(store, MAPPINGS, as_of=date(2026, 11, 19), out_dir=tmp_path / "w47", mapped_issues=mapped_issues())
+    views = run_portfolio(store, MAPPINGS, as_of=AS_OF, team="pay", out_dir=tmp_path / "w48",
+                          mapped_issues=mapped_issues()).views
+    insights = views["insights"]
+    ours = set(views["epics"]["key"])
+    # The portfolio's pillar gaps are not the team's; another team's key result is not the team's to plan.
+    assert "pillar_gap" not in set(insights["kind"])
+    assert "key_results_no_work" not in set(insights["kind"])
+    assert {k for keys in insights["keys"] for k in keys} <= ours
+    assert any(s.startswith("1 key result is behind the calendar: SSO and audit logs GA") for s in insights["sentence"])
+    trend = views["trend"].set_index("week")
+    assert list(trend.index) == ["2026-W47", "2026-W48"]
+    assert (trend["epics_open"] + trend["epics_done"]).tolist() == [4, 4]
+
+
 def test_cli_prints_written_paths(tmp_path, monkeypatch):
     monkeypatch.setenv("ROLLUP_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     Store.open().close()  # the report reads an existing store; the issues come from the patched load_mapped

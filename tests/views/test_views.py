@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import pytest
 from portfolio_org import AS_OF, MAPPINGS, SYNC_RUNS, mapped_issues, snapshots
@@ -124,6 +126,17 @@ def test_a_team_s_okrs_are_the_key_results_its_epics_contribute_to():
     frame.loc[frame["okr"].notna(), ["okr", "key_result"]] = None
     none = okrs_view.summarise(MODULES["okrs"].compute(frame, MAPPINGS, as_of=AS_OF, team=team))
     assert okrs_view.headline(none) == "Key results: none that this team's epics contribute to"
+
+
+def test_a_past_week_of_a_team_shows_the_team_s_changes_only():
+    """W47 against W46 (a W48 snapshot is stored, so W47 reads its own snapshot): ENT-1's slip is Payments'."""
+    def changes(team):
+        frame, team_id = filter_team(mapped_issues(), MAPPINGS, team)
+        return build_views(frame, MAPPINGS, as_of=date(2026, 11, 19), snapshots=snapshots(), sync_runs=SYNC_RUNS,
+                           team=team_id)["changes"]
+
+    assert list(changes("pay")["key"]) == ["ENT-1"]
+    assert changes("sch").empty
 
 
 @pytest.mark.parametrize("name", ORDER)
