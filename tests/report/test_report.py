@@ -99,6 +99,7 @@ def test_team_report(store, tmp_path):
     result = run_portfolio(store, MAPPINGS, as_of=AS_OF, team="Payments", out_dir=tmp_path,
                            mapped_issues=mapped_issues())
     assert result.workbook.name == "team-pay-2026-W48.xlsx"
+    assert load_workbook(result.workbook)["Summary"]["A1"].value == "R&D portfolio — week 2026-W48 — team Payments"
     assert set(result.views["epics"]["team_id"]) == {"pay"}
     assert result.snapshots_stored == 0
     with pytest.raises(ConfigError, match="unknown team 'nobody'"):
