@@ -154,7 +154,8 @@ def allocate(frames, config, months: list[str], rates_path: str, as_of: datetime
     windows = epic_windows(mapped, finance, calendar)
     as_of_day = int(calendar.days_of(pd.DatetimeIndex([pd.Timestamp(as_of)]))[0])
     effort = compute_effort(mapped, frames.transitions, frames.worklogs, windows, finance, calendar,
-                            [parse_month(m) for m in months], as_of_day)
+                            [parse_month(m) for m in months], as_of_day,
+                            max_story_points=config.report.max_story_points)
     out["effort"] = _since(t)
     out["effort"].update(rss_mb=_status_mb("VmRSS"), peak_mb=_status_mb("VmHWM"))
     t = _clock()

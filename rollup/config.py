@@ -396,8 +396,9 @@ class ReportOptions(BaseModel):
     max_story_points: float = Field(
         100, gt=0,
         description="Story points above this on one issue are absurd: like negative points they are kept as "
-                    "entered, left out of every sum (the issue counts as unestimated), counted on the Data "
-                    "quality sheet and reported by lint rule EQ043.")
+                    "entered, left out of every sum (the issue counts as unestimated, in the portfolio and in "
+                    "finance's points model), counted on the Data quality sheet and the finance export's Policy "
+                    "sheet, and reported by lint rule EQ043.")
 
 
 class RollupConfig(BaseModel):

@@ -1,7 +1,7 @@
 """What the data cannot show as entered: story points out of range, and issues whose epic is not visible.
 
 Pure functions over the mapped issues frame (``rollup.mapping.apply(...).issues``), shared by the
-views, the lint rules and ``rollup mapping check`` so all three count the same issues.
+views, the lint rules, ``rollup mapping check`` and finance's points model so all of them count the same issues.
 
 - **Story points out of range**: a value below 0 or above ``report.max_story_points`` is kept as
   entered in the store, but every sum treats the issue as unestimated (:func:`usable_points`).

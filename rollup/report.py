@@ -64,12 +64,18 @@ def check_mapped(mapped_issues: pd.DataFrame) -> None:
 
 
 def filter_team(mapped_issues: pd.DataFrame, mappings: Any, team: str) -> tuple[pd.DataFrame, str]:
-    """The rows of one team (by id or name) and its id; an unknown team is a ConfigError."""
+    """The rows of one team (by id or name) and its id; an unknown team is a ConfigError.
+
+    Initiatives belong to no team: the initiatives above the team's epics are kept with its rows, so
+    the Roadmap keeps their summaries and none of them reads as not visible.
+    """
     team_id = resolve_team(team, mappings, mapped_issues)
     if team_id is None:
         known = sorted({str(t) for t in mapped_issues["team_id"].dropna().unique()})
         raise ConfigError(f"unknown team {team!r}; known teams: {', '.join(known) or 'none mapped'}")
-    return mapped_issues[mapped_issues["team_id"].astype("object") == team_id], team_id
+    own = mapped_issues["team_id"].astype("object").eq(team_id)
+    above = mapped_issues["hierarchy_level"].ge(2) & mapped_issues["key"].isin(mapped_issues.loc[own, "initiative"])
+    return mapped_issues[own | above], team_id
 
 
 def build_views(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, lint: LintRun | None = None,
@@ -79,7 +85,9 @@ def build_views(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, lint
     ``lint``: the findings the hygiene score reads (:func:`lint_for_report`); without it the epics are
     linted here, from ``mapped_issues`` alone (no transitions, no mapping conflicts). ``lint_previous``:
     an earlier run, for each team's hygiene change. ctx: ``snapshots`` (stored epic snapshots),
-    ``sync_runs``, ``current_run_id``, ``now``, ``scope_growth_threshold``, ``allocation_window_days``.
+    ``sync_runs``, ``current_run_id``, ``now``, ``scope_growth_threshold``, ``allocation_window_days``,
+    ``team`` (a team report's team id, with ``mapped_issues`` from :func:`filter_team`: the views that
+    read more than the team's rows — OKRs, snapshots, sentences — keep to the team).
     """
     check_mapped(mapped_issues)
     if lint is None:
@@ -252,7 +260,7 @@ def run_portfolio(store: Any, mappings: Any, *, as_of: date | None = None, team:
                         current_run_id=current_run, now=now,
                         scope_growth_threshold=options.scope_growth_threshold,
                         allocation_window_days=options.allocation_window_days,
-                        lint=lint, lint_previous=previous_lint(store, as_of))
+                        lint=lint, lint_previous=previous_lint(store, as_of), team=team_id)
     workbook, charts = write_outputs(views, out_dir, as_of=as_of, base_url=base_url, team=team_id,
                                      allocation_window_days=options.allocation_window_days)
     # Only once the files are written: a failed report must not move next week's baseline. A past

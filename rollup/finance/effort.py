@@ -16,6 +16,9 @@ decides the model: ``finance.effort.teams`` or ``finance.effort.default``.
   dropped). Days after the data's as-of day are not counted.
 * **points** — completed points in the month (by resolution date), scaled to the team's capacity
   (``points_capacity_fte`` × the month's working hours): the fallback, flagged low confidence.
+  Story points below 0 or above ``report.max_story_points`` are not an estimate
+  (:func:`rollup.datachecks.usable_points`, the portfolio's rule): such an issue takes no share of the
+  capacity and is listed in :attr:`Effort.points_left_out` instead.
 """
 
 from __future__ import annotations
@@ -26,10 +29,13 @@ import numpy as np
 import pandas as pd
 
 from rollup.config_finance import FinanceOptions
+from rollup.datachecks import usable_points
 from rollup.finance.calendar import NS_PER_DAY, Month, WorkCalendar
 from rollup.finance.policy import position
 
 EFFORT_COLUMNS = ("person_id", "pos", "team_id", "month", "window", "method", "hours")
+#: Columns of :attr:`Effort.points_left_out`.
+LEFT_OUT_COLUMNS = ("pos", "team_id", "month", "story_points")
 #: How much an auditor can lean on each model.
 CONFIDENCE = {"worklogs": "high", "person-days": "medium", "points": "low"}
 UNALLOCATED = "unallocated"
@@ -43,6 +49,9 @@ class Effort:
     rows: pd.DataFrame
     #: person_id, month, allocated_days, unallocated_days (person-days model only).
     person_days: pd.DataFrame
+    #: :data:`LEFT_OUT_COLUMNS`: completed issues of points teams whose story points (as entered) are out
+    #: of range, so the points model left them out.
+    points_left_out: pd.DataFrame
 
 
 def month_of_day(days: np.ndarray) -> np.ndarray:
@@ -66,8 +75,11 @@ def _empty() -> pd.DataFrame:
 
 def compute_effort(mapped: pd.DataFrame, transitions: pd.DataFrame, worklogs: pd.DataFrame,
                    windows: pd.DataFrame, finance: FinanceOptions, calendar: WorkCalendar,
-                   months: list[Month], as_of_day: int) -> Effort:
-    """Effort of every model over ``months`` (rows of other months are dropped)."""
+                   months: list[Month], as_of_day: int, *, max_story_points: float) -> Effort:
+    """Effort of every model over ``months`` (rows of other months are dropped).
+
+    ``max_story_points``: ``report.max_story_points``, above which the points model leaves an issue out.
+    """
     mapped = mapped.reset_index(drop=True)
     windows = windows.reset_index(drop=True)
     first, last = min(months), max(months)
@@ -76,16 +88,15 @@ def compute_effort(mapped: pd.DataFrame, transitions: pd.DataFrame, worklogs: pd
     team = mapped["team_id"].astype("object")
     method = np.array([finance.effort.method_for(t) for t in team.where(team.notna(), None)], dtype=object)
     ctx = _Context(mapped, windows, method, calendar)
-    parts = [
-        worklog_effort(ctx, worklogs, start_day, end_day),
-        points_effort(ctx, finance, start_day, end_day),
-    ]
+    points_rows, left_out = points_effort(ctx, finance, start_day, end_day, max_story_points)
+    parts = [worklog_effort(ctx, worklogs, start_day, end_day), points_rows]
     pd_rows, pd_days = person_day_effort(ctx, transitions, finance, start_day, min(end_day, as_of_day + 1))
     parts.append(pd_rows)
     rows = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else _empty()
     rows = rows[np.isin(rows["month"].to_numpy(), wanted)].reset_index(drop=True)
     pd_days = pd_days[np.isin(pd_days["month"].to_numpy(), wanted)].reset_index(drop=True)
-    return Effort(rows=rows.reindex(columns=list(EFFORT_COLUMNS)), person_days=pd_days)
+    left_out = left_out[np.isin(left_out["month"].to_numpy(), wanted)].reset_index(drop=True)
+    return Effort(rows=rows.reindex(columns=list(EFFORT_COLUMNS)), person_days=pd_days, points_left_out=left_out)
 
 
 class _Context:
@@ -143,21 +154,29 @@ def worklog_effort(ctx: _Context, worklogs: pd.DataFrame, start_day: int, end_da
 # ---------------------------------------------------------------------------------------- points
 
 
-def points_effort(ctx: _Context, finance: FinanceOptions, start_day: int, end_day: int) -> pd.DataFrame:
-    """Completed points per team and month, scaled to the team's capacity in that month."""
+def points_effort(ctx: _Context, finance: FinanceOptions, start_day: int, end_day: int,
+                  max_points: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Completed points per team and month, scaled to the team's capacity in that month; and the completed
+    issues left out because their story points are out of range (:data:`LEFT_OUT_COLUMNS`)."""
     m = ctx.mapped
     level_ok = m["hierarchy_level"].isin(finance.effort.work_levels).to_numpy()
-    points = m["story_points"].to_numpy(dtype=np.float64)
+    entered = pd.to_numeric(m["story_points"], errors="coerce").to_numpy(dtype=np.float64)
+    points = usable_points(m["story_points"], max_points).to_numpy(dtype=np.float64)
     done = (m["status_category"].astype(str) == "done").to_numpy() & m["resolved"].notna().to_numpy()
-    keep = (ctx.method == "points") & level_ok & done & (np.nan_to_num(points) > 0)
+    out_of_range = ~np.isnan(entered) & np.isnan(points)
+    keep = (ctx.method == "points") & level_ok & done & ((np.nan_to_num(points) > 0) | out_of_range)
     if not keep.any():
-        return _empty()
+        return _empty(), _left_out()
     pos = np.flatnonzero(keep)
     day = ctx.calendar.days_of(m["resolved"].iloc[pos])
     inside = (day >= start_day) & (day < end_day)
     pos, day = pos[inside], day[inside]
+    skip = out_of_range[pos]
+    left_out = pd.DataFrame({"pos": pos[skip], "team_id": ctx.team[pos[skip]], "month": month_of_day(day[skip]),
+                             "story_points": entered[pos[skip]]})
+    pos, day = pos[~skip], day[~skip]
     if not len(pos):
-        return _empty()
+        return _empty(), left_out
     month = month_of_day(day)
     frame = pd.DataFrame({"pos": pos, "team_id": ctx.team[pos], "month": month, "points": points[pos]})
     total = frame.groupby(["team_id", "month"])["points"].transform("sum")
@@ -166,7 +185,12 @@ def points_effort(ctx: _Context, finance: FinanceOptions, start_day: int, end_da
         {mi: ctx.calendar.capacity_hours(Month.from_index(mi)) for mi in np.unique(month)}).to_numpy()
     hours = frame["points"].to_numpy() / total.to_numpy() * capacity_fte * month_hours
     person = m["assignee_id"].astype("object").fillna("").to_numpy()[pos]
-    return _grouped(person, pos, ctx.team[pos], month, ctx.where(pos, day), "points", hours)
+    return _grouped(person, pos, ctx.team[pos], month, ctx.where(pos, day), "points", hours), left_out
+
+
+def _left_out() -> pd.DataFrame:
+    return pd.DataFrame({"pos": pd.Series(dtype=np.int64), "team_id": pd.Series(dtype=object),
+                         "month": pd.Series(dtype=np.int64), "story_points": pd.Series(dtype=np.float64)})
 
 
 # ---------------------------------------------------------------------------------------- person-days

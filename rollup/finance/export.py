@@ -140,12 +140,13 @@ def month_figures(store: Store, config: RollupConfig, month: str | Month, *, rat
     adjust = [parse_month(m) for m in closed] if first_open == month else []
     windows = epic_windows(mapped, finance, calendar)
     effort = compute_effort(mapped, frames.transitions, frames.worklogs, windows, finance, calendar,
-                            [month, *adjust], as_of_day)
+                            [month, *adjust], as_of_day, max_story_points=config.report.max_story_points)
     names = person_names(mapped, frames.worklogs)
     detail_all = detail_rows(effort.rows, mapped, config, calendar, rates, names)
     bases = list(finance.bases)
     detail = detail_all[detail_all["effort_month"] == month.label]
     sources = _sources(effort, frames, mapped, calendar, month, finance)
+    sources.update(_points_left_out(effort, mapped, month, config.report.max_story_points))
     if adjust:
         labels = [m.label for m in adjust]
         fresh = detail_all[detail_all["effort_month"].isin(labels)]
@@ -201,6 +202,15 @@ def _sources(effort: Effort, frames: Frames, mapped: pd.DataFrame, calendar: Wor
     return out
 
 
+def _points_left_out(effort: Effort, mapped: pd.DataFrame, month: Month, max_points: float) -> dict[str, Any]:
+    """The month's completed issues of points teams whose story points are out of range: how many, which."""
+    rows = effort.points_left_out[effort.points_left_out["month"] == month.index]
+    keys = mapped["key"].astype(str).to_numpy()[rows["pos"].to_numpy()]
+    listed = sorted(zip(keys, rows["story_points"]), key=lambda kv: kv[0])
+    return {"points_out_of_range": len(rows), "max_story_points": float(max_points),
+            "points_out_of_range_issues": ", ".join(f"{k} ({p:g})" for k, p in listed)}
+
+
 def _worklog_evidence(frames: Frames, mapped: pd.DataFrame, calendar: WorkCalendar) -> pd.DataFrame:
     wl = frames.worklogs
     keys = mapped.set_index("id")["key"].astype("object")
@@ -211,6 +221,21 @@ def _worklog_evidence(frames: Frames, mapped: pd.DataFrame, calendar: WorkCalend
         "started_month": [Month.from_index(m).label for m in months],
         "updated": wl["updated"].to_numpy(),
     })
+
+
+def _points_note(sources: dict[str, Any]) -> list[tuple[str, str]]:
+    """The Policy row on story points the points model left out (none for months closed before it was kept)."""
+    if "points_out_of_range" not in sources:
+        return []
+    n = int(sources["points_out_of_range"])
+    rule = (f"story points below 0 or above report.max_story_points ({sources['max_story_points']:g}) are not an "
+            "estimate, as in the portfolio")
+    if not n:
+        return [("points model: story points out of range", f"none left out ({rule})")]
+    issues = "issue" if n == 1 else "issues"
+    return [("points model: story points out of range",
+             f"{n} completed {issues} of points teams left out, taking no share of the capacity ({rule}): "
+             f"{sources['points_out_of_range_issues']}")]
 
 
 def policy_rows(figures: MonthFigures, *, generated_at: datetime, closed_at: datetime | None) -> list[tuple[str, str]]:
@@ -229,6 +254,7 @@ def policy_rows(figures: MonthFigures, *, generated_at: datetime, closed_at: dat
         ("data snapshot sha256", meta["data_sha256"]),
         ("data as of", meta["data_as_of"]),
         ("adjusted closed months", ", ".join(meta.get("adjusted_months", [])) or "none"),
+        *_points_note(meta.get("sources", {})),
         ("run at", generated_at.astimezone(timezone.utc).isoformat(timespec="seconds")),
         ("reporting currency", meta["policy"]["currency"]),
     ]

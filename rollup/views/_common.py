@@ -53,6 +53,24 @@ def names(mappings: Any, attr: str) -> dict[str, str]:
     return {str(x.id): str(getattr(x, "name", None) or x.id) for x in listed(mappings, attr)}
 
 
+def resolve_team(team: str, mappings: Any, mapped_issues: pd.DataFrame) -> str | None:
+    """The team id a user typed (an id or a name, case-insensitive), or None when unknown."""
+    wanted = str(team).strip().lower()
+    for team_id, name in names(mappings, "teams").items():
+        if wanted in {team_id.lower(), name.lower()}:
+            return team_id
+    known = {str(t).lower(): str(t) for t in mapped_issues.get("team_id", pd.Series(dtype=object)).dropna().unique()}
+    return known.get(wanted)
+
+
+def team_scope(mappings: Any, mapped_issues: pd.DataFrame, ctx: dict[str, Any]) -> str | None:
+    """The team id of a team report (``ctx['team']``, an id or a name), or None for the whole portfolio."""
+    team = ctx.get("team")
+    if not team:
+        return None
+    return resolve_team(team, mappings, mapped_issues) or str(team)
+
+
 def okr_catalogue(mappings: Any) -> dict[str, dict[str, str]]:
     """Lookups over the declared OKRs: ``objective`` (OKR id → objective), ``key_result`` (key result id →
     name), ``okr_of`` (key result id → OKR id) and ``implied`` (OKR id → its key result, for OKRs with

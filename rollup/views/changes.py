@@ -6,7 +6,8 @@ ISO week of the report's as-of date —, ``as_of``, ``run_id``, ``taken_at``, ``
 ``as_of`` are dated by ``taken_at``; of several snapshots in one week the latest counts.
 ``ctx['epics']``: the current epic view (computed when absent).
 ``ctx['scope_growth_threshold']``: relative growth of an epic's size reported as scope growth
-(default 0.2 = 20 %).
+(default 0.2 = 20 %). ``ctx['team']``: a team report, whose changes are those of the team's epics
+(snapshots hold the whole portfolio; an epic that joined the team is compared with what it was).
 
 The as-of week's state is the current epic view — unless a later week's snapshot is stored: the
 as-of week is then in the past and its own stored snapshot is its state, so ``--as-of`` of a past
@@ -19,8 +20,11 @@ Columns:
 =================  ==================================================================
 ``change``         new epic / completed / target date slipped / target date pulled in /
                    scope growth / status changed / pillar changed / bucket changed
-``key``, ``summary``, ``pillar``, ``team_id``  the epic now
-``before``, ``after``  the value then and now, as text
+``key``, ``summary``  the epic now
+``pillar``, ``team_id``  its pillar and team ids now, and ``pillar_name``, ``team`` their names
+                   (``Unmapped`` when none; an id the mappings no longer declare is shown as is)
+``before``, ``after``  the value then and now, as text; for pillar and bucket changes the names
+                   (``Unmapped`` for none)
 ``days_slipped``   for target date changes: new − old target date in days
 ``scope_growth``   for scope growth: relative growth of size (points, else child count)
 ``size``           the epic's size now (for "biggest first")
@@ -38,10 +42,10 @@ import numpy as np
 import pandas as pd
 
 from rollup.views import epics as epics_view
-from rollup.views._common import empty
+from rollup.views._common import UNMAPPED, empty, names, team_scope
 
-COLUMNS = ["change", "key", "summary", "pillar", "team_id", "before", "after", "days_slipped", "scope_growth",
-           "size", "baseline"]
+COLUMNS = ["change", "key", "summary", "pillar", "pillar_name", "team_id", "team", "before", "after", "days_slipped",
+           "scope_growth", "size", "baseline"]
 
 #: Columns of the stored snapshots (``rollup.frames.SNAPSHOT_COLUMNS``).
 SNAPSHOT_COLUMNS = ["week", "as_of", "run_id", "taken_at", "issue_id", "key", "payload"]
@@ -112,6 +116,22 @@ def _payload_frame(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(list(rows["payload"]), index=rows["issue_id"].astype(int).to_numpy())
 
 
+def _text(value: Any) -> str | None:
+    """A before / after value as text: a size of ``157.0`` points reads ``157``; none is None."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _named(ids: pd.Series, lookup: dict[str, str]) -> pd.Series:
+    """Each id's name from ``lookup`` (an undeclared id as is; none: :data:`UNMAPPED`)."""
+    text = ids.astype("object")
+    text = text.where(text.notna() & text.astype(str).ne(""), None)
+    return text.map(lookup).fillna(text).fillna(UNMAPPED)
+
+
 def _with_note(frame: pd.DataFrame, note: str) -> pd.DataFrame:
     frame.attrs["note"] = note
     return frame
@@ -130,6 +150,9 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     before = _payload_frame(base_rows)
     if pair.current is not None:
         now_payload = _payload_frame(pair.current)
+        team = team_scope(mappings, mapped_issues, ctx)
+        if team is not None:
+            now_payload = now_payload[now_payload["team_id"].eq(team)]
         source = f"the stored snapshot of {pair.week}"
     else:
         now = ctx.get("epics")
@@ -143,6 +166,11 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         return _with_note(empty(COLUMNS), f"{compared}: there are no epics now.")
     both = now_payload.join(before, suffixes=("", "_was"), how="left")
     had = both.index.isin(before.index)
+    pillar_names, bucket_names = names(mappings, "pillars"), names(mappings, "buckets")
+    both = both.assign(
+        pillar_name=_named(both["pillar"], pillar_names), pillar_name_was=_named(both["pillar_was"], pillar_names),
+        bucket_name=_named(both["bucket"], bucket_names), bucket_name_was=_named(both["bucket_was"], bucket_names),
+        team=_named(both["team_id"], names(mappings, "teams")))
     size_now = pd.to_numeric(both["size"], errors="coerce")
     rows = []
 
@@ -155,7 +183,9 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
             "key": part["key"],
             "summary": part["summary"],
             "pillar": part["pillar"],
+            "pillar_name": part["pillar_name"],
             "team_id": part["team_id"],
+            "team": part["team"],
             "before": part[before_col].astype("object") if before_col else None,
             "after": part[after_col].astype("object") if after_col else None,
             "size": size_now[mask],
@@ -184,13 +214,13 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         "status_was", "status")
     for attr in ("pillar", "bucket"):
         differs = both[attr].fillna("").astype(str).ne(both[f"{attr}_was"].fillna("").astype(str))
-        add(f"{attr} changed", (had & differs).to_numpy(), f"{attr}_was", attr)
+        add(f"{attr} changed", (had & differs).to_numpy(), f"{attr}_name_was", f"{attr}_name")
     if not rows:
         return _with_note(empty(COLUMNS), f"{compared}: no epic changed.")
     out = pd.concat(rows, ignore_index=True).reindex(columns=COLUMNS)
     out["baseline"] = baseline_day
     for col in ("before", "after"):
-        out[col] = out[col].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+        out[col] = out[col].map(_text)
     out["change"] = pd.Categorical(out["change"], categories=KINDS, ordered=True)
     out = out.sort_values(["change", "size", "key"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
     counts = out["change"].value_counts(sort=False)

@@ -16,16 +16,25 @@ kind                     when                                                 we
 ``pillar_gap``           a pillar is more than 5 pp from its target share     the gap (share)
                          (at most two, furthest first; with last week's gap
                          when a snapshot a week old exists)
-``key_results_missed``   key results whose quarter ended below 100 %         their share of all KRs
 ``key_results_behind``   key results behind the calendar                      their share of all KRs
 ``key_results_no_work``  key results no epic contributes to                   their share of all KRs
+``key_results_missed``   key results whose quarter ended below 100 %         half their share of all
+                                                                              KRs (:data:`MISSED_WEIGHT`)
 ``hygiene_drop``         teams whose hygiene fell since the previous lint run  the largest drop
 ``epics_not_visible``    issues whose epic the store does not hold            their share of stories
 ``missing_data``         always, last: what the figures could not see         (not ranked)
 =======================  ===================================================  =======================
 
 "Size" is an epic's ``size`` (its points, else its issue count); "open size" sums it over the
-epics not done. Ties keep the order of the table.
+epics not done. Ties keep the order of the table. A missed key result weighs half as much as one
+behind or with no work: its quarter is over and nothing done this week saves it, while the key
+results of this quarter and the epics that slip still can be — so the page leads with what a
+decision can still change, and the misses follow them.
+
+A team report (``ctx['team']``) says the team's own sentences: every view behind them already holds
+only the team's epics, effort and key results (the OKR view keeps the key results the team's epics
+contribute to), and ``pillar_gap`` is left out — the target shares are the portfolio's mix, not each
+team's, so a team that works mostly on one pillar is not off target; the portfolio report says the gaps.
 
 Columns: ``rank`` (1 first), ``sentence``, ``keys`` (list of the issue keys it cites, in the order
 cited), ``figure`` (the number it is about), ``unit`` (of that figure), ``kind``, ``weight``.
@@ -44,15 +53,19 @@ import pandas as pd
 
 from rollup.views import allocation
 from rollup.views._baseline import baseline_day
-from rollup.views._common import UNMAPPED, empty
+from rollup.views._common import UNMAPPED, empty, team_scope
 from rollup.views.okrs import KEY_RESULT
 from rollup.views.pillars import ALLOCATION_WINDOW_DAYS, GAP_TOLERANCE
 
 COLUMNS = ["rank", "sentence", "keys", "figure", "unit", "kind", "weight"]
 
 #: Sentence kinds in tie-break order (see the module docstring).
-KINDS = ("at_risk", "newly_at_risk", "slip", "pillar_gap", "key_results_missed", "key_results_behind",
-         "key_results_no_work", "hygiene_drop", "epics_not_visible", "missing_data")
+KINDS = ("at_risk", "newly_at_risk", "slip", "pillar_gap", "key_results_behind", "key_results_no_work",
+         "key_results_missed", "hygiene_drop", "epics_not_visible", "missing_data")
+
+#: A missed key result's weight, as a share of its share of all key results: its quarter has ended,
+#: so it ranks below the things this week can still change (see the module docstring).
+MISSED_WEIGHT = 0.5
 
 #: Ranked sentences kept (the "what the page could not see" line comes after them).
 MAX_RANKED = 7
@@ -73,9 +86,10 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     found: list[dict[str, Any]] = []
     found += _at_risk(ctx.get("decisions", _EMPTY), open_size)
     found += _slips(ctx.get("changes", _EMPTY), open_size)
-    found += _pillar_gaps(ctx.get("pillars", _EMPTY), epics,
-                          allocation.window_effort(mapped_issues, mappings, start=as_of - timedelta(days=window),
-                                                   end=as_of, work=ctx.get("effort")), mapped_issues)
+    if team_scope(mappings, mapped_issues, ctx) is None:
+        found += _pillar_gaps(ctx.get("pillars", _EMPTY), epics,
+                              allocation.window_effort(mapped_issues, mappings, start=as_of - timedelta(days=window),
+                                                       end=as_of, work=ctx.get("effort")), mapped_issues)
     found += _key_results(ctx.get("okrs", _EMPTY))
     found += _hygiene(ctx.get("hygiene", _EMPTY))
     found += _not_visible(ctx.get("missing_parents", _EMPTY), mapped_issues)
@@ -231,7 +245,7 @@ def _key_results(okrs: pd.DataFrame) -> list[dict[str, Any]]:
                  f"{r.key_result_name} ({r.quarter} ended with no work planned)" for r in top.itertuples()]
         lead = "1 key result was missed" if len(missed) == 1 else f"{len(missed)} key results were missed"
         out.append(_row("key_results_missed", f"{lead}: {listing(named, len(missed))}.",
-                        epics_of(top), len(missed), "key results", len(missed) / total))
+                        epics_of(top), len(missed), "key results", MISSED_WEIGHT * len(missed) / total))
     behind = krs[krs["status"].eq("behind")]
     if len(behind):
         top = behind.sort_values(["behind_by", "key_result"], ascending=[False, True], kind="stable").head(NAMED)
@@ -340,4 +354,4 @@ def _missing_data(completeness: pd.DataFrame, has_baseline: bool, unseen: dict[s
             "weight": np.nan}
 
 
-__all__ = ["compute", "listing", "COLUMNS", "KINDS", "MAX_RANKED"]
+__all__ = ["compute", "listing", "COLUMNS", "KINDS", "MAX_RANKED", "MISSED_WEIGHT"]

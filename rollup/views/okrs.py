@@ -30,6 +30,10 @@ Columns (one row per objective, followed by one row per key result of it, in dec
 
 :func:`summarise` counts the statuses (the ``okr_summary`` view) and :func:`headline` says them in
 one line: the OKR chart's title, the Summary and the OKRs sheet all print that line.
+
+``ctx['team']``: a team report. It keeps only the objectives and key results the team's epics
+contribute to: another team's key result, or one no epic contributes to, is not the team's, so it is
+neither counted nor listed as "no work planned" (the portfolio report lists every declared one).
 """
 
 from __future__ import annotations
@@ -41,7 +45,16 @@ import numpy as np
 import pandas as pd
 
 from rollup.views import epics as epics_view
-from rollup.views._common import contributions, empty, listed, names, quarter_bounds, report_options, safe_ratio
+from rollup.views._common import (
+    contributions,
+    empty,
+    listed,
+    names,
+    quarter_bounds,
+    report_options,
+    safe_ratio,
+    team_scope,
+)
 
 COLUMNS = ["level", "okr", "objective", "quarter", "pillar", "pillar_name", "key_result", "key_result_name",
            "target", "target_unit", "name", "epics", "epic_count", "implied", "children", "children_done",
@@ -107,7 +120,12 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     out["epics"] = out["epics"].fillna("")
     for col in ("epic_count", "implied", "children", "children_done"):
         out[col] = out[col].astype(int)
-    return out[COLUMNS].reset_index(drop=True)
+    team = team_scope(mappings, mapped_issues, ctx)
+    if team is not None:
+        out = out[out["epic_count"].gt(0)]
+    out = out[COLUMNS].reset_index(drop=True)
+    out.attrs["team"] = team
+    return out
 
 
 def _sums(epic_rows: pd.DataFrame, mappings: Any) -> pd.DataFrame:
@@ -175,7 +193,7 @@ def summarise(okrs: pd.DataFrame) -> pd.DataFrame:
 
     Columns: ``level``, ``status`` (every one of :data:`STATUSES`, also when none has it), ``count``,
     ``of`` (rows of that level), ``ids`` (key result ids, or OKR ids for objectives, comma separated)
-    and ``names`` (their names, ``; `` separated).
+    and ``names`` (their names, ``; `` separated). ``attrs['team']``: the OKR view's (a team report's team).
     """
     rows = []
     for level in (KEY_RESULT, OBJECTIVE):
@@ -186,7 +204,9 @@ def summarise(okrs: pd.DataFrame) -> pd.DataFrame:
             rows.append({"level": level, "status": status, "count": int(mask.sum()), "of": len(part),
                          "ids": ", ".join(ids[mask].astype(str)) if len(part) else "",
                          "names": "; ".join(part.loc[mask, "name"].astype(str)) if len(part) else ""})
-    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    out = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    out.attrs["team"] = okrs.attrs.get("team")
+    return out
 
 
 def counts(summary: pd.DataFrame, level: str = KEY_RESULT) -> dict[str, int]:
@@ -205,6 +225,8 @@ def headline(summary: pd.DataFrame) -> str:
     """
     c = counts(summary)
     if not c["of"]:
+        if summary.attrs.get("team"):
+            return "Key results: none that this team's epics contribute to"
         return "No key results declared in mappings.yaml"
     parts = [f"{c['behind']} behind the calendar" if c["behind"] else "",
              f"{c['no work planned']} with no work planned" if c["no work planned"] else "",

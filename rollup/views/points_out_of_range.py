@@ -1,8 +1,9 @@
 """Story points out of range: issues whose points are negative or above ``report.max_story_points``.
 
 Such points are kept in the store as entered, but no sum uses them: the issue counts as
-unestimated (in epic progress, effort and the OKR sheet alike). Lint rule EQ043 reports the epics
-they sit under, ``rollup mapping check`` lists them, and the Data quality sheet shows this view.
+unestimated (in epic progress, effort and the OKR sheet alike, and in finance's points model, whose
+Policy sheet names them). Lint rule EQ043 reports the epics they sit under, ``rollup mapping check``
+lists them, and the Data quality sheet shows this view.
 
 Columns: ``key``, ``story_points`` (as entered), ``problem`` (``negative`` / ``above <max>``),
 ``epic`` (the epic key, or None), ``team_id``, ``team``, ``status_category``; largest values first.

@@ -20,21 +20,11 @@ import pandas as pd
 
 from rollup.views import allocation
 from rollup.views import epics as epics_view
-from rollup.views._common import UNMAPPED, empty, names
+from rollup.views._common import UNMAPPED, empty, names, resolve_team, team_scope
 from rollup.views.pillars import ALLOCATION_WINDOW_DAYS
 
 COLUMNS = ["team_id", "team", "epics_open", "epics_done", "epics_at_risk", "epics_not_rated", "progress",
            "effort", "effort_share", "issues_epic_not_visible", "hygiene"]
-
-
-def resolve_team(team: str, mappings: Any, mapped_issues: pd.DataFrame) -> str | None:
-    """The team id a user typed (an id or a name, case-insensitive), or None when unknown."""
-    wanted = str(team).strip().lower()
-    for team_id, name in names(mappings, "teams").items():
-        if wanted in {team_id.lower(), name.lower()}:
-            return team_id
-    known = {str(t).lower(): str(t) for t in mapped_issues.get("team_id", pd.Series(dtype=object)).dropna().unique()}
-    return known.get(wanted)
 
 
 def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
@@ -77,9 +67,8 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     out["hygiene"] = out.index.map(_team_scores(ctx.get("hygiene")))
     out["team_id"] = out.index
     out["team"] = [names(mappings, "teams").get(t, t) for t in out.index]
-    team = ctx.get("team")
-    if team:
-        team_id = resolve_team(team, mappings, mapped_issues) or team
+    team_id = team_scope(mappings, mapped_issues, ctx)
+    if team_id is not None:
         out = out[out["team_id"] == team_id]
     return out[COLUMNS].reset_index(drop=True)
 
@@ -100,3 +89,7 @@ def _not_visible(missing: pd.DataFrame | None) -> pd.Series:
     epics = missing[missing["kind"].eq("epic")]
     ids = epics["team_id"].astype("object").where(epics["team_id"].notna(), UNMAPPED)
     return epics.groupby(ids.to_numpy())["issues"].sum()
+
+
+# ``resolve_team`` (from _common) stays importable from here: the report and lint narrow to a team with it.
+__all__ = ["compute", "resolve_team", "COLUMNS"]

@@ -4,6 +4,7 @@
 ``ctx['epics']`` the current epic view. One row per week up to and including the as-of week. The
 as-of week's row is the current epic view, unless that week is in the past (a later week's snapshot
 is stored), when its stored snapshot is used: ``--as-of`` of a past week draws the trend it drew then.
+``ctx['team']``: a team report, whose weeks count the epics of the team in each week's snapshot.
 
 Columns:
 
@@ -17,6 +18,8 @@ Columns:
                         that went to capex (strategy) buckets
 ``share_<bucket id>``   the same window's share of effort per declared bucket (the allocation mix)
 ======================  ==============================================================
+
+``frame.attrs['labels']``: ``{share_<bucket id>: bucket name}``, the words a writer heads those columns with.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import pandas as pd
 
 from rollup.views import allocation
 from rollup.views import epics as epics_view
-from rollup.views._common import bucket_ids, empty, safe_ratio
+from rollup.views._common import bucket_ids, empty, names, safe_ratio, team_scope
 from rollup.views.changes import iso_week, weekly
 
 COLUMNS = ["day", "week", "epics_open", "epics_done", "epics_at_risk", "points_total", "points_done", "progress",
@@ -42,6 +45,12 @@ MIX_WINDOW_DAYS = 28
 def mix_columns(mappings: Any) -> list[str]:
     """The ``share_<bucket id>`` columns, in the order the buckets are declared."""
     return [f"share_{b}" for b in bucket_ids(mappings)]
+
+
+def mix_labels(mappings: Any) -> dict[str, str]:
+    """``{share_<bucket id>: bucket name}`` for the :func:`mix_columns`."""
+    bucket_names = names(mappings, "buckets")
+    return {f"share_{b}": bucket_names[b] for b in bucket_ids(mappings)}
 
 
 def _summarise(frame: pd.DataFrame) -> pd.DataFrame:
@@ -102,11 +111,17 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         payload = pd.DataFrame(list(snaps["payload"]))
         payload["day"] = pd.to_datetime(snaps["day"]).to_numpy()
         payload["week"] = snaps["week"].to_numpy()
-        frames.insert(0, _summarise(payload))
+        team = team_scope(mappings, mapped_issues, ctx)
+        if team is not None:
+            payload = payload[payload["team_id"].eq(team)]
+        if len(payload):
+            frames.insert(0, _summarise(payload))
     columns = COLUMNS + mix_columns(mappings)
     if not frames:
-        return empty(columns)
-    out = pd.concat(frames, ignore_index=True).sort_values("day", kind="stable").reset_index(drop=True)
-    out["progress"] = safe_ratio(out["points_done"], out["points_total"])
-    out = out.join(_mix(mapped_issues, mappings, out["day"]))
-    return out.reindex(columns=columns)
+        out = empty(columns)
+    else:
+        out = pd.concat(frames, ignore_index=True).sort_values("day", kind="stable").reset_index(drop=True)
+        out["progress"] = safe_ratio(out["points_done"], out["points_total"])
+        out = out.join(_mix(mapped_issues, mappings, out["day"])).reindex(columns=columns)
+    out.attrs["labels"] = mix_labels(mappings)
+    return out

@@ -279,9 +279,10 @@ ALLOCATION_COLUMNS = [
 ]
 
 CHANGE_COLUMNS = [
-    Col("change", "Change"), Col("key", "Epic", "key"), Col("summary", "Summary", "long", 50), Col("pillar", "Pillar"),
-    Col("team_id", "Team"), Col("before", "Before"), Col("after", "After"), Col("days_slipped", "Days moved", "int"),
-    Col("scope_growth", "Scope growth", "pct"), Col("size", "Size now", "num"), Col("baseline", "Compared with", "date"),
+    Col("change", "Change"), Col("key", "Epic", "key"), Col("summary", "Summary", "long", 50),
+    Col("pillar_name", "Pillar", "text", 28), Col("team", "Team"), Col("before", "Before"), Col("after", "After"),
+    Col("days_slipped", "Days moved", "int"), Col("scope_growth", "Scope growth", "pct"),
+    Col("size", "Size now", "num"), Col("baseline", "Compared with", "date"),
 ]
 
 TEAM_COLUMNS = [
@@ -439,7 +440,8 @@ def _summary(wb: Workbook, views: dict[str, pd.DataFrame], info: WorkbookInfo, c
     ws.sheet_view.showGridLines = False
     for col in range(1, GRID_COLUMNS + 1):
         ws.column_dimensions[get_column_letter(col)].width = GRID_WIDTH
-    title = f"{info.title} — week {iso_week(info.as_of)}" + (f" — team {info.team}" if info.team else "")
+    title = f"{info.title} — week {iso_week(info.as_of)}" + (f" — team {_team_name(views, info.team)}"
+                                                             if info.team else "")
     set_text(ws.cell(row=1, column=1), title)
     ws.cell(row=1, column=1).font = Font(bold=True, size=16)
     ws.row_dimensions[1].height = 22
@@ -682,7 +684,8 @@ def _note_under(ws: Worksheet, row: int, note: str | None) -> None:
 def _trend_sheet(ws: Worksheet, trend: pd.DataFrame, info: WorkbookInfo) -> None:
     """One row per weekly snapshot, and native line charts of the epic counts and of the shares."""
     buckets = [c for c in trend.columns if c.startswith("share_")]
-    columns = TREND_COLUMNS + [Col(c, f"Bucket {c.removeprefix('share_')}", "pct") for c in buckets]
+    labels = trend.attrs.get("labels", {})
+    columns = TREND_COLUMNS + [Col(c, f"Bucket: {labels.get(c, c.removeprefix('share_'))}", "pct") for c in buckets]
     last = write_table(ws, trend, columns, base_url=None)
     if trend.empty:
         _note_under(ws, 3, "No weekly snapshot yet: each weekly report adds a row, starting with this one.")
@@ -706,6 +709,15 @@ def _trend_sheet(ws: Worksheet, trend: pd.DataFrame, info: WorkbookInfo) -> None
     mix.set_categories(Reference(ws, min_col=1, min_row=2, max_row=last))
     mix.x_axis.number_format, mix.height, mix.width = DATE, 7.5, 16
     ws.add_chart(mix, f"{anchor_col}18")
+
+
+def _team_name(views: dict[str, pd.DataFrame], team_id: str) -> str:
+    """A team report's team by the name the Teams view gives it (its id when the view does not list it)."""
+    teams = views.get("teams")
+    if teams is None or teams.empty:
+        return team_id
+    named = teams.loc[teams["team_id"].astype(str).eq(team_id), "team"]
+    return str(named.iloc[0]) if len(named) else team_id
 
 
 def write_portfolio(views: dict[str, pd.DataFrame], path: str | Path, info: WorkbookInfo,

@@ -113,7 +113,7 @@ def effort(f: Frames, cfg, months: list[Month], as_of: date = date(2026, 11, 20)
     calendar = WorkCalendar(cfg.finance.calendar)
     windows = epic_windows(mapped, cfg.finance, calendar)
     return compute_effort(mapped, f.transitions, f.worklogs, windows, cfg.finance, calendar, months,
-                          day_number(as_of)), mapped
+                          day_number(as_of), max_story_points=cfg.report.max_story_points), mapped
 
 
 def hours_by(rows: pd.DataFrame, mapped: pd.DataFrame, *by: str) -> dict:

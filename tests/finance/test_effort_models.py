@@ -111,6 +111,26 @@ def test_points_scale_completed_points_to_team_capacity():
         ("G-1", "g", "points"): 220.0, ("G-2", "", "points"): 132.0}
 
 
+def test_points_out_of_range_take_no_share_of_the_capacity():
+    """As in the portfolio (report.max_story_points, 100 here): G-5's 999 points and G-6's −3 are not an
+    estimate. G-1 and G-2 share Gamma's 352 h as if the two were not there; both are listed as left out."""
+    done = {"status": "Done", "status_category": "done"}
+    rows = [issue("G-1", id=1, story_points=5, resolved=at("2026-10-10 12:00"), assignee_id="g", **done),
+            issue("G-2", id=2, story_points=3, resolved=at("2026-10-20 12:00"), **done),
+            issue("G-5", id=5, story_points=999, resolved=at("2026-10-21 12:00"), **done),
+            issue("G-6", id=6, story_points=-3, resolved=at("2026-10-22 12:00"), **done),
+            issue("G-7", id=7, story_points=500, resolved=at("2026-11-02 12:00"), **done)]
+    result, mapped = effort(frames(rows), config(), [OCT])
+    assert hours_by(result.rows, mapped, "person_id", "method") == {
+        ("G-1", "g", "points"): 220.0, ("G-2", "", "points"): 132.0}
+    left = result.points_left_out
+    assert list(zip(mapped["key"].to_numpy()[left["pos"]], left["story_points"], left["team_id"])) == [
+        ("G-5", 999.0, "gamma"), ("G-6", -3.0, "gamma")]
+    # The threshold is the portfolio's setting, not a second one.
+    result, mapped = effort(frames(rows), config("report: {max_story_points: 1000}\n"), [OCT])
+    assert hours_by(result.rows, mapped, "method")[("G-5", "points")] == pytest.approx(999 / 1007 * 352)
+
+
 def test_effort_flows_up_and_windows_split_the_month():
     """B-2's epic B-9 is authorized from 12 Oct (its Start date): 28 h before, 120 h inside the window.
 

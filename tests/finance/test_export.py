@@ -6,7 +6,7 @@ import hashlib
 
 import pandas as pd
 import pytest
-from finance_helpers import MAPPINGS, OCT, RATES, config, effort, frames, issue, worklog
+from finance_helpers import MAPPINGS, OCT, RATES, at, config, effort, frames, issue, worklog
 from openpyxl import load_workbook
 
 from rollup.config import load_config
@@ -90,6 +90,27 @@ def _small_tables(tmp_path, author_name: str = "Wanda"):
                          load_rates(path, cfg.finance), person_names(mapped, f.worklogs))
     return build_tables("2026-10", detail, ["gaap"], sources={}, policy_rows=[("month", "2026-10")], info={},
                         capacity_hours=176)
+
+
+def test_the_policy_sheet_counts_the_story_points_left_out(tmp_path, monkeypatch):
+    """Gamma (points) completed G-1 (5 points) and G-5 (999, above report.max_story_points): G-5 takes none of
+    the capacity, and the Policy sheet says so by key."""
+    from rollup.finance.export import month_figures, policy_rows
+
+    monkeypatch.delenv("ROLLUP_RATES", raising=False)
+    done = {"status": "Done", "status_category": "done"}
+    f = frames([issue("G-1", id=1, story_points=5, resolved=at("2026-10-10 12:00"), assignee_id="g", **done),
+                issue("G-5", id=5, story_points=999, resolved=at("2026-10-21 12:00"), **done)])
+    rates = tmp_path / "rates.csv"
+    rates.write_text(RATES)
+    with Store.open(f"sqlite:///{tmp_path / 'small.db'}") as store:
+        figures = month_figures(store, config(), "2026-10", rates_path_option=rates, frames=f)
+    points = figures.detail[figures.detail["method"] == "points"]
+    assert list(points["issue_key"].astype(str)) == ["G-1"] and points["hours"].sum() == pytest.approx(352)
+    rows = dict(policy_rows(figures, generated_at=at("2026-11-20 09:00"), closed_at=None))
+    assert rows["points model: story points out of range"] == (
+        "1 completed issue of points teams left out, taking no share of the capacity (story points below 0 or "
+        "above report.max_story_points (100) are not an estimate, as in the portfolio): G-5 (999)")
 
 
 def test_jira_text_never_becomes_a_formula(tmp_path):

@@ -8,12 +8,20 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 from portfolio_org import AS_OF, BASE_URL, MAPPINGS, mapped_issues
+from sheets import table
+from workbook_checks import check_workbook
 
 from rollup import report as report_module
 from rollup.errors import ConfigError
 from rollup.report import STATE_SERVER_BASE_URL, read_snapshots, run_portfolio
 from rollup.report_cli import report
 from rollup.store import Store
+from rollup.views.allocation import ktlo_buckets, strategy_buckets
+from rollup.views.okrs import headline
+
+NAMES = {b.id: b.name for b in MAPPINGS.buckets}
+KTLO = {NAMES[b] for b in ktlo_buckets(MAPPINGS)}
+CAPEX = {NAMES[b] for b in strategy_buckets(MAPPINGS)}
 
 
 @pytest.fixture
@@ -91,10 +99,59 @@ def test_team_report(store, tmp_path):
     result = run_portfolio(store, MAPPINGS, as_of=AS_OF, team="Payments", out_dir=tmp_path,
                            mapped_issues=mapped_issues())
     assert result.workbook.name == "team-pay-2026-W48.xlsx"
+    assert load_workbook(result.workbook)["Summary"]["A1"].value == "R&D portfolio — week 2026-W48 — team Payments"
     assert set(result.views["epics"]["team_id"]) == {"pay"}
     assert result.snapshots_stored == 0
     with pytest.raises(ConfigError, match="unknown team 'nobody'"):
         run_portfolio(store, MAPPINGS, as_of=AS_OF, team="nobody", out_dir=tmp_path, mapped_issues=mapped_issues())
+
+
+def test_a_team_report_keeps_the_initiatives_above_its_epics(store, tmp_path):
+    """Initiatives belong to no team: the team's Roadmap still names them, and none reads as not visible."""
+    result = run_portfolio(store, MAPPINGS, as_of=AS_OF, team="pay", out_dir=tmp_path, mapped_issues=mapped_issues())
+    epics = result.views["epics"].set_index("key")
+    assert epics.loc[["ENT-1", "ENT-3"], "initiative_summary"].tolist() == ["Hospital readiness"] * 2
+    assert result.views["missing_parents"].empty
+    quality = result.views["completeness"].set_index("measure")["value"]
+    assert quality["epics_initiative_not_visible"] == 0
+    roadmap = {r["Epic"]: r for r in table(load_workbook(result.workbook)["Roadmap"])}
+    assert roadmap["ENT-1"]["Initiative summary"] == "Hospital readiness"
+    assert set(result.views["teams"]["team"]) == {"Payments"}
+
+
+def test_a_team_report_shows_the_key_results_of_its_epics(store, tmp_path):
+    """Payments' epics (ENT-1, ENT-3, GROW-1, PLAT-2) contribute to KR1 and, through O3's only key result,
+    KR5: its OKRs and their line on the Summary, the OKRs sheet and the chart are about those."""
+    run_portfolio(store, MAPPINGS, as_of=date(2026, 11, 19), out_dir=tmp_path / "w47", mapped_issues=mapped_issues())
+    result = run_portfolio(store, MAPPINGS, as_of=AS_OF, team="pay", out_dir=tmp_path / "w48",
+                           mapped_issues=mapped_issues())
+    views = result.views
+    okrs = views["okrs"]
+    assert list(okrs.loc[okrs["level"] == "key result", "key_result"]) == ["KR1", "KR5"]
+    assert list(okrs.loc[okrs["level"] == "objective", "okr"]) == ["O1", "O3"]
+    line = "Key results: 1 behind the calendar, 1 missed (quarter over) — of 2"
+    assert headline(views["okr_summary"]) == line
+    wb = load_workbook(result.workbook)
+    got = check_workbook(wb, result.charts["okr-progress"][1].parent, ktlo_buckets=KTLO, capex_buckets=CAPEX)
+    assert got["key_result_line"] == line
+    assert got["key_results"] == {"done": 0, "on track": 0, "behind": 1, "no work planned": 0, "missed": 1}
+
+
+def test_a_team_report_says_only_what_is_the_team_s(store, tmp_path):
+    """The sentences cite Payments' epics; the trend counts them in every week, not the portfolio's."""
+    run_portfolio(store, MAPPINGS, as_of=date(2026, 11, 19), out_dir=tmp_path / "w47", mapped_issues=mapped_issues())
+    views = run_portfolio(store, MAPPINGS, as_of=AS_OF, team="pay", out_dir=tmp_path / "w48",
+                          mapped_issues=mapped_issues()).views
+    insights = views["insights"]
+    ours = set(views["epics"]["key"])
+    # The portfolio's pillar gaps are not the team's; another team's key result is not the team's to plan.
+    assert "pillar_gap" not in set(insights["kind"])
+    assert "key_results_no_work" not in set(insights["kind"])
+    assert {k for keys in insights["keys"] for k in keys} <= ours
+    assert any(s.startswith("1 key result is behind the calendar: SSO and audit logs GA") for s in insights["sentence"])
+    trend = views["trend"].set_index("week")
+    assert list(trend.index) == ["2026-W47", "2026-W48"]
+    assert (trend["epics_open"] + trend["epics_done"]).tolist() == [4, 4]
 
 
 def test_cli_prints_written_paths(tmp_path, monkeypatch):

@@ -136,8 +136,8 @@ def test_a_hygiene_drop_since_the_previous_lint_run_is_a_sentence():
 
 def test_what_you_should_know_this_week(views):
     got = views["insights"]
-    assert list(got["kind"]) == ["at_risk", "pillar_gap", "key_results_missed", "key_results_behind",
-                                 "key_results_no_work", "pillar_gap", "slip", "missing_data"]
+    assert list(got["kind"]) == ["at_risk", "pillar_gap", "key_results_behind", "key_results_no_work",
+                                 "pillar_gap", "slip", "key_results_missed", "missing_data"]
     assert list(got["rank"]) == list(range(1, 9))
     assert list(got["sentence"]) == [
         "3 epics are at risk or off track; the biggest: ENT-1 (22 points; at risk: projected 5 days after target), "
@@ -145,21 +145,33 @@ def test_what_you_should_know_this_week(views):
         "target date passed).",
         "Win enterprise hospitals took 56% of effort against its 35% target: 21 pp over (11 pp over a week ago, on "
         "2026-11-19); most of its effort: ENT-1, ENT-2 and ENT-3.",
-        "1 key result was missed: Practices onboarded without a sales call (2026-Q3 ended at 0%).",
         "1 key result is behind the calendar: SSO and audit logs GA (53% done with 62% of the quarter gone).",
         "1 key result has no work planned — no epic contributes to it: Churn 1.5%/month (Cut churn of small clinics "
         "to 1.5%/month, 2026-Q4).",
         "Grow new practices took 0% of effort against its 15% target: 15 pp under (15 pp under a week ago, on "
         "2026-11-19); its open epics: GROW-1.",
         "ENT-3 slipped 15 days this week: its target date moved from 2027-01-31 to 2027-02-15.",
+        "1 key result was missed: Practices onboarded without a sales call (2026-Q3 ended at 0%).",
         "What this page could not see: story points on 2 of 23 issues (9%); a pillar for 1 of 10 epics (10%); the "
         "full changelog of 1 of 34 issues.",
     ]
-    assert list(got["keys"]) == [["ENT-1", "PLAT-2", "RET-1"], ["ENT-1", "ENT-2", "ENT-3"], ["GROW-1"],
-                                 ["ENT-1", "ENT-3"], [], ["GROW-1"], ["ENT-3"], []]
-    assert list(got["figure"]) == [3, 21, 1, 1, 1, 15, 15, 3]
-    # Open work: 105 (points, or issues for GROW-1); at risk 22 + 10 + 8; ENT-3 (12) slipped; 5 key results.
-    assert list(got["weight"][:7]) == pytest.approx([40 / 105, 0.21, 0.2, 0.2, 0.2, 0.15, 12 / 105])
+    assert list(got["keys"]) == [["ENT-1", "PLAT-2", "RET-1"], ["ENT-1", "ENT-2", "ENT-3"], ["ENT-1", "ENT-3"], [],
+                                 ["GROW-1"], ["ENT-3"], ["GROW-1"], []]
+    assert list(got["figure"]) == [3, 21, 1, 1, 15, 15, 1, 3]
+    # Open work: 105 (points, or issues for GROW-1); at risk 22 + 10 + 8; ENT-3 (12) slipped; 5 key results,
+    # the missed one at half weight.
+    assert list(got["weight"][:7]) == pytest.approx([40 / 105, 0.21, 0.2, 0.2, 0.15, 12 / 105, 0.1])
+
+
+def test_a_key_result_this_quarter_can_still_save_outranks_an_equal_one_already_missed(views):
+    """KR1 (behind, Q4) and KR5 (missed, Q3) are one key result each of five: the one still open leads."""
+    got = views["insights"].set_index("kind")
+    assert got.loc["key_results_behind", "figure"] == got.loc["key_results_missed", "figure"] == 1
+    assert got.loc["key_results_behind", "rank"] < got.loc["key_results_missed", "rank"]
+    assert got.loc["key_results_no_work", "rank"] < got.loc["key_results_missed", "rank"]
+    assert got.loc["slip", "rank"] < got.loc["key_results_missed", "rank"]
+    behind = got.loc["key_results_behind", "weight"]
+    assert got.loc["key_results_missed", "weight"] == pytest.approx(insights_view.MISSED_WEIGHT * behind)
 
 
 def test_without_a_snapshot_the_week_ago_clauses_are_skipped():

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import pytest
 from portfolio_org import AS_OF, MAPPINGS, SYNC_RUNS, mapped_issues, snapshots
 
-from rollup.report import build_views
+from rollup.report import build_views, filter_team
 from rollup.views import MODULES, ORDER
+from rollup.views import okrs as okrs_view
 from rollup.views.allocation import effort, ktlo_buckets, strategy_buckets
 
 
@@ -70,8 +73,16 @@ def test_week_over_week(views):
                    ("scope growth", "PLAT-1"), ("pillar changed", "PLAT-3")}
     slipped = c[c["change"] == "target date slipped"].iloc[0]
     assert slipped["days_slipped"] == 15 and slipped["before"] == "2027-01-31"
-    assert c[c["change"] == "scope growth"].iloc[0]["scope_growth"] == pytest.approx(0.5)
+    grew = c[c["change"] == "scope growth"].iloc[0]
+    assert grew["scope_growth"] == pytest.approx(0.5) and (grew["before"], grew["after"]) == ("20", "30")
     assert set(c["baseline"]) == {"2026-11-19"}
+    # Names where the reader looks, ids kept beside them; a pillar move reads as names.
+    moved = c[c["change"] == "pillar changed"].iloc[0]
+    assert (moved["pillar"], moved["pillar_name"], moved["team_id"], moved["team"]) == (
+        "PLAT", "Platform reliability and compliance", "sch", "Scheduling")
+    assert (moved["before"], moved["after"]) == ("Win enterprise hospitals", "Platform reliability and compliance")
+    new = c[c["change"] == "new epic"].iloc[0]
+    assert (new["pillar_name"], new["team"]) == ("Unmapped", "Unmapped")
 
 
 def test_headline_and_decisions(views):
@@ -104,6 +115,28 @@ def test_teams(views):
     assert t.loc["pay", "effort"] == 20 and t.loc["pay", "epics_at_risk"] == 2
     one = MODULES["teams"].compute(mapped_issues(), MAPPINGS, as_of=AS_OF, team="Payments")
     assert list(one["team_id"]) == ["pay"]
+
+
+def test_a_team_s_okrs_are_the_key_results_its_epics_contribute_to():
+    frame, team = filter_team(mapped_issues(), MAPPINGS, "Clinical records")
+    okrs = MODULES["okrs"].compute(frame, MAPPINGS, as_of=AS_OF, team=team)
+    assert list(zip(okrs["level"], okrs["name"])) == [("objective", "Land 5 hospital systems"),
+                                                      ("key result", "HL7 integration certified")]
+    assert okrs_view.headline(okrs_view.summarise(okrs)) == "Key results: all 1 on track or done"
+    frame.loc[frame["okr"].notna(), ["okr", "key_result"]] = None
+    none = okrs_view.summarise(MODULES["okrs"].compute(frame, MAPPINGS, as_of=AS_OF, team=team))
+    assert okrs_view.headline(none) == "Key results: none that this team's epics contribute to"
+
+
+def test_a_past_week_of_a_team_shows_the_team_s_changes_only():
+    """W47 against W46 (a W48 snapshot is stored, so W47 reads its own snapshot): ENT-1's slip is Payments'."""
+    def changes(team):
+        frame, team_id = filter_team(mapped_issues(), MAPPINGS, team)
+        return build_views(frame, MAPPINGS, as_of=date(2026, 11, 19), snapshots=snapshots(), sync_runs=SYNC_RUNS,
+                           team=team_id)["changes"]
+
+    assert list(changes("pay")["key"]) == ["ENT-1"]
+    assert changes("sch").empty
 
 
 @pytest.mark.parametrize("name", ORDER)

@@ -79,7 +79,9 @@ def test_no_ids_where_names_belong_and_no_placeholder_text(tmp_path):
     ids = ({p.id for p in MAPPINGS.pillars} | {b.id for b in MAPPINGS.buckets} | {t.id for t in MAPPINGS.teams}
            | {o.id for o in MAPPINGS.okrs} | {k.id for o in MAPPINGS.okrs for k in o.key_results})
     ids -= {"new", "done"}                 # also Jira's status categories, which the Category columns show
-    # The Changes sheet compares snapshots by id (week-over-week is reported there as stored).
-    shown = [(ws.title, c.coordinate, c.value) for ws in wb.worksheets if ws.title != "Changes"
+    shown = [(ws.title, c.coordinate, c.value) for ws in wb.worksheets
              for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value in ids]
     assert shown == []
+    # Headers name buckets too: the Trend sheet's allocation mix is headed by bucket names.
+    mix = [c.value for c in wb["Trend"][1] if str(c.value).startswith("Bucket")]
+    assert mix == [f"Bucket: {b.name}" for b in MAPPINGS.buckets]
