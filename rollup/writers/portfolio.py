@@ -492,8 +492,9 @@ def _summary(wb: Workbook, views: dict[str, pd.DataFrame], info: WorkbookInfo, c
         _merge(ws, row + 2, col, STATUS_SPAN)
     row += 4
 
-    _heading(ws, row, f"Pillars: effort share actual vs target (last {info.allocation_window_days} days; gaps in "
-                      "percentage points)")
+    whose = ("the team's effort share vs the portfolio's target shares" if info.team
+             else "effort share actual vs target")
+    _heading(ws, row, f"Pillars: {whose} (last {info.allocation_window_days} days; gaps in percentage points)")
     pillars = views["pillars"]
     first = row + 1
     last = write_grid_table(ws, pillars, PILLAR_GRID, base_url=info.base_url, start_row=first)

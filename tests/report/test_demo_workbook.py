@@ -87,5 +87,8 @@ def test_the_team_workbook_shows_the_same_hygiene_as_the_portfolio(demo):
     assert [r["Hygiene"] for r in table(mine["Teams"])] == [pytest.approx(payments)]
     summary = mine["Summary"]
     label = row_of(summary, "Active epics", exact=True)
+    # The team's pillar shares are set against the portfolio's targets, and the heading says so.
+    assert any(str(c.value).startswith("Pillars: the team's effort share vs the portfolio's target shares")
+               for c in summary["A"])
     hygiene = next(c for c in summary[label] if c.value == "Hygiene score").column
     assert summary.cell(row=label + 1, column=hygiene).value == pytest.approx(payments)
