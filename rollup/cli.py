@@ -217,14 +217,45 @@ def demo_command(flavour: str, issues: int, config_path: Path, out_dir: Path, we
     with ProgressBar(enabled=sys.stderr.isatty()) as bar:
         demo = run_demo(config, flavour=flavour, issues=issues, out_dir=out_dir, weeks=weeks, progress=bar,
                         on_week=lambda week: click.echo(week.line(), err=True))
-    lines = [f"Synced the sample organisation ({demo.issues_in_org} issues) from a local Jira "
-             f"({demo.flavour}) at {demo.jira_url}"] + summary_lines(demo.sync)
+    lines = demo_sync_lines(demo)
     if demo.report is not None:
         lines.append(f"Wrote the portfolio workbook: {demo.report.workbook}")
         lines += [f"  chart: {path}" for path in demo.report.paths[1:]]
     if demo.lint is not None:
         lines.append(f"Wrote the lint workbook: {demo.lint.workbook}")
     _emit(demo.to_dict(), lines, fmt)
+
+
+def demo_sync_lines(demo: Any) -> list[str]:
+    """The demo's closing summary: where it synced from, what the store holds, the weeks' syncs, the last one."""
+    weeks, counts = demo.weeks, demo.store_counts
+    first, last = weeks[0], weeks[-1]
+    plural = "" if len(weeks) == 1 else "s"
+    snapshots = sum(1 for w in weeks if w.snapshot)
+    lines = [
+        f"Synced the sample organisation ({demo.issues_in_org:,} issues) from a local Jira ({demo.flavour}) at "
+        f"{demo.jira_url}, once a week for {len(weeks)} week{plural} ({first.week} to {last.week})",
+        f"  store: {counts['issues']:,} issues, {counts['transitions']:,} transitions, {counts['worklogs']:,} "
+        f"worklogs" + (f" and {snapshots} weekly epic snapshot{'' if snapshots == 1 else 's'}" if snapshots else "")
+        + f" in {demo.store}",
+    ]
+    syncs = [w.sync for w in weeks]
+    if len(syncs) > 1:
+        later = syncs[1:]
+        lines.append(f"  syncs: the first {first.sync.mode} ({first.sync.new:,} new), then {len(later)} more "
+                     f"({sum(s.new for s in later):,} new, {sum(s.changed for s in later):,} changed, "
+                     f"{sum(s.deleted for s in later):,} deleted); {sum(s.requests for s in syncs):,} requests "
+                     f"in {sum(s.elapsed for s in syncs):.1f}s")
+    result = last.sync
+    lines.append(f"  {'last week' if len(syncs) > 1 else 'the week'}'s sync ({last.week}, {result.mode}): "
+                 f"{result.new:,} new, {result.changed:,} changed, {result.deleted:,} deleted, "
+                 f"{result.unchanged:,} unchanged" + (f", {result.failed} failed (retried next sync)" if result.failed
+                                                      else "")
+                 + f"; {result.requests} requests in {result.elapsed:.1f}s")
+    if result.fields_changed:
+        lines.append("  warning: field roles changed since the last sync, so every issue was read again: "
+                     + "; ".join(result.fields_changed))
+    return lines
 
 
 def _add_command_groups() -> None:

@@ -56,12 +56,16 @@ class DemoResult:
     lint: LintReport | None = None
     #: Each week the demo lived, oldest first (``sync`` is the first week's, the full sync).
     weeks: list[Any] = field(default_factory=list)
+    #: What the store holds once the weeks are lived (:meth:`rollup.store.Store.counts`), and where.
+    store_counts: dict[str, int] = field(default_factory=dict)
+    store: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         out: dict[str, Any] = {"issues_in_org": self.issues_in_org, "jira_url": self.jira_url,
                                "flavour": self.flavour, "sync": self.sync.to_dict(),
-                               "weeks": [w.to_dict() for w in self.weeks]}
+                               "weeks": [w.to_dict() for w in self.weeks], "store": self.store,
+                               "store_counts": self.store_counts}
         if self.report is not None:
             out["workbook"] = str(self.report.workbook)
             out["charts"] = [str(p) for p in self.report.paths[1:]]
@@ -190,8 +194,10 @@ def run_demo(
                 history.append(done)
                 if on_week is not None:
                     on_week(done)
+            counts, location = store.counts(), store.location
     return DemoResult(sync=history[0].sync, issues_in_org=live_issue_count(org), jira_url=server.url,
-                      flavour=flavour, report=report, lint=lint, weeks=history)
+                      flavour=flavour, report=report, lint=lint, weeks=history, store_counts=counts,
+                      store=location)
 
 
 def start_afresh(store: Store) -> None:
