@@ -156,6 +156,7 @@ def run_demo(
     weeks: int = DEMO_WEEKS,
     progress: Callable[[SyncProgress], None] | None = None,
     on_week: Callable[[DemoWeek], None] | None = None,
+    write_portfolio: bool = True,
 ) -> DemoResult:
     """Generate the sample organisation, serve it locally, and live ``weeks`` weeks of it up to its "today".
 
@@ -166,6 +167,9 @@ def run_demo(
     report's rule, :func:`rollup.report.snapshot_week`), and the last week — :data:`DEMO_NOW`, so
     the demo reads the same on any day — writes the lint and portfolio workbooks, whose Changes
     sheet and trend come from that history. ``on_week`` hears of each week as it is done.
+
+    ``write_portfolio=False`` stores the last week's snapshot like the others and writes no portfolio
+    workbook: for a caller that has the weekly job write it (``rollup demo --schedules``).
     """
     from connectors.jira import JiraConnector
 
@@ -189,8 +193,11 @@ def run_demo(
                 elif config is not None:
                     # Lint first: the portfolio's Data quality sheet shows the latest recorded lint run.
                     lint = run_lint_report(store, config, out_dir=out_dir, as_of=done.as_of, dry_run=False)
-                    report = run_portfolio(store, config, as_of=done.as_of, out_dir=out_dir)
-                    done.snapshot = report.snapshots_stored
+                    if write_portfolio:
+                        report = run_portfolio(store, config, as_of=done.as_of, out_dir=out_dir)
+                        done.snapshot = report.snapshots_stored
+                    else:
+                        done.snapshot = snapshot_week(store, config, as_of=done.as_of)
                 history.append(done)
                 if on_week is not None:
                     on_week(done)
