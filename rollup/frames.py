@@ -131,7 +131,7 @@ def _read(conn: Any, table: Any, order_by: list[str], where: Any = None) -> pd.D
     result = conn.execute(query)
     # Plain tuples: pandas probes each row it is given for attributes, and on a SQLAlchemy Row every
     # probe raises and catches an error inside SQLAlchemy (a third of the time of a read).
-    return pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()))
+    return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
 
 
 def _typed(
