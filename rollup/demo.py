@@ -26,7 +26,7 @@ from rollup.lint.job import LintReport, run_lint_report
 from rollup.localjira.credentials import demo_environment
 from rollup.localjira.render import CLOUD_FIELDS, DC_FIELDS
 from rollup.localjira.sampleorg import PROJECTS, SampleOrg
-from rollup.report import ReportResult, run_portfolio, snapshot_week
+from rollup.report import ReportResult, read_mapped, run_portfolio, snapshot_week
 from rollup.errors import ConfigError
 from rollup.store import STATE_SERVER_BASE_URL, Store
 from rollup.sync import SyncProgress, SyncResult, SyncScope, sync
@@ -192,12 +192,15 @@ def run_demo(
                     done.snapshot = snapshot_week(store, config, as_of=done.as_of)
                 elif config is not None:
                     # Lint first: the portfolio's Data quality sheet shows the latest recorded lint run.
-                    lint = run_lint_report(store, config, out_dir=out_dir, as_of=done.as_of, dry_run=False)
+                    # One read of the store serves the lint and the week's report.
+                    data = read_mapped(store, config)
+                    lint = run_lint_report(store, config, out_dir=out_dir, as_of=done.as_of, dry_run=False,
+                                           frames=data.frames)
                     if write_portfolio:
-                        report = run_portfolio(store, config, as_of=done.as_of, out_dir=out_dir)
+                        report = run_portfolio(store, config, as_of=done.as_of, out_dir=out_dir, mapped_store=data)
                         done.snapshot = report.snapshots_stored
                     else:
-                        done.snapshot = snapshot_week(store, config, as_of=done.as_of)
+                        done.snapshot = snapshot_week(store, config, as_of=done.as_of, mapped_store=data)
                 history.append(done)
                 if on_week is not None:
                     on_week(done)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from rollup.views._common import report_options
 from rollup.errors import ConfigError, EmptyStoreError, RollupError
-from rollup.frames import SNAPSHOT_COLUMNS, load_frames
+from rollup.frames import SNAPSHOT_COLUMNS, Frames, load_frames
 from rollup.lint import history as lint_history
 from rollup.mapping import apply
 from rollup.mapping.engine import CONFLICT_COLUMNS, RULE_COLUMNS, Mapped
@@ -201,17 +201,22 @@ def store_snapshot(store: Any, epics: pd.DataFrame, sync_runs: list[dict[str, An
 class MappedStore:
     """The store read once and mapped (:func:`read_mapped`): what the views and the lint both read.
 
-    ``mapped``: the mapped issues with the mapping's conflicts and rule counts; ``transitions``: the
-    issues' status and field changes (the lint's rules on stale epics read them; None: not known).
+    ``mapped``: the mapped issues with the mapping's conflicts and rule counts; ``frames``: the store as
+    read (:func:`rollup.frames.load_frames`; None when the issues were handed in already mapped).
     """
 
     mapped: Mapped
-    transitions: pd.DataFrame | None = None
+    frames: Frames | None = None
 
     @property
     def issues(self) -> pd.DataFrame:
         """The mapped issues frame the views read."""
         return self.mapped.issues
+
+    @property
+    def transitions(self) -> pd.DataFrame | None:
+        """The issues' status and field changes, which the lint's rules on stale epics read (None: not known)."""
+        return self.frames.transitions if self.frames is not None else None
 
 
 def read_mapped(store: Any, mappings: Any) -> MappedStore:
@@ -219,7 +224,7 @@ def read_mapped(store: Any, mappings: Any) -> MappedStore:
     frames = load_frames(store)
     if frames.issues.empty:
         raise EmptyStoreError(store.location)
-    return MappedStore(mapped=apply(frames.issues, mappings), transitions=frames.transitions)
+    return MappedStore(mapped=apply(frames.issues, mappings), frames=frames)
 
 
 def load_mapped(store: Any, mappings: Any) -> pd.DataFrame:

@@ -35,15 +35,21 @@ def project(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_the_demo_with_its_schedule_writes_the_portfolio_once_and_the_email(project, monkeypatch):
+    import rollup.frames
+    import rollup.report
     import rollup.writers.portfolio as portfolio_writer
 
-    written = []
+    written, reads = [], []
     real = portfolio_writer.write_portfolio
     monkeypatch.setattr(portfolio_writer, "write_portfolio",
                         lambda views, path, *a, **k: written.append(Path(path).name) or real(views, path, *a, **k))
+    load = rollup.frames.load_frames
+    for module in (rollup.frames, rollup.report):
+        monkeypatch.setattr(module, "load_frames", lambda store: reads.append(1) or load(store))
     result = CliRunner().invoke(cli, ["demo", "--issues", "400", "--schedules", "schedules/demo"])
     assert result.exit_code == 0, result.output
     assert written == ["portfolio-2026-W48.xlsx", "team-payments-2026-W48.xlsx"]  # each workbook once
+    assert len(reads) == 6 + 1  # the store is read once a week (its snapshot, the last week's lint), once by the job
 
     out = project / "outputs"
     assert not (out / "portfolio-2026-W48.xlsx").exists() and (out / "lint-2026-11-23.xlsx").exists()
