@@ -156,8 +156,8 @@ def run_command(job_name: str, schedules_path: Path, trigger: str, fmt: str) -> 
 
 def run_lines(run: Any, *, every_file: bool = False) -> list[str]:
     """What a run (:class:`~rollup.schedule.runner.JobRun`) did, for people: its status, each step, the
-    files it wrote (workbooks one per line, chart folders as a count; ``every_file``: each file), the
-    ``latest/`` copy, each delivery and the error."""
+    files it wrote (workbooks one per line, chart folders as a count; ``every_file``: each file, the
+    workbooks first), the ``latest/`` copy, each delivery and the error."""
     from rollup.schedule.delivery import STATUS_WORDS, channel_line
     from rollup.schedule.outputs import file_lines
 
@@ -168,7 +168,8 @@ def run_lines(run: Any, *, every_file: bool = False) -> list[str]:
         detail = step.get("summary") or step.get("error") or ""
         lines.append(f"  {step['name']}: {step['status']}" + (f" — {detail}" if detail else ""))
     if run.run_dir is not None:
-        lines += [f"  {run.run_dir / line}" for line in (run.files if every_file else file_lines(run.files))]
+        files = sorted(run.files, key=lambda name: ("/" in name, name)) if every_file else file_lines(run.files)
+        lines += [f"  {run.run_dir / line}" for line in files]
         latest = sorted({str(p.parent) for p in run.latest if p.parent.name == "latest"})
         lines += [f"  latest copy: {folder}" for folder in latest]
     for name, result in run.delivery.items():

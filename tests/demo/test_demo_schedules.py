@@ -76,6 +76,8 @@ def test_the_demo_with_its_schedule_writes_the_portfolio_once_and_the_email(proj
     printed = {Path(line.strip()) for line in lines}
     run_dir = Path(run["run_dir"])
     assert all(run_dir / name in printed for name in run["outputs"]) and len(run["outputs"]) == 22
+    files = [line.strip() for line in lines if line.startswith(f"  {run_dir}")]
+    assert [Path(f).name for f in files[:2]] == ["portfolio-2026-W48.xlsx", "team-payments-2026-W48.xlsx"]
     assert "Wrote the lint workbook: outputs/lint-2026-11-23.xlsx" in lines
     assert any(line.startswith("  email: written to the outbox outputs/outbox/") for line in lines)
     assert lines[-1].startswith(f"Open {Path('outputs/demo-weekly-portfolio/latest/portfolio.xlsx')} first")
