@@ -15,8 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/rollup demo
-	$(VENV)/bin/rollup schedule run --once --schedules schedules/demo
+	$(VENV)/bin/rollup demo --schedules schedules/demo
 
 test: $(STAMP)
 	$(PY) -m pytest -q

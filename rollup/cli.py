@@ -192,10 +192,14 @@ def sync_command(full: bool, since: datetime | None, config_path: Path, fmt: str
               show_default=True, help="Folder for the workbook and charts.")
 @click.option("--weeks", type=click.IntRange(min=1, max=26), default=6, show_default=True,
               help="Weeks of history to live through before the workbook (1: one sync, no week-over-week).")
+@click.option("--schedules", "schedules_path", type=click.Path(path_type=Path, exists=True), default=None,
+              help="After the weeks, run the enabled jobs of this schedule file or folder once, in this process, "
+                   "and let them write the portfolio workbook (make demo: schedules/demo).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json prints one JSON object to stdout.")
 @handle_errors
-def demo_command(flavour: str, issues: int, config_path: Path, out_dir: Path, weeks: int, fmt: str) -> None:
+def demo_command(flavour: str, issues: int, config_path: Path, out_dir: Path, weeks: int,
+                 schedules_path: Path | None, fmt: str) -> None:
     """Sync the sample organisation from a local Jira and write its portfolio workbook: no Jira account needed.
 
     Generates the sample organisation (seed 7), serves it on 127.0.0.1 like a real Jira and
@@ -206,25 +210,106 @@ def demo_command(flavour: str, issues: int, config_path: Path, out_dir: Path, we
     under outputs/, with real week-over-week changes and trends; then it stops the server and
     prints what it wrote.
 
+    With --schedules the last week writes the lint workbook and stores its snapshot, and then the
+    enabled jobs of that file or folder run once in this process, as `rollup run JOB` would run
+    them (a dated run folder, latest/, delivery): they write the portfolio workbook, once.
+
     \b
     Example:
       rollup demo
       rollup demo --flavour datacenter --issues 1000
+      rollup demo --schedules schedules/demo      # what make demo runs
     """
     from rollup.demo import run_demo
 
     config = load_config(config_path)
+    jobs = _demo_jobs(schedules_path) if schedules_path is not None else []
     with ProgressBar(enabled=sys.stderr.isatty()) as bar:
         demo = run_demo(config, flavour=flavour, issues=issues, out_dir=out_dir, weeks=weeks, progress=bar,
-                        on_week=lambda week: click.echo(week.line(), err=True))
-    lines = [f"Synced the sample organisation ({demo.issues_in_org} issues) from a local Jira "
-             f"({demo.flavour}) at {demo.jira_url}"] + summary_lines(demo.sync)
+                        on_week=lambda week: click.echo(week.line(), err=True), write_portfolio=not jobs)
+    lines = demo_sync_lines(demo)
     if demo.report is not None:
         lines.append(f"Wrote the portfolio workbook: {demo.report.workbook}")
         lines += [f"  chart: {path}" for path in demo.report.paths[1:]]
     if demo.lint is not None:
         lines.append(f"Wrote the lint workbook: {demo.lint.workbook}")
-    _emit(demo.to_dict(), lines, fmt)
+    runs = []
+    if jobs:
+        from rollup.schedule.cli import run_lines
+        from rollup.schedule.runner import plan_steps
+        from rollup.schedule.scheduler import run_here
+
+        for job in jobs:
+            click.echo(f"job {job.name}: {', '.join(p.step for p in plan_steps(job))}", err=True)
+            runs += run_here([job])
+        lines += [line for run in runs for line in run_lines(run, every_file=True)]
+    lines += where_to_look(demo, runs)
+    _emit({**demo.to_dict(), **({"runs": [run.to_dict() for run in runs]} if jobs else {})}, lines, fmt)
+    codes = [run.exit_code for run in runs]
+    if any(codes):
+        sys.exit(130 if 130 in codes else 1)
+
+
+def _demo_jobs(schedules_path: Path) -> list[Any]:
+    """The jobs ``rollup demo --schedules`` runs, checked before the weeks are lived."""
+    from rollup.errors import ConfigError
+    from rollup.schedule.models import load_schedules
+    from rollup.schedule.scheduler import once_jobs
+
+    jobs = once_jobs(load_schedules(schedules_path))
+    if not jobs:
+        raise ConfigError(f"no enabled jobs in {schedules_path}; enable one (enabled: true) or leave out --schedules")
+    return jobs
+
+
+def demo_sync_lines(demo: Any) -> list[str]:
+    """The demo's closing summary: where it synced from, what the store holds, the weeks' syncs, the last one."""
+    weeks, counts = demo.weeks, demo.store_counts
+    first, last = weeks[0], weeks[-1]
+    plural = "" if len(weeks) == 1 else "s"
+    snapshots = sum(1 for w in weeks if w.snapshot)
+    lines = [
+        f"Synced the sample organisation ({demo.issues_in_org:,} issues) from a local Jira ({demo.flavour}) at "
+        f"{demo.jira_url}, once a week for {len(weeks)} week{plural} ({first.week} to {last.week})",
+        f"  store: {counts['issues']:,} issues, {counts['transitions']:,} transitions, {counts['worklogs']:,} "
+        f"worklogs" + (f" and {snapshots} weekly epic snapshot{'' if snapshots == 1 else 's'}" if snapshots else "")
+        + f" in {demo.store}",
+    ]
+    syncs = [w.sync for w in weeks]
+    if len(syncs) > 1:
+        later = syncs[1:]
+        lines.append(f"  syncs: the first {first.sync.mode} ({first.sync.new:,} new), then {len(later)} more "
+                     f"({sum(s.new for s in later):,} new, {sum(s.changed for s in later):,} changed, "
+                     f"{sum(s.deleted for s in later):,} deleted); {sum(s.requests for s in syncs):,} requests "
+                     f"in {sum(s.elapsed for s in syncs):.1f}s")
+    result = last.sync
+    lines.append(f"  {'last week' if len(syncs) > 1 else 'the week'}'s sync ({last.week}, {result.mode}): "
+                 f"{result.new:,} new, {result.changed:,} changed, {result.deleted:,} deleted, "
+                 f"{result.unchanged:,} unchanged" + (f", {result.failed} failed (retried next sync)" if result.failed
+                                                      else "")
+                 + f"; {result.requests} requests in {result.elapsed:.1f}s")
+    if result.fields_changed:
+        lines.append("  warning: field roles changed since the last sync, so every issue was read again: "
+                     + "; ".join(result.fields_changed))
+    return lines
+
+
+def where_to_look(demo: Any, runs: list[Any]) -> list[str]:
+    """The demo's last line: the workbook to open first, then the rest of what it wrote."""
+    latest = [p for run in runs for p in run.latest if p.suffix == ".xlsx"]
+    portfolio = next((p for p in latest if p.name.startswith("portfolio")), None)
+    if portfolio is None and demo.report is not None:
+        portfolio = demo.report.workbook
+    emails = [r["detail"]["outbox"] for run in runs for r in run.delivery.values()
+              if isinstance(r, dict) and r.get("status") == "outbox" and (r.get("detail") or {}).get("outbox")]
+    rest = [str(p) for p in latest if p != portfolio]
+    rest += [f"the lint workbook {demo.lint.workbook}"] if demo.lint is not None else []
+    rest += [f"the email {path}" for path in emails]
+    rest += ["`rollup runs` for the run history"] if runs else []
+    if portfolio is None:
+        return [f"Where to look: {', '.join(rest)}"] if rest else []
+    return [f"Open {portfolio} first (its Summary sheet is the week on one page)"
+            + (f"; then {', '.join(rest)}" if rest else "")]
 
 
 def _add_command_groups() -> None:

@@ -26,7 +26,7 @@ from rollup.lint.job import LintReport, run_lint_report
 from rollup.localjira.credentials import demo_environment
 from rollup.localjira.render import CLOUD_FIELDS, DC_FIELDS
 from rollup.localjira.sampleorg import PROJECTS, SampleOrg
-from rollup.report import ReportResult, run_portfolio, snapshot_week
+from rollup.report import ReportResult, read_mapped, run_portfolio, snapshot_week
 from rollup.errors import ConfigError
 from rollup.store import STATE_SERVER_BASE_URL, Store
 from rollup.sync import SyncProgress, SyncResult, SyncScope, sync
@@ -56,12 +56,16 @@ class DemoResult:
     lint: LintReport | None = None
     #: Each week the demo lived, oldest first (``sync`` is the first week's, the full sync).
     weeks: list[Any] = field(default_factory=list)
+    #: What the store holds once the weeks are lived (:meth:`rollup.store.Store.counts`), and where.
+    store_counts: dict[str, int] = field(default_factory=dict)
+    store: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         out: dict[str, Any] = {"issues_in_org": self.issues_in_org, "jira_url": self.jira_url,
                                "flavour": self.flavour, "sync": self.sync.to_dict(),
-                               "weeks": [w.to_dict() for w in self.weeks]}
+                               "weeks": [w.to_dict() for w in self.weeks], "store": self.store,
+                               "store_counts": self.store_counts}
         if self.report is not None:
             out["workbook"] = str(self.report.workbook)
             out["charts"] = [str(p) for p in self.report.paths[1:]]
@@ -152,6 +156,7 @@ def run_demo(
     weeks: int = DEMO_WEEKS,
     progress: Callable[[SyncProgress], None] | None = None,
     on_week: Callable[[DemoWeek], None] | None = None,
+    write_portfolio: bool = True,
 ) -> DemoResult:
     """Generate the sample organisation, serve it locally, and live ``weeks`` weeks of it up to its "today".
 
@@ -162,6 +167,9 @@ def run_demo(
     report's rule, :func:`rollup.report.snapshot_week`), and the last week — :data:`DEMO_NOW`, so
     the demo reads the same on any day — writes the lint and portfolio workbooks, whose Changes
     sheet and trend come from that history. ``on_week`` hears of each week as it is done.
+
+    ``write_portfolio=False`` stores the last week's snapshot like the others and writes no portfolio
+    workbook: for a caller that has the weekly job write it (``rollup demo --schedules``).
     """
     from connectors.jira import JiraConnector
 
@@ -184,14 +192,22 @@ def run_demo(
                     done.snapshot = snapshot_week(store, config, as_of=done.as_of)
                 elif config is not None:
                     # Lint first: the portfolio's Data quality sheet shows the latest recorded lint run.
-                    lint = run_lint_report(store, config, out_dir=out_dir, as_of=done.as_of, dry_run=False)
-                    report = run_portfolio(store, config, as_of=done.as_of, out_dir=out_dir)
-                    done.snapshot = report.snapshots_stored
+                    # One read of the store serves the lint and the week's report.
+                    data = read_mapped(store, config)
+                    lint = run_lint_report(store, config, out_dir=out_dir, as_of=done.as_of, dry_run=False,
+                                           frames=data.frames)
+                    if write_portfolio:
+                        report = run_portfolio(store, config, as_of=done.as_of, out_dir=out_dir, mapped_store=data)
+                        done.snapshot = report.snapshots_stored
+                    else:
+                        done.snapshot = snapshot_week(store, config, as_of=done.as_of, mapped_store=data)
                 history.append(done)
                 if on_week is not None:
                     on_week(done)
+            counts, location = store.counts(), store.location
     return DemoResult(sync=history[0].sync, issues_in_org=live_issue_count(org), jira_url=server.url,
-                      flavour=flavour, report=report, lint=lint, weeks=history)
+                      flavour=flavour, report=report, lint=lint, weeks=history, store_counts=counts,
+                      store=location)
 
 
 def start_afresh(store: Store) -> None:

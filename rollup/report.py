@@ -19,7 +19,7 @@ import pandas as pd
 
 from rollup.views._common import report_options
 from rollup.errors import ConfigError, EmptyStoreError, RollupError
-from rollup.frames import SNAPSHOT_COLUMNS, load_frames
+from rollup.frames import SNAPSHOT_COLUMNS, Frames, load_frames
 from rollup.lint import history as lint_history
 from rollup.mapping import apply
 from rollup.mapping.engine import CONFLICT_COLUMNS, RULE_COLUMNS, Mapped
@@ -151,17 +151,22 @@ def stored_lint(run: Any) -> LintRun:
                    findings=run.findings[list(FINDING_COLUMNS)], teams=run.teams[["team_id", "epics"]])
 
 
-def lint_for_report(store: Any, config: Any, mapped_issues: pd.DataFrame, *, as_of: date) -> LintRun:
+def lint_for_report(store: Any, config: Any, mapped_issues: pd.DataFrame, *, as_of: date,
+                    mapped_store: MappedStore | None = None) -> LintRun:
     """The findings behind the report's hygiene score: the lint run of ``as_of``, or a run made now.
 
     The recorded run counts when it linted the same data under the same configuration (the store's
     latest sync, the same mappings.yaml: :func:`rollup.lint.history.run_for`). Otherwise the store is
     linted now, as ``rollup lint`` would (transitions and mapping conflicts included), without
-    recording the run; a store without issues (issues handed in already mapped) lints those.
+    recording the run: from ``mapped_store`` when the caller has read the store already
+    (:func:`read_mapped`), else read here; a store without issues (issues handed in already mapped)
+    lints those.
     """
     stored = lint_history.run_for(store, as_of=as_of, config=config)
     if stored is not None:
         return stored_lint(stored)
+    if mapped_store is not None:
+        return lint_mapped(mapped_store.mapped, config, as_of=as_of, transitions=mapped_store.transitions)
     frames = load_frames(store)
     if frames.issues.empty:
         return lint_mapped(as_mapped(mapped_issues), config, as_of=as_of)
@@ -200,27 +205,65 @@ def store_snapshot(store: Any, epics: pd.DataFrame, sync_runs: list[dict[str, An
     return run_id, store.replace_snapshot(as_of, run_id, taken_at, epics_view.snapshot_payload(epics))
 
 
+@dataclass(frozen=True)
+class MappedStore:
+    """The store read once and mapped (:func:`read_mapped`): what the views and the lint both read.
+
+    ``mapped``: the mapped issues with the mapping's conflicts and rule counts; ``frames``: the store as
+    read (:func:`rollup.frames.load_frames`; None when the issues were handed in already mapped).
+    """
+
+    mapped: Mapped
+    frames: Frames | None = None
+
+    @property
+    def issues(self) -> pd.DataFrame:
+        """The mapped issues frame the views read."""
+        return self.mapped.issues
+
+    @property
+    def transitions(self) -> pd.DataFrame | None:
+        """The issues' status and field changes, which the lint's rules on stale epics read (None: not known)."""
+        return self.frames.transitions if self.frames is not None else None
+
+
+def read_mapped(store: Any, mappings: Any) -> MappedStore:
+    """Read the store into frames and apply the mapping rules, once; a store without issues is an EmptyStoreError."""
+    frames = load_frames(store)
+    if frames.issues.empty:
+        raise EmptyStoreError(store.location)
+    return MappedStore(mapped=apply(frames.issues, mappings), frames=frames)
+
+
 def load_mapped(store: Any, mappings: Any) -> pd.DataFrame:
     """Read the store into frames and apply the mapping rules; a store without issues is an EmptyStoreError."""
-    issues = load_frames(store).issues
-    if issues.empty:
-        raise EmptyStoreError(store.location)
-    return apply(issues, mappings).issues
+    return read_mapped(store, mappings).issues
+
+
+def _report_data(store: Any, mappings: Any, mapped_issues: pd.DataFrame | None,
+                 mapped_store: MappedStore | None) -> tuple[pd.DataFrame, MappedStore | None]:
+    """The issues a report reads and the store as read for its lint: each handed in, or read once here."""
+    if mapped_issues is not None:
+        return mapped_issues, mapped_store
+    mapped_store = mapped_store if mapped_store is not None else read_mapped(store, mappings)
+    return mapped_store.issues, mapped_store
 
 
 def snapshot_week(store: Any, mappings: Any, *, as_of: date, mapped_issues: pd.DataFrame | None = None,
-                  now: datetime | None = None) -> int:
+                  now: datetime | None = None, mapped_store: MappedStore | None = None) -> int:
     """Store the snapshot a portfolio report of ``as_of`` would store, without writing its workbook.
 
     For catching up on history (the demo's earlier weeks): the same epic view and the same rule
-    as :func:`run_portfolio` — a past week is left as stored. Returns the rows stored.
+    as :func:`run_portfolio` — a past week is left as stored. The store is read once, for the epics
+    and their lint alike; ``mapped_store`` and ``mapped_issues`` hand it in as for :func:`run_portfolio`.
+    Returns the rows stored.
     """
-    mapped = load_mapped(store, mappings) if mapped_issues is None else mapped_issues
+    mapped, mapped_store = _report_data(store, mappings, mapped_issues, mapped_store)
     check_mapped(mapped)
     if is_past_week(read_snapshots(store), as_of=as_of):
         return 0
     # The same hygiene the weekly report would give the week: the lint run of ``as_of`` (or one made now).
-    lint = lint_for_report(store, mappings, mapped, as_of=as_of)
+    lint = lint_for_report(store, mappings, mapped, as_of=as_of, mapped_store=mapped_store)
     epics = epics_view.compute(mapped, mappings, as_of=as_of, lint=lint)
     return store_snapshot(store, epics, store.sync_run_rows(), as_of=as_of, now=now)[1]
 
@@ -228,7 +271,8 @@ def snapshot_week(store: Any, mappings: Any, *, as_of: date, mapped_issues: pd.D
 def run_portfolio(store: Any, mappings: Any, *, as_of: date | None = None, team: str | None = None,
                   out_dir: str | Path = "outputs", base_url: str | None = None,
                   mapped_issues: pd.DataFrame | None = None, now: datetime | None = None,
-                  save_snapshot: bool = True, lint: LintRun | None = None) -> ReportResult:
+                  save_snapshot: bool = True, lint: LintRun | None = None,
+                  mapped_store: MappedStore | None = None) -> ReportResult:
     """The whole report: views first, then the writers, then (once the files exist) the week's snapshot.
 
     The snapshot is stored under the ISO week of ``as_of`` (replacing that week's, if any) unless a
@@ -242,9 +286,13 @@ def run_portfolio(store: Any, mappings: Any, *, as_of: date | None = None, team:
     The hygiene score reads the lint run of ``as_of`` (:func:`lint_for_report`; the whole portfolio is
     linted, a team report shows its own epics' part) and compares it with the run about a week earlier;
     ``lint`` hands in that run instead (e.g. one lint for several team reports of the same data).
+
+    The store is read and mapped once (:func:`read_mapped`), for the views and, when no lint run of
+    ``as_of`` is recorded, the lint made now. ``mapped_store`` hands in the store so read (several
+    reports of the same data); ``mapped_issues`` hands in the issues already mapped instead.
     """
     as_of = as_of or date.today()
-    mapped = load_mapped(store, mappings) if mapped_issues is None else mapped_issues
+    mapped, mapped_store = _report_data(store, mappings, mapped_issues, mapped_store)
     check_mapped(mapped)
     sync_runs = store.sync_run_rows()
     snaps = read_snapshots(store)
@@ -255,7 +303,8 @@ def run_portfolio(store: Any, mappings: Any, *, as_of: date | None = None, team:
     if team:
         mapped, team_id = filter_team(mapped, mappings, team)
     options = report_options(mappings)
-    lint = lint if lint is not None else lint_for_report(store, mappings, full, as_of=as_of)
+    lint = lint if lint is not None else lint_for_report(store, mappings, full, as_of=as_of,
+                                                         mapped_store=mapped_store)
     views = build_views(mapped, mappings, as_of=as_of, snapshots=snaps, sync_runs=sync_runs,
                         current_run_id=current_run, now=now,
                         scope_growth_threshold=options.scope_growth_threshold,

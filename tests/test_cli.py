@@ -144,6 +144,30 @@ def test_demo_syncs_the_sample_org_and_writes_the_workbook(workdir):
     assert payload["charts"] and all((workdir / p).stat().st_size > 0 for p in payload["charts"])
 
 
+def test_the_demos_closing_lines_say_what_the_store_holds_and_what_the_last_weeks_sync_did():
+    from datetime import date, timedelta
+
+    from rollup.cli import demo_sync_lines
+    from rollup.demo import DemoResult, DemoWeek
+    from rollup.sync import SyncResult
+
+    full = SyncResult(mode="full", new=3000, requests=40, elapsed=2.5)
+    weekly = [SyncResult(mode="incremental", new=100 + n, changed=150, unchanged=9, requests=11, elapsed=0.25)
+              for n in range(5)]
+    weeks = [DemoWeek(as_of=date(2026, 10, 19) + timedelta(days=7 * n), sync=s, snapshot=120 + n)
+             for n, s in enumerate([full, *weekly])]
+    demo = DemoResult(sync=full, issues_in_org=3473, jira_url="http://127.0.0.1:1", flavour="cloud", weeks=weeks,
+                      store_counts={"issues": 3495, "transitions": 8233, "worklogs": 2109}, store="sqlite:///r.db")
+    assert demo_sync_lines(demo) == [
+        "Synced the sample organisation (3,473 issues) from a local Jira (cloud) at http://127.0.0.1:1, "
+        "once a week for 6 weeks (2026-W43 to 2026-W48)",
+        "  store: 3,495 issues, 8,233 transitions, 2,109 worklogs and 6 weekly epic snapshots in sqlite:///r.db",
+        "  syncs: the first full (3,000 new), then 5 more (510 new, 750 changed, 0 deleted); 95 requests in 3.8s",
+        "  last week's sync (2026-W48, incremental): 104 new, 150 changed, 0 deleted, 9 unchanged; "
+        "11 requests in 0.2s",
+    ]
+
+
 def test_since_in_the_future_is_bad_input(workdir, jira_env):
     result = CliRunner().invoke(cli, ["sync", "--since", "2999-01-01"])
     assert result.exit_code == 2 and "in the future" in result.output

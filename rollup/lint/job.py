@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -33,6 +33,9 @@ from rollup.lint.formats import render, rule_frame
 from rollup.lint.result import UNASSIGNED, LintResult
 from rollup.store import STATE_SERVER_BASE_URL, Store
 from rollup.writers.safe import atomic_write
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rollup.frames import Frames
 
 #: Output files :func:`run_lint_report` can write, by format → file suffix.
 FILE_FORMATS = {"xlsx": ".xlsx", "json": ".json", "csv": ".csv", "text": ".txt"}
@@ -140,6 +143,7 @@ def run_lint_report(
     settings: Any | None = None,
     progress: Callable | None = None,
     now: datetime | None = None,
+    frames: Frames | None = None,
 ) -> LintReport:
     """Lint the stored epics, write the outputs, record the run, then (when asked) write back to Jira.
 
@@ -147,7 +151,8 @@ def run_lint_report(
     ``lint-<as_of>.<ext>`` (``lint-<team>-<as_of>.<ext>`` for one team). ``apply`` writes labels
     and comments to Jira; otherwise ``dry_run`` previews what write-back would do, when Jira
     settings are at hand (``settings`` or the ``JIRA_*`` variables; without them the preview is
-    skipped with a note). ``record=False`` keeps the run out of the history.
+    skipped with a note). ``record=False`` keeps the run out of the history. ``frames``: the store
+    as the caller has just read it (:func:`rollup.frames.load_frames`), so it is not read again.
 
     Bad input raises :class:`~rollup.errors.ConfigError` (or the connector's ``JiraConfigError``
     for ``apply`` without Jira settings) before any file is written or any run recorded: an
@@ -168,7 +173,7 @@ def run_lint_report(
         settings = _jira_settings()
     as_of = as_of or date.today()
     started = now or datetime.now(timezone.utc)
-    frames = load_frames(store)
+    frames = frames if frames is not None else load_frames(store)
     if not len(frames.issues):
         raise EmptyStoreError(store.location)
     mapped = apply_mapping(frames.issues, config)

@@ -63,8 +63,7 @@ def schedule_run_command(schedules_path: Path, once: bool, job_names: tuple[str,
     """
     from rollup.schedule import logs
     from rollup.schedule.models import load_schedules
-    from rollup.schedule.runner import prepare
-    from rollup.schedule.scheduler import run_once, serve
+    from rollup.schedule.scheduler import once_jobs, run_once, serve
 
     logs.configure()
     schedules = load_schedules(schedules_path)
@@ -73,11 +72,9 @@ def schedule_run_command(schedules_path: Path, once: bool, job_names: tuple[str,
             raise click.BadParameter("--job only applies with --once", param_hint="--job")
         serve(schedules, schedules_path)
         return
-    jobs = [schedules.get(n) for n in job_names] if job_names else [j for j in schedules.jobs.values() if j.enabled]
+    jobs = once_jobs(schedules, job_names)
     if not jobs:
         raise click.UsageError(f"no enabled jobs in {schedules_path}; name one with --job")
-    for job in jobs:
-        prepare(job)
     codes = run_once([job.name for job in jobs], str(schedules_path.resolve()), str(Path.cwd()))
     if any(codes):
         sys.exit(130 if 130 in codes else 1)
@@ -146,13 +143,24 @@ def run_command(job_name: str, schedules_path: Path, trigger: str, fmt: str) -> 
       0 7 * * 1  cd /srv/rollup && set -a && . /etc/rollup/rollup.env && set +a && .venv/bin/rollup run weekly-portfolio --schedules schedules >>/var/log/rollup/weekly-portfolio.log 2>&1
     """
     from rollup.schedule import logs
-    from rollup.schedule.delivery import STATUS_WORDS, channel_line
     from rollup.schedule.models import load_schedules
     from rollup.schedule.runner import run_job
 
     logs.configure()
     job = load_schedules(schedules_path).get(job_name)
     run = run_job(job, trigger=trigger)
+    _emit(run.to_dict(), run_lines(run), fmt)
+    if run.exit_code:
+        sys.exit(run.exit_code)
+
+
+def run_lines(run: Any, *, every_file: bool = False) -> list[str]:
+    """What a run (:class:`~rollup.schedule.runner.JobRun`) did, for people: its status, each step, the
+    files it wrote (workbooks one per line, chart folders as a count; ``every_file``: each file, the
+    workbooks first), the ``latest/`` copy, each delivery and the error."""
+    from rollup.schedule.delivery import STATUS_WORDS, channel_line
+    from rollup.schedule.outputs import file_lines
+
     lines = [f"Run {run.run_id} of {run.job}: {run.status}"
              + (f", delivery {STATUS_WORDS.get(run.delivery_status, run.delivery_status)}"
                 if run.delivery_status != "none" else "")]
@@ -160,7 +168,8 @@ def run_command(job_name: str, schedules_path: Path, trigger: str, fmt: str) -> 
         detail = step.get("summary") or step.get("error") or ""
         lines.append(f"  {step['name']}: {step['status']}" + (f" — {detail}" if detail else ""))
     if run.run_dir is not None:
-        lines += _files(run.run_dir, run.files)
+        files = sorted(run.files, key=lambda name: ("/" in name, name)) if every_file else file_lines(run.files)
+        lines += [f"  {run.run_dir / line}" for line in files]
         latest = sorted({str(p.parent) for p in run.latest if p.parent.name == "latest"})
         lines += [f"  latest copy: {folder}" for folder in latest]
     for name, result in run.delivery.items():
@@ -168,16 +177,7 @@ def run_command(job_name: str, schedules_path: Path, trigger: str, fmt: str) -> 
             lines.append(f"  {channel_line(name, result)}")
     if run.error:
         lines.append(f"  error: {run.error}")
-    _emit(run.to_dict(), lines, fmt)
-    if run.exit_code:
-        sys.exit(run.exit_code)
-
-
-def _files(run_dir: Path, files: list[str]) -> list[str]:
-    """Workbooks and other files one per line; chart folders as a count."""
-    from rollup.schedule.outputs import file_lines
-
-    return [f"  {run_dir / line}" for line in file_lines(files)]
+    return lines
 
 
 @click.command("runs")

@@ -23,10 +23,10 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -40,6 +40,9 @@ from rollup.schedule import history
 from rollup.schedule.logs import log_event
 from rollup.schedule.models import Job, Schedules, load_schedules
 from rollup.schedule.values import format_duration
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rollup.schedule.runner import JobRun
 
 #: The job store's table in the project's database.
 JOBSTORE_TABLE = "apscheduler_jobs"
@@ -138,6 +141,31 @@ def run_once(job_names: Iterable[str], schedules_path: str, workdir: str) -> lis
     finally:
         _restore_handlers(previous)
     return codes
+
+
+def once_jobs(schedules: Schedules, job_names: Sequence[str] = ()) -> list[Job]:
+    """The jobs a run ``--once`` runs — each of ``job_names``, else every enabled job — each checked at the
+    door (:func:`rollup.schedule.runner.prepare`: bad input is a ConfigError before any job runs)."""
+    from rollup.schedule.runner import prepare
+
+    jobs = [schedules.get(n) for n in job_names] if job_names else [j for j in schedules.jobs.values() if j.enabled]
+    for job in jobs:
+        prepare(job)
+    return jobs
+
+
+def run_here(jobs: Iterable[Job], *, trigger: str = "manual", database_url: str | None = None) -> list[JobRun]:
+    """Run each job once now in this process, one after another, through the code path of ``rollup run JOB``
+    (:func:`rollup.schedule.runner.run_job`); return the runs.
+
+    For a caller that has just filled the store and has the modules loaded (``rollup demo --schedules``),
+    where :func:`run_once`'s child processes would only start Python again. A run asked for by hand
+    (``manual``) never stands in for the clock's: a scheduled run of the same morning still runs, and
+    this one runs even when a scheduled run has served the job's latest fire time.
+    """
+    from rollup.schedule.runner import run_job
+
+    return [run_job(job, trigger=trigger, database_url=database_url) for job in jobs]
 
 
 def build_scheduler(store: Any, *, scheduler_cls: type[BaseScheduler] = BackgroundScheduler,

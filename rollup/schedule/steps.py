@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from rollup.config import RollupConfig
+    from rollup.report import MappedStore
     from rollup.schedule.models import Job
     from rollup.store import Store
 
@@ -50,14 +51,14 @@ class StepContext:
     now: datetime
     database_url: str | None = None
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("rollup.schedule"))
-    _mapped: Any = field(default=None, repr=False)
+    _mapped: MappedStore | None = field(default=None, repr=False)
 
-    def mapped(self) -> pd.DataFrame:
-        """The mapped issues, read from the store once per job (until a sync changes the store)."""
+    def mapped_store(self) -> MappedStore:
+        """The store read and mapped once per job (until a sync changes it), for every report step."""
         if self._mapped is None:
-            from rollup.report import load_mapped
+            from rollup.report import read_mapped
 
-            self._mapped = load_mapped(self.store, self.config)
+            self._mapped = read_mapped(self.store, self.config)
         return self._mapped
 
     def store_changed(self) -> None:
@@ -191,7 +192,7 @@ class PortfolioStep(Step):
         from rollup.report import run_portfolio
 
         result = run_portfolio(ctx.store, ctx.config, as_of=ctx.as_of, out_dir=ctx.out_dir,
-                               mapped_issues=ctx.mapped(), now=ctx.now)
+                               mapped_store=ctx.mapped_store(), now=ctx.now)
         return StepOutcome(result.paths, f"{result.workbook.name} and {len(result.paths) - 1} chart files",
                            facts=report_facts(result.views))
 
@@ -230,13 +231,16 @@ class TeamReportsStep(Step):
 
     @classmethod
     def run(cls, ctx: StepContext, params: TeamReportsParams) -> StepOutcome:
-        from rollup.report import run_portfolio
+        from rollup.report import lint_for_report, run_portfolio
 
         teams = team_ids(params, ctx.config)
+        data = ctx.mapped_store()
+        # One lint of the whole portfolio for every team's report: each shows its own epics' part.
+        lint = lint_for_report(ctx.store, ctx.config, data.issues, as_of=ctx.as_of, mapped_store=data)
         paths: list[Path] = []
         for team in teams:
             result = run_portfolio(ctx.store, ctx.config, as_of=ctx.as_of, team=team, out_dir=ctx.out_dir,
-                                   mapped_issues=ctx.mapped(), save_snapshot=False, now=ctx.now)
+                                   mapped_store=data, save_snapshot=False, now=ctx.now, lint=lint)
             paths.extend(result.paths)
         return StepOutcome(paths, f"{len(teams)} team workbook{'' if len(teams) == 1 else 's'}")
 

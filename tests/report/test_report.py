@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+import pandas as pd
 from openpyxl import load_workbook
 from portfolio_org import AS_OF, BASE_URL, MAPPINGS, mapped_issues
 from sheets import table
 from workbook_checks import check_workbook
 
 from rollup import report as report_module
+from rollup.config import load_config
 from rollup.errors import ConfigError
-from rollup.report import STATE_SERVER_BASE_URL, read_snapshots, run_portfolio
+from rollup.report import STATE_SERVER_BASE_URL, read_snapshots, run_portfolio, snapshot_week
 from rollup.report_cli import report
 from rollup.store import Store
 from rollup.views.allocation import ktlo_buckets, strategy_buckets
@@ -22,6 +25,9 @@ from rollup.views.okrs import headline
 NAMES = {b.id: b.name for b in MAPPINGS.buckets}
 KTLO = {NAMES[b] for b in ktlo_buckets(MAPPINGS)}
 CAPEX = {NAMES[b] for b in strategy_buckets(MAPPINGS)}
+
+#: The sample organisation's mappings (the repository's mappings.yaml).
+SAMPLE = load_config(Path(__file__).resolve().parents[2] / "mappings.yaml")
 
 
 @pytest.fixture
@@ -156,9 +162,10 @@ def test_a_team_report_says_only_what_is_the_team_s(store, tmp_path):
 
 def test_cli_prints_written_paths(tmp_path, monkeypatch):
     monkeypatch.setenv("ROLLUP_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    Store.open().close()  # the report reads an existing store; the issues come from the patched load_mapped
+    Store.open().close()  # the report reads an existing store; the issues come from the patched read_mapped
     monkeypatch.setattr("rollup.config.load_config", lambda path: MAPPINGS)
-    monkeypatch.setattr(report_module, "load_mapped", lambda store, mappings: mapped_issues())
+    monkeypatch.setattr(report_module, "read_mapped",
+                        lambda store, mappings: report_module.MappedStore(report_module.as_mapped(mapped_issues())))
     out = tmp_path / "outputs"
     result = CliRunner().invoke(report, ["portfolio", "--as-of", "2026-11-26", "--out", str(out),
                                          "--base-url", BASE_URL])
@@ -195,3 +202,38 @@ def test_report_options_from_mappings_reach_views_and_workbook(store, tmp_path):
     summary = load_workbook(short.workbook)["Summary"]
     lines = [c.value for c in summary["A"] if isinstance(c.value, str)]
     assert "Pillars: effort share actual vs target (last 7 days; gaps in percentage points)" in lines
+
+
+
+@pytest.fixture(scope="module")
+def sample_store(tmp_path_factory):
+    """A store holding the sample organisation synced from the local Jira (300 issues)."""
+    from rollup.demo import sync_sample_org
+    from rollup.localjira.sampleorg import SampleOrg
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('sample') / 'rollup.db'}"
+    with Store.open(url) as store:
+        sync_sample_org(store, SampleOrg.generate(seed=7, issues=300), config=SAMPLE, max_workers=4)
+    return url
+
+
+def test_a_report_reads_the_store_once_for_its_views_and_its_lint(sample_store, tmp_path, monkeypatch):
+    """No lint run of the date is recorded, so the report lints the store now: from what it read for the
+    views, with the same findings as when the lint reads the store itself."""
+    as_of = date(2026, 11, 23)
+    with Store.open(sample_store) as store:
+        by_itself = report_module.lint_for_report(store, SAMPLE, report_module.load_mapped(store, SAMPLE),
+                                                  as_of=as_of)
+        reads = []
+        real = report_module.load_frames
+        monkeypatch.setattr(report_module, "load_frames", lambda s: reads.append(s) or real(s))
+        assert snapshot_week(store, SAMPLE, as_of=date(2026, 11, 16)) > 0
+        assert len(reads) == 1
+        result = run_portfolio(store, SAMPLE, as_of=as_of, out_dir=tmp_path)
+        assert len(reads) == 2 and result.snapshots_stored > 0
+        data = report_module.read_mapped(store, SAMPLE)
+        handed = report_module.lint_for_report(store, SAMPLE, data.issues, as_of=as_of, mapped_store=data)
+        team = run_portfolio(store, SAMPLE, as_of=as_of, team="payments", out_dir=tmp_path, mapped_store=data)
+        assert len(reads) == 3  # the lint and the team report read nothing more: the store was handed in
+    pd.testing.assert_frame_equal(handed.findings, by_itself.findings)
+    assert len(by_itself.findings) and set(team.views["epics"]["team_id"]) == {"payments"}
