@@ -179,7 +179,9 @@ def run_demo(
     with local_jira(org, flavour) as server:
         with Store.open(database_url) as store, JiraConnector(demo_settings(server.url, flavour)) as connector:
             start_afresh(store)
-            scope = demo_scope(flavour, config)
+            # A demo week is a week of the local Jira's clock but seconds of the wall clock's: the
+            # deletion sweep (daily by default) runs every week, so issues deleted in Jira leave the store.
+            scope = replace(demo_scope(flavour, config), deletion_sweep_every=timedelta(0))
             report = lint = None
             for week in range(weeks):
                 changes: dict[str, list[Any]] = {}

@@ -35,6 +35,9 @@ def test_the_demo_syncs_and_snapshots_each_of_six_weeks(demo):
         snaps = read_snapshots(store)
     assert sorted(snaps["week"].unique()) == [w.week for w in weeks]
     assert result.report.workbook.name == "portfolio-2026-W48.xlsx"
+    # Each demo week sweeps for deletions: what Jira deleted during the weeks left the store.
+    assert sum(w.sync.deleted for w in weeks) > 0
+    assert result.store_counts["issues"] == result.issues_in_org
 
 
 @pytest.mark.slow
