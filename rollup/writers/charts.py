@@ -4,8 +4,9 @@ Titles say what the reader learns; axes carry units. A chart's title comes from 
 view (:mod:`rollup.views.titles`), which uses the same functions as the sheets that print the same
 figures; SVG files keep their text as text, so a title can be read (and searched) in the file. The
 same data gives the same bytes: SVGs carry no creation date, and their element ids are salted with
-the chart's name instead of at random. Every file is written atomically and every figure is closed
-after saving.
+the chart's name instead of at random. A figure's tight bounding box is measured once and both
+files are cropped to it (:func:`_tight_bbox`). Every file is written atomically and every figure is
+closed after saving.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import matplotlib.dates as mdates  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.transforms import Bbox  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 from rollup.views.titles import roadmap_rows  # noqa: E402
@@ -30,6 +32,24 @@ from rollup.writers.safe import atomic_write  # noqa: E402
 from rollup.writers.style import BUCKET_COLOURS, PILLAR_COLOURS, colour_map  # noqa: E402
 
 FORMATS = ("png", "svg")
+
+#: Resolution of the PNG files.
+DPI = 150
+
+
+def _tight_bbox(fig: Figure) -> Bbox:
+    """The area ``savefig(bbox_inches="tight", dpi=DPI)`` keeps, measured once for both formats.
+
+    Measured as savefig measures it (the figure's tight bounding box at the PNG's resolution, padded
+    by ``savefig.pad_inches``), so the PNG is the same image; given an explicit box, savefig does not
+    lay out and measure the figure again for each format.
+    """
+    dpi = fig.dpi
+    fig.dpi = DPI
+    try:
+        return fig.get_tightbbox(fig.canvas.get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
+    finally:
+        fig.dpi = dpi
 
 
 def _save(fig: Figure, out_dir: Path, name: str) -> list[Path]:
@@ -41,13 +61,14 @@ def _save(fig: Figure, out_dir: Path, name: str) -> list[Path]:
             # Emoji and some scripts in Jira summaries have no glyph in the default font; they render as boxes.
             warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
             fig.tight_layout()
+            bbox = _tight_bbox(fig)
             for fmt in FORMATS:
                 # Text stays text in the SVG (not glyph outlines): readable, searchable, re-stylable.
                 target = Path(out_dir) / f"{name}.{fmt}"
                 metadata = {"Date": None} if fmt == "svg" else None
                 with matplotlib.rc_context({"svg.hashsalt": name, "svg.fonttype": "none"}):
                     atomic_write(target, lambda tmp, fmt=fmt, metadata=metadata: fig.savefig(
-                        tmp, format=fmt, dpi=150, bbox_inches="tight", metadata=metadata))
+                        tmp, format=fmt, dpi=DPI, bbox_inches=bbox, metadata=metadata))
                 paths.append(target)
     finally:
         plt.close(fig)
