@@ -2,9 +2,9 @@
 
 :func:`check_workbook` reads a portfolio workbook back with openpyxl — the Summary, Pillars, OKRs,
 Epics, Allocation, Changes, Teams and Data quality sheets — and the SVG files of its charts (their
-text is kept as text), recomputes every headline figure and chart title from the detail sheets,
-and asserts they agree. It returns what it recomputed, for the caller to compare with hand-worked
-figures.
+text is kept as text), recomputes every headline figure and chart title from the detail sheets
+(the week-over-week title from the Trend sheet), and asserts they agree. It returns what it
+recomputed, for the caller to compare with hand-worked figures.
 """
 
 from __future__ import annotations
@@ -156,6 +156,7 @@ def check_workbook(wb: Any, chart_dir: Path, *, ktlo_buckets: set[str], capex_bu
         assert late == sum(1 for r in drawn if r["RAG"] in RISKY)
     else:
         assert late <= sum(1 for r in drawn if r["RAG"] in RISKY)
+    got["trend_title"] = _check_trend(table(wb["Trend"]), svg_texts(chart_dir / "week-over-week.svg"))
 
     # The decision list: how many it shows of how many, biggest first.
     decision_row = row_of(summary, "Epics that need a decision")
@@ -192,6 +193,25 @@ def check_workbook(wb: Any, chart_dir: Path, *, ktlo_buckets: set[str], capex_bu
                 or f"the epic of {n:,} issue" in sentences[-1])
     assert sentences[-1].startswith(("What this page could not see", "Nothing this page needs is missing"))
     return got
+
+
+def _check_trend(trend: list[dict[str, Any]], texts: list[str]) -> str:
+    """The week-over-week chart's title, recomputed from the Trend sheet."""
+    if not trend:
+        title = "No epics yet: the trend starts with the first weekly report"
+    elif len(trend) == 1:
+        week = trend[0]
+        title = (f"Week of {week['Week of'].date().isoformat()}: {week['Epics open']} epics open, "
+                 f"{week['At risk / off track']} at risk — the trend starts with next week's report")
+    else:
+        first, last = trend[0], trend[-1]
+        before, now = first["At risk / off track"], last["At risk / off track"]
+        moved = f"up by {now - before}" if now > before else f"down by {before - now}" if now < before else "unchanged"
+        weeks = round((last["Week of"] - first["Week of"]).days / 7)
+        title = (f"Epics at risk {moved} ({before} → {now}) over {weeks} week{'' if weeks == 1 else 's'} "
+                 f"since {first['Week of'].date().isoformat()}")
+    assert title in texts, (title, texts)
+    return title
 
 
 def _insight_sentences(summary: Any) -> list[str]:

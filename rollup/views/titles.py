@@ -4,7 +4,8 @@ The allocation chart and the Summary's native chart take the pillar furthest fro
 (:func:`rollup.views.pillars.gap_sentence`), the OKR chart takes :func:`rollup.views.okrs.headline`
 of the ``okr_summary`` view (the line the Summary and the OKRs sheet print), the bucket chart the
 last month's biggest bucket of the allocation view, the roadmap how many of the epics it draws
-(:func:`roadmap_rows`) are at risk. The week-over-week chart titles itself from the trend view.
+(:func:`roadmap_rows`) are at risk, the week-over-week chart how the epics at risk moved over the
+``trend`` view (:func:`trend_title`).
 
 Columns: ``chart`` (the chart's name, as in ``rollup.writers.charts.CHARTS``), ``title``.
 """
@@ -37,6 +38,7 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         ("allocation-by-bucket", bucket_title(allocation)),
         ("roadmap", roadmap_title(roadmap_rows(epics))),
         ("okr-progress", okrs_view.headline(summary)),
+        ("week-over-week", trend_title(ctx.get("trend", empty))),
     ]
     return pd.DataFrame(rows, columns=COLUMNS)
 
@@ -78,6 +80,24 @@ def roadmap_title(rows: pd.DataFrame) -> str:
     return f"Roadmap: {late} of {len(rows)} open epics shown are at risk or off track"
 
 
+def trend_title(trend: pd.DataFrame) -> str:
+    """How the epics at risk moved over the weekly trend; one week is no trend yet, and says so."""
+    if trend.empty:
+        return "No epics yet: the trend starts with the first weekly report"
+    days = pd.to_datetime(trend["day"])
+    last = trend.iloc[-1]
+    if len(trend) < 2:
+        return (f"Week of {days.iloc[-1].date().isoformat()}: {int(last['epics_open'])} epics open, "
+                f"{int(last['epics_at_risk'])} at risk — the trend starts with next week's report")
+    first = trend.iloc[0]
+    before, now = int(first["epics_at_risk"]), int(last["epics_at_risk"])
+    delta = now - before
+    word = f"up by {delta}" if delta > 0 else f"down by {-delta}" if delta < 0 else "unchanged"
+    weeks = round((days.iloc[-1] - days.iloc[0]).days / 7)
+    return (f"Epics at risk {word} ({before} → {now}) over {weeks} {'week' if weeks == 1 else 'weeks'} "
+            f"since {days.iloc[0].date().isoformat()}")
+
+
 def title(titles: pd.DataFrame | None, chart: str) -> str | None:
     """The title of ``chart`` in the titles view, or None."""
     if titles is None or not len(titles):
@@ -86,4 +106,5 @@ def title(titles: pd.DataFrame | None, chart: str) -> str | None:
     return str(match.iloc[0]) if len(match) else None
 
 
-__all__ = ["compute", "title", "pillar_title", "bucket_title", "roadmap_rows", "roadmap_title", "COLUMNS"]
+__all__ = ["compute", "title", "pillar_title", "bucket_title", "roadmap_rows", "roadmap_title", "trend_title",
+           "COLUMNS"]

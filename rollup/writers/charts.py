@@ -23,8 +23,8 @@ import matplotlib.dates as mdates  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.transforms import Bbox  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
+from matplotlib.transforms import Bbox  # noqa: E402
 
 from rollup.views.titles import roadmap_rows  # noqa: E402
 from rollup.views.titles import title as view_title  # noqa: E402
@@ -205,12 +205,12 @@ def _date_axis(ax, days: pd.Series) -> None:
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
 
 
-def week_over_week(trend: pd.DataFrame, out_dir: Path) -> list[Path]:
+def week_over_week(trend: pd.DataFrame, out_dir: Path, title: str | None = None) -> list[Path]:
     """Epics open, done and at risk per weekly snapshot; below, hygiene and the allocation mix per week."""
     fig = _figure(8, 6.5)
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     if trend.empty:
-        _empty(top, "No epics yet: the trend starts with the first weekly report")
+        _empty(top, title or "No weekly snapshot yet")
         bottom.set_axis_off()
         return _save(fig, out_dir, "week-over-week")
     days = pd.to_datetime(trend["day"])
@@ -235,17 +235,7 @@ def week_over_week(trend: pd.DataFrame, out_dir: Path) -> list[Path]:
     bottom.grid(alpha=0.3)
     _date_axis(bottom, days)
     fig.autofmt_xdate()
-    last = trend.iloc[-1]
-    if len(trend) < 2:
-        # One point is no trend: say what the week holds and when the trend starts.
-        top.set_title(f"Week of {days.iloc[-1].date().isoformat()}: {int(last['epics_open'])} epics open, "
-                      f"{int(last['epics_at_risk'])} at risk — the trend starts with next week's report")
-    else:
-        first = trend.iloc[0]
-        delta = int(last["epics_at_risk"] - first["epics_at_risk"])
-        word = "up" if delta > 0 else "down" if delta < 0 else "unchanged"
-        top.set_title(f"Epics at risk {word}" + (f" by {abs(delta)}" if delta else "")
-                      + f" over {len(trend)} weeks since {days.iloc[0].date().isoformat()}")
+    top.set_title(title or "Epics open, done and at risk per week")
     return _save(fig, out_dir, "week-over-week")
 
 
@@ -268,8 +258,6 @@ def write_all(views: dict[str, pd.DataFrame], out_dir: Path, *, as_of=None) -> d
         given = view_title(titles, name)
         if fn is roadmap:
             out[name] = fn(views[view], out_dir, as_of=as_of, title=given)
-        elif given is not None:
-            out[name] = fn(views[view], out_dir, title=given)
         else:
-            out[name] = fn(views[view], out_dir)
+            out[name] = fn(views[view], out_dir, title=given)
     return out
