@@ -1,11 +1,45 @@
-"""Chart titles from the views behind them."""
+"""Chart titles and the roadmap's rule: which epics it draws, and the line that says so."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
+from roadmap_epics import REPORT_DAY, roadmap_epics
 
 from rollup.views import titles
+
+
+def test_the_roadmap_draws_the_open_epics_due_earliest_grouped_by_initiative():
+    rows = titles.roadmap_rows(roadmap_epics())
+    assert len(rows) == titles.ROADMAP_LIMIT == 30
+    assert set(rows["key"]) == {f"PAY-{n}" for n in range(11, 40)} | {"PAY-9"}    # PAY-9 before PAY-10 on the tie
+    assert rows["target_date"].min() < REPORT_DAY                                  # overdue ones included
+    groups = list(dict.fromkeys(rows["initiative"].fillna("none")))
+    assert groups == ["INIT-1", "INIT-2", "INIT-10", "none"]                       # by key number, none last
+    for _, group in rows.groupby(rows["initiative"].fillna("none")):
+        assert list(group["start"]) == sorted(group["start"])
+    guessed = rows[rows["start_date"].isna()]
+    assert (guessed["start"] == guessed["target_date"] - pd.Timedelta(days=titles.DEFAULT_SPAN_DAYS)).all()
+
+
+def test_the_roadmap_title_and_subtitle_state_the_rule_and_the_counts():
+    frame = roadmap_epics()
+    rows, candidates = titles.roadmap_rows(frame), titles.open_epics(frame)
+    late = int(rows["rag"].isin(["at risk", "off track"]).sum())
+    assert late == 11                                                  # PAY-29 … PAY-39 overdue, and PAY-9
+    assert titles.roadmap_title(rows, candidates) == (
+        "Roadmap: 11 of the 30 open epics due earliest are at risk or off track")
+    assert titles.roadmap_subtitle(rows, candidates) == (
+        "The 30 open epics with the earliest target dates (overdue included), of 39 with one; the Roadmap "
+        "sheet lists all 41 open epics, 2 without a target date. Grouped by initiative; bars run start → "
+        "target date (no start date: 30 days before).")
+    few = frame[frame["key"].isin(["PAY-13", "PAY-14", "PAY-40"])]       # both with a start date
+    few_rows = titles.roadmap_rows(few)
+    assert titles.roadmap_title(few_rows, titles.open_epics(few)) == (
+        "Roadmap: 0 of 2 open epics with a target date are at risk or off track")
+    assert titles.roadmap_subtitle(few_rows, titles.open_epics(few)) == (
+        "All 2 open epics with a target date; the Roadmap sheet lists all 3 open epics, 1 without a target date. "
+        "Grouped by initiative; bars run start → target date.")
 
 
 def trend(days: list[str], at_risk: list[int]) -> pd.DataFrame:
@@ -23,5 +57,5 @@ def trend(days: list[str], at_risk: list[int]) -> pd.DataFrame:
 ])
 def test_the_week_over_week_title_comes_from_the_trend(frame, title):
     assert titles.trend_title(frame) == title
-    row = titles.compute(pd.DataFrame(), None, as_of=pd.Timestamp("2026-11-23").date(), trend=frame)
+    row = titles.compute(pd.DataFrame(), None, as_of=REPORT_DAY.date(), trend=frame)
     assert titles.title(row, "week-over-week") == title
