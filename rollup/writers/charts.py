@@ -276,7 +276,9 @@ def week_over_week(trend: pd.DataFrame, out_dir: Path, title: str | None = None)
     top.grid(alpha=0.3)
     shares = [("hygiene", "hygiene (epics fit to roll up)", "#7030A0"),
               ("strategy_share", "effort on strategy (capex buckets)", "#ED7D31")]
-    shares += [(c, f"bucket {c.removeprefix('share_')}", None) for c in trend.columns if c.startswith("share_")]
+    names = trend.attrs.get("labels", {})
+    shares += [(c, f"bucket: {names.get(c, c.removeprefix('share_'))}", None)
+               for c in trend.columns if c.startswith("share_")]
     for col, label, colour in shares:
         if col in trend and trend[col].notna().any():
             style = {"linewidth": 2.2} if colour else {"linewidth": 1, "linestyle": "--", "alpha": 0.8}

@@ -41,6 +41,8 @@ def test_the_week_over_week_chart_prints_the_title_of_the_titles_view(tmp_path):
     texts = svg_texts(written["week-over-week"][1])
     assert "Three weeks, and the epics at risk hold at three" in texts
     assert not any(t.startswith("Epics at risk") for t in texts)
+    # The allocation mix is labelled by bucket name, as the Trend sheet heads it.
+    assert [t for t in texts if t.startswith("bucket")] == [f"bucket: {b.name}" for b in MAPPINGS.buckets]
 
 
 def test_an_empty_trend_draws_its_message(tmp_path):
