@@ -1,10 +1,11 @@
 """Recompute the Summary's figures and the charts' titles from the detail sheets of a written workbook.
 
 :func:`check_workbook` reads a portfolio workbook back with openpyxl — the Summary, Pillars, OKRs,
-Epics, Allocation, Changes, Teams and Data quality sheets — and the SVG files of its charts (their
-text is kept as text), recomputes every headline figure and chart title from the detail sheets,
-and asserts they agree. It returns what it recomputed, for the caller to compare with hand-worked
-figures.
+Roadmap, Epics, Allocation, Changes, Trend, Teams and Data quality sheets — and the SVG files of its
+charts (their text is kept as text), recomputes every headline figure and chart title from the detail
+sheets (the roadmap's title and subtitle from the Roadmap sheet, the week-over-week title from the
+Trend sheet), and asserts they agree. It returns what it recomputed, for the caller to compare with
+hand-worked figures.
 """
 
 from __future__ import annotations
@@ -147,15 +148,8 @@ def check_workbook(wb: Any, chart_dir: Path, *, ktlo_buckets: set[str], capex_bu
     period = next(a["Period"] for a in months if a["Period start"] == last)
     assert f"{top} took {latest[top] / sum(latest.values()):.0%} of effort in {period}" in svg_texts(
         chart_dir / "allocation-by-bucket.svg")
-    drawn = [r for r in table(wb["Roadmap"]) if r["Target date"] is not None]
-    roadmap = next(t for t in svg_texts(chart_dir / "roadmap.svg") if t.startswith("Roadmap: "))
-    shown = min(len(drawn), 30)
-    assert roadmap.endswith(f" of {shown} open epics shown are at risk or off track")
-    late = int(roadmap.split()[1])
-    if shown == len(drawn):
-        assert late == sum(1 for r in drawn if r["RAG"] in RISKY)
-    else:
-        assert late <= sum(1 for r in drawn if r["RAG"] in RISKY)
+    got["roadmap"] = _check_roadmap(table(wb["Roadmap"]), svg_texts(chart_dir / "roadmap.svg"))
+    got["trend_title"] = _check_trend(table(wb["Trend"]), svg_texts(chart_dir / "week-over-week.svg"))
 
     # The decision list: how many it shows of how many, biggest first.
     decision_row = row_of(summary, "Epics that need a decision")
@@ -192,6 +186,74 @@ def check_workbook(wb: Any, chart_dir: Path, *, ktlo_buckets: set[str], capex_bu
                 or f"the epic of {n:,} issue" in sentences[-1])
     assert sentences[-1].startswith(("What this page could not see", "Nothing this page needs is missing"))
     return got
+
+
+#: Most epics the roadmap chart draws.
+ROADMAP_LIMIT = 30
+
+
+def key_order(key: str) -> tuple[str, int]:
+    """An issue key sorted by project, then number (PAY-9 before PAY-10)."""
+    project, _, number = key.rpartition("-")
+    return project, int(number) if number.isdigit() else -1
+
+
+def in_lines(texts: list[str], sentence: str) -> bool:
+    """Whether ``sentence`` is one SVG text, or a run of consecutive ones (a wrapped line) joined by spaces."""
+    return any(" ".join(texts[i:j]) == sentence for i in range(len(texts)) for j in range(i + 1, len(texts) + 1))
+
+
+def _check_roadmap(listed: list[dict[str, Any]], texts: list[str]) -> dict[str, Any]:
+    """The roadmap's title and subtitle, recomputed from the Roadmap sheet (every open epic).
+
+    The chart draws the open epics with the earliest target dates, ties by key, at most 30.
+    """
+    listed = [r for r in listed if r["Epic"]]
+    dated = sorted((r for r in listed if r["Target date"] is not None),
+                   key=lambda r: (r["Target date"], key_order(r["Epic"])))
+    shown = dated[:ROADMAP_LIMIT]
+    late = sum(1 for r in shown if r["RAG"] in RISKY)
+    undated = len(listed) - len(dated)
+    if not shown:
+        assert not any(t.startswith("Roadmap: ") for t in texts)
+        return {"shown": [], "late": 0, "dated": 0, "listed": len(listed)}
+    if len(dated) > len(shown):
+        title = f"Roadmap: {late} of the {len(shown)} open epics due earliest are at risk or off track"
+        chosen = (f"The {len(shown)} open epics with the earliest target dates (overdue included), "
+                  f"of {len(dated)} with one")
+    else:
+        title = f"Roadmap: {late} of {len(shown)} open epics with a target date are at risk or off track"
+        chosen = f"All {len(dated)} open epics with a target date"
+    sheet = (f"; the Roadmap sheet lists all {len(listed)} open epics, {undated} without a target date." if undated
+             else "; the Roadmap sheet lists them all." if len(dated) > len(shown) else ".")
+    guessed = " (no start date: 30 days before)" if any(r["Start"] is None for r in shown) else ""
+    subtitle = f"{chosen}{sheet} Grouped by initiative; bars run start → target date{guessed}."
+    assert title in texts, (title, [t for t in texts if t.startswith("Roadmap")])
+    assert in_lines(texts, subtitle), subtitle
+    # Every epic drawn is labelled on the chart, and none other is.
+    drawn = {t.split("  ")[0] for t in texts if "  " in t} & {r["Epic"] for r in listed}
+    assert drawn == {r["Epic"] for r in shown}
+    return {"shown": [r["Epic"] for r in shown], "late": late, "dated": len(dated), "listed": len(listed),
+            "title": title, "subtitle": subtitle}
+
+
+def _check_trend(trend: list[dict[str, Any]], texts: list[str]) -> str:
+    """The week-over-week chart's title, recomputed from the Trend sheet."""
+    if not trend:
+        title = "No epics yet: the trend starts with the first weekly report"
+    elif len(trend) == 1:
+        week = trend[0]
+        title = (f"Week of {week['Week of'].date().isoformat()}: {week['Epics open']} epics open, "
+                 f"{week['At risk / off track']} at risk — the trend starts with next week's report")
+    else:
+        first, last = trend[0], trend[-1]
+        before, now = first["At risk / off track"], last["At risk / off track"]
+        moved = f"up by {now - before}" if now > before else f"down by {before - now}" if now < before else "unchanged"
+        weeks = round((last["Week of"] - first["Week of"]).days / 7)
+        title = (f"Epics at risk {moved} ({before} → {now}) over {weeks} week{'' if weeks == 1 else 's'} "
+                 f"since {first['Week of'].date().isoformat()}")
+    assert title in texts, (title, texts)
+    return title
 
 
 def _insight_sentences(summary: Any) -> list[str]:

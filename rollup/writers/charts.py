@@ -4,13 +4,15 @@ Titles say what the reader learns; axes carry units. A chart's title comes from 
 view (:mod:`rollup.views.titles`), which uses the same functions as the sheets that print the same
 figures; SVG files keep their text as text, so a title can be read (and searched) in the file. The
 same data gives the same bytes: SVGs carry no creation date, and their element ids are salted with
-the chart's name instead of at random. Every file is written atomically and every figure is closed
-after saving.
+the chart's name instead of at random. A figure's tight bounding box is measured once and both
+files are cropped to it (:func:`_tight_bbox`). Every file is written atomically and every figure is
+closed after saving.
 """
 
 from __future__ import annotations
 
 import re
+import textwrap
 import warnings
 from pathlib import Path
 
@@ -22,14 +24,41 @@ import matplotlib.dates as mdates  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
+from matplotlib.transforms import Bbox  # noqa: E402
 
 from rollup.views.titles import roadmap_rows  # noqa: E402
 from rollup.views.titles import title as view_title  # noqa: E402
 from rollup.writers.safe import atomic_write  # noqa: E402
-from rollup.writers.style import BUCKET_COLOURS, PILLAR_COLOURS, colour_map  # noqa: E402
+from rollup.writers.style import BUCKET_COLOURS, PILLAR_COLOURS, UNMAPPED_COLOUR, colour_map  # noqa: E402
 
 FORMATS = ("png", "svg")
+
+#: Resolution of the PNG files.
+DPI = 150
+
+#: Characters a line of a chart's subtitle holds before it wraps.
+SUBTITLE_CHARS = 120
+
+#: The marker colour of epics at risk or off track.
+LATE_COLOUR = "#C00000"
+
+
+def _tight_bbox(fig: Figure) -> Bbox:
+    """The area ``savefig(bbox_inches="tight", dpi=DPI)`` keeps, measured once for both formats.
+
+    Measured as savefig measures it (the figure's tight bounding box at the PNG's resolution, padded
+    by ``savefig.pad_inches``), so the PNG is the same image; given an explicit box, savefig does not
+    lay out and measure the figure again for each format.
+    """
+    dpi = fig.dpi
+    fig.dpi = DPI
+    try:
+        return fig.get_tightbbox(fig.canvas.get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
+    finally:
+        fig.dpi = dpi
 
 
 def _save(fig: Figure, out_dir: Path, name: str) -> list[Path]:
@@ -41,13 +70,14 @@ def _save(fig: Figure, out_dir: Path, name: str) -> list[Path]:
             # Emoji and some scripts in Jira summaries have no glyph in the default font; they render as boxes.
             warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
             fig.tight_layout()
+            bbox = _tight_bbox(fig)
             for fmt in FORMATS:
                 # Text stays text in the SVG (not glyph outlines): readable, searchable, re-stylable.
                 target = Path(out_dir) / f"{name}.{fmt}"
                 metadata = {"Date": None} if fmt == "svg" else None
                 with matplotlib.rc_context({"svg.hashsalt": name, "svg.fonttype": "none"}):
                     atomic_write(target, lambda tmp, fmt=fmt, metadata=metadata: fig.savefig(
-                        tmp, format=fmt, dpi=150, bbox_inches="tight", metadata=metadata))
+                        tmp, format=fmt, dpi=DPI, bbox_inches=bbox, metadata=metadata))
                 paths.append(target)
     finally:
         plt.close(fig)
@@ -119,36 +149,81 @@ def allocation_by_bucket(allocation: pd.DataFrame, out_dir: Path, title: str | N
     return _save(fig, out_dir, "allocation-by-bucket")
 
 
-def roadmap(epics: pd.DataFrame, out_dir: Path, *, as_of=None, title: str | None = None) -> list[Path]:
-    """Gantt of open epics by initiative, start → target date, coloured by pillar, RAG marked."""
+def roadmap(epics: pd.DataFrame, out_dir: Path, *, as_of=None, title: str | None = None,
+            subtitle: str | None = None) -> list[Path]:
+    """Gantt of the open epics due earliest (:func:`~rollup.views.titles.roadmap_rows`) under a row per
+    initiative, start → target date, coloured by pillar, at risk / off track marked; the legend on the right."""
     rows = roadmap_rows(epics)
-    height = 2 + 0.3 * max(len(rows), 4)
-    fig = _figure(10, height)
+    groups = list(rows.groupby("initiative", sort=False, dropna=False)) if len(rows) else []
+    lines = textwrap.wrap(subtitle or "", SUBTITLE_CHARS)
+    fig = _figure(11, 2.2 + 0.14 * len(lines) + 0.28 * max(len(rows) + len(groups), 4))
     ax = fig.add_subplot()
     if rows.empty:
-        _empty(ax, "No open epics with a target date")
+        _empty(ax, subtitle or "No open epics with a target date")
         return _save(fig, out_dir, "roadmap")
-    colours = colour_map([str(p) for p in epics["pillar"].cat.categories] if hasattr(epics["pillar"], "cat")
-                         else list(epics["pillar"].astype(str).unique()), PILLAR_COLOURS)
-    y = np.arange(len(rows))
+    pillars = rows["pillar"].astype("object").where(rows["pillar"].notna(), "Unmapped").astype(str)
+    declared = [str(p) for p in epics["pillar"].cat.categories] if hasattr(epics["pillar"], "cat") \
+        else list(dict.fromkeys(pillars))
+    colours = colour_map(declared, PILLAR_COLOURS)
+    y, labels, headers = _initiative_rows(groups)
     starts = mdates.date2num(pd.to_datetime(rows["start"]))
     ends = mdates.date2num(pd.to_datetime(rows["target_date"]))
-    ax.barh(y, ends - starts, left=starts, color=[colours.get(str(p), "#999999") for p in rows["pillar"]],
-            height=0.6)
+    ax.barh(y, ends - starts, left=starts, color=[colours.get(p, UNMAPPED_COLOUR) for p in pillars], height=0.6)
     late = rows["rag"].isin(["at risk", "off track"]).to_numpy()
-    ax.scatter(ends[late], y[late], marker="D", color="#C00000", zorder=3, label="at risk / off track")
-    ax.set_yticks(y, [f"{k}  {_short(s, 32)}" for k, s in zip(rows["key"], rows["summary"].fillna(""))], fontsize=7)
-    ax.invert_yaxis()
+    ax.scatter(ends[late], y[late], marker="D", color=LATE_COLOUR, zorder=3)
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    for tick in headers:
+        ax.get_yticklabels()[tick].set_fontweight("bold")
+        if tick:
+            ax.axhline(tick - 0.5, color="#D0D0D0", linewidth=0.8)
+    ax.set_ylim(len(labels) - 0.5, -0.7)
     ax.xaxis_date()
     ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=[1, 4, 7, 10]))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
-    ax.set_xlabel("calendar date (bars: start → target date; quarter starts marked)")
-    ax.axvline(mdates.date2num(pd.Timestamp(as_of or pd.Timestamp.now()).normalize()), color="#333333", linestyle=":", linewidth=1)
-    ax.set_title(title or f"Roadmap: {int(late.sum())} of {len(rows)} open epics shown are at risk or off track")
+    ax.set_xlabel("calendar date (quarter starts marked)")
+    day = pd.Timestamp(as_of or pd.Timestamp.now()).normalize()
+    ax.axvline(mdates.date2num(day), color="#333333", linestyle=":", linewidth=1)
+    ax.set_title(title or "Roadmap: open epics by initiative", pad=6 + 10 * len(lines) + (4 if lines else 0))
+    if lines:
+        ax.annotate("\n".join(lines), xy=(0.5, 1), xycoords="axes fraction", xytext=(0, 5),
+                    textcoords="offset points", ha="center", va="bottom", fontsize=8, color="#404040")
     ax.grid(axis="x", alpha=0.3)
-    if late.any():
-        ax.legend(loc="lower right", fontsize=8)
+    ax.legend(handles=_roadmap_legend(rows.assign(pillar=pillars), declared, colours, late.any(), day),
+              loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, fontsize=8)
     return _save(fig, out_dir, "roadmap")
+
+
+def _initiative_rows(groups: list[tuple[object, pd.DataFrame]]) -> tuple[np.ndarray, list[str], list[int]]:
+    """Roadmap rows: one per initiative (its key and summary), then one per epic under it.
+
+    The epics' row numbers (in the order of the groups' rows), every row's label, the initiatives' row numbers.
+    """
+    y: list[int] = []
+    labels: list[str] = []
+    headers: list[int] = []
+    for initiative, members in groups:
+        about = members["initiative_summary"].dropna()
+        headers.append(len(labels))
+        labels.append("No initiative" if pd.isna(initiative) else
+                      f"{initiative}  {_short(about.iloc[0], 40)}" if len(about) else str(initiative))
+        y.extend(range(len(labels), len(labels) + len(members)))
+        labels.extend(f"{k}  {_short(s, 36)}" for k, s in zip(members["key"], members["summary"].fillna("")))
+    return np.array(y), labels, headers
+
+
+def _roadmap_legend(rows: pd.DataFrame, declared: list[str], colours: dict[str, str], late: bool,
+                    day: pd.Timestamp) -> list:
+    """A patch per pillar drawn (declared order, by name), "unmapped" if any, the late marker, the report date."""
+    names = rows.drop_duplicates("pillar").set_index("pillar")["pillar_name"]
+    handles: list = [Patch(color=colours[p], label=str(names[p]))
+                     for p in declared if p in names.index and p != "Unmapped"]
+    if "Unmapped" in names.index:
+        handles.append(Patch(color=UNMAPPED_COLOUR, label="unmapped"))
+    if late:
+        handles.append(Line2D([], [], marker="D", linestyle="none", color=LATE_COLOUR, label="at risk / off track"))
+    handles.append(Line2D([], [], color="#333333", linestyle=":", linewidth=1,
+                          label=f"report date {day.date().isoformat()}"))
+    return handles
 
 
 def okr_progress(okrs: pd.DataFrame, out_dir: Path, title: str | None = None) -> list[Path]:
@@ -184,12 +259,12 @@ def _date_axis(ax, days: pd.Series) -> None:
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
 
 
-def week_over_week(trend: pd.DataFrame, out_dir: Path) -> list[Path]:
+def week_over_week(trend: pd.DataFrame, out_dir: Path, title: str | None = None) -> list[Path]:
     """Epics open, done and at risk per weekly snapshot; below, hygiene and the allocation mix per week."""
     fig = _figure(8, 6.5)
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     if trend.empty:
-        _empty(top, "No epics yet: the trend starts with the first weekly report")
+        _empty(top, title or "No weekly snapshot yet")
         bottom.set_axis_off()
         return _save(fig, out_dir, "week-over-week")
     days = pd.to_datetime(trend["day"])
@@ -201,7 +276,9 @@ def week_over_week(trend: pd.DataFrame, out_dir: Path) -> list[Path]:
     top.grid(alpha=0.3)
     shares = [("hygiene", "hygiene (epics fit to roll up)", "#7030A0"),
               ("strategy_share", "effort on strategy (capex buckets)", "#ED7D31")]
-    shares += [(c, f"bucket {c.removeprefix('share_')}", None) for c in trend.columns if c.startswith("share_")]
+    names = trend.attrs.get("labels", {})
+    shares += [(c, f"bucket: {names.get(c, c.removeprefix('share_'))}", None)
+               for c in trend.columns if c.startswith("share_")]
     for col, label, colour in shares:
         if col in trend and trend[col].notna().any():
             style = {"linewidth": 2.2} if colour else {"linewidth": 1, "linestyle": "--", "alpha": 0.8}
@@ -214,17 +291,7 @@ def week_over_week(trend: pd.DataFrame, out_dir: Path) -> list[Path]:
     bottom.grid(alpha=0.3)
     _date_axis(bottom, days)
     fig.autofmt_xdate()
-    last = trend.iloc[-1]
-    if len(trend) < 2:
-        # One point is no trend: say what the week holds and when the trend starts.
-        top.set_title(f"Week of {days.iloc[-1].date().isoformat()}: {int(last['epics_open'])} epics open, "
-                      f"{int(last['epics_at_risk'])} at risk — the trend starts with next week's report")
-    else:
-        first = trend.iloc[0]
-        delta = int(last["epics_at_risk"] - first["epics_at_risk"])
-        word = "up" if delta > 0 else "down" if delta < 0 else "unchanged"
-        top.set_title(f"Epics at risk {word}" + (f" by {abs(delta)}" if delta else "")
-                      + f" over {len(trend)} weeks since {days.iloc[0].date().isoformat()}")
+    top.set_title(title or "Epics open, done and at risk per week")
     return _save(fig, out_dir, "week-over-week")
 
 
@@ -246,9 +313,8 @@ def write_all(views: dict[str, pd.DataFrame], out_dir: Path, *, as_of=None) -> d
     for name, (fn, view) in CHARTS.items():
         given = view_title(titles, name)
         if fn is roadmap:
-            out[name] = fn(views[view], out_dir, as_of=as_of, title=given)
-        elif given is not None:
-            out[name] = fn(views[view], out_dir, title=given)
+            out[name] = fn(views[view], out_dir, as_of=as_of, title=given,
+                           subtitle=view_title(titles, f"{name}-subtitle"))
         else:
-            out[name] = fn(views[view], out_dir)
+            out[name] = fn(views[view], out_dir, title=given)
     return out

@@ -39,6 +39,12 @@ def test_summary_and_chart_titles_agree_with_the_sheets_behind_them(tmp_path):
     assert got["pillar_title"] == "Win enterprise hospitals: 21 pp over its 35% target share"
     assert got["decisions"] == (4, 4)
     assert len(got["insights"]) == 8
+    # Eight of the nine open epics have a target date: the roadmap draws them all, and says so.
+    roadmap = got["roadmap"]
+    assert (len(roadmap["shown"]), roadmap["dated"], roadmap["listed"], roadmap["late"]) == (8, 8, 9, 3)
+    assert roadmap["subtitle"].startswith("All 8 open epics with a target date; the Roadmap sheet lists all 9 open "
+                                          "epics, 1 without a target date.")
+    assert got["trend_title"] == "Epics at risk unchanged (3 → 3) over 2 weeks since 2026-11-12"
 
 
 def test_each_cited_key_links_to_jira(tmp_path):
