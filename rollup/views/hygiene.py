@@ -118,11 +118,11 @@ def total(hygiene: pd.DataFrame) -> pd.Series | None:
 
 
 def detail(score: pd.Series | None, min_severity: str) -> str:
-    """What the score is and where its findings come from, e.g. "share of epics with no lint finding (lint
-    run 3 of 2026-11-23)"."""
+    """What the score is and where its findings come from, e.g. "share of epics with no lint finding;
+    lint run 3 of 2026-11-23" (the email puts it in parentheses)."""
     if score is None:
         return f"{definition(min_severity)}: no epics"
-    return f"{definition(min_severity)} ({score['source']})"
+    return f"{definition(min_severity)}; {score['source']}"
 
 
 __all__ = ["compute", "total", "detail", "COLUMNS", "ALL_TEAMS"]

@@ -58,6 +58,16 @@ def test_demo_summary_and_chart_titles_agree_with_the_sheets(demo):
     singles = {o.key_results[0].name for o in CONFIG.okrs if len(o.key_results) == 1}
     assert all(r["Epics"] for r in okrs if r["Key result"] in singles)
     assert 5 <= len(got["insights"]) <= 8
+    # At least five sentences cite epics, each key linked to Jira beside its sentence.
+    summary = wb["Summary"]
+    first = row_of(summary, "What you should know this week", exact=True) + 1
+    cited = {}
+    for r in range(first, first + len(got["insights"])):
+        keys = [c for c in summary[r] if c.column > 1 and c.value]
+        assert all(c.hyperlink and c.hyperlink.target.endswith(f"/browse/{c.value}") for c in keys)
+        if keys:
+            cited[r] = [c.value for c in keys]
+    assert len(cited) >= 5, cited
 
 
 @pytest.mark.slow
