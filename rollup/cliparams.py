@@ -24,6 +24,7 @@ class ReportDate(click.ParamType):
     name = "date"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        """Parse ``YYYY-MM-DD``, refusing other forms and dates outside 2000–2099."""
         if isinstance(value, date):
             return value
         try:
@@ -67,6 +68,7 @@ class SiteUrl(click.ParamType):
     name = "url"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        """Strip the trailing slash, refusing anything but an http(s) address with a host."""
         text = str(value).strip().rstrip("/")
         parts = urlsplit(text)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -80,6 +82,7 @@ class Name(click.ParamType):
     name = "text"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        """Strip surrounding blanks, refusing a value left empty."""
         text = str(value).strip()
         if not text:
             self.fail("must not be empty", param, ctx)

@@ -84,6 +84,7 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        """Refuse a naive datetime; write UTC (without an offset on SQLite)."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -92,6 +93,7 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        """Read back as an aware UTC datetime, taking a naive value as UTC."""
         if value is None:
             return None
         if value.tzinfo is None:

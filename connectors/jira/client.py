@@ -182,6 +182,7 @@ class JiraConnector:
 
     @property
     def is_cloud(self) -> bool:
+        """True when the site is Jira Cloud rather than Data Center."""
         return self.deployment == "cloud"
 
     def statuses(self) -> StatusMap:

@@ -76,6 +76,7 @@ class RateRow:
 
     @property
     def has_rate(self) -> bool:
+        """True when the row gives an hourly or a monthly rate."""
         return self.hourly is not None or self.monthly is not None
 
 

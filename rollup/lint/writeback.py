@@ -66,6 +66,7 @@ class Action:
     blocks: CommentBlocks | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """The action as JSON output shows it."""
         return {"key": self.key, "action": self.action, "detail": self.detail, "status": self.status,
                 "error": self.error}
 
@@ -114,6 +115,7 @@ class WritebackReport:
         return self._count("unchanged")
 
     def to_dict(self) -> dict[str, Any]:
+        """The write-back summary and its actions as JSON output shows them."""
         return {"applied": self.applied, "label": self.options.label, "comment": self.options.comment,
                 "min_severity": self.options.min_severity, "epics": self.epics, "changed": self.changed,
                 "planned": self.planned, "unchanged": self.unchanged, "failed": self.failed,

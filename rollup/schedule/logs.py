@@ -52,6 +52,7 @@ class LogfmtFormatter(logging.Formatter):
     """``<UTC time> level=<level> event=<message> key=value …`` with secrets redacted."""
 
     def format(self, record: logging.LogRecord) -> str:
+        """One logfmt line: time, level, event and the record's fields, secrets redacted."""
         stamp = datetime.fromtimestamp(record.created, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         parts = [stamp, f"level={record.levelname.lower()}", f"event={_value(record.getMessage())}"]
         for key, value in (getattr(record, "fields", None) or {}).items():

@@ -93,6 +93,7 @@ class WeekPair:
 
     @property
     def baseline_week(self) -> str | None:
+        """The ISO week of the baseline snapshot, or None when there is none."""
         return None if self.baseline.empty else str(self.baseline["week"].iloc[0])
 
 
