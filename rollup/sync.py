@@ -269,7 +269,8 @@ def sync(
         )
 
     try:
-        _run(store, connector, scope, result, cursor=cursor, full=mode == "full", since=since, now=started, report=report)
+        _run(store, connector, scope, result, cursor=cursor, full=mode == "full", since=since, now=started,
+             report=report)
     except BaseException as exc:
         if isinstance(exc, SyncError):
             exc.result = result

@@ -263,7 +263,8 @@ class JiraConnector:
         api = 3 if self.is_cloud else 2
         for issue_id in ids:
             try:
-                self.transport.get(f"/rest/api/{api}/issue/{issue_id}", params={"fields": "id"}, check=checks.json_object)
+                self.transport.get(f"/rest/api/{api}/issue/{issue_id}", params={"fields": "id"},
+                                   check=checks.json_object)
             except JiraNotFoundError:
                 gone.add(issue_id)
             else:
@@ -515,9 +516,11 @@ class JiraConnector:
                 transitions[row.id] = normalize_histories(row.id, histories, statuses)
         return FetchedBatch(issues, transitions, complete, failed_ids=self._account_for(set(batch) - returned))
 
-    def _dc_full_changelog(self, issue_id: int, embedded: list[dict[str, Any]]) -> tuple[list[dict[str, Any]] | None, bool]:
+    def _dc_full_changelog(self, issue_id: int,
+                           embedded: list[dict[str, Any]]) -> tuple[list[dict[str, Any]] | None, bool]:
         try:
-            raw = self.transport.get(f"/rest/api/2/issue/{issue_id}", params={"expand": "changelog", "fields": "status"},
+            raw = self.transport.get(f"/rest/api/2/issue/{issue_id}",
+                                     params={"expand": "changelog", "fields": "status"},
                                      check=checks.json_object)
         except JiraNotFoundError:
             return None, False
@@ -620,7 +623,8 @@ class Sweep:
         pager = search_pager(conn.transport.get, self.jql, "updated", cloud=cloud, page_size=page_size)
         for page in pager:
             refs = [
-                IssueRef(id=int(i["id"]), key=str(i.get("key") or ""), updated=parse_datetime((i.get("fields") or {}).get("updated")))
+                IssueRef(id=int(i["id"]), key=str(i.get("key") or ""),
+                         updated=parse_datetime((i.get("fields") or {}).get("updated")))
                 for i in page
             ]
             self.read += len(refs)

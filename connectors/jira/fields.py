@@ -150,7 +150,8 @@ class FieldMap:
         fmap = cls(fields=fields)
         for role, names in ROLE_NAMES.items():
             if role in overrides:
-                fmap.roles[role] = [_resolve_one(overrides[role], by_id, by_name, fields, what=f"override for {role!r}")]
+                fmap.roles[role] = [_resolve_one(overrides[role], by_id, by_name, fields,
+                                                 what=f"override for {role!r}")]
                 continue
             ids: list[str] = []
             for name in names:

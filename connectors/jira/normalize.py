@@ -164,7 +164,9 @@ def plain_value(value: Any) -> Any:
             return adf_to_text(value)
         if "value" in value:
             child = value.get("child")
-            return f"{value['value']} / {child['value']}" if isinstance(child, Mapping) and "value" in child else value["value"]
+            if isinstance(child, Mapping) and "value" in child:
+                return f"{value['value']} / {child['value']}"
+            return value["value"]
         for key in ("displayName", "name", "title", "key"):
             if key in value:
                 return value[key]
@@ -309,7 +311,8 @@ def _normalize_issue(raw: Mapping[str, Any], fmap: FieldMap, statuses: StatusMap
         parent_key = parent_link
 
     status = f.get("status") or {}
-    category = (status.get("statusCategory") or {}).get("key") or statuses.category(status.get("id"), status.get("name"))
+    category = ((status.get("statusCategory") or {}).get("key")
+                or statuses.category(status.get("id"), status.get("name")))
     assignee = f.get("assignee") or None
     points = _first_set(f, fmap.ids("story_points", project_key))
     description = f.get("description")

@@ -83,7 +83,8 @@ class RequestStats:
     by_endpoint: dict[str, EndpointStats] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def record(self, endpoint: str, *, requests: int = 0, retries: int = 0, throttled: int = 0, errors: int = 0) -> None:
+    def record(self, endpoint: str, *, requests: int = 0, retries: int = 0, throttled: int = 0,
+               errors: int = 0) -> None:
         """Add to the counters of ``endpoint`` and to the totals."""
         with self._lock:
             per = self.by_endpoint.setdefault(endpoint, EndpointStats())
@@ -488,7 +489,8 @@ def _unreachable(exc: BaseException, *, reached: bool) -> tuple[str, str] | None
     while seen is not None and len(chain) < 10:
         chain.append(seen)
         reason = getattr(seen, "reason", None)
-        nxt = reason if isinstance(reason, BaseException) else (seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None)
+        nxt = reason if isinstance(reason, BaseException) else (
+            seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None)
         seen = nxt or seen.__cause__ or seen.__context__
     text_ = " ".join(f"{type(e).__name__} {e}" for e in chain)
     if any(isinstance(e, socket.gaierror) for e in chain) or "NameResolutionError" in text_ \

@@ -40,7 +40,8 @@ def _split(values: tuple[str, ...]) -> list[str]:
 @click.option("--select", "select", multiple=True, metavar="RULES",
               help="Only these rules: codes, names or groups, comma-separated or repeated (e.g. EQ001,size). "
                    "A narrowed run is not recorded in the history.")
-@click.option("--team", type=NAME, default=None, help="Only this team (id or name, or Unassigned); not recorded in the history.")
+@click.option("--team", type=NAME, default=None,
+              help="Only this team (id or name, or Unassigned); not recorded in the history.")
 @click.option("--by-owner", is_flag=True, help="Add one sheet per owner to the workbook, to route each list.")
 @click.option("--as-of", "as_of", type=REPORT_DATE, default=None,
               help="Lint date (YYYY-MM-DD) for date rules and the file name; default today.")

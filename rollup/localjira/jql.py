@@ -80,6 +80,10 @@ def _sort_key(org: SampleOrg, field: str) -> Callable[[int], object]:
     raise JqlError(f"Not able to sort using field '{field}'.")
 
 
+def _every_issue(pos: int) -> bool:
+    return True
+
+
 class _Parser:
     def __init__(self, org: SampleOrg, tokens: list[tuple[str, str]], tz: ZoneInfo) -> None:
         self.org, self.toks, self.i, self.tz = org, tokens, 0, tz
@@ -100,7 +104,7 @@ class _Parser:
         return tok is not None and tok[0] == "word" and tok[1].lower() in words
 
     def parse(self) -> Query:
-        pred: Callable[[int], bool] = lambda p: True
+        pred: Callable[[int], bool] = _every_issue
         cands = None
         bounded = False
         if self.peek() is not None and not self.word_is("order"):

@@ -245,7 +245,8 @@ class Renderer:
     def ref(self, pos: int) -> dict:
         """The small issue object used for ``parent`` and ``subtasks``."""
         o = self.org
-        return {"id": str(o.issue_id(pos)), "key": o.key(pos), "self": f"{self.base}/rest/api/2/issue/{o.issue_id(pos)}",
+        return {"id": str(o.issue_id(pos)), "key": o.key(pos),
+                "self": f"{self.base}/rest/api/2/issue/{o.issue_id(pos)}",
                 "fields": {"summary": o.summary(pos), "status": self.status(o.status[pos]),
                            "priority": {"id": "3", "name": "Medium"},
                            "issuetype": self.issuetype(o.itype[pos], o.proj[pos])}}

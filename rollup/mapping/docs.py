@@ -26,16 +26,23 @@ from rollup.config import (
     KeyResult,
     Okr,
     Pillar,
+    ReportOptions,
     Rule,
     RuleMatch,
-    ReportOptions,
     RuleSet,
     Team,
     TeamRecognition,
     ValueMatch,
 )
 from rollup.mapping import engine
-from rollup.mapping.check import ALL_TEAMS, NO_TEAM, NOT_VISIBLE_COLUMNS, POINTS_COLUMNS, UNKNOWN_COLUMNS, UNMAPPED_COLUMNS
+from rollup.mapping.check import (
+    ALL_TEAMS,
+    NO_TEAM,
+    NOT_VISIBLE_COLUMNS,
+    POINTS_COLUMNS,
+    UNKNOWN_COLUMNS,
+    UNMAPPED_COLUMNS,
+)
 from rollup.mapping.diff import MOVE_COLUMNS, NONE, SHARE_COLUMNS
 
 #: (heading, top-level key or None, model) in the order the reference shows them.

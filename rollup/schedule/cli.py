@@ -141,7 +141,7 @@ def run_command(job_name: str, schedules_path: Path, trigger: str, fmt: str) -> 
       rollup run weekly-portfolio
       # the service user's crontab (docs/scheduling.md): the environment file, then the run
       0 7 * * 1  cd /srv/rollup && set -a && . /etc/rollup/rollup.env && set +a && .venv/bin/rollup run weekly-portfolio --schedules schedules >>/var/log/rollup/weekly-portfolio.log 2>&1
-    """
+    """  # noqa: E501 - the crontab line is quoted whole, for copying
     from rollup.schedule import logs
     from rollup.schedule.models import load_schedules
     from rollup.schedule.runner import run_job

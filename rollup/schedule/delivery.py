@@ -53,6 +53,7 @@ from rollup.schedule.logs import log_event, redact
 from rollup.schedule.outputs import file_lines
 from rollup.writers.safe import atomic_write
 
+
 def _variable(env: dict[str, str], name: str, parse: Callable[[str, str], Any], default: Any) -> Any:
     """One ``ROLLUP_SMTP_*`` variable read with ``parse``; ConfigError naming it and what it accepts."""
     raw = env.get(name, "").strip()
@@ -360,7 +361,7 @@ def write_outbox(folder: Path, message: EmailMessage, summary: RunSummary) -> Pa
 
 
 def confluence_client(settings: ConfluenceSettings) -> Any:
-    """An atlassian-python-api REST client for the Confluence REST API (``/rest/api``) with the settings' credentials."""
+    """An atlassian-python-api client for the Confluence REST API (``/rest/api``) with the settings' credentials."""
     from atlassian.rest_client import AtlassianRestAPI
 
     if settings.pat:

@@ -27,7 +27,6 @@ from sqlalchemy import select, update
 from rollup.store import Store, job_runs
 
 
-
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 

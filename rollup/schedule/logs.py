@@ -8,7 +8,7 @@ Every run logs ``run.start``, one ``step`` line per step (with its timing), ``pu
 ``delivery`` per channel and ``run.end``; the scheduler logs ``scheduler.*`` and ``job.missed``.
 Secrets never reach the log: no code passes them, and as a second guard the formatter replaces
 the value of every ``*PASSWORD*``, ``*TOKEN*``, ``*SECRET*`` and ``*_PAT`` environment variable with ``***``.
-"""
+"""  # noqa: E501 - the sample log line is quoted whole
 
 from __future__ import annotations
 

@@ -161,7 +161,8 @@ class Job(BaseModel):
     name: Id = Field(description="Unique name: `rollup run <name>`.")
     title: str | None = Field(None, description="What readers call it, e.g. `Weekly portfolio` (default: name).")
     description: str = ""
-    enabled: bool = Field(True, description="`false`: `rollup schedule run` does not schedule it (`rollup run` still can).")
+    enabled: bool = Field(
+        True, description="`false`: `rollup schedule run` does not schedule it (`rollup run` still can).")
     cron: str | None = Field(None, description="Crontab fields `minute hour day month weekday`, e.g. `0 7 * * mon`.")
     working_day: WorkingDay | None = Field(None, description="Instead of cron: the Nth working day of each month.")
     timezone: str = Field("UTC", description="IANA time zone the schedule is read in, e.g. `Europe/London`.")
@@ -169,8 +170,9 @@ class Job(BaseModel):
     output: str | None = Field(None, description="Output folder (default `outputs/<name>`).")
     as_of: date | None = Field(None, description="Report date (default: the run's local date).")
     max_data_age: Duration | None = Field(
-        timedelta(hours=1), description="Report steps run on data at most this old: the job syncs first unless the last "
-                          "successful sync is newer. null: never sync unless a `sync` step is listed.")
+        timedelta(hours=1),
+        description="Report steps run on data at most this old: the job syncs first unless the last "
+                    "successful sync is newer. null: never sync unless a `sync` step is listed.")
     misfire_grace: Duration = Field(
         timedelta(days=1), description="A run missed while the scheduler was down still runs (once) when it comes back "
                           "within this long.")

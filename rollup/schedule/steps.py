@@ -27,7 +27,6 @@ from rollup.errors import RollupError
 from rollup.schedule.values import Duration, format_duration
 
 if TYPE_CHECKING:  # pragma: no cover
-    import pandas as pd
 
     from rollup.config import RollupConfig
     from rollup.report import MappedStore

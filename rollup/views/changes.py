@@ -223,7 +223,8 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     for col in ("before", "after"):
         out[col] = out[col].map(_text)
     out["change"] = pd.Categorical(out["change"], categories=KINDS, ordered=True)
-    out = out.sort_values(["change", "size", "key"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
+    out = out.sort_values(["change", "size", "key"], ascending=[True, False, True],
+                          kind="stable").reset_index(drop=True)
     counts = out["change"].value_counts(sort=False)
     listed = ", ".join(f"{int(n)} {kind}" for kind, n in counts.items() if n)
     return _with_note(out, f"{compared}: {listed}.")

@@ -88,7 +88,8 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         retries = float((run.get("retries") or 0) + (run.get("throttled") or 0))
 
     rows = [
-        ("epics_unmapped", "Epics without a pillar", share(unmapped, n_epics), "share", f"{unmapped} of {n_epics} epics"),
+        ("epics_unmapped", "Epics without a pillar", share(unmapped, n_epics), "share",
+         f"{unmapped} of {n_epics} epics"),
         ("epics_without_bucket", "Epics without an allocation bucket", share(no_bucket, n_epics), "share",
          f"{no_bucket} of {n_epics} epics"),
         ("issues_without_estimate", "Stories/tasks/bugs without story points", share(no_estimate, n_work), "share",

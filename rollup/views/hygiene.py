@@ -96,7 +96,8 @@ def _previous(run: LintRun | None, severity: str) -> dict[Any, float]:
     """Team id (None: total) → the earlier run's hygiene at ``severity``, from its epic counts and findings."""
     if run is None or not len(run.teams):
         return {}
-    epics = run.teams.assign(team_id=run.teams["team_id"].astype("object").where(run.teams["team_id"].notna(), UNMAPPED))
+    team_id = run.teams["team_id"].astype("object")
+    epics = run.teams.assign(team_id=team_id.where(run.teams["team_id"].notna(), UNMAPPED))
     epics = epics.groupby("team_id")["epics"].sum()
     counted = at_or_above(run.findings, severity)
     team_of = counted["team_id"].astype("object").where(counted["team_id"].notna(), UNMAPPED)

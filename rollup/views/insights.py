@@ -194,8 +194,9 @@ def _pillar_gaps(pillars: pd.DataFrame, epics: pd.DataFrame, work: pd.DataFrame,
     off = pillars[pillars["gap"].abs().gt(GAP_TOLERANCE + 1e-9) & pillars["pillar"].ne(UNMAPPED)]
     off = off.reindex(off["gap"].abs().sort_values(ascending=False, kind="stable").index).head(2)
     epic_of = mapped.set_index(mapped["key"].astype(str))["epic"].astype("object")
-    effort = (work.assign(epic=work["key"].astype(str).map(epic_of), pillar=work["pillar"].astype("object"))
-              .dropna(subset=["epic"]).groupby(["pillar", "epic"])["effort"].sum()) if len(work) else pd.Series(dtype=float)
+    effort = ((work.assign(epic=work["key"].astype(str).map(epic_of), pillar=work["pillar"].astype("object"))
+               .dropna(subset=["epic"]).groupby(["pillar", "epic"])["effort"].sum())
+              if len(work) else pd.Series(dtype=float))
     out = []
     for _, p in off.iterrows():
         direction = "over" if p["gap"] > 0 else "under"

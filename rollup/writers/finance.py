@@ -130,7 +130,8 @@ def write_workbook(tables: FinanceTables, path: Path, base_url: str | None) -> N
     wb.save(path)
 
 
-def write_finance(tables: FinanceTables, out_dir: str | Path, *, base_url: str | None = None) -> tuple[Path, list[Path]]:
+def write_finance(tables: FinanceTables, out_dir: str | Path, *,
+                  base_url: str | None = None) -> tuple[Path, list[Path]]:
     """Write the workbook and CSVs of one month as a set; return the folder and every file in it."""
     name = f"finance-{tables.month}"
     final = Path(out_dir) / name

@@ -232,7 +232,8 @@ def fit_widths(ws: Worksheet, frame: pd.DataFrame, columns: list[Col], start_col
 
 EPIC_COLUMNS = [
     Col("key", "Epic", "key"), Col("summary", "Summary", "long", 50), Col("initiative", "Initiative", "key"),
-    Col("pillar_name", "Pillar"), Col("objective", "Objective", "text", 40), Col("key_result_name", "Key result", "text", 40),
+    Col("pillar_name", "Pillar"), Col("objective", "Objective", "text", 40),
+    Col("key_result_name", "Key result", "text", 40),
     Col("bucket_name", "Bucket"),
     Col("team", "Team"), Col("owner", "Owner"), Col("status", "Status"), Col("status_category", "Category"),
     Col("start_date", "Start", "date"), Col("target_date", "Target date", "date"),
@@ -248,7 +249,8 @@ EPIC_COLUMNS = [
 ]
 
 PILLAR_COLUMNS = [
-    Col("pillar_name", "Pillar"), Col("target_share", "Target share", "pct"), Col("actual_share", "Actual share", "pct"),
+    Col("pillar_name", "Pillar"), Col("target_share", "Target share", "pct"),
+                  Col("actual_share", "Actual share", "pct"),
     Col("gap_pp", "Gap (pp)", "pp"), Col("effort", "Effort", "num"), Col("epics_open", "Epics open", "int"),
     Col("epics_done", "Epics done", "int"), Col("epics_at_risk", "At risk / off track", "int"),
     Col("progress", "Progress", "pct"), Col("gap_previous_pp", "Gap a week ago (pp)", "pp"),
@@ -268,7 +270,8 @@ OKR_COLUMNS = [
 ROADMAP_COLUMNS = [
     Col("initiative", "Initiative", "key"), Col("initiative_summary", "Initiative summary", "long", 40),
     Col("key", "Epic", "key"), Col("summary", "Summary", "long", 45), Col("pillar_name", "Pillar"), Col("team", "Team"),
-    Col("start_date", "Start", "date"), Col("target_date", "Target date", "date"), Col("target_quarter", "Target quarter"),
+    Col("start_date", "Start", "date"), Col("target_date", "Target date", "date"),
+    Col("target_quarter", "Target quarter"),
     Col("projected_completion", "Projected", "date"), Col("rag", "RAG", "rag"), Col("progress", "Progress", "pct"),
 ]
 
