@@ -21,7 +21,14 @@ from .errors import (
     JiraThrottledError,
 )
 from .fields import FieldMap
-from .normalize import StatusMap, normalize_histories, normalize_issue, normalize_worklog, parse_datetime
+from .normalize import (
+    StatusMap,
+    normalize_histories,
+    normalize_issue,
+    normalize_worklog,
+    parse_datetime,
+    required_datetime,
+)
 from .paginators import OffsetPaginator, TokenPaginator, search_pager
 from .rows import IssueRef, IssueRow, ProjectRef, TransitionRow, WorklogRow
 from .settings import JiraSettings
@@ -110,7 +117,7 @@ class JiraConnector:
         self.settings = settings
         self.max_workers = max(1, max_workers)
         self.on_progress = on_progress
-        extra = {} if max_retry_after is None else {"max_retry_after": max_retry_after}
+        extra: dict[str, Any] = {} if max_retry_after is None else {"max_retry_after": max_retry_after}
         self.transport = transport or Transport(settings, max_concurrency=self.max_workers, **extra)
         self._info: ServerInfo | None = None
         self._statuses: StatusMap | None = None
@@ -176,9 +183,8 @@ class JiraConnector:
         """"cloud" or "datacenter" (asks the server once unless the settings say)."""
         if self.settings.deployment:
             return self.settings.deployment
-        if self._info is None:
-            self.server_info()
-        return self._info.deployment
+        info = self._info if self._info is not None else self.server_info()
+        return info.deployment
 
     @property
     def is_cloud(self) -> bool:
@@ -366,6 +372,7 @@ class JiraConnector:
         return self._pool
 
     def _fetch_splitting(self, one, batch: list[int], fmap: FieldMap, statuses: StatusMap) -> FetchedBatch:
+        reason: JiraHTTPError
         try:
             return one(batch, fmap, statuses)
         except (JiraThrottledError, JiraAnswerError):
@@ -624,13 +631,17 @@ class Sweep:
         for page in pager:
             refs = [
                 IssueRef(id=int(i["id"]), key=str(i.get("key") or ""),
-                         updated=parse_datetime((i.get("fields") or {}).get("updated")))
+                         updated=required_datetime((i.get("fields") or {}).get("updated"), f"issue {i['id']}: updated"))
                 for i in page
             ]
             self.read += len(refs)
             conn._progress("swept", len(refs))
             yield refs
-        self.server_count = count_call.result() if count_call is not None else pager.total
+        if count_call is not None:
+            self.server_count = count_call.result()
+        else:
+            assert isinstance(pager, OffsetPaginator), "Data Center pages by offset"
+            self.server_count = pager.total
         self.finished = True
 
     @property

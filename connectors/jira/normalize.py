@@ -83,6 +83,15 @@ def parse_datetime(value: Any) -> datetime | None:
     return dt.astimezone(timezone.utc)
 
 
+def required_datetime(value: Any, what: str) -> datetime:
+    """:func:`parse_datetime` of a timestamp Jira always sends; ValueError naming ``what`` when there is none."""
+    parsed = parse_datetime(value)
+    if parsed is None:
+        message = f"{what} carries no timestamp"
+        raise ValueError(message)
+    return parsed
+
+
 def parse_date(value: Any) -> date | None:
     """A Jira date ("2026-10-01") or timestamp → date (a timestamp keeps its own calendar day)."""
     if value is None or value == "":
@@ -143,7 +152,7 @@ def _adf_walk(node: Any, out: list[str]) -> None:
     elif kind in ("inlineCard", "blockCard"):
         out.append(str(attrs.get("url") or ""))
     elif kind == "date" and attrs.get("timestamp"):
-        out.append(parse_datetime(int(attrs["timestamp"])).date().isoformat())
+        out.append(required_datetime(int(attrs["timestamp"]), "a date node").date().isoformat())
     elif kind == "status":
         out.append(str(attrs.get("text") or ""))
     elif kind == "tableCell" or kind == "tableHeader":
@@ -276,7 +285,8 @@ def _field_names(kind: type) -> tuple[str, ...]:
 def _storable_row(row: Any) -> Any:
     """A row dataclass with NULs replaced in every text attribute (the row itself when it has none)."""
     changes = {}
-    for name in _field_names(type(row)):
+    kind: type = type(row)
+    for name in _field_names(kind):
         value = getattr(row, name)
         if _has_nul(value):
             changes[name] = storable(value)
@@ -326,8 +336,8 @@ def _normalize_issue(raw: Mapping[str, Any], fmap: FieldMap, statuses: StatusMap
         hierarchy_level=level,
         status=str(status.get("name") or ""),
         status_category=category or "new",
-        created=parse_datetime(f.get("created")),
-        updated=parse_datetime(f.get("updated")),
+        created=required_datetime(f.get("created"), f"issue {key}: created"),
+        updated=required_datetime(f.get("updated"), f"issue {key}: updated"),
         summary=str(f.get("summary") or ""),
         parent_key=parent_key,
         epic_key=epic_key,
@@ -370,6 +380,9 @@ def normalize_histories(
                 to_value = item.get("to") or item.get("toString")
                 category = None
             hid = int(h["id"])
+            if at is None:
+                message = f"issue {issue_id}: history {hid} carries no timestamp"
+                raise ValueError(message)
             rows[(hid, name)] = TransitionRow(
                 issue_id=int(issue_id),
                 history_id=hid,
@@ -402,7 +415,7 @@ def normalize_worklog(raw: Mapping[str, Any], issue_id: int | None = None) -> Wo
         issue_id=int(iid),
         author_id=_user_id(author),
         author_name=author.get("displayName"),
-        started=parse_datetime(raw.get("started")),
+        started=required_datetime(raw.get("started"), f"worklog {raw.get('id')}: started"),
         seconds=int(seconds) if seconds is not None else parse_duration(raw.get("timeSpent")),
-        updated=parse_datetime(raw.get("updated") or raw.get("created")),
+        updated=required_datetime(raw.get("updated") or raw.get("created"), f"worklog {raw.get('id')}: updated"),
     ))

@@ -251,7 +251,7 @@ class Transport:
         client = getattr(self._local, "client", None)
         if client is None:
             s = self.settings
-            common = dict(
+            common: dict[str, Any] = dict(
                 timeout=s.timeout,
                 verify_ssl=s.ca_bundle or s.verify_ssl,
                 advanced_mode=True,
@@ -263,7 +263,7 @@ class Transport:
                 client = Jira(
                     s.url,
                     username=s.email,
-                    password=s.api_token.get_secret_value(),
+                    password=s.api_token.get_secret_value() if s.api_token else None,
                     cloud=True,
                     **common,
                 )
@@ -271,7 +271,7 @@ class Transport:
                 client = Jira(s.url, token=s.pat.get_secret_value() if s.pat else None, **common)
             # atlassian-python-api rounds the timeout down to whole seconds (0.5 s would become 0, which
             # requests refuses): keep the configured value as it is.
-            client.timeout = s.timeout
+            client.timeout = s.timeout  # type: ignore[assignment]  # the stub says int; requests takes a float
             _read_environment_once(client, s.url)
             self._local.client = client
             with self._lock:
