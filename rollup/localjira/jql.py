@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from rollup.localjira.render import Renderer
@@ -68,7 +68,7 @@ class Query:
         return hits
 
 
-def _sort_key(org: SampleOrg, field: str) -> Callable[[int], object]:
+def _sort_key(org: SampleOrg, field: str) -> Callable[[int], int | tuple[Any, ...]]:
     if field == "id":
         return lambda p: p
     if field in ("key", "issuekey"):
@@ -129,8 +129,9 @@ class _Parser:
                     self.take()
                     continue
                 break
-        if self.peek() is not None:
-            raise JqlError(f"Error in the JQL Query: Expecting end of query but got '{self.peek()[1]}'.")
+        rest = self.peek()
+        if rest is not None:
+            raise JqlError(f"Error in the JQL Query: Expecting end of query but got '{rest[1]}'.")
         return Query(pred, cands, order, bounded)
 
     def expr(self):

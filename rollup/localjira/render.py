@@ -174,7 +174,8 @@ class Renderer:
     def project(self, proj: int) -> dict:
         """The project object as the issue's ``project`` field holds it."""
         key, name, _ = PROJECTS[proj]
-        out = {"self": f"{self.base}/rest/api/2/project/{10000 + proj}", "id": str(10000 + proj), "key": key,
+        out: dict[str, Any] = {"self": f"{self.base}/rest/api/2/project/{10000 + proj}", "id": str(10000 + proj),
+               "key": key,
                "name": name, "projectTypeKey": "software",
                "avatarUrls": {"48x48": f"{self.base}/secure/projectavatar?pid={10000 + proj}"}}
         if self.cloud:
@@ -187,7 +188,7 @@ class Renderer:
         for proj, (key, name, _) in enumerate(PROJECTS):
             pid = str(10000 + proj)
             sizes = (("16x16", "xsmall"), ("24x24", "small"), ("32x32", "medium"), ("48x48", "large"))
-            item = {"expand": "description,lead,issueTypes,url,projectKeys,permissions,insight",
+            item: dict[str, Any] = {"expand": "description,lead,issueTypes,url,projectKeys,permissions,insight",
                     "self": f"{self.base}/rest/api/2/project/{pid}", "id": pid, "key": key, "name": name,
                     "avatarUrls": {px: f"{self.base}/secure/projectavatar?size={size}&pid={pid}"
                                    for px, size in sizes},
@@ -258,7 +259,7 @@ class Renderer:
         for fid, name, typ, system, items in _SYSTEM:
             if fid == "parent" and not self.cloud:
                 continue
-            schema = {"type": typ, "system": system}
+            schema: dict[str, Any] = {"type": typ, "system": system}
             if items:
                 schema["items"] = items
             entry = {"id": fid, "name": name, "custom": False, "orderable": True, "navigable": True,
@@ -356,6 +357,7 @@ class Renderer:
         o = self.org
         kind = o.h_kind[h]
         frm, to = o.h_from[h], o.h_to[h]
+        item: dict[str, Any]
         if kind == H_STATUS:
             item = {"field": "status", "fieldtype": "jira", "fieldId": "status",
                     "from": STATUSES[frm][0], "fromString": STATUSES[frm][1],
@@ -455,7 +457,7 @@ class Renderer:
     def comment(self, pos: int, c: IssueComment, api: int) -> dict:
         """One comment as ``GET /rest/api/{api}/issue/{id}/comment`` lists it."""
         iid = self.org.issue_id(pos)
-        out = {"self": f"{self.base}/rest/api/{api}/issue/{iid}/comment/{c.id}", "id": str(c.id),
+        out: dict[str, Any] = {"self": f"{self.base}/rest/api/{api}/issue/{iid}/comment/{c.id}", "id": str(c.id),
                "author": self.user(c.author),
                "body": self.comment_adf(c.body) if api == 3 else self.comment_text(c.body),
                "updateAuthor": self.user(c.author), "created": self.ts(c.created), "updated": self.ts(c.updated)}

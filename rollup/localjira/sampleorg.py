@@ -287,10 +287,10 @@ class SampleOrg:
             if 0 <= pos < self.size and not self.deleted[pos]:
                 return pos
             return None
-        pos = self.key_index.get(text.upper())
-        if pos is None or self.deleted[pos]:
+        found = self.key_index.get(text.upper())
+        if found is None or self.deleted[found]:
             return None
-        return pos
+        return found
 
     def level(self, pos: int) -> int:
         """The hierarchy level of the issue's type: -1 sub-task, 0 standard, 1 epic, 2 initiative."""

@@ -330,7 +330,7 @@ class LocalJira:
     def server_info(self) -> dict:
         """``GET /rest/api/2/serverInfo`` in the flavour's shape."""
         now = datetime.now(UTC).timestamp()
-        info = {"baseUrl": self.url, "displayUrl": self.url, "serverTitle": "Clinicloud Jira (local)",
+        info: dict[str, Any] = {"baseUrl": self.url, "displayUrl": self.url, "serverTitle": "Clinicloud Jira (local)",
                 "serverTime": self.render.ts(int(now), int(now * 1000) % 1000),
                 "serverTimeZone": self.time_zone, "scmInfo": "localjira"}
         if self.cloud:
