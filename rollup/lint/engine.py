@@ -103,7 +103,7 @@ def _raw_findings(rules: list[Rule], ctx: LintContext) -> pd.DataFrame:
 def _finding_frame(raw: pd.DataFrame, ctx: LintContext, rules: list[Rule], base_url: str | None) -> pd.DataFrame:
     if not len(raw):
         return empty_frame(FINDING_COLUMNS)
-    parts = [_findings_of(part, ctx.frame(target), rules, base_url)
+    parts = [_findings_of(part, ctx.frame(str(target)), rules, base_url)
              for target, part in raw.groupby("target", sort=False)]
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
