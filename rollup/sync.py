@@ -66,7 +66,10 @@ JQL_DATE_FORMAT = "%Y/%m/%d %H:%M"
 class Connector(Protocol):
     """What sync needs from a connector (``connectors.jira.JiraConnector`` provides it)."""
 
-    stats: Any
+    @property
+    def stats(self) -> Any:
+        """Requests, retries and throttled answers so far."""
+        ...
 
     def server_info(self) -> Any:
         """Deployment, version, time zone and signed-in user of the site."""
@@ -248,14 +251,14 @@ def sync(
     result = SyncResult(mode=mode, store=store.location)
     # Under the lock no other sync runs: a row still "running" is a sync whose process died.
     store.abandon_running_runs(datetime.now(timezone.utc))
-    result.run_id = store.record_run(started=started, mode=mode, status="running")
+    run_id = result.run_id = store.record_run(started=started, mode=mode, status="running")
 
     def finish(status: str, error: str | None) -> None:
         after = _stats(connector)
         result.requests, result.retries, result.throttled = (a - b for a, b in zip(after, stats_before))
         result.elapsed = round(time.monotonic() - started_clock, 3)
         store.update_run(
-            result.run_id,
+            run_id,
             finished=datetime.now(timezone.utc),
             status=status,
             issues_new=result.new,
@@ -547,7 +550,7 @@ class _WorklogStage:
 
     def issues_stored(self, ids: Iterable[int]) -> None:
         """Issues just written: their waiting worklogs can be written too."""
-        ready = []
+        ready: list[Any] = []
         for issue_id in ids:
             self.known.add(issue_id)
             rows = self.pending.pop(issue_id, None)

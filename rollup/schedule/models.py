@@ -39,7 +39,7 @@ from rollup.config import Id, StrList, _unwrap
 from rollup.dates import out_of_range
 from rollup.errors import ConfigError
 from rollup.inputfiles import line_for, load_yaml, read_text
-from rollup.schedule.steps import REGISTRY, STEPS
+from rollup.schedule.steps import REGISTRY, STEPS, StepParams
 from rollup.schedule.triggers import WorkingDayTrigger, local_cron
 from rollup.schedule.values import Duration
 
@@ -61,8 +61,12 @@ def _step_shorthand(value: Any) -> Any:
     return value
 
 
-#: One step: the union of every registered step's keys, told apart by ``step:``.
-StepSpec = Annotated[Union[tuple(s.Params for s in STEPS)], Field(discriminator="step")]  # type: ignore[misc]
+#: One step: the union of every registered step's keys, told apart by ``step:``. The union is built from the
+#: registry, which a type checker cannot follow: to it a step is the keys every step takes.
+if typing.TYPE_CHECKING:
+    StepSpec = StepParams
+else:
+    StepSpec = Annotated[Union[tuple(s.Params for s in STEPS)], Field(discriminator="step")]
 
 
 def _placeholders(text: str) -> str:

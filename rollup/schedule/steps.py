@@ -82,6 +82,10 @@ class StepParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    if TYPE_CHECKING:
+        #: Which step: each step's own keys declare it as the one ``Literal`` its name is.
+        step: str
+
     on_failure: Literal["stop", "continue"] = Field(
         "stop",
         description="`stop`: a failure skips the remaining steps, the run is `failed` and nothing is "
@@ -256,12 +260,19 @@ def team_ids(params: TeamReportsParams, config: RollupConfig) -> list[str]:
 # ---------------------------------------------------------------------------------------- lint
 
 
+LintFormat = Literal["xlsx", "json", "csv", "text"]
+
+
+def _workbook_only() -> list[LintFormat]:
+    return ["xlsx"]
+
+
 class LintParams(StepParams):
     """``step: lint`` — the epic-quality lint report, as ``rollup lint`` (``rollup.lint.job.run_lint_report``)."""
 
     step: Literal["lint"]
-    formats: list[Literal["xlsx", "json", "csv", "text"]] = Field(
-        default_factory=lambda: ["xlsx"], min_length=1, description="Files to write: `xlsx`, `json`, `csv`, `text`.")
+    formats: list[LintFormat] = Field(
+        default_factory=_workbook_only, min_length=1, description="Files to write: `xlsx`, `json`, `csv`, `text`.")
 
 
 class LintStep(Step):
@@ -355,4 +366,4 @@ REGISTRY: dict[str, type[Step]] = {s.name: s for s in STEPS}
 
 def step_for(params: StepParams) -> type[Step]:
     """The step class that runs ``params``."""
-    return REGISTRY[params.step]  # type: ignore[attr-defined]
+    return REGISTRY[params.step]
