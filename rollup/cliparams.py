@@ -7,6 +7,7 @@ that is not http(s).
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ class _Writable(click.Path):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         path = super().convert(value, param, ctx)
-        blocker = blocking_file(Path(path).parent)  # the path itself click has checked
+        blocker = blocking_file(Path(os.fsdecode(path)).parent)  # the path itself click has checked
         if blocker is not None:
             self.fail(f"{str(path)!r} is inside {str(blocker)!r}, which is a file, not a folder", param, ctx)
         return path

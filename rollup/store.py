@@ -573,7 +573,7 @@ def _worklog_values(row: WorklogRow) -> dict[str, Any]:
 def _json_default(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
-    if dataclasses.is_dataclass(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
     raise TypeError(f"cannot store {type(value).__name__} in a JSON column")
 
@@ -922,7 +922,9 @@ class Store:
         if unknown:
             raise StoreError(f"unknown sync_runs columns: {', '.join(sorted(unknown))}")
         with self.engine.begin() as conn:
-            return conn.execute(sync_runs.insert().values(**values)).inserted_primary_key[0]
+            key = conn.execute(sync_runs.insert().values(**values)).inserted_primary_key
+            assert key is not None, "an INSERT of one row returns its key"
+            return key[0]
 
     def update_run(self, run_id: int, **values: Any) -> None:
         """Update one ``sync_runs`` row (columns as keywords), e.g. when a running sync ends."""

@@ -172,7 +172,7 @@ def generate() -> str:
             if field.is_required():
                 default = "required"
             elif field.default_factory is not None:
-                default = f"`{_plain(field.default_factory())}`"
+                default = f"`{_plain(field.get_default(call_default_factory=True))}`"
             else:
                 default = f"`{_plain(field.default)}`"
             description = (field.description or "").replace("|", "\\|")
