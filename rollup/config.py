@@ -94,7 +94,8 @@ class JiraScope(BaseModel):
         """The JQL for the scope, without ordering."""
         if self.projects:
             return f"project in ({', '.join(self.projects)})"  # every key is checked by _project_key
-        return self.jql.strip()  # type: ignore[union-attr]
+        assert self.jql is not None, "the validator above requires projects or jql"
+        return self.jql.strip()
 
 
 class SyncOptions(BaseModel):

@@ -62,7 +62,11 @@ def selected_rules(options: Any, select: list[str] | None = None) -> list[Rule]:
     chosen -= _expand(options.ignore, "lint.ignore")
     if select:
         chosen &= _expand(select, "--select")
-    settings = {find_rule(name).code: value for name, value in options.rules.items()}  # type: ignore[union-attr]
+    settings = {}
+    for name, value in options.rules.items():
+        rule = find_rule(name)
+        assert rule is not None, "the names under lint.rules are checked when mappings.yaml is read"
+        settings[rule.code] = value
     out = []
     for cls in all_rules():
         if cls.code in chosen:
