@@ -71,7 +71,8 @@ def main() -> int:
     (out / "fault_matrix.json").write_text(json.dumps([asdict(t) for t in trials], indent=1))
     unmet = [t for t in trials if t.injected == 0]
     if unmet:
-        print(f"{len(unmet)} trial(s) met no fault: " + ", ".join(f"{t.kind}/{t.flavour}/{t.start}/{t.seed}" for t in unmet))
+        print(f"{len(unmet)} trial(s) met no fault: "
+              + ", ".join(f"{t.kind}/{t.flavour}/{t.start}/{t.seed}" for t in unmet))
     return 1 if any(not t.ok for t in trials) else 0
 
 

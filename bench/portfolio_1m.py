@@ -121,7 +121,8 @@ def org_issues(org, *, extra_fields: list[str]) -> pd.DataFrame:
     cache: dict = {}
     desc = []
     for pos in range(n):
-        k = (org.desc[pos], summaries[pos] if org.desc[pos] >= 2 else pos % 5)  # render: _SHORT_DESCRIPTIONS[1 + pos % 5]
+        k = (org.desc[pos],
+             summaries[pos] if org.desc[pos] >= 2 else pos % 5)  # render: _SHORT_DESCRIPTIONS[1 + pos % 5]
         text = cache.get(k)
         if text is None:
             text = cache[k] = adf_to_text(renderer.description(pos, 3))
@@ -297,7 +298,8 @@ def verify(issues: int, seed: int) -> dict:
             problems.append(f"mapped {col} differs")
     return {"issues": issues, "rows": len(built), "columns_used_by_mapping_and_views": sorted(used),
             "columns_compared": wanted, "equal": not problems,
-            "problems": problems, "dtypes_all_equal": bool((synced.dtypes.astype(str) == built.dtypes.astype(str)).all())}
+            "problems": problems,
+            "dtypes_all_equal": bool((synced.dtypes.astype(str) == built.dtypes.astype(str)).all())}
 
 
 # ---------------------------------------------------------------------------------------- main

@@ -49,6 +49,7 @@ class RateColumn(ProgressColumn):
     """Items per second of a task."""
 
     def render(self, task) -> Text:
+        """The task's items per second, blank until the first item is done."""
         speed = task.finished_speed or task.speed
         return Text(f"{speed:,.0f}/s" if speed else "", style="progress.data.speed")
 
@@ -77,6 +78,7 @@ class ProgressBar:
         self.progress.stop()
 
     def __call__(self, event: SyncProgress) -> None:
+        """Start, advance or finish the bar of the event's stage."""
         task = self.tasks.get(event.stage)
         if task is None:
             task = self.tasks[event.stage] = self.progress.add_task(
@@ -131,6 +133,7 @@ def _emit(payload: dict[str, Any], lines: list[str], fmt: str) -> None:
 )
 @click.version_option(package_name="jira-portfolio-rollup")
 def cli() -> None:
+    """Turn Jira into the portfolio view leadership, product ops and finance read."""
     pass
 
 

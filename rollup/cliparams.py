@@ -7,6 +7,7 @@ that is not http(s).
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ class ReportDate(click.ParamType):
     name = "date"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        """Parse ``YYYY-MM-DD``, refusing other forms and dates outside 2000–2099."""
         if isinstance(value, date):
             return value
         try:
@@ -41,7 +43,7 @@ class _Writable(click.Path):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         path = super().convert(value, param, ctx)
-        blocker = blocking_file(Path(path).parent)  # the path itself click has checked
+        blocker = blocking_file(Path(os.fsdecode(path)).parent)  # the path itself click has checked
         if blocker is not None:
             self.fail(f"{str(path)!r} is inside {str(blocker)!r}, which is a file, not a folder", param, ctx)
         return path
@@ -67,6 +69,7 @@ class SiteUrl(click.ParamType):
     name = "url"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        """Strip the trailing slash, refusing anything but an http(s) address with a host."""
         text = str(value).strip().rstrip("/")
         parts = urlsplit(text)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -80,6 +83,7 @@ class Name(click.ParamType):
     name = "text"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        """Strip surrounding blanks, refusing a value left empty."""
         text = str(value).strip()
         if not text:
             self.fail("must not be empty", param, ctx)

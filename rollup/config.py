@@ -19,6 +19,7 @@ import difflib
 import re
 import types
 import typing
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -93,7 +94,8 @@ class JiraScope(BaseModel):
         """The JQL for the scope, without ordering."""
         if self.projects:
             return f"project in ({', '.join(self.projects)})"  # every key is checked by _project_key
-        return self.jql.strip()  # type: ignore[union-attr]
+        assert self.jql is not None, "the validator above requires projects or jql"
+        return self.jql.strip()
 
 
 class SyncOptions(BaseModel):
@@ -479,8 +481,10 @@ def _cross_check(config: RollupConfig, source: str, lines: dict[tuple, int]) -> 
         return f"{source}, line {line}" if line else source
 
     declared: dict[str, dict[str, int]] = {}
-    for section, items in (("pillars", config.pillars), ("okrs", config.okrs), ("buckets", config.buckets),
-                           ("teams", config.teams), ("rules", config.rules)):
+    sections: tuple[tuple[str, Sequence[Pillar | Okr | Bucket | Team | Rule]], ...] = (
+        ("pillars", config.pillars), ("okrs", config.okrs), ("buckets", config.buckets), ("teams", config.teams),
+        ("rules", config.rules))
+    for section, items in sections:
         seen: dict[str, int] = {}
         for index, item in enumerate(items):
             if item.id in seen:
@@ -511,16 +515,16 @@ def _cross_check(config: RollupConfig, source: str, lines: dict[tuple, int]) -> 
     extra_fields = set(config.jira.extra_fields)
     for r_index, rule in enumerate(config.rules):
         for attribute, value in rule.set.items():
-            section = {"pillar": "pillars", "okr": "okrs", "bucket": "buckets", "team": "teams"}.get(attribute)
-            known = declared[section] if section else okr_of_kr
+            named = {"pillar": "pillars", "okr": "okrs", "bucket": "buckets", "team": "teams"}.get(attribute)
+            known = declared[named] if named else okr_of_kr
             if value not in known:
                 problems.append(_unknown(where("rules", r_index, "set", attribute),
                                          f"rules.{r_index}.set.{attribute}", attribute.replace("_", " "),
                                          value, known, rule=rule.id))
-        kr, okr = rule.set.key_result, rule.set.okr
-        if kr in okr_of_kr and okr is not None and okr_of_kr[kr] != okr:
+        set_kr, set_okr = rule.set.key_result, rule.set.okr
+        if set_kr in okr_of_kr and set_okr is not None and okr_of_kr[set_kr] != set_okr:
             problems.append(f"{where('rules', r_index, 'set', 'key_result')}: rule '{rule.id}' sets key result "
-                            f"'{kr}', which belongs to OKR '{okr_of_kr[kr]}', together with OKR '{okr}'")
+                            f"'{set_kr}', which belongs to OKR '{okr_of_kr[set_kr]}', together with OKR '{set_okr}'")
         if rule.when.field is not None and rule.when.field.regex is not None:
             slow = backtracking_problem(rule.when.field.regex)
             if slow:

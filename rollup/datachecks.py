@@ -25,7 +25,9 @@ KINDS = ("epic", "parent", "initiative")
 def points_problem(points: pd.Series, max_points: float) -> pd.Series:
     """Per value: ``negative``, ``above <max>`` or None (fine, or no estimate)."""
     value = pd.to_numeric(points, errors="coerce")
-    out = np.where(value.lt(0), "negative", np.where(value.gt(max_points), f"above {max_points:g}", None))
+    # numpy's stubs refuse None as a choice of np.where; an object array takes it.
+    above = np.where(value.gt(max_points), f"above {max_points:g}", None)  # type: ignore[call-overload]
+    out = np.where(value.lt(0), "negative", above)
     return pd.Series(out, index=points.index, dtype="object")
 
 

@@ -22,12 +22,12 @@ from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 from rollup.config import RollupConfig
+from rollup.errors import ConfigError
 from rollup.lint.job import LintReport, run_lint_report
 from rollup.localjira.credentials import demo_environment
 from rollup.localjira.render import CLOUD_FIELDS, DC_FIELDS
 from rollup.localjira.sampleorg import PROJECTS, SampleOrg
 from rollup.report import ReportResult, read_mapped, run_portfolio, snapshot_week
-from rollup.errors import ConfigError
 from rollup.store import STATE_SERVER_BASE_URL, Store
 from rollup.sync import SyncProgress, SyncResult, SyncScope, sync
 

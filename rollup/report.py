@@ -17,7 +17,6 @@ from typing import Any
 
 import pandas as pd
 
-from rollup.views._common import report_options
 from rollup.errors import ConfigError, EmptyStoreError, RollupError
 from rollup.frames import SNAPSHOT_COLUMNS, Frames, load_frames
 from rollup.lint import history as lint_history
@@ -26,6 +25,7 @@ from rollup.mapping.engine import CONFLICT_COLUMNS, RULE_COLUMNS, Mapped
 from rollup.store import STATE_SERVER_BASE_URL
 from rollup.views import MODULES, ORDER
 from rollup.views import epics as epics_view
+from rollup.views._common import report_options
 from rollup.views._lint import FINDING_COLUMNS, LintRun
 from rollup.views.changes import is_past_week
 from rollup.views.teams import resolve_team

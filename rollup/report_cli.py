@@ -19,7 +19,8 @@ def _options(command: Callable) -> Callable:
         click.option("--config", "config_path", type=click.Path(path_type=Path), default=Path("mappings.yaml"),
                      show_default=True, help="The mappings file (pillars, OKRs, buckets, teams, rules)."),
         click.option("--out", "out_dir", type=OutputFolder(), default=Path("outputs"),
-                     show_default=True, help="Folder for the workbook; charts go in <out>/charts (<out>/charts-<team> for a team)."),
+                     show_default=True,
+                     help="Folder for the workbook; charts go in <out>/charts (<out>/charts-<team> for a team)."),
         click.option("--base-url", type=SITE_URL, default=None,
                      help="Jira site URL for issue links, when the store does not know it (e.g. https://acme.atlassian.net)."),
     ]):

@@ -29,8 +29,8 @@ import signal
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from re import _constants as sre
-from re import _parser as sre_parse
+from re import _constants as sre  # type: ignore[attr-defined]  # private module typeshed leaves out
+from re import _parser as sre_parse  # type: ignore[attr-defined]  # private module typeshed leaves out
 from typing import Any
 
 from rollup.errors import ConfigError

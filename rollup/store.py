@@ -84,6 +84,7 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        """Refuse a naive datetime; write UTC (without an offset on SQLite)."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -92,6 +93,7 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        """Read back as an aware UTC datetime, taking a naive value as UTC."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -571,7 +573,7 @@ def _worklog_values(row: WorklogRow) -> dict[str, Any]:
 def _json_default(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
-    if dataclasses.is_dataclass(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
     raise TypeError(f"cannot store {type(value).__name__} in a JSON column")
 
@@ -920,7 +922,9 @@ class Store:
         if unknown:
             raise StoreError(f"unknown sync_runs columns: {', '.join(sorted(unknown))}")
         with self.engine.begin() as conn:
-            return conn.execute(sync_runs.insert().values(**values)).inserted_primary_key[0]
+            key = conn.execute(sync_runs.insert().values(**values)).inserted_primary_key
+            assert key is not None, "an INSERT of one row returns its key"
+            return key[0]
 
     def update_run(self, run_id: int, **values: Any) -> None:
         """Update one ``sync_runs`` row (columns as keywords), e.g. when a running sync ends."""

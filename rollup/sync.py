@@ -66,14 +66,31 @@ JQL_DATE_FORMAT = "%Y/%m/%d %H:%M"
 class Connector(Protocol):
     """What sync needs from a connector (``connectors.jira.JiraConnector`` provides it)."""
 
-    stats: Any
+    @property
+    def stats(self) -> Any:
+        """Requests, retries and throttled answers so far."""
+        ...
 
-    def server_info(self) -> Any: ...
+    def server_info(self) -> Any:
+        """Deployment, version, time zone and signed-in user of the site."""
+        ...
+
     def discover_fields(self, overrides: dict[str, str] | None = None, extra: list[str] | None = None,
-                        project_overrides: dict[str, dict[str, str]] | None = None) -> Any: ...
-    def sweep(self, jql: str) -> Iterable[list[Any]]: ...
-    def fetch(self, ids: Iterable[int], fmap: Any) -> Iterable[Any]: ...
-    def worklogs_since(self, since: datetime) -> Iterable[Any]: ...
+                        project_overrides: dict[str, dict[str, str]] | None = None) -> Any:
+        """The field map: which field id holds each role (team, story points, …)."""
+        ...
+
+    def sweep(self, jql: str) -> Iterable[list[Any]]:
+        """Pages of the ids and update times of the issues matching ``jql``."""
+        ...
+
+    def fetch(self, ids: Iterable[int], fmap: Any) -> Iterable[Any]:
+        """Batches of the full issues (fields, changelogs) with the given ids."""
+        ...
+
+    def worklogs_since(self, since: datetime) -> Iterable[Any]:
+        """Worklogs updated or deleted since ``since``."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -234,14 +251,14 @@ def sync(
     result = SyncResult(mode=mode, store=store.location)
     # Under the lock no other sync runs: a row still "running" is a sync whose process died.
     store.abandon_running_runs(datetime.now(timezone.utc))
-    result.run_id = store.record_run(started=started, mode=mode, status="running")
+    run_id = result.run_id = store.record_run(started=started, mode=mode, status="running")
 
     def finish(status: str, error: str | None) -> None:
         after = _stats(connector)
         result.requests, result.retries, result.throttled = (a - b for a, b in zip(after, stats_before))
         result.elapsed = round(time.monotonic() - started_clock, 3)
         store.update_run(
-            result.run_id,
+            run_id,
             finished=datetime.now(timezone.utc),
             status=status,
             issues_new=result.new,
@@ -255,7 +272,8 @@ def sync(
         )
 
     try:
-        _run(store, connector, scope, result, cursor=cursor, full=mode == "full", since=since, now=started, report=report)
+        _run(store, connector, scope, result, cursor=cursor, full=mode == "full", since=since, now=started,
+             report=report)
     except BaseException as exc:
         if isinstance(exc, SyncError):
             exc.result = result
@@ -532,7 +550,7 @@ class _WorklogStage:
 
     def issues_stored(self, ids: Iterable[int]) -> None:
         """Issues just written: their waiting worklogs can be written too."""
-        ready = []
+        ready: list[Any] = []
         for issue_id in ids:
             self.known.add(issue_id)
             rows = self.pending.pop(issue_id, None)

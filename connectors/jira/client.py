@@ -21,7 +21,14 @@ from .errors import (
     JiraThrottledError,
 )
 from .fields import FieldMap
-from .normalize import StatusMap, normalize_histories, normalize_issue, normalize_worklog, parse_datetime
+from .normalize import (
+    StatusMap,
+    normalize_histories,
+    normalize_issue,
+    normalize_worklog,
+    parse_datetime,
+    required_datetime,
+)
 from .paginators import OffsetPaginator, TokenPaginator, search_pager
 from .rows import IssueRef, IssueRow, ProjectRef, TransitionRow, WorklogRow
 from .settings import JiraSettings
@@ -110,7 +117,7 @@ class JiraConnector:
         self.settings = settings
         self.max_workers = max(1, max_workers)
         self.on_progress = on_progress
-        extra = {} if max_retry_after is None else {"max_retry_after": max_retry_after}
+        extra: dict[str, Any] = {} if max_retry_after is None else {"max_retry_after": max_retry_after}
         self.transport = transport or Transport(settings, max_concurrency=self.max_workers, **extra)
         self._info: ServerInfo | None = None
         self._statuses: StatusMap | None = None
@@ -176,12 +183,12 @@ class JiraConnector:
         """"cloud" or "datacenter" (asks the server once unless the settings say)."""
         if self.settings.deployment:
             return self.settings.deployment
-        if self._info is None:
-            self.server_info()
-        return self._info.deployment
+        info = self._info if self._info is not None else self.server_info()
+        return info.deployment
 
     @property
     def is_cloud(self) -> bool:
+        """True when the site is Jira Cloud rather than Data Center."""
         return self.deployment == "cloud"
 
     def statuses(self) -> StatusMap:
@@ -262,7 +269,8 @@ class JiraConnector:
         api = 3 if self.is_cloud else 2
         for issue_id in ids:
             try:
-                self.transport.get(f"/rest/api/{api}/issue/{issue_id}", params={"fields": "id"}, check=checks.json_object)
+                self.transport.get(f"/rest/api/{api}/issue/{issue_id}", params={"fields": "id"},
+                                   check=checks.json_object)
             except JiraNotFoundError:
                 gone.add(issue_id)
             else:
@@ -364,6 +372,7 @@ class JiraConnector:
         return self._pool
 
     def _fetch_splitting(self, one, batch: list[int], fmap: FieldMap, statuses: StatusMap) -> FetchedBatch:
+        reason: JiraHTTPError
         try:
             return one(batch, fmap, statuses)
         except (JiraThrottledError, JiraAnswerError):
@@ -514,9 +523,11 @@ class JiraConnector:
                 transitions[row.id] = normalize_histories(row.id, histories, statuses)
         return FetchedBatch(issues, transitions, complete, failed_ids=self._account_for(set(batch) - returned))
 
-    def _dc_full_changelog(self, issue_id: int, embedded: list[dict[str, Any]]) -> tuple[list[dict[str, Any]] | None, bool]:
+    def _dc_full_changelog(self, issue_id: int,
+                           embedded: list[dict[str, Any]]) -> tuple[list[dict[str, Any]] | None, bool]:
         try:
-            raw = self.transport.get(f"/rest/api/2/issue/{issue_id}", params={"expand": "changelog", "fields": "status"},
+            raw = self.transport.get(f"/rest/api/2/issue/{issue_id}",
+                                     params={"expand": "changelog", "fields": "status"},
                                      check=checks.json_object)
         except JiraNotFoundError:
             return None, False
@@ -619,13 +630,18 @@ class Sweep:
         pager = search_pager(conn.transport.get, self.jql, "updated", cloud=cloud, page_size=page_size)
         for page in pager:
             refs = [
-                IssueRef(id=int(i["id"]), key=str(i.get("key") or ""), updated=parse_datetime((i.get("fields") or {}).get("updated")))
+                IssueRef(id=int(i["id"]), key=str(i.get("key") or ""),
+                         updated=required_datetime((i.get("fields") or {}).get("updated"), f"issue {i['id']}: updated"))
                 for i in page
             ]
             self.read += len(refs)
             conn._progress("swept", len(refs))
             yield refs
-        self.server_count = count_call.result() if count_call is not None else pager.total
+        if count_call is not None:
+            self.server_count = count_call.result()
+        else:
+            assert isinstance(pager, OffsetPaginator), "Data Center pages by offset"
+            self.server_count = pager.total
         self.finished = True
 
     @property

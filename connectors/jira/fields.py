@@ -130,10 +130,10 @@ class FieldMap:
         override chooses one, when an override names an unknown role or field, or when an
         extra field name does not exist (the message lists the closest names).
         """
-        fields = [dict(f) for f in fields]
-        by_id = {str(f["id"]): f for f in fields}
+        rows = [dict(f) for f in fields]
+        by_id = {str(f["id"]): f for f in rows}
         by_name: dict[str, list[str]] = {}
-        for f in fields:
+        for f in rows:
             by_name.setdefault(str(f.get("name") or "").casefold(), []).append(str(f["id"]))
         overrides = dict(overrides or {})
 
@@ -147,10 +147,11 @@ class FieldMap:
             message = f"Unknown field role(s) in overrides: {hints}. Known roles: {', '.join(ROLE_NAMES)}."
             raise JiraFieldError(message)
 
-        fmap = cls(fields=fields)
+        fmap = cls(fields=rows)
         for role, names in ROLE_NAMES.items():
             if role in overrides:
-                fmap.roles[role] = [_resolve_one(overrides[role], by_id, by_name, fields, what=f"override for {role!r}")]
+                fmap.roles[role] = [_resolve_one(overrides[role], by_id, by_name, rows,
+                                                 what=f"override for {role!r}")]
                 continue
             ids: list[str] = []
             for name in names:
@@ -167,11 +168,11 @@ class FieldMap:
                 fmap.roles[role] = ids
         for project, roles in project_overrides.items():
             fmap.project_roles[project] = {
-                role: [_resolve_one(wanted, by_id, by_name, fields, what=f"override for {role!r} in project {project}")]
+                role: [_resolve_one(wanted, by_id, by_name, rows, what=f"override for {role!r} in project {project}")]
                 for role, wanted in roles.items()
             }
         for name in extra or []:
-            fmap.extra[name] = _resolve_one(name, by_id, by_name, fields, what="extra field")
+            fmap.extra[name] = _resolve_one(name, by_id, by_name, rows, what="extra field")
         return fmap
 
 

@@ -83,6 +83,15 @@ def parse_datetime(value: Any) -> datetime | None:
     return dt.astimezone(timezone.utc)
 
 
+def required_datetime(value: Any, what: str) -> datetime:
+    """:func:`parse_datetime` of a timestamp Jira always sends; ValueError naming ``what`` when there is none."""
+    parsed = parse_datetime(value)
+    if parsed is None:
+        message = f"{what} carries no timestamp"
+        raise ValueError(message)
+    return parsed
+
+
 def parse_date(value: Any) -> date | None:
     """A Jira date ("2026-10-01") or timestamp → date (a timestamp keeps its own calendar day)."""
     if value is None or value == "":
@@ -143,7 +152,7 @@ def _adf_walk(node: Any, out: list[str]) -> None:
     elif kind in ("inlineCard", "blockCard"):
         out.append(str(attrs.get("url") or ""))
     elif kind == "date" and attrs.get("timestamp"):
-        out.append(parse_datetime(int(attrs["timestamp"])).date().isoformat())
+        out.append(required_datetime(int(attrs["timestamp"]), "a date node").date().isoformat())
     elif kind == "status":
         out.append(str(attrs.get("text") or ""))
     elif kind == "tableCell" or kind == "tableHeader":
@@ -164,7 +173,9 @@ def plain_value(value: Any) -> Any:
             return adf_to_text(value)
         if "value" in value:
             child = value.get("child")
-            return f"{value['value']} / {child['value']}" if isinstance(child, Mapping) and "value" in child else value["value"]
+            if isinstance(child, Mapping) and "value" in child:
+                return f"{value['value']} / {child['value']}"
+            return value["value"]
         for key in ("displayName", "name", "title", "key"):
             if key in value:
                 return value[key]
@@ -274,7 +285,8 @@ def _field_names(kind: type) -> tuple[str, ...]:
 def _storable_row(row: Any) -> Any:
     """A row dataclass with NULs replaced in every text attribute (the row itself when it has none)."""
     changes = {}
-    for name in _field_names(type(row)):
+    kind: type = type(row)
+    for name in _field_names(kind):
         value = getattr(row, name)
         if _has_nul(value):
             changes[name] = storable(value)
@@ -309,7 +321,8 @@ def _normalize_issue(raw: Mapping[str, Any], fmap: FieldMap, statuses: StatusMap
         parent_key = parent_link
 
     status = f.get("status") or {}
-    category = (status.get("statusCategory") or {}).get("key") or statuses.category(status.get("id"), status.get("name"))
+    category = ((status.get("statusCategory") or {}).get("key")
+                or statuses.category(status.get("id"), status.get("name")))
     assignee = f.get("assignee") or None
     points = _first_set(f, fmap.ids("story_points", project_key))
     description = f.get("description")
@@ -323,8 +336,8 @@ def _normalize_issue(raw: Mapping[str, Any], fmap: FieldMap, statuses: StatusMap
         hierarchy_level=level,
         status=str(status.get("name") or ""),
         status_category=category or "new",
-        created=parse_datetime(f.get("created")),
-        updated=parse_datetime(f.get("updated")),
+        created=required_datetime(f.get("created"), f"issue {key}: created"),
+        updated=required_datetime(f.get("updated"), f"issue {key}: updated"),
         summary=str(f.get("summary") or ""),
         parent_key=parent_key,
         epic_key=epic_key,
@@ -367,6 +380,9 @@ def normalize_histories(
                 to_value = item.get("to") or item.get("toString")
                 category = None
             hid = int(h["id"])
+            if at is None:
+                message = f"issue {issue_id}: history {hid} carries no timestamp"
+                raise ValueError(message)
             rows[(hid, name)] = TransitionRow(
                 issue_id=int(issue_id),
                 history_id=hid,
@@ -399,7 +415,7 @@ def normalize_worklog(raw: Mapping[str, Any], issue_id: int | None = None) -> Wo
         issue_id=int(iid),
         author_id=_user_id(author),
         author_name=author.get("displayName"),
-        started=parse_datetime(raw.get("started")),
+        started=required_datetime(raw.get("started"), f"worklog {raw.get('id')}: started"),
         seconds=int(seconds) if seconds is not None else parse_duration(raw.get("timeSpent")),
-        updated=parse_datetime(raw.get("updated") or raw.get("created")),
+        updated=required_datetime(raw.get("updated") or raw.get("created"), f"worklog {raw.get('id')}: updated"),
     ))

@@ -248,9 +248,11 @@ def search_pager(get: Callable[..., Page], jql: str, fields: str, *, cloud: bool
         params = {"jql": jql, "fields": fields, "maxResults": max_results, "startAt": start_at}
         return get("/rest/api/2/search", params=params, check=check)
 
-    return OffsetPaginator(fetch_offset, page_size=page_size, endpoint="GET /rest/api/2/search", check_items=check_items)
+    return OffsetPaginator(fetch_offset, page_size=page_size, endpoint="GET /rest/api/2/search",
+                           check_items=check_items)
 
 
-def search_pages(get: Callable[..., Page], jql: str, fields: str, *, cloud: bool, page_size: int) -> Iterator[list[Any]]:
+def search_pages(get: Callable[..., Page], jql: str, fields: str, *, cloud: bool,
+                 page_size: int) -> Iterator[list[Any]]:
     """Pages of issues matching ``jql`` with ``fields``, each issue once (see :func:`search_pager`)."""
     return iter(search_pager(get, jql, fields, cloud=cloud, page_size=page_size))

@@ -83,7 +83,8 @@ class RequestStats:
     by_endpoint: dict[str, EndpointStats] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def record(self, endpoint: str, *, requests: int = 0, retries: int = 0, throttled: int = 0, errors: int = 0) -> None:
+    def record(self, endpoint: str, *, requests: int = 0, retries: int = 0, throttled: int = 0,
+               errors: int = 0) -> None:
         """Add to the counters of ``endpoint`` and to the totals."""
         with self._lock:
             per = self.by_endpoint.setdefault(endpoint, EndpointStats())
@@ -250,7 +251,7 @@ class Transport:
         client = getattr(self._local, "client", None)
         if client is None:
             s = self.settings
-            common = dict(
+            common: dict[str, Any] = dict(
                 timeout=s.timeout,
                 verify_ssl=s.ca_bundle or s.verify_ssl,
                 advanced_mode=True,
@@ -262,7 +263,7 @@ class Transport:
                 client = Jira(
                     s.url,
                     username=s.email,
-                    password=s.api_token.get_secret_value(),
+                    password=s.api_token.get_secret_value() if s.api_token else None,
                     cloud=True,
                     **common,
                 )
@@ -270,7 +271,7 @@ class Transport:
                 client = Jira(s.url, token=s.pat.get_secret_value() if s.pat else None, **common)
             # atlassian-python-api rounds the timeout down to whole seconds (0.5 s would become 0, which
             # requests refuses): keep the configured value as it is.
-            client.timeout = s.timeout
+            client.timeout = s.timeout  # type: ignore[assignment]  # the stub says int; requests takes a float
             _read_environment_once(client, s.url)
             self._local.client = client
             with self._lock:
@@ -488,7 +489,8 @@ def _unreachable(exc: BaseException, *, reached: bool) -> tuple[str, str] | None
     while seen is not None and len(chain) < 10:
         chain.append(seen)
         reason = getattr(seen, "reason", None)
-        nxt = reason if isinstance(reason, BaseException) else (seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None)
+        nxt = reason if isinstance(reason, BaseException) else (
+            seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None)
         seen = nxt or seen.__cause__ or seen.__context__
     text_ = " ".join(f"{type(e).__name__} {e}" for e in chain)
     if any(isinstance(e, socket.gaierror) for e in chain) or "NameResolutionError" in text_ \

@@ -22,6 +22,7 @@ class DurationType(click.ParamType):
     name = "DURATION"
 
     def convert(self, value, param, ctx) -> timedelta:
+        """Parse ``90s``/``30m``/``12h``/``8d``/``2w`` into a timedelta, refusing other forms."""
         try:
             return parse_duration(value)
         except ValueError as exc:

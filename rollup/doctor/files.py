@@ -46,6 +46,7 @@ def schedule_files(ctx: Context) -> list[Check]:
 @check("rates", requires=("config",))
 def rates_file(ctx: Context) -> list[Check]:
     """The finance rates CSV parses, when one is configured (``--rates``, ``ROLLUP_RATES``, ``finance.rates_file``)."""
+    assert ctx.config is not None  # guaranteed by requires=
     finance = ctx.config.finance
     option = ctx.options.rates_path or ctx.options.env.get(RATES_ENV) or None
     if not (option or finance.rates_file):

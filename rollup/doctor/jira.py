@@ -113,7 +113,8 @@ def _ca_file(settings: JiraSettings, env: dict[str, str]) -> tuple[str, str]:
             return env[name], f"{name}={env[name]}"
     import requests.certs
 
-    return requests.certs.where(), "the default CA bundle (certifi)"
+    where = requests.certs.where()  # type: ignore[attr-defined]  # types-requests leaves out certs.where
+    return where, "the default CA bundle (certifi)"
 
 
 def _proxied(url: str) -> bool:
@@ -147,7 +148,10 @@ def tls(ctx: Context) -> list[Check]:
     if _proxied(settings.url):
         return [ok("tls", f"https through a proxy (proxy variables): verification on, with {source}")]
     try:
-        context = ssl.create_default_context(**({"capath": cafile} if Path(cafile).is_dir() else {"cafile": cafile}))
+        if Path(cafile).is_dir():
+            context = ssl.create_default_context(capath=cafile)
+        else:
+            context = ssl.create_default_context(cafile=cafile)
     except (OSError, ssl.SSLError) as exc:
         return [fail("tls", f"the CA bundle {source} cannot be read: {exc}",
                      "point it at a PEM file of CA certificates")]
@@ -166,7 +170,7 @@ def tls(ctx: Context) -> list[Check]:
                      "check that JIRA_URL names the https port of the site")]
     except OSError as exc:
         return [skip("tls", f"not checked: cannot connect to {host}:{port} ({exc.strerror or exc}; see 'jira' above)")]
-    expires = datetime.fromtimestamp(ssl.cert_time_to_seconds(cert["notAfter"]), timezone.utc)
+    expires = datetime.fromtimestamp(ssl.cert_time_to_seconds(str(cert["notAfter"])), timezone.utc)
     days = (expires - (ctx.options.now or datetime.now(timezone.utc))).days
     detail = (f"https verified with {source}: {version}, certificate valid until {expires:%Y-%m-%d}"
               f" ({days} days)")
@@ -181,6 +185,7 @@ def tls(ctx: Context) -> list[Check]:
 @check("projects", requires=("config", "connector"), seconds=25)
 def projects(ctx: Context) -> list[Check]:
     """Every configured project is one the token can see (``GET /rest/api/2/project``)."""
+    assert ctx.config is not None and ctx.connector is not None  # guaranteed by requires=
     scope = ctx.config.jira
     if not scope.projects:
         return [skip("projects", f"scope is a JQL; not compared ({scope.scope_jql()})")]
@@ -245,6 +250,7 @@ def role_line(role: str, fmap: FieldMap, scope: JiraScope, deployment: str, conf
 @check("fields", requires=("config", "connector", "server"), provides=("fields",), seconds=25)
 def field_roles(ctx: Context) -> list[Check]:
     """Field discovery as the sync runs it: every role's field id(s) and why, and the extra fields."""
+    assert ctx.config is not None and ctx.connector is not None and ctx.server is not None  # guaranteed by requires=
     scope = ctx.config.jira
     try:
         fmap = ctx.connector.discover_fields(
@@ -270,6 +276,7 @@ def field_roles(ctx: Context) -> list[Check]:
 @check("issue count", requires=("config", "connector", "store"), seconds=25)
 def issue_count(ctx: Context) -> list[Check]:
     """The store's live issues against the server's own count for the scope, with the sync's tolerance."""
+    assert ctx.config is not None and ctx.connector is not None and ctx.store is not None  # guaranteed by requires=
     stored = len(ctx.store.all_issue_ids())
     connector = ctx.connector
     jql = ctx.config.jira.scope_jql()

@@ -71,7 +71,9 @@ def _run_bounded(spec: CheckSpec, ctx: Context) -> list[Check]:
                      "something it talks to answers too slowly; run rollup doctor again, and if this persists "
                      "check the network between this machine and that service")]
     if "error" in outcome:
-        return [fail(spec.name, f"the check itself broke: {describe_error(outcome['error'])}",
+        error = outcome["error"]
+        assert isinstance(error, BaseException)
+        return [fail(spec.name, f"the check itself broke: {describe_error(error)}",
                      "report this as a bug, with the line above")]
     for fact in spec.provides:
         setattr(ctx, fact, getattr(mine, fact))

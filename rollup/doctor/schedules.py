@@ -20,6 +20,7 @@ from rollup.schedule.scheduler import next_fire_times
 @check("schedule", requires=("schedules",))
 def next_runs(ctx: Context) -> list[Check]:
     """Each job's next fire time, as ``rollup schedule list`` computes it."""
+    assert ctx.schedules is not None  # guaranteed by requires=
     now = ctx.options.now or datetime.now(timezone.utc)
     upcoming = next_fire_times(ctx.schedules, now)
     lines = []

@@ -112,6 +112,7 @@ def store(ctx: Context) -> list[Check]:
 @check("field roles", requires=("fields", "store"))
 def stored_field_roles(ctx: Context) -> list[Check]:
     """The roles discovery resolves now against those the last sync stored; a change re-reads every issue."""
+    assert ctx.fields is not None and ctx.store is not None  # guaranteed by requires=
     before = ctx.store.field_roles()
     now = field_roles_of((row.role, row.id) for row in ctx.fields.rows)
     if not before:
@@ -147,6 +148,7 @@ def _run(row: dict, now: datetime) -> str:
 @check("last sync", requires=("store",))
 def last_sync(ctx: Context) -> list[Check]:
     """The last sync finished ok, and recently enough (``--max-age``)."""
+    assert ctx.store is not None  # guaranteed by requires=
     runs = ctx.store.sync_run_rows()
     if not runs:
         return [fail("last sync", "no sync recorded in the store", "run rollup sync")]

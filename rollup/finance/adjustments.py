@@ -10,7 +10,7 @@ under the old attributes and booked under the new ones.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -79,7 +79,7 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype({c: object for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)})
 
 
-def _cause(row: dict[str, Any], was: pd.DataFrame, now: pd.DataFrame, closed_at: Mapping[str, datetime],
+def _cause(row: Mapping[Hashable, Any], was: pd.DataFrame, now: pd.DataFrame, closed_at: Mapping[str, datetime],
            worklogs: pd.DataFrame, issue_updated: Mapping[str, Any]) -> str:
     """What changed for one person on one issue in one closed month: booked rows ``was``, today's ``now``."""
     month, person, key = row["effort_month"], row["person_id"], row["issue_key"]
@@ -93,7 +93,7 @@ def _cause(row: dict[str, Any], was: pd.DataFrame, now: pd.DataFrame, closed_at:
                 if column == "bucket":
                     text += f" ({', '.join(sorted(set(now['bucket_source'])))})"
                 changes.append(text)
-        clauses = [c for c in row if c.endswith("_clause")]
+        clauses = [c for c in map(str, row) if c.endswith("_clause")]
         for column in clauses:
             before, after = sorted(set(was[column])), sorted(set(now[column]))
             if before != after and not changes:

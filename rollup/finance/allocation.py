@@ -157,7 +157,8 @@ def _cost(frame: pd.DataFrame, rates: Rates, calendar: WorkCalendar) -> None:
     """Add hours (rounded), FTE, rate, currency and cost to ``frame``, in place."""
     combos = frame[["person_id", "team_id", "effort_month", "person", "team"]].drop_duplicates(
         ["person_id", "team_id", "effort_month"])
-    hourly, source, missing = {}, {}, {}
+    hourly, source = {}, {}
+    missing: dict[tuple[Any, Any], set[str]] = {}
     for person_id, team_id, month, person, team in combos.itertuples(index=False):
         rate = rates.lookup(person_id or None, team_id, Month(int(month[:4]), int(month[5:])), calendar)
         if rate is None:

@@ -14,6 +14,7 @@ Pure functions over frames; the policy itself is ``finance.window`` and ``financ
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
 from datetime import date
 from typing import Any
 
@@ -113,7 +114,7 @@ def position(kind: np.ndarray, start: np.ndarray, end: np.ndarray, day: np.ndarr
     return np.where(kind == "window", where, kind)
 
 
-def _matches(clause: Clause, row: dict[str, Any]) -> bool:
+def _matches(clause: Clause, row: Mapping[Hashable, Any]) -> bool:
     when = clause.when
     tests = (
         (when.buckets, row["bucket"]), (when.bucket_treatment, row["bucket_treatment"]),

@@ -76,6 +76,7 @@ class RateRow:
 
     @property
     def has_rate(self) -> bool:
+        """True when the row gives an hourly or a monthly rate."""
         return self.hourly is not None or self.monthly is not None
 
 
@@ -199,7 +200,7 @@ def _parse_rates(path: Path, data: bytes, reader: csv.DictReader, finance: Finan
     for raw in reader:
         line = reader.line_num
         values = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}
-        extra = [v for v in raw.get(None) or [] if v.strip()]  # type: ignore[call-overload]
+        extra = [v for v in raw.get(None) or [] if v.strip()]
         if not any(values.values()) and not extra:
             continue
         where = f"{path}, line {line}"

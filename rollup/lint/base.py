@@ -70,7 +70,8 @@ class Rule:
     code: ClassVar[str] = ""
     name: ClassVar[str] = ""
     groups: ClassVar[tuple[str, ...]] = ()
-    severity: ClassVar[str] = "warning"
+    #: The default severity; an instance carries the severity of its run (configuration may override it).
+    severity: str = "warning"
     config_keys: ClassVar[dict[str, Any]] = {}
     config_ranges: ClassVar[dict[str, tuple[float, float]]] = {}
     target: ClassVar[str] = "epics"

@@ -40,7 +40,8 @@ def _split(values: tuple[str, ...]) -> list[str]:
 @click.option("--select", "select", multiple=True, metavar="RULES",
               help="Only these rules: codes, names or groups, comma-separated or repeated (e.g. EQ001,size). "
                    "A narrowed run is not recorded in the history.")
-@click.option("--team", type=NAME, default=None, help="Only this team (id or name, or Unassigned); not recorded in the history.")
+@click.option("--team", type=NAME, default=None,
+              help="Only this team (id or name, or Unassigned); not recorded in the history.")
 @click.option("--by-owner", is_flag=True, help="Add one sheet per owner to the workbook, to route each list.")
 @click.option("--as-of", "as_of", type=REPORT_DATE, default=None,
               help="Lint date (YYYY-MM-DD) for date rules and the file name; default today.")
@@ -102,10 +103,11 @@ def lint(ctx: click.Context, config_path: Path, fmt: str, out_dir: Path, no_work
         extra["run_id"] = report.run_id
         extra["paths"] = [str(p) for p in report.paths]
     click.echo(render(report.result, fmt, **extra), nl=False)
-    failed = report.writeback.failed if apply and report.writeback is not None else 0
-    if failed:
+    writeback = report.writeback if apply else None
+    failed = writeback.failed if writeback is not None else 0
+    if writeback is not None and failed:
         # Said whatever --fail-on decides: a failed write-back must never go unreported.
-        epics = len({a.key for a in report.writeback.actions if a.status == "failed"})
+        epics = len({a.key for a in writeback.actions if a.status == "failed"})
         click.echo(f"Error: write-back failed on {epics} epic(s) ({failed} action(s)); the others were written",
                    err=True)
         ctx.exit(1)

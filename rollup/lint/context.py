@@ -194,7 +194,11 @@ def _naive_utc(values: pd.Series) -> pd.Series:
 
 
 def _okr_quarter_end(okr: pd.Series, config: Any) -> pd.Series:
-    ends = {o.id: pd.Timestamp(quarter_bounds(o.quarter)[1]) for o in config.okrs}
+    ends = {}
+    for o in config.okrs:
+        bounds = quarter_bounds(o.quarter)
+        assert bounds is not None, "mappings.yaml admits only quarters such as 2026-Q4"
+        ends[o.id] = pd.Timestamp(bounds[1])
     return okr.astype("object").map(ends).astype("datetime64[ns]")
 
 

@@ -62,7 +62,11 @@ def selected_rules(options: Any, select: list[str] | None = None) -> list[Rule]:
     chosen -= _expand(options.ignore, "lint.ignore")
     if select:
         chosen &= _expand(select, "--select")
-    settings = {find_rule(name).code: value for name, value in options.rules.items()}  # type: ignore[union-attr]
+    settings = {}
+    for name, value in options.rules.items():
+        rule = find_rule(name)
+        assert rule is not None, "the names under lint.rules are checked when mappings.yaml is read"
+        settings[rule.code] = value
     out = []
     for cls in all_rules():
         if cls.code in chosen:
@@ -103,7 +107,8 @@ def _raw_findings(rules: list[Rule], ctx: LintContext) -> pd.DataFrame:
 def _finding_frame(raw: pd.DataFrame, ctx: LintContext, rules: list[Rule], base_url: str | None) -> pd.DataFrame:
     if not len(raw):
         return empty_frame(FINDING_COLUMNS)
-    parts = [_findings_of(part, ctx.frame(target), rules, base_url) for target, part in raw.groupby("target", sort=False)]
+    parts = [_findings_of(part, ctx.frame(str(target)), rules, base_url)
+             for target, part in raw.groupby("target", sort=False)]
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 

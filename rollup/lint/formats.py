@@ -185,17 +185,18 @@ def format_text(result: LintResult) -> str:
         lines += ["", "No findings."]
     if len(result.teams):
         lines += ["", "Team scores (share of epics with no finding):"]
-        for team in result.teams.to_dict(orient="records"):
-            lines.append(f"  {team['team']}: {_pct(team.get('score'))} ({_value(team.get('clean')) or 0} of "
-                         f"{_value(team.get('epics')) or 0} epics clean; {_value(team.get('errors')) or 0} errors, "
-                         f"{_value(team.get('warnings')) or 0} warnings, {_value(team.get('infos')) or 0} infos; "
-                         f"{_value(team.get('stories_without_epic')) or 0} stories without an epic)")
+        for score in result.teams.to_dict(orient="records"):
+            lines.append(f"  {score['team']}: {_pct(score.get('score'))} ({_value(score.get('clean')) or 0} of "
+                         f"{_value(score.get('epics')) or 0} epics clean; {_value(score.get('errors')) or 0} errors, "
+                         f"{_value(score.get('warnings')) or 0} warnings, {_value(score.get('infos')) or 0} infos; "
+                         f"{_value(score.get('stories_without_epic')) or 0} stories without an epic)")
     attention = result.ignores[result.ignores["status"].isin(["expired", "unused"])] if len(result.ignores) else None
     if attention is not None and len(attention):
         lines += ["", "Ignores to review:"]
-        for row in records(attention):
-            lines.append(f"  {row['status']}: {row['key']} {row['rule']} (expires {row.get('expires') or 'never'}; "
-                         f"{row.get('source') or ''}) {row.get('reason') or ''}".rstrip())
+        for ignore in records(attention):
+            lines.append(f"  {ignore['status']}: {ignore['key']} {ignore['rule']} "
+                         f"(expires {ignore.get('expires') or 'never'}; "
+                         f"{ignore.get('source') or ''}) {ignore.get('reason') or ''}".rstrip())
     return "\n".join(lines) + "\n"
 
 

@@ -248,7 +248,9 @@ def record_run(store: Store, result: LintResult, *, config: Any, started: dateti
     findings = finding_values(result)
     scores = team_score_values(result)
     with store.engine.begin() as conn:
-        run_id = int(conn.execute(lint_runs.insert().values(**values)).inserted_primary_key[0])
+        key = conn.execute(lint_runs.insert().values(**values)).inserted_primary_key
+        assert key is not None, "an INSERT of one row returns its key"
+        run_id = int(key[0])
         if findings:
             conn.execute(lint_findings.insert(), [{"run_id": run_id, **row} for row in findings])
         if scores:

@@ -225,7 +225,11 @@ def write_files(result: LintResult, out_dir: str | Path, formats: Sequence[str],
                                              rule_reference=_rule_reference()))
         else:
             text = render(result, fmt)
-            paths.append(atomic_write(path, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8")))
+
+            def write(tmp: Path, text: str = text) -> None:
+                tmp.write_text(text, encoding="utf-8")
+
+            paths.append(atomic_write(path, write))
     return paths
 
 

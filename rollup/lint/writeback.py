@@ -31,7 +31,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -66,6 +66,7 @@ class Action:
     blocks: CommentBlocks | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """The action as JSON output shows it."""
         return {"key": self.key, "action": self.action, "detail": self.detail, "status": self.status,
                 "error": self.error}
 
@@ -114,6 +115,7 @@ class WritebackReport:
         return self._count("unchanged")
 
     def to_dict(self) -> dict[str, Any]:
+        """The write-back summary and its actions as JSON output shows them."""
         return {"applied": self.applied, "label": self.options.label, "comment": self.options.comment,
                 "min_severity": self.options.min_severity, "epics": self.epics, "changed": self.changed,
                 "planned": self.planned, "unchanged": self.unchanged, "failed": self.failed,
@@ -189,7 +191,8 @@ def plan(findings: pd.DataFrame, options: WritebackOptions, states: Mapping[int,
     counted = counted_findings(findings, options.min_severity)
     # An epic that is not visible (rule EQ055: no issue id) cannot be labelled or commented on.
     counted = counted[counted["issue_id"].notna()] if len(counted) else counted
-    by_epic = {int(i): g for i, g in counted.groupby("issue_id", sort=False)} if len(counted) else {}
+    # ``issue_id`` holds whole numbers, read as floats (NaN where an epic has none, dropped above).
+    by_epic = {int(cast(float, i)): g for i, g in counted.groupby("issue_id", sort=False)} if len(counted) else {}
     keys = {i: str(g["key"].iloc[0]) for i, g in by_epic.items()} | {i: s.key for i, s in states.items()}
     actions: list[Action] = []
     for issue_id in sorted(keys, key=lambda i: _sort_key(keys[i])):
@@ -290,7 +293,7 @@ def read_states(writer: JiraWriter, ids: Iterable[int], options: WritebackOption
                 progress: Progress | None = None, pool: ThreadPoolExecutor | None = None) -> dict[int, EpicState]:
     """Current labels (and comments, when ``options.comment``) of ``ids`` plus the clean-up search's hits."""
     wanted = sorted(set(int(i) for i in ids))
-    found = {}
+    found: dict[int, Any] = {}
     for start in range(0, len(wanted), ID_BATCH):
         found.update((hit.id, hit) for hit in _search_ids(writer, wanted[start:start + ID_BATCH]))
     jql = cleanup_jql(options, scope)
@@ -324,16 +327,21 @@ def _carry_out(writer: JiraWriter, actions: list[Action]) -> None:
     for a in actions:
         if a.status != "planned":
             continue
+        # plan() gives every planned action an issue id, a comment action its blocks, an edit its comment id.
+        assert a.issue_id is not None
         try:
             if a.action == "add-label":
                 writer.add_label(a.issue_id, a.detail)
             elif a.action == "remove-label":
                 writer.remove_label(a.issue_id, a.detail)
             elif a.action == "add-comment":
+                assert a.blocks is not None
                 a.comment_id = writer.add_comment(a.issue_id, a.blocks).id
             elif a.action == "update-comment":
+                assert a.comment_id is not None and a.blocks is not None
                 writer.update_comment(a.issue_id, a.comment_id, a.blocks)
             elif a.action == "delete-comment":
+                assert a.comment_id is not None
                 writer.delete_comment(a.issue_id, a.comment_id)
             a.status = "done"
         except JiraAuthError as exc:
@@ -360,7 +368,7 @@ def run_writeback(result: LintResult, options: WritebackOptions, settings: JiraS
     counted = counted_findings(result.findings, options.min_severity)
     try:
         with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="writeback") as pool:
-            ids = counted["issue_id"].dropna().astype(int) if len(counted) else []
+            ids: Iterable[int] = counted["issue_id"].dropna().astype(int) if len(counted) else []
             states = read_states(writer, ids, options, scope=scope, progress=progress, pool=pool)
             actions = plan(result.findings, options, states, ignore_label_prefix=ignore_label_prefix)
             report = WritebackReport(actions, apply, options, epics=len({a.key for a in actions}))

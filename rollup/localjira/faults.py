@@ -83,6 +83,7 @@ class Faults:
             self._buckets.clear()
 
     def settings(self) -> dict:
+        """The public fault settings by name, as ``configure`` accepts them."""
         return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
 
     def decide(self, endpoint: str) -> str | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from rollup.localjira.render import Renderer
@@ -68,7 +68,7 @@ class Query:
         return hits
 
 
-def _sort_key(org: SampleOrg, field: str) -> Callable[[int], object]:
+def _sort_key(org: SampleOrg, field: str) -> Callable[[int], int | tuple[Any, ...]]:
     if field == "id":
         return lambda p: p
     if field in ("key", "issuekey"):
@@ -78,6 +78,10 @@ def _sort_key(org: SampleOrg, field: str) -> Callable[[int], object]:
     if field == "updated":
         return lambda p: (org.updated[p], p)
     raise JqlError(f"Not able to sort using field '{field}'.")
+
+
+def _every_issue(pos: int) -> bool:
+    return True
 
 
 class _Parser:
@@ -100,7 +104,7 @@ class _Parser:
         return tok is not None and tok[0] == "word" and tok[1].lower() in words
 
     def parse(self) -> Query:
-        pred: Callable[[int], bool] = lambda p: True
+        pred: Callable[[int], bool] = _every_issue
         cands = None
         bounded = False
         if self.peek() is not None and not self.word_is("order"):
@@ -125,8 +129,9 @@ class _Parser:
                     self.take()
                     continue
                 break
-        if self.peek() is not None:
-            raise JqlError(f"Error in the JQL Query: Expecting end of query but got '{self.peek()[1]}'.")
+        rest = self.peek()
+        if rest is not None:
+            raise JqlError(f"Error in the JQL Query: Expecting end of query but got '{rest[1]}'.")
         return Query(pred, cands, order, bounded)
 
     def expr(self):

@@ -105,14 +105,17 @@ class Renderer:
 
     # ------------------------------------------------------------------ small values
     def ts(self, epoch: int, ms: int = 0) -> str:
+        """A Jira timestamp in the user's time zone, e.g. ``2026-11-02T09:30:00.000-0800``."""
         d = datetime.fromtimestamp(epoch, self.tz)
         return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms:03d}" + d.strftime("%z")
 
     @staticmethod
     def day(ordinal: int) -> str | None:
+        """An ISO date from a day ordinal; 0 (no date) renders as None."""
         return date.fromordinal(ordinal).isoformat() if ordinal else None
 
     def user(self, ix: int) -> dict | None:
+        """The user object of a sample user (the API user is the bot); a negative index is nobody."""
         if ix == API_USER:
             return self.bot()
         if ix < 0:
@@ -141,6 +144,7 @@ class Renderer:
                 "active": True, "timeZone": str(self.tz)}
 
     def status(self, st: int) -> dict:
+        """The status object, with its status category, as the issue's ``status`` field holds it."""
         sid, name, cat = STATUSES[st]
         cid, color, cname = STATUS_CATEGORIES[cat]
         return {"self": f"{self.base}/rest/api/2/status/{sid}", "description": "",
@@ -149,9 +153,11 @@ class Renderer:
                                    "key": cat, "colorName": color, "name": cname}}
 
     def statuses(self) -> list[dict]:
+        """Every status, as ``GET /rest/api/2/status`` answers."""
         return [self.status(i) for i in range(len(STATUSES))]
 
     def issuetype(self, t: int, proj: int) -> dict:
+        """The issue type object; team-managed Cloud projects get their own type ids."""
         name, level, sub = ISSUE_TYPES[t]
         tm = self.cloud and PROJECTS[proj][0] in TEAM_MANAGED
         tid = str((10200 if tm else 10000) + t)
@@ -166,8 +172,10 @@ class Renderer:
         return out
 
     def project(self, proj: int) -> dict:
+        """The project object as the issue's ``project`` field holds it."""
         key, name, _ = PROJECTS[proj]
-        out = {"self": f"{self.base}/rest/api/2/project/{10000 + proj}", "id": str(10000 + proj), "key": key,
+        out: dict[str, Any] = {"self": f"{self.base}/rest/api/2/project/{10000 + proj}", "id": str(10000 + proj),
+               "key": key,
                "name": name, "projectTypeKey": "software",
                "avatarUrls": {"48x48": f"{self.base}/secure/projectavatar?pid={10000 + proj}"}}
         if self.cloud:
@@ -180,7 +188,7 @@ class Renderer:
         for proj, (key, name, _) in enumerate(PROJECTS):
             pid = str(10000 + proj)
             sizes = (("16x16", "xsmall"), ("24x24", "small"), ("32x32", "medium"), ("48x48", "large"))
-            item = {"expand": "description,lead,issueTypes,url,projectKeys,permissions,insight",
+            item: dict[str, Any] = {"expand": "description,lead,issueTypes,url,projectKeys,permissions,insight",
                     "self": f"{self.base}/rest/api/2/project/{pid}", "id": pid, "key": key, "name": name,
                     "avatarUrls": {px: f"{self.base}/secure/projectavatar?size={size}&pid={pid}"
                                    for px, size in sizes},
@@ -195,6 +203,7 @@ class Renderer:
         return out
 
     def description(self, pos: int, api: int) -> Any:
+        """The issue's description: ADF for API 3, wiki text for API 2, None when it has none."""
         blocks = self.org.description_text(pos)
         if not blocks:
             return None
@@ -210,6 +219,7 @@ class Renderer:
         return "\n\n".join(f"h3. {t}" if k == "h" else t for k, t in blocks)
 
     def sprint(self, ix: int) -> Any:
+        """The sprint value in the flavour's shape (Cloud objects, Data Center strings), or None."""
         if ix < 0:
             return None
         s = self.org.sprints[ix]
@@ -225,16 +235,19 @@ class Renderer:
 
     @staticmethod
     def iso(epoch: int) -> str:
+        """A UTC timestamp with milliseconds and ``Z``, as the changelog bulk fetch writes them."""
         return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
     def option(self, field_id: str, value: str, ix: int) -> dict:
+        """A select-list option object."""
         oid = str(10400 + ix)
         return {"self": f"{self.base}/rest/api/2/customFieldOption/{oid}", "value": value, "id": oid}
 
     def ref(self, pos: int) -> dict:
         """The small issue object used for ``parent`` and ``subtasks``."""
         o = self.org
-        return {"id": str(o.issue_id(pos)), "key": o.key(pos), "self": f"{self.base}/rest/api/2/issue/{o.issue_id(pos)}",
+        return {"id": str(o.issue_id(pos)), "key": o.key(pos),
+                "self": f"{self.base}/rest/api/2/issue/{o.issue_id(pos)}",
                 "fields": {"summary": o.summary(pos), "status": self.status(o.status[pos]),
                            "priority": {"id": "3", "name": "Medium"},
                            "issuetype": self.issuetype(o.itype[pos], o.proj[pos])}}
@@ -246,7 +259,7 @@ class Renderer:
         for fid, name, typ, system, items in _SYSTEM:
             if fid == "parent" and not self.cloud:
                 continue
-            schema = {"type": typ, "system": system}
+            schema: dict[str, Any] = {"type": typ, "system": system}
             if items:
                 schema["items"] = items
             entry = {"id": fid, "name": name, "custom": False, "orderable": True, "navigable": True,
@@ -267,6 +280,7 @@ class Renderer:
         return out
 
     def field_ids(self) -> list[str]:
+        """Every field id an issue can carry, ``worklog`` included."""
         return [f["id"] for f in self.field_catalogue()] + ["worklog"]
 
     def field_values(self, pos: int, api: int, wanted: set[str] | None) -> dict:
@@ -339,9 +353,11 @@ class Renderer:
 
     # ------------------------------------------------------------------ changelog
     def history(self, h: int) -> dict:
+        """One changelog history: who, when, and the single item it changed."""
         o = self.org
         kind = o.h_kind[h]
         frm, to = o.h_from[h], o.h_to[h]
+        item: dict[str, Any]
         if kind == H_STATUS:
             item = {"field": "status", "fieldtype": "jira", "fieldId": "status",
                     "from": STATUSES[frm][0], "fromString": STATUSES[frm][1],
@@ -371,6 +387,7 @@ class Renderer:
                 "created": self.ts(o.h_ts[h]), "items": [item]}
 
     def history_field(self, h: int) -> str:
+        """The field id a history changed, as the changelog bulk fetch filters on it."""
         kind = self.org.h_kind[h]
         return ("status", "assignee", self.ids["story_points"], "issuekey", "labels")[kind]
 
@@ -386,6 +403,7 @@ class Renderer:
     # ------------------------------------------------------------------ issue
     def issue(self, pos: int, api: int, wanted: set[str] | None, *, changelog: bool = False,
               changelog_cap: int | None = None) -> dict:
+        """The issue object, with only the ``wanted`` fields and, when asked, its changelog."""
         o = self.org
         iid = str(o.issue_id(pos))
         out: dict[str, Any] = {"expand": "operations,versionedRepresentations,editmeta,changelog,renderedFields",
@@ -439,7 +457,7 @@ class Renderer:
     def comment(self, pos: int, c: IssueComment, api: int) -> dict:
         """One comment as ``GET /rest/api/{api}/issue/{id}/comment`` lists it."""
         iid = self.org.issue_id(pos)
-        out = {"self": f"{self.base}/rest/api/{api}/issue/{iid}/comment/{c.id}", "id": str(c.id),
+        out: dict[str, Any] = {"self": f"{self.base}/rest/api/{api}/issue/{iid}/comment/{c.id}", "id": str(c.id),
                "author": self.user(c.author),
                "body": self.comment_adf(c.body) if api == 3 else self.comment_text(c.body),
                "updateAuthor": self.user(c.author), "created": self.ts(c.created), "updated": self.ts(c.updated)}
@@ -448,6 +466,7 @@ class Renderer:
         return out
 
     def worklog(self, w: int, api: int) -> dict:
+        """One worklog, its comment as ADF for API 3 and as text for API 2."""
         o = self.org
         pos = o.wl_issue[w]
         wid = str(o.WL_BASE + w)

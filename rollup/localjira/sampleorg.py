@@ -268,12 +268,15 @@ class SampleOrg:
         return len(self.proj)
 
     def issue_id(self, pos: int) -> int:
+        """The Jira issue id of the issue at ``pos``."""
         return self.ID_BASE + pos
 
     def key(self, pos: int) -> str:
+        """The issue's current key, e.g. ``PAY-12``."""
         return f"{PROJECTS[self.proj[pos]][0]}-{self.num[pos]}"
 
     def live(self, pos: int) -> bool:
+        """True unless the issue has been deleted."""
         return not self.deleted[pos]
 
     def position(self, id_or_key: str | int) -> int | None:
@@ -284,12 +287,13 @@ class SampleOrg:
             if 0 <= pos < self.size and not self.deleted[pos]:
                 return pos
             return None
-        pos = self.key_index.get(text.upper())
-        if pos is None or self.deleted[pos]:
+        found = self.key_index.get(text.upper())
+        if found is None or self.deleted[found]:
             return None
-        return pos
+        return found
 
     def level(self, pos: int) -> int:
+        """The hierarchy level of the issue's type: -1 sub-task, 0 standard, 1 epic, 2 initiative."""
         return ISSUE_TYPES[self.itype[pos]][1]
 
     def epic_of(self, pos: int) -> int:
@@ -300,6 +304,7 @@ class SampleOrg:
         return -1
 
     def summary(self, pos: int) -> str:
+        """The issue's summary: an edited one when set, otherwise one derived from its type and position."""
         s = self.summary_override.get(pos)
         if s is not None:
             return s
@@ -336,6 +341,7 @@ class SampleOrg:
         return [("p", why + " " + metric)]
 
     def description_words(self, pos: int) -> int:
+        """How many words the issue's description holds."""
         return sum(len(t.split()) for _, t in self.description_text(pos))
 
     def histories(self, pos: int) -> list[int]:

@@ -69,6 +69,7 @@ class JiraError(Exception):
         self.status, self.message, self.headers, self.errors = status, message, headers or {}, errors or {}
 
     def body(self) -> dict:
+        """The error in Jira's JSON shape."""
         return {"errorMessages": [self.message] if self.message else [], "errors": self.errors}
 
 
@@ -142,6 +143,7 @@ class LocalJira:
             self._httpd.server_close()
 
     def stop(self) -> None:
+        """Stop serving and wait for the background thread."""
         self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread:
@@ -154,6 +156,7 @@ class LocalJira:
         self.stop()
 
     def stats_snapshot(self) -> dict:
+        """Requests, throttled answers and errors so far, by endpoint and in total."""
         with self._stats_lock:
             return {"requests": sum(self.stats.values()), "by_endpoint": dict(self.stats),
                     "throttled": dict(self.throttled), "throttled_total": sum(self.throttled.values()),
@@ -161,6 +164,7 @@ class LocalJira:
 
     # ------------------------------------------------------------------ routing
     def endpoint(self, method: str, path: str) -> str:
+        """The endpoint a request counts under, with issue keys and ids replaced by placeholders."""
         parts = path.rstrip("/").split("/")
         if len(parts) == 6 and parts[1:4] == ["rest", "api", parts[3]] and parts[4] == "issue" \
                 and parts[5] != "bulkfetch":
@@ -324,8 +328,9 @@ class LocalJira:
 
     # ------------------------------------------------------------------ simple resources
     def server_info(self) -> dict:
+        """``GET /rest/api/2/serverInfo`` in the flavour's shape."""
         now = datetime.now(UTC).timestamp()
-        info = {"baseUrl": self.url, "displayUrl": self.url, "serverTitle": "Clinicloud Jira (local)",
+        info: dict[str, Any] = {"baseUrl": self.url, "displayUrl": self.url, "serverTitle": "Clinicloud Jira (local)",
                 "serverTime": self.render.ts(int(now), int(now * 1000) % 1000),
                 "serverTimeZone": self.time_zone, "scmInfo": "localjira"}
         if self.cloud:
@@ -337,6 +342,7 @@ class LocalJira:
         return info
 
     def myself(self) -> dict:
+        """``GET /rest/api/2/myself``: the bot user the API token belongs to."""
         avatars = {"48x48": f"{self.url}/secure/useravatar?size=48x48"}
         if self.cloud:
             return {"self": f"{self.url}/rest/api/2/user?accountId={BOT_ACCOUNT_ID}",
@@ -391,6 +397,7 @@ class LocalJira:
 
     # ------------------------------------------------------------------ search
     def cloud_search(self, p: dict, method: str, version: int = 3) -> tuple[int, dict, Any, int]:
+        """Cloud's token-paged search (``/rest/api/3/search/jql``) over the issues the JQL matches."""
         expand = set(self._list(p.get("expand")))
         wanted = self._wanted(p.get("fields"), default_all=False)
         changelog = "changelog" in expand
@@ -440,6 +447,7 @@ class LocalJira:
         return 200, {}, out, full
 
     def dc_search(self, p: dict) -> tuple[int, dict, Any, int]:
+        """Data Center's offset-paged ``/rest/api/2/search`` over the issues the JQL matches."""
         expand = set(self._list(p.get("expand")))
         wanted = self._wanted(p.get("fields"), default_all=True)
         start = max(0, self._int(p.get("startAt"), "startAt", 0))
@@ -458,6 +466,7 @@ class LocalJira:
         return 200, {}, out, 0 if light else len(issues)
 
     def bulkfetch(self, data: dict) -> tuple[int, dict, Any, int]:
+        """Cloud's ``POST /rest/api/3/issue/bulkfetch``: up to 100 issues by id or key."""
         ids = self._list(data.get("issueIdsOrKeys"))
         if not ids:
             raise JiraError(400, "issueIdsOrKeys must not be empty.")
@@ -476,6 +485,7 @@ class LocalJira:
         return 200, {}, {"issues": issues, "issueErrors": []}, len(issues)
 
     def changelog_bulkfetch(self, data: dict) -> tuple[int, dict, Any, int]:
+        """Cloud's ``POST /rest/api/3/changelog/bulkfetch``: the changelogs of up to 1000 issues."""
         ids = self._list(data.get("issueIdsOrKeys"))
         if not ids:
             raise JiraError(400, "issueIdsOrKeys must contain between 1 and 1000 items.")
@@ -523,6 +533,7 @@ class LocalJira:
         return 200, {}, out, 0
 
     def get_issue(self, ident: str, q: dict, api: int) -> tuple[int, dict, Any, int]:
+        """``GET /rest/api/{2,3}/issue/{idOrKey}`` with its ``fields`` and ``expand`` parameters."""
         pos = self.org.position(ident)
         if pos is None:
             raise JiraError(404, "Issue does not exist or you do not have permission to see it.")
@@ -613,12 +624,14 @@ class LocalJira:
                          "total": len(comments), "startAt": start}, 0
 
     def add_comment(self, ident: str, data: Any, api: int) -> tuple[int, dict, Any, int]:
+        """``POST …/issue/{idOrKey}/comment``: add a comment as the API user."""
         pos = self._live(ident)
         comment = self.org.add_comment(pos, self._comment_body(data, api), API_USER)
         return 201, {}, self.render.comment(pos, comment, api), 0
 
     def one_comment(self, method: str, ident: str, comment_id: str, data: Any,
                     api: int) -> tuple[int, dict, Any, int]:
+        """``GET``, ``PUT`` or ``DELETE`` of one comment of an issue."""
         pos = self._live(ident)
         comment = self.org.comment(pos, comment_id)
         if comment is None:
@@ -632,6 +645,7 @@ class LocalJira:
 
     # ------------------------------------------------------------------ worklogs
     def worklogs_changed(self, q: dict, path: str, *, deleted: bool) -> dict:
+        """``GET /rest/api/2/worklog/updated`` or ``/deleted``: worklog ids changed since a time, paged."""
         since = max(0, self._int(q.get("since"), "since", 0))
         o = self.org
         if deleted:
@@ -650,6 +664,7 @@ class LocalJira:
         return out
 
     def worklog_list(self, data: dict, api: int) -> tuple[int, dict, Any, int]:
+        """``POST /rest/api/2/worklog/list``: up to 1000 worklogs by id."""
         ids = data.get("ids") or []
         if len(ids) > 1000:
             raise JiraError(400, f"The number of worklog ids ({len(ids)}) exceeds the maximum of 1000.")

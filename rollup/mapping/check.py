@@ -141,6 +141,7 @@ def _unknown_values(ctx: _Context, mappings: RollupConfig) -> pd.DataFrame:
                      if not any(s.startswith(b + " ") for s in sprints)]
         else:
             when = rule.when
+            assert when is not None, f"{rule.provenance}: a rule that is not a team's has its tests"
             wanted += [("project", "project_key", when.project), ("issue_type", "issue_type", when.issue_type)]
             if when.labels is not None:
                 wanted.append(("label", "labels", when.labels.values()))
@@ -160,10 +161,10 @@ def _unknown_values(ctx: _Context, mappings: RollupConfig) -> pd.DataFrame:
                     given = test.in_ if test.in_ is not None else [test.equals]
                     rows += [(rule.id, rule.provenance, "field", f"{test.name} = {_text(v)}") for v in given
                              if _text(v) not in values]
-        for kind, column, values in wanted:
-            if values:
+        for kind, column, names in wanted:
+            if names:
                 known = {k for k in ctx.keys if k is not None} if column == "key" else distinct(column)
-                rows += [(rule.id, rule.provenance, kind, v) for v in dict.fromkeys(values) if v not in known]
+                rows += [(rule.id, rule.provenance, kind, v) for v in dict.fromkeys(names) if v not in known]
     return pd.DataFrame(rows, columns=list(UNKNOWN_COLUMNS))
 
 
@@ -190,4 +191,5 @@ def _unmapped(mapped: pd.DataFrame) -> pd.DataFrame:
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     out = frame.astype(object).where(frame.notna(), None)
-    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()} for row in out.to_dict("records")]
+    return [{str(k): (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+            for row in out.to_dict("records")]

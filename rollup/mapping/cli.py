@@ -256,6 +256,7 @@ def _print_diff(result: Any) -> None:
                 row.value, f"{row.epics_old} -> {row.epics_new}",
                 f"{_pct(row.epic_share_old)} -> {_pct(row.epic_share_new)}", f"{row.epic_share_change * 100:+.1f} pt",
                 f"{row.points_old:g} -> {row.points_new:g}",
-                f"{_pct(row.point_share_old)} -> {_pct(row.point_share_new)}", f"{row.point_share_change * 100:+.1f} pt",
+                f"{_pct(row.point_share_old)} -> {_pct(row.point_share_new)}",
+                f"{row.point_share_change * 100:+.1f} pt",
             )
         console.print(table)

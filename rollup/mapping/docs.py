@@ -26,16 +26,23 @@ from rollup.config import (
     KeyResult,
     Okr,
     Pillar,
+    ReportOptions,
     Rule,
     RuleMatch,
-    ReportOptions,
     RuleSet,
     Team,
     TeamRecognition,
     ValueMatch,
 )
 from rollup.mapping import engine
-from rollup.mapping.check import ALL_TEAMS, NO_TEAM, NOT_VISIBLE_COLUMNS, POINTS_COLUMNS, UNKNOWN_COLUMNS, UNMAPPED_COLUMNS
+from rollup.mapping.check import (
+    ALL_TEAMS,
+    NO_TEAM,
+    NOT_VISIBLE_COLUMNS,
+    POINTS_COLUMNS,
+    UNKNOWN_COLUMNS,
+    UNMAPPED_COLUMNS,
+)
 from rollup.mapping.diff import MOVE_COLUMNS, NONE, SHARE_COLUMNS
 
 #: (heading, top-level key or None, model) in the order the reference shows them.
@@ -165,7 +172,7 @@ def generate() -> str:
             if field.is_required():
                 default = "required"
             elif field.default_factory is not None:
-                default = f"`{_plain(field.default_factory())}`"
+                default = f"`{_plain(field.get_default(call_default_factory=True))}`"
             else:
                 default = f"`{_plain(field.default)}`"
             description = (field.description or "").replace("|", "\\|")

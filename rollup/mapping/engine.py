@@ -124,7 +124,7 @@ def apply(issues: pd.DataFrame, mappings: RollupConfig) -> Mapped:
                 decided_counts[r] += int(fresh.sum())
         value, source_col = _inherit(value, source, hierarchy, ctx.keys, provenance)
         ordered = attribute in ("pillar", "bucket")
-        columns[attribute] = pd.Categorical.from_codes(value, categories=ids[attribute], ordered=ordered) \
+        columns[attribute] = pd.Categorical.from_codes(value, categories=pd.Index(ids[attribute]), ordered=ordered) \
             if ids[attribute] else pd.Categorical([None] * n, categories=[])
         columns[f"{attribute}_source"] = source_col
 
@@ -190,7 +190,7 @@ def _lookup(index: pd.Index, column: pd.Series, where: np.ndarray) -> np.ndarray
     out = np.full(len(column), -1, dtype=np.int64)
     wanted = where & column.notna().to_numpy(dtype=bool)
     if wanted.any():
-        out[wanted] = index.get_indexer(column.to_numpy(dtype=object)[wanted])
+        out[wanted] = index.get_indexer(pd.Index(column.to_numpy(dtype=object)[wanted]))
     return out
 
 
@@ -225,17 +225,19 @@ def _inherit(value: np.ndarray, source: np.ndarray, hierarchy: dict[str, np.ndar
 def _dedupe_categorical(codes: np.ndarray, categories: list[str]) -> pd.Categorical:
     """Two rules could share a provenance text only through odd ids; fold duplicates together."""
     uniques, remap = np.unique(np.array(categories, dtype=object), return_inverse=True)
-    return pd.Categorical.from_codes(remap[codes], categories=list(uniques))
+    return pd.Categorical.from_codes(remap[codes], categories=pd.Index(list(uniques)))
 
 
 def _take_keys(keys: np.ndarray, positions: np.ndarray) -> pd.Series:
     out = keys[np.maximum(positions, 0)] if len(keys) else keys
-    return pd.Series(np.where(positions >= 0, out, None) if len(keys) else out, dtype="string")
+    # numpy's stubs refuse None as a choice of np.where; an object array takes it.
+    return pd.Series(np.where(positions >= 0, out, None) if len(keys) else out,  # type: ignore[arg-type]
+                     dtype="string")
 
 
 def _objects(values: pd.Series) -> np.ndarray:
     """A string column as an object array with None for NA (fast hashing in pandas indexes)."""
-    return values.astype(object).to_numpy(dtype=object, na_value=None)
+    return values.astype(object).to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]  # pandas-stubs refuse na_value=None, which pandas takes
 
 
 # ---------------------------------------------------------------------------------------- matching
@@ -371,6 +373,7 @@ class _Context:
                 mask |= self.boards(recognised.boards)
             return mask
         when = rule.when
+        assert when is not None, f"{rule.provenance}: a rule that is not a team's has its tests"
         mask = np.ones(self.n, dtype=bool)
         if when.project:
             mask &= self.isin("project_key", when.project)

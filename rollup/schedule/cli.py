@@ -97,7 +97,7 @@ def schedule_list_command(schedules_path: Path, fmt: str) -> None:
 
     schedules = load_schedules(schedules_path)
     upcoming = next_fire_times(schedules)
-    rows = []
+    rows: list[dict[str, Any]] = []
     with Store.open() as store:
         for name, job in schedules.jobs.items():
             last = history.last_run(store, name)
@@ -112,11 +112,11 @@ def schedule_list_command(schedules_path: Path, fmt: str) -> None:
             })
     lines = []
     for row in rows:
-        nxt = (f"next {row['next'][:16].replace('T', ' ')} local ({row['next_utc'][11:16]} UTC)"
-               if row["next"] else "disabled")
-        last = (f"last run {row['last_run']['id']} {row['last_run']['status']} {row['last_run']['started'][:16]}"
-                if row["last_run"] else "never run")
-        lines.append(f"{row['job']}: {row['when']}; {nxt}; steps {', '.join(row['steps'])}; {last}")
+        upcoming_text = (f"next {row['next'][:16].replace('T', ' ')} local ({row['next_utc'][11:16]} UTC)"
+                         if row["next"] else "disabled")
+        last_text = (f"last run {row['last_run']['id']} {row['last_run']['status']} {row['last_run']['started'][:16]}"
+                     if row["last_run"] else "never run")
+        lines.append(f"{row['job']}: {row['when']}; {upcoming_text}; steps {', '.join(row['steps'])}; {last_text}")
     _emit(rows, lines, fmt)
 
 
@@ -141,7 +141,7 @@ def run_command(job_name: str, schedules_path: Path, trigger: str, fmt: str) -> 
       rollup run weekly-portfolio
       # the service user's crontab (docs/scheduling.md): the environment file, then the run
       0 7 * * 1  cd /srv/rollup && set -a && . /etc/rollup/rollup.env && set +a && .venv/bin/rollup run weekly-portfolio --schedules schedules >>/var/log/rollup/weekly-portfolio.log 2>&1
-    """
+    """  # noqa: E501 - the crontab line is quoted whole, for copying
     from rollup.schedule import logs
     from rollup.schedule.models import load_schedules
     from rollup.schedule.runner import run_job

@@ -53,6 +53,7 @@ from rollup.schedule.logs import log_event, redact
 from rollup.schedule.outputs import file_lines
 from rollup.writers.safe import atomic_write
 
+
 def _variable(env: dict[str, str], name: str, parse: Callable[[str, str], Any], default: Any) -> Any:
     """One ``ROLLUP_SMTP_*`` variable read with ``parse``; ConfigError naming it and what it accepts."""
     raw = env.get(name, "").strip()
@@ -302,7 +303,8 @@ def smtp_failure(exc: BaseException, stage: str, settings: SmtpSettings,
     server = f"the SMTP server {settings.host}:{settings.port}"
     tls_advice = ("set ROLLUP_SMTP_SSL=true if it speaks implicit TLS (usually port 465), or "
                   "ROLLUP_SMTP_STARTTLS=false to send unencrypted (a trusted network only)")
-    code = exc.smtp_code if isinstance(exc, smtplib.SMTPResponseException) else None
+    response = exc if isinstance(exc, smtplib.SMTPResponseException) else None
+    code = response.smtp_code if response is not None else None
     if isinstance(exc, ssl.SSLCertVerificationError):
         return PermanentDeliveryError(
             f"{server} has a certificate that does not verify ({exc.verify_message}): set ROLLUP_SMTP_HOST to the "
@@ -314,8 +316,8 @@ def smtp_failure(exc: BaseException, stage: str, settings: SmtpSettings,
             "587); check ROLLUP_SMTP_PORT")
     if stage == "starttls" and isinstance(exc, smtplib.SMTPNotSupportedError):
         return PermanentDeliveryError(f"{server} does not offer STARTTLS: {tls_advice}")
-    if stage == "starttls" and code is not None:
-        return PermanentDeliveryError(f"{server} refused STARTTLS ({_answer(exc)}): {tls_advice}")
+    if stage == "starttls" and response is not None:
+        return PermanentDeliveryError(f"{server} refused STARTTLS ({_answer(response)}): {tls_advice}")
     if stage == "login" and isinstance(exc, smtplib.SMTPAuthenticationError) and code is not None and code >= 500:
         return PermanentDeliveryError(
             f"{server} refused the login of ROLLUP_SMTP_USER={settings.user!r} ({_answer(exc)}): check "
@@ -338,9 +340,9 @@ def smtp_failure(exc: BaseException, stage: str, settings: SmtpSettings,
                   "deliver.email.attach") if code == 552 else "a 5xx answer is final; change what it names"
         return PermanentDeliveryError(f"{server} refused the message ({_answer(exc)}): {advice}"
                                       f"{f' (job {job!r})' if job else ''}")
-    if code is not None and code >= 500:
+    if response is not None and response.smtp_code >= 500:
         return PermanentDeliveryError(
-            f"{server} answered {_answer(exc)} during {stage}: a 5xx answer is final; check ROLLUP_SMTP_HOST and "
+            f"{server} answered {_answer(response)} during {stage}: a 5xx answer is final; check ROLLUP_SMTP_HOST and "
             "ROLLUP_SMTP_PORT")
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return PermanentDeliveryError(f"{server} does not support what sending this message needs ({exc})")
@@ -360,7 +362,7 @@ def write_outbox(folder: Path, message: EmailMessage, summary: RunSummary) -> Pa
 
 
 def confluence_client(settings: ConfluenceSettings) -> Any:
-    """An atlassian-python-api REST client for the Confluence REST API (``/rest/api``) with the settings' credentials."""
+    """An atlassian-python-api client for the Confluence REST API (``/rest/api``) with the settings' credentials."""
     from atlassian.rest_client import AtlassianRestAPI
 
     if settings.pat:

@@ -27,7 +27,6 @@ from sqlalchemy import select, update
 from rollup.store import Store, job_runs
 
 
-
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -38,7 +37,9 @@ def start_run(store: Store, job: str, trigger: str, *, started: datetime | None 
               "started": started or _now(), "status": "running", "steps": [], "outputs": [],
               "delivery_status": "none", "delivery": {}}
     with store.engine.begin() as conn:
-        return int(conn.execute(job_runs.insert().values(**values)).inserted_primary_key[0])
+        key = conn.execute(job_runs.insert().values(**values)).inserted_primary_key
+        assert key is not None, "an INSERT of one row returns its key"
+        return int(key[0])
 
 
 def update_run(store: Store, run_id: int, **values: Any) -> None:

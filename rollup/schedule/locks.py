@@ -25,8 +25,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import delete, inspect, select, text
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from rollup.errors import RollupError
 from rollup.store import Store, job_locks

@@ -8,7 +8,7 @@ Every run logs ``run.start``, one ``step`` line per step (with its timing), ``pu
 ``delivery`` per channel and ``run.end``; the scheduler logs ``scheduler.*`` and ``job.missed``.
 Secrets never reach the log: no code passes them, and as a second guard the formatter replaces
 the value of every ``*PASSWORD*``, ``*TOKEN*``, ``*SECRET*`` and ``*_PAT`` environment variable with ``***``.
-"""
+"""  # noqa: E501 - the sample log line is quoted whole
 
 from __future__ import annotations
 
@@ -52,6 +52,7 @@ class LogfmtFormatter(logging.Formatter):
     """``<UTC time> level=<level> event=<message> key=value …`` with secrets redacted."""
 
     def format(self, record: logging.LogRecord) -> str:
+        """One logfmt line: time, level, event and the record's fields, secrets redacted."""
         stamp = datetime.fromtimestamp(record.created, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         parts = [stamp, f"level={record.levelname.lower()}", f"event={_value(record.getMessage())}"]
         for key, value in (getattr(record, "fields", None) or {}).items():

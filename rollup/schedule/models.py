@@ -39,7 +39,7 @@ from rollup.config import Id, StrList, _unwrap
 from rollup.dates import out_of_range
 from rollup.errors import ConfigError
 from rollup.inputfiles import line_for, load_yaml, read_text
-from rollup.schedule.steps import REGISTRY, STEPS
+from rollup.schedule.steps import REGISTRY, STEPS, StepParams
 from rollup.schedule.triggers import WorkingDayTrigger, local_cron
 from rollup.schedule.values import Duration
 
@@ -61,8 +61,12 @@ def _step_shorthand(value: Any) -> Any:
     return value
 
 
-#: One step: the union of every registered step's keys, told apart by ``step:``.
-StepSpec = Annotated[Union[tuple(s.Params for s in STEPS)], Field(discriminator="step")]  # type: ignore[misc]
+#: One step: the union of every registered step's keys, told apart by ``step:``. The union is built from the
+#: registry, which a type checker cannot follow: to it a step is the keys every step takes.
+if typing.TYPE_CHECKING:
+    StepSpec = StepParams
+else:
+    StepSpec = Annotated[Union[tuple(s.Params for s in STEPS)], Field(discriminator="step")]
 
 
 def _placeholders(text: str) -> str:
@@ -161,7 +165,8 @@ class Job(BaseModel):
     name: Id = Field(description="Unique name: `rollup run <name>`.")
     title: str | None = Field(None, description="What readers call it, e.g. `Weekly portfolio` (default: name).")
     description: str = ""
-    enabled: bool = Field(True, description="`false`: `rollup schedule run` does not schedule it (`rollup run` still can).")
+    enabled: bool = Field(
+        True, description="`false`: `rollup schedule run` does not schedule it (`rollup run` still can).")
     cron: str | None = Field(None, description="Crontab fields `minute hour day month weekday`, e.g. `0 7 * * mon`.")
     working_day: WorkingDay | None = Field(None, description="Instead of cron: the Nth working day of each month.")
     timezone: str = Field("UTC", description="IANA time zone the schedule is read in, e.g. `Europe/London`.")
@@ -169,8 +174,9 @@ class Job(BaseModel):
     output: str | None = Field(None, description="Output folder (default `outputs/<name>`).")
     as_of: date | None = Field(None, description="Report date (default: the run's local date).")
     max_data_age: Duration | None = Field(
-        timedelta(hours=1), description="Report steps run on data at most this old: the job syncs first unless the last "
-                          "successful sync is newer. null: never sync unless a `sync` step is listed.")
+        timedelta(hours=1),
+        description="Report steps run on data at most this old: the job syncs first unless the last "
+                    "successful sync is newer. null: never sync unless a `sync` step is listed.")
     misfire_grace: Duration = Field(
         timedelta(days=1), description="A run missed while the scheduler was down still runs (once) when it comes back "
                           "within this long.")

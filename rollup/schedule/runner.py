@@ -423,7 +423,7 @@ def _deliver(run: JobRun, job: Job, as_of: date, sleep: Callable[[float], None],
         run.delivery_status = "skipped"
         run.delivery = {"reason": f"run {run.status}" if run.run_dir else "no outputs"}
         return
-    facts = next((s["facts"] for s in run.steps if s.get("facts", {}).get("headline")), {})
+    facts: dict[str, Any] = next((s["facts"] for s in run.steps if s.get("facts", {}).get("headline")), {})
     summary = delivery_mod.RunSummary(job=job.name, title=job.display_title, run_id=run.run_id, status=run.status,
                                       as_of=as_of, steps=run.steps, run_dir=run.run_dir, files=run.files,
                                       headline=facts.get("headline", []), insights=facts.get("insights", []))

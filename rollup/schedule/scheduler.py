@@ -245,10 +245,10 @@ def serve(schedules: Schedules, schedules_path: Path, *, database_url: str | Non
             changes = reconcile(scheduler, schedules.jobs.values(), schedules_path=path, workdir=workdir)
             for name, change in changes.items():
                 stored = scheduler.get_job(name, jobstore=JOBSTORE)
-                job = schedules.jobs.get(name)
+                declared = schedules.jobs.get(name)
                 log_event("scheduler.job", job=name, change=change,
                           next=stored.next_run_time.isoformat() if stored and stored.next_run_time else None,
-                          grace=format_duration(job.misfire_grace) if job else None)
+                          grace=format_duration(declared.misfire_grace) if declared else None)
             previous = _install_stop_handlers(stop)
             log_event("scheduler.start", jobs=len([j for j in schedules.jobs.values() if j.enabled]),
                       store=store.location, pid=os.getpid())
@@ -267,7 +267,7 @@ def serve(schedules: Schedules, schedules_path: Path, *, database_url: str | Non
 def _install_stop_handlers(stop: threading.Event, handler: Any = None) -> dict[int, Any]:
     if threading.current_thread() is not threading.main_thread():
         return {}
-    previous = {}
+    previous: dict[int, Any] = {}
     for sig in (signal.SIGTERM, signal.SIGINT):
         previous[sig] = signal.getsignal(sig)
         signal.signal(sig, handler or (lambda signum, frame: stop.set()))

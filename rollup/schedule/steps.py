@@ -27,7 +27,6 @@ from rollup.errors import RollupError
 from rollup.schedule.values import Duration, format_duration
 
 if TYPE_CHECKING:  # pragma: no cover
-    import pandas as pd
 
     from rollup.config import RollupConfig
     from rollup.report import MappedStore
@@ -83,6 +82,10 @@ class StepParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    if TYPE_CHECKING:
+        #: Which step: each step's own keys declare it as the one ``Literal`` its name is.
+        step: str
+
     on_failure: Literal["stop", "continue"] = Field(
         "stop",
         description="`stop`: a failure skips the remaining steps, the run is `failed` and nothing is "
@@ -102,6 +105,7 @@ class Step:
 
     @classmethod
     def run(cls, ctx: StepContext, params: Any) -> StepOutcome:  # pragma: no cover - abstract
+        """Carry out the step for one run and say what it wrote."""
         raise NotImplementedError
 
 
@@ -138,6 +142,7 @@ class SyncStep(Step):
 
     @classmethod
     def run(cls, ctx: StepContext, params: SyncParams) -> StepOutcome:
+        """Sync the store unless its last successful sync is newer than the step's or job's maximum age."""
         limit = params.max_age if params.max_age is not None else ctx.job.max_data_age
         last = last_successful_sync(ctx.store)
         if not params.full and limit is not None and last is not None:
@@ -189,6 +194,7 @@ class PortfolioStep(Step):
 
     @classmethod
     def run(cls, ctx: StepContext, params: PortfolioParams) -> StepOutcome:
+        """Write the portfolio workbook and its charts for the run's as-of date."""
         from rollup.report import run_portfolio
 
         result = run_portfolio(ctx.store, ctx.config, as_of=ctx.as_of, out_dir=ctx.out_dir,
@@ -231,6 +237,7 @@ class TeamReportsStep(Step):
 
     @classmethod
     def run(cls, ctx: StepContext, params: TeamReportsParams) -> StepOutcome:
+        """Write one team workbook per team, all from a single lint of the portfolio."""
         from rollup.report import lint_for_report, run_portfolio
 
         teams = team_ids(params, ctx.config)
@@ -253,12 +260,19 @@ def team_ids(params: TeamReportsParams, config: RollupConfig) -> list[str]:
 # ---------------------------------------------------------------------------------------- lint
 
 
+LintFormat = Literal["xlsx", "json", "csv", "text"]
+
+
+def _workbook_only() -> list[LintFormat]:
+    return ["xlsx"]
+
+
 class LintParams(StepParams):
     """``step: lint`` — the epic-quality lint report, as ``rollup lint`` (``rollup.lint.job.run_lint_report``)."""
 
     step: Literal["lint"]
-    formats: list[Literal["xlsx", "json", "csv", "text"]] = Field(
-        default_factory=lambda: ["xlsx"], min_length=1, description="Files to write: `xlsx`, `json`, `csv`, `text`.")
+    formats: list[LintFormat] = Field(
+        default_factory=_workbook_only, min_length=1, description="Files to write: `xlsx`, `json`, `csv`, `text`.")
 
 
 class LintStep(Step):
@@ -272,6 +286,7 @@ class LintStep(Step):
 
     @classmethod
     def run(cls, ctx: StepContext, params: LintParams) -> StepOutcome:
+        """Lint the store's epics and write the lint outputs in the step's formats."""
         run_lint_report = _import("rollup.lint.job", "run_lint_report", cls.name)
         report = run_lint_report(ctx.store, ctx.config, out_dir=ctx.out_dir, as_of=ctx.as_of,
                                  formats=tuple(params.formats), apply=False, dry_run=False, now=ctx.now)
@@ -320,6 +335,7 @@ class FinanceStep(Step):
 
     @classmethod
     def run(cls, ctx: StepContext, params: FinanceParams) -> StepOutcome:
+        """Export the month's finance allocation (by default the one before the as-of date)."""
         run_export = _import("rollup.finance", "run_export", cls.name)
         month = resolve_month(params.month, ctx.as_of)
         result = run_export(ctx.store, ctx.config, month=month, out_dir=ctx.out_dir,
@@ -350,4 +366,4 @@ REGISTRY: dict[str, type[Step]] = {s.name: s for s in STEPS}
 
 def step_for(params: StepParams) -> type[Step]:
     """The step class that runs ``params``."""
-    return REGISTRY[params.step]  # type: ignore[attr-defined]
+    return REGISTRY[params.step]

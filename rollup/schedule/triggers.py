@@ -38,6 +38,7 @@ class LocalCronTrigger(BaseTrigger):
         self._wall = _wall_trigger(self.expression)
 
     def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        """The next matching wall time after ``previous_fire_time`` (or from ``now``), placed in the zone."""
         # As CronTrigger: from just after the previous fire time, or from now when there is none.
         start = now
         if previous_fire_time is not None:
@@ -104,6 +105,7 @@ class WorkingDayTrigger(BaseTrigger):
             current += timedelta(days=1)
 
     def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        """The next working-day fire time after ``previous_fire_time`` (or from ``now``)."""
         start = previous_fire_time + timedelta(microseconds=1) if previous_fire_time else now
         local = start.astimezone(self.timezone)
         year, month = local.year, local.month

@@ -30,7 +30,8 @@ from rollup.views import (
 )
 
 #: Views in the order they run; later views reuse earlier ones through ``ctx``.
-ORDER = ("effort", "epics", "missing_parents", "epics_not_visible", "points_out_of_range", "pillars", "okrs", "okr_summary",
+ORDER = ("effort", "epics", "missing_parents", "epics_not_visible", "points_out_of_range", "pillars", "okrs",
+         "okr_summary",
          "allocation", "changes", "trend", "hygiene", "teams", "decisions", "lint_rules", "completeness", "headline",
          "titles", "insights", "definitions")
 

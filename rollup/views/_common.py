@@ -100,7 +100,7 @@ def contributions(okr: pd.Series, key_result: pd.Series, mappings: Any) -> pd.Da
                          "implied": implied.astype(bool)}, index=okr.index)
 
 
-def ordered(values: pd.Series, order: list[str]) -> pd.Series:
+def ordered(values: pd.Series, order: list[str]) -> pd.Categorical[str]:
     """An ordered categorical over ``order`` + :data:`UNMAPPED`; NA and unknown ids become Unmapped."""
     text = values.astype("object").where(values.notna(), UNMAPPED)
     extra = sorted({str(v) for v in text.unique()} - set(order) - {UNMAPPED})

@@ -194,4 +194,5 @@ def strategy_buckets(mappings: Any) -> set[str]:
     return {str(b.id) for b in listed(mappings, "buckets") if _treatment(getattr(b, "treatment", None)) == "capex"}
 
 
-__all__ = ["compute", "effort", "window_effort", "pillar_shares", "ktlo_buckets", "strategy_buckets", "COLUMNS", "UNMAPPED"]
+__all__ = ["compute", "effort", "window_effort", "pillar_shares", "ktlo_buckets", "strategy_buckets", "COLUMNS",
+           "UNMAPPED"]

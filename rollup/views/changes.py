@@ -93,6 +93,7 @@ class WeekPair:
 
     @property
     def baseline_week(self) -> str | None:
+        """The ISO week of the baseline snapshot, or None when there is none."""
         return None if self.baseline.empty else str(self.baseline["week"].iloc[0])
 
 
@@ -164,7 +165,8 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     compared = f"Compared {source} with the snapshot of {pair.baseline_week} (as of {baseline_day})"
     if now_payload.empty:
         return _with_note(empty(COLUMNS), f"{compared}: there are no epics now.")
-    both = now_payload.join(before, suffixes=("", "_was"), how="left")
+    # pandas-stubs do not know join's ``suffixes`` (pandas 3.1 has it).
+    both = now_payload.join(before, suffixes=("", "_was"), how="left")  # type: ignore[call-arg]
     had = both.index.isin(before.index)
     pillar_names, bucket_names = names(mappings, "pillars"), names(mappings, "buckets")
     both = both.assign(
@@ -202,19 +204,19 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     target_now = pd.to_datetime(both["target_date"], errors="coerce")
     target_was = pd.to_datetime(both["target_date_was"], errors="coerce")
     moved = (target_now - target_was).dt.days
-    add("target date slipped", (had & moved.gt(0)).to_numpy(), "target_date_was", "target_date",
+    add("target date slipped", had & moved.gt(0).to_numpy(), "target_date_was", "target_date",
         days_slipped=moved.to_numpy())
-    add("target date pulled in", (had & moved.lt(0)).to_numpy(), "target_date_was", "target_date",
+    add("target date pulled in", had & moved.lt(0).to_numpy(), "target_date_was", "target_date",
         days_slipped=moved.to_numpy())
 
     size_was = pd.to_numeric(both["size_was"], errors="coerce")
     growth = (size_now - size_was) / size_was.where(size_was > 0)
-    add("scope growth", (had & growth.gt(threshold)).to_numpy(), "size_was", "size", scope_growth=growth.to_numpy())
-    add("status changed", (had & both["status"].ne(both["status_was"]) & ~(is_done & ~was_done)).to_numpy(),
+    add("scope growth", had & growth.gt(threshold).to_numpy(), "size_was", "size", scope_growth=growth.to_numpy())
+    add("status changed", had & both["status"].ne(both["status_was"]).to_numpy() & ~(is_done & ~was_done),
         "status_was", "status")
     for attr in ("pillar", "bucket"):
         differs = both[attr].fillna("").astype(str).ne(both[f"{attr}_was"].fillna("").astype(str))
-        add(f"{attr} changed", (had & differs).to_numpy(), f"{attr}_name_was", f"{attr}_name")
+        add(f"{attr} changed", had & differs.to_numpy(), f"{attr}_name_was", f"{attr}_name")
     if not rows:
         return _with_note(empty(COLUMNS), f"{compared}: no epic changed.")
     out = pd.concat(rows, ignore_index=True).reindex(columns=COLUMNS)
@@ -222,7 +224,8 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     for col in ("before", "after"):
         out[col] = out[col].map(_text)
     out["change"] = pd.Categorical(out["change"], categories=KINDS, ordered=True)
-    out = out.sort_values(["change", "size", "key"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
+    out = out.sort_values(["change", "size", "key"], ascending=[True, False, True],
+                          kind="stable").reset_index(drop=True)
     counts = out["change"].value_counts(sort=False)
     listed = ", ".join(f"{int(n)} {kind}" for kind, n in counts.items() if n)
     return _with_note(out, f"{compared}: {listed}.")

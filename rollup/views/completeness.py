@@ -22,7 +22,7 @@ Measures: ``epics_unmapped`` (share of epics without a pillar), ``epics_without_
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -39,7 +39,7 @@ def last_run(sync_runs: Any) -> dict[str, Any] | None:
     """The most recent sync run row (as a dict), or None."""
     if sync_runs is None:
         return None
-    rows = sync_runs.to_dict(orient="records") if isinstance(sync_runs, pd.DataFrame) else list(sync_runs)
+    rows: list[Any] = sync_runs.to_dict(orient="records") if isinstance(sync_runs, pd.DataFrame) else list(sync_runs)
     return rows[-1] if rows else None
 
 
@@ -88,7 +88,8 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         retries = float((run.get("retries") or 0) + (run.get("throttled") or 0))
 
     rows = [
-        ("epics_unmapped", "Epics without a pillar", share(unmapped, n_epics), "share", f"{unmapped} of {n_epics} epics"),
+        ("epics_unmapped", "Epics without a pillar", share(unmapped, n_epics), "share",
+         f"{unmapped} of {n_epics} epics"),
         ("epics_without_bucket", "Epics without an allocation bucket", share(no_bucket, n_epics), "share",
          f"{no_bucket} of {n_epics} epics"),
         ("issues_without_estimate", "Stories/tasks/bugs without story points", share(no_estimate, n_work), "share",
@@ -114,17 +115,19 @@ def freshness_line(completeness: pd.DataFrame) -> str:
     """One line for the top of the Summary sheet: freshness and completeness."""
     values = completeness.set_index("measure")
 
+    # ``value`` is numeric (NaN where unknown), ``detail`` text.
     def pct(measure: str) -> str:
-        v = values.at[measure, "value"]
+        v = cast(float, values.at[measure, "value"])
         return "n/a" if pd.isna(v) else f"{v:.0%}"
 
-    age = values.at["sync_age_hours", "value"]
+    age = cast(float, values.at["sync_age_hours", "value"])
     fresh = "no sync recorded" if pd.isna(age) else (
         f"synced {age:.0f} h ago" if age < 48 else f"synced {age / 24:.0f} days ago — STALE")
-    status = values.at["last_sync_status", "detail"]
+    status = cast(str, values.at["last_sync_status", "detail"])
     if status not in ("ok", "no sync recorded"):
         fresh += f" (last sync: {status})"
-    hidden = values.at["issues_epic_not_visible", "value"] if "issues_epic_not_visible" in values.index else 0
+    hidden = (cast(float, values.at["issues_epic_not_visible", "value"])
+              if "issues_epic_not_visible" in values.index else 0)
     unseen = (f"; {int(hidden):,} {'issue' if int(hidden) == 1 else 'issues'} under epics not visible"
               if hidden else "")
     return (f"Data: {fresh}; epics without pillar {pct('epics_unmapped')}; issues without estimate "

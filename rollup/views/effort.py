@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from rollup.views.allocation import effort
 from rollup.views._common import empty, report_options
+from rollup.views.allocation import effort
 
 COLUMNS = ["key", "pillar", "bucket", "team_id", "resolved", "effort", "unit"]
 

@@ -174,13 +174,15 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         "initiative": out["initiative"].astype("object").where(out["initiative"].notna(), None).to_numpy(),
         "initiative_summary": out["initiative"].map(initiatives).astype("object").to_numpy(),
         "pillar": ordered(out["pillar"], pillar_ids(mappings)),
-        "pillar_name": out["pillar"].astype("object").map(pillar_names).fillna(out["pillar"].astype("object")).to_numpy(),
+        "pillar_name": out["pillar"].astype("object").map(pillar_names)
+                                  .fillna(out["pillar"].astype("object")).to_numpy(),
         "okr": out["okr"].astype("object").to_numpy(),
         "key_result": out["key_result"].astype("object").to_numpy(),
         "objective": goal["okr"].map(catalogue["objective"]).astype("object").to_numpy(),
         "key_result_name": kr_name.astype("object").to_numpy(),
         "bucket": ordered(out["bucket"], bucket_ids(mappings)),
-        "bucket_name": out["bucket"].astype("object").map(bucket_names).fillna(out["bucket"].astype("object")).to_numpy(),
+        "bucket_name": out["bucket"].astype("object").map(bucket_names)
+                                  .fillna(out["bucket"].astype("object")).to_numpy(),
         "team_id": out["team_id"].astype("object").to_numpy(),
         "team": out["team_id"].astype("object").map(team_names).fillna(out["team_id"].astype("object")).to_numpy(),
         "owner": owner.to_numpy(),

@@ -35,7 +35,8 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         epic_rows = epics_view.compute(mapped_issues, mappings, as_of=as_of, **ctx)
     changes = ctx.get("changes")
     window = int(ctx.get("allocation_window_days") or ALLOCATION_WINDOW_DAYS)
-    work = allocation.window_effort(mapped_issues, mappings, start=as_of - timedelta(days=window), end=as_of, work=ctx.get("effort"))
+    work = allocation.window_effort(mapped_issues, mappings, start=as_of - timedelta(days=window), end=as_of,
+                                    work=ctx.get("effort"))
     total = float(work["effort"].sum()) if len(work) else 0.0
     bucket = work["bucket"].astype("object") if len(work) else pd.Series(dtype=object)
     strategy = float(work["effort"][bucket.isin(allocation.strategy_buckets(mappings))].sum()) if total else 0.0

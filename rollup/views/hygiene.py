@@ -96,8 +96,9 @@ def _previous(run: LintRun | None, severity: str) -> dict[Any, float]:
     """Team id (None: total) → the earlier run's hygiene at ``severity``, from its epic counts and findings."""
     if run is None or not len(run.teams):
         return {}
-    epics = run.teams.assign(team_id=run.teams["team_id"].astype("object").where(run.teams["team_id"].notna(), UNMAPPED))
-    epics = epics.groupby("team_id")["epics"].sum()
+    team_id = run.teams["team_id"].astype("object")
+    teams = run.teams.assign(team_id=team_id.where(run.teams["team_id"].notna(), UNMAPPED))
+    epics = teams.groupby("team_id")["epics"].sum()
     counted = at_or_above(run.findings, severity)
     team_of = counted["team_id"].astype("object").where(counted["team_id"].notna(), UNMAPPED)
     bad = counted.assign(team_id=team_of).groupby("team_id")["key"].nunique()
@@ -110,7 +111,7 @@ def _previous(run: LintRun | None, severity: str) -> dict[Any, float]:
     return out
 
 
-def total(hygiene: pd.DataFrame) -> pd.Series | None:
+def total(hygiene: pd.DataFrame | None) -> pd.Series | None:
     """The total row of the hygiene view (None when it is empty)."""
     if hygiene is None or hygiene.empty:
         return None

@@ -46,7 +46,7 @@ cited), ``figure`` (the number it is about), ``unit`` (of that figure), ``kind``
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -178,10 +178,10 @@ def _slips(changes: pd.DataFrame, open_size: float) -> list[dict[str, Any]]:
     days = int(slips["days_slipped"].sum())
     if len(slips) == 1:
         r = slips.iloc[0]
-        text = (f"{r['key']} slipped {int(r['days_slipped'])} days this week: its target date moved from "
+        text = (f"{r['key']} slipped {int(cast(float, r['days_slipped']))} days this week: its target date moved from "
                 f"{r['before']} to {r['after']}.")
     else:
-        named = [f"{r.key} by {int(r.days_slipped)} days (to {r.after})" for r in top.itertuples()]
+        named = [f"{r.key} by {int(cast(float, r.days_slipped))} days (to {r.after})" for r in top.itertuples()]
         text = (f"{len(slips)} epics slipped this week, {days} days in all: {listing(named, len(slips))}.")
     return [_row("slip", text, list(top["key"]), days, "days", _share_of(float(slips["size"].sum()), open_size))]
 
@@ -194,8 +194,9 @@ def _pillar_gaps(pillars: pd.DataFrame, epics: pd.DataFrame, work: pd.DataFrame,
     off = pillars[pillars["gap"].abs().gt(GAP_TOLERANCE + 1e-9) & pillars["pillar"].ne(UNMAPPED)]
     off = off.reindex(off["gap"].abs().sort_values(ascending=False, kind="stable").index).head(2)
     epic_of = mapped.set_index(mapped["key"].astype(str))["epic"].astype("object")
-    effort = (work.assign(epic=work["key"].astype(str).map(epic_of), pillar=work["pillar"].astype("object"))
-              .dropna(subset=["epic"]).groupby(["pillar", "epic"])["effort"].sum()) if len(work) else pd.Series(dtype=float)
+    effort = ((work.assign(epic=work["key"].astype(str).map(epic_of), pillar=work["pillar"].astype("object"))
+               .dropna(subset=["epic"]).groupby(["pillar", "epic"])["effort"].sum())
+              if len(work) else pd.Series(dtype=float))
     out = []
     for _, p in off.iterrows():
         direction = "over" if p["gap"] > 0 else "under"
@@ -241,7 +242,7 @@ def _key_results(okrs: pd.DataFrame) -> list[dict[str, Any]]:
     missed = krs[krs["status"].eq("missed")]
     if len(missed):
         top = missed.sort_values(["progress", "key_result"], kind="stable").head(NAMED)
-        named = [f"{r.key_result_name} ({r.quarter} ended at {_pct(r.progress)})" if r.epic_count else
+        named = [f"{r.key_result_name} ({r.quarter} ended at {_pct(cast(float, r.progress))})" if r.epic_count else
                  f"{r.key_result_name} ({r.quarter} ended with no work planned)" for r in top.itertuples()]
         lead = "1 key result was missed" if len(missed) == 1 else f"{len(missed)} key results were missed"
         out.append(_row("key_results_missed", f"{lead}: {listing(named, len(missed))}.",
@@ -249,7 +250,8 @@ def _key_results(okrs: pd.DataFrame) -> list[dict[str, Any]]:
     behind = krs[krs["status"].eq("behind")]
     if len(behind):
         top = behind.sort_values(["behind_by", "key_result"], ascending=[False, True], kind="stable").head(NAMED)
-        named = [f"{r.key_result_name} ({_pct(r.progress)} done with {_pct(r.expected)} of the quarter gone)"
+        named = [f"{r.key_result_name} ({_pct(cast(float, r.progress))} done with {_pct(cast(float, r.expected))} "
+                 "of the quarter gone)"
                  for r in top.itertuples()]
         lead = ("1 key result is behind the calendar" if len(behind) == 1
                 else f"{len(behind)} key results are behind the calendar")
@@ -277,7 +279,7 @@ def _hygiene(hygiene: pd.DataFrame) -> list[dict[str, Any]]:
     teams = teams.sort_values(["change", "team"], kind="stable")
     top = teams.head(NAMED)
     since = pd.Timestamp(top["previous_as_of"].iloc[0]).date().isoformat()
-    named = [f"{r.team} ({_pct(r.previous)} → {_pct(r.hygiene)})" for r in top.itertuples()]
+    named = [f"{r.team} ({_pct(cast(float, r.previous))} → {_pct(cast(float, r.hygiene))})" for r in top.itertuples()]
     keys = [k for text in top["newly_failing"] for k in str(text).split(", ") if k][:NAMED]
     cited = f"; newly failing lint: {listing(keys)}" if keys else ""
     lead = "Hygiene fell for " + listing(named, len(teams))
@@ -322,7 +324,8 @@ def _missing_data(completeness: pd.DataFrame, has_baseline: bool, unseen: dict[s
     def value(measure: str) -> float:
         if values is None or measure not in values.index:
             return float("nan")
-        return float(values.at[measure, "value"]) if not pd.isna(values.at[measure, "value"]) else float("nan")
+        figure = cast(float, values.at[measure, "value"])
+        return float(figure) if not pd.isna(figure) else float("nan")
 
     def detail(measure: str) -> str:
         return str(values.at[measure, "detail"]) if values is not None and measure in values.index else ""

@@ -1,7 +1,7 @@
 """The lint rules with the most findings, with their names beside their codes.
 
-``ctx['lint']``: the :class:`~rollup.views._lint.LintRun` of the report; ``ctx['missing_parents']``. Only findings about the
-epics in scope count (a team workbook sees its own), plus findings about epics that are not
+``ctx['lint']``: the :class:`~rollup.views._lint.LintRun` of the report; ``ctx['missing_parents']``.
+Only findings about the epics in scope count (a team workbook sees its own), plus findings about epics that are not
 visible but have issues in scope (lint rule EQ055).
 
 Columns: ``rule`` (code), ``name`` (kebab-case name), ``summary`` (its message), ``severity``,

@@ -49,7 +49,8 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         return empty(COLUMNS)
     options = report_options(mappings)
     window = int(ctx.get("allocation_window_days") or options.allocation_window_days)
-    work = allocation.window_effort(mapped_issues, mappings, start=as_of - timedelta(days=window), end=as_of, work=ctx.get("effort"))
+    work = allocation.window_effort(mapped_issues, mappings, start=as_of - timedelta(days=window), end=as_of,
+                                    work=ctx.get("effort"))
     effort = work.set_index("key")["effort"] if len(work) else pd.Series(dtype=float)
     points = usable_points(rows["story_points"], options.max_story_points)
     rows = rows.assign(team_id=rows["team_id"].astype("object").fillna(UNMAPPED), points=points.fillna(0.0),

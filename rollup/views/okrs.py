@@ -103,7 +103,8 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         epic_rows = epics_view.compute(mapped_issues, mappings, as_of=as_of, **ctx)
     sums = _sums(epic_rows, mappings)
     row_id = np.where(out["level"].eq(OBJECTIVE), "okr:" + out["okr"], "kr:" + out["key_result"].fillna(""))
-    out = out.join(sums, on=pd.Series(row_id, index=out.index).rename("row_id"))
+    # pandas-stubs take only column names for ``on``; pandas also takes an array of keys.
+    out = out.join(sums, on=pd.Series(row_id, index=out.index).rename("row_id"))  # type: ignore[arg-type]
     for col in ("epic_count", "implied", "children", "children_done", "points_total", "points_done", "epics_done"):
         out[col] = out[col].fillna(0)
     by_points = out["points_total"].gt(0)

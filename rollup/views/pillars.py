@@ -112,7 +112,7 @@ def furthest_from_target(pillars: pd.DataFrame) -> pd.Series | None:
     """The pillar whose actual share is furthest from its target (the first one on a tie); None without targets."""
     if pillars is None or pillars.empty or not pillars["gap"].notna().any():
         return None
-    return pillars.loc[pillars["gap"].abs().idxmax()]
+    return pillars.iloc[pillars["gap"].abs().argmax()]
 
 
 def gap_sentence(row: pd.Series) -> str:

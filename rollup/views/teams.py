@@ -33,7 +33,8 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     if epic_rows is None:
         epic_rows = epics_view.compute(mapped_issues, mappings, as_of=as_of, **ctx)
     window = int(ctx.get("allocation_window_days") or ALLOCATION_WINDOW_DAYS)
-    work = allocation.window_effort(mapped_issues, mappings, start=as_of - timedelta(days=window), end=as_of, work=ctx.get("effort"))
+    work = allocation.window_effort(mapped_issues, mappings, start=as_of - timedelta(days=window), end=as_of,
+                                    work=ctx.get("effort"))
     if epic_rows.empty and work.empty:
         return empty(COLUMNS)
     e = epic_rows.assign(
@@ -56,7 +57,8 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     out = per_team.join(effort.rename("effort"), how="outer")
     out = out.join(_not_visible(ctx.get("missing_parents")).rename("issues_epic_not_visible"), how="outer")
     declared = list(names(mappings, "teams"))
-    order = [t for t in declared if t in out.index] + sorted(t for t in out.index if t not in declared and t != UNMAPPED)
+    order = ([t for t in declared if t in out.index]
+             + sorted(t for t in out.index if t not in declared and t != UNMAPPED))
     order += [UNMAPPED] if UNMAPPED in out.index else []
     out = out.reindex(order)
     out["effort"] = out["effort"].fillna(0.0)

@@ -71,7 +71,7 @@ def bucket_title(allocation: pd.DataFrame) -> str:
     if not by_bucket.sum():
         return "Effort by allocation bucket per month"
     top = by_bucket.idxmax()
-    return f"{top} took {by_bucket[top] / by_bucket.sum():.0%} of effort in {last['period'].iloc[0]}"
+    return f"{top} took {by_bucket.max() / by_bucket.sum():.0%} of effort in {last['period'].iloc[0]}"
 
 
 def open_epics(epics: pd.DataFrame) -> pd.DataFrame:

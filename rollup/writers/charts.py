@@ -14,7 +14,9 @@ from __future__ import annotations
 import re
 import textwrap
 import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -23,6 +25,7 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
@@ -53,10 +56,12 @@ def _tight_bbox(fig: Figure) -> Bbox:
     by ``savefig.pad_inches``), so the PNG is the same image; given an explicit box, savefig does not
     lay out and measure the figure again for each format.
     """
+    canvas = fig.canvas
+    assert isinstance(canvas, FigureCanvasAgg), "charts are drawn on the Agg backend"
     dpi = fig.dpi
     fig.dpi = DPI
     try:
-        return fig.get_tightbbox(fig.canvas.get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
+        return fig.get_tightbbox(canvas.get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
     finally:
         fig.dpi = dpi
 
@@ -75,9 +80,12 @@ def _save(fig: Figure, out_dir: Path, name: str) -> list[Path]:
                 # Text stays text in the SVG (not glyph outlines): readable, searchable, re-stylable.
                 target = Path(out_dir) / f"{name}.{fmt}"
                 metadata = {"Date": None} if fmt == "svg" else None
+
+                def save(tmp: Path, fmt: str = fmt, metadata: dict[str, None] | None = metadata) -> None:
+                    fig.savefig(tmp, format=fmt, dpi=DPI, bbox_inches=bbox, metadata=metadata)
+
                 with matplotlib.rc_context({"svg.hashsalt": name, "svg.fonttype": "none"}):
-                    atomic_write(target, lambda tmp, fmt=fmt, metadata=metadata: fig.savefig(
-                        tmp, format=fmt, dpi=DPI, bbox_inches=bbox, metadata=metadata))
+                    atomic_write(target, save)
                 paths.append(target)
     finally:
         plt.close(fig)
@@ -188,12 +196,12 @@ def roadmap(epics: pd.DataFrame, out_dir: Path, *, as_of=None, title: str | None
         ax.annotate("\n".join(lines), xy=(0.5, 1), xycoords="axes fraction", xytext=(0, 5),
                     textcoords="offset points", ha="center", va="bottom", fontsize=8, color="#404040")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(handles=_roadmap_legend(rows.assign(pillar=pillars), declared, colours, late.any(), day),
+    ax.legend(handles=_roadmap_legend(rows.assign(pillar=pillars), declared, colours, bool(late.any()), day),
               loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, fontsize=8)
     return _save(fig, out_dir, "roadmap")
 
 
-def _initiative_rows(groups: list[tuple[object, pd.DataFrame]]) -> tuple[np.ndarray, list[str], list[int]]:
+def _initiative_rows(groups: Sequence[tuple[Any, pd.DataFrame]]) -> tuple[np.ndarray, list[str], list[int]]:
     """Roadmap rows: one per initiative (its key and summary), then one per epic under it.
 
     The epics' row numbers (in the order of the groups' rows), every row's label, the initiatives' row numbers.
@@ -274,15 +282,16 @@ def week_over_week(trend: pd.DataFrame, out_dir: Path, title: str | None = None)
     top.set_ylabel("epics (count)")
     top.legend(fontsize=8, loc="best")
     top.grid(alpha=0.3)
-    shares = [("hygiene", "hygiene (epics fit to roll up)", "#7030A0"),
-              ("strategy_share", "effort on strategy (capex buckets)", "#ED7D31")]
+    shares: list[tuple[str, str, str | None]] = [
+        ("hygiene", "hygiene (epics fit to roll up)", "#7030A0"),
+        ("strategy_share", "effort on strategy (capex buckets)", "#ED7D31")]
     names = trend.attrs.get("labels", {})
     shares += [(c, f"bucket: {names.get(c, c.removeprefix('share_'))}", None)
                for c in trend.columns if c.startswith("share_")]
-    for col, label, colour in shares:
+    for col, label, share_colour in shares:
         if col in trend and trend[col].notna().any():
-            style = {"linewidth": 2.2} if colour else {"linewidth": 1, "linestyle": "--", "alpha": 0.8}
-            bottom.plot(days, trend[col], marker="o", markersize=3, label=label, color=colour, **style)
+            style = {"linewidth": 2.2} if share_colour else {"linewidth": 1, "linestyle": "--", "alpha": 0.8}
+            bottom.plot(days, trend[col], marker="o", markersize=3, label=label, color=share_colour, **style)
     bottom.yaxis.set_major_formatter(PercentFormatter(1.0))
     bottom.set_ylim(0, 1)
     bottom.set_ylabel("share (%)")
@@ -296,7 +305,7 @@ def week_over_week(trend: pd.DataFrame, out_dir: Path, title: str | None = None)
 
 
 #: Chart name → (function, the view it reads).
-CHARTS = {
+CHARTS: dict[str, tuple[Callable[..., list[Path]], str]] = {
     "allocation-vs-target": (allocation_vs_target, "pillars"),
     "allocation-by-bucket": (allocation_by_bucket, "allocation"),
     "roadmap": (roadmap, "epics"),

@@ -16,6 +16,7 @@ appears only here, never in the portfolio workbook.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ def _kind(column: str, bases: list[str]) -> str:
     return "text"
 
 
-def _header(column: str, bases: list[str] = ()) -> str:
+def _header(column: str, bases: Sequence[str] = ()) -> str:
     """``gaap_capex`` → ``GAAP capex``, ``fte`` → ``FTE``, ``team_id`` → ``Team id``."""
     words = column.split("_")
     if len(words) > 1 and words[0] in bases:
@@ -130,7 +131,8 @@ def write_workbook(tables: FinanceTables, path: Path, base_url: str | None) -> N
     wb.save(path)
 
 
-def write_finance(tables: FinanceTables, out_dir: str | Path, *, base_url: str | None = None) -> tuple[Path, list[Path]]:
+def write_finance(tables: FinanceTables, out_dir: str | Path, *,
+                  base_url: str | None = None) -> tuple[Path, list[Path]]:
     """Write the workbook and CSVs of one month as a set; return the folder and every file in it."""
     name = f"finance-{tables.month}"
     final = Path(out_dir) / name

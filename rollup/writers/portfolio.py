@@ -17,7 +17,7 @@ from copy import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -232,7 +232,8 @@ def fit_widths(ws: Worksheet, frame: pd.DataFrame, columns: list[Col], start_col
 
 EPIC_COLUMNS = [
     Col("key", "Epic", "key"), Col("summary", "Summary", "long", 50), Col("initiative", "Initiative", "key"),
-    Col("pillar_name", "Pillar"), Col("objective", "Objective", "text", 40), Col("key_result_name", "Key result", "text", 40),
+    Col("pillar_name", "Pillar"), Col("objective", "Objective", "text", 40),
+    Col("key_result_name", "Key result", "text", 40),
     Col("bucket_name", "Bucket"),
     Col("team", "Team"), Col("owner", "Owner"), Col("status", "Status"), Col("status_category", "Category"),
     Col("start_date", "Start", "date"), Col("target_date", "Target date", "date"),
@@ -248,7 +249,8 @@ EPIC_COLUMNS = [
 ]
 
 PILLAR_COLUMNS = [
-    Col("pillar_name", "Pillar"), Col("target_share", "Target share", "pct"), Col("actual_share", "Actual share", "pct"),
+    Col("pillar_name", "Pillar"), Col("target_share", "Target share", "pct"),
+                  Col("actual_share", "Actual share", "pct"),
     Col("gap_pp", "Gap (pp)", "pp"), Col("effort", "Effort", "num"), Col("epics_open", "Epics open", "int"),
     Col("epics_done", "Epics done", "int"), Col("epics_at_risk", "At risk / off track", "int"),
     Col("progress", "Progress", "pct"), Col("gap_previous_pp", "Gap a week ago (pp)", "pp"),
@@ -268,7 +270,8 @@ OKR_COLUMNS = [
 ROADMAP_COLUMNS = [
     Col("initiative", "Initiative", "key"), Col("initiative_summary", "Initiative summary", "long", 40),
     Col("key", "Epic", "key"), Col("summary", "Summary", "long", 45), Col("pillar_name", "Pillar"), Col("team", "Team"),
-    Col("start_date", "Start", "date"), Col("target_date", "Target date", "date"), Col("target_quarter", "Target quarter"),
+    Col("start_date", "Start", "date"), Col("target_date", "Target date", "date"),
+    Col("target_quarter", "Target quarter"),
     Col("projected_completion", "Projected", "date"), Col("rag", "RAG", "rag"), Col("progress", "Progress", "pct"),
 ]
 
@@ -421,7 +424,8 @@ def _insights(ws: Worksheet, insights: pd.DataFrame, row: int, base_url: str | N
     row += 1
     for item in insights.itertuples():
         _wrapped(ws, row, f"{item.rank}. {item.sentence}", SENTENCE_SPAN)
-        for j, key in enumerate(list(item.keys)[: (GRID_COLUMNS - SENTENCE_SPAN) // KEY_SPAN]):
+        cited = cast(list[str], item.keys)
+        for j, key in enumerate(list(cited)[: (GRID_COLUMNS - SENTENCE_SPAN) // KEY_SPAN]):
             col = SENTENCE_SPAN + 1 + j * KEY_SPAN
             put(ws, row, col, key, "key", base_url).alignment = Alignment(vertical="top")
             _merge(ws, row, col, KEY_SPAN)
@@ -469,7 +473,7 @@ def _summary(wb: Workbook, views: dict[str, pd.DataFrame], info: WorkbookInfo, c
         _merge(ws, row + 1, col, CARD_SPAN)
         detail = str(head.at[measure, "detail"])
         if other:
-            v = head.at[other, "value"]
+            v = cast(float, head.at[other, "value"])
             detail = f"KTLO {v:.0%}" if not pd.isna(v) else "no completed work"
         set_text(ws.cell(row=row + 2, column=col), detail)
         ws.cell(row=row + 2, column=col).font = Font(size=9, color="777777")
@@ -585,7 +589,8 @@ def build_workbook(views: dict[str, pd.DataFrame], info: WorkbookInfo,
             ws.cell(row=last + 2, column=1).font = Font(italic=True, bold=True, color="C00000")
             capped.append(f"{name} sheet: {note}")
         if image:
-            _image(ws, (charts.get(image) or [None])[0], f"{get_column_letter(len(columns) + 2)}2", width=720)
+            drawn = charts.get(image)
+            _image(ws, drawn[0] if drawn else None, f"{get_column_letter(len(columns) + 2)}2", width=720)
         return ws
 
     ws = sheet("Pillars", views["pillars"], PILLAR_COLUMNS, "allocation-vs-target")

@@ -175,7 +175,7 @@ def _manifest_time(staging: Path) -> float:
         return 0.0
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
+def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
     """Call ``write(temp_path)`` then rename the temp file onto ``path``.
 
     The temp file is in the same folder (so the rename is atomic on one file system); if

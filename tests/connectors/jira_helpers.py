@@ -22,7 +22,8 @@ def sample(rel: str):
     if not path.exists():
         pytest.fail(
             f"Recorded Jira sample {path} is missing: these tests need the shared jira-samples "
-            "(real Cloud and Server responses) beside the checkout, or ROLLUP_SHARED_DIR. Restore it before running tests/connectors."
+            "(real Cloud and Server responses) beside the checkout, or ROLLUP_SHARED_DIR. "
+            "Restore it before running tests/connectors."
         )
     return json.loads(path.read_text())
 

@@ -23,7 +23,8 @@ STATUSES = [
 
 def issue(i, **fields):
     f = {
-        "summary": f"Issue {i}", "issuetype": {"name": "Story", "subtask": False}, "status": {"id": "3", "name": "In Progress"},
+        "summary": f"Issue {i}", "issuetype": {"name": "Story", "subtask": False},
+        "status": {"id": "3", "name": "In Progress"},
         "project": {"key": "P"}, "created": "2026-01-01T00:00:00.000+0000", "updated": "2026-01-02T00:00:00.000+0000",
     }
     f.update(fields)
@@ -32,7 +33,8 @@ def issue(i, **fields):
 
 def history(hid, to="5"):
     return {"id": str(hid), "created": f"2026-01-01T00:00:{hid % 60:02d}.000+0000", "author": {"accountId": "a"},
-            "items": [{"field": "status", "fieldId": "status", "from": "1", "fromString": "To Do", "to": to, "toString": {"5": "Done", "3": "In Progress"}[to]}]}
+            "items": [{"field": "status", "fieldId": "status", "from": "1", "fromString": "To Do", "to": to,
+                       "toString": {"5": "Done", "3": "In Progress"}[to]}]}
 
 
 def qs(call):
@@ -41,7 +43,8 @@ def qs(call):
 
 @responses.activate
 def test_cloud_server_info_and_sweep(cloud):
-    responses.get(f"{CLOUD_URL}/rest/api/2/serverInfo", json={"deploymentType": "Cloud", "version": "1001.0.0", "baseUrl": CLOUD_URL})
+    responses.get(f"{CLOUD_URL}/rest/api/2/serverInfo",
+                  json={"deploymentType": "Cloud", "version": "1001.0.0", "baseUrl": CLOUD_URL})
     responses.get(f"{CLOUD_URL}/rest/api/2/myself", json={"timeZone": "Europe/Berlin"})
     responses.get(f"{CLOUD_URL}/rest/api/2/status", json=STATUSES)
     fields = [{"id": f, "name": f.title()} for f in ("summary", "status", "issuetype", "project", "created", "updated")]
@@ -85,7 +88,8 @@ def test_cloud_fetch_pages_changelog_and_drops_missing_ids(cloud):
         body = json.loads(request.body)
         assert body["fieldIds"] == ["status", "assignee"] and len(body["issueIdsOrKeys"]) <= 1000
         if "nextPageToken" not in body:
-            logs = [{"issueId": "1", "changeHistories": [history(10)]}, {"issueId": "2", "changeHistories": [history(20)]}]
+            logs = [{"issueId": "1", "changeHistories": [history(10)]},
+                    {"issueId": "2", "changeHistories": [history(20)]}]
             return 200, {}, json.dumps({"issueChangeLogs": logs, "nextPageToken": "p2"})
         logs = [{"issueId": "1", "changeHistories": [history(11, to="3")]}]
         return 200, {}, json.dumps({"issueChangeLogs": logs})
@@ -120,7 +124,8 @@ def test_dc_fetch_reads_full_changelog_beyond_embedded_cap(dc):
         return 200, {}, json.dumps({"startAt": 0, "maxResults": 100, "total": 2, "issues": [i1, i2]})
 
     responses.add_callback(responses.GET, f"{DC_URL}/rest/api/2/search", callback=search)
-    responses.get(f"{DC_URL}/rest/api/2/issue/1", json={**issue(1), "changelog": {"startAt": 0, "maxResults": 130, "total": 130, "histories": full}})
+    responses.get(f"{DC_URL}/rest/api/2/issue/1",
+                  json={**issue(1), "changelog": {"startAt": 0, "maxResults": 130, "total": 130, "histories": full}})
     (b,) = list(dc.fetch([1, 2], FieldMap.discover([])))
     assert b.changelog_complete == {1, 2}
     assert len(b.transitions[1]) == 130 and len(b.transitions[2]) == 1
@@ -136,7 +141,8 @@ def test_dc_sweep_reads_page_size_back(dc):
         calls.append((int(q["startAt"]), int(q["maxResults"])))
         start = int(q["startAt"])
         ids = list(range(start + 1, min(start + 50, 120) + 1))
-        return 200, {}, json.dumps({"startAt": start, "maxResults": 50, "total": 120, "issues": [issue(i) for i in ids]})
+        return 200, {}, json.dumps({"startAt": start, "maxResults": 50, "total": 120,
+                                    "issues": [issue(i) for i in ids]})
 
     responses.add_callback(responses.GET, f"{DC_URL}/rest/api/2/search", callback=search)
     refs = [r.id for page in dc.sweep("project = P ORDER BY id") for r in page]
@@ -153,7 +159,8 @@ def test_dc_batch_that_keeps_failing_is_halved_down_to_the_bad_id(dc):
         ids = [int(x) for x in q["jql"].split("(")[1].split(")")[0].split(",")]
         if 3 in ids:
             return 500, {}, "boom"
-        return 200, {}, json.dumps({"startAt": 0, "maxResults": 100, "total": len(ids), "issues": [issue(i) for i in ids]})
+        return 200, {}, json.dumps({"startAt": 0, "maxResults": 100, "total": len(ids),
+                                    "issues": [issue(i) for i in ids]})
 
     responses.add_callback(responses.GET, f"{DC_URL}/rest/api/2/search", callback=search)
     batches = list(dc.fetch([1, 2, 3, 4], FieldMap.discover([])))
@@ -167,20 +174,25 @@ def test_worklogs_since(dc):
     def updated(request):
         q = qs(type("C", (), {"request": request}))
         if q["since"] == "1000":
-            return 200, {}, json.dumps({"values": [{"worklogId": 7, "updatedTime": 1500}], "since": 1000, "until": 1500, "lastPage": False})
-        return 200, {}, json.dumps({"values": [{"worklogId": 8, "updatedTime": 2000}], "since": 1500, "until": 2000, "lastPage": True})
+            return 200, {}, json.dumps({"values": [{"worklogId": 7, "updatedTime": 1500}], "since": 1000, "until": 1500,
+                                        "lastPage": False})
+        return 200, {}, json.dumps({"values": [{"worklogId": 8, "updatedTime": 2000}], "since": 1500, "until": 2000,
+                                    "lastPage": True})
 
     responses.add_callback(responses.GET, f"{DC_URL}/rest/api/2/worklog/updated", callback=updated)
 
     def wl_list(request):
         ids = json.loads(request.body)["ids"]
         return 200, {}, json.dumps([
-            {"id": str(i), "issueId": "1", "author": {"key": "ann", "displayName": "Ann"}, "started": "2026-01-05T09:00:00.000+0000",
+            {"id": str(i), "issueId": "1", "author": {"key": "ann", "displayName": "Ann"},
+             "started": "2026-01-05T09:00:00.000+0000",
              "timeSpentSeconds": 3600, "updated": "2026-01-05T10:00:00.000+0000"} for i in ids
         ])
 
     responses.add_callback(responses.POST, f"{DC_URL}/rest/api/2/worklog/list", callback=wl_list)
-    responses.get(f"{DC_URL}/rest/api/2/worklog/deleted", json={"values": [{"worklogId": 5, "updatedTime": 1800}], "since": 1000, "until": 1800, "lastPage": True})
+    responses.get(f"{DC_URL}/rest/api/2/worklog/deleted",
+                  json={"values": [{"worklogId": 5, "updatedTime": 1800}], "since": 1000, "until": 1800,
+                        "lastPage": True})
     pages = list(dc.worklogs_since(datetime.fromtimestamp(1, tz=UTC)))
     assert [[w.id for w in p.rows] for p in pages] == [[7], [8], []]
     assert pages[-1].deleted_ids == [5]
@@ -190,7 +202,7 @@ def test_worklogs_since(dc):
 
 @responses.activate
 def test_cloud_truncated_changelogs_are_grouped_while_ids_flow_and_completed_inline_at_the_end(cloud_settings):
-    """Early batches' truncated changelogs wait for a fuller group; once every id is out, each batch completes its own."""
+    """Early batches' truncated changelogs wait for a fuller group; once every id is out, each completes its own."""
     from connectors.jira import JiraConnector
 
     responses.get(f"{CLOUD_URL}/rest/api/2/status", json=STATUSES)
@@ -217,7 +229,8 @@ def test_cloud_truncated_changelogs_are_grouped_while_ids_flow_and_completed_inl
     seen = [row.id for b in batches for row in b.issues]
     assert sorted(seen) == ids  # every issue once, none lost or doubled
     assert all(b.changelog_complete == {r.id for r in b.issues} for b in batches)
-    assert all([t.history_id for t in b.transitions[r.id]] == [r.id * 10, r.id * 10 + 1] for b in batches for r in b.issues)
+    assert all([t.history_id for t in b.transitions[r.id]] == [r.id * 10, r.id * 10 + 1]
+               for b in batches for r in b.issues)
     grouped = [c for c in changelog_calls if len(c) > 100]
     inline = [c for c in changelog_calls if len(c) <= 100]
     assert grouped and inline  # both paths ran

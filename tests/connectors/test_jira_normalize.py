@@ -44,7 +44,8 @@ def test_cloud_issue_with_changelog():
     tr = normalize_histories(row.id, raw["changelog"]["histories"], statuses)
     assert [t.history_id for t in tr] == [10040, 10043, 10066, 10067, 10070, 10071, 10072]  # oldest first
     first, last = tr[0], tr[-1]
-    assert (first.from_value, first.to_value, first.to_category) == ("Backlog", "Selected for Development", "indeterminate")
+    assert (first.from_value, first.to_value,
+            first.to_category) == ("Backlog", "Selected for Development", "indeterminate")
     assert (last.field, last.to_value, last.to_category) == ("status", "Done", "done")
     assert last.at == datetime(2021, 10, 11, 12, 49, 7, 261000, tzinfo=UTC)
     assert last.author_id.startswith("557058:")
@@ -70,7 +71,8 @@ def test_server_issue():
     raw = sample("server-jira-ruby/issue/10002.json")
     statuses = StatusMap(sample("server-jira-ruby/status.json"))
     row = normalize_issue(raw, FieldMap.discover([]), statuses)
-    assert (row.id, row.key, row.project_key, row.issue_type, row.hierarchy_level) == (10002, "SAMPLEPROJECT-1", "SAMPLEPROJECT", "Task", 0)
+    assert (row.id, row.key, row.project_key, row.issue_type,
+            row.hierarchy_level) == (10002, "SAMPLEPROJECT-1", "SAMPLEPROJECT", "Task", 0)
     # Server status objects carry no category: it comes from /rest/api/2/status.
     assert (row.status, row.status_category) == ("Open", "new")
     assert (row.assignee_id, row.assignee_name, row.assignee_active) == ("admin", "admin", True)
@@ -106,8 +108,11 @@ def test_cloud_v3_story_under_epic_with_adf_and_custom_values():
     f["description"] = {
         "type": "doc", "version": 1,
         "content": [
-            {"type": "paragraph", "content": [{"type": "text", "text": "Hello "}, {"type": "mention", "attrs": {"text": "@Ann"}}]},
-            {"type": "bulletList", "content": [{"type": "listItem", "content": [{"type": "paragraph", "content": [{"type": "text", "text": "one"}]}]}]},
+            {"type": "paragraph",
+             "content": [{"type": "text", "text": "Hello "}, {"type": "mention", "attrs": {"text": "@Ann"}}]},
+            {"type": "bulletList",
+             "content": [{"type": "listItem",
+                          "content": [{"type": "paragraph", "content": [{"type": "text", "text": "one"}]}]}]},
         ],
     }
     f["assignee"] = {"accountId": "abc", "displayName": "Ann", "active": False}
@@ -147,16 +152,20 @@ def test_dc_epic_link_parent_link_and_sprint_string():
             {"name": "Story", "subtask": False},
             customfield_3="OTHER-9",
             customfield_1=3.0,
-            customfield_5=["com.atlassian.greenhopper.service.sprint.Sprint@1[id=1,rapidViewId=1,state=CLOSED,name=Sprint 7,startDate=...]"],
+            customfield_5=["com.atlassian.greenhopper.service.sprint.Sprint@1"
+                           "[id=1,rapidViewId=1,state=CLOSED,name=Sprint 7,startDate=...]"],
         ),
         fmap,
     )
-    assert (story.hierarchy_level, story.epic_key, story.parent_key, story.story_points, story.sprint) == (0, "OTHER-9", "OTHER-9", 3.0, "Sprint 7")
+    assert (story.hierarchy_level, story.epic_key, story.parent_key, story.story_points,
+            story.sprint) == (0, "OTHER-9", "OTHER-9", 3.0, "Sprint 7")
     epic = normalize_issue(dc_issue({"name": "Epic", "subtask": False}, customfield_4="INIT-1"), fmap)
     assert (epic.hierarchy_level, epic.parent_key, epic.epic_key) == (1, "INIT-1", None)
-    init = normalize_issue(dc_issue({"name": "Initiative", "subtask": False}, customfield_4={"data": {"key": "THEME-1"}}), fmap)
+    init = normalize_issue(dc_issue({"name": "Initiative", "subtask": False},
+                                    customfield_4={"data": {"key": "THEME-1"}}), fmap)
     assert (init.hierarchy_level, init.parent_key) == (2, "THEME-1")
-    sub = normalize_issue(dc_issue({"name": "Sub-task", "subtask": True}, parent={"id": "5", "key": "SAMPLEPROJECT-5"}), fmap)
+    sub = normalize_issue(dc_issue({"name": "Sub-task", "subtask": True}, parent={"id": "5", "key": "SAMPLEPROJECT-5"}),
+                          fmap)
     assert (sub.hierarchy_level, sub.parent_key, sub.epic_key) == (-1, "SAMPLEPROJECT-5", None)
 
 

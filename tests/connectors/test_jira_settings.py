@@ -19,7 +19,8 @@ def test_cloud_from_env_never_shows_the_token():
 
 
 def test_dc_pat_and_deployment_override():
-    s = JiraSettings.from_env({"JIRA_URL": "https://jira.x", "JIRA_PAT": SECRET, "JIRA_DEPLOYMENT": "DataCenter"}, use_keyring=False)
+    s = JiraSettings.from_env({"JIRA_URL": "https://jira.x", "JIRA_PAT": SECRET, "JIRA_DEPLOYMENT": "DataCenter"},
+                              use_keyring=False)
     assert s.deployment == "datacenter" and not s.uses_basic_auth and s.credential_variables == "JIRA_PAT"
 
 
@@ -38,7 +39,8 @@ def test_email_without_token_says_so():
 
 def test_bad_deployment_value():
     with pytest.raises(JiraConfigError, match="JIRA_DEPLOYMENT"):
-        JiraSettings.from_env({"JIRA_URL": "https://x", "JIRA_PAT": "p", "JIRA_DEPLOYMENT": "onprem"}, use_keyring=False)
+        JiraSettings.from_env({"JIRA_URL": "https://x", "JIRA_PAT": "p", "JIRA_DEPLOYMENT": "onprem"},
+                              use_keyring=False)
 
 
 def test_keyring_fallback(monkeypatch):
@@ -76,7 +78,8 @@ def test_credentials_inside_the_url_are_refused_without_echoing_them(url):
     ("JIRA_TIMEOUT", "0", "JIRA_TIMEOUT must be a number of seconds greater than 0"),
     ("JIRA_TIMEOUT", "abc", "JIRA_TIMEOUT must be a number of seconds greater than 0 (e.g. 60), got 'abc'"),
     ("JIRA_TIMEOUT", "nan", "JIRA_TIMEOUT must be a number of seconds"),
-    ("JIRA_VERIFY_SSL", "maybe", "JIRA_VERIFY_SSL must be true or false (true/yes/on/1 or false/no/off/0), got 'maybe'"),
+    ("JIRA_VERIFY_SSL", "maybe",
+     "JIRA_VERIFY_SSL must be true or false (true/yes/on/1 or false/no/off/0), got 'maybe'"),
 ])
 def test_malformed_timeout_and_verify_ssl_name_the_variable(name, value, message):
     with pytest.raises(JiraConfigError) as exc:

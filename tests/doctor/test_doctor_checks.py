@@ -180,6 +180,6 @@ def test_a_postgresql_server_that_does_not_answer_fails_quickly_without_the_pass
     [line], _ = _store_lines(url)
     assert time.monotonic() - started < 10
     assert line.status == "fail"
-    assert line.detail.startswith(f"cannot read the store at postgresql+psycopg://rollup:***@127.0.0.1:")
+    assert line.detail.startswith("cannot read the store at postgresql+psycopg://rollup:***@127.0.0.1:")
     assert "pw-s3cret" not in line.detail + line.todo
     assert "ROLLUP_DATABASE_URL" in line.todo

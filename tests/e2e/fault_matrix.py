@@ -14,9 +14,9 @@ Used by ``tests/e2e/test_fault_matrix.py`` (a reduced, seeded set in CI) and by
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 

@@ -1,8 +1,9 @@
 """The sync fault matrix, reduced and seeded for CI (``bench/fault_matrix.py`` runs the full set).
 
 Every fault kind, on Cloud and Data Center, from an empty store, as a ``--full`` sync over a complete
-store, and as the plain (incremental) sync a week later: each trial ends with exit 0 and a store identical to a clean sync, or fails loudly
-with only true rows stored, nothing lost, and the next plain sync converging to the clean sync.
+store, and as the plain (incremental) sync a week later: each trial ends with exit 0 and a store identical
+to a clean sync, or fails loudly with only true rows stored, nothing lost, and the next plain sync converging
+to the clean sync.
 """
 
 from __future__ import annotations

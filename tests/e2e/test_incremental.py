@@ -34,7 +34,8 @@ def test_incremental_sync_equals_a_fresh_full_sync(flavour, database_url, tmp_pa
             changes = org.advance(days=3, seed=1)
             assert changes["created"] and changes["deleted"] and changes["moved"] and changes["worklogs_deleted"]
             gone_worklogs = set(changes["worklogs_deleted"])
-            assert gone_worklogs & {w["id"] for w in store.worklog_rows()}, "pick an org whose deleted worklogs were synced"
+            assert gone_worklogs & {w["id"] for w in store.worklog_rows()}, \
+                "pick an org whose deleted worklogs were synced"
             second = run_sync(store, server, flavour, sync_scope=every_sync)
 
         assert second.mode == "incremental"

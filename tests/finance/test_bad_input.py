@@ -55,7 +55,7 @@ def test_missing_rates_list_every_person_and_write_nothing(tmp_path, sample_stor
     assert good.exit_code == 0, good.output
     people = pd.read_csv(good_out / "finance-2026-10" / "people.csv")
     # Keep only the role row and people's own rates: everyone else has no rate any more.
-    rates = _rates(tmp_path, sample_rates, lambda lines: [l for l in lines if not l.startswith("team,")])
+    rates = _rates(tmp_path, sample_rates, lambda lines: [line for line in lines if not line.startswith("team,")])
     own = pd.read_csv(rates, keep_default_na=False)
     covered = set(own[(own["level"] == "person")]["id"])
     missing = people[~people["person_id"].isin(covered)]
@@ -109,7 +109,7 @@ def test_no_rates_file_and_bad_month_are_bad_input(tmp_path, sample_store, monke
 def test_close_with_bad_rates_stores_nothing(tmp_path, sample_store, sample_rates):
     shutil.copy(sample_store.removeprefix("sqlite:///"), tmp_path / "rollup.db")
     url = f"sqlite:///{tmp_path / 'rollup.db'}"
-    rates = _rates(tmp_path, sample_rates, lambda lines: [l for l in lines if not l.startswith("team,")])
+    rates = _rates(tmp_path, sample_rates, lambda lines: [line for line in lines if not line.startswith("team,")])
     result = CliRunner().invoke(cli, ["finance", "close", "2026-10", "--rates", str(rates), "--database", url,
                                       "--config", str(MAPPINGS)])
     assert result.exit_code == 2 and "no rate for" in result.output
@@ -173,8 +173,8 @@ def test_thousands_separators_still_read(tmp_path):
 
 def test_a_misspelt_team_in_the_rates_file_is_named(tmp_path, sample_store, sample_rates):
     """Only the team rows cover most people: a typo in one team id leaves that team's people without a rate."""
-    rates = _rates(tmp_path, sample_rates, lambda lines: [l.replace("team,payments,", "team,paymnets,")
-                                                          for l in lines])
+    rates = _rates(tmp_path, sample_rates, lambda lines: [line.replace("team,payments,", "team,paymnets,")
+                                                          for line in lines])
     result, out = _export(tmp_path, sample_store, rates)
     assert result.exit_code == 2 and "no rate for" in result.output, result.output
     assert "team 'paymnets' is not a team of mappings.yaml; did you mean 'payments'?" in result.output

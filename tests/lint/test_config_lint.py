@@ -1,4 +1,7 @@
-"""The ``lint:`` section: selection, severities, thresholds, validation of names (bad files: tests/mapping/bad/lint-*)."""
+"""The ``lint:`` section: selection, severities, thresholds, validation of names.
+
+Bad files: tests/mapping/bad/lint-*.
+"""
 
 from __future__ import annotations
 

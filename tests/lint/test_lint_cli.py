@@ -241,7 +241,8 @@ def test_portfolio_hygiene_reads_the_lint_run_of_its_date_or_lints_itself(workdi
     # With report.hygiene_min_severity: info the hygiene score is the lint report's own score, per team and in all.
     assert {t: round(r["Hygiene"], 6) for t, r in teams.items() if t != "All teams"} == {
         t["team"]: round(t["score"], 6) for t in doc["teams"]}
-    assert teams["All teams"]["Clean"] == doc["summary"]["clean"] and teams["All teams"]["Epics"] == doc["summary"]["epics"]
+    assert teams["All teams"]["Clean"] == doc["summary"]["clean"]
+    assert teams["All teams"]["Epics"] == doc["summary"]["epics"]
     assert {t: r["Hygiene"] for t, r in early.items()} == {t: r["Hygiene"] for t, r in teams.items()}
     column_a = [c.value for c in ws["A"]]
     top = table(ws, header_row=column_a.index("Lint rules with the most findings") + 2)

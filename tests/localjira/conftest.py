@@ -47,8 +47,8 @@ def http():
 def _load(name: str) -> dict:
     path = SPEC_DIR / name
     if not path.exists():
-        pytest.fail(f"Jira OpenAPI spec {path} is missing: the shape tests need the shared jira-spec folder beside the checkout "
-                    "(or ROLLUP_SHARED_DIR). Restore it; these tests must not be skipped.")
+        pytest.fail(f"Jira OpenAPI spec {path} is missing: the shape tests need the shared jira-spec folder "
+                    "beside the checkout (or ROLLUP_SHARED_DIR). Restore it; these tests must not be skipped.")
     spec = json.loads(path.read_text())
     comps = copy.deepcopy(spec["components"])
     # Real Jira sends null for these (see the recorded samples); the spec types them as plain strings.

@@ -271,11 +271,11 @@ def _defects_from_json(issues: list[dict], now: datetime) -> dict[str, list[str]
         d = []
         labels, comps = f["labels"], [c["name"] for c in f["components"]]
         init = f.get("parent")
-        if not (init or any(l.startswith("pillar-") for l in labels) or f["customfield_10050"]
+        if not (init or any(label.startswith("pillar-") for label in labels) or f["customfield_10050"]
                 or any(c in ("Enterprise hospitals", "Clinic retention", "New practices",
                              "Reliability & compliance") for c in comps)):
             d.append("no-pillar")
-        if not (init or any(l.startswith("okr-") for l in labels) or any(c.startswith("OKR ") for c in comps)):
+        if not (init or any(label.startswith("okr-") for label in labels) or any(c.startswith("OKR ") for c in comps)):
             d.append("no-okr")
         if f["assignee"] is None:
             d.append("no-owner")
@@ -346,8 +346,8 @@ def test_dc_links_through_epic_link_and_parent_link(dc, http, org_small):
     by_key = {i["key"]: i["fields"] for i in body["issues"]}
     epics = {k for k, f in by_key.items() if f["issuetype"]["name"] == "Epic"}
     linked = [f["customfield_10100"] for f in by_key.values() if f.get("customfield_10100")]
-    assert linked and {l for l in linked if l in by_key} <= epics
-    assert any(l not in by_key for l in linked)  # stories pointing at a missing epic
+    assert linked and {key for key in linked if key in by_key} <= epics
+    assert any(key not in by_key for key in linked)  # stories pointing at a missing epic
     assert any(by_key[e]["customfield_10200"] for e in epics)
     # Data Center links only sub-tasks through ``parent``; epics and stories never carry it.
     subtasks = {k for k, f in by_key.items() if f["issuetype"]["subtask"]}

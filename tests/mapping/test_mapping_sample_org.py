@@ -153,7 +153,8 @@ def test_check_finds_idle_rules_unknown_values_and_conflicts(sample, mapped, tmp
 def test_diff_moves_and_share_shifts(sample, shipped, mapped, tmp_path):
     _, _, issues = sample
     new_text = MAPPINGS.read_text().replace(
-        "when: {labels: [pillar-growth]}, set: {pillar: growth}", "when: {labels: [pillar-growth]}, set: {pillar: retention}")
+        "when: {labels: [pillar-growth]}, set: {pillar: growth}",
+        "when: {labels: [pillar-growth]}, set: {pillar: retention}")
     assert new_text != MAPPINGS.read_text()
     new_path = tmp_path / "new.yaml"
     new_path.write_text(new_text)
@@ -167,7 +168,8 @@ def test_diff_moves_and_share_shifts(sample, shipped, mapped, tmp_path):
         origin = source.removeprefix("inherited from ")
         return source == label_rule or (origin != source and by_key.loc[origin, "pillar_source"] == label_rule)
 
-    expected = {k for k, row in epics.iterrows() if row["pillar"] == "growth" and decided_by_label(row["pillar_source"])}
+    expected = {k for k, row in epics.iterrows()
+                if row["pillar"] == "growth" and decided_by_label(row["pillar_source"])}
     assert len(expected) > 0
     moves = result.moves
     assert set(moves["attribute"]) == {"pillar"}
@@ -178,12 +180,14 @@ def test_diff_moves_and_share_shifts(sample, shipped, mapped, tmp_path):
     old_growth = int((epics["pillar"] == "growth").sum())
     assert shares.loc[("pillar", "growth"), "epics_old"] == old_growth
     assert shares.loc[("pillar", "growth"), "epics_new"] == old_growth - len(expected)
-    assert shares.loc[("pillar", "retention"), "epics_new"] == shares.loc[("pillar", "retention"), "epics_old"] + len(expected)
+    assert (shares.loc[("pillar", "retention"), "epics_new"]
+            == shares.loc[("pillar", "retention"), "epics_old"] + len(expected))
     assert shares.loc[("pillar", "growth"), "epic_share_change"] == pytest.approx(-len(expected) / len(epics))
     stories = mapped.issues[mapped.issues["hierarchy_level"].eq(0)]
     growth_points = stories.loc[stories["pillar"] == "growth", "story_points"].sum()
     assert shares.loc[("pillar", "growth"), "points_old"] == pytest.approx(growth_points)
-    assert shares.loc[("pillar", "growth"), "point_share_old"] == pytest.approx(growth_points / stories["story_points"].sum())
+    growth_share = growth_points / stories["story_points"].sum()
+    assert shares.loc[("pillar", "growth"), "point_share_old"] == pytest.approx(growth_share)
     assert shares.xs("pillar")["epic_share_new"].sum() == pytest.approx(1)
     buckets = shares.xs("bucket")
     assert (buckets["epics_old"] == buckets["epics_new"]).all()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
-import pandas as pd
 from openpyxl import load_workbook
 from portfolio_org import AS_OF, BASE_URL, MAPPINGS, mapped_issues
 from sheets import table
@@ -188,7 +188,8 @@ def test_every_report_command_has_an_example():
 
 def test_a_frame_missing_mapping_columns_is_refused(store, tmp_path):
     with pytest.raises(Exception, match="lacks column"):
-        run_portfolio(store, MAPPINGS, as_of=AS_OF, out_dir=tmp_path, mapped_issues=mapped_issues().drop(columns="pillar"))
+        run_portfolio(store, MAPPINGS, as_of=AS_OF, out_dir=tmp_path,
+                      mapped_issues=mapped_issues().drop(columns="pillar"))
 
 
 def test_report_options_from_mappings_reach_views_and_workbook(store, tmp_path):

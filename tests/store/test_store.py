@@ -8,12 +8,12 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from rollup_rows import T0, make_issue, make_transitions, make_worklog
 from sqlalchemy import create_engine, inspect, text
+from store_rows import store_rows
 
 from connectors.jira.rows import FieldRow
 from rollup import store as store_module
 from rollup.errors import EmptyStoreError, StoreError, StoreURLError
 from rollup.store import SCHEMA_VERSION, Store, mask_url, normalize_url, upgrade
-from store_rows import store_rows
 
 
 def test_new_store_has_current_schema_version(store):

@@ -76,8 +76,10 @@ class FakeConnector:
 
     def discover_fields(self, overrides=None, extra=None, project_overrides=None):
         self.stats.requests += 1
-        rows = [FieldRow("summary", "Summary", False, "string"), FieldRow("customfield_1", "Story Points", True, "number", "story_points")]
-        rows += [FieldRow(f"customfield_9{n}", name, True, "string", f"extra:{name}") for n, name in enumerate(extra or [])]
+        rows = [FieldRow("summary", "Summary", False, "string"),
+                FieldRow("customfield_1", "Story Points", True, "number", "story_points")]
+        rows += [FieldRow(f"customfield_9{n}", name, True, "string", f"extra:{name}")
+                 for n, name in enumerate(extra or [])]
         return FakeFieldMap(rows)
 
     def sweep(self, jql):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from store_rows import store_rows  # noqa: E402
 
 from connectors.jira import JiraConnector  # noqa: E402
 from rollup.demo import demo_scope, demo_settings, live_issue_count, sync_sample_org  # noqa: E402
@@ -10,7 +11,6 @@ from rollup.localjira import server as server_module  # noqa: E402
 from rollup.localjira.sampleorg import SampleOrg  # noqa: E402
 from rollup.store import Store  # noqa: E402
 from rollup.sync import sync  # noqa: E402
-from store_rows import store_rows  # noqa: E402
 
 FLAVOURS = ["cloud", "datacenter"]
 
@@ -52,7 +52,8 @@ def test_sync_under_faults_equals_a_clean_sync(flavour, tmp_path):
 
     org = SampleOrg.generate(seed=7, issues=300)
     faults = Faults(seed=3, rate_limit_per_s=200, error_5xx_rate=0.25, reset_rate=0.05, truncate_rate=0.05)
-    with Store.open(f"sqlite:///{tmp_path / 'faulty.db'}") as faulty, Store.open(f"sqlite:///{tmp_path / 'clean.db'}") as clean:
+    with (Store.open(f"sqlite:///{tmp_path / 'faulty.db'}") as faulty,
+          Store.open(f"sqlite:///{tmp_path / 'clean.db'}") as clean):
         with server_module.LocalJira(org, flavour=flavour, faults=faults) as server:
             with JiraConnector(demo_settings(server.url, flavour), max_workers=4) as connector:
                 result = sync(faulty, connector, demo_scope(flavour))

@@ -116,7 +116,8 @@ def test_an_incomplete_sweep_stores_what_it_read_deletes_nothing_and_holds_the_c
 
 class RenamedField(FakeConnector):
     def discover_fields(self, overrides=None, extra=None, project_overrides=None):
-        rows = [FieldRow("summary", "Summary", False, "string"), FieldRow("customfield_2", "Story Points", True, "number",
+        rows = [FieldRow("summary", "Summary", False, "string"),
+                FieldRow("customfield_2", "Story Points", True, "number",
                                                                           "story_points")]
         return FakeFieldMap(rows)
 
@@ -168,13 +169,14 @@ def test_nul_in_jira_text_is_replaced_the_same_way_for_every_store(store):
     # PostgreSQL refuses NUL in text; replaced at normalization, both stores hold the same row.
     store.upsert_batch([row], {5: []}, True)
     [stored] = store.issue_rows()
-    assert (stored["summary"], stored["labels"], stored["assignee_name"]) == ("bad\ufffdbyte", ["a\ufffdb"], "Ann\ufffde")
+    assert (stored["summary"], stored["labels"],
+            stored["assignee_name"]) == ("bad\ufffdbyte", ["a\ufffdb"], "Ann\ufffde")
 
 
 def test_database_errors_are_described_without_sql_or_row_values(store):
-    from sqlalchemy.exc import IntegrityError
-
     import sqlite3
+
+    from sqlalchemy.exc import IntegrityError
 
     orig = sqlite3.IntegrityError("UNIQUE constraint failed: issues.key (PAY-1, 'Secret plan')")
     exc = IntegrityError("INSERT INTO issues (id, key, summary) VALUES (?, ?, ?)", (1, "PAY-1", "Secret plan"), orig)

@@ -28,7 +28,7 @@ Hygiene (lint EQ001/002/004/010/020 at info or above): ENT-1, ENT-2, ENT-3, RET-
 owner, no target), PLAT-1/2/3 (no OKR) and UNM-1 fail → 5/10; Payments 2/4, Scheduling 2/3, Clinical records
 1/2, Unmapped 0/1. At risk or off track: 3 (22 + 10 + 8 of 105 open size). Decisions: ENT-1, ENT-3 (slipped),
 PLAT-2, RET-1.
-"""
+"""  # noqa: E501 - the table of the organisation is wider than a line
 
 from __future__ import annotations
 
@@ -93,21 +93,27 @@ MAPPINGS = parse_config(CONFIG_YAML, source="portfolio_org.yaml")
 # key, pillar, okr, kr, bucket, team, owner, status, category, start, target, children
 # children: (points or None, resolved date or None)
 EPICS = [
-    ("ENT-1", "ENT", "O1", "KR1", "new", "pay", "Ana", "In Progress", "indeterminate", date(2026, 10, 1), date(2026, 12, 31),
+    ("ENT-1", "ENT", "O1", "KR1", "new", "pay", "Ana", "In Progress", "indeterminate",
+     date(2026, 10, 1), date(2026, 12, 31),
      [(4, date(2026, 11, 10)), (3, date(2026, 11, 20)), (5, date(2026, 9, 15)), (8, None), (2, None)]),
-    ("ENT-2", "ENT", "O1", "KR2", "enh", "clin", "Ben", "In Progress", "indeterminate", date(2026, 10, 15), date(2026, 12, 15),
+    ("ENT-2", "ENT", "O1", "KR2", "enh", "clin", "Ben", "In Progress", "indeterminate",
+     date(2026, 10, 15), date(2026, 12, 15),
      [(10, date(2026, 11, 5)), (4, None)]),
-    ("ENT-3", "ENT", "O1", "KR1", "new", "pay", "Ivy", "In Progress", "indeterminate", date(2026, 11, 1), date(2027, 2, 15),
+    ("ENT-3", "ENT", "O1", "KR1", "new", "pay", "Ivy", "In Progress", "indeterminate",
+     date(2026, 11, 1), date(2027, 2, 15),
      [(6, date(2026, 11, 25)), (6, None)]),
-    ("RET-1", "RET", "O2", "KR3", "enh", "sch", "Chen", "In Progress", "indeterminate", date(2026, 9, 1), date(2026, 11, 20),
+    ("RET-1", "RET", "O2", "KR3", "enh", "sch", "Chen", "In Progress", "indeterminate",
+     date(2026, 9, 1), date(2026, 11, 20),
      [(3, date(2026, 10, 1)), (5, None)]),
     ("RET-2", "RET", "O2", "KR3", "new", "sch", "Dee", "Done", "done", date(2026, 9, 1), date(2026, 10, 31),
      [(2, date(2026, 9, 10)), (3, date(2026, 10, 20))]),
     ("GROW-1", "GROW", "O3", None, "new", "pay", None, "To Do", "new", None, None,
      [(None, None), (None, None)]),
-    ("PLAT-1", "PLAT", None, None, "ktlo", "clin", "Eve", "In Progress", "indeterminate", date(2026, 8, 1), date(2027, 3, 31),
+    ("PLAT-1", "PLAT", None, None, "ktlo", "clin", "Eve", "In Progress", "indeterminate",
+     date(2026, 8, 1), date(2027, 3, 31),
      [(5, date(2026, 11, 15)), (5, date(2026, 9, 1)), (20, None)]),
-    ("PLAT-2", "PLAT", None, None, "support", "pay", "Fay", "In Progress", "indeterminate", date(2026, 10, 1), date(2026, 12, 10),
+    ("PLAT-2", "PLAT", None, None, "support", "pay", "Fay", "In Progress", "indeterminate",
+     date(2026, 10, 1), date(2026, 12, 10),
      [(2, date(2026, 10, 15)), (8, None)]),
     ("PLAT-3", "PLAT", None, None, "debt", "sch", "Gus", "To Do", "new", None, date(2027, 6, 30),
      [(3, None)]),
@@ -165,7 +171,8 @@ def mapped_issues(summaries: dict[str, str] | None = None, descriptions: dict[st
             rows.append(_row(
                 id=next_id, key=child_key, project_key=key.split("-")[0], parent_key=key, epic_key=key,
                 status="Done" if resolved else "In Progress", status_category="done" if resolved else "indeterminate",
-                resolved=datetime(resolved.year, resolved.month, resolved.day, 15, tzinfo=timezone.utc) if resolved else None,
+                resolved=datetime(resolved.year, resolved.month, resolved.day, 15,
+                                  tzinfo=timezone.utc) if resolved else None,
                 story_points=float(points) if points is not None else None,
                 summary=summaries.get(child_key, f"Story {n} of {key}"), description=descriptions.get(child_key, ""),
                 epic=key, initiative=INITIATIVE_OF.get(key), pillar=pillar, okr=okr, key_result=kr, bucket=bucket,

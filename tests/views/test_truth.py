@@ -99,7 +99,8 @@ def test_one_hygiene_score_from_lint(views):
 
 
 def test_hygiene_severity_threshold_is_configured():
-    strict = MAPPINGS.model_copy(update={"report": MAPPINGS.report.model_copy(update={"hygiene_min_severity": "error"})})
+    strict_report = MAPPINGS.report.model_copy(update={"hygiene_min_severity": "error"})
+    strict = MAPPINGS.model_copy(update={"report": strict_report})
     h = build_views(mapped_issues(), strict, as_of=AS_OF)["hygiene"].set_index("team")["hygiene"]
     # Only errors count now: EQ002 (no OKR) is a warning, so PLAT-1/2/3 pass; GROW-1 and UNM-1 still fail.
     assert h["All teams"] == pytest.approx(8 / 10)
@@ -262,7 +263,8 @@ def test_story_points_out_of_range_are_kept_counted_and_left_out_of_sums():
     views = views_of(frame)
     bad = views["points_out_of_range"]
     assert bad[["key", "story_points", "problem", "epic", "team"]].values.tolist() == [
-        ["ENT-1-S4", 999.0, "above 100", "ENT-1", "Payments"], ["PLAT-1-S1", -5.0, "negative", "PLAT-1", "Clinical records"]]
+        ["ENT-1-S4", 999.0, "above 100", "ENT-1", "Payments"],
+        ["PLAT-1-S1", -5.0, "negative", "PLAT-1", "Clinical records"]]
     e = views["epics"].set_index("key")
     assert e.loc["ENT-1", "points_total"] == 14 and e.loc["ENT-1", "points_left_out"] == 1    # 22 − 8
     assert e.loc["PLAT-1", "points_done"] == 5 and e.loc["PLAT-1", "points_left_out"] == 1

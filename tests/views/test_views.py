@@ -40,7 +40,8 @@ def test_epic_progress_projection_and_rag(views):
 def test_pillar_shares_and_gaps(views):
     p = views["pillars"].set_index("pillar")
     assert p["effort"].to_dict() == {"ENT": 28, "RET": 8, "GROW": 0, "PLAT": 12, "Unmapped": 2}
-    assert p["actual_share"].round(4).to_dict() == {"ENT": 0.56, "RET": 0.16, "GROW": 0.0, "PLAT": 0.24, "Unmapped": 0.04}
+    assert p["actual_share"].round(4).to_dict() == {"ENT": 0.56, "RET": 0.16, "GROW": 0.0, "PLAT": 0.24,
+                                                    "Unmapped": 0.04}
     assert p.loc["ENT", "gap"] == pytest.approx(0.21)
     assert p.loc["GROW", "gap"] == pytest.approx(-0.15)
     assert p.loc["RET", "epics_done"] == 1 and p.loc["PLAT", "epics_open"] == 3

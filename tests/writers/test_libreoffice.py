@@ -31,7 +31,8 @@ def _soffice() -> str:
 
 def test_workbook_converts_to_pdf(tmp_path):
     soffice = _soffice()
-    frame = mapped_issues(summaries={"ENT-1": "=1+1 hostile", "ENT-2": "🚀 עברית"}, descriptions={"ENT-1": "x" * 40_000})
+    frame = mapped_issues(summaries={"ENT-1": "=1+1 hostile", "ENT-2": "🚀 עברית"},
+                          descriptions={"ENT-1": "x" * 40_000})
     views = build_views(frame, MAPPINGS, as_of=AS_OF, snapshots=snapshots(), sync_runs=SYNC_RUNS)
     workbook, _ = write_outputs(views, tmp_path / "out", as_of=AS_OF, base_url=BASE_URL)
     pdf_dir = tmp_path / "pdf"

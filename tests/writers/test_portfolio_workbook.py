@@ -56,7 +56,8 @@ def row_of(ws, text: str, column: int = 1, exact: bool = False) -> int:
 
 def _columns(ws, row):
     """Header text → column, for a row of the Summary's grid (merged cells leave the others empty)."""
-    return {ws.cell(row=row, column=c).value: c for c in range(1, ws.max_column + 1) if ws.cell(row=row, column=c).value}
+    return {ws.cell(row=row, column=c).value: c for c in range(1, ws.max_column + 1)
+            if ws.cell(row=row, column=c).value}
 
 
 def test_summary_headline_figures(written):

@@ -27,4 +27,5 @@ class MissingPillar(Rule):
     severity = "error"
 
     def check(self, ctx: LintContext) -> pd.Series:
-        return self.flag(ctx.epics["pillar"].isna(), "no strategic pillar (no rule maps one and no initiative gives one)")
+        return self.flag(ctx.epics["pillar"].isna(),
+                         "no strategic pillar (no rule maps one and no initiative gives one)")

@@ -31,11 +31,13 @@ class TooLong(Rule):
         epics = ctx.epics
         start, target = epics["start"], epics["target"]
         weeks = (target - start).dt.days / 7
-        spanned = (target.dt.year * 4 + (target.dt.month - 1) // 3) - (start.dt.year * 4 + (start.dt.month - 1) // 3) + 1
+        spanned = ((target.dt.year * 4 + (target.dt.month - 1) // 3)
+                   - (start.dt.year * 4 + (start.dt.month - 1) // 3) + 1)
         too_long = weeks.gt(self.settings["weeks"]) | spanned.gt(self.settings["quarters"])
         mask = ~epics["done"] & too_long
         message = ("runs " + weeks.round().fillna(0).astype(int).astype(str) + " weeks over "
-                   + spanned.fillna(0).astype(int).astype(str) + " quarters (" + start.dt.strftime("%Y-%m-%d").fillna("")
+                   + spanned.fillna(0).astype(int).astype(str) + " quarters ("
+                   + start.dt.strftime("%Y-%m-%d").fillna("")
                    + " to " + target.dt.strftime("%Y-%m-%d").fillna("") + "); limit " + str(self.settings["weeks"])
                    + " weeks, " + str(self.settings["quarters"]) + " quarters")
         return self.flag(mask, message)

@@ -37,6 +37,6 @@ class MissingSections(Rule):
             heading = re.compile(r"(?im)^[ \t]*(?:h[1-6]\.[ \t]*|#{1,6}[ \t]*|\*+[ \t]*)?" + re.escape(section)
                                  + r"[ \t]*\**[ \t]*(?::|$)")
             absent = ~text.str.contains(heading)
-            separator = pd.Series(np.where(missing.ne(""), ", ", ""), index=text.index)
+            separator: pd.Series = pd.Series(np.where(missing.ne(""), ", ", ""), index=text.index)
             missing = missing.where(~absent, missing + separator + f"'{section}'")
         return self.flag(missing.ne(""), "description lacks section " + missing)
