@@ -52,7 +52,7 @@ import pandas as pd
 from rollup.datachecks import missing_parents, points_problem, usable_points
 from rollup.frames import check_columns
 from rollup.lint.result import UNASSIGNED
-from rollup.views._common import key_order, quarter_bounds, report_options
+from rollup.views._common import key_order, quarter_bounds, report_options, to_day
 
 #: Mapped-issue columns the lint reads.
 REQUIRED_COLUMNS = ("id", "key", "hierarchy_level", "summary", "description", "status_category", "assignee_id",
@@ -114,8 +114,8 @@ def build_context(mapped: Any, config: Any, *, as_of: date, transitions: pd.Data
     epics = epics.assign(
         done=done.to_numpy(),
         in_progress=_category(epics).eq(IN_PROGRESS).to_numpy(),
-        target=_day(epics["target_date"]).fillna(_day(epics["due_date"])),
-        start=_day(epics["start_date"]),
+        target=to_day(epics["target_date"]).fillna(to_day(epics["due_date"])),
+        start=to_day(epics["start_date"]),
         okr_quarter_end=_okr_quarter_end(epics["okr"], config),
         team=_team_names(epics["team_id"], config),
     )
@@ -178,14 +178,6 @@ def _missing_epic_frame(children: pd.DataFrame, team_names: dict[str, str]) -> p
 
 def _category(frame: pd.DataFrame) -> pd.Series:
     return frame["status_category"].astype("object").fillna("")
-
-
-def _day(values: pd.Series) -> pd.Series:
-    """Dates or datetimes → naive ``datetime64[ns]`` at midnight."""
-    out = pd.to_datetime(values)
-    if isinstance(out.dtype, pd.DatetimeTZDtype):
-        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
-    return out.dt.normalize().astype("datetime64[ns]")
 
 
 def _naive_utc(values: pd.Series) -> pd.Series:

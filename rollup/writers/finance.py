@@ -23,16 +23,14 @@ from typing import Any
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
 from rollup.finance.allocation import FinanceTables, decimals_for, to_csv_bytes
 from rollup.writers.safe import atomic_dir, clean_text, looks_like_formula, set_text
+from rollup.writers.style import HEADER_FILL, HEADER_FONT, LINK_FONT
 
 SHEETS = ("Summary", "By pillar", "By initiative", "Detail", "People", "Policy", "Reconciliation")
-HEADER_FILL = PatternFill("solid", fgColor="1F3864")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-LINK_FONT = Font(color="0563C1", underline="single")
 FORMATS = {"hours": "#,##0.00", "fte": "0.000", "money": "#,##0.00", "rate": "#,##0.0000", "int": "#,##0",
            "exact": "#,##0.000000"}
 #: Words shown in capitals in column headers.

@@ -34,9 +34,10 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from rollup.lint.result import SEVERITY_RANK, UNASSIGNED, LintResult
-from rollup.writers.portfolio import LINK_FONT, Col, put, write_table
+from rollup.writers.portfolio import Col, put, write_table
 from rollup.writers.printing import set_print_setup_all
 from rollup.writers.safe import atomic_write, set_text
+from rollup.writers.style import LINK_FONT
 
 #: The fixed sheets; team and owner sheets never take these names.
 FIXED_SHEETS = ("Summary", "Trend", "Ignores", "Rules")

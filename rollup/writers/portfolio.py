@@ -34,16 +34,21 @@ from rollup.views.completeness import freshness_line
 from rollup.views.epics import RAG_RULE
 from rollup.writers.printing import set_print_setup_all
 from rollup.writers.safe import DISPLAY_LIMIT, atomic_write, set_text
-from rollup.writers.style import GAP_TOLERANCE, PILLAR_COLOURS, RAG_FILLS, colour_map
+from rollup.writers.style import (
+    GAP_TOLERANCE,
+    HEADER_FILL,
+    HEADER_FONT,
+    LINK_FONT,
+    PILLAR_COLOURS,
+    RAG_FILLS,
+    colour_map,
+)
 
 SHEETS = ["Summary", "Pillars", "OKRs", "Roadmap", "Epics", "Allocation", "Changes", "Trend", "Teams", "Data quality"]
 
 PCT, INT, NUM, DATE = "0%", "#,##0", "#,##0.0", "yyyy-mm-dd"
 #: Percentage points: the value is already in points (21.0 prints "+21.0 pp").
 PP = '+0.0" pp";-0.0" pp";0.0" pp"'
-HEADER_FILL = PatternFill("solid", fgColor="1F3864")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-LINK_FONT = Font(color="0563C1", underline="single")
 
 EFFORT_RULE = ("Effort = story points of completed stories, tasks and bugs, counted in the month they were "
                "resolved (an unestimated completed issue counts as the median estimate); when fewer than half "

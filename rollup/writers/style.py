@@ -1,8 +1,15 @@
-"""Colours and orders shared by the workbook and the charts, so a pillar looks the same everywhere."""
+"""Colours, orders and cell styles shared by the workbooks and the charts, so a pillar looks the same everywhere."""
 
 from __future__ import annotations
 
+from openpyxl.styles import Font, PatternFill
+
 from rollup.views.pillars import GAP_TOLERANCE  # noqa: F401  (a gap within ±5 pp of target is fine: green)
+
+#: Table headers (white on dark blue) and links to Jira, in every workbook.
+HEADER_FILL = PatternFill("solid", fgColor="1F3864")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+LINK_FONT = Font(color="0563C1", underline="single")
 
 #: Pillar colours in declared order (colour-blind friendly, Okabe–Ito); Unmapped is grey.
 PILLAR_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
