@@ -1,4 +1,4 @@
-"""What a lint rule is, and the registry that finds them.
+"""What a lint rule is, and the registry that lists them.
 
 A rule is one class in one module of :mod:`rollup.lint.rules`, declared by class attributes:
 
@@ -20,16 +20,14 @@ The docstring is parsed once, when the class is defined, into ``summary``, ``why
 epic that fails, indexed like ``context.epics`` (or like ``context.missing_epics`` for a rule whose
 ``target`` is ``missing_epics``). No rule does I/O or loops over epics in Python.
 
-:func:`all_rules` imports every module of :mod:`rollup.lint.rules` (a new module is a new rule:
-nothing else to register) and returns the classes sorted by code.
+:func:`all_rules` returns :data:`rollup.lint.rules.RULES`, the one ordered tuple every rule is
+listed in (by code), after checking that no code or name is used twice.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
 import inspect
-import pkgutil
 import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -125,26 +123,17 @@ class Rule:
 
 @functools.cache
 def all_rules() -> list[type[Rule]]:
-    """Every rule class in :mod:`rollup.lint.rules`, one per module, sorted by code."""
-    from rollup.lint import rules as package
+    """Every rule class of :data:`rollup.lint.rules.RULES`, in its order (by code)."""
+    from rollup.lint.rules import RULES
 
-    found: list[type[Rule]] = []
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
-        classes = [obj for obj in vars(module).values()
-                   if isinstance(obj, type) and issubclass(obj, Rule) and obj is not Rule
-                   and obj.__module__ == module.__name__]
-        if len(classes) != 1:
-            raise TypeError(f"{module.__name__} must define exactly one rule, found {len(classes)}")
-        found.append(classes[0])
     for attr in ("code", "name"):
         seen: dict[str, str] = {}
-        for cls in found:
+        for cls in RULES:
             value = getattr(cls, attr)
             if value in seen:
                 raise TypeError(f"rule {attr} {value!r} is used by {seen[value]} and {cls.__module__}")
             seen[value] = cls.__module__
-    return sorted(found, key=lambda c: c.code)
+    return list(RULES)
 
 
 def rule_lookup() -> dict[str, type[Rule]]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 
 import pytest
 from lint_helpers import REPO_ROOT
 
 from rollup.lint import GROUPS, Rule, all_rules
+from rollup.lint import rules as rules_package
 from rollup.lint.base import parse_docstring
 from rollup.lint.docs import generate
 
@@ -19,6 +22,17 @@ def test_rules_are_sorted_by_code_and_unique():
     assert codes == sorted(codes) and len(set(codes)) == len(codes)
     assert len({r.name for r in RULES}) == len(RULES)
     assert len(RULES) >= 20
+
+
+def test_every_rule_module_is_listed_in_rules_once():
+    """A rule module whose class is missing from ``RULES`` would never run: each module has one, listed."""
+    listed = {r.__module__: r for r in rules_package.RULES}
+    assert len(listed) == len(rules_package.RULES)
+    for info in pkgutil.iter_modules(rules_package.__path__):
+        module = importlib.import_module(f"{rules_package.__name__}.{info.name}")
+        classes = [obj for obj in vars(module).values() if isinstance(obj, type) and issubclass(obj, Rule)
+                   and obj is not Rule and obj.__module__ == module.__name__]
+        assert classes == [listed.get(module.__name__)], module.__name__
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.code for r in RULES])
