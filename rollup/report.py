@@ -23,7 +23,7 @@ from rollup.lint import history as lint_history
 from rollup.mapping import apply
 from rollup.mapping.engine import CONFLICT_COLUMNS, RULE_COLUMNS, Mapped
 from rollup.store import STATE_SERVER_BASE_URL
-from rollup.views import MODULES, ORDER
+from rollup.views import REGISTRY
 from rollup.views import epics as epics_view
 from rollup.views._common import report_options
 from rollup.views._lint import FINDING_COLUMNS, LintRun
@@ -79,23 +79,32 @@ def filter_team(mapped_issues: pd.DataFrame, mappings: Any, team: str) -> tuple[
 
 
 def build_views(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, lint: LintRun | None = None,
-                lint_previous: LintRun | None = None, **ctx: Any) -> dict[str, pd.DataFrame]:
-    """Run every view in :data:`rollup.views.ORDER`; each later view sees the earlier ones in ctx.
+                lint_previous: LintRun | None = None, snapshots: Any = None, sync_runs: Any = None,
+                current_run_id: int | None = None, now: datetime | None = None,
+                scope_growth_threshold: float | None = None, allocation_window_days: int | None = None,
+                team: str | None = None) -> dict[str, pd.DataFrame]:
+    """Run every view of :data:`rollup.views.REGISTRY` in order, each given exactly what it requires.
 
     ``lint``: the findings the hygiene score reads (:func:`lint_for_report`); without it the epics are
     linted here, from ``mapped_issues`` alone (no transitions, no mapping conflicts). ``lint_previous``:
-    an earlier run, for each team's hygiene change. ctx: ``snapshots`` (stored epic snapshots),
-    ``sync_runs``, ``current_run_id``, ``now``, ``scope_growth_threshold``, ``allocation_window_days``,
-    ``team`` (a team report's team id, with ``mapped_issues`` from :func:`filter_team`: the views that
-    read more than the team's rows — OKRs, snapshots, sentences — keep to the team).
+    an earlier run, for each team's hygiene change. ``snapshots`` (stored epic snapshots), ``sync_runs``,
+    ``current_run_id``, ``now``, ``scope_growth_threshold``, ``allocation_window_days``: the other report
+    inputs (:data:`rollup.views.registry.INPUTS`); ``team`` (a team report's team id, with ``mapped_issues``
+    from :func:`filter_team`: the views that read more than the team's rows — OKRs, snapshots,
+    sentences — keep to the team).
     """
     check_mapped(mapped_issues)
     if lint is None:
         lint = lint_mapped(as_mapped(mapped_issues), mappings, as_of=as_of)
+    known: dict[str, Any] = {
+        "snapshots": snapshots, "sync_runs": sync_runs, "current_run_id": current_run_id, "now": now, "lint": lint,
+        "lint_previous": lint_previous, "scope_growth_threshold": scope_growth_threshold,
+        "allocation_window_days": allocation_window_days, "team": team,
+    }
     views: dict[str, pd.DataFrame] = {}
-    for name in ORDER:
-        views[name] = MODULES[name].compute(mapped_issues, mappings, as_of=as_of, lint=lint,
-                                            lint_previous=lint_previous, **ctx, **views)
+    for view in REGISTRY:
+        views[view.name] = known[view.name] = view.compute(mapped_issues, mappings, as_of=as_of,
+                                                           **{need: known[need] for need in view.requires})
     return views
 
 

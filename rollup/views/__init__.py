@@ -1,9 +1,11 @@
 """Views: pure functions from the mapped issues frame to a DataFrame; no I/O.
 
-Each module has ``compute(mapped_issues, mappings, *, as_of, **ctx) -> DataFrame`` with a
-docstring naming its columns and an empty-frame guard. :func:`rollup.report.build_views` runs
-them in :data:`ORDER` and passes earlier results (``epics``, ``changes``, …) on in ``ctx``, with the
-report's inputs (``snapshots``, ``sync_runs``, ``lint``, ``lint_previous``, …).
+Each module declares one :class:`~rollup.views.registry.View` (``VIEW``): its name, what it requires
+(earlier views such as ``epics``, ``effort``, ``changes``, or the report's inputs in
+:data:`~rollup.views.registry.INPUTS`: ``snapshots``, ``sync_runs``, ``lint``, ``lint_previous``, …) and
+``compute(mapped_issues, mappings, *, as_of, <each requirement>) -> DataFrame``, whose module docstring
+names its columns and which has an empty-frame guard. :func:`rollup.report.build_views` runs
+:data:`REGISTRY` in order and hands each view exactly what it requires.
 """
 
 from rollup.views import (
@@ -28,34 +30,36 @@ from rollup.views import (
     titles,
     trend,
 )
+from rollup.views.registry import INPUTS, View, check_registry
 
-#: Views in the order they run; later views reuse earlier ones through ``ctx``.
-ORDER = ("effort", "epics", "missing_parents", "epics_not_visible", "points_out_of_range", "pillars", "okrs",
-         "okr_summary",
-         "allocation", "changes", "trend", "hygiene", "teams", "decisions", "lint_rules", "completeness", "headline",
-         "titles", "insights", "definitions")
+#: Every view in the order it runs; a view requires only report inputs and views listed before it
+#: (checked here, at import).
+REGISTRY: tuple[View, ...] = check_registry((
+    effort.VIEW,
+    epics.VIEW,
+    missing_parents.VIEW,
+    epics_not_visible.VIEW,
+    points_out_of_range.VIEW,
+    pillars.VIEW,
+    okrs.VIEW,
+    okr_summary.VIEW,
+    allocation.VIEW,
+    changes.VIEW,
+    trend.VIEW,
+    hygiene.VIEW,
+    teams.VIEW,
+    decisions.VIEW,
+    lint_rules.VIEW,
+    completeness.VIEW,
+    headline.VIEW,
+    titles.VIEW,
+    insights.VIEW,
+    definitions.VIEW,
+))
 
-MODULES = {
-    "effort": effort,
-    "epics": epics,
-    "missing_parents": missing_parents,
-    "epics_not_visible": epics_not_visible,
-    "points_out_of_range": points_out_of_range,
-    "pillars": pillars,
-    "okrs": okrs,
-    "okr_summary": okr_summary,
-    "allocation": allocation,
-    "changes": changes,
-    "trend": trend,
-    "hygiene": hygiene,
-    "teams": teams,
-    "decisions": decisions,
-    "lint_rules": lint_rules,
-    "completeness": completeness,
-    "headline": headline,
-    "titles": titles,
-    "insights": insights,
-    "definitions": definitions,
-}
-
-__all__ = ["ORDER", "MODULES", *MODULES]
+__all__ = [
+    "REGISTRY", "INPUTS", "View", "check_registry",
+    "allocation", "changes", "completeness", "decisions", "definitions", "effort", "epics", "epics_not_visible",
+    "headline", "hygiene", "insights", "lint_rules", "missing_parents", "okr_summary", "okrs", "pillars",
+    "points_out_of_range", "teams", "titles", "trend",
+]

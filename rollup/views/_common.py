@@ -63,9 +63,8 @@ def resolve_team(team: str, mappings: Any, mapped_issues: pd.DataFrame) -> str |
     return known.get(wanted)
 
 
-def team_scope(mappings: Any, mapped_issues: pd.DataFrame, ctx: dict[str, Any]) -> str | None:
-    """The team id of a team report (``ctx['team']``, an id or a name), or None for the whole portfolio."""
-    team = ctx.get("team")
+def team_scope(mappings: Any, mapped_issues: pd.DataFrame, team: str | None) -> str | None:
+    """The team id of a team report (``team``, an id or a name), or None for the whole portfolio."""
     if not team:
         return None
     return resolve_team(team, mappings, mapped_issues) or str(team)

@@ -1,8 +1,8 @@
 """Lint findings as the views read them: :class:`LintRun` and the helpers over its findings.
 
-The report hands the views one :class:`LintRun` (``ctx['lint']``: the stored run of the report's
+The report hands the views one :class:`LintRun` (``lint``: the stored run of the report's
 as-of date, or a run made with the report) and, when there is one, an earlier run
-(``ctx['lint_previous']``). Nothing here reads the store.
+(``lint_previous``). Nothing here reads the store.
 """
 
 from __future__ import annotations

@@ -42,6 +42,7 @@ from rollup.views._common import (
     report_options,
     to_day,
 )
+from rollup.views.registry import View
 
 COLUMNS = ["period_type", "period", "period_start", "pillar", "pillar_name", "bucket", "bucket_name",
            "treatment", "effort", "share", "unit"]
@@ -82,19 +83,20 @@ def effort(mapped_issues: pd.DataFrame, max_points: float = 100) -> pd.DataFrame
     })
 
 
-def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
+def compute(
+    mapped_issues: pd.DataFrame, mappings: Any, *,
+    as_of: date, effort: pd.DataFrame, allocation_window_days: int | None,
+) -> pd.DataFrame:
     """Effort by pillar × bucket per month and per quarter, up to and including ``as_of``."""
     options = report_options(mappings)
-    work = ctx.get("effort")
-    if work is None:
-        work = effort(mapped_issues, options.max_story_points) if not mapped_issues.empty else pd.DataFrame()
+    work = effort
     if work.empty:
         return empty(COLUMNS)
     work = work[work["resolved"].le(pd.Timestamp(as_of))]
     if work.empty:
         return empty(COLUMNS)
     unit = str(work["unit"].iloc[0])
-    window = int(ctx.get("allocation_window_days") or options.allocation_window_days)
+    window = int(allocation_window_days or options.allocation_window_days)
     work = work.assign(
         pillar=ordered(work["pillar"], pillar_ids(mappings)),
         bucket=ordered(work["bucket"], bucket_ids(mappings)),
@@ -194,5 +196,9 @@ def strategy_buckets(mappings: Any) -> set[str]:
     return {str(b.id) for b in listed(mappings, "buckets") if _treatment(getattr(b, "treatment", None)) == "capex"}
 
 
-__all__ = ["compute", "effort", "window_effort", "pillar_shares", "ktlo_buckets", "strategy_buckets", "COLUMNS",
+#: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).
+VIEW = View("allocation", requires=("effort", "allocation_window_days"), compute=compute)
+
+
+__all__ = ["VIEW", "compute", "effort", "window_effort", "pillar_shares", "ktlo_buckets", "strategy_buckets", "COLUMNS",
            "UNMAPPED"]

@@ -1,12 +1,12 @@
 """Week-over-week: what changed in the epics between the as-of week and the week before it.
 
-``ctx['snapshots']``: the stored weekly epic snapshots (:data:`SNAPSHOT_COLUMNS`: ``week`` — the
+``snapshots``: the stored weekly epic snapshots (:data:`SNAPSHOT_COLUMNS`: ``week`` — the
 ISO week of the report's as-of date —, ``as_of``, ``run_id``, ``taken_at``, ``issue_id``, ``key``,
 ``payload``, the dict from :func:`rollup.views.epics.snapshot_payload`). Rows without ``week`` /
 ``as_of`` are dated by ``taken_at``; of several snapshots in one week the latest counts.
-``ctx['epics']``: the current epic view (computed when absent).
-``ctx['scope_growth_threshold']``: relative growth of an epic's size reported as scope growth
-(default 0.2 = 20 %). ``ctx['team']``: a team report, whose changes are those of the team's epics
+``epics``: the current epic view.
+``scope_growth_threshold``: relative growth of an epic's size reported as scope growth
+(default 0.2 = 20 %). ``team``: a team report, whose changes are those of the team's epics
 (snapshots hold the whole portfolio; an epic that joined the team is compared with what it was).
 
 The as-of week's state is the current epic view — unless a later week's snapshot is stored: the
@@ -43,6 +43,7 @@ import pandas as pd
 
 from rollup.views import epics as epics_view
 from rollup.views._common import UNMAPPED, empty, names, team_scope
+from rollup.views.registry import View
 
 COLUMNS = ["change", "key", "summary", "pillar", "pillar_name", "team_id", "team", "before", "after", "days_slipped",
            "scope_growth", "size", "baseline"]
@@ -138,10 +139,13 @@ def _with_note(frame: pd.DataFrame, note: str) -> pd.DataFrame:
     return frame
 
 
-def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
+def compute(
+    mapped_issues: pd.DataFrame, mappings: Any, *,
+    as_of: date, epics: pd.DataFrame, snapshots: Any, scope_growth_threshold: float | None, team: str | None,
+) -> pd.DataFrame:
     """Changes between the baseline week's snapshot and the as-of week's epics."""
-    threshold = float(ctx.get("scope_growth_threshold") or SCOPE_GROWTH_THRESHOLD)
-    pair = week_pair(ctx.get("snapshots"), as_of=as_of)
+    threshold = float(scope_growth_threshold or SCOPE_GROWTH_THRESHOLD)
+    pair = week_pair(snapshots, as_of=as_of)
     base_rows = pair.baseline
     if base_rows.empty:
         return _with_note(empty(COLUMNS), (
@@ -151,14 +155,12 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     before = _payload_frame(base_rows)
     if pair.current is not None:
         now_payload = _payload_frame(pair.current)
-        team = team_scope(mappings, mapped_issues, ctx)
-        if team is not None:
-            now_payload = now_payload[now_payload["team_id"].eq(team)]
+        team_id = team_scope(mappings, mapped_issues, team)
+        if team_id is not None:
+            now_payload = now_payload[now_payload["team_id"].eq(team_id)]
         source = f"the stored snapshot of {pair.week}"
     else:
-        now = ctx.get("epics")
-        if now is None:
-            now = epics_view.compute(mapped_issues, mappings, as_of=as_of)
+        now = epics
         now_payload = pd.DataFrame([p for _, _, p in epics_view.snapshot_payload(now)],
                                    index=now["id"].astype(int).to_numpy() if len(now) else None)
         source = f"the epics as of {as_of.isoformat()} ({pair.week})"
@@ -229,3 +231,7 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     counts = out["change"].value_counts(sort=False)
     listed = ", ".join(f"{int(n)} {kind}" for kind, n in counts.items() if n)
     return _with_note(out, f"{compared}: {listed}.")
+
+
+#: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).
+VIEW = View("changes", requires=("epics", "snapshots", "scope_growth_threshold", "team"), compute=compute)

@@ -1,8 +1,8 @@
 """Data completeness: how far the numbers can be trusted, printed in every workbook.
 
-``ctx['sync_runs']``: the store's ``sync_runs`` rows (list of dicts or a frame), oldest first.
-``ctx['epics']``: the epic view (computed when absent); ``ctx['hygiene']``, ``ctx['missing_parents']``
-and ``ctx['points_out_of_range']``: those views.
+``sync_runs``: the store's ``sync_runs`` rows (list of dicts or a frame), oldest first.
+``epics``: the epic view; ``hygiene``, ``missing_parents``
+and ``points_out_of_range``: those views.
 
 Columns: ``measure`` (a stable id), ``label`` (words for the reader), ``value`` (a number),
 ``kind`` (``share``, ``count`` or ``hours``), ``detail`` (text).
@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 
 from rollup.datachecks import usable_points
-from rollup.views import epics as epics_view
 from rollup.views import hygiene as hygiene_view
 from rollup.views._common import report_options
+from rollup.views.registry import View
 
 COLUMNS = ["measure", "label", "value", "kind", "detail"]
 
@@ -43,11 +43,13 @@ def last_run(sync_runs: Any) -> dict[str, Any] | None:
     return rows[-1] if rows else None
 
 
-def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
+def compute(
+    mapped_issues: pd.DataFrame, mappings: Any, *,
+    as_of: date, epics: pd.DataFrame, hygiene: pd.DataFrame, missing_parents: pd.DataFrame,
+    points_out_of_range: pd.DataFrame, sync_runs: Any, now: datetime | None,
+) -> pd.DataFrame:
     """Completeness measures; always returns every measure (NaN where unknown)."""
-    epic_rows = ctx.get("epics")
-    if epic_rows is None:
-        epic_rows = epics_view.compute(mapped_issues, mappings, as_of=as_of)
+    epic_rows = epics
     work = mapped_issues[mapped_issues["hierarchy_level"].eq(0)] if len(mapped_issues) else mapped_issues
     n_epics, n_work, n_all = len(epic_rows), len(work), len(mapped_issues)
 
@@ -59,10 +61,10 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     options = report_options(mappings)
     no_estimate = int(usable_points(work["story_points"], options.max_story_points).isna().sum()) if n_work else 0
     incomplete = int((~mapped_issues["changelog_complete"].fillna(False).astype(bool)).sum()) if n_all else 0
-    score = hygiene_view.total(ctx.get("hygiene"))
-    hygiene = float(score["hygiene"]) if score is not None else float("nan")
-    missing = ctx.get("missing_parents")
-    out_of_range = ctx.get("points_out_of_range")
+    score = hygiene_view.total(hygiene)
+    hygiene_score = float(score["hygiene"]) if score is not None else float("nan")
+    missing = missing_parents
+    out_of_range = points_out_of_range
     n_points = len(out_of_range) if out_of_range is not None else 0
 
     def not_visible(measure: str, kind: str, what: str, parent: str) -> tuple[str, str, float, str, str]:
@@ -73,7 +75,7 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
                   "outside the scope); listed below" if issues else "none")
         return (measure, f"{what.capitalize()} whose {kind} is not visible", issues, "count", detail)
 
-    run = last_run(ctx.get("sync_runs"))
+    run = last_run(sync_runs)
     age, status, retries, detail_run = float("nan"), "no sync recorded", float("nan"), "no sync run in the store"
     if run:
         finished = run.get("finished") or run.get("started")
@@ -81,7 +83,7 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
             finished = pd.Timestamp(finished)
             finished = finished.tz_localize("UTC") if finished.tzinfo is None else finished.tz_convert("UTC")
             end_of_day = pd.Timestamp(datetime.combine(as_of, time.max), tz=timezone.utc)
-            now = min(end_of_day, pd.Timestamp(ctx.get("now") or datetime.now(timezone.utc)))
+            now = min(end_of_day, pd.Timestamp(now or datetime.now(timezone.utc)))
             age = max((now - finished).total_seconds() / 3600, 0.0)
             detail_run = f"last sync {finished.strftime('%Y-%m-%d %H:%M')} UTC ({run.get('mode', '?')})"
         status = str(run.get("status") or "?")
@@ -106,7 +108,7 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         ("points_out_of_range", f"Issues with story points below 0 or above {options.max_story_points:g}",
          n_points, "count", "kept as entered, left out of every sum (counted as unestimated); listed below"
          if n_points else "none"),
-        ("hygiene", "Hygiene score", hygiene, "share", hygiene_view.detail(score, options.hygiene_min_severity)),
+        ("hygiene", "Hygiene score", hygiene_score, "share", hygiene_view.detail(score, options.hygiene_min_severity)),
     ]
     return pd.DataFrame(rows, columns=COLUMNS)
 
@@ -132,3 +134,9 @@ def freshness_line(completeness: pd.DataFrame) -> str:
               if hidden else "")
     return (f"Data: {fresh}; epics without pillar {pct('epics_unmapped')}; issues without estimate "
             f"{pct('issues_without_estimate')}; changelogs incomplete {pct('changelogs_incomplete')}{unseen}.")
+
+
+#: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).
+VIEW = View("completeness", compute=compute, requires=(
+    "epics", "hygiene", "missing_parents", "points_out_of_range", "sync_runs", "now",
+))

@@ -1,7 +1,7 @@
 """The epics that need a decision: at risk, off track or slipped this week, biggest first.
 
-``ctx['epics']``: the epic view; ``ctx['changes']``: the week-over-week view (its "target date
-slipped" rows); ``ctx['snapshots']``, ``ctx['current_run_id']``: for which epics are newly at risk.
+``epics``: the epic view; ``changes``: the week-over-week view (its "target date
+slipped" rows); ``snapshots``: for which epics are newly at risk.
 
 Every such epic is a row, ranked; the Summary shows the first :data:`SHOWN` (``shown``) and says how
 many there are in all (the length of this frame).
@@ -26,9 +26,9 @@ from typing import Any
 
 import pandas as pd
 
-from rollup.views import epics as epics_view
 from rollup.views._baseline import baseline
 from rollup.views._common import UNMAPPED, empty
+from rollup.views.registry import View
 
 COLUMNS = ["rank", "shown", "key", "summary", "pillar_name", "team", "owner", "rag", "why", "target_date", "size",
            "unit", "slipped_days", "new_this_week"]
@@ -39,14 +39,14 @@ SHOWN = 7
 RISKY = ("at risk", "off track")
 
 
-def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
+def compute(
+    mapped_issues: pd.DataFrame, mappings: Any, *,
+    as_of: date, epics: pd.DataFrame, changes: pd.DataFrame, snapshots: Any,
+) -> pd.DataFrame:
     """Every epic at risk, off track or slipped this week, ranked biggest first."""
-    epic_rows = ctx.get("epics")
-    if epic_rows is None:
-        epic_rows = epics_view.compute(mapped_issues, mappings, as_of=as_of, **ctx)
+    epic_rows = epics
     if epic_rows is None or epic_rows.empty:
         return empty(COLUMNS)
-    changes = ctx.get("changes")
     slipped = pd.Series(dtype=float)
     if changes is not None and len(changes):
         s = changes[changes["change"].astype(str) == "target date slipped"]
@@ -58,7 +58,7 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     why = e["rag"].astype(str) + ": " + e["rag_reason"].astype(str)
     why = why.where(~e["slipped_days"].gt(0),
                     why + "; slipped " + e["slipped_days"].fillna(0).astype(int).astype(str) + " days this week")
-    before = baseline(as_of, ctx)
+    before = baseline(as_of, snapshots)
     if before.empty:
         new = pd.Series(False, index=e.index)
     else:
@@ -82,4 +82,8 @@ def heading(decisions: pd.DataFrame) -> str:
     return f"Epics that need a decision (at risk, off track or slipped; biggest first): {which}"
 
 
-__all__ = ["compute", "heading", "SHOWN", "COLUMNS"]
+#: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).
+VIEW = View("decisions", requires=("epics", "changes", "snapshots"), compute=compute)
+
+
+__all__ = ["VIEW", "compute", "heading", "SHOWN", "COLUMNS"]

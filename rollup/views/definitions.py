@@ -16,11 +16,12 @@ from rollup.views._lint import definition
 from rollup.views.epics import RAG_RULE
 from rollup.views.headline import KTLO_RULE
 from rollup.views.okrs import status_rule
+from rollup.views.registry import View
 
 COLUMNS = ["name", "text"]
 
 
-def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
+def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date) -> pd.DataFrame:
     """One row per rule."""
     options = report_options(mappings)
     rows = [
@@ -40,3 +41,7 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
                         "row per team. Lint rule EQ055 and `rollup mapping check` list the missing keys."),
     ]
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+#: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).
+VIEW = View("definitions", requires=(), compute=compute)

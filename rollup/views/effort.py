@@ -1,7 +1,7 @@
 """Effort per completed story-level issue: :func:`rollup.views.allocation.effort`, computed once per report.
 
 Every view that measures effort (allocation, pillars, teams, headline, missing parents, insights)
-reads this frame from ``ctx['effort']`` instead of computing it again.
+reads this frame from ``effort`` instead of computing it again.
 
 Columns: ``key``, ``pillar``, ``bucket``, ``team_id``, ``resolved`` (datetime64), ``effort``, ``unit``.
 """
@@ -15,12 +15,17 @@ import pandas as pd
 
 from rollup.views._common import empty, report_options
 from rollup.views.allocation import effort
+from rollup.views.registry import View
 
 COLUMNS = ["key", "pillar", "bucket", "team_id", "resolved", "effort", "unit"]
 
 
-def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
+def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date) -> pd.DataFrame:
     """The effort of every completed story-level issue (all time; views take their windows)."""
     if mapped_issues.empty:
         return empty(COLUMNS)
     return effort(mapped_issues, report_options(mappings).max_story_points)
+
+
+#: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).
+VIEW = View("effort", requires=(), compute=compute)

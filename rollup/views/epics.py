@@ -32,7 +32,7 @@ Columns:
 ``rag_reason``         why, in words
 ``size``               points_total when estimated, else children — used for "biggest first"
 ``lint_findings``      lint findings at or above ``report.hygiene_min_severity`` (0 when none;
-                       NaN without a lint run in ``ctx['lint']``)
+                       NaN without a lint run in ``lint``)
 ``lint_rules``         their rule codes
 ``hygiene_ok``         no such finding: the epic counts as clean in the hygiene score (None without
                        a lint run)
@@ -65,7 +65,8 @@ from rollup.views._common import (
     safe_ratio,
     to_day,
 )
-from rollup.views._lint import failing
+from rollup.views._lint import LintRun, failing
+from rollup.views.registry import View
 
 #: Days a projection may run past the target date before an epic is off track rather than at risk.
 OFF_TRACK_GRACE_DAYS = 14
@@ -116,7 +117,7 @@ def child_rollup(mapped: pd.DataFrame, *, as_of: date, max_points: float = 100) 
     return parts.groupby("epic", sort=False).sum()
 
 
-def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
+def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, lint: LintRun | None) -> pd.DataFrame:
     """One row per epic: progress by points and count, projection from recent throughput, RAG."""
     rows = epics(mapped_issues)
     if rows.empty:
@@ -155,7 +156,6 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     rag, reason = _rag(done, target_date, projected, days_late, remaining, today)
 
     owner = out["assignee_name"].astype("object")
-    lint = ctx.get("lint")
     flagged = failing(lint, options.hygiene_min_severity)
     if lint is not None:
         findings = out["key"].map(flagged["findings"]).fillna(0).astype(float)
@@ -274,4 +274,8 @@ def _plain(record: dict) -> dict:
     return out
 
 
-__all__ = ["compute", "child_rollup", "snapshot_payload", "RAG_RULE", "OFF_TRACK_GRACE_DAYS", "COLUMNS"]
+#: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).
+VIEW = View("epics", requires=("lint",), compute=compute)
+
+
+__all__ = ["VIEW", "compute", "child_rollup", "snapshot_payload", "RAG_RULE", "OFF_TRACK_GRACE_DAYS", "COLUMNS"]

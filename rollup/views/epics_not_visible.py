@@ -2,7 +2,7 @@
 
 The stories, tasks and bugs whose epic the store does not hold (see ``missing_parents``) rolled up
 like an epic, one row per team: the Epics sheet lists them after the epics, so its points and
-issue columns add up to all the work. ``ctx['missing_parents']``: that view (computed when absent).
+issue columns add up to all the work. Requires ``missing_parents``: that view.
 
 Columns: ``key`` (None), ``summary`` (which epic keys, in words), ``team_id``, ``team``,
 ``pillar_name`` (``Unmapped``), ``children``, ``children_done``, ``points_total``, ``points_done``,
@@ -20,16 +20,15 @@ import pandas as pd
 
 from rollup.views import missing_parents as missing_view
 from rollup.views._common import UNMAPPED, empty, names, safe_ratio
+from rollup.views.registry import View
 
 COLUMNS = ["key", "summary", "team_id", "team", "pillar_name", "children", "children_done", "points_total",
            "points_done", "progress", "unit", "rag", "rag_reason", "size", "missing_keys"]
 
 
-def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
+def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, missing_parents: pd.DataFrame) -> pd.DataFrame:
     """One row per team with story-level issues under an epic that is not visible."""
-    missing = ctx.get("missing_parents")
-    if missing is None:
-        missing = missing_view.compute(mapped_issues, mappings, as_of=as_of, **ctx)
+    missing = missing_parents
     rows = missing[missing["kind"].eq("epic")] if len(missing) else missing
     if rows.empty:
         return empty(COLUMNS)
@@ -59,3 +58,7 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     for col in ("children", "children_done", "missing_keys"):
         out[col] = out[col].astype(int)
     return out[COLUMNS]
+
+
+#: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).
+VIEW = View("epics_not_visible", requires=("missing_parents",), compute=compute)

@@ -1,7 +1,6 @@
 """Headline figures for the Summary sheet.
 
-Needs the other views in ``ctx``: ``epics``, ``changes``, ``hygiene``, ``decisions``;
-``allocation_window_days`` optional.
+Requires the views ``epics``, ``changes``, ``effort`` and ``hygiene``; ``allocation_window_days`` optional.
 
 Columns: ``measure`` (active_epics, strategy_share, ktlo_share, epics_at_risk, slipped_this_week,
 hygiene), ``label``, ``value``, ``kind`` (count / share), ``detail``.
@@ -16,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from rollup.views import allocation
-from rollup.views import epics as epics_view
 from rollup.views import hygiene as hygiene_view
 from rollup.views._common import report_options
 from rollup.views.pillars import ALLOCATION_WINDOW_DAYS
+from rollup.views.registry import View
 
 COLUMNS = ["measure", "label", "value", "kind", "detail"]
 
@@ -28,15 +27,16 @@ KTLO_RULE = ("Strategy = effort in capex (capitalizable) buckets; KTLO = effort 
              "Other opex work such as tech debt, and unmapped work, is in neither figure.")
 
 
-def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
+def compute(
+    mapped_issues: pd.DataFrame, mappings: Any, *,
+    as_of: date, epics: pd.DataFrame, changes: pd.DataFrame, effort: pd.DataFrame, hygiene: pd.DataFrame,
+    allocation_window_days: int | None,
+) -> pd.DataFrame:
     """The five headline figures (strategy and KTLO are two rows of the same figure)."""
-    epic_rows = ctx.get("epics")
-    if epic_rows is None:
-        epic_rows = epics_view.compute(mapped_issues, mappings, as_of=as_of, **ctx)
-    changes = ctx.get("changes")
-    window = int(ctx.get("allocation_window_days") or ALLOCATION_WINDOW_DAYS)
+    epic_rows = epics
+    window = int(allocation_window_days or ALLOCATION_WINDOW_DAYS)
     work = allocation.window_effort(mapped_issues, mappings, start=as_of - timedelta(days=window), end=as_of,
-                                    work=ctx.get("effort"))
+                                    work=effort)
     total = float(work["effort"].sum()) if len(work) else 0.0
     bucket = work["bucket"].astype("object") if len(work) else pd.Series(dtype=object)
     strategy = float(work["effort"][bucket.isin(allocation.strategy_buckets(mappings))].sum()) if total else 0.0
@@ -47,8 +47,8 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     slipped = 0
     if changes is not None and len(changes):
         slipped = int(changes.loc[changes["change"].astype(str) == "target date slipped", "key"].nunique())
-    score = hygiene_view.total(ctx.get("hygiene"))
-    hygiene = float(score["hygiene"]) if score is not None else float("nan")
+    score = hygiene_view.total(hygiene)
+    hygiene_score = float(score["hygiene"]) if score is not None else float("nan")
     hygiene_detail = hygiene_view.detail(score, report_options(mappings).hygiene_min_severity)
     rows = [
         ("active_epics", "Active epics", active, "count", f"in progress; {open_} not done in all"),
@@ -60,9 +60,13 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         ("slipped_this_week", "Epics slipped this week", slipped, "count",
          "target date moved later since the last weekly snapshot" if changes is not None and len(changes)
          else "no snapshot a week old yet"),
-        ("hygiene", "Hygiene score", hygiene, "share", hygiene_detail),
+        ("hygiene", "Hygiene score", hygiene_score, "share", hygiene_detail),
     ]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-__all__ = ["compute", "KTLO_RULE"]
+#: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).
+VIEW = View("headline", requires=("epics", "changes", "effort", "hygiene", "allocation_window_days"), compute=compute)
+
+
+__all__ = ["VIEW", "compute", "KTLO_RULE"]

@@ -6,7 +6,7 @@ report's as-of date, or a lint run made with the report (see :func:`rollup.repor
 The Summary, the Teams sheet, team workbooks and the Data quality sheet all read this view; the
 Epics sheet shows each epic's part of it (``hygiene_ok`` of the epic view, from :func:`failing`).
 
-``ctx['epics']``: the epic view (its ``hygiene_ok``, ``team_id``, ``team``). ``ctx['lint_previous']``:
+``epics``: the epic view (its ``hygiene_ok``, ``team_id``, ``team``). ``lint_previous``:
 an earlier :class:`LintRun` (with ``teams``), for each team's change since then; None without one.
 
 Columns:
@@ -36,9 +36,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rollup.views import epics as epics_view
 from rollup.views._common import UNMAPPED, empty, key_order, report_options
 from rollup.views._lint import LintRun, at_or_above, definition, failing
+from rollup.views.registry import View
 
 COLUMNS = ["team_id", "team", "total", "epics", "clean", "failing", "hygiene", "previous", "change", "change_pp",
            "previous_as_of", "newly_failing", "min_severity", "source"]
@@ -46,16 +46,16 @@ COLUMNS = ["team_id", "team", "total", "epics", "clean", "failing", "hygiene", "
 #: The ``team`` of the total row.
 ALL_TEAMS = "All teams"
 
-def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
+def compute(
+    mapped_issues: pd.DataFrame, mappings: Any, *,
+    as_of: date, epics: pd.DataFrame, lint: LintRun | None, lint_previous: LintRun | None,
+) -> pd.DataFrame:
     """One row per team with epics (declared order, Unmapped last), then the total row."""
-    epic_rows = ctx.get("epics")
-    if epic_rows is None:
-        epic_rows = epics_view.compute(mapped_issues, mappings, as_of=as_of, **ctx)
+    epic_rows = epics
     if epic_rows.empty:
         return empty(COLUMNS)
     severity = report_options(mappings).hygiene_min_severity
-    lint: LintRun | None = ctx.get("lint")
-    previous: LintRun | None = ctx.get("lint_previous")
+    previous = lint_previous
     team_key = epic_rows["team_id"].astype("object").where(epic_rows["team_id"].notna(), UNMAPPED)
     ok = epic_rows["hygiene_ok"].astype("object")
     per_epic = pd.DataFrame({"team_id": team_key.to_numpy(), "team": epic_rows["team"].to_numpy(),
@@ -126,4 +126,8 @@ def detail(score: pd.Series | None, min_severity: str) -> str:
     return f"{definition(min_severity)}; {score['source']}"
 
 
-__all__ = ["compute", "total", "detail", "COLUMNS", "ALL_TEAMS"]
+#: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).
+VIEW = View("hygiene", requires=("epics", "lint", "lint_previous"), compute=compute)
+
+
+__all__ = ["VIEW", "compute", "total", "detail", "COLUMNS", "ALL_TEAMS"]

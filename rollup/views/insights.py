@@ -31,7 +31,7 @@ behind or with no work: its quarter is over and nothing done this week saves it,
 results of this quarter and the epics that slip still can be — so the page leads with what a
 decision can still change, and the misses follow them.
 
-A team report (``ctx['team']``) says the team's own sentences: every view behind them already holds
+A team report (``team``) says the team's own sentences: every view behind them already holds
 only the team's epics, effort and key results (the OKR view keeps the key results the team's epics
 contribute to), and ``pillar_gap`` is left out — the target shares are the portfolio's mix, not each
 team's, so a team that works mostly on one pillar is not off target; the portfolio report says the gaps.
@@ -39,8 +39,9 @@ team's, so a team that works mostly on one pillar is not off target; the portfol
 Columns: ``rank`` (1 first), ``sentence``, ``keys`` (list of the issue keys it cites, in the order
 cited), ``figure`` (the number it is about), ``unit`` (of that figure), ``kind``, ``weight``.
 
-``ctx``: ``epics``, ``decisions``, ``changes``, ``pillars``, ``okrs``, ``hygiene``,
-``missing_parents``, ``completeness``, ``snapshots`` / ``current_run_id`` (for the week-ago checks).
+Requires the views ``epics``, ``decisions``, ``changes``, ``pillars``, ``okrs``, ``hygiene``,
+``missing_parents``, ``completeness``, ``effort``; and ``snapshots`` (for the week-ago checks),
+``allocation_window_days``, ``team``.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from rollup.views._baseline import baseline_day
 from rollup.views._common import UNMAPPED, empty, team_scope
 from rollup.views.okrs import KEY_RESULT
 from rollup.views.pillars import ALLOCATION_WINDOW_DAYS, GAP_TOLERANCE
+from rollup.views.registry import View
 
 COLUMNS = ["rank", "sentence", "keys", "figure", "unit", "kind", "weight"]
 
@@ -73,29 +75,31 @@ MAX_RANKED = 7
 #: Items named in one sentence.
 NAMED = 3
 
-_EMPTY = pd.DataFrame()
 
-
-def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
+def compute(
+    mapped_issues: pd.DataFrame, mappings: Any, *,
+    as_of: date, epics: pd.DataFrame, decisions: pd.DataFrame, changes: pd.DataFrame, pillars: pd.DataFrame,
+    okrs: pd.DataFrame, hygiene: pd.DataFrame, missing_parents: pd.DataFrame, completeness: pd.DataFrame,
+    effort: pd.DataFrame, snapshots: Any, allocation_window_days: int | None, team: str | None,
+) -> pd.DataFrame:
     """The ranked sentences, then the missing-data line."""
-    epics = ctx.get("epics", _EMPTY)
     if mapped_issues.empty or epics is None or epics.empty:
         return empty(COLUMNS)
     open_size = float(epics.loc[epics["rag"].ne("done"), "size"].sum())
-    window = int(ctx.get("allocation_window_days") or ALLOCATION_WINDOW_DAYS)
+    window = int(allocation_window_days or ALLOCATION_WINDOW_DAYS)
     found: list[dict[str, Any]] = []
-    found += _at_risk(ctx.get("decisions", _EMPTY), open_size)
-    found += _slips(ctx.get("changes", _EMPTY), open_size)
-    if team_scope(mappings, mapped_issues, ctx) is None:
-        found += _pillar_gaps(ctx.get("pillars", _EMPTY), epics,
+    found += _at_risk(decisions, open_size)
+    found += _slips(changes, open_size)
+    if team_scope(mappings, mapped_issues, team) is None:
+        found += _pillar_gaps(pillars, epics,
                               allocation.window_effort(mapped_issues, mappings, start=as_of - timedelta(days=window),
-                                                       end=as_of, work=ctx.get("effort")), mapped_issues)
-    found += _key_results(ctx.get("okrs", _EMPTY))
-    found += _hygiene(ctx.get("hygiene", _EMPTY))
-    found += _not_visible(ctx.get("missing_parents", _EMPTY), mapped_issues)
+                                                       end=as_of, work=effort), mapped_issues)
+    found += _key_results(okrs)
+    found += _hygiene(hygiene)
+    found += _not_visible(missing_parents, mapped_issues)
     ranked = sorted(found, key=lambda r: (-r["weight"], KINDS.index(r["kind"])))[:MAX_RANKED]
     unseen = next((r for r in found if r["kind"] == "epics_not_visible" and r not in ranked), None)
-    ranked.append(_missing_data(ctx.get("completeness", _EMPTY), baseline_day(as_of, ctx) is not None, unseen))
+    ranked.append(_missing_data(completeness, baseline_day(as_of, snapshots) is not None, unseen))
     out = pd.DataFrame(ranked, columns=COLUMNS[1:])
     out.insert(0, "rank", range(1, len(out) + 1))
     return out[COLUMNS]
@@ -357,4 +361,11 @@ def _missing_data(completeness: pd.DataFrame, has_baseline: bool, unseen: dict[s
             "weight": np.nan}
 
 
-__all__ = ["compute", "listing", "COLUMNS", "KINDS", "MAX_RANKED", "MISSED_WEIGHT"]
+#: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).
+VIEW = View("insights", compute=compute, requires=(
+    "epics", "decisions", "changes", "pillars", "okrs", "hygiene", "missing_parents", "completeness", "effort",
+    "snapshots", "allocation_window_days", "team",
+))
+
+
+__all__ = ["VIEW", "compute", "listing", "COLUMNS", "KINDS", "MAX_RANKED", "MISSED_WEIGHT"]

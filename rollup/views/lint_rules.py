@@ -1,6 +1,6 @@
 """The lint rules with the most findings, with their names beside their codes.
 
-``ctx['lint']``: the :class:`~rollup.views._lint.LintRun` of the report; ``ctx['missing_parents']``.
+``lint``: the :class:`~rollup.views._lint.LintRun` of the report; ``missing_parents``.
 Only findings about the epics in scope count (a team workbook sees its own), plus findings about epics that are not
 visible but have issues in scope (lint rule EQ055).
 
@@ -16,9 +16,10 @@ from typing import Any
 
 import pandas as pd
 
-from rollup.datachecks import missing_parents
 from rollup.lint.base import rule_lookup
 from rollup.views._common import empty, epics
+from rollup.views._lint import LintRun
+from rollup.views.registry import View
 
 COLUMNS = ["rule", "name", "summary", "severity", "findings", "epics", "teams"]
 
@@ -26,13 +27,14 @@ COLUMNS = ["rule", "name", "summary", "severity", "findings", "epics", "teams"]
 TOP = 5
 
 
-def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
+def compute(
+    mapped_issues: pd.DataFrame, mappings: Any, *,
+    as_of: date, lint: LintRun | None, missing_parents: pd.DataFrame,
+) -> pd.DataFrame:
     """The rules with the most findings among the epics in scope."""
-    lint = ctx.get("lint")
     if lint is None or not len(lint.findings) or mapped_issues.empty:
         return empty(COLUMNS)
-    missing = ctx.get("missing_parents")
-    missing_keys = missing["missing_key"] if missing is not None else missing_parents(mapped_issues)["missing_key"]
+    missing_keys = missing_parents["missing_key"]
     in_scope = set(epics(mapped_issues)["key"].astype(str)) | set(missing_keys)
     found = lint.findings[lint.findings["key"].astype(str).isin(in_scope)]
     if found.empty:
@@ -48,3 +50,7 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     grouped["name"] = grouped["rule"].map(lambda c: rules[c].name if c in rules else "")
     grouped["summary"] = grouped["rule"].map(lambda c: rules[c].summary if c in rules else "")
     return grouped[COLUMNS].reset_index(drop=True)
+
+
+#: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).
+VIEW = View("lint_rules", requires=("lint", "missing_parents"), compute=compute)

@@ -31,6 +31,7 @@ import pandas as pd
 from rollup.datachecks import missing_parents, usable_points
 from rollup.views import allocation
 from rollup.views._common import UNMAPPED, empty, key_order, names, report_options
+from rollup.views.registry import View
 
 COLUMNS = ["missing_key", "kind", "team_id", "team", "issues", "done", "points", "points_done", "estimated", "effort",
            "keys"]
@@ -42,20 +43,23 @@ KEYS_SHOWN = 5
 NOT_VISIBLE = "epic not visible"
 
 
-def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
+def compute(
+    mapped_issues: pd.DataFrame, mappings: Any, *,
+    as_of: date, effort: pd.DataFrame, allocation_window_days: int | None,
+) -> pd.DataFrame:
     """One row per (missing key, team)."""
     rows = missing_parents(mapped_issues)
     if rows.empty:
         return empty(COLUMNS)
     options = report_options(mappings)
-    window = int(ctx.get("allocation_window_days") or options.allocation_window_days)
+    window = int(allocation_window_days or options.allocation_window_days)
     work = allocation.window_effort(mapped_issues, mappings, start=as_of - timedelta(days=window), end=as_of,
-                                    work=ctx.get("effort"))
-    effort = work.set_index("key")["effort"] if len(work) else pd.Series(dtype=float)
+                                    work=effort)
+    issue_effort = work.set_index("key")["effort"] if len(work) else pd.Series(dtype=float)
     points = usable_points(rows["story_points"], options.max_story_points)
     rows = rows.assign(team_id=rows["team_id"].astype("object").fillna(UNMAPPED), points=points.fillna(0.0),
                        points_done=points.where(rows["done"], 0.0).fillna(0.0), estimated=points.notna(),
-                       effort=rows["key"].map(effort).fillna(0.0).astype(float))
+                       effort=rows["key"].map(issue_effort).fillna(0.0).astype(float))
     out = (rows.groupby(["missing_key", "kind", "team_id"], sort=False)
            .agg(issues=("key", "size"), done=("done", "sum"), points=("points", "sum"),
                 points_done=("points_done", "sum"), estimated=("estimated", "sum"), effort=("effort", "sum"),
@@ -86,4 +90,8 @@ def sentence(missing: pd.DataFrame) -> str | None:
             f"{'epic' if keys == 1 else 'epics'} not visible (private, deleted or outside the synced scope)")
 
 
-__all__ = ["compute", "sentence", "COLUMNS", "NOT_VISIBLE"]
+#: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).
+VIEW = View("missing_parents", requires=("effort", "allocation_window_days"), compute=compute)
+
+
+__all__ = ["VIEW", "compute", "sentence", "COLUMNS", "NOT_VISIBLE"]

@@ -31,7 +31,7 @@ Columns (one row per objective, followed by one row per key result of it, in dec
 :func:`summarise` counts the statuses (the ``okr_summary`` view) and :func:`headline` says them in
 one line: the OKR chart's title, the Summary and the OKRs sheet all print that line.
 
-``ctx['team']``: a team report. It keeps only the objectives and key results the team's epics
+``team``: a team report. It keeps only the objectives and key results the team's epics
 contribute to: another team's key result, or one no epic contributes to, is not the team's, so it is
 neither counted nor listed as "no work planned" (the portfolio report lists every declared one).
 """
@@ -44,7 +44,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rollup.views import epics as epics_view
 from rollup.views._common import (
     contributions,
     empty,
@@ -55,6 +54,7 @@ from rollup.views._common import (
     safe_ratio,
     team_scope,
 )
+from rollup.views.registry import View
 
 COLUMNS = ["level", "okr", "objective", "quarter", "pillar", "pillar_name", "key_result", "key_result_name",
            "target", "target_unit", "name", "epics", "epic_count", "implied", "children", "children_done",
@@ -83,7 +83,10 @@ def status_rule(tolerance: float) -> str:
 STATUS_RULE = status_rule(0.1)
 
 
-def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
+def compute(
+    mapped_issues: pd.DataFrame, mappings: Any, *,
+    as_of: date, epics: pd.DataFrame, team: str | None,
+) -> pd.DataFrame:
     """One row per objective and per key result declared in the mappings."""
     okrs = listed(mappings, "okrs")
     if not okrs:
@@ -98,9 +101,7 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         rows += [{**base, "level": KEY_RESULT, "key_result": str(kr.id), "key_result_name": kr.name,
                   "target": kr.target, "target_unit": kr.unit or None, "name": kr.name} for kr in o.key_results]
     out = pd.DataFrame(rows)
-    epic_rows = ctx.get("epics")
-    if epic_rows is None:
-        epic_rows = epics_view.compute(mapped_issues, mappings, as_of=as_of, **ctx)
+    epic_rows = epics
     sums = _sums(epic_rows, mappings)
     row_id = np.where(out["level"].eq(OBJECTIVE), "okr:" + out["okr"], "kr:" + out["key_result"].fillna(""))
     # pandas-stubs take only column names for ``on``; pandas also takes an array of keys.
@@ -121,11 +122,11 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     out["epics"] = out["epics"].fillna("")
     for col in ("epic_count", "implied", "children", "children_done"):
         out[col] = out[col].astype(int)
-    team = team_scope(mappings, mapped_issues, ctx)
-    if team is not None:
+    team_id = team_scope(mappings, mapped_issues, team)
+    if team_id is not None:
         out = out[out["epic_count"].gt(0)]
     out = out[COLUMNS].reset_index(drop=True)
-    out.attrs["team"] = team
+    out.attrs["team"] = team_id
     return out
 
 
@@ -238,5 +239,9 @@ def headline(summary: pd.DataFrame) -> str:
     return f"Key results: {', '.join(parts)} — of {c['of']}"
 
 
-__all__ = ["compute", "summarise", "counts", "headline", "status_rule", "STATUS_RULE", "STATUSES", "AT_RISK",
+#: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).
+VIEW = View("okrs", requires=("epics", "team"), compute=compute)
+
+
+__all__ = ["VIEW", "compute", "summarise", "counts", "headline", "status_rule", "STATUS_RULE", "STATUSES", "AT_RISK",
            "COLUMNS", "SUMMARY_COLUMNS", "OBJECTIVE", "KEY_RESULT"]

@@ -32,9 +32,9 @@ from typing import Any
 import pandas as pd
 
 from rollup.views import allocation
-from rollup.views import epics as epics_view
 from rollup.views._baseline import baseline_day
 from rollup.views._common import UNMAPPED, empty, listed, names, pillar_ids
+from rollup.views.registry import View
 
 COLUMNS = ["pillar", "pillar_name", "target_share", "effort", "actual_share", "gap", "gap_pp", "gap_previous_pp",
            "previous_as_of", "epics_open", "epics_done", "epics_at_risk", "progress"]
@@ -46,19 +46,20 @@ ALLOCATION_WINDOW_DAYS = 91
 GAP_TOLERANCE = 0.05
 
 
-def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
-    """One row per pillar (declared order) plus Unmapped; ``ctx['epics']`` reuses the epic view."""
+def compute(
+    mapped_issues: pd.DataFrame, mappings: Any, *,
+    as_of: date, epics: pd.DataFrame, effort: pd.DataFrame, snapshots: Any, allocation_window_days: int | None,
+) -> pd.DataFrame:
+    """One row per pillar (declared order) plus Unmapped; ``epics`` is the epic view."""
     order = pillar_ids(mappings)
     if mapped_issues.empty and not order:
         return empty(COLUMNS)
-    window = int(ctx.get("allocation_window_days") or ALLOCATION_WINDOW_DAYS)
-    epic_rows = ctx.get("epics")
-    if epic_rows is None:
-        epic_rows = epics_view.compute(mapped_issues, mappings, as_of=as_of, **ctx)
-    work = ctx.get("effort")
+    window = int(allocation_window_days or ALLOCATION_WINDOW_DAYS)
+    epic_rows = epics
+    work = effort
     shares = allocation.pillar_shares(mapped_issues, mappings, start=as_of - timedelta(days=window), end=as_of,
                                       work=work)
-    then = baseline_day(as_of, ctx)
+    then = baseline_day(as_of, snapshots)
     before = (allocation.pillar_shares(mapped_issues, mappings, start=then - timedelta(days=window), end=then,
                                        work=work)
               .set_index("pillar")["share"] if then is not None else pd.Series(dtype=float))
@@ -122,4 +123,9 @@ def gap_sentence(row: pd.Series) -> str:
             "target share")
 
 
-__all__ = ["compute", "furthest_from_target", "gap_sentence", "ALLOCATION_WINDOW_DAYS", "GAP_TOLERANCE", "COLUMNS"]
+#: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).
+VIEW = View("pillars", requires=("epics", "effort", "snapshots", "allocation_window_days"), compute=compute)
+
+
+__all__ = ["VIEW", "compute", "furthest_from_target", "gap_sentence", "ALLOCATION_WINDOW_DAYS", "GAP_TOLERANCE",
+           "COLUMNS"]

@@ -18,11 +18,12 @@ import pandas as pd
 
 from rollup.datachecks import points_problem
 from rollup.views._common import empty, names, report_options
+from rollup.views.registry import View
 
 COLUMNS = ["key", "story_points", "problem", "epic", "team_id", "team", "status_category"]
 
 
-def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
+def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date) -> pd.DataFrame:
     """One row per issue with story points out of range."""
     if mapped_issues.empty:
         return empty(COLUMNS)
@@ -42,3 +43,7 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     })
     return out.sort_values(["story_points", "key"], ascending=[False, True], key=None, kind="stable")[COLUMNS] \
         .reset_index(drop=True)
+
+
+#: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).
+VIEW = View("points_out_of_range", requires=(), compute=compute)

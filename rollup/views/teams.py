@@ -1,7 +1,7 @@
 """Team view: the portfolio rollup per team.
 
-``ctx['epics']`` reuses the epic view, ``ctx['hygiene']`` the hygiene view and
-``ctx['missing_parents']`` the parents-not-visible view. ``ctx['team']`` (a team id or name) keeps one team.
+``epics`` reuses the epic view, ``hygiene`` the hygiene view and
+``missing_parents`` the parents-not-visible view. ``team`` (a team id or name) keeps one team.
 
 Columns: ``team_id``, ``team``, ``epics_open``, ``epics_done``, ``epics_at_risk`` (at risk or
 off track), ``epics_not_rated``, ``progress`` (mean epic progress), ``effort`` (window of
@@ -19,22 +19,24 @@ from typing import Any
 import pandas as pd
 
 from rollup.views import allocation
-from rollup.views import epics as epics_view
 from rollup.views._common import UNMAPPED, empty, names, resolve_team, team_scope
 from rollup.views.pillars import ALLOCATION_WINDOW_DAYS
+from rollup.views.registry import View
 
 COLUMNS = ["team_id", "team", "epics_open", "epics_done", "epics_at_risk", "epics_not_rated", "progress",
            "effort", "effort_share", "issues_epic_not_visible", "hygiene"]
 
 
-def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
+def compute(
+    mapped_issues: pd.DataFrame, mappings: Any, *,
+    as_of: date, epics: pd.DataFrame, effort: pd.DataFrame, missing_parents: pd.DataFrame, hygiene: pd.DataFrame,
+    allocation_window_days: int | None, team: str | None,
+) -> pd.DataFrame:
     """One row per team that has epics or effort (declared teams first)."""
-    epic_rows = ctx.get("epics")
-    if epic_rows is None:
-        epic_rows = epics_view.compute(mapped_issues, mappings, as_of=as_of, **ctx)
-    window = int(ctx.get("allocation_window_days") or ALLOCATION_WINDOW_DAYS)
+    epic_rows = epics
+    window = int(allocation_window_days or ALLOCATION_WINDOW_DAYS)
     work = allocation.window_effort(mapped_issues, mappings, start=as_of - timedelta(days=window), end=as_of,
-                                    work=ctx.get("effort"))
+                                    work=effort)
     if epic_rows.empty and work.empty:
         return empty(COLUMNS)
     e = epic_rows.assign(
@@ -51,11 +53,12 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         progress=("progress", "mean"),
     ) if len(e) else pd.DataFrame()
     if len(work):
-        effort = work.assign(team_id=work["team_id"].fillna(UNMAPPED).astype(str)).groupby("team_id")["effort"].sum()
+        team_effort = (work.assign(team_id=work["team_id"].fillna(UNMAPPED).astype(str))
+                       .groupby("team_id")["effort"].sum())
     else:
-        effort = pd.Series(dtype=float)
-    out = per_team.join(effort.rename("effort"), how="outer")
-    out = out.join(_not_visible(ctx.get("missing_parents")).rename("issues_epic_not_visible"), how="outer")
+        team_effort = pd.Series(dtype=float)
+    out = per_team.join(team_effort.rename("effort"), how="outer")
+    out = out.join(_not_visible(missing_parents).rename("issues_epic_not_visible"), how="outer")
     declared = list(names(mappings, "teams"))
     order = ([t for t in declared if t in out.index]
              + sorted(t for t in out.index if t not in declared and t != UNMAPPED))
@@ -66,10 +69,10 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
     out["effort_share"] = out["effort"] / total if total else 0.0
     for col in ("epics_open", "epics_done", "epics_at_risk", "epics_not_rated", "issues_epic_not_visible"):
         out[col] = out[col].fillna(0).astype(int)
-    out["hygiene"] = out.index.map(_team_scores(ctx.get("hygiene")))
+    out["hygiene"] = out.index.map(_team_scores(hygiene))
     out["team_id"] = out.index
     out["team"] = [names(mappings, "teams").get(t, t) for t in out.index]
-    team_id = team_scope(mappings, mapped_issues, ctx)
+    team_id = team_scope(mappings, mapped_issues, team)
     if team_id is not None:
         out = out[out["team_id"] == team_id]
     return out[COLUMNS].reset_index(drop=True)
@@ -94,4 +97,10 @@ def _not_visible(missing: pd.DataFrame | None) -> pd.Series:
 
 
 # ``resolve_team`` (from _common) stays importable from here: the report and lint narrow to a team with it.
-__all__ = ["compute", "resolve_team", "COLUMNS"]
+#: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).
+VIEW = View("teams", compute=compute, requires=(
+    "epics", "effort", "missing_parents", "hygiene", "allocation_window_days", "team",
+))
+
+
+__all__ = ["VIEW", "compute", "resolve_team", "COLUMNS"]

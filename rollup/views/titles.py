@@ -26,6 +26,7 @@ import pandas as pd
 from rollup.views import okrs as okrs_view
 from rollup.views import pillars as pillars_view
 from rollup.views._common import key_order
+from rollup.views.registry import View
 
 COLUMNS = ["chart", "title"]
 
@@ -36,13 +37,13 @@ ROADMAP_LIMIT = 30
 DEFAULT_SPAN_DAYS = 30
 
 
-def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
+def compute(
+    mapped_issues: pd.DataFrame, mappings: Any, *,
+    as_of: date, epics: pd.DataFrame, pillars: pd.DataFrame, allocation: pd.DataFrame, okr_summary: pd.DataFrame,
+    trend: pd.DataFrame,
+) -> pd.DataFrame:
     """One row per chart that takes its title from here."""
-    empty = pd.DataFrame(columns=COLUMNS)
-    pillars, allocation = ctx.get("pillars", empty), ctx.get("allocation", empty)
-    epics, summary = ctx.get("epics", empty), ctx.get("okr_summary")
-    if summary is None:
-        summary = okrs_view.summarise(ctx.get("okrs", pd.DataFrame(columns=okrs_view.COLUMNS)))
+    summary = okr_summary
     drawn, candidates = roadmap_rows(epics), open_epics(epics)
     rows = [
         ("allocation-vs-target", pillar_title(pillars)),
@@ -50,7 +51,7 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         ("roadmap", roadmap_title(drawn, candidates)),
         ("roadmap-subtitle", roadmap_subtitle(drawn, candidates)),
         ("okr-progress", okrs_view.headline(summary)),
-        ("week-over-week", trend_title(ctx.get("trend", empty))),
+        ("week-over-week", trend_title(trend)),
     ]
     return pd.DataFrame(rows, columns=COLUMNS)
 
@@ -160,5 +161,9 @@ def title(titles: pd.DataFrame | None, chart: str) -> str | None:
     return str(match.iloc[0]) if len(match) else None
 
 
-__all__ = ["compute", "title", "pillar_title", "bucket_title", "open_epics", "roadmap_rows", "roadmap_title",
+#: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).
+VIEW = View("titles", requires=("epics", "pillars", "allocation", "okr_summary", "trend"), compute=compute)
+
+
+__all__ = ["VIEW", "compute", "title", "pillar_title", "bucket_title", "open_epics", "roadmap_rows", "roadmap_title",
            "roadmap_subtitle", "trend_title", "COLUMNS", "ROADMAP_LIMIT", "DEFAULT_SPAN_DAYS"]

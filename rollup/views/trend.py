@@ -1,10 +1,10 @@
 """Week-over-week trend: the portfolio at each stored weekly snapshot up to the as-of week.
 
-``ctx['snapshots']`` as in :mod:`rollup.views.changes` (one snapshot per ISO week);
-``ctx['epics']`` the current epic view. One row per week up to and including the as-of week. The
+``snapshots`` as in :mod:`rollup.views.changes` (one snapshot per ISO week);
+``epics`` the current epic view. One row per week up to and including the as-of week. The
 as-of week's row is the current epic view, unless that week is in the past (a later week's snapshot
 is stored), when its stored snapshot is used: ``--as-of`` of a past week draws the trend it drew then.
-``ctx['team']``: a team report, whose weeks count the epics of the team in each week's snapshot.
+``team``: a team report, whose weeks count the epics of the team in each week's snapshot.
 
 Columns:
 
@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 
 from rollup.views import allocation
-from rollup.views import epics as epics_view
 from rollup.views._common import bucket_ids, empty, names, safe_ratio, team_scope
 from rollup.views.changes import iso_week, weekly
+from rollup.views.registry import View
 
 COLUMNS = ["day", "week", "epics_open", "epics_done", "epics_at_risk", "points_total", "points_done", "progress",
            "hygiene", "strategy_share"]
@@ -93,27 +93,28 @@ def _mix(mapped_issues: pd.DataFrame, mappings: Any, days: pd.Series) -> pd.Data
     return out
 
 
-def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: Any) -> pd.DataFrame:
+def compute(
+    mapped_issues: pd.DataFrame, mappings: Any, *,
+    as_of: date, epics: pd.DataFrame, snapshots: Any, team: str | None,
+) -> pd.DataFrame:
     """Portfolio totals per stored week up to ``as_of``'s week, that week last."""
     week = iso_week(as_of)
-    stored = weekly(ctx.get("snapshots"))
+    stored = weekly(snapshots)
     past = bool(stored["week"].gt(week).any())
     snaps = stored[stored["week"].le(week)]
     frames = []
     if not (past and snaps["week"].eq(week).any()):
         snaps = snaps[snaps["week"].ne(week)]
-        now = ctx.get("epics")
-        if now is None:
-            now = epics_view.compute(mapped_issues, mappings, as_of=as_of)
+        now = epics
         if len(now):
             frames.append(_summarise(now.assign(day=pd.Timestamp(as_of), week=week)))
     if len(snaps):
         payload = pd.DataFrame(list(snaps["payload"]))
         payload["day"] = pd.to_datetime(snaps["day"]).to_numpy()
         payload["week"] = snaps["week"].to_numpy()
-        team = team_scope(mappings, mapped_issues, ctx)
-        if team is not None:
-            payload = payload[payload["team_id"].eq(team)]
+        team_id = team_scope(mappings, mapped_issues, team)
+        if team_id is not None:
+            payload = payload[payload["team_id"].eq(team_id)]
         if len(payload):
             frames.insert(0, _summarise(payload))
     columns = COLUMNS + mix_columns(mappings)
@@ -125,3 +126,7 @@ def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, **ctx: A
         out = out.join(_mix(mapped_issues, mappings, out["day"])).reindex(columns=columns)
     out.attrs["labels"] = mix_labels(mappings)
     return out
+
+
+#: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).
+VIEW = View("trend", requires=("epics", "snapshots", "team"), compute=compute)

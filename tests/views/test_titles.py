@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from roadmap_epics import REPORT_DAY, roadmap_epics
 
+from rollup.views import okrs as okrs_view
 from rollup.views import titles
 
 
@@ -57,5 +58,8 @@ def trend(days: list[str], at_risk: list[int]) -> pd.DataFrame:
 ])
 def test_the_week_over_week_title_comes_from_the_trend(frame, title):
     assert titles.trend_title(frame) == title
-    row = titles.compute(pd.DataFrame(), None, as_of=REPORT_DAY.date(), trend=frame)
+    empty = pd.DataFrame(columns=titles.COLUMNS)
+    summary = okrs_view.summarise(pd.DataFrame(columns=okrs_view.COLUMNS))
+    row = titles.compute(pd.DataFrame(), None, as_of=REPORT_DAY.date(), epics=empty, pillars=empty, allocation=empty,
+                         okr_summary=summary, trend=frame)
     assert titles.title(row, "week-over-week") == title

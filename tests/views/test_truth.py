@@ -198,7 +198,12 @@ def test_newly_at_risk_epics_are_named(monkeypatch):
 
 
 def test_insights_survive_an_empty_frame():
-    assert insights_view.compute(mapped_issues().iloc[0:0], MAPPINGS, as_of=AS_OF).empty
+    empty = mapped_issues().iloc[0:0]
+    views = build_views(empty, MAPPINGS, as_of=AS_OF)
+    assert views["insights"].empty
+    given = {name: views[name] for name in insights_view.VIEW.requires if name in views}
+    assert insights_view.compute(empty, MAPPINGS, as_of=AS_OF, **given, snapshots=None, allocation_window_days=None,
+                                 team=None).empty
 
 
 # ---------------------------------------------------------------------------------------- nothing dropped
