@@ -13,7 +13,7 @@ from store_rows import store_rows
 from connectors.jira.rows import FieldRow
 from rollup import store as store_module
 from rollup.errors import EmptyStoreError, StoreError, StoreURLError
-from rollup.store import SCHEMA_VERSION, Store, mask_url, normalize_url, upgrade
+from rollup.store import SCHEMA_VERSION, Store, mask_url, normalize_url, sqlite_fast, upgrade
 
 
 def test_new_store_has_current_schema_version(store):
@@ -329,7 +329,7 @@ def test_sqlite_fast_path_stores_what_sqlalchemy_core_stores(tmp_path, monkeypat
         return out
 
     fast = dump(f"sqlite:///{tmp_path / 'fast.db'}")
-    monkeypatch.setattr(store_module, "_SQLITE_FAST", {})
+    monkeypatch.setattr(sqlite_fast, "FAST_STATEMENTS", {})
     core = dump(f"sqlite:///{tmp_path / 'core.db'}")
     assert fast == core
     assert len(fast["issues"]) == 3 and len(fast["transitions"]) == 9 and len(fast["worklogs"]) == 2

@@ -1,13 +1,13 @@
-"""The local store: normalized Jira rows kept in SQLite (default) or PostgreSQL.
+"""The :class:`Store`: normalized Jira rows kept in SQLite (default) or PostgreSQL.
 
 SQLAlchemy Core tables, dialect-specific upserts (``INSERT ... ON CONFLICT DO UPDATE``),
 one transaction per written batch. Datetimes go in as UTC and come back as aware UTC on
-both dialects. The schema is versioned in ``meta``: a missing schema is created, an older
-one is upgraded by the ordered functions in :data:`MIGRATIONS`, a newer one is refused.
+both dialects. Opening the store creates a missing schema, upgrades an older one
+(:mod:`rollup.store.migrations`) and refuses a newer one.
 
->>> store = Store.open("sqlite:///:memory:")
->>> store.counts()["issues"]
-0
+Subsystems that own tables of their own (lint history, the finance ledger, job runs and locks) reach
+the database through :meth:`Store.connect` and :meth:`Store.begin`; nothing outside this package
+touches the SQLAlchemy engine.
 """
 
 from __future__ import annotations
@@ -15,490 +15,42 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
-from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Column,
-    Date,
-    DateTime,
-    Float,
-    ForeignKey,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    create_engine,
-    delete,
-    event,
-    func,
-    inspect,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import Column, Table, create_engine, delete, event, func, inspect, select, update
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, SQLAlchemyError
 
 from connectors.jira.rows import FieldRow, IssueRow, TransitionRow, WorklogRow
 from rollup.errors import EmptyStoreError, StoreError, StoreURLError
 
-#: The schema version this code writes. Bump it and add a function to MIGRATIONS together.
-SCHEMA_VERSION = 3
+# Importing the lint, finance and job schemas adds their tables to ``metadata``: opening a store creates them.
+from rollup.store import schema_finance, schema_jobs, schema_lint, sqlite_fast  # noqa: F401
+from rollup.store.columns import metadata
+from rollup.store.migrations import SCHEMA_VERSION, upgrade
+from rollup.store.schema_meta import meta, read_version
+from rollup.store.schema_sync import (
+    fields,
+    issues,
+    live_issue_ids,
+    snapshots,
+    sync_runs,
+    sync_state,
+    transitions,
+    worklogs,
+)
+from rollup.store.urls import DATABASE_URL_ENV, DEFAULT_PATH, checked_url, mask_url, sqlite_file
 
-#: Where the store lives when neither ROLLUP_DATABASE_URL nor an argument says otherwise.
-DEFAULT_PATH = Path(".rollup") / "rollup.db"
-
-#: Environment variable naming the database URL.
-DATABASE_URL_ENV = "ROLLUP_DATABASE_URL"
+T = TypeVar("T")
 
 # Bound parameters per statement stay well under SQLite's limit (32766 in recent builds).
 _CHUNK = 500
-
-
-def _naive(value: datetime) -> StoreError:
-    return StoreError(
-        f"naive datetime {value.isoformat()} given to the store; the connector must hand over aware UTC datetimes"
-    )
-
-
-class UTCDateTime(TypeDecorator):
-    """A timezone-aware datetime stored as UTC; naive values read back are taken as UTC.
-
-    PostgreSQL keeps ``timestamptz`` natively; SQLite stores text without an offset, so the
-    value is converted to UTC before it is written and tagged UTC when it is read.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
-        """Refuse a naive datetime; write UTC (without an offset on SQLite)."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise _naive(value)
-        value = value.astimezone(timezone.utc)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        """Read back as an aware UTC datetime, taking a naive value as UTC."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
-
-
-def _json() -> JSON:
-    return JSON().with_variant(pg_dialect.JSONB(), "postgresql")
-
-
-metadata = MetaData()
-
-issues = Table(
-    "issues",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("key", String(64), nullable=False, unique=True),
-    Column("project_key", String(64), nullable=False, index=True),
-    Column("issue_type", String(128), nullable=False),
-    Column("hierarchy_level", Integer, nullable=False),
-    Column("parent_key", String(64), index=True),
-    Column("epic_key", String(64), index=True),
-    Column("status", String(128), nullable=False),
-    Column("status_category", String(32), nullable=False),
-    Column("assignee_id", String(128)),
-    Column("assignee_name", String(255)),
-    Column("assignee_active", Boolean),
-    Column("created", UTCDateTime, nullable=False),
-    Column("updated", UTCDateTime, nullable=False),
-    Column("resolved", UTCDateTime),
-    Column("story_points", Float),
-    Column("start_date", Date),
-    Column("target_date", Date),
-    Column("due_date", Date),
-    Column("labels", _json(), nullable=False),
-    Column("components", _json(), nullable=False),
-    Column("fix_versions", _json(), nullable=False),
-    Column("team", String(255)),
-    Column("sprint", String(255)),
-    Column("summary", Text, nullable=False),
-    Column("description", Text, nullable=False),
-    Column("description_length", Integer, nullable=False),
-    Column("custom", _json(), nullable=False),
-    Column("changelog_complete", Boolean, nullable=False, default=False),
-    #: When a complete deletion sweep found the issue gone from Jira or from the scope (soft delete):
-    #: the row stays, every reader skips it, and a later sync that sees it again brings it back.
-    Column("deleted_at", UTCDateTime, index=True),
-)
-
-transitions = Table(
-    "transitions",
-    metadata,
-    Column("issue_id", Integer, ForeignKey("issues.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("history_id", Integer, nullable=False),
-    Column("field", String(32), nullable=False),
-    Column("at", UTCDateTime, nullable=False),
-    Column("from_value", String(255)),
-    Column("to_value", String(255)),
-    Column("to_category", String(32)),
-    Column("author_id", String(128)),
-    UniqueConstraint("issue_id", "history_id", "field", "to_value", name="uq_transitions_change"),
-)
-
-worklogs = Table(
-    "worklogs",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("issue_id", Integer, ForeignKey("issues.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("author_id", String(128)),
-    Column("author_name", String(255)),
-    Column("started", UTCDateTime, nullable=False),
-    Column("seconds", Integer, nullable=False),
-    Column("updated", UTCDateTime, nullable=False),
-)
-
-fields = Table(
-    "fields",
-    metadata,
-    Column("id", String(128), primary_key=True),
-    Column("name", String(255), nullable=False),
-    Column("custom", Boolean, nullable=False),
-    Column("schema_type", String(64)),
-    Column("role", String(64)),
-)
-
-sync_state = Table(
-    "sync_state",
-    metadata,
-    Column("key", String(64), primary_key=True),
-    Column("value", Text),
-)
-
-sync_runs = Table(
-    "sync_runs",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("started", UTCDateTime, nullable=False),
-    Column("finished", UTCDateTime),
-    Column("mode", String(16), nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("issues_new", Integer, nullable=False, default=0),
-    Column("issues_changed", Integer, nullable=False, default=0),
-    Column("issues_deleted", Integer, nullable=False, default=0),
-    Column("requests", Integer, nullable=False, default=0),
-    Column("retries", Integer, nullable=False, default=0),
-    Column("throttled", Integer, nullable=False, default=0),
-    Column("elapsed_s", Float),
-    Column("error", Text),
-)
-
-#: One epic snapshot per report week: ``week`` is the ISO week of the report's as-of date
-#: (``2026-W48``), ``as_of`` that date; ``run_id`` and ``taken_at`` say which sync run's data it holds
-#: and when it was written. Re-running a week's report replaces that week's rows.
-snapshots = Table(
-    "snapshots",
-    metadata,
-    Column("week", String(8), nullable=False),
-    Column("as_of", Date, nullable=False),
-    Column("run_id", Integer, nullable=False),
-    Column("taken_at", UTCDateTime, nullable=False),
-    Column("issue_id", Integer, nullable=False),
-    Column("key", String(64), nullable=False),
-    Column("payload", _json(), nullable=False),
-    UniqueConstraint("week", "issue_id", name="uq_snapshots_week_issue"),
-)
-
-# ---------------------------------------------------------------------------------------- lint runs
-# One row per `rollup lint` run, its findings, and each team's score (for the trend and for the
-# portfolio workbook's data-quality sheet). Written by rollup.lint.history.
-
-lint_runs = Table(
-    "lint_runs",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("started", UTCDateTime, nullable=False),
-    Column("as_of", Date, nullable=False),
-    Column("sync_run_id", Integer),
-    Column("config_hash", String(64), nullable=False),
-    Column("rules", _json(), nullable=False),
-    Column("epics", Integer, nullable=False),
-    Column("findings", Integer, nullable=False),
-    Column("errors", Integer, nullable=False),
-    Column("warnings", Integer, nullable=False),
-    Column("infos", Integer, nullable=False),
-)
-
-lint_findings = Table(
-    "lint_findings",
-    metadata,
-    Column("run_id", Integer, ForeignKey("lint_runs.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("key", String(64), nullable=False),
-    Column("issue_id", Integer),
-    Column("team_id", String(64)),
-    Column("owner", String(255)),
-    Column("rule", String(16), nullable=False),
-    Column("severity", String(8), nullable=False),
-    Column("message", Text, nullable=False),
-    UniqueConstraint("run_id", "key", "rule", name="uq_lint_findings_run_key_rule"),
-)
-
-lint_team_scores = Table(
-    "lint_team_scores",
-    metadata,
-    Column("run_id", Integer, ForeignKey("lint_runs.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("team_id", String(64), nullable=False),
-    Column("team", String(255), nullable=False),
-    Column("epics", Integer, nullable=False),
-    Column("clean", Integer, nullable=False),
-    Column("score", Float),
-    Column("errors", Integer, nullable=False),
-    Column("warnings", Integer, nullable=False),
-    Column("infos", Integer, nullable=False),
-    Column("stories_without_epic", Integer, nullable=False),
-    UniqueConstraint("run_id", "team_id", name="uq_lint_team_scores_run_team"),
-)
-
-# ---------------------------------------------------------------------------------------- finance
-# Closed months and their frozen detail rows. Written by rollup.finance.
-
-finance_months = Table(
-    "finance_months",
-    metadata,
-    Column("month", String(7), primary_key=True),
-    Column("closed_at", UTCDateTime, nullable=False),
-    Column("content_hash", String(64), nullable=False),
-    Column("rows", Integer, nullable=False),
-    Column("meta", _json(), nullable=False),
-)
-
-finance_frozen_rows = Table(
-    "finance_frozen_rows",
-    metadata,
-    Column("month", String(7), ForeignKey("finance_months.month", ondelete="CASCADE"), nullable=False,
-           index=True),
-    Column("row_no", Integer, nullable=False),
-    Column("effort_month", String(7), nullable=False, index=True),
-    Column("payload", _json(), nullable=False),
-    UniqueConstraint("month", "row_no", name="uq_finance_frozen_rows_month_row"),
-)
-
-finance_log = Table(
-    "finance_log",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", UTCDateTime, nullable=False),
-    Column("month", String(7), nullable=False, index=True),
-    Column("action", String(16), nullable=False),
-    Column("reason", Text),
-    Column("content_hash", String(64)),
-    Column("actor", String(255)),
-)
-
-# ---------------------------------------------------------------------------------------- job runs
-# Scheduled and one-shot job runs (history, outputs, errors). Written by rollup.schedule.
-# ``steps`` is a list of {name, status, started, seconds, summary, outputs, error};
-# ``delivery`` maps a channel (email, confluence) to {status, attempts, error, detail}.
-
-job_runs = Table(
-    "job_runs",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("job", String(64), nullable=False, index=True),
-    Column("trigger", String(16), nullable=False),
-    Column("host", String(255), nullable=False),
-    Column("pid", Integer, nullable=False),
-    Column("started", UTCDateTime, nullable=False),
-    Column("finished", UTCDateTime),
-    Column("status", String(16), nullable=False),
-    Column("steps", _json(), nullable=False),
-    Column("outputs", _json(), nullable=False),
-    Column("run_dir", Text),
-    Column("error", Text),
-    Column("delivery_status", String(16), nullable=False),
-    Column("delivery", _json(), nullable=False),
-)
-
-# Who holds a job's lock on PostgreSQL (the advisory lock itself lives in the server session).
-job_locks = Table(
-    "job_locks",
-    metadata,
-    Column("job", String(64), primary_key=True),
-    Column("host", String(255), nullable=False),
-    Column("pid", Integer, nullable=False),
-    Column("started", UTCDateTime, nullable=False),
-)
-
-meta = Table(
-    "meta",
-    metadata,
-    Column("schema_version", Integer, nullable=False),
-)
-
-#: Cursor names kept in ``sync_state``.
-STATE_ISSUES_HWM = "issues.updated_hwm"
-STATE_WORKLOGS_SINCE = "worklogs.since"
-STATE_DELETION_SWEEP_AT = "deletion_sweep.at"
-STATE_SERVER_DEPLOYMENT = "server.deployment"
-STATE_SERVER_BASE_URL = "server.base_url"
-
-
-# ---------------------------------------------------------------------------------------- migrations
-
-
-def _migrate_0_to_1(conn: Connection) -> None:
-    """Version 0 (the pre-release layout) lacked ``issues.changelog_complete`` and ``snapshots``.
-
-    The column is added as ``false`` so every issue's changelog is fetched again on the next
-    sync; missing tables are created by the ``create_all`` that follows every upgrade.
-    """
-    columns = {c["name"] for c in inspect(conn).get_columns("issues")}
-    if "changelog_complete" not in columns:
-        conn.execute(text("ALTER TABLE issues ADD COLUMN changelog_complete BOOLEAN NOT NULL DEFAULT false"))
-
-
-def _migrate_1_to_2(conn: Connection) -> None:
-    """Version 2 keeps deleted issues (``issues.deleted_at``, soft delete) instead of removing them."""
-    columns = {c["name"] for c in inspect(conn).get_columns("issues")}
-    if "deleted_at" not in columns:
-        kind = "TIMESTAMP WITH TIME ZONE" if conn.dialect.name == "postgresql" else "DATETIME"
-        conn.execute(text(f"ALTER TABLE issues ADD COLUMN deleted_at {kind}"))
-        conn.execute(text("CREATE INDEX IF NOT EXISTS ix_issues_deleted_at ON issues (deleted_at)"))
-
-
-def _migrate_2_to_3(conn: Connection) -> None:
-    """Version 3 keys snapshots by the report's as-of week instead of by sync run.
-
-    Each old snapshot is dated by its ``taken_at`` (the only date it had); where several runs fall
-    in one ISO week the latest one is kept, as a re-run of that week would have done.
-    """
-    tables = set(inspect(conn).get_table_names())
-    if "snapshots" not in tables:
-        return
-    columns = {c["name"] for c in inspect(conn).get_columns("snapshots")}
-    if "week" in columns:
-        return
-    old = conn.execute(text("SELECT run_id, taken_at, issue_id, key, payload FROM snapshots "
-                            "ORDER BY run_id, issue_id")).mappings().all()
-    conn.execute(text("DROP TABLE snapshots"))
-    snapshots.create(conn)
-    kept: dict[tuple[str, int], dict[str, Any]] = {}
-    for row in old:
-        taken = row["taken_at"]
-        taken = taken if isinstance(taken, datetime) else datetime.fromisoformat(str(taken))
-        taken = taken.replace(tzinfo=timezone.utc) if taken.tzinfo is None else taken.astimezone(timezone.utc)
-        day = taken.date()
-        year, week, _ = day.isocalendar()
-        payload = row["payload"]
-        kept[(f"{year}-W{week:02d}", int(row["issue_id"]))] = {
-            "week": f"{year}-W{week:02d}", "as_of": day, "run_id": row["run_id"], "taken_at": taken,
-            "issue_id": row["issue_id"], "key": row["key"],
-            "payload": json.loads(payload) if isinstance(payload, str) else payload}
-    if kept:
-        conn.execute(snapshots.insert(), list(kept.values()))
-
-
-#: ``MIGRATIONS[v]`` upgrades a database from version ``v`` to ``v + 1``, in one transaction.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {0: _migrate_0_to_1, 1: _migrate_1_to_2,
-                                                        2: _migrate_2_to_3}
-
-
-def upgrade(
-    conn: Connection,
-    from_version: int,
-    to_version: int = SCHEMA_VERSION,
-    migrations: Mapping[int, Callable[[Connection], None]] | None = None,
-) -> list[int]:
-    """Run the migrations from ``from_version`` up to ``to_version`` in order; return the steps run."""
-    migrations = MIGRATIONS if migrations is None else migrations
-    steps = []
-    for version in range(from_version, to_version):
-        step = migrations.get(version)
-        if step is None:
-            raise StoreError(
-                f"no migration from store schema version {version} to {version + 1}; "
-                "this database cannot be upgraded by this release — sync into a new store"
-            )
-        step(conn)
-        steps.append(version)
-    return steps
-
-
-# ---------------------------------------------------------------------------------------- helpers
-
-
-#: A bare path (no ``scheme://``) is taken as a SQLite file when it ends in one of these.
-SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
-#: The store locations accepted, for error messages.
-ACCEPTED_URLS = ("sqlite:///PATH (e.g. sqlite:///.rollup/rollup.db; a bare path ending in .db, .sqlite or "
-                 ".sqlite3 also works) or postgresql://USER:PASSWORD@HOST/DB")
-
-
-def normalize_url(url: str) -> str:
-    """Return a SQLAlchemy URL: ``postgresql://`` gets the psycopg 3 driver, a bare path to a SQLite file
-    (ending in ``.db``, ``.sqlite`` or ``.sqlite3``, or naming a file that exists) is SQLite. Anything else is
-    returned as it is, for :func:`checked_url` to refuse."""
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
-    if url.startswith("postgresql://"):
-        return "postgresql+psycopg://" + url[len("postgresql://"):]
-    if "://" not in url:
-        path = Path(url).expanduser()
-        if path.suffix.lower() in SQLITE_SUFFIXES or path.is_file():
-            return f"sqlite:///{path}"
-    return url
-
-
-def checked_url(raw: str, source: str = DATABASE_URL_ENV) -> str:
-    """:func:`normalize_url`, refusing what the store cannot use with a :class:`StoreURLError` (exit code 2).
-
-    ``source`` names where the value came from (``ROLLUP_DATABASE_URL`` or ``--database``). The
-    message shows the value with any password masked and says what a valid one looks like.
-    """
-    url = normalize_url(raw.strip())
-    shown = mask_url(raw)
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError):
-        raise StoreURLError(f"{source}={shown!r} is not a database URL; give {ACCEPTED_URLS}") from None
-    backend = parsed.get_backend_name()
-    if backend not in ("sqlite", "postgresql"):
-        raise StoreURLError(f"{source}={shown!r}: '{backend}' databases are not supported; give {ACCEPTED_URLS}")
-    file = _sqlite_file(url)
-    if file is not None and file.is_dir():
-        raise StoreURLError(f"{source}={shown!r}: {file} is a folder, not a store file; name the file, "
-                            "e.g. sqlite:///.rollup/rollup.db")
-    return url
-
-
-def _sqlite_file(url: str) -> Path | None:
-    """The file of a SQLite URL, or None (in memory, or not SQLite)."""
-    parsed = make_url(url)
-    database = parsed.database or ""
-    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return Path(database)
-
-
-def mask_url(url: str) -> str:
-    """The URL with any password replaced by ``***``, safe to print and log (also when it does not parse)."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        # Whatever sits between "//" and "@" may hold a password.
-        return re.sub(r"//[^/@]*@", "//***@", url)
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
@@ -585,85 +137,6 @@ def _complete_for(changelog_complete: bool | Mapping[int, bool] | Collection[int
         return bool(changelog_complete.get(issue_id, False))
     return issue_id in changelog_complete
 
-
-# SQLite fast path. SQLAlchemy Core's executemany runs a bind processor per value (datetime
-# formatting, JSON serialisation), ~40 µs per issue row; on SQLite the rows are turned into tuples
-# here, in exactly the text SQLAlchemy's SQLite types would store, and handed to the driver's
-# executemany (tests/store checks both paths store the same values). PostgreSQL keeps the Core path.
-_SQLITE_DATETIME = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
-
-
-def _sqlite_dt(value: datetime | None) -> str | None:
-    """An aware datetime as SQLAlchemy's SQLite ``DATETIME`` stores it (UTC, no offset)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise _naive(value)
-    if value.utcoffset():
-        value = value.astimezone(timezone.utc)
-    return _SQLITE_DATETIME % (value.year, value.month, value.day, value.hour, value.minute, value.second,
-                               value.microsecond)
-
-
-def _sqlite_date(value: date | None) -> str | None:
-    if value is None:
-        return None
-    return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
-
-
-def _sqlite_bool(value: Any) -> int | None:
-    return None if value is None else int(bool(value))
-
-
-_dumps = json.JSONEncoder().encode  # what json.dumps(value) does, without its argument handling
-
-
-def _sqlite_converter(column: Column) -> Callable[[Any], Any] | None:
-    kind = column.type
-    if isinstance(kind, UTCDateTime):
-        return _sqlite_dt
-    if isinstance(kind, JSON):
-        return _dumps
-    if isinstance(kind, Boolean):
-        return _sqlite_bool
-    if isinstance(kind, Date):
-        return _sqlite_date
-    return None
-
-
-def _sqlite_statement(table: Table, index: Sequence[str] | None) -> tuple[str, list[str], list[Callable | None]]:
-    """``INSERT`` (or upsert on ``index``) SQL for ``table`` with ``?`` markers, its columns and converters."""
-    names = [c.name for c in table.columns]
-    cols = ", ".join(f'"{n}"' for n in names)
-    sql = f'INSERT INTO "{table.name}" ({cols}) VALUES ({", ".join("?" for _ in names)})'
-    if index:
-        updates = ", ".join(f'"{n}" = excluded."{n}"' for n in names if n not in index)
-        sql += f' ON CONFLICT ({", ".join(f"{chr(34)}{n}{chr(34)}" for n in index)}) DO UPDATE SET {updates}'
-    return sql, names, [_sqlite_converter(c) for c in table.columns]
-
-
-def _sqlite_rows(names: list[str], converters: list[Callable | None], rows: Iterable[Mapping[str, Any]]) -> list[tuple]:
-    # Every converter takes None too (JSON stores it as "null", as SQLAlchemy's JSON type does).
-    get = itemgetter(*names)
-    convert = [(i, f) for i, f in enumerate(converters) if f is not None]
-    out = []
-    for row in rows:
-        try:
-            values = list(get(row))
-        except KeyError:  # a column left out (every caller passes them all): NULL
-            values = [row.get(n) for n in names]
-        for i, f in convert:
-            values[i] = f(values[i])
-        out.append(tuple(values))
-    return out
-
-
-_SQLITE_ISSUES = _sqlite_statement(issues, ["id"])
-_SQLITE_TRANSITIONS = _sqlite_statement(transitions, None)
-_SQLITE_WORKLOGS = _sqlite_statement(worklogs, ["id"])
-_SQLITE_FAST = {"issues": _SQLITE_ISSUES, "transitions": _SQLITE_TRANSITIONS, "worklogs": _SQLITE_WORKLOGS}
-
-
 # ---------------------------------------------------------------------------------------- the store
 
 
@@ -694,7 +167,7 @@ class Store:
             DEFAULT_PATH.parent.mkdir(parents=True, exist_ok=True)
             raw = f"sqlite:///{DEFAULT_PATH.resolve()}"
         sa_url = checked_url(raw, source)
-        file = _sqlite_file(sa_url)
+        file = sqlite_file(sa_url)
         if must_exist and file is not None and (not file.is_file() or file.stat().st_size == 0):
             raise EmptyStoreError(mask_url(sa_url))  # a zero-byte file would get a schema: leave it alone
         try:
@@ -727,10 +200,44 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # -- connections, for subsystems that own their tables ------------------------------------
+
+    def connect(self, *, autocommit: bool = False) -> Connection:
+        """A connection for reading, to use as ``with store.connect() as conn:``.
+
+        ``autocommit`` gives one whose statements each commit at once (PostgreSQL's session-level
+        advisory locks, held on one connection for a whole job run).
+        """
+        conn = self.engine.connect()
+        return conn.execution_options(isolation_level="AUTOCOMMIT") if autocommit else conn
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A connection in ONE transaction for the ``with`` block: committed at its end, rolled back on an error."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def ensure_table(self, table: Table) -> None:
+        """Create ``table`` unless it exists (also when another process creates it at the same moment)."""
+        try:
+            table.create(self.engine, checkfirst=True)
+        except SQLAlchemyError:
+            # Another process created it between the check and the create: it exists now.
+            if not inspect(self.engine).has_table(table.name):
+                raise
+
+    def bind(self, build: Callable[[Engine], T]) -> T:
+        """``build(engine)``: for a library that keeps its own table and connections on this database.
+
+        Only APScheduler's job store needs it (:func:`rollup.schedule.scheduler.build_scheduler`);
+        rollup's own subsystems use :meth:`connect` and :meth:`begin`.
+        """
+        return build(self.engine)
+
     def schema_version(self) -> int | None:
         """The version recorded in ``meta``, or None for an empty database."""
         with self.engine.connect() as conn:
-            return _read_version(conn)
+            return read_version(conn)
 
     def prepare(self) -> None:
         """Create or upgrade the schema (what :meth:`open` does unless ``create=False``)."""
@@ -739,7 +246,7 @@ class Store:
     def _prepare_schema(self) -> None:
         try:
             with self.engine.begin() as conn:
-                version = _read_version(conn)
+                version = read_version(conn)
                 if version is not None and version > SCHEMA_VERSION:
                     raise StoreError(
                         f"the store at {self.location} has schema version {version}, newer than this "
@@ -755,7 +262,7 @@ class Store:
         except OperationalError as exc:
             raise StoreError(f"cannot open the store at {self.location}: {exc.orig}") from None
         except DatabaseError as exc:  # SQLite: "file is not a database" (a text file, an encrypted file, …)
-            raise StoreURLError(f"{_sqlite_file(self.url) or self.location} is not a rollup store ({exc.orig}); "
+            raise StoreURLError(f"{sqlite_file(self.url) or self.location} is not a rollup store ({exc.orig}); "
                                 f"point {DATABASE_URL_ENV} "
                                 "(or --database) at the store, e.g. sqlite:///.rollup/rollup.db") from None
 
@@ -833,9 +340,9 @@ class Store:
     def _executemany(self, conn: Connection, table: Table, index: Sequence[str] | None,
                      values: list[dict[str, Any]]) -> None:
         """Insert (``index`` None) or upsert ``values``; on SQLite straight through the driver."""
-        if self.dialect == "sqlite" and table.name in _SQLITE_FAST:
-            sql, names, converters = _SQLITE_FAST[table.name]
-            conn.exec_driver_sql(sql, _sqlite_rows(names, converters, values))
+        if self.dialect == "sqlite" and table.name in sqlite_fast.FAST_STATEMENTS:
+            sql, names, converters = sqlite_fast.FAST_STATEMENTS[table.name]
+            conn.exec_driver_sql(sql, sqlite_fast.sqlite_rows(names, converters, values))
         elif index:
             conn.execute(self._upsert(table, index), values)
         else:
@@ -1067,17 +574,6 @@ def field_roles_of(rows: Iterable[tuple[str | None, str]]) -> dict[str, str]:
         if role:
             out.setdefault(role, []).append(fid)
     return {role: ",".join(sorted(ids)) for role, ids in sorted(out.items())}
-
-
-def live_issue_ids():
-    """A subquery of the ids of issues not marked deleted (for readers of transitions and worklogs)."""
-    return select(issues.c.id).where(issues.c.deleted_at.is_(None)).scalar_subquery()
-
-
-def _read_version(conn: Connection) -> int | None:
-    if not inspect(conn).has_table("meta"):
-        return None
-    return conn.execute(select(func.max(meta.c.schema_version))).scalar_one_or_none()
 
 
 def _make_engine(url: str) -> Engine:
