@@ -75,7 +75,7 @@ def load_frames(store: Store) -> Frames:
     """Read every table later stages need from ``store`` into :class:`Frames`, once."""
     issue_table = store_module.issues
     live = store_module.live_issue_ids()
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         # Issues a deletion sweep marked deleted are not part of any view (nor their history).
         issues = _read(conn, issue_table, ["id"], issue_table.c.deleted_at.is_(None))
         transitions = _read(conn, store_module.transitions, ["issue_id", "at", "history_id", "field"],

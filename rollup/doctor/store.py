@@ -47,7 +47,7 @@ def _open(url: URL, where: str) -> tuple[Store | None, list[Check]]:
         return None, [fail("store", str(exc), f"fix --database or {DATABASE_URL_ENV}, {rerun}")]
     try:
         version = opened.schema_version()
-        with opened.engine.connect() as conn:
+        with opened.connect() as conn:
             if opened.dialect == "sqlite":
                 problems = [str(row[0]) for row in conn.exec_driver_sql("PRAGMA integrity_check")]
                 how = "PRAGMA integrity_check ok"

@@ -50,7 +50,7 @@ class Ledger:
 
     def closed(self) -> dict[str, ClosedMonth]:
         """Closed months by label, oldest first."""
-        with self.store.engine.connect() as conn:
+        with self.store.connect() as conn:
             rows = conn.execute(select(finance_months).order_by(finance_months.c.month)).mappings().all()
         return {r["month"]: ClosedMonth(r["month"], r["closed_at"], r["content_hash"], r["rows"], dict(r["meta"]))
                 for r in rows}
@@ -63,7 +63,7 @@ class Ledger:
             query = query.where(finance_frozen_rows.c.month.in_(months))
         if effort_months is not None:
             query = query.where(finance_frozen_rows.c.effort_month.in_(effort_months))
-        with self.store.engine.connect() as conn:
+        with self.store.connect() as conn:
             payloads = [r[1] for r in conn.execute(query)]
         return pd.DataFrame(payloads)
 
@@ -86,7 +86,7 @@ class Ledger:
         records = detail.to_dict("records")
         values = [{"month": month, "row_no": i, "effort_month": r["effort_month"], "payload": r}
                   for i, r in enumerate(records)]
-        with self.store.engine.begin() as conn:
+        with self.store.begin() as conn:
             conn.execute(finance_months.insert().values(month=month, closed_at=now, content_hash=digest,
                                                         rows=len(records), meta=meta))
             for start in range(0, len(values), _CHUNK):
@@ -98,7 +98,7 @@ class Ledger:
         """Drop the month's frozen rows and log the reopen with its reason; return the old hash."""
         now = now or datetime.now(timezone.utc)
         record = self.closed()[month]
-        with self.store.engine.begin() as conn:
+        with self.store.begin() as conn:
             conn.execute(delete(finance_frozen_rows).where(finance_frozen_rows.c.month == month))
             conn.execute(delete(finance_months).where(finance_months.c.month == month))
             conn.execute(finance_log.insert().values(at=now, month=month, action="reopen", reason=reason,
@@ -107,6 +107,6 @@ class Ledger:
 
     def log(self) -> list[dict[str, Any]]:
         """Every close and reopen, oldest first."""
-        with self.store.engine.connect() as conn:
+        with self.store.connect() as conn:
             return [dict(r) for r in conn.execute(select(finance_log).order_by(finance_log.c.id)).mappings()]
 

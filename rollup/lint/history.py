@@ -247,7 +247,7 @@ def record_run(store: Store, result: LintResult, *, config: Any, started: dateti
                         started=started)
     findings = finding_values(result)
     scores = team_score_values(result)
-    with store.engine.begin() as conn:
+    with store.begin() as conn:
         key = conn.execute(lint_runs.insert().values(**values)).inserted_primary_key
         assert key is not None, "an INSERT of one row returns its key"
         run_id = int(key[0])
@@ -260,7 +260,7 @@ def record_run(store: Store, result: LintResult, *, config: Any, started: dateti
 
 def read_runs(store: Store) -> pd.DataFrame:
     """Every recorded run, oldest first, with :data:`RUN_COLUMNS`."""
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         rows = [dict(r) for r in conn.execute(select(lint_runs).order_by(lint_runs.c.id)).mappings()]
     return pd.DataFrame(rows, columns=list(RUN_COLUMNS))
 
@@ -272,7 +272,7 @@ def read_scores(store: Store, run_ids: list[int] | None = None) -> pd.DataFrame:
              .order_by(lint_team_scores.c.run_id, lint_team_scores.c.team))
     if run_ids is not None:
         query = query.where(lint_team_scores.c.run_id.in_(list(run_ids)))
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         rows = [dict(r) for r in conn.execute(query).mappings()]
     # Teams by name within a run, the unassigned epics last (the same on every database).
     rows.sort(key=lambda r: (r["run_id"], r["team_id"] == _NO_TEAM, str(r["team"]).lower()))
@@ -283,21 +283,21 @@ def read_findings(store: Store, run_id: int) -> pd.DataFrame:
     """The findings of one recorded run, with :data:`STORED_FINDING_COLUMNS`."""
     query = select(lint_findings).where(lint_findings.c.run_id == run_id).order_by(
         lint_findings.c.team_id, lint_findings.c.key, lint_findings.c.rule)
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         rows = [dict(r) for r in conn.execute(query).mappings()]
     return pd.DataFrame(rows, columns=list(STORED_FINDING_COLUMNS))
 
 
 def latest_run(store: Store) -> StoredRun | None:
     """The most recently recorded run with its team scores and findings, or None when there is none."""
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         last = conn.execute(select(func.max(lint_runs.c.id))).scalar_one_or_none()
     return None if last is None else read_run(store, int(last))
 
 
 def read_run(store: Store, run_id: int) -> StoredRun:
     """One recorded run with its team scores and findings."""
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         run = dict(conn.execute(select(lint_runs).where(lint_runs.c.id == run_id)).mappings().one())
     return StoredRun(run=run, teams=read_scores(store, [run_id]), findings=read_findings(store, run_id))
 
@@ -312,14 +312,14 @@ def run_for(store: Store, *, as_of: date, config: Any) -> StoredRun | None:
     query = (select(lint_runs.c.id).where(lint_runs.c.as_of == as_of, lint_runs.c.config_hash == config_hash(config))
              .order_by(lint_runs.c.id.desc()))
     query = query.where(lint_runs.c.sync_run_id.is_(None) if sync_run is None else lint_runs.c.sync_run_id == sync_run)
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         found = conn.execute(query.limit(1)).scalar_one_or_none()
     return None if found is None else read_run(store, int(found))
 
 
 def run_before(store: Store, as_of: date, *, min_days: int = 6) -> StoredRun | None:
     """The run to compare ``as_of`` with: the last one at least ``min_days`` earlier, else the first earlier one."""
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         rows = conn.execute(select(lint_runs.c.id, lint_runs.c.as_of).where(lint_runs.c.as_of < as_of)
                             .order_by(lint_runs.c.as_of, lint_runs.c.id)).all()
     if not rows:

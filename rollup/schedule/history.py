@@ -36,7 +36,7 @@ def start_run(store: Store, job: str, trigger: str, *, started: datetime | None 
     values = {"job": job, "trigger": trigger, "host": socket.gethostname(), "pid": os.getpid(),
               "started": started or _now(), "status": "running", "steps": [], "outputs": [],
               "delivery_status": "none", "delivery": {}}
-    with store.engine.begin() as conn:
+    with store.begin() as conn:
         key = conn.execute(job_runs.insert().values(**values)).inserted_primary_key
         assert key is not None, "an INSERT of one row returns its key"
         return int(key[0])
@@ -44,7 +44,7 @@ def start_run(store: Store, job: str, trigger: str, *, started: datetime | None 
 
 def update_run(store: Store, run_id: int, **values: Any) -> None:
     """Set columns of one run (``steps``, ``outputs``, ``status``, ``error``, ``delivery``…)."""
-    with store.engine.begin() as conn:
+    with store.begin() as conn:
         conn.execute(update(job_runs).where(job_runs.c.id == run_id).values(**values))
 
 
@@ -63,7 +63,7 @@ def record_run(store: Store, job: str, trigger: str, status: str, *, error: str 
 
 def mark_died(store: Store, job: str, keep: int) -> list[int]:
     """Mark the job's other ``running`` rows as ``died``; call only while holding the job's lock."""
-    with store.engine.begin() as conn:
+    with store.begin() as conn:
         ids = [r[0] for r in conn.execute(select(job_runs.c.id).where(
             job_runs.c.job == job, job_runs.c.status == "running", job_runs.c.id != keep))]
         if ids:
@@ -80,7 +80,7 @@ def list_runs(store: Store, *, job: str | None = None, limit: int | None = 20) -
         query = query.where(job_runs.c.job == job)
     if limit:
         query = query.limit(limit)
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         return [dict(row) for row in conn.execute(query).mappings()]
 
 
@@ -93,14 +93,14 @@ def scheduled_run_since(store: Store, job: str, since: datetime) -> dict[str, An
              .where(job_runs.c.job == job, job_runs.c.trigger == "schedule", job_runs.c.started >= since,
                     job_runs.c.status.notin_(("locked", "missed", "skipped")))
              .order_by(job_runs.c.id).limit(1))
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         row = conn.execute(query).mappings().first()
     return dict(row) if row else None
 
 
 def get_run(store: Store, run_id: int) -> dict[str, Any] | None:
     """One run by id."""
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         row = conn.execute(select(job_runs).where(job_runs.c.id == run_id)).mappings().first()
     return dict(row) if row else None
 

@@ -24,9 +24,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import delete, inspect, select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from rollup.errors import RollupError
 from rollup.store import Store, job_locks
@@ -125,21 +124,22 @@ def _read_holder(fd: int, attempts: int = 20) -> LockHolder | None:
 @contextmanager
 def _advisory_lock(store: Store, job: str) -> Iterator[LockHolder]:
     key = lock_key(job)
-    conn = store.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    conn = store.connect(autocommit=True)
     try:
         if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one():
             raise JobLocked(job, _pg_holder(store, job), f"PostgreSQL advisory lock {key}")
         holder = LockHolder.me(job)
-        _ensure_table(store)
+        # The sync lock is taken before the schema exists: a new store has no job_locks table yet.
+        store.ensure_table(job_locks)
         try:
-            with store.engine.begin() as write:
+            with store.begin() as write:
                 write.execute(delete(job_locks).where(job_locks.c.job == job))
                 write.execute(job_locks.insert().values(
                     job=job, host=holder.host, pid=holder.pid,
                     started=datetime.fromisoformat(holder.started)))
             yield holder
         finally:
-            with store.engine.begin() as write:
+            with store.begin() as write:
                 write.execute(delete(job_locks).where(job_locks.c.job == job, job_locks.c.pid == holder.pid,
                                                       job_locks.c.host == holder.host))
             conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
@@ -147,19 +147,9 @@ def _advisory_lock(store: Store, job: str) -> Iterator[LockHolder]:
         conn.close()
 
 
-def _ensure_table(store: Store) -> None:
-    """Create ``job_locks`` when the store is new: the sync lock is taken before the schema exists."""
-    try:
-        job_locks.create(store.engine, checkfirst=True)
-    except SQLAlchemyError:
-        # Another process created it between the check and the create: it exists now.
-        if not inspect(store.engine).has_table(job_locks.name):
-            raise
-
-
 def _pg_holder(store: Store, job: str, attempts: int = 20) -> LockHolder | None:
     for _ in range(attempts):
-        with store.engine.connect() as conn:
+        with store.connect() as conn:
             row = conn.execute(select(job_locks).where(job_locks.c.job == job)).mappings().first()
         if row:
             started = row["started"].astimezone(timezone.utc).isoformat(timespec="seconds")

@@ -172,7 +172,7 @@ def build_scheduler(store: Any, *, scheduler_cls: type[BaseScheduler] = Backgrou
                     executor: Any = None) -> BaseScheduler:
     """A scheduler on the store's database (SQLAlchemyJobStore) that records missed runs in the history."""
     scheduler = scheduler_cls(
-        jobstores={JOBSTORE: SQLAlchemyJobStore(engine=store.engine, tablename=JOBSTORE_TABLE)},
+        jobstores={JOBSTORE: store.bind(lambda engine: SQLAlchemyJobStore(engine=engine, tablename=JOBSTORE_TABLE))},
         executors={"default": executor or ThreadPoolExecutor(max_workers=4)},
         job_defaults={"coalesce": True, "max_instances": 1},
         timezone=timezone.utc,

@@ -113,7 +113,7 @@ def test_close_with_bad_rates_stores_nothing(tmp_path, sample_store, sample_rate
     result = CliRunner().invoke(cli, ["finance", "close", "2026-10", "--rates", str(rates), "--database", url,
                                       "--config", str(MAPPINGS)])
     assert result.exit_code == 2 and "no rate for" in result.output
-    with Store.open(url) as store, store.engine.connect() as conn:
+    with Store.open(url) as store, store.connect() as conn:
         assert conn.execute(select(func.count()).select_from(finance_months)).scalar_one() == 0
 
 
@@ -130,7 +130,7 @@ def test_an_empty_store_is_refused_and_the_previous_set_kept(tmp_path, sample_st
     result = CliRunner().invoke(cli, ["finance", "close", "2026-10", "--config", str(MAPPINGS), "--rates",
                                       str(sample_rates), "--database", empty])
     assert result.exit_code == 2 and "holds no issues" in result.output, result.output
-    with Store.open(empty) as store, store.engine.connect() as conn:
+    with Store.open(empty) as store, store.connect() as conn:
         assert conn.execute(select(func.count()).select_from(finance_months)).scalar_one() == 0
 
 

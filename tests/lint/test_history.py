@@ -17,7 +17,7 @@ CONFIG = {"pillars": ["enterprise"], "lint": {"rules": {"EQ030": {"min_words": 2
 
 
 def _count(store, table) -> int:
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 

@@ -26,7 +26,7 @@ from rollup.store import Store, lint_runs
 def test_the_lint_step_writes_the_lint_workbook_and_records_the_run(project):
     write_schedule(project, job_yaml("daily-lint", steps="[{step: lint, formats: [xlsx, csv]}]",
                                      cron="30 6 * * mon-fri", extra="max_data_age: 1d"))
-    with Store.open() as store, store.engine.connect() as conn:
+    with Store.open() as store, store.connect() as conn:
         before = conn.execute(select(func.count()).select_from(lint_runs)).scalar_one()
     run = run_job(load_job(project, "daily-lint"))
     assert run.status == "ok", run.steps
@@ -34,7 +34,7 @@ def test_the_lint_step_writes_the_lint_workbook_and_records_the_run(project):
     with Store.open() as store:
         reference = run_lint_report(store, load_config("mappings.yaml"), out_dir=project / "reference",
                                     as_of=date(2026, 11, 23), formats=("csv",), record=False, dry_run=False)
-        with store.engine.connect() as conn:
+        with store.connect() as conn:
             after = conn.execute(select(func.count()).select_from(lint_runs)).scalar_one()
     assert after == before + 1
     findings = len(reference.result.findings)

@@ -102,7 +102,7 @@ def test_two_processes_on_postgresql_use_an_advisory_lock(project, postgres_url)
     with Store.open(postgres_url) as store:
         runs = history.list_runs(store, job="weekly")
         assert sorted(r["status"] for r in runs) == ["locked", "ok"]
-        with store.engine.connect() as conn:
+        with store.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM job_locks")).scalar_one() == 0
 
 
@@ -159,7 +159,7 @@ def test_the_scheduler_daemon_stores_its_jobs_and_stops_cleanly_on_sigterm(proje
     process.send_signal(signal.SIGTERM)
     wait_for(lines, r"event=scheduler\.exit", seen)
     assert process.wait(timeout=30) == 0
-    with Store.open() as store, store.engine.connect() as conn:
+    with Store.open() as store, store.connect() as conn:
         row = conn.execute(text("SELECT id, next_run_time FROM apscheduler_jobs")).one()
     next_run = datetime.fromtimestamp(row[1], timezone.utc).astimezone(ZoneInfo("Europe/London"))
     assert row[0] == "weekly" and next_run.weekday() == 0 and (next_run.hour, next_run.minute) == (7, 0)

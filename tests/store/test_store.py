@@ -160,7 +160,7 @@ def test_snapshots_are_kept_per_as_of_week_and_a_rerun_replaces_its_week(store):
 
 def test_v2_snapshots_per_run_become_one_per_week(database_url):
     with Store.open(database_url) as store:
-        with store.engine.begin() as conn:
+        with store.begin() as conn:
             conn.execute(text("DROP TABLE snapshots"))
             conn.execute(text(
                 "CREATE TABLE snapshots (run_id INTEGER NOT NULL, taken_at TIMESTAMP WITH TIME ZONE NOT NULL, "
@@ -242,7 +242,7 @@ def test_open_uses_env_then_default_file(tmp_path, monkeypatch):
     monkeypatch.delenv("ROLLUP_DATABASE_URL", raising=False)
     with Store.open() as default:
         assert default.location.endswith(".rollup/rollup.db")
-        with default.engine.connect() as conn:
+        with default.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     assert (tmp_path / ".rollup" / "rollup.db").exists()
