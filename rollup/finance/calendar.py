@@ -15,7 +15,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from rollup.config_finance import WEEKDAYS, CalendarOptions
+from rollup.config.finance import WEEKDAYS, CalendarOptions
 from rollup.dates import EARLIEST, LATEST
 from rollup.errors import ConfigError
 

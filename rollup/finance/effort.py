@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rollup.config_finance import FinanceOptions
+from rollup.config.finance import FinanceOptions
 from rollup.datachecks import usable_points
 from rollup.finance.calendar import NS_PER_DAY, Month, WorkCalendar
 from rollup.finance.policy import position

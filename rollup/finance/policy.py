@@ -1,7 +1,7 @@
 """The capex/opex policy: each epic's capitalization window and the clauses of every basis.
 
 Pure functions over frames; the policy itself is ``finance.window`` and ``finance.bases`` (see
-:mod:`rollup.config_finance`).
+:mod:`rollup.config.finance`).
 
 * :func:`epic_windows` gives every issue its epic's window: ``window_kind`` (``window`` when the
   epic is authorized and probable to complete, else ``not-authorized`` / ``not-probable`` /
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rollup.config_finance import Clause, FinanceOptions
+from rollup.config.finance import Clause, FinanceOptions
 from rollup.finance.calendar import WorkCalendar, day_number
 
 #: Day number used for an open end.

@@ -25,7 +25,6 @@ Every problem in the file is listed at once (file and line), as a
 from __future__ import annotations
 
 import csv
-import difflib
 import hashlib
 import io
 import math
@@ -35,7 +34,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from rollup.config_finance import FinanceOptions
+from rollup.config.finance import FinanceOptions
+from rollup.config.loader import did_you_mean
 from rollup.errors import ConfigError
 from rollup.finance.calendar import Month, WorkCalendar
 from rollup.inputfiles import decode_text
@@ -108,9 +108,9 @@ class Rates:
         out = []
         for row in self.rows:
             if row.level == "team" and row.id not in known:
-                close = difflib.get_close_matches(row.id, known, n=1, cutoff=0.6)
+                hint = did_you_mean(row.id, known)
                 out.append(f"{self.path}, line {row.line}: team '{row.id}' is not a team of mappings.yaml"
-                           + (f"; did you mean '{close[0]}'?" if close else ""))
+                           + (f"; {hint}" if hint else ""))
         return out
 
     def _pick(self, level: str, key: str, month: Month, *, with_rate: bool) -> RateRow | None:
@@ -185,9 +185,8 @@ def _parse_rates(path: Path, data: bytes, reader: csv.DictReader, finance: Finan
                          f"CSV (UTF-8) with the columns {','.join(COLUMNS)}")
     unknown = [h for h in header if h not in COLUMNS]
     for name in unknown:
-        close = difflib.get_close_matches(name, COLUMNS, n=1, cutoff=0.6)
-        hint = f"; did you mean '{close[0]}'?" if close else f"; expected columns: {', '.join(COLUMNS)}"
-        problems.append(f"{path}, line 1: unknown column '{name}'{hint}")
+        hint = did_you_mean(name, COLUMNS) or f"expected columns: {', '.join(COLUMNS)}"
+        problems.append(f"{path}, line 1: unknown column '{name}'; {hint}")
     for name in sorted({h for h in header if header.count(h) > 1}):
         problems.append(f"{path}, line 1: column '{name}' appears {header.count(name)} times; keep one")
     missing = [c for c in REQUIRED if c not in header]
@@ -230,9 +229,9 @@ def _parse_rates(path: Path, data: bytes, reader: csv.DictReader, finance: Finan
             if currency is None:
                 problems.append(f"{where}: 'currency' is empty")
             elif currency not in known_currencies:
-                close = difflib.get_close_matches(currency, known_currencies, n=1, cutoff=0.5)
-                hint = f"; did you mean '{close[0]}'?" if close else ""
-                problems.append(f"{where}: unknown currency '{currency}'{hint}; known: {finance.currency} "
+                hint = did_you_mean(currency, known_currencies, cutoff=0.5)
+                problems.append(f"{where}: unknown currency '{currency}'{'; ' + hint if hint else ''}; known: "
+                                f"{finance.currency} "
                                 f"(reporting currency) and finance.fx: {', '.join(finance.fx) or 'none'}")
         valid_from = _date(values.get("valid_from"), "valid_from", where, problems)
         valid_to = _date(values.get("valid_to"), "valid_to", where, problems)

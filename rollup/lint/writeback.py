@@ -37,7 +37,7 @@ import pandas as pd
 
 from connectors.jira import JiraAuthError, JiraError, JiraHTTPError, JiraSettings
 from connectors.jira.write import CommentBlocks, IssueComment, JiraWriter
-from rollup.config_lint import WritebackOptions
+from rollup.config.lint import WritebackOptions
 from rollup.lint.result import SEVERITY_RANK, LintResult
 
 #: The start of the first line of every write-back comment (also what the clean-up search looks for).

@@ -8,13 +8,12 @@ A step is written ``- sync`` or ``- {step: team_reports, teams: [payments], on_f
 
 Every model forbids unknown keys; a bad file raises :class:`~rollup.errors.ConfigError` naming
 the file, the line and the key, with "did you mean …" for a misspelt key or step, which the CLI
-turns into exit code 2 before anything runs. The YAML-with-lines loader is
-:mod:`rollup.inputfiles`' (shared with ``mappings.yaml``).
+turns into exit code 2 before anything runs. Reading the YAML and wording validation errors is
+:mod:`rollup.config.loader`'s, shared with ``mappings.yaml``.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 import string
 import typing
@@ -30,15 +29,14 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-from rollup.config import Id, StrList, _unwrap
+from rollup.config.loader import did_you_mean, parse_document, read_config_text
+from rollup.config.types import Id, StrList
 from rollup.dates import out_of_range
 from rollup.errors import ConfigError
-from rollup.inputfiles import line_for, load_yaml, read_text
 from rollup.schedule.steps import REGISTRY, STEPS, StepParams
 from rollup.schedule.triggers import WorkingDayTrigger, local_cron
 from rollup.schedule.values import Duration
@@ -272,8 +270,7 @@ class Schedules:
         """The job called ``name``; ConfigError with the closest names otherwise."""
         if name in self.jobs:
             return self.jobs[name]
-        close = difflib.get_close_matches(name, list(self.jobs), n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else f"jobs: {', '.join(self.jobs) or 'none'}"
+        hint = did_you_mean(name, self.jobs) or f"jobs: {', '.join(self.jobs) or 'none'}"
         where = ", ".join(str(f) for f in self.files) or "no schedule files"
         raise ConfigError(f"no job named '{name}' in {where}; {hint}")
 
@@ -294,10 +291,7 @@ def load_schedules(path: str | Path = DEFAULT_SCHEDULES_PATH) -> Schedules:
         raise ConfigError(f"{path}: not found; pass --schedules FILE|FOLDER (default: schedules/)")
     schedules = Schedules(files=files)
     for file in files:
-        try:
-            text = read_text(file)
-        except OSError as exc:
-            raise ConfigError(f"{file}: cannot read: {exc.strerror}") from None
+        text = read_config_text(file, missing="not found; pass --schedules FILE|FOLDER (default: schedules/)")
         for job in parse_schedule(text, source=str(file)).jobs:
             if job.name in schedules.jobs:
                 raise ConfigError(f"{job.source}: duplicate job name '{job.name}' (first declared at "
@@ -315,76 +309,21 @@ def load_schedules(path: str | Path = DEFAULT_SCHEDULES_PATH) -> Schedules:
 
 def parse_schedule(text: str, source: str = "schedule.yaml") -> ScheduleFile:
     """Validate one schedule file's text; ``source`` names it in error messages."""
-    data, lines = load_yaml(text, source)
-    if data is None:
-        raise ConfigError(f"{source}: the file is empty; it needs a 'jobs:' list")
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}, line 1: expected a mapping with a 'jobs:' list")
-    try:
-        parsed = ScheduleFile.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(describe(exc, source, lines)) from None
+    parsed, lines = parse_document(text, source, ScheduleFile, empty="the file is empty; it needs a 'jobs:' list",
+                                   not_mapping="expected a mapping with a 'jobs:' list", title="invalid schedule",
+                                   special=_step_error)
     for index, job in enumerate(parsed.jobs):
         job._source = source
         job._line = lines.get(("jobs", index))
     return parsed
 
 
-def describe(exc: ValidationError, source: str, lines: dict[tuple, int]) -> str:
-    """Pydantic's errors as ``file, line N: what`` lines, with "did you mean" for misspelt keys and steps."""
-    messages = []
-    for error in exc.errors():
-        loc = _yaml_path(tuple(error["loc"]))
-        line = line_for(loc, lines)
-        where = f"{source}, line {line}" if line else source
-        dotted = ".".join(str(p) for p in loc) or "(top level)"
-        kind = error["type"]
-        if kind == "extra_forbidden":
-            allowed = _allowed_keys(tuple(error["loc"])[:-1])
-            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
-            hint = f"; did you mean '{close[0]}'?" if close else f"; expected one of: {', '.join(allowed)}"
-            messages.append(f"{where}: unknown key '{dotted}'{hint}")
-        elif kind == "union_tag_invalid":
-            tag = str(error.get("ctx", {}).get("tag", ""))
-            close = difflib.get_close_matches(tag, list(REGISTRY), n=1, cutoff=0.6)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            messages.append(f"{where}: '{dotted}': unknown step '{tag}'{hint}; steps: {', '.join(REGISTRY)}")
-        elif kind == "union_tag_not_found":
-            messages.append(f"{where}: '{dotted}': a step needs 'step:' (one of {', '.join(REGISTRY)})")
-        elif kind == "missing":
-            messages.append(f"{where}: '{dotted}' is required")
-        else:
-            messages.append(f"{where}: '{dotted}': {error['msg'].removeprefix('Value error, ')}")
-    return "invalid schedule:\n  " + "\n  ".join(messages)
-
-
-def _yaml_path(loc: tuple) -> tuple:
-    """A pydantic location without the union tags it inserts (``steps.2.team_reports.teams``)."""
-    out: list[Any] = []
-    for part in loc:
-        if len(out) >= 2 and out[-2] == "steps" and isinstance(out[-1], int) and part in REGISTRY:
-            continue
-        out.append(part)
-    return tuple(out)
-
-
-def _allowed_keys(parent: tuple) -> list[str]:
-    """The keys of the model at ``parent`` (a pydantic location, union tags included)."""
-    model: Any = ScheduleFile
-    for part in parent:
-        if model is _STEP_UNION:
-            model = REGISTRY[part].Params if part in REGISTRY else None
-        elif isinstance(model, type) and issubclass(model, BaseModel) and part in model.model_fields:
-            model = _unwrap(model.model_fields[part].annotation)
-        elif typing.get_origin(model) is list and isinstance(part, int):
-            inner = typing.get_args(model)[0]
-            model = _STEP_UNION if typing.get_origin(_unwrap(inner)) is Union else _unwrap(inner)
-        else:
-            return []
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        return list(model.model_fields)
-    return []
-
-
-#: Marks "a step of some kind" while walking a location.
-_STEP_UNION = object()
+def _step_error(error: Any, where: str, dotted: str) -> str | None:
+    """A step with an unknown or missing ``step:``, with "did you mean" and the steps there are."""
+    if error["type"] == "union_tag_invalid":
+        tag = str(error.get("ctx", {}).get("tag", ""))
+        hint = did_you_mean(tag, REGISTRY)
+        return f"{where}: '{dotted}': unknown step '{tag}'{'; ' + hint if hint else ''}; steps: {', '.join(REGISTRY)}"
+    if error["type"] == "union_tag_not_found":
+        return f"{where}: '{dotted}': a step needs 'step:' (one of {', '.join(REGISTRY)})"
+    return None

@@ -12,7 +12,7 @@ import pytest
 from connectors.jira import JiraSettings
 from connectors.jira.transport import Transport
 from connectors.jira.write import IssueComment, JiraWriter
-from rollup.config_lint import WritebackOptions
+from rollup.config.lint import WritebackOptions
 from rollup.lint.result import FINDING_COLUMNS, LintResult
 from rollup.lint.writeback import (
     MARKER,

@@ -2,8 +2,9 @@
 
 This module holds the ``jira:`` and ``sync:`` sections and the strategy mapping: ``pillars``,
 ``okrs``, ``buckets``, ``teams`` and the ordered ``rules`` (see ``docs/mappings.md``, generated
-from these models). The ``lint`` and ``finance`` sections are defined by :mod:`rollup.config_lint`
-and :mod:`rollup.config_finance`; any other top-level key is an error.
+from these models). The ``lint`` and ``finance`` sections are defined by :mod:`rollup.config.lint`
+and :mod:`rollup.config.finance`; any other top-level key is an error. Reading the YAML and wording
+validation errors is :mod:`rollup.config.loader`'s, shared with the schedule files.
 
 After the models validate, :func:`parse_config` cross-checks references (an OKR's pillar, what a
 rule sets, duplicate ids, target shares summing to 100 %) and records the line of every rule so
@@ -15,10 +16,7 @@ with "did you mean …" for a misspelt key; the CLI turns it into exit code 2.
 
 from __future__ import annotations
 
-import difflib
 import re
-import types
-import typing
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -31,16 +29,17 @@ from pydantic import (
     Field,
     PrivateAttr,
     StringConstraints,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-from rollup import config_finance, config_lint
-from rollup.config_finance import FinanceOptions
-from rollup.config_lint import LintOptions, Severity
+from rollup.config.finance import FinanceOptions
+from rollup.config.finance import cross_check as finance_cross_check
+from rollup.config.lint import LintOptions, Severity
+from rollup.config.lint import cross_check as lint_cross_check
+from rollup.config.loader import line_for, parse_document, read_config_text, unknown_name
+from rollup.config.types import Id, StrList, as_list
 from rollup.errors import ConfigError
-from rollup.inputfiles import line_for, load_yaml, read_text
 from rollup.saferegex import MAX_MATCH_LENGTH, backtracking_problem
 
 #: Where ``rollup`` looks for the configuration unless told otherwise.
@@ -119,19 +118,6 @@ class SyncOptions(BaseModel):
 
 
 # ---------------------------------------------------------------------------------------- strategy
-
-
-def _as_list(value: Any) -> Any:
-    """A single string where a list is expected becomes a one-item list."""
-    if isinstance(value, str):
-        return [value]
-    return value
-
-
-#: An id: letters, digits, ``-``, ``_``, ``.`` or ``:``; starts with a letter or digit.
-Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max_length=64)]
-#: One string or a list of strings.
-StrList = Annotated[list[str], BeforeValidator(_as_list)]
 
 
 def _share(value: Any) -> Any:
@@ -239,7 +225,7 @@ class Team(BaseModel):
 def _value_match(value: Any) -> Any:
     """``labels: [a, b]`` is short for ``labels: {any: [a, b]}``."""
     if isinstance(value, (str, list)):
-        return {"any": _as_list(value)}
+        return {"any": as_list(value)}
     return value
 
 
@@ -433,28 +419,17 @@ class RollupConfig(BaseModel):
 def load_config(path: str | Path = DEFAULT_CONFIG_PATH) -> RollupConfig:
     """Read and validate ``mappings.yaml``; raise :class:`ConfigError` naming file, line and key."""
     path = Path(path)
-    try:
-        text = read_text(path)
-    except FileNotFoundError:
-        raise ConfigError(
-            f"{path}: file not found; pass --config PATH or create mappings.yaml (see the one at the repository root)"
-        ) from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    text = read_config_text(path, missing="file not found; pass --config PATH or create mappings.yaml (see the one "
+                                          "at the repository root)")
     return parse_config(text, source=str(path))
 
 
 def parse_config(text: str, source: str = "mappings.yaml") -> RollupConfig:
     """Validate YAML text; ``source`` names it in error messages."""
-    data, lines = load_yaml(text, source)
-    if data is None:
-        raise ConfigError(f"{source}: the file is empty; it needs at least a 'jira:' section")
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}, line 1: expected a mapping of sections (jira:, sync:, …)")
-    try:
-        config = RollupConfig.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_describe(exc, source, lines)) from None
+    config, lines = parse_document(text, source, RollupConfig,
+                                   empty="the file is empty; it needs at least a 'jira:' section",
+                                   not_mapping="expected a mapping of sections (jira:, sync:, …)",
+                                   title="invalid configuration")
     problems = _cross_check(config, source, lines)
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
@@ -534,62 +509,10 @@ def _cross_check(config: RollupConfig, source: str, lines: dict[tuple, int]) -> 
             problems.append(f"{where('rules', r_index, 'when', 'field', 'name')}: rule '{rule.id}' reads field "
                             f"'{rule.when.field.name}', which is not synced; add it to jira.extra_fields "
                             f"(now: {', '.join(sorted(extra_fields)) or 'empty'})")
-    problems.extend(config_lint.cross_check(config, where))
-    problems.extend(config_finance.cross_check(config, where))
+    problems.extend(lint_cross_check(config, where))
+    problems.extend(finance_cross_check(config, where))
     return problems
 
 
 def _unknown(where: str, dotted: str, what: str, value: str, known: Any, rule: str | None = None) -> str:
-    close = difflib.get_close_matches(value, list(known), n=1, cutoff=0.6)
-    hint = f"; did you mean '{close[0]}'?" if close else f"; declared: {', '.join(known) or 'none'}"
-    who = f"rule '{rule}' sets " if rule else ""
-    return f"{where}: '{dotted}': {who}unknown {what} '{value}'{hint}"
-
-
-def _describe(exc: ValidationError, source: str, lines: dict[tuple, int]) -> str:
-    messages = []
-    for error in exc.errors():
-        loc = tuple(error["loc"])
-        line = line_for(loc, lines)
-        where = f"{source}, line {line}" if line else source
-        dotted = ".".join(str(p) for p in loc) or "(top level)"
-        if error["type"] == "extra_forbidden":
-            allowed = _allowed_keys(loc[:-1])
-            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
-            hint = f"; did you mean '{close[0]}'?" if close else f"; expected one of: {', '.join(allowed)}"
-            messages.append(f"{where}: unknown key '{dotted}'{hint}")
-        elif error["type"] == "missing":
-            messages.append(f"{where}: '{dotted}' is required")
-        else:
-            messages.append(f"{where}: '{dotted}': {error['msg'].removeprefix('Value error, ')}")
-    return "invalid configuration:\n  " + "\n  ".join(messages)
-
-
-def _allowed_keys(parent: tuple) -> list[str]:
-    """The field names of the model at ``parent`` (a location inside RollupConfig)."""
-    model: Any = RollupConfig
-    for part in parent:
-        if isinstance(model, type) and issubclass(model, BaseModel) and part in _by_alias(model):
-            model = _unwrap(_by_alias(model)[part].annotation)
-        elif typing.get_origin(model) is list and isinstance(part, int):
-            model = _unwrap(typing.get_args(model)[0])
-        else:
-            return []
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        return [f.alias or name for name, f in model.model_fields.items()]
-    return []
-
-
-def _by_alias(model: type[BaseModel]) -> dict[str, Any]:
-    return {f.alias or name: f for name, f in model.model_fields.items()}
-
-
-def _unwrap(annotation: Any) -> Any:
-    """``X | None`` → ``X``; ``Annotated[X, …]`` → ``X``."""
-    if typing.get_origin(annotation) is Annotated:
-        return _unwrap(typing.get_args(annotation)[0])
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(args) == 1:
-            return _unwrap(args[0])
-    return annotation
+    return unknown_name(where, dotted, what, value, known, who=f"rule '{rule}' sets " if rule else "")

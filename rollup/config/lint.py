@@ -1,6 +1,6 @@
 """The ``lint:`` section of mappings.yaml: which epic-quality rules run, their thresholds and ignores.
 
-Kept apart from :mod:`rollup.config` so the lint package owns its settings; :mod:`rollup.config`
+Kept apart from :mod:`rollup.config.models` so the lint package owns its settings; that module
 embeds :class:`LintOptions` and calls :func:`cross_check` after the models validate.
 
 The models check shapes (``extra="forbid"``, types, required ``reason`` and ``expires`` of an
@@ -12,26 +12,19 @@ threshold value must have the type of its default. Nothing downstream re-validat
 
 from __future__ import annotations
 
-import difflib
 from datetime import date
 from pathlib import PurePath
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints
+
+from rollup.config.loader import unknown_name
+from rollup.config.types import StrList
 
 Severity = Literal["error", "warning", "info"]
 
 #: Selector that stands for every rule (``select: [ALL]``).
 ALL = "ALL"
-
-
-def _as_list(value: Any) -> Any:
-    """A single string where a list is expected becomes a one-item list."""
-    return [value] if isinstance(value, str) else value
-
-
-#: One string or a list of strings.
-StrList = Annotated[list[str], BeforeValidator(_as_list)]
 
 
 class WritebackOptions(BaseModel):
@@ -197,6 +190,4 @@ def _type_problem(value: Any, default: Any) -> str | None:
 
 
 def _unknown(where: str, dotted: str, what: str, value: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
-    hint = f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(known)}"
-    return f"{where}: '{dotted}': unknown {what} '{value}'{hint}"
+    return unknown_name(where, dotted, what, value, known, listed="known")

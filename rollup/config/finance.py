@@ -1,6 +1,6 @@
 """The ``finance:`` section of mappings.yaml: effort models, calendar, rates, the capex/opex policy.
 
-Kept apart from :mod:`rollup.config` so the finance package owns its settings; :mod:`rollup.config`
+Kept apart from :mod:`rollup.config.models` so the finance package owns its settings; that module
 embeds :class:`FinanceOptions` and calls :func:`cross_check` after the models validate.
 
 The policy has two parts:
@@ -20,12 +20,14 @@ capacity) are checked by :func:`cross_check` with the file, the line and "did yo
 
 from __future__ import annotations
 
-import difflib
 import zoneinfo
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from rollup.config.loader import unknown_name
+from rollup.config.types import StrList
 
 #: How effort is measured for a team.
 Method = Literal["worklogs", "person-days", "points"]
@@ -40,13 +42,6 @@ DATE_COLUMNS = ("start_date", "target_date", "due_date", "created")
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 ClauseId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max_length=64)]
 BasisName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=32)]
-
-
-def _as_list(value: Any) -> Any:
-    return [value] if isinstance(value, str) else value
-
-
-StrList = Annotated[list[str], BeforeValidator(_as_list)]
 
 
 class CalendarOptions(BaseModel):
@@ -207,10 +202,7 @@ def cross_check(config: Any, where: Any) -> list[str]:
     teams = [t.id for t in config.teams]
 
     def unknown(path: tuple, what: str, value: str, known: list[str]) -> str:
-        close = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
-        hint = f"; did you mean '{close[0]}'?" if close else f"; declared: {', '.join(known) or 'none'}"
-        dotted = ".".join(str(p) for p in path)
-        return f"{where(*path)}: '{dotted}': unknown {what} '{value}'{hint}"
+        return unknown_name(where(*path), ".".join(str(p) for p in path), what, value, known)
 
     if not finance.bases:
         problems.append(f"{where('finance', 'bases')}: 'finance.bases' needs at least one reporting basis")

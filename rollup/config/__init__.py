@@ -1,0 +1,40 @@
+"""``mappings.yaml`` and the files read like it, parsed once at the door into pydantic models.
+
+* :mod:`rollup.config.loader` — one loader for every YAML configuration file: YAML with the line of
+  every key, duplicate keys refused, pydantic's errors worded ``<file>, line N: what`` with
+  "did you mean …".
+* :mod:`rollup.config.models` — the ``jira:``, ``sync:``, ``report:`` sections and the strategy
+  mapping, and :func:`load_config` / :func:`parse_config` with their cross-checks.
+* :mod:`rollup.config.lint` and :mod:`rollup.config.finance` — the ``lint:`` and ``finance:`` sections.
+* :mod:`rollup.config.types` — value types the files share (``Id``, ``StrList``).
+"""
+
+from rollup.config.models import (
+    DEFAULT_CONFIG_PATH,
+    SHARE_TOLERANCE,
+    Bucket,
+    FieldMatch,
+    InitiativeMatch,
+    JiraScope,
+    KeyResult,
+    Okr,
+    Pillar,
+    ReportOptions,
+    RollupConfig,
+    Rule,
+    RuleMatch,
+    RuleSet,
+    SyncOptions,
+    Team,
+    TeamRecognition,
+    ValueMatch,
+    load_config,
+    parse_config,
+)
+from rollup.config.types import Id, StrList
+
+__all__ = [
+    "Bucket", "DEFAULT_CONFIG_PATH", "FieldMatch", "Id", "InitiativeMatch", "JiraScope", "KeyResult", "Okr",
+    "Pillar", "ReportOptions", "RollupConfig", "Rule", "RuleMatch", "RuleSet", "SHARE_TOLERANCE", "StrList",
+    "SyncOptions", "Team", "TeamRecognition", "ValueMatch", "load_config", "parse_config"
+]
