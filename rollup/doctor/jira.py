@@ -8,7 +8,6 @@ own (they name the URL, the cause and the variables to check, never a token).
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import socket
 import ssl
@@ -20,6 +19,7 @@ from connectors.jira import ROLE_NAMES, FieldMap, JiraConnector, JiraSettings, T
 from connectors.jira.client import count_tolerance
 from connectors.jira.errors import JiraAuthError, JiraConfigError, JiraError, JiraFieldError
 from rollup.config import JiraScope
+from rollup.config.loader import did_you_mean
 from rollup.doctor.model import Check, Context, check, fail, ok, skip, warn
 
 #: Requests in flight during the checks (server info asks four things at once).
@@ -203,8 +203,8 @@ def projects(ctx: Context) -> list[Check]:
     keys = [p.key for p in visible]
     hints = []
     for key in unseen:
-        close = difflib.get_close_matches(key.upper(), keys, n=1, cutoff=0.6)
-        hints.append(f"{key} (did you mean {close[0]}?)" if close else key)
+        hint = did_you_mean(key.upper(), keys)
+        hints.append(f"{key} ({hint})" if hint else key)
     verb = "is" if len(unseen) == 1 else "are"
     return [fail("projects", f"{', '.join(hints)} {verb} not visible to {who}: no such project, or no Browse "
                              f"permission ({len(visible)} projects visible: {', '.join(keys[:20])}"

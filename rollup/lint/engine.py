@@ -13,12 +13,12 @@ given, and returns frames (columns per :mod:`rollup.lint.result`). Order of work
 
 from __future__ import annotations
 
-import difflib
 from datetime import date
 from typing import Any
 
 import pandas as pd
 
+from rollup.config.loader import did_you_mean
 from rollup.errors import ConfigError
 from rollup.lint import ignores as ignores_module
 from rollup.lint.base import GROUPS, Rule, all_rules, expand_selector, find_rule, rule_lookup
@@ -81,9 +81,8 @@ def _expand(selectors: list[str], where: str) -> set[str]:
         rules = expand_selector(selector)
         if rules is None:
             known = ["ALL", *GROUPS, *rule_lookup()]
-            close = difflib.get_close_matches(selector, known, n=1, cutoff=0.6)
-            hint = f"; did you mean '{close[0]}'?" if close else "; `rollup lint rules` lists the rules and groups"
-            raise ConfigError(f"{where}: unknown rule or group '{selector}'{hint}")
+            hint = did_you_mean(selector, known) or "`rollup lint rules` lists the rules and groups"
+            raise ConfigError(f"{where}: unknown rule or group '{selector}'; {hint}")
         codes.update(r.code for r in rules)
     return codes
 

@@ -104,7 +104,7 @@ def test_a_configured_project_the_token_cannot_see_fails_naming_it(project):
     assert report.exit_code == 1
     assert report.status("projects") == "fail"
     detail = report.detail("projects")
-    assert detail.startswith("OPS, PAYS (did you mean PAY?) are not visible to the account behind ")
+    assert detail.startswith("OPS, PAYS (did you mean 'PAY'?) are not visible to the account behind ")
     assert "no such project, or no Browse permission" in detail
     assert "Browse projects on OPS, PAYS" in report.checks["projects"]["todo"]
     # The count of a scope naming unknown projects is refused by Jira itself, in its own words.
