@@ -7,8 +7,10 @@
   mapping, and :func:`load_config` / :func:`parse_config` with their cross-checks.
 * :mod:`rollup.config.lint` and :mod:`rollup.config.finance` — the ``lint:`` and ``finance:`` sections.
 * :mod:`rollup.config.types` — value types the files share (``Id``, ``StrList``).
+* :func:`config_hash` — the one fingerprint of a validated configuration.
 """
 
+from rollup.config.hashing import config_hash
 from rollup.config.models import (
     DEFAULT_CONFIG_PATH,
     SHARE_TOLERANCE,
@@ -36,5 +38,5 @@ from rollup.config.types import Id, StrList
 __all__ = [
     "Bucket", "DEFAULT_CONFIG_PATH", "FieldMatch", "Id", "InitiativeMatch", "JiraScope", "KeyResult", "Okr",
     "Pillar", "ReportOptions", "RollupConfig", "Rule", "RuleMatch", "RuleSet", "SHARE_TOLERANCE", "StrList",
-    "SyncOptions", "Team", "TeamRecognition", "ValueMatch", "load_config", "parse_config"
+    "SyncOptions", "Team", "TeamRecognition", "ValueMatch", "config_hash", "load_config", "parse_config"
 ]

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rollup.config import RollupConfig
+from rollup.config import RollupConfig, config_hash
 from rollup.errors import ConfigError, EmptyStoreError, RollupError
 from rollup.finance.adjustments import compute_adjustments
 from rollup.finance.allocation import (
@@ -82,11 +82,6 @@ class ExportResult:
 
 
 # ---------------------------------------------------------------------------------------- inputs
-
-
-def config_hash(config: RollupConfig) -> str:
-    """SHA-256 of the validated configuration (what the mapping and the policy read)."""
-    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()
 
 
 def data_hash(frames: Frames) -> str:

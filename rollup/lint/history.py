@@ -17,8 +17,6 @@ narrowed to some rules or one team.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -27,6 +25,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import func, select
 
+from rollup.config import config_hash
 from rollup.lint.result import UNASSIGNED, LintResult
 from rollup.store import Store, lint_findings, lint_runs, lint_team_scores
 
@@ -69,24 +68,6 @@ class StoredRun:
 
 
 # ---------------------------------------------------------------------------------------- pure
-
-
-def config_hash(config: Any) -> str:
-    """SHA-256 of the configuration's content, so runs made under different mappings can be told apart."""
-    payload = config.model_dump(mode="json") if hasattr(config, "model_dump") else _plain(config)
-    text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _plain(value: Any) -> Any:
-    """Objects without pydantic (tests' namespaces) as nested dicts and lists."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if hasattr(value, "__dict__") and not isinstance(value, type):
-        return {k: _plain(v) for k, v in vars(value).items() if not k.startswith("_")}
-    return value
 
 
 def _none(value: Any) -> Any:

@@ -166,3 +166,40 @@ def test_frozen_rows_round_trip_on_sqlite_and_postgresql(sample_store, sample_ra
     assert ledger.closed()["2026-10"].content_hash == figures.digest
     assert ledger.reopen("2026-10", "restated") == figures.digest
     assert "2026-10" not in ledger.closed() and [e["action"] for e in ledger.log()] == ["close", "reopen"]
+
+
+def test_lint_history_and_the_finance_export_fingerprint_a_config_alike(tmp_path, sample_store, sample_rates):
+    from rollup.config import config_hash
+    from rollup.finance.export import month_figures
+    from rollup.lint import history
+
+    config = load_config(MAPPINGS)
+    with Store.open(sample_store) as store:
+        meta = month_figures(store, config, "2026-10", rates_path_option=sample_rates).meta
+    assert meta["mappings_sha256"] == history.config_hash(config) == config_hash(config)
+    assert config_hash(config) == config_hash(config.model_copy(deep=True)) and len(config_hash(config)) == 64
+
+
+def test_a_month_closed_under_the_former_finance_hash_still_verifies_and_keeps_it(tmp_path, sample_store,
+                                                                                   sample_rates, monkeypatch):
+    """Before one config_hash the export recorded sha256(model_dump_json()); such a month is unchanged."""
+    import hashlib
+    import shutil
+
+    from rollup.config import config_hash
+    from rollup.finance import export
+    from rollup.finance.ledger import Ledger
+
+    database = tmp_path / "rollup.db"
+    shutil.copy(sample_store.removeprefix("sqlite:///"), database)
+    config = load_config(MAPPINGS)
+    former = hashlib.sha256(config.model_dump_json().encode()).hexdigest()
+    assert former != config_hash(config)
+    with Store.open(f"sqlite:///{database}") as store:
+        monkeypatch.setattr(export, "config_hash", lambda _config: former)
+        closed = close_month(store, config, "2026-10", rates_path=sample_rates)
+        monkeypatch.undo()
+        assert len(Ledger(store).month_detail("2026-10")) == len(closed.detail)  # verifies its content hash
+        again = export.month_figures(store, config, "2026-10", rates_path_option=sample_rates)
+    assert again.status == "closed" and again.digest == closed.digest
+    assert again.meta["mappings_sha256"] == former
