@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from rollup.config.models import ALLOCATION_WINDOW_DAYS
 from rollup.errors import ConfigError, EmptyStoreError, RollupError
 from rollup.frames import SNAPSHOT_COLUMNS, Frames, load_frames
 from rollup.lint import history as lint_history
@@ -110,7 +111,7 @@ def build_views(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, lint
 
 def write_outputs(views: dict[str, pd.DataFrame], out_dir: str | Path, *, as_of: date, base_url: str | None,
                   team: str | None = None, title: str = "R&D portfolio",
-                  allocation_window_days: int = 91) -> tuple[Path, dict[str, list[Path]]]:
+                  allocation_window_days: int = ALLOCATION_WINDOW_DAYS) -> tuple[Path, dict[str, list[Path]]]:
     """The charts folder ``out_dir/charts`` (or ``charts-<team>``) and the workbook, as one set; their paths.
 
     Both are built in a staging folder and swapped in together (:func:`rollup.writers.safe.atomic_set`):

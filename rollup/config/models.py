@@ -62,6 +62,10 @@ def _project_key(value: str) -> str:
 ProjectKey = Annotated[str, AfterValidator(_project_key)]
 
 
+#: Days of completed work behind the pillars' actual shares unless ``report.allocation_window_days`` says
+#: otherwise (the one place this default is written).
+ALLOCATION_WINDOW_DAYS = 91
+
 class JiraScope(BaseModel):
     """Which issues to sync and how to read them: the ``jira:`` section."""
 
@@ -370,7 +374,8 @@ class ReportOptions(BaseModel):
         description="Relative growth of an epic's size (points, else child count) since last week's snapshot "
                     "that the Changes sheet reports as scope growth (0.2 = 20 %).")
     allocation_window_days: int = Field(
-        91, ge=7, le=730, description="Days of completed work behind each pillar's actual share of effort.")
+        ALLOCATION_WINDOW_DAYS, ge=7, le=730,
+        description="Days of completed work behind each pillar's actual share of effort.")
     key_result_tolerance: Annotated[float, BeforeValidator(_share)] = Field(
         0.1, ge=0, le=1,
         description="How far a key result's progress may trail the share of its quarter elapsed before it is "

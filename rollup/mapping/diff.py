@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from rollup.config import RollupConfig
+from rollup.config.models import ALLOCATION_WINDOW_DAYS
 from rollup.mapping.check import _records
 from rollup.mapping.engine import apply
 from rollup.mapping.models import ATTRIBUTES
@@ -52,7 +53,7 @@ class MappingDiff:
     pillars: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(PILLAR_COLUMNS)))
     #: The as-of date and window days behind the actual shares.
     as_of: date | None = None
-    window_days: int = 91
+    window_days: int = ALLOCATION_WINDOW_DAYS
 
     @property
     def changed_targets(self) -> pd.DataFrame:

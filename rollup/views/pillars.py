@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from rollup.config.models import ALLOCATION_WINDOW_DAYS
 from rollup.views import allocation
 from rollup.views._baseline import baseline_day
 from rollup.views._common import UNMAPPED, empty, listed, names, pillar_ids
@@ -39,8 +40,6 @@ from rollup.views.registry import View
 COLUMNS = ["pillar", "pillar_name", "target_share", "effort", "actual_share", "gap", "gap_pp", "gap_previous_pp",
            "previous_as_of", "epics_open", "epics_done", "epics_at_risk", "progress"]
 
-#: Days of completed work the actual share is measured over.
-ALLOCATION_WINDOW_DAYS = 91
 
 #: A gap within this share of the target (±5 pp) is fine: green on the sheets, no insight sentence.
 GAP_TOLERANCE = 0.05

@@ -28,6 +28,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from rollup.config.models import ALLOCATION_WINDOW_DAYS
 from rollup.views import decisions as decisions_view
 from rollup.views import okrs as okrs_view
 from rollup.views.completeness import freshness_line
@@ -77,7 +78,7 @@ class WorkbookInfo:
     unit: str = "story points"
     notes: list[str] = field(default_factory=list)
     #: Days of completed work behind the pillars' actual shares (``report.allocation_window_days``).
-    allocation_window_days: int = 91
+    allocation_window_days: int = ALLOCATION_WINDOW_DAYS
 
     @property
     def effort_rule(self) -> str:
@@ -224,7 +225,8 @@ def fit_widths(ws: Worksheet, frame: pd.DataFrame, columns: list[Col], start_col
             width = 9
         elif col.field in sample.columns and len(sample):
             lengths = sample[col.field].astype("object").map(lambda v: 0 if _plain(v) is None else len(str(v)))
-            width = int(lengths.quantile(0.9)) + 2
+            # Long text (summaries) is sized for most rows and wraps; short text fits its longest value.
+            width = int(lengths.quantile(0.9) if col.kind == "long" else lengths.max()) + 2
         else:
             width = 10
         width = max(width, len(col.header) + 2)

@@ -223,3 +223,15 @@ def test_long_epic_sheets_are_capped_and_say_so(tmp_path, monkeypatch):
     assert keys == [k for k in views["epics"]["key"] if k in set(keys)]  # the sheet's own order is kept
     quality = load_workbook(workbook)["Data quality"]
     assert any(str(c.value).startswith("Epics sheet: Showing") for c in quality["A"] if c.value)
+
+
+def test_short_text_columns_fit_their_longest_value(written):
+    """A pillar name in the Changes sheet's Before/After columns is not clipped by the next column."""
+    ws = written[2]["Changes"]
+    header = [c.value for c in ws[1]]
+    for name in ("Before", "After"):
+        col = header.index(name) + 1
+        values = [str(c.value) for c in list(ws.iter_cols(min_col=col, max_col=col, min_row=2))[0] if c.value]
+        if values:
+            letter = get_column_letter(col)
+            assert ws.column_dimensions[letter].width >= min(max(map(len, values)) + 2, 50), name
