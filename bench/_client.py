@@ -30,8 +30,8 @@ def peak_rss_mb() -> float:
 def run_sync(args: argparse.Namespace) -> dict:
     from connectors.jira import JiraConnector, JiraSettings
     from rollup.config import load_config
+    from rollup.jobs.sync import SyncScope, sync
     from rollup.store import Store
-    from rollup.sync import SyncScope, sync
 
     config = load_config(Path(__file__).resolve().parent.parent / "mappings.yaml")
     settings = JiraSettings.from_env(use_keyring=False)

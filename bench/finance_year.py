@@ -9,7 +9,7 @@ transitions and the worklogs, as ``rollup.frames.load_frames`` gives them after 
 ``--verify N`` checks that on a small organisation: it syncs N issues from the local Jira in-process
 and compares transitions and worklogs (and the finance detail of one month) with the frames built here.
 The teams that log work (PAY, CLIN, DATA, SEC) use worklogs; the others person-days, as the shipped
-mappings.yaml says. Rates come from ``rollup.finance.sample_rates``.
+mappings.yaml says. Rates come from ``rollup.jobs.sample_rates``.
 
 The frames are pickled once; each run is a child process that loads them and times each phase (wall
 and CPU). Peak RSS is measured from the moment the frames are resident (the peak is reset after
@@ -239,12 +239,12 @@ def verify(issues: int, seed: int, rates_path: str) -> dict:
     """Sync ``issues`` over HTTP and compare transitions, worklogs and one month's detail with the built frames."""
     from connectors.jira import JiraConnector
     from rollup.config import load_config
-    from rollup.demo import demo_scope, demo_settings, local_jira
-    from rollup.finance.export import month_figures
     from rollup.frames import load_frames
+    from rollup.jobs.demo import demo_scope, demo_settings, local_jira
+    from rollup.jobs.finance import month_figures
+    from rollup.jobs.sync import sync
     from rollup.localjira.sampleorg import SampleOrg
     from rollup.store import Store
-    from rollup.sync import sync
 
     config = load_config(MAPPINGS)
     org = SampleOrg.generate(seed=seed, issues=issues)
@@ -294,7 +294,7 @@ def main() -> None:
         return
 
     from rollup.config import load_config
-    from rollup.finance.sample_rates import write_sample_rates
+    from rollup.jobs.sample_rates import write_sample_rates
     from rollup.localjira.sampleorg import SampleOrg
 
     result: dict = {"issues_requested": args.issues, "seed": args.seed, "months": YEAR}

@@ -40,8 +40,8 @@ DEFECT_RULES = {
 def measure(seed: int, issues: int, flavour: str) -> dict:
     """Sync, map and lint one organisation; per-defect counts, precision and recall."""
     from rollup.config import load_config
-    from rollup.demo import sync_sample_org
     from rollup.frames import load_frames
+    from rollup.jobs.demo import sync_sample_org
     from rollup.lint import all_rules, run_lint
     from rollup.localjira.sampleorg import SampleOrg
     from rollup.mapping import apply

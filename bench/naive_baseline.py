@@ -3,7 +3,7 @@
 Naive loops (each in its own process):
 - pycontribs ``JIRA(...).enhanced_search_issues(jql, maxResults=False, expand="changelog", fields="*all")``
 - atlassian-python-api ``Jira(..., cloud=True).enhanced_jql_get_list_of_tickets(jql, expand="changelog")``
-Ours: ``rollup.sync.sync`` (full) into a temp SQLite store. Note the naive loops read only the
+Ours: ``rollup.jobs.sync.sync`` (full) into a temp SQLite store. Note the naive loops read only the
 embedded (truncated) changelog; ours reads full changelogs and worklogs as well.
 Target: ours >= 5x faster per issue than each naive loop.
 

@@ -198,8 +198,8 @@ def calibrate() -> float:
 
 def child(frame_path: str, out_dir: str, profile: str | None) -> dict:
     from rollup.config import load_config
+    from rollup.jobs.report import as_mapped, build_views, lint_mapped, write_outputs
     from rollup.mapping import apply
-    from rollup.report import as_mapped, build_views, lint_mapped, write_outputs
 
     out: dict = {"calibration_s": calibrate()}
     t = _clock()
@@ -259,9 +259,9 @@ def verify(issues: int, seed: int) -> dict:
 
     from rollup.config import load_config
     from rollup.frames import load_frames
+    from rollup.jobs.report import REQUIRED_COLUMNS as VIEW_COLUMNS
     from rollup.localjira.sampleorg import SampleOrg
     from rollup.mapping.engine import REQUIRED_COLUMNS as MAPPING_COLUMNS
-    from rollup.report import REQUIRED_COLUMNS as VIEW_COLUMNS
     from rollup.store import Store
 
     config = load_config(MAPPINGS)

@@ -44,7 +44,7 @@ class StoreURLError(StoreError):
 class SyncError(RollupError):
     """A sync could not be proven complete or correct; what it stored is kept and the run is recorded.
 
-    ``result`` (a ``rollup.sync.SyncResult``) says what the run had done when it stopped.
+    ``result`` (a ``rollup.jobs.sync.SyncResult``) says what the run had done when it stopped.
     """
 
     exit_code = EXIT_FAILURE

@@ -147,9 +147,9 @@ def test_demo_syncs_the_sample_org_and_writes_the_workbook(workdir):
 def test_the_demos_closing_lines_say_what_the_store_holds_and_what_the_last_weeks_sync_did():
     from datetime import date, timedelta
 
-    from rollup.cli import demo_sync_lines
-    from rollup.demo import DemoResult, DemoWeek
-    from rollup.sync import SyncResult
+    from rollup.cli.main import demo_sync_lines
+    from rollup.jobs.demo import DemoResult, DemoWeek
+    from rollup.jobs.sync import SyncResult
 
     full = SyncResult(mode="full", new=3000, requests=40, elapsed=2.5)
     weekly = [SyncResult(mode="incremental", new=100 + n, changed=150, unchanged=9, requests=11, elapsed=0.25)
@@ -181,7 +181,7 @@ def test_unusable_database_url_is_bad_input_and_masks_the_password(workdir, jira
 
 
 def test_an_unwritable_output_is_a_message_not_a_traceback():
-    from rollup.clierrors import handle_errors
+    from rollup.cli.errors import handle_errors
 
     @click.command()
     @handle_errors
@@ -198,7 +198,7 @@ def test_a_database_error_never_shows_the_sql_or_the_row(tmp_path):
 
     from sqlalchemy.exc import IntegrityError
 
-    from rollup.clierrors import handle_errors
+    from rollup.cli.errors import handle_errors
 
     @click.command()
     @handle_errors

@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from rollup.config.loader import unknown_name
+from rollup.config.names import unknown_name
 from rollup.config.types import StrList
 
 #: How effort is measured for a team.

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints
 
-from rollup.config.loader import unknown_name
+from rollup.config.names import unknown_name
 from rollup.config.types import StrList
 
 Severity = Literal["error", "warning", "info"]

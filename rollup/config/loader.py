@@ -9,15 +9,15 @@ cross-checks of each section word an unknown reference with :func:`unknown_name`
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from rollup.config.names import did_you_mean, unknown_name
 from rollup.errors import ConfigError
 from rollup.inputfiles import line_for, load_yaml, read_text
 
@@ -27,19 +27,6 @@ __all__ = ["allowed_keys", "describe_errors", "did_you_mean", "line_for", "load_
 M = TypeVar("M", bound=BaseModel)
 #: Words one kind of pydantic error for one file (``error``, ``where``, ``dotted``), or None for the usual words.
 SpecialError = Callable[[Any, str, str], "str | None"]
-
-
-def did_you_mean(word: str, choices: Collection[str], *, cutoff: float = 0.6) -> str:
-    """``did you mean 'x'?`` for the choice closest to ``word``, or ``""`` when none is close."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
-    return f"did you mean '{close[0]}'?" if close else ""
-
-
-def unknown_name(where: str, dotted: str, what: str, value: str, known: Collection[str], *,
-                 listed: str = "declared", who: str = "") -> str:
-    """``<where>: '<dotted>': unknown <what> '<value>'; did you mean …`` (else the ``listed`` known names)."""
-    hint = did_you_mean(value, known) or f"{listed}: {', '.join(known) or 'none'}"
-    return f"{where}: '{dotted}': {who}unknown {what} '{value}'; {hint}"
 
 
 def read_config_text(path: Path, *, missing: str) -> str:

@@ -6,7 +6,7 @@ from these models). The ``lint`` and ``finance`` sections are defined by :mod:`r
 and :mod:`rollup.config.finance`; any other top-level key is an error. Reading the YAML and wording
 validation errors is :mod:`rollup.config.loader`'s, shared with the schedule files.
 
-After the models validate, :func:`parse_config` cross-checks references (an OKR's pillar, what a
+After the models validate, :func:`rollup.config.mappings.parse_config` cross-checks references (an OKR's pillar, what a
 rule sets, duplicate ids, target shares summing to 100 %) and records the line of every rule so
 mapped rows can say ``rule <id> (mappings.yaml:<line>)``.
 
@@ -17,7 +17,6 @@ with "did you mean …" for a misspelt key; the CLI turns it into exit code 2.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -34,13 +33,9 @@ from pydantic import (
 )
 
 from rollup.config.finance import FinanceOptions
-from rollup.config.finance import cross_check as finance_cross_check
 from rollup.config.lint import LintOptions, Severity
-from rollup.config.lint import cross_check as lint_cross_check
-from rollup.config.loader import line_for, parse_document, read_config_text, unknown_name
 from rollup.config.types import Id, StrList, as_list
-from rollup.errors import ConfigError
-from rollup.saferegex import MAX_MATCH_LENGTH, backtracking_problem
+from rollup.saferegex import MAX_MATCH_LENGTH
 
 #: Where ``rollup`` looks for the configuration unless told otherwise.
 DEFAULT_CONFIG_PATH = Path("mappings.yaml")
@@ -418,106 +413,5 @@ class RollupConfig(BaseModel):
         return self._source
 
 
-# ---------------------------------------------------------------------------------------- loading
-
-
-def load_config(path: str | Path = DEFAULT_CONFIG_PATH) -> RollupConfig:
-    """Read and validate ``mappings.yaml``; raise :class:`ConfigError` naming file, line and key."""
-    path = Path(path)
-    text = read_config_text(path, missing="file not found; pass --config PATH or create mappings.yaml (see the one "
-                                          "at the repository root)")
-    return parse_config(text, source=str(path))
-
-
-def parse_config(text: str, source: str = "mappings.yaml") -> RollupConfig:
-    """Validate YAML text; ``source`` names it in error messages."""
-    config, lines = parse_document(text, source, RollupConfig,
-                                   empty="the file is empty; it needs at least a 'jira:' section",
-                                   not_mapping="expected a mapping of sections (jira:, sync:, …)",
-                                   title="invalid configuration")
-    problems = _cross_check(config, source, lines)
-    if problems:
-        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
-    name = Path(source).name
-    config._source = name
-    for index, rule in enumerate(config.rules):
-        rule._line = lines.get(("rules", index))
-        rule._source = name
-    for index, team in enumerate(config.teams):
-        team._line = lines.get(("teams", index))
-    return config
-
-
 #: Allowed difference between 100 % and the sum of the pillars' target shares.
 SHARE_TOLERANCE = 0.001
-
-
-def _cross_check(config: RollupConfig, source: str, lines: dict[tuple, int]) -> list[str]:
-    """References between sections: every id a section names must be declared, ids are unique."""
-    problems: list[str] = []
-
-    def where(*path: Any) -> str:
-        line = line_for(tuple(path), lines)
-        return f"{source}, line {line}" if line else source
-
-    declared: dict[str, dict[str, int]] = {}
-    sections: tuple[tuple[str, Sequence[Pillar | Okr | Bucket | Team | Rule]], ...] = (
-        ("pillars", config.pillars), ("okrs", config.okrs), ("buckets", config.buckets), ("teams", config.teams),
-        ("rules", config.rules))
-    for section, items in sections:
-        seen: dict[str, int] = {}
-        for index, item in enumerate(items):
-            if item.id in seen:
-                problems.append(f"{where(section, index, 'id')}: duplicate {section[:-1]} id '{item.id}' "
-                                f"(first declared on line {line_for((section, seen[item.id], 'id'), lines)}); "
-                                "ids must be unique")
-            else:
-                seen[item.id] = index
-        declared[section] = seen
-    key_results: dict[str, str] = {}
-    for o_index, okr in enumerate(config.okrs):
-        for k_index, kr in enumerate(okr.key_results):
-            if kr.id in key_results:
-                problems.append(f"{where('okrs', o_index, 'key_results', k_index, 'id')}: duplicate key result "
-                                f"id '{kr.id}' (also in OKR '{key_results[kr.id]}'); key result ids must be "
-                                "unique across OKRs")
-            else:
-                key_results[kr.id] = okr.id
-        if okr.pillar not in declared["pillars"]:
-            problems.append(_unknown(where("okrs", o_index, "pillar"), f"okrs.{o_index}.pillar", "pillar",
-                                     okr.pillar, declared["pillars"]))
-    if config.pillars:
-        total = sum(p.target_share for p in config.pillars)
-        if abs(total - 1) > SHARE_TOLERANCE:
-            problems.append(f"{where('pillars')}: the pillars' target shares add up to {total * 100:g} %, "
-                            "not 100 %; adjust target_share so they do")
-    okr_of_kr = key_results
-    extra_fields = set(config.jira.extra_fields)
-    for r_index, rule in enumerate(config.rules):
-        for attribute, value in rule.set.items():
-            named = {"pillar": "pillars", "okr": "okrs", "bucket": "buckets", "team": "teams"}.get(attribute)
-            known = declared[named] if named else okr_of_kr
-            if value not in known:
-                problems.append(_unknown(where("rules", r_index, "set", attribute),
-                                         f"rules.{r_index}.set.{attribute}", attribute.replace("_", " "),
-                                         value, known, rule=rule.id))
-        set_kr, set_okr = rule.set.key_result, rule.set.okr
-        if set_kr in okr_of_kr and set_okr is not None and okr_of_kr[set_kr] != set_okr:
-            problems.append(f"{where('rules', r_index, 'set', 'key_result')}: rule '{rule.id}' sets key result "
-                            f"'{set_kr}', which belongs to OKR '{okr_of_kr[set_kr]}', together with OKR '{set_okr}'")
-        if rule.when.field is not None and rule.when.field.regex is not None:
-            slow = backtracking_problem(rule.when.field.regex)
-            if slow:
-                problems.append(f"{where('rules', r_index, 'when', 'field', 'regex')}: rule '{rule.id}': regex "
-                                f"{rule.when.field.regex!r} is refused: {slow}")
-        if rule.when.field is not None and rule.when.field.name not in extra_fields:
-            problems.append(f"{where('rules', r_index, 'when', 'field', 'name')}: rule '{rule.id}' reads field "
-                            f"'{rule.when.field.name}', which is not synced; add it to jira.extra_fields "
-                            f"(now: {', '.join(sorted(extra_fields)) or 'empty'})")
-    problems.extend(lint_cross_check(config, where))
-    problems.extend(finance_cross_check(config, where))
-    return problems
-
-
-def _unknown(where: str, dotted: str, what: str, value: str, known: Any, rule: str | None = None) -> str:
-    return unknown_name(where, dotted, what, value, known, who=f"rule '{rule}' sets " if rule else "")

@@ -19,7 +19,7 @@ from connectors.jira import ROLE_NAMES, FieldMap, JiraConnector, JiraSettings, T
 from connectors.jira.client import count_tolerance
 from connectors.jira.errors import JiraAuthError, JiraConfigError, JiraError, JiraFieldError
 from rollup.config import JiraScope
-from rollup.config.loader import did_you_mean
+from rollup.config.names import did_you_mean
 from rollup.doctor.model import Check, Context, check, fail, ok, skip, warn
 
 #: Requests in flight during the checks (server info asks four things at once).

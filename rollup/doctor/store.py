@@ -16,9 +16,9 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from rollup.doctor.model import Check, Context, check, fail, ok, skip, warn
 from rollup.errors import StoreError, describe_error
+from rollup.jobs.sync import role_changes
 from rollup.schedule.values import format_duration
 from rollup.store import DATABASE_URL_ENV, DEFAULT_PATH, SCHEMA_VERSION, Store, field_roles_of, mask_url, normalize_url
-from rollup.sync import role_changes
 
 #: Seconds PostgreSQL may take to accept the connection.
 POSTGRES_CONNECT_TIMEOUT_S = 5

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rollup.config import RollupConfig
+from rollup.config.models import RollupConfig
 from rollup.finance.calendar import Month, WorkCalendar
 from rollup.finance.effort import CONFIDENCE, UNALLOCATED
 from rollup.finance.policy import classify

@@ -35,7 +35,7 @@ from datetime import date
 from pathlib import Path
 
 from rollup.config.finance import FinanceOptions
-from rollup.config.loader import did_you_mean
+from rollup.config.names import did_you_mean
 from rollup.errors import ConfigError
 from rollup.finance.calendar import Month, WorkCalendar
 from rollup.inputfiles import decode_text

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from rollup.config.loader import did_you_mean
+from rollup.config.names import did_you_mean
 from rollup.errors import ConfigError
 from rollup.lint import ignores as ignores_module
 from rollup.lint.base import GROUPS, Rule, all_rules, expand_selector, find_rule, rule_lookup

@@ -8,7 +8,7 @@ latest sync run id, the rule codes that ran, counts), its ``lint_findings`` and 
 
 The trend (:func:`trend_frame`) has one row per team and one column per as-of date: the team's
 score (share of its epics with no finding) on the last run recorded for that date. Only
-comparable runs are recorded: :func:`rollup.lint.job.run_lint_report` does not store a run
+comparable runs are recorded: :func:`rollup.jobs.lint.run_lint_report` does not store a run
 narrowed to some rules or one team.
 
 >>> # run_id = record_run(store, result, config=config)
@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import func, select
 
-from rollup.config import config_hash
+from rollup.config.hashing import config_hash
 from rollup.lint.result import UNASSIGNED, LintResult
 from rollup.store import Store, lint_findings, lint_runs, lint_team_scores
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rollup.config import RollupConfig
+from rollup.config.models import RollupConfig
 from rollup.datachecks import missing_parents, points_problem
 from rollup.mapping.engine import Mapped, _Context, _text, apply
 from rollup.mapping.models import ATTRIBUTES, compile_rules

@@ -17,8 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from rollup.config import RollupConfig
-from rollup.config.models import ALLOCATION_WINDOW_DAYS
+from rollup.config.models import ALLOCATION_WINDOW_DAYS, RollupConfig
 from rollup.mapping.check import _records
 from rollup.mapping.engine import apply
 from rollup.mapping.models import ATTRIBUTES

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rollup.config import FieldMatch, RollupConfig, ValueMatch
+from rollup.config.models import FieldMatch, RollupConfig, ValueMatch
 from rollup.frames import check_columns
 from rollup.mapping.models import ATTRIBUTES, CompiledRule, compile_rules, declared_ids
 from rollup.saferegex import search_values

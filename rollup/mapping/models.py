@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rollup.config import (
+from rollup.config.models import (
     Bucket,
     FieldMatch,
     InitiativeMatch,

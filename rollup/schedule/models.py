@@ -33,7 +33,8 @@ from pydantic import (
     model_validator,
 )
 
-from rollup.config.loader import did_you_mean, parse_document, read_config_text
+from rollup.config.loader import parse_document, read_config_text
+from rollup.config.names import did_you_mean
 from rollup.config.types import Id, StrList
 from rollup.dates import out_of_range
 from rollup.errors import ConfigError

@@ -29,7 +29,7 @@ from rollup.schedule.values import Duration, format_duration
 if TYPE_CHECKING:  # pragma: no cover
 
     from rollup.config import RollupConfig
-    from rollup.report import MappedStore
+    from rollup.jobs.report import MappedStore
     from rollup.schedule.models import Job
     from rollup.store import Store
 
@@ -55,7 +55,7 @@ class StepContext:
     def mapped_store(self) -> MappedStore:
         """The store read and mapped once per job (until a sync changes it), for every report step."""
         if self._mapped is None:
-            from rollup.report import read_mapped
+            from rollup.jobs.report import read_mapped
 
             self._mapped = read_mapped(self.store, self.config)
         return self._mapped
@@ -153,7 +153,7 @@ class SyncStep(Step):
         if params.source == "local-demo":
             result = _sync_local_demo(ctx, params)
         else:
-            from rollup.sync import run_sync
+            from rollup.jobs.sync import run_sync
 
             result = run_sync(ctx.config, database_url=ctx.database_url, full=params.full)
         ctx.store_changed()
@@ -166,15 +166,9 @@ def _round(age: timedelta) -> timedelta:
 
 
 def _sync_local_demo(ctx: StepContext, params: SyncParams) -> Any:
-    from connectors.jira import JiraConnector
-    from rollup.demo import DEMO_SEED, demo_scope, demo_settings, local_jira
-    from rollup.localjira.sampleorg import SampleOrg
-    from rollup.sync import sync
+    from rollup.jobs.demo import sync_demo_org
 
-    org = SampleOrg.generate(seed=DEMO_SEED, issues=params.issues)
-    with local_jira(org, params.flavour) as server:
-        with JiraConnector(demo_settings(server.url, params.flavour)) as connector:
-            return sync(ctx.store, connector, demo_scope(params.flavour, ctx.config), full=params.full)
+    return sync_demo_org(ctx.store, ctx.config, issues=params.issues, flavour=params.flavour, full=params.full)
 
 
 # ---------------------------------------------------------------------------------------- reports
@@ -195,7 +189,7 @@ class PortfolioStep(Step):
     @classmethod
     def run(cls, ctx: StepContext, params: PortfolioParams) -> StepOutcome:
         """Write the portfolio workbook and its charts for the run's as-of date."""
-        from rollup.report import run_portfolio
+        from rollup.jobs.report import run_portfolio
 
         result = run_portfolio(ctx.store, ctx.config, as_of=ctx.as_of, out_dir=ctx.out_dir,
                                mapped_store=ctx.mapped_store(), now=ctx.now)
@@ -238,7 +232,7 @@ class TeamReportsStep(Step):
     @classmethod
     def run(cls, ctx: StepContext, params: TeamReportsParams) -> StepOutcome:
         """Write one team workbook per team, all from a single lint of the portfolio."""
-        from rollup.report import lint_for_report, run_portfolio
+        from rollup.jobs.report import lint_for_report, run_portfolio
 
         teams = team_ids(params, ctx.config)
         data = ctx.mapped_store()
@@ -268,7 +262,7 @@ def _workbook_only() -> list[LintFormat]:
 
 
 class LintParams(StepParams):
-    """``step: lint`` — the epic-quality lint report, as ``rollup lint`` (``rollup.lint.job.run_lint_report``)."""
+    """``step: lint`` — the epic-quality lint report, as ``rollup lint`` (``rollup.jobs.lint.run_lint_report``)."""
 
     step: Literal["lint"]
     formats: list[LintFormat] = Field(
@@ -287,7 +281,7 @@ class LintStep(Step):
     @classmethod
     def run(cls, ctx: StepContext, params: LintParams) -> StepOutcome:
         """Lint the store's epics and write the lint outputs in the step's formats."""
-        run_lint_report = _import("rollup.lint.job", "run_lint_report", cls.name)
+        run_lint_report = _import("rollup.jobs.lint", "run_lint_report", cls.name)
         report = run_lint_report(ctx.store, ctx.config, out_dir=ctx.out_dir, as_of=ctx.as_of,
                                  formats=tuple(params.formats), apply=False, dry_run=False, now=ctx.now)
         paths = [Path(p) for p in report.paths]

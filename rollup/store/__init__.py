@@ -17,7 +17,7 @@ tables                    owner (holds their queries)                 reaches th
 ========================  ==========================================  ==========================================
 ``issues``,               the store itself (:class:`Store` methods;   ``Store`` methods only (``upsert_batch``,
 ``transitions``,          :mod:`rollup.frames` reads them for the     ``issue_rows``, ``replace_snapshot``…);
-``worklogs``, ``fields``, frames); written by :mod:`rollup.sync` and  ``load_frames`` through ``Store.connect``
+``worklogs``, ``fields``, frames); written by :mod:`rollup.jobs.sync` and  ``load_frames`` through ``Store.connect``
 ``sync_state``,           the portfolio report                        (:mod:`~rollup.store.schema_sync`)
 ``sync_runs``,
 ``snapshots``

@@ -2,7 +2,7 @@
 
 ``issues`` (soft-deleted with ``deleted_at``), ``transitions``, ``worklogs``, ``fields`` (the field
 catalogue), ``sync_state`` (cursors, named by the ``STATE_*`` constants), ``sync_runs`` and the weekly
-epic ``snapshots``. Written by :mod:`rollup.sync` and the portfolio report through ``Store`` methods.
+epic ``snapshots``. Written by :mod:`rollup.jobs.sync` and the portfolio report through ``Store`` methods.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Each module declares one :class:`~rollup.views.registry.View` (``VIEW``): its na
 (earlier views such as ``epics``, ``effort``, ``changes``, or the report's inputs in
 :data:`~rollup.views.registry.INPUTS`: ``snapshots``, ``sync_runs``, ``lint``, ``lint_previous``, …) and
 ``compute(mapped_issues, mappings, *, as_of, <each requirement>) -> DataFrame``, whose module docstring
-names its columns and which has an empty-frame guard. :func:`rollup.report.build_views` runs
+names its columns and which has an empty-frame guard. :func:`rollup.jobs.report.build_views` runs
 :data:`REGISTRY` in order and hands each view exactly what it requires.
 """
 

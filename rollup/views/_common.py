@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rollup.config import ReportOptions
+from rollup.config.models import ReportOptions
 
 #: The label used wherever an issue has no pillar / bucket / team.
 UNMAPPED = "Unmapped"

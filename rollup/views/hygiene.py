@@ -2,7 +2,7 @@
 
 The severity is ``report.hygiene_min_severity`` (default ``info``: every finding counts, which is the
 lint report's own score). The findings come from :class:`LintRun`: the stored lint run of the
-report's as-of date, or a lint run made with the report (see :func:`rollup.report.lint_for_report`).
+report's as-of date, or a lint run made with the report (see :func:`rollup.jobs.report.lint_for_report`).
 The Summary, the Teams sheet, team workbooks and the Data quality sheet all read this view; the
 Epics sheet shows each epic's part of it (``hygiene_ok`` of the epic view, from :func:`failing`).
 

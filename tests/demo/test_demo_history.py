@@ -9,8 +9,8 @@ import pytest
 from openpyxl import load_workbook
 
 from rollup.config import load_config
-from rollup.demo import run_demo
-from rollup.report import read_snapshots
+from rollup.jobs.demo import run_demo
+from rollup.jobs.report import read_snapshots
 from rollup.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]

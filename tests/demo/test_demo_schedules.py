@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from rollup.cli import cli
-from rollup.report import read_snapshots
+from rollup.jobs.report import read_snapshots
 from rollup.schedule import history
 from rollup.store import Store
 
@@ -36,7 +36,7 @@ def project(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_the_demo_with_its_schedule_writes_the_portfolio_once_and_the_email(project, monkeypatch):
     import rollup.frames
-    import rollup.report
+    import rollup.jobs.report
     import rollup.writers.portfolio as portfolio_writer
 
     written, reads = [], []
@@ -44,7 +44,7 @@ def test_the_demo_with_its_schedule_writes_the_portfolio_once_and_the_email(proj
     monkeypatch.setattr(portfolio_writer, "write_portfolio",
                         lambda views, path, *a, **k: written.append(Path(path).name) or real(views, path, *a, **k))
     load = rollup.frames.load_frames
-    for module in (rollup.frames, rollup.report):
+    for module in (rollup.frames, rollup.jobs.report):
         monkeypatch.setattr(module, "load_frames", lambda store: reads.append(1) or load(store))
     result = CliRunner().invoke(cli, ["demo", "--issues", "400", "--schedules", "schedules/demo"])
     assert result.exit_code == 0, result.output

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from doctor_helpers import ROOT, jira_env, mappings_for, sync_into
 
-from rollup.demo import local_jira
-from rollup.finance.sample_rates import write_sample_rates
+from rollup.jobs.demo import local_jira
+from rollup.jobs.sample_rates import write_sample_rates
 from rollup.localjira import LocalJira, SampleOrg
 
 FLAVOURS = ["cloud", "datacenter"]

@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from connectors.jira import JiraConnector
 from rollup.cli import cli
 from rollup.config import parse_config
-from rollup.demo import DEMO_TEAM_FIELD, demo_settings
+from rollup.jobs.demo import DEMO_TEAM_FIELD, demo_settings
+from rollup.jobs.sync import SyncScope, sync
 from rollup.localjira import LocalJira
 from rollup.localjira.credentials import DEMO_EMAIL, DEMO_PAT, DEMO_TOKEN
 from rollup.store import Store
-from rollup.sync import SyncScope, sync
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Iterator
 
 from connectors.jira import JiraConnector, JiraSettings, Transport
-from rollup.demo import demo_settings
+from rollup.jobs.demo import demo_settings
+from rollup.jobs.sync import SyncScope, sync
 from rollup.localjira import Faults, LocalJira, SampleOrg
 from rollup.localjira.render import CLOUD_FIELDS, DC_FIELDS
 from rollup.localjira.sampleorg import ISSUE_TYPES, PROJECTS, T_EPIC, T_SUB
 from rollup.store import Store
-from rollup.sync import SyncScope, sync
 
 REPO = Path(__file__).resolve().parents[2]
 FLAVOURS = ["cloud", "datacenter"]

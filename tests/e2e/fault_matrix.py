@@ -25,9 +25,9 @@ from e2e_helpers import FLAVOURS, TEST_BACKOFF_BASE, content, scope, serve, sett
 from connectors.jira import JiraConnector, Transport
 from connectors.jira.errors import JiraError
 from rollup.errors import RollupError
+from rollup.jobs.sync import sync
 from rollup.localjira import Faults, SampleOrg
 from rollup.store import Store
-from rollup.sync import sync
 
 #: Each fault kind: the local Jira's fault settings, and whether the client's timeout is short.
 FAULT_KINDS: dict[str, dict[str, Any]] = {

@@ -38,9 +38,9 @@ from openpyxl import load_workbook
 
 from rollup.cli import cli
 from rollup.config import load_config
-from rollup.demo import sync_sample_org
 from rollup.finance.ledger import Ledger
-from rollup.finance.sample_rates import write_sample_rates
+from rollup.jobs.demo import sync_sample_org
+from rollup.jobs.sample_rates import write_sample_rates
 from rollup.localjira import SampleOrg
 from rollup.schedule import history
 from rollup.store import Store

@@ -24,7 +24,7 @@ def sample_store(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def sample_rates(tmp_path_factory) -> Path:
     """The sample organisation's rates CSV, generated from code."""
-    from rollup.finance.sample_rates import write_sample_rates
+    from rollup.jobs.sample_rates import write_sample_rates
     from rollup.localjira.sampleorg import SampleOrg
 
     return write_sample_rates(SampleOrg.generate(seed=ORG_SEED, issues=300),

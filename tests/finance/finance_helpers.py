@@ -134,7 +134,7 @@ ORG_SEED, ORG_ISSUES = 7, 1500
 @contextmanager
 def served(org) -> Iterator[object]:
     """The local Jira serving ``org`` on loopback (Cloud flavour, the demo credentials)."""
-    from rollup.demo import local_jira
+    from rollup.jobs.demo import local_jira
 
     with local_jira(org, "cloud") as server:
         yield server
@@ -144,9 +144,9 @@ def sync_over_http(org, server, database_url: str, *, full: bool = False):
     """One sync of ``org`` through the real connector over HTTP into the store at ``database_url``."""
     from connectors.jira import JiraConnector
     from rollup.config import load_config
-    from rollup.demo import demo_scope, demo_settings
+    from rollup.jobs.demo import demo_scope, demo_settings
+    from rollup.jobs.sync import sync
     from rollup.store import Store
-    from rollup.sync import sync
 
     config = load_config(MAPPINGS)
     with Store.open(database_url) as store, JiraConnector(demo_settings(server.url, "cloud")) as connector:

@@ -16,7 +16,7 @@ from org_edits import add_label, backdated_progress, late_worklog
 
 from rollup.cli import cli
 from rollup.config import load_config
-from rollup.finance import close_month, month_status, reopen_month, run_export
+from rollup.jobs.finance import close_month, month_status, reopen_month, run_export
 from rollup.localjira.sampleorg import SampleOrg
 from rollup.store import Store
 
@@ -152,8 +152,8 @@ def test_close_order_reopen_and_log(tmp_path, sample_store, sample_rates):
 
 def test_frozen_rows_round_trip_on_sqlite_and_postgresql(sample_store, sample_rates, store):
     """A closed month's rows come back from either database with the same content hash (JSON/JSONB payloads)."""
-    from rollup.finance.export import month_figures
     from rollup.finance.ledger import Ledger
+    from rollup.jobs.finance import month_figures
 
     config = load_config(MAPPINGS)
     with Store.open(sample_store) as source:
@@ -170,7 +170,7 @@ def test_frozen_rows_round_trip_on_sqlite_and_postgresql(sample_store, sample_ra
 
 def test_lint_history_and_the_finance_export_fingerprint_a_config_alike(tmp_path, sample_store, sample_rates):
     from rollup.config import config_hash
-    from rollup.finance.export import month_figures
+    from rollup.jobs.finance import month_figures
     from rollup.lint import history
 
     config = load_config(MAPPINGS)
@@ -187,8 +187,8 @@ def test_a_month_closed_under_the_former_finance_hash_still_verifies_and_keeps_i
     import shutil
 
     from rollup.config import config_hash
-    from rollup.finance import export
     from rollup.finance.ledger import Ledger
+    from rollup.jobs.finance import export
 
     database = tmp_path / "rollup.db"
     shutil.copy(sample_store.removeprefix("sqlite:///"), database)

@@ -10,10 +10,10 @@ from finance_helpers import MAPPINGS, OCT, RATES, at, config, effort, frames, is
 from openpyxl import load_workbook
 
 from rollup.config import load_config
-from rollup.finance import run_export
 from rollup.finance.allocation import build_tables, detail_rows, person_names
 from rollup.finance.calendar import WorkCalendar
 from rollup.finance.rates import load_rates
+from rollup.jobs.finance import run_export
 from rollup.store import Store
 from rollup.writers import finance as finance_writer
 from rollup.writers.finance import SHEETS, write_finance
@@ -95,7 +95,7 @@ def _small_tables(tmp_path, author_name: str = "Wanda"):
 def test_the_policy_sheet_counts_the_story_points_left_out(tmp_path, monkeypatch):
     """Gamma (points) completed G-1 (5 points) and G-5 (999, above report.max_story_points): G-5 takes none of
     the capacity, and the Policy sheet says so by key."""
-    from rollup.finance.export import month_figures, policy_rows
+    from rollup.jobs.finance import month_figures, policy_rows
 
     monkeypatch.delenv("ROLLUP_RATES", raising=False)
     done = {"status": "Done", "status_category": "done"}

@@ -23,8 +23,8 @@ class SyncedSample:
 
 def synced_sample(flavour: str, issues: int = 3000, seed: int = 7) -> SyncedSample:
     """Generate the sample organisation, serve it, sync it with the real connector, load the frames."""
-    from rollup.demo import sync_sample_org
     from rollup.frames import load_frames
+    from rollup.jobs.demo import sync_sample_org
     from rollup.localjira.sampleorg import SampleOrg
     from rollup.store import Store
 

@@ -34,7 +34,7 @@ AS_OF = "2026-11-23"
 @pytest.fixture(scope="module")
 def synced_db(tmp_path_factory) -> Path:
     """The sample organisation (400 issues) synced over real HTTP from the local Jira into a SQLite file."""
-    from rollup.demo import run_demo
+    from rollup.jobs.demo import run_demo
 
     path = tmp_path_factory.mktemp("synced") / "rollup.db"
     run_demo(None, f"sqlite:///{path}", seed=SEED, issues=ISSUES, weeks=1)  # the organisation as generated
@@ -188,7 +188,7 @@ def test_an_unsynced_store_is_bad_input_and_nothing_is_written(workdir, monkeypa
 
 @pytest.mark.slow
 def test_a_failed_write_back_is_reported_even_when_fail_on_already_fails(workdir, monkeypatch):
-    from rollup.demo import local_jira
+    from rollup.jobs.demo import local_jira
     from rollup.localjira.credentials import DEMO_EMAIL, DEMO_TOKEN
     from rollup.localjira.sampleorg import SampleOrg
 
@@ -257,7 +257,7 @@ def test_portfolio_hygiene_reads_the_lint_run_of_its_date_or_lints_itself(workdi
 
 @pytest.mark.slow
 def test_apply_labels_epics_in_the_local_jira_and_a_second_run_changes_nothing(workdir, monkeypatch):
-    from rollup.demo import local_jira
+    from rollup.jobs.demo import local_jira
     from rollup.localjira.credentials import DEMO_EMAIL, DEMO_TOKEN
     from rollup.localjira.sampleorg import SampleOrg
 
@@ -302,7 +302,7 @@ def test_apply_labels_epics_in_the_local_jira_and_a_second_run_changes_nothing(w
 @pytest.mark.slow
 def test_demo_writes_the_lint_workbook_and_the_portfolio_shows_its_score(tmp_path):
     from rollup.config import load_config
-    from rollup.demo import run_demo
+    from rollup.jobs.demo import run_demo
 
     demo = run_demo(load_config(REPO_ROOT / "mappings.yaml"), f"sqlite:///{tmp_path / 'demo.db'}", seed=SEED,
                     issues=ISSUES, out_dir=tmp_path / "out")

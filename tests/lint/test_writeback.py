@@ -13,8 +13,7 @@ from connectors.jira import JiraSettings
 from connectors.jira.transport import Transport
 from connectors.jira.write import IssueComment, JiraWriter
 from rollup.config.lint import WritebackOptions
-from rollup.lint.result import FINDING_COLUMNS, LintResult
-from rollup.lint.writeback import (
+from rollup.jobs.writeback import (
     MARKER,
     EpicState,
     WritebackReport,
@@ -23,6 +22,7 @@ from rollup.lint.writeback import (
     plan,
     run_writeback,
 )
+from rollup.lint.result import FINDING_COLUMNS, LintResult
 from rollup.localjira import LocalJira, SampleOrg
 from rollup.localjira.render import Renderer
 from rollup.localjira.sampleorg import S_DONE, T_EPIC
@@ -347,7 +347,7 @@ def test_id_search_narrows_a_batch_jira_refuses():
     """Data Center answers 400 for ``id in (…)`` naming a deleted issue: the batch is split down to it."""
     from connectors.jira import JiraHTTPError
     from connectors.jira.write import IssueLabels
-    from rollup.lint.writeback import read_states
+    from rollup.jobs.writeback import read_states
 
     class Writer:
         jqls: list[str] = []

@@ -16,11 +16,11 @@ def sample():
     import tempfile
 
     from connectors.jira import JiraConnector
-    from rollup.demo import demo_scope, demo_settings, local_jira
     from rollup.frames import load_frames
+    from rollup.jobs.demo import demo_scope, demo_settings, local_jira
+    from rollup.jobs.sync import sync
     from rollup.localjira.sampleorg import SampleOrg
     from rollup.store import Store
-    from rollup.sync import sync
 
     org = SampleOrg.generate(seed=7, issues=3000)
     with tempfile.TemporaryDirectory() as tmp:

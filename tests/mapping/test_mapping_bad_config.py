@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 from corpus import assert_names_what_and_where, expectation
 
+from rollup.cli.mapping import mapping
 from rollup.config import load_config
-from rollup.mapping.cli import mapping
 
 BAD = Path(__file__).parent / "bad"
 CASES = sorted(BAD.glob("*.yaml"))

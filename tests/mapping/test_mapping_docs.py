@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from mapping_helpers import REPO_ROOT
 
+from rollup.cli.mappings_reference import EXAMPLE, generate
 from rollup.config import parse_config
-from rollup.mapping.docs import EXAMPLE, generate
 
 
 def test_committed_reference_equals_the_generated_one():
     committed = (REPO_ROOT / "docs" / "mappings.md").read_text()
-    assert committed == generate(), "docs/mappings.md is stale: run `python -m rollup.mapping.docs > docs/mappings.md`"
+    assert committed == generate(), ("docs/mappings.md is stale: run "
+                                     "`python -m rollup.cli.mappings_reference > docs/mappings.md`")
 
 
 def test_reference_documents_every_rule_key():

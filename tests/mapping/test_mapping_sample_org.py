@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from mapping_helpers import REPO_ROOT
 
+from rollup.cli.mapping import mapping
 from rollup.config import load_config
 from rollup.mapping import apply, check, diff
-from rollup.mapping.cli import mapping
 
 TAGGING_TEAMS = {"PAY": "payments", "SCH": "scheduling", "CLIN": "clinical-records"}
 MAPPINGS = REPO_ROOT / "mappings.yaml"

@@ -28,8 +28,8 @@ CAPEX = {NAMES[b] for b in strategy_buckets(CONFIG)}
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    from rollup.demo import run_demo
-    from rollup.report import run_portfolio
+    from rollup.jobs.demo import run_demo
+    from rollup.jobs.report import run_portfolio
     from rollup.store import Store
 
     folder = tmp_path_factory.mktemp("demo")

@@ -13,11 +13,11 @@ from portfolio_org import AS_OF, BASE_URL, MAPPINGS, mapped_issues
 from sheets import table
 from workbook_checks import check_workbook
 
-from rollup import report as report_module
+from rollup.cli.report import report
 from rollup.config import load_config
 from rollup.errors import ConfigError
-from rollup.report import STATE_SERVER_BASE_URL, read_snapshots, run_portfolio, snapshot_week
-from rollup.report_cli import report
+from rollup.jobs import report as report_module
+from rollup.jobs.report import STATE_SERVER_BASE_URL, read_snapshots, run_portfolio, snapshot_week
 from rollup.store import Store
 from rollup.views.allocation import ktlo_buckets, strategy_buckets
 from rollup.views.okrs import headline
@@ -209,7 +209,7 @@ def test_report_options_from_mappings_reach_views_and_workbook(store, tmp_path):
 @pytest.fixture(scope="module")
 def sample_store(tmp_path_factory):
     """A store holding the sample organisation synced from the local Jira (300 issues)."""
-    from rollup.demo import sync_sample_org
+    from rollup.jobs.demo import sync_sample_org
     from rollup.localjira.sampleorg import SampleOrg
 
     url = f"sqlite:///{tmp_path_factory.mktemp('sample') / 'rollup.db'}"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from rollup.config import load_config
-from rollup.demo import run_demo
+from rollup.jobs.demo import run_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Size of the sample organisation in these tests (the demo's 3,000 is slower to report on).

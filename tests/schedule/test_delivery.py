@@ -25,7 +25,7 @@ from tls_helpers import self_signed
 
 from rollup.cli import cli
 from rollup.config import load_config
-from rollup.report import run_portfolio
+from rollup.jobs.report import run_portfolio
 from rollup.schedule import history
 from rollup.schedule.delivery import RunSummary, SmtpSettings, deliver, smtp_failure
 from rollup.schedule.models import Delivery

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from rollup.cli import cli
 from rollup.config import load_config
-from rollup.finance import run_export
-from rollup.finance.sample_rates import write_sample_rates
-from rollup.lint.job import run_lint_report
+from rollup.jobs.finance import run_export
+from rollup.jobs.lint import run_lint_report
+from rollup.jobs.sample_rates import write_sample_rates
 from rollup.localjira import SampleOrg
 from rollup.schedule import history
 from rollup.schedule.runner import run_job

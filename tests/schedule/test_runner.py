@@ -14,8 +14,8 @@ from schedule_helpers import AS_OF, job_yaml, load_job, temp_files, write_schedu
 
 from rollup.cli import cli
 from rollup.config import load_config
+from rollup.jobs.report import run_portfolio
 from rollup.localjira import LocalJira, SampleOrg
-from rollup.report import run_portfolio
 from rollup.schedule import history, logs
 from rollup.schedule.outputs import MANIFEST, RUN_DIR
 from rollup.schedule.runner import run_job

@@ -76,7 +76,7 @@ def test_bad_yaml_and_missing_file(tmp_path):
 
 
 def test_project_fields_reach_the_sync_scope():
-    from rollup.sync import SyncScope
+    from rollup.jobs.sync import SyncScope
 
     config = parse_config("jira:\n  projects: [MOB]\n  project_fields:\n    MOB: {story_points: customfield_10016}\n")
     assert SyncScope.from_config(config).project_field_overrides == {"MOB": {"story_points": "customfield_10016"}}

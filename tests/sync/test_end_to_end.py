@@ -6,11 +6,11 @@ import pytest
 from store_rows import store_rows  # noqa: E402
 
 from connectors.jira import JiraConnector  # noqa: E402
-from rollup.demo import demo_scope, demo_settings, live_issue_count, sync_sample_org  # noqa: E402
+from rollup.jobs.demo import demo_scope, demo_settings, live_issue_count, sync_sample_org  # noqa: E402
+from rollup.jobs.sync import sync  # noqa: E402
 from rollup.localjira import server as server_module  # noqa: E402
 from rollup.localjira.sampleorg import SampleOrg  # noqa: E402
 from rollup.store import Store  # noqa: E402
-from rollup.sync import sync  # noqa: E402
 
 FLAVOURS = ["cloud", "datacenter"]
 

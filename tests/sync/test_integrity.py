@@ -17,9 +17,9 @@ from connectors.jira import FieldMap, normalize_issue
 from connectors.jira.rows import FieldRow
 from rollup.errors import describe_error
 from rollup.frames import load_frames
+from rollup.jobs.sync import SYNC_LOCK, MassDeleteRefused, SyncIncomplete, SyncScope, sync
 from rollup.schedule.locks import JobLocked, job_lock
 from rollup.store import Store
-from rollup.sync import SYNC_LOCK, MassDeleteRefused, SyncIncomplete, SyncScope, sync
 
 SCOPE = SyncScope(jql="project in (PAY, SCH)")
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -190,7 +190,7 @@ def test_worklogs_of_an_issue_that_failed_are_read_again_with_it(store):
     from fake_connector import FakeConnector as Fake
     from rollup_rows import make_worklog
 
-    from rollup.sync import IssuesNotRead
+    from rollup.jobs.sync import IssuesNotRead
 
     issues = [make_issue(i, f"PAY-{i}") for i in range(1, 6)]
     fake = Fake(issues, {}, [make_worklog(500 + i, i) for i in range(1, 6)], batch_size=2)

@@ -10,8 +10,8 @@ from rollup_rows import T0, make_issue, make_transitions, make_worklog
 from store_rows import store_rows
 
 from rollup.config import parse_config
+from rollup.jobs.sync import IssuesNotRead, SyncScope, incremental_jql, jql_date, sync
 from rollup.store import Store
-from rollup.sync import IssuesNotRead, SyncScope, incremental_jql, jql_date, sync
 
 SCOPE = SyncScope(jql="project in (PAY, SCH)", extra_fields=["Investment"])
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)

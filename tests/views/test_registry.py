@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from portfolio_org import AS_OF, MAPPINGS, mapped_issues
 
-from rollup import report
+from rollup.jobs import report
 from rollup.views import INPUTS, REGISTRY, View, check_registry
 
 

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from portfolio_org import AS_OF, MAPPINGS, SYNC_RUNS, mapped_issues, snapshots
 
+from rollup.jobs.report import as_mapped, build_views
 from rollup.lint import run_lint
 from rollup.mapping.check import check
-from rollup.report import as_mapped, build_views
 from rollup.views import insights as insights_view
 from rollup.views import okrs as okrs_view
 from rollup.views._lint import LintRun

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from portfolio_org import AS_OF, MAPPINGS, SYNC_RUNS, mapped_issues, snapshots
 
-from rollup.report import build_views, filter_team
+from rollup.jobs.report import build_views, filter_team
 from rollup.views import INPUTS, REGISTRY
 from rollup.views import epics as epics_view
 from rollup.views import okrs as okrs_view

@@ -7,7 +7,7 @@ from portfolio_org import AS_OF, MAPPINGS, SYNC_RUNS, mapped_issues, snapshots
 from roadmap_epics import NAMES, REPORT_DAY, roadmap_epics
 from workbook_checks import in_lines, svg_texts
 
-from rollup.report import build_views
+from rollup.jobs.report import build_views
 from rollup.views import titles
 from rollup.writers import charts
 

@@ -15,7 +15,7 @@ from portfolio_org import AS_OF, BASE_URL, MAPPINGS, SYNC_RUNS, mapped_issues, s
 from sheets import table
 from workbook_checks import check_workbook, placeholder_cells, row_of
 
-from rollup.report import build_views, write_outputs
+from rollup.jobs.report import build_views, write_outputs
 from rollup.views.allocation import ktlo_buckets, strategy_buckets
 
 NAMES = {b.id: b.name for b in MAPPINGS.buckets}

@@ -14,7 +14,7 @@ import subprocess
 import pytest
 from portfolio_org import AS_OF, BASE_URL, MAPPINGS, SYNC_RUNS, mapped_issues, snapshots
 
-from rollup.report import build_views, write_outputs
+from rollup.jobs.report import build_views, write_outputs
 
 INSTALL = "apt-get update && apt-get install -y libreoffice-calc"
 

@@ -11,7 +11,7 @@ from openpyxl.utils import get_column_letter
 from portfolio_org import AS_OF, BASE_URL, MAPPINGS, SYNC_RUNS, mapped_issues, snapshots
 from sheets import table
 
-from rollup.report import build_views, write_outputs
+from rollup.jobs.report import build_views, write_outputs
 from rollup.writers.portfolio import SHEETS
 
 

@@ -42,7 +42,7 @@ def test_workbook_failure_mid_save_leaves_no_partial_file(tmp_path, monkeypatch)
     from openpyxl.workbook.workbook import Workbook as WB
     from portfolio_org import AS_OF, MAPPINGS, mapped_issues
 
-    from rollup.report import build_views
+    from rollup.jobs.report import build_views
     from rollup.writers.portfolio import WorkbookInfo
 
     views = build_views(mapped_issues(), MAPPINGS, as_of=AS_OF)

@@ -1,4 +1,4 @@
-"""``rollup report``: the portfolio workbook and per-team workbooks, as thin commands over rollup.report."""
+"""``rollup report``: the portfolio workbook and per-team workbooks, as thin commands over rollup.jobs.report."""
 
 from __future__ import annotations
 
@@ -8,19 +8,17 @@ from pathlib import Path
 
 import click
 
-from rollup.clierrors import handle_errors
-from rollup.cliparams import NAME, REPORT_DATE, SITE_URL, OutputFolder
+from rollup.cli.errors import handle_errors
+from rollup.cli.options import as_of_option, config_option, database_option, out_option
+from rollup.cli.params import NAME, SITE_URL
 
 
 def _options(command: Callable) -> Callable:
     for option in reversed([
-        click.option("--as-of", "as_of", type=REPORT_DATE, default=None,
-                     help="Report date (YYYY-MM-DD); default today. Names the workbook by its ISO week."),
-        click.option("--config", "config_path", type=click.Path(path_type=Path), default=Path("mappings.yaml"),
-                     show_default=True, help="The mappings file (pillars, OKRs, buckets, teams, rules)."),
-        click.option("--out", "out_dir", type=OutputFolder(), default=Path("outputs"),
-                     show_default=True,
-                     help="Folder for the workbook; charts go in <out>/charts (<out>/charts-<team> for a team)."),
+        as_of_option("Report date (YYYY-MM-DD); default today. Names the workbook by its ISO week."),
+        config_option("The mappings file (pillars, OKRs, buckets, teams, rules)."),
+        database_option(),
+        out_option("Folder for the workbook; charts go in <out>/charts (<out>/charts-<team> for a team)."),
         click.option("--base-url", type=SITE_URL, default=None,
                      help="Jira site URL for issue links, when the store does not know it (e.g. https://acme.atlassian.net)."),
     ]):
@@ -28,13 +26,14 @@ def _options(command: Callable) -> Callable:
     return command
 
 
-def _run(as_of, config_path: Path, out_dir: Path, base_url: str | None, team: str | None) -> None:
+def _run(as_of: date | None, config_path: Path, database: str | None, out_dir: Path, base_url: str | None,
+         team: str | None) -> None:
     from rollup.config import load_config
-    from rollup.report import run_portfolio
+    from rollup.jobs.report import run_portfolio
     from rollup.store import Store
 
     config = load_config(config_path)
-    with Store.open(must_exist=True) as store:
+    with Store.open(database, must_exist=True) as store:
         result = run_portfolio(store, config, as_of=as_of or date.today(), team=team,
                                out_dir=out_dir, base_url=base_url)
     for path in result.paths:
@@ -53,21 +52,23 @@ def report() -> None:
 @_options
 @click.option("--team", type=NAME, default=None, help="Only this team (id or name); writes team-<id>-<week>.xlsx.")
 @handle_errors
-def portfolio_command(as_of, config_path: Path, out_dir: Path, base_url: str | None, team: str | None) -> None:
+def portfolio_command(as_of: date | None, config_path: Path, database: str | None, out_dir: Path,
+                      base_url: str | None, team: str | None) -> None:
     """The executive workbook outputs/portfolio-<ISO week>.xlsx plus PNG/SVG charts; prints the paths.
 
     Example: rollup report portfolio --as-of 2026-11-26 --out outputs/
     """
-    _run(as_of, config_path, out_dir, base_url, team)
+    _run(as_of, config_path, database, out_dir, base_url, team)
 
 
 @report.command("team")
 @click.argument("team", type=NAME)
 @_options
 @handle_errors
-def team_command(team: str, as_of, config_path: Path, out_dir: Path, base_url: str | None) -> None:
+def team_command(team: str, as_of: date | None, config_path: Path, database: str | None, out_dir: Path,
+                 base_url: str | None) -> None:
     """One team's rollup workbook, outputs/team-<id>-<ISO week>.xlsx; prints the paths.
 
     Example: rollup report team payments --as-of 2026-11-26
     """
-    _run(as_of, config_path, out_dir, base_url, team)
+    _run(as_of, config_path, database, out_dir, base_url, team)

@@ -23,13 +23,13 @@ from urllib.parse import urlsplit
 
 from rollup.config import RollupConfig
 from rollup.errors import ConfigError
-from rollup.lint.job import LintReport, run_lint_report
+from rollup.jobs.lint import LintReport, run_lint_report
+from rollup.jobs.report import ReportResult, read_mapped, run_portfolio, snapshot_week
+from rollup.jobs.sync import SyncProgress, SyncResult, SyncScope, sync
 from rollup.localjira.credentials import demo_environment
 from rollup.localjira.render import CLOUD_FIELDS, DC_FIELDS
 from rollup.localjira.sampleorg import PROJECTS, SampleOrg
-from rollup.report import ReportResult, read_mapped, run_portfolio, snapshot_week
 from rollup.store import STATE_SERVER_BASE_URL, Store
-from rollup.sync import SyncProgress, SyncResult, SyncScope, sync
 
 #: The sample organisation's seed: the same seed always gives the same organisation.
 DEMO_SEED = 7
@@ -108,13 +108,23 @@ def sync_sample_org(store: Store, org: Any, flavour: str = "cloud", *, config: R
                     max_workers: int = 8, **sync_options: Any) -> SyncResult:
     """Serve ``org`` on a local Jira of ``flavour`` for the length of one real sync into ``store``.
 
-    ``sync_options`` go to :func:`rollup.sync.sync` (``full``, ``progress``, …).
+    ``sync_options`` go to :func:`rollup.jobs.sync.sync` (``full``, ``progress``, …).
     """
     from connectors.jira import JiraConnector
 
     with local_jira(org, flavour) as server:
         with JiraConnector(demo_settings(server.url, flavour), max_workers=max_workers) as connector:
             return sync(store, connector, demo_scope(flavour, config), **sync_options)
+
+
+def sync_demo_org(store: Store, config: RollupConfig | None = None, *, issues: int = 3000, flavour: str = "cloud",
+                  seed: int = DEMO_SEED, **sync_options: Any) -> SyncResult:
+    """Generate the sample organisation (``seed``, ``issues``) and sync it into ``store`` from a local Jira.
+
+    What ``step: sync`` with ``source: local-demo`` runs; ``sync_options`` as :func:`sync_sample_org`.
+    """
+    org = SampleOrg.generate(seed=seed, issues=issues)
+    return sync_sample_org(store, org, flavour, config=config, **sync_options)
 
 
 @dataclass
@@ -164,7 +174,7 @@ def run_demo(
     full sync, and each later one moves the local Jira's clock a week (:meth:`SampleOrg.advance`:
     the teams' work; :meth:`SampleOrg.plan_week`: the epics' owners' edits) and syncs what changed.
     Given ``config``, every week stores its portfolio snapshot under its as-of date (the weekly
-    report's rule, :func:`rollup.report.snapshot_week`), and the last week — :data:`DEMO_NOW`, so
+    report's rule, :func:`rollup.jobs.report.snapshot_week`), and the last week — :data:`DEMO_NOW`, so
     the demo reads the same on any day — writes the lint and portfolio workbooks, whose Changes
     sheet and trend come from that history. ``on_week`` hears of each week as it is done.
 

@@ -4,7 +4,7 @@
 (:func:`rollup.lint.run_lint`, pure), narrows the result to one team when asked, writes the
 outputs (the Excel workbook and, on request, JSON / CSV / text files, each atomically), then
 records the run in the store's lint history, then — last, and only when asked — writes back to
-Jira (:func:`rollup.lint.writeback.run_writeback`). Nothing is recorded when an output cannot be
+Jira (:func:`rollup.jobs.writeback.run_writeback`). Nothing is recorded when an output cannot be
 written, so a failed run never shows in the trend.
 
 Only comparable runs are recorded: a run narrowed with ``select`` or ``team`` is written out but
@@ -250,7 +250,7 @@ def _writeback(result: LintResult, config: Any, settings: Any | None, *, apply: 
     """Run write-back (``apply``) or its preview; a preview without Jira settings is skipped with a note."""
     from connectors.jira.errors import JiraConfigError, JiraError
     from connectors.jira.settings import JiraSettings
-    from rollup.lint.writeback import run_writeback
+    from rollup.jobs.writeback import run_writeback
 
     if settings is None:
         try:

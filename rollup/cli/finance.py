@@ -7,15 +7,9 @@ from pathlib import Path
 
 import click
 
-from rollup.clierrors import handle_errors
-from rollup.cliparams import OutputFile, OutputFolder
-from rollup.config import DEFAULT_CONFIG_PATH
-
-
-def _config_option(command):
-    return click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-                        default=DEFAULT_CONFIG_PATH, show_default=True,
-                        help="The mappings.yaml with the finance: section.")(command)
+from rollup.cli.errors import handle_errors
+from rollup.cli.options import config_option, database_option, format_option, out_option
+from rollup.cli.params import OutputFile
 
 
 def _rates_option(command):
@@ -23,9 +17,8 @@ def _rates_option(command):
                         help="The rates CSV (else ROLLUP_RATES, else finance.rates_file).")(command)
 
 
-def _database_option(command):
-    return click.option("--database", default=None,
-                        help="Store URL (default: ROLLUP_DATABASE_URL or .rollup/rollup.db).")(command)
+_config_option = config_option("The mappings.yaml with the finance: section.")
+_database_option = database_option()
 
 
 def _month(value: str) -> str:
@@ -44,12 +37,11 @@ def finance() -> None:
 
 @finance.command("export")
 @click.option("--month", required=True, help="The month, YYYY-MM.")
-@click.option("--out", "out_dir", type=OutputFolder(), default=Path("outputs"),
-              show_default=True, help="Folder; the month's files go in <out>/finance-<month>/.")
+@out_option("Folder; the month's files go in <out>/finance-<month>/.")
 @_rates_option
 @_config_option
 @_database_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option("json")
 @handle_errors
 def export_command(month: str, out_dir: Path, rates: Path | None, config_path: Path, database: str | None,
                    fmt: str) -> None:
@@ -58,7 +50,7 @@ def export_command(month: str, out_dir: Path, rates: Path | None, config_path: P
     Example: rollup finance export --month 2026-10 --out outputs/ --rates rates.csv
     """
     from rollup.config import load_config
-    from rollup.finance import run_export
+    from rollup.jobs.finance import run_export
     from rollup.store import Store
 
     label = _month(month)
@@ -88,7 +80,7 @@ def close_command(month: str, rates: Path | None, config_path: Path, database: s
     Example: rollup finance close 2026-10 --rates rates.csv
     """
     from rollup.config import load_config
-    from rollup.finance import close_month
+    from rollup.jobs.finance import close_month
     from rollup.store import Store
 
     label = _month(month)
@@ -110,7 +102,7 @@ def reopen_command(month: str, confirm: bool, reason: str, database: str | None)
 
     Example: rollup finance reopen 2026-10 --confirm --reason "late invoices from the payments team"
     """
-    from rollup.finance import reopen_month
+    from rollup.jobs.finance import reopen_month
     from rollup.store import Store
 
     label = _month(month)
@@ -121,14 +113,14 @@ def reopen_command(month: str, confirm: bool, reason: str, database: str | None)
 
 @finance.command("months")
 @_database_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option("json")
 @handle_errors
 def months_command(database: str | None, fmt: str) -> None:
     """List closed months, the first open month and every close and reopen.
 
     Example: rollup finance months --format json
     """
-    from rollup.finance import month_status
+    from rollup.jobs.finance import month_status
     from rollup.store import Store
 
     with Store.open(database) as store:
@@ -159,9 +151,8 @@ def sample_rates_command(out_path: Path, issues: int, seed: int) -> None:
 
     Example: rollup finance sample-rates --out outputs/rates.csv
     """
-    from rollup.finance.sample_rates import write_sample_rates
-    from rollup.localjira.sampleorg import SampleOrg
+    from rollup.jobs.sample_rates import run_sample_rates
 
-    click.echo(str(write_sample_rates(SampleOrg.generate(seed=seed, issues=issues), out_path)))
+    click.echo(str(run_sample_rates(out_path, seed=seed, issues=issues)))
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from rollup.clierrors import handle_errors
-from rollup.config import DEFAULT_CONFIG_PATH
+from rollup.cli.errors import handle_errors
+from rollup.cli.options import config_option, database_option, format_option
 from rollup.schedule.values import format_duration, parse_duration
 
 _DEFAULT_MAX_AGE = "8d"
@@ -30,20 +30,17 @@ class DurationType(click.ParamType):
 
 
 @click.command("doctor")
-@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-              default=DEFAULT_CONFIG_PATH, show_default=True, help="The mappings.yaml to check.")
+@config_option("The mappings.yaml to check.")
 @click.option("--schedules", "schedules_path", type=click.Path(path_type=Path), default=None,
               help="A schedule file or folder (default: schedules/, which may be absent).")
-@click.option("--database", "database_url", metavar="URL", default=None,
-              help="Store URL (default: ROLLUP_DATABASE_URL or .rollup/rollup.db); never created.")
+@database_option("never created")
 @click.option("--rates", "rates_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="The rates CSV (else ROLLUP_RATES, else finance.rates_file; none: not checked).")
 @click.option("--max-age", type=DurationType(), default=_DEFAULT_MAX_AGE, show_default=True,
               help="Warn when the last successful sync is older than this (90m, 12h, 8d, 2w).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="json prints one JSON object to stdout.")
+@format_option("json", help="json prints one JSON object to stdout.")
 @handle_errors
-def doctor_command(config_path: Path, schedules_path: Path | None, database_url: str | None,
+def doctor_command(config_path: Path, schedules_path: Path | None, database: str | None,
                    rates_path: Path | None, max_age: timedelta, fmt: str) -> None:
     """Check the installation, one line per check: ok, or what to do. Exit 1 when any check fails.
 
@@ -60,7 +57,7 @@ def doctor_command(config_path: Path, schedules_path: Path | None, database_url:
     """
     from rollup.doctor import DoctorOptions, exit_code, report_dict, run_checks, summary_line
 
-    options = DoctorOptions(config_path=config_path, schedules_path=schedules_path, database_url=database_url,
+    options = DoctorOptions(config_path=config_path, schedules_path=schedules_path, database_url=database,
                             rates_path=rates_path, max_age=max_age)
     checks = run_checks(options)
     if fmt == "json":

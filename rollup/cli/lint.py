@@ -1,6 +1,6 @@
 """``rollup lint``: epic-quality lint of the synced store, and ``rollup lint rules``, the rule reference.
 
-Thin commands over :func:`rollup.lint.job.run_lint_report`. The chosen format goes to stdout;
+Thin commands over :func:`rollup.jobs.lint.run_lint_report`. The chosen format goes to stdout;
 progress and notes (files written, the recorded run, the write-back summary) go to stderr.
 
 Exit codes: 0 no finding at or above ``--fail-on`` (always, with the default ``never``);
@@ -15,8 +15,9 @@ from pathlib import Path
 
 import click
 
-from rollup.clierrors import handle_errors
-from rollup.cliparams import NAME, REPORT_DATE, SITE_URL, OutputFolder
+from rollup.cli.errors import handle_errors
+from rollup.cli.options import as_of_option, config_option, database_option, format_option, out_option
+from rollup.cli.params import NAME, SITE_URL
 
 FAIL_ON = ("error", "warning", "info", "never")
 
@@ -27,13 +28,11 @@ def _split(values: tuple[str, ...]) -> list[str]:
 
 
 @click.group("lint", invoke_without_command=True)
-@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-              default=Path("mappings.yaml"), show_default=True,
-              help="The mappings file with the lint: section (rules, thresholds, ignores, write-back).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
-              help="What goes to stdout: text for people, json or csv (one row per finding) for machines.")
-@click.option("--out", "out_dir", type=OutputFolder(), default=Path("outputs"),
-              show_default=True, help="Folder for the workbook lint-<date>.xlsx.")
+@config_option("The mappings file with the lint: section (rules, thresholds, ignores, write-back).")
+@database_option()
+@format_option("json", "csv", help="What goes to stdout: text for people, json or csv (one row per finding) "
+                                   "for machines.")
+@out_option("Folder for the workbook lint-<date>.xlsx.")
 @click.option("--no-workbook", is_flag=True, help="Do not write the Excel workbook.")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="never", show_default=True,
               help="Exit 1 when there is a finding at or above this severity.")
@@ -43,8 +42,7 @@ def _split(values: tuple[str, ...]) -> list[str]:
 @click.option("--team", type=NAME, default=None,
               help="Only this team (id or name, or Unassigned); not recorded in the history.")
 @click.option("--by-owner", is_flag=True, help="Add one sheet per owner to the workbook, to route each list.")
-@click.option("--as-of", "as_of", type=REPORT_DATE, default=None,
-              help="Lint date (YYYY-MM-DD) for date rules and the file name; default today.")
+@as_of_option("Lint date (YYYY-MM-DD) for date rules and the file name; default today.")
 @click.option("--apply/--dry-run", "apply", default=False, show_default=True,
               help="--apply labels and comments the offending epics in Jira; --dry-run (the default) only "
                    "prints what it would do, when the JIRA_* variables are set.")
@@ -53,8 +51,8 @@ def _split(values: tuple[str, ...]) -> list[str]:
               help="Jira site URL for links, when the store does not know it (e.g. https://acme.atlassian.net).")
 @click.pass_context
 @handle_errors
-def lint(ctx: click.Context, config_path: Path, fmt: str, out_dir: Path, no_workbook: bool, fail_on: str,
-         select: tuple[str, ...], team: str | None, by_owner: bool, as_of: date | None, apply: bool,
+def lint(ctx: click.Context, config_path: Path, database: str | None, fmt: str, out_dir: Path, no_workbook: bool,
+         fail_on: str, select: tuple[str, ...], team: str | None, by_owner: bool, as_of: date | None, apply: bool,
          no_store: bool, base_url: str | None) -> None:
     """Lint the synced epics: every epic that cannot roll up, per team and owner, with how to fix it.
 
@@ -73,15 +71,15 @@ def lint(ctx: click.Context, config_path: Path, fmt: str, out_dir: Path, no_work
     if ctx.invoked_subcommand is not None:
         return
     from rollup.config import load_config
+    from rollup.jobs.lint import run_lint_report
     from rollup.lint.formats import render
-    from rollup.lint.job import run_lint_report
     from rollup.store import Store
 
     rules = _split(select)
     if select and not rules:
         raise click.BadParameter("give at least one rule code, name or group", param_hint="--select")
     config = load_config(config_path)
-    with Store.open(must_exist=True) as store:
+    with Store.open(database, must_exist=True) as store:
         report = run_lint_report(
             store, config, out_dir=out_dir, as_of=as_of, select=rules or None,
             team=team, by_owner=by_owner, formats=() if no_workbook else ("xlsx",), apply=apply, dry_run=not apply,
@@ -116,8 +114,7 @@ def lint(ctx: click.Context, config_path: Path, fmt: str, out_dir: Path, no_work
 
 
 @lint.command("rules")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
-              show_default=True, help="markdown prints docs/lint-rules.md as generated from the rules.")
+@format_option("json", "markdown", help="markdown prints docs/lint-rules.md as generated from the rules.")
 @handle_errors
 def rules_command(fmt: str) -> None:
     """Print the rule reference: code, name, groups, default severity, settings, why and how to fix.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -10,14 +11,15 @@ from typing import Any
 
 import click
 
-from rollup.clierrors import handle_errors
+from rollup.cli.errors import handle_errors
+from rollup.cli.options import database_option, format_option
 from rollup.schedule.models import DEFAULT_SCHEDULES_PATH
 
 _schedules_option = click.option(
     "--schedules", "schedules_path", type=click.Path(path_type=Path), default=DEFAULT_SCHEDULES_PATH,
     show_default=True, help="A schedule file, or a folder whose *.yaml files are read.")
-_format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-                              show_default=True, help="json prints one JSON document to stdout.")
+_format_option = format_option("json", help="json prints one JSON document to stdout.")
+_database_option = database_option("the job store and run history are kept there")
 
 
 def _json_value(value: Any) -> Any:
@@ -48,11 +50,13 @@ def schedule() -> None:
 @_schedules_option
 @click.option("--once", is_flag=True, help="Run every enabled job (or each --job) once now, then exit.")
 @click.option("--job", "job_names", multiple=True, help="With --once: only this job (repeatable).")
+@_database_option
 @handle_errors
-def schedule_run_command(schedules_path: Path, once: bool, job_names: tuple[str, ...]) -> None:
+def schedule_run_command(schedules_path: Path, once: bool, job_names: tuple[str, ...], database: str | None) -> None:
     """Run the scheduler: every job fires at its local time; runs missed while down run once on return.
 
-    The job store is the project's database (ROLLUP_DATABASE_URL or .rollup/rollup.db); each run
+    The job store is the project's database (--database, else ROLLUP_DATABASE_URL, else
+    .rollup/rollup.db); each run
     is `rollup run JOB` in a child process. Logs go to stderr, one line per event. SIGTERM stops
     the running job cleanly and exits 0. Run it under systemd (see docs/scheduling.md).
 
@@ -67,10 +71,13 @@ def schedule_run_command(schedules_path: Path, once: bool, job_names: tuple[str,
 
     logs.configure()
     schedules = load_schedules(schedules_path)
+    if database is not None:
+        # Each run is a child process (`rollup run JOB`): it finds the same store through the environment.
+        os.environ["ROLLUP_DATABASE_URL"] = database
     if not once:
         if job_names:
             raise click.BadParameter("--job only applies with --once", param_hint="--job")
-        serve(schedules, schedules_path)
+        serve(schedules, schedules_path, database_url=database)
         return
     jobs = once_jobs(schedules, job_names)
     if not jobs:
@@ -82,9 +89,10 @@ def schedule_run_command(schedules_path: Path, once: bool, job_names: tuple[str,
 
 @schedule.command("list")
 @_schedules_option
+@_database_option
 @_format_option
 @handle_errors
-def schedule_list_command(schedules_path: Path, fmt: str) -> None:
+def schedule_list_command(schedules_path: Path, database: str | None, fmt: str) -> None:
     """Each job: when it fires, its next fire time (local and UTC), its steps and its last run.
 
     Example: rollup schedule list --format json
@@ -98,7 +106,7 @@ def schedule_list_command(schedules_path: Path, fmt: str) -> None:
     schedules = load_schedules(schedules_path)
     upcoming = next_fire_times(schedules)
     rows: list[dict[str, Any]] = []
-    with Store.open() as store:
+    with Store.open(database) as store:
         for name, job in schedules.jobs.items():
             last = history.last_run(store, name)
             nxt = upcoming[name]
@@ -127,9 +135,10 @@ def schedule_list_command(schedules_path: Path, fmt: str) -> None:
 @click.argument("job_name", metavar="JOB")
 @_schedules_option
 @click.option("--trigger", type=click.Choice(["manual", "schedule"]), default="manual", hidden=True)
+@_database_option
 @_format_option
 @handle_errors
-def run_command(job_name: str, schedules_path: Path, trigger: str, fmt: str) -> None:
+def run_command(job_name: str, schedules_path: Path, trigger: str, database: str | None, fmt: str) -> None:
     """Run one job now, exactly as the scheduler would (for cron, or by hand); print what it wrote.
 
     Exit codes: 0 ok and delivered, or (for the scheduler's runs) skipped because another
@@ -148,7 +157,7 @@ def run_command(job_name: str, schedules_path: Path, trigger: str, fmt: str) -> 
 
     logs.configure()
     job = load_schedules(schedules_path).get(job_name)
-    run = run_job(job, trigger=trigger)
+    run = run_job(job, trigger=trigger, database_url=database)
     _emit(run.to_dict(), run_lines(run), fmt)
     if run.exit_code:
         sys.exit(run.exit_code)
@@ -183,9 +192,10 @@ def run_lines(run: Any, *, every_file: bool = False) -> list[str]:
 @click.command("runs")
 @click.option("--job", "job_name", default=None, help="Only this job's runs.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Newest runs to show.")
+@_database_option
 @_format_option
 @handle_errors
-def runs_command(job_name: str | None, limit: int, fmt: str) -> None:
+def runs_command(job_name: str | None, limit: int, database: str | None, fmt: str) -> None:
     """Run history, newest first: start, end, status, outputs, error, delivery.
 
     Example: rollup runs --job weekly-portfolio --limit 5
@@ -194,7 +204,7 @@ def runs_command(job_name: str | None, limit: int, fmt: str) -> None:
     from rollup.schedule.delivery import STATUS_WORDS
     from rollup.store import Store
 
-    with Store.open() as store:
+    with Store.open(database) as store:
         rows = history.list_runs(store, job=job_name, limit=limit)
     lines = []
     for row in rows:

@@ -3,7 +3,7 @@
 Every team of the shipped mappings.yaml gets a loaded monthly cost for the year; about one person in
 five gets an own hourly rate (some in USD), and one role (``staff-engineer``) covers a few more.
 
->>> write_sample_rates(SampleOrg.generate(), "outputs/rates.csv")   # doctest: +SKIP
+>>> run_sample_rates("outputs/rates.csv", seed=7, issues=3000)   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -61,3 +61,10 @@ def write_sample_rates(org: Any, path: str | Path, year: int = 2026) -> Path:
     """Write the sample organisation's rates CSV to ``path`` (atomically)."""
     text = rates_csv(sample_rate_rows(org, year))
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def run_sample_rates(path: str | Path, *, seed: int = 7, issues: int = 3000, year: int = 2026) -> Path:
+    """Generate the sample organisation (``seed``, ``issues``) and write its rates CSV to ``path``."""
+    from rollup.localjira.sampleorg import SampleOrg
+
+    return write_sample_rates(SampleOrg.generate(seed=seed, issues=issues), path, year)

@@ -1,7 +1,6 @@
 """``rollup mapping``: check and diff the mapping sections of ``mappings.yaml`` against the store.
 
-Thin commands over :func:`rollup.mapping.check` and :func:`rollup.mapping.diff`; the lead's CLI
-registers the :data:`mapping` group (``cli.add_command(mapping)``).
+Thin commands over :func:`rollup.mapping.check` and :func:`rollup.mapping.diff`.
 """
 
 from __future__ import annotations
@@ -17,23 +16,21 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from rollup.clierrors import handle_errors
-from rollup.cliparams import REPORT_DATE
-from rollup.config import DEFAULT_CONFIG_PATH, RollupConfig, load_config
+from rollup.cli.errors import handle_errors
+from rollup.cli.options import as_of_option, config_option, database_option, format_option
+from rollup.config import RollupConfig, load_config
 from rollup.errors import EmptyStoreError
 
-_FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-                       help="json prints one JSON object to stdout.")
-_DATABASE = click.option("--database", "database_url", metavar="URL", default=None,
-                         help="Store URL; default ROLLUP_DATABASE_URL or .rollup/rollup.db.")
+_FORMAT = format_option("json", help="json prints one JSON object to stdout.")
+_DATABASE = database_option()
 
 
-def load_issues(database_url: str | None):
+def load_issues(database: str | None) -> Any:
     """The ``issues`` frame from the store; an empty store is an error that says what to run."""
     from rollup.frames import load_frames
     from rollup.store import Store
 
-    with Store.open(database_url, must_exist=True) as store:
+    with Store.open(database, must_exist=True) as store:
         frames = load_frames(store)
         location = store.location
     if frames.issues.empty:
@@ -53,14 +50,13 @@ def mapping() -> None:
 
 
 @mapping.command("check")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=DEFAULT_CONFIG_PATH, show_default=True, help="The mappings.yaml to check.")
+@config_option("The mappings.yaml to check.")
 @_DATABASE
 @_FORMAT
 @click.option("--strict", is_flag=True,
               help="Exit 1 when a rule never matches, names a value no issue holds, or conflicts.")
 @handle_errors
-def check_command(config_path: Path, database_url: str | None, fmt: str, strict: bool) -> None:
+def check_command(config_path: Path, database: str | None, fmt: str, strict: bool) -> None:
     """Audit the mapping against the synced issues.
 
     Lists rules that never match, labels / components / field values / projects that rules name
@@ -80,7 +76,7 @@ def check_command(config_path: Path, database_url: str | None, fmt: str, strict:
     from rollup.mapping import check
 
     config = load_config(config_path)  # first: a bad file fails before the store is touched
-    report = check(load_issues(database_url), config)
+    report = check(load_issues(database), config)
     if fmt == "json":
         click.echo(json.dumps(report.to_dict(), indent=2, default=str))
     else:
@@ -93,11 +89,10 @@ def check_command(config_path: Path, database_url: str | None, fmt: str, strict:
 @click.argument("old", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.argument("new", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @_DATABASE
-@click.option("--as-of", "as_of", type=REPORT_DATE, default=None,
-              help="Date the pillars' actual shares end (YYYY-MM-DD), as the report's --as-of; default today.")
+@as_of_option("Date the pillars' actual shares end (YYYY-MM-DD), as the report's --as-of; default today.")
 @_FORMAT
 @handle_errors
-def diff_command(old: Path, new: Path, database_url: str | None, as_of: date | None, fmt: str) -> None:
+def diff_command(old: Path, new: Path, database: str | None, as_of: date | None, fmt: str) -> None:
     """Show what changing OLD into NEW would move, before anyone commits it.
 
     Every epic whose pillar, OKR, key result, bucket or team changes (from -> to), and how the
@@ -114,7 +109,7 @@ def diff_command(old: Path, new: Path, database_url: str | None, as_of: date | N
     from rollup.mapping import diff
 
     old_config, new_config = load_config(old), load_config(new)
-    result = diff(load_issues(database_url), old_config, new_config, as_of=as_of)
+    result = diff(load_issues(database), old_config, new_config, as_of=as_of)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2, default=str))
         return

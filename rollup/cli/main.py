@@ -26,11 +26,11 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from rollup.clierrors import handle_errors
-from rollup.cliparams import OutputFolder
-from rollup.config import DEFAULT_CONFIG_PATH, load_config
+from rollup.cli.errors import handle_errors
+from rollup.cli.options import config_option, database_option, format_option, out_option
+from rollup.config import load_config
 from rollup.dates import out_of_range
-from rollup.sync import SyncProgress, SyncResult
+from rollup.jobs.sync import SyncProgress, SyncResult
 
 _STAGE_LABELS = {
     "sweep": "Sweeping issue ids",
@@ -144,24 +144,18 @@ def cli() -> None:
     type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
     help="Re-read issues updated since this UTC date/time instead of the stored cursor.",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_CONFIG_PATH,
-    show_default=True,
-    help="The mappings.yaml with the jira: and sync: sections.",
-)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="json prints one JSON object to stdout.")
+@config_option("The mappings.yaml with the jira: and sync: sections.")
+@database_option()
+@format_option("json", help="json prints one JSON object to stdout.")
 @click.option("--allow-mass-delete", is_flag=True,
               help="Let the deletion sweep delete more than sync.max_delete_share of the stored scope.")
 @handle_errors
-def sync_command(full: bool, since: datetime | None, config_path: Path, fmt: str, allow_mass_delete: bool) -> None:
+def sync_command(full: bool, since: datetime | None, config_path: Path, database: str | None, fmt: str,
+                 allow_mass_delete: bool) -> None:
     """Sync Jira into the local store: only what changed since the last sync.
 
     Jira is read from JIRA_URL with JIRA_EMAIL + JIRA_API_TOKEN (Cloud) or JIRA_PAT (Data
-    Center); the store is ROLLUP_DATABASE_URL or .rollup/rollup.db.
+    Center); the store is --database, else ROLLUP_DATABASE_URL, else .rollup/rollup.db.
 
     \b
     Example:
@@ -169,7 +163,7 @@ def sync_command(full: bool, since: datetime | None, config_path: Path, fmt: str
       rollup sync --config mappings.yaml
       rollup sync --since 2025-01-01 --format json
     """
-    from rollup.sync import run_sync
+    from rollup.jobs.sync import run_sync
 
     config = load_config(config_path)
     since_utc = since.replace(tzinfo=timezone.utc) if since else None
@@ -179,7 +173,8 @@ def sync_command(full: bool, since: datetime | None, config_path: Path, fmt: str
     if since is not None and out_of_range(since.date()):
         raise click.BadParameter(out_of_range(since.date()) or "", param_hint="--since")
     with ProgressBar(enabled=sys.stderr.isatty()) as bar:
-        result = run_sync(config, full=full, since=since_utc, progress=bar, allow_mass_delete=allow_mass_delete)
+        result = run_sync(config, database_url=database, full=full, since=since_utc, progress=bar,
+                          allow_mass_delete=allow_mass_delete)
     _emit(result.to_dict(), summary_lines(result), fmt)
 
 
@@ -188,27 +183,24 @@ def sync_command(full: bool, since: datetime | None, config_path: Path, fmt: str
               help="Which Jira the local server imitates.")
 @click.option("--issues", type=click.IntRange(min=300), default=3000, show_default=True,
               help="Size of the sample organisation.")
-@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-              default=DEFAULT_CONFIG_PATH, show_default=True,
-              help="The mappings.yaml that maps the sample organisation.")
-@click.option("--out", "out_dir", type=OutputFolder(), default=Path("outputs"),
-              show_default=True, help="Folder for the workbook and charts.")
+@config_option("The mappings.yaml that maps the sample organisation.")
+@database_option("emptied first, and refused when it holds data from a real Jira")
+@out_option("Folder for the workbook and charts.")
 @click.option("--weeks", type=click.IntRange(min=1, max=26), default=6, show_default=True,
               help="Weeks of history to live through before the workbook (1: one sync, no week-over-week).")
 @click.option("--schedules", "schedules_path", type=click.Path(path_type=Path, exists=True), default=None,
               help="After the weeks, run the enabled jobs of this schedule file or folder once, in this process, "
                    "and let them write the portfolio workbook (make demo: schedules/demo).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="json prints one JSON object to stdout.")
+@format_option("json", help="json prints one JSON object to stdout.")
 @handle_errors
-def demo_command(flavour: str, issues: int, config_path: Path, out_dir: Path, weeks: int,
+def demo_command(flavour: str, issues: int, config_path: Path, database: str | None, out_dir: Path, weeks: int,
                  schedules_path: Path | None, fmt: str) -> None:
     """Sync the sample organisation from a local Jira and write its portfolio workbook: no Jira account needed.
 
     Generates the sample organisation (seed 7), serves it on 127.0.0.1 like a real Jira and
     lives --weeks weeks of it: each week the local Jira's clock moves a week (teams work, epic
-    owners add, close, re-date and re-tag epics), the store (ROLLUP_DATABASE_URL or
-    .rollup/rollup.db) is synced and that week's portfolio snapshot is stored; one line per week
+    owners add, close, re-date and re-tag epics), the store (--database, else ROLLUP_DATABASE_URL,
+    else .rollup/rollup.db) is synced and that week's portfolio snapshot is stored; one line per week
     goes to stderr. The last week (2026-11-23) writes the weekly portfolio workbook and charts
     under outputs/, with real week-over-week changes and trends; then it stops the server and
     prints what it wrote.
@@ -223,12 +215,12 @@ def demo_command(flavour: str, issues: int, config_path: Path, out_dir: Path, we
       rollup demo --flavour datacenter --issues 1000
       rollup demo --schedules schedules/demo      # what make demo runs
     """
-    from rollup.demo import run_demo
+    from rollup.jobs.demo import run_demo
 
     config = load_config(config_path)
     jobs = _demo_jobs(schedules_path) if schedules_path is not None else []
     with ProgressBar(enabled=sys.stderr.isatty()) as bar:
-        demo = run_demo(config, flavour=flavour, issues=issues, out_dir=out_dir, weeks=weeks, progress=bar,
+        demo = run_demo(config, database, flavour=flavour, issues=issues, out_dir=out_dir, weeks=weeks, progress=bar,
                         on_week=lambda week: click.echo(week.line(), err=True), write_portfolio=not jobs)
     lines = demo_sync_lines(demo)
     if demo.report is not None:
@@ -238,13 +230,13 @@ def demo_command(flavour: str, issues: int, config_path: Path, out_dir: Path, we
         lines.append(f"Wrote the lint workbook: {demo.lint.workbook}")
     runs = []
     if jobs:
-        from rollup.schedule.cli import run_lines
+        from rollup.cli.schedule import run_lines
         from rollup.schedule.runner import plan_steps
         from rollup.schedule.scheduler import run_here
 
         for job in jobs:
             click.echo(f"job {job.name}: {', '.join(p.step for p in plan_steps(job))}", err=True)
-            runs += run_here([job])
+            runs += run_here([job], database_url=database)
         lines += [line for run in runs for line in run_lines(run, every_file=True)]
     lines += where_to_look(demo, runs)
     _emit({**demo.to_dict(), **({"runs": [run.to_dict() for run in runs]} if jobs else {})}, lines, fmt)
@@ -316,14 +308,14 @@ def where_to_look(demo: Any, runs: list[Any]) -> list[str]:
 
 
 def _add_command_groups() -> None:
-    """The command groups that live beside the library code they drive."""
-    from rollup.doctor.cli import doctor_command
-    from rollup.finance.cli import finance
-    from rollup.lint.cli import lint
+    """The command groups, one module each in this package (and the local Jira's own)."""
+    from rollup.cli.doctor import doctor_command
+    from rollup.cli.finance import finance
+    from rollup.cli.lint import lint
+    from rollup.cli.mapping import mapping
+    from rollup.cli.report import report
+    from rollup.cli.schedule import run_command, runs_command, schedule
     from rollup.localjira.cli import localjira
-    from rollup.mapping.cli import mapping
-    from rollup.report_cli import report
-    from rollup.schedule.cli import run_command, runs_command, schedule
 
     for group in (doctor_command, finance, lint, localjira, mapping, report, schedule, run_command, runs_command):
         cli.add_command(group)
@@ -335,7 +327,3 @@ _add_command_groups()
 def main() -> None:
     """Console script entry point (``rollup``)."""
     cli(prog_name="rollup")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
