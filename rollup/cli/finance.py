@@ -1,4 +1,4 @@
-"""``rollup finance``: export, close, reopen and list months — thin commands over :mod:`rollup.finance`."""
+"""``rollup finance``: export, close, reopen and list months — thin commands over :mod:`rollup.jobs.finance`."""
 
 from __future__ import annotations
 

@@ -296,7 +296,7 @@ _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 class FinanceParams(StepParams):
-    """``step: finance`` — the monthly allocation export (``rollup.finance.run_export``)."""
+    """``step: finance`` — the monthly allocation export (``rollup.jobs.finance.run_export``)."""
 
     step: Literal["finance"]
     month: str = Field("previous", description="`previous` (the month before the run), `current`, or `YYYY-MM`.")
@@ -330,7 +330,7 @@ class FinanceStep(Step):
     @classmethod
     def run(cls, ctx: StepContext, params: FinanceParams) -> StepOutcome:
         """Export the month's finance allocation (by default the one before the as-of date)."""
-        run_export = _import("rollup.finance", "run_export", cls.name)
+        run_export = _import("rollup.jobs.finance", "run_export", cls.name)
         month = resolve_month(params.month, ctx.as_of)
         result = run_export(ctx.store, ctx.config, month=month, out_dir=ctx.out_dir,
                             rates_path=Path(params.rates) if params.rates else None, now=ctx.now)

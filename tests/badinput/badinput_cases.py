@@ -165,7 +165,7 @@ def config_cases() -> list[Case]:
              ("report", "portfolio", "--config", "{dir}/nope.yaml", "--out", "{dir}/out"),
              ("{dir}/nope.yaml: file not found",)),
         Case("config", "a-folder", ("report", "portfolio", "--config", "{dir}", "--out", "{dir}/out"),
-             ("{dir}: cannot read: Is a directory",)),
+             ("Invalid value for '--config'", "'{dir}' is a directory")),
     ]
     for path in sorted((TESTS / "mapping" / "bad").glob("*.yaml")):
         message, line = expectation(path)

@@ -188,7 +188,7 @@ def test_a_month_closed_under_the_former_finance_hash_still_verifies_and_keeps_i
 
     from rollup.config import config_hash
     from rollup.finance.ledger import Ledger
-    from rollup.jobs.finance import export
+    from rollup.jobs import finance as export
 
     database = tmp_path / "rollup.db"
     shutil.copy(sample_store.removeprefix("sqlite:///"), database)
