@@ -52,7 +52,7 @@ YEAR = [f"2025-{m:02d}" for m in (12,)] + [f"2026-{m:02d}" for m in range(1, 12)
 def org_transitions(org) -> pd.DataFrame:
     """Status and assignee changes of live issues, as the connector stores them (Cloud: account ids)."""
     from rollup.frames import TRANSITION_COLUMNS
-    from rollup.localjira.sampleorg import STATUSES
+    from rollup.localjira.sampledata import STATUSES
 
     a = lambda arr, dt: np.frombuffer(arr, dtype=dt)  # noqa: E731
     n = org.size
@@ -69,8 +69,8 @@ def org_transitions(org) -> pd.DataFrame:
     keep = live[pos] & np.isin(kind, (0, 1))
     pos, hist, kind = pos[keep], hist[keep], kind[keep]
     frm, to = a(org.h_from, np.int32)[hist].astype(np.int64), a(org.h_to, np.int32)[hist].astype(np.int64)
-    names = np.array([s[1] for s in STATUSES], dtype=object)
-    cats = np.array([s[2] for s in STATUSES], dtype=object)
+    names = np.array([s.name for s in STATUSES], dtype=object)
+    cats = np.array([s.category for s in STATUSES], dtype=object)
     users = np.array([u.account_id for u in org.users] + [None], dtype=object)
     status = kind == 0
     frame = pd.DataFrame({

@@ -45,11 +45,11 @@ TARGET_EPICS = 25_000
 def org_transitions(org) -> pd.DataFrame:
     """Status transitions of every live story-level issue and sub-task, as ``load_frames`` gives them."""
     from rollup.frames import TRANSITION_COLUMNS
-    from rollup.localjira.sampleorg import ISSUE_TYPES, STATUSES
+    from rollup.localjira.sampledata import ISSUE_TYPES, STATUSES
 
     a = lambda arr, dt: np.frombuffer(arr, dtype=dt)  # noqa: E731
     itype, deleted = a(org.itype, np.int8), a(org.deleted, np.int8).astype(bool)
-    level = np.array([t[1] for t in ISSUE_TYPES])[itype]
+    level = np.array([t.level for t in ISSUE_TYPES])[itype]
     pos = np.flatnonzero(~deleted & (level <= 0))
     start = a(org.hstart, np.int32).astype(np.int64)[pos]
     count = a(org.hcount, np.int16).astype(np.int64)[pos]
@@ -65,8 +65,8 @@ def org_transitions(org) -> pd.DataFrame:
     owner, hist = owner[keep], hist[keep]
     to = a(org.h_to, np.int32)[hist]
     frm = a(org.h_from, np.int32)[hist]
-    names = np.array([s[1] for s in STATUSES], dtype=object)
-    cats = np.array([s[2] for s in STATUSES], dtype=object)
+    names = np.array([s.name for s in STATUSES], dtype=object)
+    cats = np.array([s.category for s in STATUSES], dtype=object)
     frame = pd.DataFrame({
         "issue_id": org.ID_BASE + owner,
         "history_id": org.HIST_BASE + hist,

@@ -83,7 +83,7 @@ def markdown(runs: list[dict], command: str) -> str:
         "`parent` and sends ADF descriptions; Data Center uses Epic Link / Parent Link and wiki text),",
         "mapped with the repository `mappings.yaml` and linted with its default thresholds as of the",
         "organisation's own \"now\". The ground truth is `SampleOrg.ground_truth`, computed from the",
-        "generator's data (definitions in `rollup/localjira/sampleorg.py`). Precision = true positives /",
+        "generator's data (definitions in `rollup/localjira/defects.py`). Precision = true positives /",
         "findings of the rule; recall = true positives / injected defects.",
         "",
     ]

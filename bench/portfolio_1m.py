@@ -62,21 +62,21 @@ def org_issues(org, *, extra_fields: list[str]) -> pd.DataFrame:
     from connectors.jira.normalize import adf_to_text
     from rollup.frames import issues_frame
     from rollup.localjira.render import Renderer
-    from rollup.localjira.sampleorg import INVESTMENT_OPTIONS, ISSUE_TYPES, PROJECTS, STATUSES, T_EPIC, TEAM_MANAGED
+    from rollup.localjira.sampledata import INVESTMENT_OPTIONS, ISSUE_TYPES, PROJECTS, STATUSES, T_EPIC, TEAM_MANAGED
 
     a = lambda arr, dt: np.frombuffer(arr, dtype=dt)  # noqa: E731  (array('b'/'h'/'i') → numpy, no copy)
     proj, num, itype = a(org.proj, np.int8).astype(np.int64), a(org.num, np.int32), a(org.itype, np.int8)
     parent, deleted = a(org.parent, np.int32).astype(np.int64), a(org.deleted, np.int8).astype(bool)
     n = len(proj)
     live = ~deleted
-    pkeys = np.array([p[0] for p in PROJECTS], dtype=object)
+    pkeys = np.array([p.key for p in PROJECTS], dtype=object)
     keys = pkeys[proj] + "-" + num.astype(str).astype(object)
-    levels = np.array([t[1] for t in ISSUE_TYPES])
+    levels = np.array([t.level for t in ISSUE_TYPES])
     level = levels[itype]
 
     has_parent = (parent >= 0) & ~deleted[np.maximum(parent, 0)]
     parent_key = np.where(has_parent, keys[np.maximum(parent, 0)], None)
-    tm = np.isin(proj, [i for i, p in enumerate(PROJECTS) if p[0] in TEAM_MANAGED])
+    tm = np.isin(proj, [i for i, p in enumerate(PROJECTS) if p.key in TEAM_MANAGED])
     parent_is_epic = has_parent & (itype[np.maximum(parent, 0)] == T_EPIC)
     epic_key = np.where((level == 0) & parent_is_epic, parent_key, None)
     for pos, dangling in org.dangling_epic.items():  # Epic Link to an epic that does not exist
@@ -86,8 +86,8 @@ def org_issues(org, *, extra_fields: list[str]) -> pd.DataFrame:
                 parent_key[pos] = dangling
 
     st = a(org.status, np.int8)
-    status_names = np.array([s[1] for s in STATUSES], dtype=object)
-    status_cats = np.array([s[2] for s in STATUSES], dtype=object)
+    status_names = np.array([s.name for s in STATUSES], dtype=object)
+    status_cats = np.array([s.category for s in STATUSES], dtype=object)
 
     def utc(col) -> pd.DatetimeIndex:
         secs = a(col, np.int32).astype(np.int64)
@@ -107,7 +107,7 @@ def org_issues(org, *, extra_fields: list[str]) -> pd.DataFrame:
     sp[sp < 0] = np.nan
     sprint = a(org.sprint, np.int32).astype(np.int64)
     sprint_names = np.array([s.name for s in org.sprints] + [None], dtype=object)
-    team_names = np.array([p[1] for p in PROJECTS], dtype=object)
+    team_names = np.array([p.name for p in PROJECTS], dtype=object)
     tuples = [list(t) for t in org.tuples]
     labels = [tuples[i] for i in org.labels]
     comps = [tuples[i] for i in org.comps]
@@ -122,12 +122,12 @@ def org_issues(org, *, extra_fields: list[str]) -> pd.DataFrame:
     desc = []
     for pos in range(n):
         k = (org.desc[pos],
-             summaries[pos] if org.desc[pos] >= 2 else pos % 5)  # render: _SHORT_DESCRIPTIONS[1 + pos % 5]
+             summaries[pos] if org.desc[pos] >= 2 else pos % 5)  # render: SHORT_DESCRIPTIONS[1 + pos % 5]
         text = cache.get(k)
         if text is None:
             text = cache[k] = adf_to_text(renderer.description(pos, 3))
         desc.append(text)
-    itype_names = np.array([t[0] for t in ISSUE_TYPES], dtype=object)
+    itype_names = np.array([t.name for t in ISSUE_TYPES], dtype=object)
     raw = pd.DataFrame({
         "id": org.ID_BASE + np.arange(n, dtype=np.int64),
         "key": keys,

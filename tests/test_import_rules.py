@@ -26,7 +26,7 @@ ABOVE = ("rollup.jobs", "rollup.cli", "rollup.schedule", "rollup.doctor", "rollu
 #: Modules that may import the local Jira (besides itself, tests and bench), and what they may import.
 LOCALJIRA_USERS = {
     "rollup.jobs.demo": ("rollup.localjira",),
-    "rollup.jobs.sample_rates": ("rollup.localjira.sampleorg",),
+    "rollup.jobs.sample_rates": ("rollup.localjira.sampleorg", "rollup.localjira.sampledata"),
     "rollup.cli.main": ("rollup.localjira.cli",),
 }
 

@@ -28,7 +28,8 @@ from rollup.jobs.report import ReportResult, read_mapped, run_portfolio, snapsho
 from rollup.jobs.sync import SyncProgress, SyncResult, SyncScope, sync
 from rollup.localjira.credentials import demo_environment
 from rollup.localjira.render import CLOUD_FIELDS, DC_FIELDS
-from rollup.localjira.sampleorg import PROJECTS, SampleOrg
+from rollup.localjira.sampledata import PROJECTS
+from rollup.localjira.sampleorg import SampleOrg
 from rollup.store import STATE_SERVER_BASE_URL, Store
 
 #: The sample organisation's seed: the same seed always gives the same organisation.
@@ -38,7 +39,7 @@ DEMO_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 #: Weeks of history the demo lives through (the Changes sheet and the trend need at least two).
 DEMO_WEEKS = 6
 #: Every project of the sample organisation.
-DEMO_PROJECTS = tuple(key for key, _name, _tagging in PROJECTS)
+DEMO_PROJECTS = tuple(p.key for p in PROJECTS)
 #: The sample organisation has two fields named "Team" (the real one and a legacy select);
 #: configuration picks the real one, whose id differs per flavour.
 DEMO_TEAM_FIELD = {"cloud": CLOUD_FIELDS["team"][0], "datacenter": DC_FIELDS["team"][0]}

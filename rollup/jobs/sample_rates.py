@@ -26,7 +26,7 @@ TEAM_IDS = {"PAY": "payments", "SCH": "scheduling", "CLIN": "clinical-records", 
 
 def sample_rate_rows(org: Any, year: int = 2026) -> list[dict[str, str]]:
     """Rows for ``org``'s teams and some of its people, effective for ``year``."""
-    from rollup.localjira.sampleorg import PROJECTS
+    from rollup.localjira.sampledata import PROJECTS
 
     start, end = f"{year}-01-01", f"{year}-12-31"
     rows = [{"level": "role", "id": "staff-engineer", "monthly_cost": "14200", "currency": "EUR",
@@ -35,7 +35,7 @@ def sample_rate_rows(org: Any, year: int = 2026) -> list[dict[str, str]]:
         rows.append({"level": "team", "id": team, "monthly_cost": str(TEAM_COST[key]), "currency": "EUR",
                      "valid_from": start, "valid_to": end})
     for n, user in enumerate(org.users):
-        project = PROJECTS[user.team][0]
+        project = PROJECTS[user.team].key
         ident = user.account_id
         if n % 5 == 1:
             currency, hourly = ("USD", 88 + n % 7) if n % 2 else ("EUR", 71 + n % 9)

@@ -9,8 +9,9 @@ It requires the demo credentials (:func:`rollup.localjira.credentials.demo_envir
 ``JIRA_*`` variables that carry them) unless started with ``require_auth=False``.
 """
 
+from rollup.localjira.defects import DEFECTS
 from rollup.localjira.faults import Faults
-from rollup.localjira.sampleorg import DEFECTS, SampleOrg
+from rollup.localjira.sampleorg import SampleOrg
 from rollup.localjira.server import LocalJira
 
 __all__ = ["DEFECTS", "Faults", "LocalJira", "SampleOrg"]

@@ -17,7 +17,8 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from rollup.localjira.render import Renderer
-from rollup.localjira.sampleorg import ISSUE_TYPES, PROJECTS, STATUS_CATEGORIES, STATUSES, SampleOrg
+from rollup.localjira.sampledata import ISSUE_TYPES, PROJECTS, STATUS_CATEGORIES, STATUSES
+from rollup.localjira.sampleorg import SampleOrg
 
 
 class JqlError(ValueError):
@@ -28,7 +29,7 @@ _TOKEN = re.compile(r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\')|(?P<
                     r'|(?P<word>[^\s=!<>~(),"\']+))')
 _FIELDS = {"project", "id", "key", "issuekey", "issuetype", "type", "updated", "created", "status",
            "statuscategory", "parent", "labels", "comment"}
-_PROJECT_KEYS = {p[0]: i for i, p in enumerate(PROJECTS)}
+_PROJECT_KEYS = {p.key: i for i, p in enumerate(PROJECTS)}
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -72,7 +73,7 @@ def _sort_key(org: SampleOrg, field: str) -> Callable[[int], int | tuple[Any, ..
     if field == "id":
         return lambda p: p
     if field in ("key", "issuekey"):
-        return lambda p: (PROJECTS[org.proj[p]][0], org.num[p])
+        return lambda p: (PROJECTS[org.proj[p]].key, org.num[p])
     if field == "created":
         return lambda p: (org.created[p], p)
     if field == "updated":
@@ -238,7 +239,7 @@ class _Parser:
             for v in vals:
                 ix = _PROJECT_KEYS.get(v.upper())
                 if ix is None:
-                    ix = next((i for i, p in enumerate(PROJECTS) if p[1].lower() == v.lower()
+                    ix = next((i for i, p in enumerate(PROJECTS) if p.name.lower() == v.lower()
                                or str(10000 + i) == v), None)
                 if ix is None:
                     raise JqlError(f"The value '{v}' does not exist for the field 'project'.")
@@ -257,20 +258,20 @@ class _Parser:
             return (lambda p: p in found), found
         if field in ("issuetype", "type"):
             names = {v.lower() for v in vals}
-            known = {t[0].lower() for t in ISSUE_TYPES} | {"subtask", "sub-task"}
+            known = {t.name.lower() for t in ISSUE_TYPES} | {"subtask", "sub-task"}
             bad = names - known
             if bad:
                 raise JqlError(f"The value '{sorted(bad)[0]}' does not exist for the field 'issuetype'.")
-            types = {i for i, t in enumerate(ISSUE_TYPES) if t[0].lower() in names}
+            types = {i for i, t in enumerate(ISSUE_TYPES) if t.name.lower() in names}
             return (lambda p: org.itype[p] in types), None
         if field == "status":
             names = {v.lower() for v in vals}
-            sts = {i for i, s in enumerate(STATUSES) if s[1].lower() in names or s[0] in names}
+            sts = {i for i, s in enumerate(STATUSES) if s.name.lower() in names or s.id in names}
             return (lambda p: org.status[p] in sts), None
         if field == "statuscategory":
             names = {v.lower() for v in vals}
-            cats = {k for k, c in STATUS_CATEGORIES.items() if k in names or c[2].lower() in names}
-            sts = {i for i, s in enumerate(STATUSES) if s[2] in cats}
+            cats = {k for k, c in STATUS_CATEGORIES.items() if k in names or c.name.lower() in names}
+            sts = {i for i, s in enumerate(STATUSES) if s.category in cats}
             return (lambda p: org.status[p] in sts), None
         if field == "labels":
             # Label tuples are interned: match the few tuples holding a wanted label, not every issue.

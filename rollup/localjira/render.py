@@ -11,12 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from rollup.localjira.sampleorg import (
-    API_USER,
-    H_ASSIGNEE,
-    H_LABELS,
-    H_POINTS,
-    H_STATUS,
+from rollup.localjira.sampledata import (
     INVESTMENT_OPTIONS,
     ISSUE_TYPES,
     LEGACY_TEAM_NAMES,
@@ -26,6 +21,13 @@ from rollup.localjira.sampleorg import (
     T_EPIC,
     T_SUB,
     TEAM_MANAGED,
+)
+from rollup.localjira.sampleorg import (
+    API_USER,
+    H_ASSIGNEE,
+    H_LABELS,
+    H_POINTS,
+    H_STATUS,
     IssueComment,
     SampleOrg,
 )
@@ -145,12 +147,12 @@ class Renderer:
 
     def status(self, st: int) -> dict:
         """The status object, with its status category, as the issue's ``status`` field holds it."""
-        sid, name, cat = STATUSES[st]
-        cid, color, cname = STATUS_CATEGORIES[cat]
-        return {"self": f"{self.base}/rest/api/2/status/{sid}", "description": "",
-                "iconUrl": f"{self.base}/images/icons/statuses/generic.png", "name": name, "id": sid,
-                "statusCategory": {"self": f"{self.base}/rest/api/2/statuscategory/{cid}", "id": cid,
-                                   "key": cat, "colorName": color, "name": cname}}
+        status = STATUSES[st]
+        cat = STATUS_CATEGORIES[status.category]
+        return {"self": f"{self.base}/rest/api/2/status/{status.id}", "description": "",
+                "iconUrl": f"{self.base}/images/icons/statuses/generic.png", "name": status.name, "id": status.id,
+                "statusCategory": {"self": f"{self.base}/rest/api/2/statuscategory/{cat.id}", "id": cat.id,
+                                   "key": status.category, "colorName": cat.color, "name": cat.name}}
 
     def statuses(self) -> list[dict]:
         """Every status, as ``GET /rest/api/2/status`` answers."""
@@ -158,8 +160,9 @@ class Renderer:
 
     def issuetype(self, t: int, proj: int) -> dict:
         """The issue type object; team-managed Cloud projects get their own type ids."""
-        name, level, sub = ISSUE_TYPES[t]
-        tm = self.cloud and PROJECTS[proj][0] in TEAM_MANAGED
+        itype = ISSUE_TYPES[t]
+        name, level, sub = itype.name, itype.level, itype.subtask
+        tm = self.cloud and PROJECTS[proj].key in TEAM_MANAGED
         tid = str((10200 if tm else 10000) + t)
         out = {"self": f"{self.base}/rest/api/2/issuetype/{tid}", "id": tid, "description": f"A {name.lower()}.",
                "iconUrl": f"{self.base}/images/icons/issuetypes/{name.lower()}.svg", "name": name,
@@ -173,7 +176,7 @@ class Renderer:
 
     def project(self, proj: int) -> dict:
         """The project object as the issue's ``project`` field holds it."""
-        key, name, _ = PROJECTS[proj]
+        key, name = PROJECTS[proj].key, PROJECTS[proj].name
         out: dict[str, Any] = {"self": f"{self.base}/rest/api/2/project/{10000 + proj}", "id": str(10000 + proj),
                "key": key,
                "name": name, "projectTypeKey": "software",
@@ -185,7 +188,8 @@ class Renderer:
     def project_list(self) -> list[dict]:
         """``GET /rest/api/{2|3}/project``: every project of the organisation, as each flavour lists them."""
         out = []
-        for proj, (key, name, _) in enumerate(PROJECTS):
+        for proj, project in enumerate(PROJECTS):
+            key, name = project.key, project.name
             pid = str(10000 + proj)
             sizes = (("16x16", "xsmall"), ("24x24", "small"), ("32x32", "medium"), ("48x48", "large"))
             item: dict[str, Any] = {"expand": "description,lead,issueTypes,url,projectKeys,permissions,insight",
@@ -288,7 +292,7 @@ class Renderer:
         o = self.org
         t = o.itype[pos]
         proj = o.proj[pos]
-        tm = PROJECTS[proj][0] in TEAM_MANAGED
+        tm = PROJECTS[proj].key in TEAM_MANAGED
         ids = self.ids
         getters: dict[str, Callable[[], Any]] = {
             "summary": lambda: o.summary(pos),
@@ -324,7 +328,7 @@ class Renderer:
             getters[sp_id] = lambda: float(o.sp[pos]) if o.sp[pos] >= 0 else None
             getters[other_sp] = lambda: None
             getters[ids["team"]] = lambda: {"id": f"7d1c0e4a-5b2f-4c8e-9a31-{proj:012d}",
-                                            "name": PROJECTS[proj][1], "title": PROJECTS[proj][1],
+                                            "name": PROJECTS[proj].name, "title": PROJECTS[proj].name,
                                             "isShared": True, "isVisible": True}
         else:
             # Data Center links only sub-tasks through ``parent``; epics use Parent Link, stories Epic Link.
@@ -333,7 +337,7 @@ class Renderer:
             getters[ids["story_points"]] = lambda: float(o.sp[pos]) if o.sp[pos] >= 0 else None
             getters[ids["parent_link"]] = lambda: (o.key(p) if t == T_EPIC and p >= 0 and not o.deleted[p]
                                                    else None)
-            getters[ids["team"]] = lambda: {"id": proj, "title": PROJECTS[proj][1], "name": PROJECTS[proj][1],
+            getters[ids["team"]] = lambda: {"id": proj, "title": PROJECTS[proj].name, "name": PROJECTS[proj].name,
                                             "shareable": True}
         # Epic Link: Cloud still fills it on company-managed projects; DC always uses it.
         dangling = o.dangling_epic.get(pos)
@@ -360,8 +364,8 @@ class Renderer:
         item: dict[str, Any]
         if kind == H_STATUS:
             item = {"field": "status", "fieldtype": "jira", "fieldId": "status",
-                    "from": STATUSES[frm][0], "fromString": STATUSES[frm][1],
-                    "to": STATUSES[to][0], "toString": STATUSES[to][1]}
+                    "from": STATUSES[frm].id, "fromString": STATUSES[frm].name,
+                    "to": STATUSES[to].id, "toString": STATUSES[to].name}
         elif kind == H_ASSIGNEE:
             def ident(u: int) -> str | None:
                 if u < 0:

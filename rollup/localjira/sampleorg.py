@@ -16,22 +16,10 @@ INT       never tags: pillar and OKR come only from the parent initiative
 MOB, PLAT, DATA, SEC  mixed: per epic labels, components or Investment, sometimes nothing
 ========  ==========================================================================
 
-Epic hygiene ground truth (``org.ground_truth``: epic key -> sorted defect names) is *computed from the
-data* by :meth:`SampleOrg.compute_defects`, with these exact definitions ("children" of an epic are the
-live level-0 issues whose epic is that epic, in any project; "now" is ``org.now``):
-
-- ``no-pillar``: no ``pillar-*`` label, no pillar component, no Investment value and no parent initiative.
-- ``no-okr``: no ``okr-*`` label, no ``OKR ...`` component and no parent initiative.
-- ``no-owner``: no assignee. ``owner-inactive``: the assignee's account is inactive.
-- ``no-target-date``: "Target end" empty. ``target-date-passed``: not done and Target end < now's UTC date.
-- ``no-start-date-in-progress``: status category indeterminate and "Start date" empty.
-- ``short-description``: description has fewer than 20 words (short ones have <= 10, long ones >= 30,
-  so wiki markup or ADF flattening cannot flip it).
-- ``no-children``: 0 children. ``few-children``: 1 or 2 children.
-- ``done-with-open-children``: epic done, at least one child not done.
-- ``all-children-done-epic-open``: epic not done, at least one child, all children done.
-- ``stale``: epic in progress, at least one child, and no child had a status change in the last 30 days.
-- ``no-initiative``: no parent initiative.
+Epic hygiene ground truth (``org.ground_truth``: epic key -> sorted defect names) is computed from the
+data; the defects generation plants on purpose, and their exact definitions, are in
+:mod:`rollup.localjira.defects`. The fixed data (projects, pillars, OKRs, statuses, word lists) is
+in :mod:`rollup.localjira.sampledata`.
 
 Edits through the API (labels, comments) change the organisation in place, as on a real site:
 :meth:`SampleOrg.set_labels` re-interns the issue's label tuple (one small index per issue, so a million
@@ -47,108 +35,41 @@ from array import array
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-DAY = 86400
-
-#: Issue types: (name, hierarchy level, subtask?)
-ISSUE_TYPES = (
-    ("Initiative", 2, False),
-    ("Epic", 1, False),
-    ("Story", 0, False),
-    ("Task", 0, False),
-    ("Bug", 0, False),
-    ("Sub-task", -1, True),
+from rollup.localjira import defects
+from rollup.localjira.sampledata import (
+    CUSTOMER_REPORTED,
+    DAY,
+    DESCRIPTION_METRIC,
+    DESCRIPTION_WHY,
+    EPIC_EXTRA_LABELS,
+    EPIC_TOPICS,
+    FIRST_NAMES,
+    ISSUE_TYPES,
+    LAST_NAMES,
+    LOGGING_TEAMS,
+    OKRS,
+    PILLAR_LABELS,
+    PILLARS,
+    PROJECTS,
+    S_DONE,
+    S_PROG,
+    S_REVIEW,
+    S_TODO,
+    SHORT_DESCRIPTIONS,
+    STORY_OBJECTS,
+    STORY_VERBS,
+    T_BUG,
+    T_EPIC,
+    T_INIT,
+    T_STORY,
+    T_SUB,
+    T_TASK,
 )
-T_INIT, T_EPIC, T_STORY, T_TASK, T_BUG, T_SUB = range(6)
-
-#: Statuses: (id, name, category key)
-STATUSES = (
-    ("10000", "To Do", "new"),
-    ("3", "In Progress", "indeterminate"),
-    ("10001", "In Review", "indeterminate"),
-    ("10002", "Done", "done"),
-)
-S_TODO, S_PROG, S_REVIEW, S_DONE = range(4)
-STATUS_CATEGORIES = {
-    "new": (2, "blue-gray", "To Do"),
-    "indeterminate": (4, "yellow", "In Progress"),
-    "done": (3, "green", "Done"),
-}
-
-#: Projects: (key, name, how the team tags strategy). Index 0 is the portfolio project.
-PROJECTS = (
-    ("STRAT", "Strategy portfolio", "portfolio"),
-    ("PAY", "Payments", "labels"),
-    ("SCH", "Scheduling", "components"),
-    ("CLIN", "Clinical records", "investment"),
-    ("INT", "Integrations", "none"),
-    ("MOB", "Mobile", "mixed"),
-    ("PLAT", "Platform", "mixed"),
-    ("DATA", "Data", "mixed"),
-    ("SEC", "Security", "mixed"),
-)
-#: MOB is a team-managed ("simplified") project on Cloud.
-TEAM_MANAGED = frozenset({"MOB"})
-#: Teams that log work; the others never log time.
-LOGGING_TEAMS = frozenset({"PAY", "CLIN", "DATA", "SEC"})
-#: A legacy "Team" select field still holds old squad names (the duplicate-name field).
-LEGACY_TEAM_NAMES = ("Billing", "Calendar", "EHR", "Interfaces", "Apps", "Infra", "Analytics", "AppSec")
-
-PILLARS = (
-    ("enterprise", "Win enterprise hospitals", "Enterprise hospitals", 0.35),
-    ("retention", "Retain and delight clinics", "Clinic retention", 0.25),
-    ("growth", "Grow new practices", "New practices", 0.15),
-    ("platform", "Platform reliability and compliance", "Reliability & compliance", 0.25),
-)
-PILLAR_LABELS = frozenset("pillar-" + p[0] for p in PILLARS)
-PILLAR_COMPONENTS = frozenset(p[2] for p in PILLARS)
-INVESTMENT_OPTIONS = tuple(p[1] for p in PILLARS)
-
-#: OKRs: (label, quarter, objective, pillar index)
-OKRS = (
-    ("okr-q3-pilots", "2026-Q3", "Land 3 hospital pilots", 0),
-    ("okr-q3-churn", "2026-Q3", "Cut churn of small clinics to 2%/month", 1),
-    ("okr-q3-onboarding", "2026-Q3", "Self-serve onboarding for new practices", 2),
-    ("okr-q3-uptime", "2026-Q3", "99.9% uptime for scheduling and records", 3),
-    ("okr-q4-sso", "2026-Q4", "Land 5 hospital systems: SSO and audit logs GA", 0),
-    ("okr-q4-hl7", "2026-Q4", "Land 5 hospital systems: HL7 integration certified", 0),
-    ("okr-q4-churn", "2026-Q4", "Cut churn of small clinics to 1.5%/month", 1),
-    ("okr-q4-growth", "2026-Q4", "Grow new practices 20% quarter on quarter", 2),
-    ("okr-q4-soc2", "2026-Q4", "SOC 2 Type II and HIPAA audit with no findings", 3),
-)
-OKR_LABELS = frozenset(o[0] for o in OKRS)
-OKR_COMPONENTS = frozenset(f"OKR {o[1]}: {o[2]}" for o in OKRS)
 
 #: The author index of edits made through the API: the account the client authenticates as.
 API_USER = -2
 #: History kinds (``SampleOrg.h_kind``).
 H_STATUS, H_ASSIGNEE, H_POINTS, H_KEY, H_LABELS = range(5)
-
-DEFECTS = (
-    "no-pillar", "no-okr", "no-owner", "owner-inactive", "no-target-date", "target-date-passed",
-    "no-start-date-in-progress", "short-description", "no-children", "few-children",
-    "done-with-open-children", "all-children-done-epic-open", "stale", "no-initiative",
-)
-
-_FIRST = ("Ana", "Ben", "Chloe", "Dev", "Elif", "Femi", "Grace", "Hiro", "Ines", "Jon", "Kemi", "Lars",
-          "Maya", "Nils", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tariq")
-_LAST = ("Alvarez", "Brown", "Chen", "Diallo", "Eriksen", "Fischer", "Garcia", "Haddad", "Ito", "Jensen",
-         "Kowalski", "Lopez", "Mensah", "Novak", "Okafor", "Patel")
-
-_EPIC_TOPICS = (
-    "SSO with SAML for hospital networks", "Audit log export for compliance officers",
-    "HL7 v2 ADT feed certification", "FHIR patient summary API", "Card-on-file for recurring visits",
-    "Clinic no-show reminders by SMS", "Multi-site scheduling for hospital groups", "E-prescribing renewals",
-    "Offline mode for home-visit nurses", "Usage-based invoicing", "Role-based access for departments",
-    "Data warehouse for clinic benchmarks", "Encryption key rotation", "Self-serve practice onboarding",
-    "Waitlist auto-fill", "Lab results inbox", "Insurance eligibility checks", "Uptime SLO dashboards",
-)
-_STORY_VERBS = ("add", "show", "export", "validate", "retry", "sync", "filter", "audit", "cache", "migrate")
-_STORY_OBJECTS = ("appointment slots", "patient consent", "invoice lines", "HL7 messages", "SSO sessions",
-                  "push notifications", "lab orders", "practice settings", "payment refunds", "audit events")
-
-_SHORT_DESCRIPTIONS = ("", "TBD", "See Slack thread.", "Follow-up from the hospital pilot.",
-                       "Needed for the enterprise deal.", "As discussed in planning.")
-
 
 @dataclass(frozen=True, slots=True)
 class User:
@@ -273,7 +194,7 @@ class SampleOrg:
 
     def key(self, pos: int) -> str:
         """The issue's current key, e.g. ``PAY-12``."""
-        return f"{PROJECTS[self.proj[pos]][0]}-{self.num[pos]}"
+        return f"{PROJECTS[self.proj[pos]].key}-{self.num[pos]}"
 
     def live(self, pos: int) -> bool:
         """True unless the issue has been deleted."""
@@ -294,12 +215,12 @@ class SampleOrg:
 
     def level(self, pos: int) -> int:
         """The hierarchy level of the issue's type: -1 sub-task, 0 standard, 1 epic, 2 initiative."""
-        return ISSUE_TYPES[self.itype[pos]][1]
+        return ISSUE_TYPES[self.itype[pos]].level
 
     def epic_of(self, pos: int) -> int:
         """Position of the epic a level-0 issue belongs to, or -1."""
         p = self.parent[pos]
-        if p >= 0 and self.itype[p] == T_EPIC and ISSUE_TYPES[self.itype[pos]][1] == 0:
+        if p >= 0 and self.itype[p] == T_EPIC and ISSUE_TYPES[self.itype[pos]].level == 0:
             return p
         return -1
 
@@ -312,11 +233,11 @@ class SampleOrg:
         h = (pos * 2654435761 + self.seed) & 0xFFFFFFFF
         if t == T_INIT:
             okr = OKRS[pos % len(OKRS)]
-            return f"{okr[1]}: {okr[2]}"
+            return f"{okr.quarter}: {okr.objective}"
         if t == T_EPIC:
-            return f"{_EPIC_TOPICS[h % len(_EPIC_TOPICS)]} ({PROJECTS[self.proj[pos]][0]} #{self.num[pos]})"
-        verb = _STORY_VERBS[h % len(_STORY_VERBS)]
-        obj = _STORY_OBJECTS[(h >> 8) % len(_STORY_OBJECTS)]
+            return f"{EPIC_TOPICS[h % len(EPIC_TOPICS)]} ({PROJECTS[self.proj[pos]].key} #{self.num[pos]})"
+        verb = STORY_VERBS[h % len(STORY_VERBS)]
+        obj = STORY_OBJECTS[(h >> 8) % len(STORY_OBJECTS)]
         if t == T_BUG:
             return f"Cannot {verb} {obj} for some clinics"
         if t == T_SUB:
@@ -329,13 +250,11 @@ class SampleOrg:
         if kind == 0:
             return []
         if kind == 1:
-            text = _SHORT_DESCRIPTIONS[1 + pos % (len(_SHORT_DESCRIPTIONS) - 1)]
+            text = SHORT_DESCRIPTIONS[1 + pos % (len(SHORT_DESCRIPTIONS) - 1)]
             return [("p", text)]
         topic = self.summary(pos)
-        why = (f"Hospitals and clinics told us that {topic.lower()} blocks their rollout. Without it "
-               "admins keep spreadsheets on the side and our enterprise deals stall in security review.")
-        metric = ("Success metric: adoption by at least 60% of active practices within one quarter of "
-                  "release, and support tickets on this topic down by half.")
+        why = DESCRIPTION_WHY.format(topic=topic.lower())
+        metric = DESCRIPTION_METRIC
         if kind == 2:
             return [("h", "Why"), ("p", why), ("h", "Success metric"), ("p", metric)]
         return [("p", why + " " + metric)]
@@ -451,7 +370,7 @@ class SampleOrg:
         self.hstart.append(len(self.h_ts))
         self.hcount.append(0)
         self.deleted.append(0)
-        self.key_index[f"{PROJECTS[proj][0]}-{self.project_counter[proj]}"] = pos
+        self.key_index[f"{PROJECTS[proj].key}-{self.project_counter[proj]}"] = pos
         return pos
 
     def _add_history(self, pos: int, ts: int, kind: int, frm: int, to: int, author: int,
@@ -497,7 +416,8 @@ class SampleOrg:
         if final == S_DONE:
             self.resolved[pos] = end
 
-    def _team_user(self, rng: random.Random, proj: int, *, active: bool = True) -> int:
+    def team_user(self, rng: random.Random, proj: int, *, active: bool = True) -> int:
+        """A random member of team ``proj``: an active one, or (``active=False``) an inactive one."""
         members = self._team_active[proj] if active else self._team_inactive[proj]
         return members[rng.randrange(len(members))]
 
@@ -529,8 +449,8 @@ class SampleOrg:
             created = now - 183 * DAY + rng.randrange(20 * DAY)
             pos = self._new_issue(0, T_INIT, created)
             okr = OKRS[pos % len(OKRS)]
-            self.labels[pos] = self._intern(("pillar-" + PILLARS[okr[3]][0], okr[0]))
-            self.assignee[pos] = self.reporter[pos] = self._team_user(rng, 0)
+            self.labels[pos] = self._intern((PILLARS[okr.pillar].label, okr.label))
+            self.assignee[pos] = self.reporter[pos] = self.team_user(rng, 0)
             final = S_DONE if rng.random() < 0.15 else S_PROG
             self._walk_status(rng, pos, final, created + rng.randrange(5 * DAY, 60 * DAY),
                               self.assignee[pos])
@@ -539,29 +459,25 @@ class SampleOrg:
             self.desc[pos] = 2
             inits.append(pos)
 
-        # Epics with planned defects; the ground truth is later computed from the data itself.
-        epic_plans: list[dict] = []
+        # Epics, with the defects planted on purpose (rollup.localjira.defects); the ground truth is
+        # later computed from the data itself.
+        epic_plans: list[defects.EpicPlan] = []
         epics: list[int] = []
         for e in range(n_epic):
             proj = 1 + e % 8
-            habit = PROJECTS[proj][2]
-            plan = {"children": "many", "stale": False, "open_children": False, "all_done": False}
-            no_init = rng.random() < 0.12
+            habit = PROJECTS[proj].tagging
+            no_init = defects.draw_no_initiative(rng)
             parent = -1 if no_init else inits[rng.randrange(len(inits))]
             created = now - 180 * DAY + rng.randrange(150 * DAY)
             pos = self._new_issue(proj, T_EPIC, created, parent=parent)
             epics.append(pos)
             # Strategy tags by team habit.
-            okr_ix = self.labels_okr(parent, rng)
-            pillar_ix = OKRS[okr_ix][3]
+            okr = OKRS[self.labels_okr(parent, rng)]
+            pillar_ix = okr.pillar
             if rng.random() < 0.1:
-                pillar_ix = rng.randrange(4)  # tags that disagree with the initiative happen
-            tag_pillar = tag_okr = True
-            if no_init:
-                tag_pillar = rng.random() >= 0.55
-                tag_okr = rng.random() >= 0.55
-            elif habit == "mixed" and rng.random() < 0.3:
-                tag_pillar = tag_okr = False
+                pillar_ix = rng.randrange(len(PILLARS))  # tags that disagree with the initiative happen
+            pillar = PILLARS[pillar_ix]
+            tag_pillar, tag_okr = defects.strategy_tags(rng, no_init, habit)
             style = habit if habit != "mixed" else ("labels", "components", "investment")[rng.randrange(3)]
             labels: list[str] = []
             comps: list[str] = []
@@ -569,96 +485,34 @@ class SampleOrg:
                 pass
             elif style == "labels":
                 if tag_pillar:
-                    labels.append("pillar-" + PILLARS[pillar_ix][0])
+                    labels.append(pillar.label)
                 if tag_okr:
-                    labels.append(OKRS[okr_ix][0])
+                    labels.append(okr.label)
             elif style == "components":
                 if tag_pillar:
-                    comps.append(PILLARS[pillar_ix][2])
+                    comps.append(pillar.component)
                 if tag_okr:
-                    comps.append(f"OKR {OKRS[okr_ix][1]}: {OKRS[okr_ix][2]}")
+                    comps.append(okr.component)
             else:  # investment
                 if tag_pillar:
                     self.invest[pos] = pillar_ix
                 if tag_okr:
-                    labels.append(OKRS[okr_ix][0])
+                    labels.append(okr.label)
             if rng.random() < 0.3:
-                labels.append(("hospital", "q4-commit", "customer-ask", "tech-debt")[rng.randrange(4)])
+                labels.append(EPIC_EXTRA_LABELS[rng.randrange(len(EPIC_EXTRA_LABELS))])
             self.labels[pos] = self._intern(tuple(labels))
             self.comps[pos] = self._intern(tuple(comps))
-            # Owner.
-            r = rng.random()
-            if r < 0.07:
-                owner = -1
-            elif r < 0.13:
-                owner = self._team_user(rng, proj, active=False)
-            else:
-                owner = self._team_user(rng, proj)
-            self.assignee[pos] = owner
-            self.reporter[pos] = self._team_user(rng, proj)
-            # Status category.
-            r = rng.random()
-            final = S_DONE if r < 0.25 else S_PROG if r < 0.75 else S_TODO
-            plan["final"] = final
-            # Dates.
-            if rng.random() < 0.10:
-                self.target[pos] = 0
-            elif final != S_DONE and rng.random() < 0.13:
-                self.target[pos] = today - rng.randrange(1, 60)
-            else:
-                self.target[pos] = today + rng.randrange(0, 200) if final != S_DONE else today - rng.randrange(1, 90)
+            self.assignee[pos] = defects.epic_owner(self, rng, proj)
+            self.reporter[pos] = self.team_user(rng, proj)
+            # Status, dates, description and children, as planned.
+            epic_plans.append(defects.plan_epic(self, rng, pos, created))
             if self.target[pos] and pos % 3 == 0:
                 self.due[pos] = self.target[pos]
-            if final == S_PROG:
-                self.start[pos] = 0 if rng.random() < 0.15 else (
-                    datetime.fromtimestamp(created, UTC).date() + timedelta(days=rng.randrange(1, 20))).toordinal()
-            elif final == S_DONE or rng.random() < 0.5:
-                self.start[pos] = (datetime.fromtimestamp(created, UTC).date()
-                                   + timedelta(days=rng.randrange(1, 20))).toordinal()
-            self.desc[pos] = (0 if rng.random() < 0.4 else 1) if rng.random() < 0.10 else (
-                2 if rng.random() < 0.6 else 3)
-            # Children plan.
-            r = rng.random()
-            plan["children"] = "none" if r < 0.07 else "few" if r < 0.15 else "many"
-            if plan["children"] != "none":
-                if final == S_DONE:
-                    plan["open_children"] = rng.random() < 0.3
-                    plan["all_done"] = not plan["open_children"]
-                else:
-                    plan["all_done"] = rng.random() < 0.12
-                if final == S_PROG:
-                    plan["stale"] = rng.random() < 0.15
-            if plan["stale"]:
-                self.created[pos] = created = min(created, now - 120 * DAY)
-            epic_plans.append(plan)
 
         # Stories, tasks and bugs.
-        n_orphan = max(3, n_story * 3 // 100)
-        n_dangling = max(3, n_story * 3 // 1000)
-        n_linked = n_story - n_orphan - n_dangling
-        quota = [0] * n_epic
-        many = [i for i, p in enumerate(epic_plans) if p["children"] == "many"]
-        left = n_linked
-        for i, p in enumerate(epic_plans):
-            if p["children"] == "few":
-                quota[i] = 1 + rng.randrange(2)
-                left -= quota[i]
-        for i in many:
-            quota[i] = 3
-            left -= 3
-        if left < 0:
-            raise ValueError("not enough stories for the epics; raise issues")
-        for _ in range(left):
-            quota[many[rng.randrange(len(many))]] += 1
-        # Stable assignment: epics in order, each with its quota.
-        story_epic: list[int] = []
-        for i, q in enumerate(quota):
-            story_epic.extend([i] * q)
-        story_epic.extend([-1] * n_orphan)
-        story_epic.extend([-2] * n_dangling)
+        story_epic = defects.story_epics(rng, epic_plans, n_story)
         seen_child = [0] * n_epic
         stories: list[int] = []
-        recent = 25 * DAY
         for ei in story_epic:
             r = rng.random()
             itype = T_STORY if r < 0.6 else T_TASK if r < 0.85 else T_BUG
@@ -671,25 +525,16 @@ class SampleOrg:
                 lo = self.created[epos]
                 k = seen_child[ei]
                 seen_child[ei] += 1
-                hi = now - 40 * DAY if plan["stale"] else now - 2 * DAY
+                hi = defects.child_created_before(plan, now)
                 created = lo + rng.randrange(max(1, hi - lo))
                 pos = self._new_issue(proj, itype, created, parent=epos)
-                final = self._child_status(rng, plan, k)
-                if plan["stale"]:
-                    end_lo, end_hi = created + 3600, now - 31 * DAY
-                elif k == 0 and plan["final"] == S_PROG:
-                    if final == S_TODO:
-                        final = S_PROG
-                    end_lo, end_hi = max(created + 3600, now - recent), now - 3600
-                else:
-                    end_lo, end_hi = created + 3600, now - 3600
+                final, end_lo, end_hi = defects.child_status_window(rng, plan, k, created, now)
             else:
                 proj = 1 + rng.randrange(8)
                 created = now - 180 * DAY + rng.randrange(178 * DAY)
                 pos = self._new_issue(proj, itype, created)
                 if ei == -2:
-                    missing = self.project_counter[proj] + 50000 + len(self.dangling_epic)
-                    self.dangling_epic[pos] = f"{PROJECTS[proj][0]}-{missing}"
+                    defects.plant_dangling_epic(self, pos, proj)
                 r = rng.random()
                 final = S_DONE if r < 0.4 else S_PROG if r < 0.6 else S_REVIEW if r < 0.7 else S_TODO
                 end_lo, end_hi = created + 3600, now - 3600
@@ -698,14 +543,14 @@ class SampleOrg:
 
         # Epic statuses, after their children exist (so "done" follows the work).
         for ei, epos in enumerate(epics):
-            final = epic_plans[ei]["final"]
+            final = epic_plans[ei].final
             created = self.created[epos]
             end = created + rng.randrange(max(1, now - created - DAY))
             self._walk_status(rng, epos, final, max(end, created + 3600), self.assignee[epos]
                               if self.assignee[epos] >= 0 else self.reporter[epos], appended=True)
             if self.assignee[epos] >= 0 and rng.random() < 0.3:
                 # Owner handed over once: the history shows who had it before.
-                prev = self._team_user(rng, self.proj[epos])
+                prev = self.team_user(rng, self.proj[epos])
                 if prev != self.assignee[epos]:
                     self._add_history(epos, created + 1800, 1, prev, self.assignee[epos], self.reporter[epos],
                                       appended=True)
@@ -731,8 +576,8 @@ class SampleOrg:
         for i in range(n_big):
             pos = stories[(i * 7919) % len(stories)]
             if self.assignee[pos] < 0:
-                self.assignee[pos] = self._team_user(rng, self.proj[pos])
-            a, b = self.assignee[pos], self._team_user(rng, self.proj[pos])
+                self.assignee[pos] = self.team_user(rng, self.proj[pos])
+            a, b = self.assignee[pos], self.team_user(rng, self.proj[pos])
             if a == b:
                 b = self._team_active[self.proj[pos]][0] if self._team_active[self.proj[pos]][0] != a \
                     else self._team_active[self.proj[pos]][1]
@@ -753,29 +598,15 @@ class SampleOrg:
             return init_pos % len(OKRS)
         return rng.randrange(len(OKRS))
 
-    def _child_status(self, rng: random.Random, plan: dict, k: int) -> int:
-        if plan["all_done"]:
-            return S_DONE
-        if plan["open_children"]:
-            return S_PROG if k == 0 else S_DONE
-        if plan["final"] == S_TODO:
-            return S_TODO if (k == 0 or rng.random() < 0.8) else S_PROG
-        if plan["final"] == S_DONE:
-            return S_DONE
-        if k == 0:
-            return S_PROG
-        r = rng.random()
-        return S_DONE if r < 0.4 else S_REVIEW if r < 0.55 else S_PROG if r < 0.8 else S_TODO
-
     def _fill_work_item(self, rng: random.Random, pos: int, proj: int, itype: int, final: int,
                         end_lo: int, end_hi: int) -> None:
         inactive_ok = rng.random() < 0.03
         if rng.random() < 0.12 and final == S_TODO:
             assignee = -1
         else:
-            assignee = self._team_user(rng, proj, active=not inactive_ok)
+            assignee = self.team_user(rng, proj, active=not inactive_ok)
         self.assignee[pos] = assignee
-        self.reporter[pos] = self._team_user(rng, proj)
+        self.reporter[pos] = self.team_user(rng, proj)
         if itype != T_SUB:
             r = rng.random()
             if r < (0.85 if itype == T_STORY else 0.55):
@@ -784,11 +615,11 @@ class SampleOrg:
         else:
             self.desc[pos] = 0
         if itype == T_BUG and rng.random() < 0.5:
-            self.labels[pos] = self._intern(("customer-reported",))
+            self.labels[pos] = self._intern((CUSTOMER_REPORTED,))
         end = end_lo + rng.randrange(max(1, end_hi - end_lo))
         author = assignee if assignee >= 0 else self.reporter[pos]
         if assignee >= 0 and final != S_TODO and rng.random() < 0.25:
-            first = self._team_user(rng, proj)
+            first = self.team_user(rng, proj)
             if first != assignee:
                 self.assignee[pos] = assignee
                 self._add_history(pos, self.created[pos] + 60, 1, -1, first, self.reporter[pos])
@@ -799,11 +630,11 @@ class SampleOrg:
             if sprint >= 0:
                 self.sprint[pos] = sprint
         if final == S_DONE and itype != T_SUB:
-            version = f"{PROJECTS[proj][0]} {datetime.fromtimestamp(end, UTC):%Y.%m}"
+            version = f"{PROJECTS[proj].key} {datetime.fromtimestamp(end, UTC):%Y.%m}"
             self.fixv[pos] = self._intern((version,))
         if itype != T_SUB and rng.random() < 0.2:
             self.due[pos] = datetime.fromtimestamp(end, UTC).date().toordinal() + rng.randrange(-5, 10)
-        if PROJECTS[proj][0] in LOGGING_TEAMS and final != S_TODO and assignee >= 0:
+        if PROJECTS[proj].key in LOGGING_TEAMS and final != S_TODO and assignee >= 0:
             first_move = self.h_ts[self.hstart[pos]] if self.hcount[pos] else self.created[pos]
             stop = end if final == S_DONE else self.now_ts - 3600
             for _ in range(1 + rng.randrange(3)):
@@ -838,8 +669,8 @@ class SampleOrg:
         n = 0
         for proj in range(len(PROJECTS)):
             for m in range(4 if proj == 0 else 7):
-                first = _FIRST[(n * 7 + 3) % len(_FIRST)]
-                last = _LAST[(n * 5 + proj) % len(_LAST)]
+                first = FIRST_NAMES[(n * 7 + 3) % len(FIRST_NAMES)]
+                last = LAST_NAMES[(n * 5 + proj) % len(LAST_NAMES)]
                 active = not (proj > 0 and m == 6)
                 name = f"{first[0].lower()}{last.lower()}{n}"
                 acc = "5b10ac8d82e05b22cc7d" + f"{(n * 2654435761 + self.seed) & 0xFFFFFFFF:08x}"[:4] + f"{n:04d}"
@@ -860,7 +691,7 @@ class SampleOrg:
                 start = first + k * 14 * DAY
                 end = start + 14 * DAY
                 state = "closed" if end <= self.now_ts else "active" if start <= self.now_ts else "future"
-                self.sprints.append(Sprint(100 + len(self.sprints), f"{PROJECTS[proj][0]} Sprint {k + 1}",
+                self.sprints.append(Sprint(100 + len(self.sprints), f"{PROJECTS[proj].key} Sprint {k + 1}",
                                            state, proj, start, end))
 
     def _sprint_at(self, proj: int, ts: int) -> int:
@@ -880,62 +711,8 @@ class SampleOrg:
             return self._truth_cache[1]
 
     def compute_defects(self) -> dict[str, list[str]]:
-        """Compute each epic's hygiene defects from the data (definitions in the module docstring)."""
-        now = self.now_ts
-        today = self.now.date().toordinal()
-        kids: dict[int, list[int]] = {}
-        for pos in range(self.size):
-            if self.deleted[pos] or ISSUE_TYPES[self.itype[pos]][1] != 0:
-                continue
-            e = self.parent[pos]
-            if e >= 0 and self.itype[e] == T_EPIC and not self.deleted[e]:
-                kids.setdefault(e, []).append(pos)
-        truth: dict[str, list[str]] = {}
-        for pos in range(self.size):
-            if self.deleted[pos] or self.itype[pos] != T_EPIC:
-                continue
-            d: list[str] = []
-            labels = self.tuples[self.labels[pos]]
-            comps = self.tuples[self.comps[pos]]
-            init = self.parent[pos]
-            has_init = init >= 0 and not self.deleted[init]
-            if not (has_init or PILLAR_LABELS.intersection(labels) or PILLAR_COMPONENTS.intersection(comps)
-                    or self.invest[pos] >= 0):
-                d.append("no-pillar")
-            if not (has_init or OKR_LABELS.intersection(labels) or OKR_COMPONENTS.intersection(comps)):
-                d.append("no-okr")
-            a = self.assignee[pos]
-            if a < 0:
-                d.append("no-owner")
-            elif not self.users[a].active:
-                d.append("owner-inactive")
-            cat = STATUSES[self.status[pos]][2]
-            if not self.target[pos]:
-                d.append("no-target-date")
-            elif cat != "done" and self.target[pos] < today:
-                d.append("target-date-passed")
-            if cat == "indeterminate" and not self.start[pos]:
-                d.append("no-start-date-in-progress")
-            if self.description_words(pos) < 20:
-                d.append("short-description")
-            children = kids.get(pos, [])
-            if not children:
-                d.append("no-children")
-            elif len(children) <= 2:
-                d.append("few-children")
-            open_kids = sum(1 for c in children if self.status[c] != S_DONE)
-            if cat == "done" and open_kids:
-                d.append("done-with-open-children")
-            if cat != "done" and children and not open_kids:
-                d.append("all-children-done-epic-open")
-            if cat == "indeterminate" and children:
-                last = max(self.status_at[c] for c in children)
-                if last < now - 30 * DAY:
-                    d.append("stale")
-            if not has_init:
-                d.append("no-initiative")
-            truth[self.key(pos)] = sorted(d)
-        return truth
+        """Compute each epic's hygiene defects from the data (see :mod:`rollup.localjira.defects`)."""
+        return defects.compute_defects(self)
 
     # ------------------------------------------------------------------ time moves on
     def plan_week(self, seed: int | None = None) -> dict:
@@ -971,8 +748,8 @@ class SampleOrg:
 
             def add_story(epic: int) -> None:
                 pos = self._new_issue(self.proj[epic], T_STORY, self.now_ts - rng.randrange(1, 3 * DAY), parent=epic)
-                self.assignee[pos] = self._team_user(rng, self.proj[epic])
-                self.reporter[pos] = self._team_user(rng, self.proj[epic])
+                self.assignee[pos] = self.team_user(rng, self.proj[epic])
+                self.reporter[pos] = self.team_user(rng, self.proj[epic])
                 self.sp[pos] = (2, 3, 5, 8)[rng.randrange(4)]
                 self.updated[pos] = max(self.updated[pos], self.now_ts - rng.randrange(1, DAY))
 
@@ -1034,11 +811,11 @@ class SampleOrg:
             for _ in range(2):
                 init = inits[rng.randrange(len(inits))] if inits else -1
                 okr = OKRS[init % len(OKRS)] if init >= 0 else OKRS[rng.randrange(len(OKRS))]
-                proj = PROJECTS.index(next(p for p in PROJECTS if p[0] == "PAY"))
+                proj = next(i for i, p in enumerate(PROJECTS) if p.key == "PAY")
                 pos = self._new_issue(proj, T_EPIC, self.now_ts - rng.randrange(DAY, 4 * DAY), parent=init)
-                self.labels[pos] = self._intern(("pillar-" + PILLARS[okr[3]][0], okr[0]))
-                self.assignee[pos] = self._team_user(rng, proj)
-                self.reporter[pos] = self._team_user(rng, proj)
+                self.labels[pos] = self._intern((PILLARS[okr.pillar].label, okr.label))
+                self.assignee[pos] = self.team_user(rng, proj)
+                self.reporter[pos] = self.team_user(rng, proj)
                 self.target[pos] = today + 28 * (2 + rng.randrange(4))
                 self.desc[pos] = 2
                 for _ in range(3 + rng.randrange(4)):
@@ -1061,7 +838,7 @@ class SampleOrg:
             self.now_ts = _ts(self.now)
             span = max(60, self.now_ts - start)
             live_work = [p for p in range(self.size)
-                         if not self.deleted[p] and ISSUE_TYPES[self.itype[p]][1] == 0]
+                         if not self.deleted[p] and ISSUE_TYPES[self.itype[p]].level == 0]
             epics = [p for p in range(self.size)
                      if not self.deleted[p] and self.itype[p] == T_EPIC and self.status[p] != S_DONE]
             scale = max(1.0, len(live_work) / 2000)
@@ -1075,8 +852,8 @@ class SampleOrg:
                 epos = epics[rng.randrange(len(epics))] if epics else -1
                 proj = self.proj[epos] if epos >= 0 else 1 + rng.randrange(8)
                 pos = self._new_issue(proj, T_STORY, when(), parent=epos)
-                self.assignee[pos] = self._team_user(rng, proj)
-                self.reporter[pos] = self._team_user(rng, proj)
+                self.assignee[pos] = self.team_user(rng, proj)
+                self.reporter[pos] = self.team_user(rng, proj)
                 self.sp[pos] = (1, 2, 3, 5, 8)[rng.randrange(5)]
                 self.desc[pos] = 3
                 out["created"].append(self.key(pos))
@@ -1131,7 +908,7 @@ class SampleOrg:
                 out["moved"].append((old_key, new_key))
             for _ in range(max(1, int(6 * days * scale))):
                 pos = live_work[rng.randrange(len(live_work))]
-                if self.deleted[pos] or PROJECTS[self.proj[pos]][0] not in LOGGING_TEAMS \
+                if self.deleted[pos] or PROJECTS[self.proj[pos]].key not in LOGGING_TEAMS \
                         or self.assignee[pos] < 0:
                     continue
                 ts = when()

@@ -20,12 +20,12 @@ from rollup.jobs.demo import demo_settings
 from rollup.jobs.sync import SyncScope, sync
 from rollup.localjira import Faults, LocalJira, SampleOrg
 from rollup.localjira.render import CLOUD_FIELDS, DC_FIELDS
-from rollup.localjira.sampleorg import ISSUE_TYPES, PROJECTS, T_EPIC, T_SUB
+from rollup.localjira.sampledata import ISSUE_TYPES, PROJECTS, T_EPIC, T_SUB
 from rollup.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
 FLAVOURS = ["cloud", "datacenter"]
-PROJECT_KEYS = tuple(p[0] for p in PROJECTS)
+PROJECT_KEYS = tuple(p.key for p in PROJECTS)
 SCOPE_JQL = f"project in ({', '.join(PROJECT_KEYS)})"
 #: The two fields named "Team" on each flavour: (the real team field, the legacy select).
 TEAM_FIELDS = {flavour: (table["team"][0], table["legacy_team"][0])
@@ -159,7 +159,7 @@ def stored_worklog_totals(store: Store) -> dict[int, tuple[int, int]]:
 
 def expected_links(org: SampleOrg, pos: int) -> tuple[int, str | None, str | None]:
     """(hierarchy level, parent key, epic key) of a live issue, from the org's own columns."""
-    level = ISSUE_TYPES[org.itype[pos]][1]
+    level = ISSUE_TYPES[org.itype[pos]].level
     p = org.parent[pos]
     parent = org.key(p) if p >= 0 and org.live(p) else None
     epic = None

@@ -18,7 +18,7 @@ from e2e_helpers import (
 )
 
 from connectors.jira.errors import JiraFieldError
-from rollup.localjira.sampleorg import PROJECTS, T_SUB, TEAM_MANAGED
+from rollup.localjira.sampledata import PROJECTS, T_SUB, TEAM_MANAGED
 from rollup.store import Store
 
 
@@ -66,7 +66,7 @@ def test_synced_fields_team_and_investment(synced):
     assert fields[TEAM_FIELDS[synced.flavour][0]]["role"] == "team"
     assert fields[TEAM_FIELDS[synced.flavour][1]]["role"] is None
     wrong = [(k, r["team"]) for pos in live_positions(org)
-             for k, r in [(org.key(pos), by_key[org.key(pos)])] if r["team"] != PROJECTS[org.proj[pos]][1]]
+             for k, r in [(org.key(pos), by_key[org.key(pos)])] if r["team"] != PROJECTS[org.proj[pos]].name]
     assert not wrong, wrong[:5]
     invested = [pos for pos in live_positions(org) if org.invest[pos] >= 0]
     assert invested
@@ -84,7 +84,7 @@ def test_story_points_from_both_fields_equal_the_orgs(synced):
             mismatched.append((org.key(pos), got, want))
     assert not mismatched, mismatched[:10]
     # Both fields really carried points: team-managed MOB ("Story point estimate") and the rest.
-    pointed = {PROJECTS[org.proj[p]][0] in TEAM_MANAGED for p in live_positions(org) if org.sp[p] >= 0}
+    pointed = {PROJECTS[org.proj[p]].key in TEAM_MANAGED for p in live_positions(org) if org.sp[p] >= 0}
     assert pointed == {True, False}
 
 
@@ -93,7 +93,7 @@ def test_per_project_field_override_wins_for_that_project_only(shared_org, tmp_p
     per-project override points MOB at its own "Story point estimate" field."""
     org = shared_org
     site_wide = {"team": TEAM_FIELDS["cloud"][0], "story_points": "Story Points"}
-    mob = {p for p in live_positions(org) if PROJECTS[org.proj[p]][0] in TEAM_MANAGED and org.sp[p] >= 0}
+    mob = {p for p in live_positions(org) if PROJECTS[org.proj[p]].key in TEAM_MANAGED and org.sp[p] >= 0}
     assert mob, "the sample organisation has estimated issues in its team-managed project"
 
     def points(project_overrides):
@@ -156,7 +156,7 @@ def test_child_of_a_missing_epic_is_kept_with_the_dangling_key_or_none(synced):
         assert row["hierarchy_level"] == 0
         if synced.flavour == "datacenter":
             assert row["epic_key"] == missing  # Epic Link still names it
-        elif PROJECTS[org.proj[pos]][0] in TEAM_MANAGED:
+        elif PROJECTS[org.proj[pos]].key in TEAM_MANAGED:
             assert row["epic_key"] is None  # team-managed: no Epic Link, no parent
         else:
             assert row["epic_key"] in (missing, None)

@@ -8,14 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from rollup.localjira.sampleorg import (
-    ISSUE_TYPES,
-    LOGGING_TEAMS,
-    PROJECTS,
-    S_PROG,
-    S_TODO,
-    SampleOrg,
-)
+from rollup.localjira.sampledata import ISSUE_TYPES, LOGGING_TEAMS, PROJECTS, S_PROG, S_TODO
+from rollup.localjira.sampleorg import SampleOrg
 
 
 def _ts(text: str) -> int:
@@ -33,8 +27,8 @@ def late_worklog(org: SampleOrg, started: str, hours: float) -> tuple[str, str, 
     Returns (issue key, author account id, worklog id).
     """
     with org.lock:
-        pos = next(p for p in range(org.size) if org.live(p) and ISSUE_TYPES[org.itype[p]][1] == 0
-                   and PROJECTS[org.proj[p]][0] in LOGGING_TEAMS and org.assignee[p] >= 0
+        pos = next(p for p in range(org.size) if org.live(p) and ISSUE_TYPES[org.itype[p]].level == 0
+                   and PROJECTS[org.proj[p]].key in LOGGING_TEAMS and org.assignee[p] >= 0
                    and org.users[org.assignee[p]].active)
         author = org.assignee[pos]
         wpos = org._add_worklog(pos, author, _ts(started), int(hours * 3600), org.now_ts + 60)
@@ -57,8 +51,8 @@ def backdated_progress(org: SampleOrg, start: str, end: str, *, teams: frozenset
     Its current status stays To Do (the spell ends back in To Do). Returns (issue key, assignee account id).
     """
     with org.lock:
-        pos = next(p for p in range(org.size) if org.live(p) and ISSUE_TYPES[org.itype[p]][1] == 0
-                   and PROJECTS[org.proj[p]][0] in teams and org.status[p] == S_TODO and org.assignee[p] >= 0
+        pos = next(p for p in range(org.size) if org.live(p) and ISSUE_TYPES[org.itype[p]].level == 0
+                   and PROJECTS[org.proj[p]].key in teams and org.status[p] == S_TODO and org.assignee[p] >= 0
                    and org.created[p] < _ts(start))
         author = org.assignee[pos]
         org._add_history(pos, _ts(start), 0, S_TODO, S_PROG, author, appended=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from rollup.lint import run_lint
-from rollup.localjira.sampleorg import DEFECTS
+from rollup.localjira.defects import DEFECTS
 from rollup.mapping import apply
 
 #: Ground-truth defect → the rule that reports it.
@@ -70,12 +70,12 @@ def test_mapped_pillar_and_okr_agree_with_the_raw_tags(linted, shipped_config):
 def test_stories_without_epic_are_counted_per_team(linted):
     sample, result = linted
     org = sample.org
-    from rollup.localjira.sampleorg import ISSUE_TYPES, PROJECTS
+    from rollup.localjira.sampledata import ISSUE_TYPES, PROJECTS
 
     expected: dict[str, int] = {}
     for pos in range(org.size):
-        if org.live(pos) and ISSUE_TYPES[org.itype[pos]][1] == 0 and org.epic_of(pos) < 0:
-            name = PROJECTS[org.proj[pos]][1]
+        if org.live(pos) and ISSUE_TYPES[org.itype[pos]].level == 0 and org.epic_of(pos) < 0:
+            name = PROJECTS[org.proj[pos]].name
             expected[name] = expected.get(name, 0) + 1
     teams = result.teams.set_index("team")["stories_without_epic"]
     assert {t: int(n) for t, n in teams.items() if n} == expected

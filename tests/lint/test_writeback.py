@@ -25,7 +25,7 @@ from rollup.jobs.writeback import (
 from rollup.lint.result import FINDING_COLUMNS, LintResult
 from rollup.localjira import LocalJira, SampleOrg
 from rollup.localjira.render import Renderer
-from rollup.localjira.sampleorg import S_DONE, T_EPIC
+from rollup.localjira.sampledata import S_DONE, T_EPIC
 
 AS_OF = date(2026, 11, 23)
 #: Severity given to each injected defect in these tests (the default min_severity is "warning").

@@ -367,7 +367,7 @@ def test_cli_truth_and_help():
 
 def test_every_history_belongs_to_exactly_one_issue_and_ends_at_its_status(org_small):
     """Epics get their status histories after their stories exist; they must still be the epic's own."""
-    from rollup.localjira.sampleorg import T_EPIC
+    from rollup.localjira.sampledata import T_EPIC
 
     owner: dict[int, int] = {}
     for pos in range(org_small.size):

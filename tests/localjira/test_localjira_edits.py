@@ -7,7 +7,7 @@ import pytest
 from localjira_helpers import serve
 
 from rollup.localjira import SampleOrg
-from rollup.localjira.sampleorg import T_EPIC
+from rollup.localjira.sampledata import T_EPIC
 
 FLAVOURS = ("cloud", "datacenter")
 

@@ -79,9 +79,9 @@ def test_field_ids_per_flavour(cloud, dc, http):
 
 
 def test_project_list_matches_the_spec_on_both_flavours(cloud, dc, http, validate):
-    from rollup.localjira.sampleorg import PROJECTS
+    from rollup.localjira.sampledata import PROJECTS
 
-    keys = [key for key, _name, _tagging in PROJECTS]
+    keys = [p.key for p in PROJECTS]
     for version in (2, 3):
         body = http.get(cloud.url + f"/rest/api/{version}/project").json()
         validate(f"v{version}", f"/rest/api/{version}/project", "get", body)
@@ -89,6 +89,6 @@ def test_project_list_matches_the_spec_on_both_flavours(cloud, dc, http, validat
         assert {p["key"]: p["style"] for p in body}["MOB"] == "next-gen"  # team-managed on Cloud
     body = http.get(dc.url + "/rest/api/2/project").json()
     validate("v2", "/rest/api/2/project", "get", body)
-    assert [(p["key"], p["name"]) for p in body] == [(key, name) for key, name, _ in PROJECTS]
+    assert [(p["key"], p["name"]) for p in body] == [(p.key, p.name) for p in PROJECTS]
     assert all("style" not in p and p["archived"] is False for p in body)
     assert http.get(dc.url + "/rest/api/3/project").status_code == 404  # Data Center has no API v3
