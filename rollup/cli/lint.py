@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -91,7 +92,7 @@ def lint(ctx: click.Context, config_path: Path, database: str | None, fmt: str, 
         click.echo(f"Recorded lint run {report.run_id}", err=True)
     for note in report.notes:
         click.echo(f"Note: {note}", err=True)
-    extra = {}
+    extra: dict[str, Any] = {}
     if report.writeback is not None:
         if fmt == "json":
             extra["writeback"] = report.writeback.to_dict()

@@ -21,13 +21,17 @@ capacity) are checked by :func:`cross_check` with the file, the line and "did yo
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from rollup.config.names import unknown_name
 from rollup.config.types import StrList
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rollup.config.models import RollupConfig
 
 #: How effort is measured for a team.
 Method = Literal["worklogs", "person-days", "points"]
@@ -194,7 +198,7 @@ class FinanceOptions(BaseModel):
         return value
 
 
-def cross_check(config: Any, where: Any) -> list[str]:
+def cross_check(config: RollupConfig, where: Callable[..., str]) -> list[str]:
     """Problems between ``finance:`` and the rest of the file; ``where(*path)`` gives 'file, line N'."""
     finance: FinanceOptions = config.finance
     problems: list[str] = []

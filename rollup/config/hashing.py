@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
+from pydantic import BaseModel
 
-def config_hash(config: Any) -> str:
+
+def config_hash(config: BaseModel | Mapping[str, Any]) -> str:
     """SHA-256 of the configuration's content (a pydantic model, or plain dicts and lists as tests give)."""
-    payload = config.model_dump(mode="json") if hasattr(config, "model_dump") else _plain(config)
+    payload = config.model_dump(mode="json") if isinstance(config, BaseModel) else _plain(config)
     text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -12,14 +12,18 @@ threshold value must have the type of its default. Nothing downstream re-validat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import PurePath
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints
 
 from rollup.config.names import unknown_name
 from rollup.config.types import StrList
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rollup.config.models import RollupConfig
 
 Severity = Literal["error", "warning", "info"]
 
@@ -103,7 +107,7 @@ class LintOptions(BaseModel):
     writeback: WritebackOptions = Field(default_factory=WritebackOptions)
 
 
-def cross_check(config: Any, where: Any) -> list[str]:
+def cross_check(config: RollupConfig, where: Callable[..., str]) -> list[str]:
     """Problems between ``lint:`` and the rest of the file; ``where(*path)`` gives 'file, line N'.
 
     Also records where each ignore is declared (``mappings.yaml:<line>``), which results show.

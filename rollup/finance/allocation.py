@@ -62,11 +62,11 @@ def key_columns(bases: list[str]) -> list[str]:
     return [*KEY_COLUMNS, *(f"{b}_{c}" for b in bases for c in ("treatment", "clause"))]
 
 
-def person_names(mapped: pd.DataFrame, worklogs: pd.DataFrame) -> dict[str, str]:
+def person_names(mapped_issues: pd.DataFrame, worklogs: pd.DataFrame) -> dict[str, str]:
     """Person id → display name, from assignees and worklog authors."""
     names: dict[str, str] = {}
     for ids, shown in ((worklogs.get("author_id"), worklogs.get("author_name")),
-                       (mapped["assignee_id"], mapped["assignee_name"])):
+                       (mapped_issues["assignee_id"], mapped_issues["assignee_name"])):
         if ids is None or shown is None:
             continue
         pairs = pd.DataFrame({"id": ids.astype("object"), "name": shown.astype("object")}).dropna()
@@ -74,7 +74,7 @@ def person_names(mapped: pd.DataFrame, worklogs: pd.DataFrame) -> dict[str, str]
     return names
 
 
-def detail_rows(effort: pd.DataFrame, mapped: pd.DataFrame, config: RollupConfig, calendar: WorkCalendar,
+def detail_rows(effort: pd.DataFrame, mapped_issues: pd.DataFrame, config: RollupConfig, calendar: WorkCalendar,
                 rates: Rates, names: dict[str, str]) -> pd.DataFrame:
     """Effort rows → detail rows (period = effort month), classified and costed.
 
@@ -82,7 +82,7 @@ def detail_rows(effort: pd.DataFrame, mapped: pd.DataFrame, config: RollupConfig
     """
     finance = config.finance
     bases = list(finance.bases)
-    mapped = mapped.reset_index(drop=True)
+    mapped_issues = mapped_issues.reset_index(drop=True)
     if effort.empty:
         return pd.DataFrame(columns=detail_columns(bases))
     pos = effort["pos"].to_numpy()
@@ -90,7 +90,7 @@ def detail_rows(effort: pd.DataFrame, mapped: pd.DataFrame, config: RollupConfig
     take = np.where(issue, pos, 0)
 
     def attr(column: str, blank: str, unmapped: str = UNMAPPED) -> np.ndarray:
-        values = mapped[column].astype("object").to_numpy()[take]
+        values = mapped_issues[column].astype("object").to_numpy()[take]
         values = np.where(pd.isna(values), unmapped, values)
         return np.where(issue, values, blank)
 

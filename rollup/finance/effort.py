@@ -73,21 +73,21 @@ def _empty() -> pd.DataFrame:
                          "hours": pd.Series(dtype=np.float64)})
 
 
-def compute_effort(mapped: pd.DataFrame, transitions: pd.DataFrame, worklogs: pd.DataFrame,
+def compute_effort(mapped_issues: pd.DataFrame, transitions: pd.DataFrame, worklogs: pd.DataFrame,
                    windows: pd.DataFrame, finance: FinanceOptions, calendar: WorkCalendar,
                    months: list[Month], as_of_day: int, *, max_story_points: float) -> Effort:
     """Effort of every model over ``months`` (rows of other months are dropped).
 
     ``max_story_points``: ``report.max_story_points``, above which the points model leaves an issue out.
     """
-    mapped = mapped.reset_index(drop=True)
+    mapped_issues = mapped_issues.reset_index(drop=True)
     windows = windows.reset_index(drop=True)
     first, last = min(months), max(months)
     start_day, end_day = first.start_day, last.end_day
     wanted = np.array([m.index for m in months], dtype=np.int64)
-    team = mapped["team_id"].astype("object")
+    team = mapped_issues["team_id"].astype("object")
     method = np.array([finance.effort.method_for(t) for t in team.where(team.notna(), None)], dtype=object)
-    ctx = _Context(mapped, windows, method, calendar)
+    ctx = _Context(mapped_issues, windows, method, calendar)
     points_rows, left_out = points_effort(ctx, finance, start_day, end_day, max_story_points)
     parts = [worklog_effort(ctx, worklogs, start_day, end_day), points_rows]
     pd_rows, pd_days = person_day_effort(ctx, transitions, finance, start_day, min(end_day, as_of_day + 1))
@@ -102,11 +102,11 @@ def compute_effort(mapped: pd.DataFrame, transitions: pd.DataFrame, worklogs: pd
 class _Context:
     """Per-issue arrays every model needs."""
 
-    def __init__(self, mapped: pd.DataFrame, windows: pd.DataFrame, method: np.ndarray, calendar: WorkCalendar):
-        self.mapped = mapped
-        self.ids = pd.Index(mapped["id"].to_numpy())
+    def __init__(self, mapped_issues: pd.DataFrame, windows: pd.DataFrame, method: np.ndarray, calendar: WorkCalendar):
+        self.issues = mapped_issues
+        self.ids = pd.Index(mapped_issues["id"].to_numpy())
         self.method = method
-        self.team = mapped["team_id"].astype("object").to_numpy()
+        self.team = mapped_issues["team_id"].astype("object").to_numpy()
         self.kind = windows["window_kind"].to_numpy()
         self.wstart = windows["window_start"].to_numpy()
         self.wend = windows["window_end"].to_numpy()
@@ -158,7 +158,7 @@ def points_effort(ctx: _Context, finance: FinanceOptions, start_day: int, end_da
                   max_points: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Completed points per team and month, scaled to the team's capacity in that month; and the completed
     issues left out because their story points are out of range (:data:`LEFT_OUT_COLUMNS`)."""
-    m = ctx.mapped
+    m = ctx.issues
     level_ok = m["hierarchy_level"].isin(finance.effort.work_levels).to_numpy()
     entered = pd.to_numeric(m["story_points"], errors="coerce").to_numpy(dtype=np.float64)
     points = usable_points(m["story_points"], max_points).to_numpy(dtype=np.float64)
@@ -223,7 +223,7 @@ def _segments(pos_all: np.ndarray, created: np.ndarray, current: np.ndarray, t_p
 def person_day_intervals(ctx: _Context, transitions: pd.DataFrame, finance: FinanceOptions,
                          eligible: np.ndarray, open_end: int) -> pd.DataFrame:
     """(pos, person_id, start, end) in UTC nanoseconds: the issue in progress and assigned to the person."""
-    m = ctx.mapped
+    m = ctx.issues
     created = m["created"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
     t_pos = ctx.positions(transitions["issue_id"]) if len(transitions) else np.array([], dtype=np.int64)
     in_scope = t_pos >= 0
@@ -265,7 +265,7 @@ def person_day_effort(ctx: _Context, transitions: pd.DataFrame, finance: Finance
     days_frame = pd.DataFrame({"person_id": pd.Series(dtype=object), "month": pd.Series(dtype=np.int64),
                                "allocated_days": pd.Series(dtype=np.int64),
                                "unallocated_days": pd.Series(dtype=np.int64)})
-    m = ctx.mapped
+    m = ctx.issues
     eligible = (ctx.method == "person-days") & m["hierarchy_level"].isin(finance.effort.work_levels).to_numpy()
     if end_day <= start_day or not eligible.any():
         return _empty(), days_frame

@@ -32,9 +32,9 @@ CLAUSE_INPUTS = ("bucket", "bucket_treatment", "issue_type", "status", "window",
 UNALLOCATED_CLAUSE = "unallocated"
 
 
-def epic_windows(mapped: pd.DataFrame, finance: FinanceOptions, calendar: WorkCalendar) -> pd.DataFrame:
+def epic_windows(mapped_issues: pd.DataFrame, finance: FinanceOptions, calendar: WorkCalendar) -> pd.DataFrame:
     """One row per issue of ``mapped`` (same index): window_kind, window_start, window_end, window_evidence."""
-    epics = mapped[mapped["hierarchy_level"] == 1]
+    epics = mapped_issues[mapped_issues["hierarchy_level"] == 1]
     authorized = finance.window.authorized
     probable = finance.window.probable
     release = finance.window.release
@@ -77,14 +77,14 @@ def epic_windows(mapped: pd.DataFrame, finance: FinanceOptions, calendar: WorkCa
     per_epic = pd.DataFrame({"window_kind": kind, "window_start": auth, "window_end": end,
                              "window_evidence": evidence}, index=keys)
     per_epic = per_epic[~per_epic.index.duplicated()]
-    epic_of = mapped["epic"].astype("object")
+    epic_of = mapped_issues["epic"].astype("object")
     joined = per_epic.reindex(epic_of.where(epic_of.notna(), "").to_numpy())
     out = pd.DataFrame({
         "window_kind": joined["window_kind"].fillna("no-epic").to_numpy(),
         "window_start": joined["window_start"].fillna(NO_DAY).astype(np.int64).to_numpy(),
         "window_end": joined["window_end"].fillna(OPEN_END).astype(np.int64).to_numpy(),
         "window_evidence": joined["window_evidence"].fillna("").to_numpy(),
-    }, index=mapped.index)
+    }, index=mapped_issues.index)
     return out
 
 

@@ -129,19 +129,19 @@ def month_figures(store: Store, config: RollupConfig, month: str | Month, *, rat
     if as_of_day < month.start_day:
         raise ConfigError(f"{month} has not started in the store's data, which runs to {day_date(as_of_day)} (the "
                           "last sync); export an ended month, or the current one as a preview")
-    mapped = apply(frames.issues, config).issues.reset_index(drop=True)
+    mapped_issues = apply(frames.issues, config).issues.reset_index(drop=True)
     latest = max(closed) if closed else None
     first_open = parse_month(latest).next() if latest else None
     adjust = [parse_month(m) for m in closed] if first_open == month else []
-    windows = epic_windows(mapped, finance, calendar)
-    effort = compute_effort(mapped, frames.transitions, frames.worklogs, windows, finance, calendar,
+    windows = epic_windows(mapped_issues, finance, calendar)
+    effort = compute_effort(mapped_issues, frames.transitions, frames.worklogs, windows, finance, calendar,
                             [month, *adjust], as_of_day, max_story_points=config.report.max_story_points)
-    names = person_names(mapped, frames.worklogs)
-    detail_all = detail_rows(effort.rows, mapped, config, calendar, rates, names)
+    names = person_names(mapped_issues, frames.worklogs)
+    detail_all = detail_rows(effort.rows, mapped_issues, config, calendar, rates, names)
     bases = list(finance.bases)
     detail = detail_all[detail_all["effort_month"] == month.label]
-    sources = _sources(effort, frames, mapped, calendar, month, finance)
-    sources.update(_points_left_out(effort, mapped, month, config.report.max_story_points))
+    sources = _sources(effort, frames, mapped_issues, calendar, month, finance)
+    sources.update(_points_left_out(effort, mapped_issues, month, config.report.max_story_points))
     if adjust:
         labels = [m.label for m in adjust]
         fresh = detail_all[detail_all["effort_month"].isin(labels)]
@@ -150,8 +150,8 @@ def month_figures(store: Store, config: RollupConfig, month: str | Month, *, rat
         adjustments = compute_adjustments(
             fresh, booked, period=month.label, bases=bases,
             closed_at={m: r.closed_at for m, r in closed.items()},
-            worklogs=_worklog_evidence(frames, mapped, calendar), issue_updated=dict(zip(mapped["key"].astype(str),
-                                                                                         mapped["updated"])))
+            worklogs=_worklog_evidence(frames, mapped_issues, calendar),
+            issue_updated=dict(zip(mapped_issues["key"].astype(str), mapped_issues["updated"])))
         sources["adjustment_cost"] = round(float(fresh["cost"].sum()) - float(booked["cost"].sum()), 2)
         detail = pd.concat([detail, adjustments], ignore_index=True)
     detail = canonical(detail, bases)
@@ -174,13 +174,13 @@ def month_figures(store: Store, config: RollupConfig, month: str | Month, *, rat
     return MonthFigures(month, "open", detail, bases, sources, meta, content_hash(detail, bases))
 
 
-def _sources(effort: Effort, frames: Frames, mapped: pd.DataFrame, calendar: WorkCalendar, month: Month,
+def _sources(effort: Effort, frames: Frames, mapped_issues: pd.DataFrame, calendar: WorkCalendar, month: Month,
              finance: Any) -> dict[str, Any]:
     """Totals computed straight from the inputs, for the Reconciliation sheet."""
     out: dict[str, Any] = {"hours_per_day": calendar.hours_per_day, "capacity_hours": calendar.capacity_hours(month)}
     wl = frames.worklogs
     if len(wl):
-        teams = mapped.set_index("id")["team_id"].astype("object")
+        teams = mapped_issues.set_index("id")["team_id"].astype("object")
         team = wl["issue_id"].map(teams)
         uses = np.array([finance.effort.method_for(t if isinstance(t, str) else None) == "worklogs" for t in team])
         day = calendar.days_of(wl["started"])
@@ -197,18 +197,18 @@ def _sources(effort: Effort, frames: Frames, mapped: pd.DataFrame, calendar: Wor
     return out
 
 
-def _points_left_out(effort: Effort, mapped: pd.DataFrame, month: Month, max_points: float) -> dict[str, Any]:
+def _points_left_out(effort: Effort, mapped_issues: pd.DataFrame, month: Month, max_points: float) -> dict[str, Any]:
     """The month's completed issues of points teams whose story points are out of range: how many, which."""
     rows = effort.points_left_out[effort.points_left_out["month"] == month.index]
-    keys = mapped["key"].astype(str).to_numpy()[rows["pos"].to_numpy()]
+    keys = mapped_issues["key"].astype(str).to_numpy()[rows["pos"].to_numpy()]
     listed = sorted(zip(keys, rows["story_points"]), key=lambda kv: kv[0])
     return {"points_out_of_range": len(rows), "max_story_points": float(max_points),
             "points_out_of_range_issues": ", ".join(f"{k} ({p:g})" for k, p in listed)}
 
 
-def _worklog_evidence(frames: Frames, mapped: pd.DataFrame, calendar: WorkCalendar) -> pd.DataFrame:
+def _worklog_evidence(frames: Frames, mapped_issues: pd.DataFrame, calendar: WorkCalendar) -> pd.DataFrame:
     wl = frames.worklogs
-    keys = mapped.set_index("id")["key"].astype("object")
+    keys = mapped_issues.set_index("id")["key"].astype("object")
     months = month_of_day(calendar.days_of(wl["started"])) if len(wl) else np.array([], dtype=np.int64)
     return pd.DataFrame({
         "id": wl["id"].to_numpy(), "issue_key": wl["issue_id"].map(keys).to_numpy(),

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -35,7 +35,10 @@ from rollup.store import STATE_SERVER_BASE_URL, Store
 from rollup.writers.safe import atomic_write
 
 if TYPE_CHECKING:  # pragma: no cover
+    from connectors.jira.settings import JiraSettings
+    from rollup.config.models import RollupConfig
     from rollup.frames import Frames
+    from rollup.jobs.writeback import WritebackReport
 
 #: Output files :func:`run_lint_report` can write, by format → file suffix.
 FILE_FORMATS = {"xlsx": ".xlsx", "json": ".json", "csv": ".csv", "text": ".txt"}
@@ -51,7 +54,7 @@ class LintReport:
     #: The id of the recorded run, or None when it was not recorded.
     run_id: int | None = None
     #: The write-back report (``--apply`` or a dry run), or None when there was none.
-    writeback: Any | None = None
+    writeback: WritebackReport | None = None
     #: Each team's score across recorded runs (:func:`rollup.lint.history.trend_frame`).
     trend: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     #: Team id the result was narrowed to (None: every team).
@@ -110,7 +113,7 @@ def _check_formats(formats: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(formats))
 
 
-def _resolve_team(team: str, config: Any, mapped_issues: pd.DataFrame) -> str | None:
+def _resolve_team(team: str, config: RollupConfig, mapped_issues: pd.DataFrame) -> str | None:
     from rollup.views.teams import resolve_team
 
     if str(team).strip().lower() == UNASSIGNED.lower():
@@ -128,7 +131,7 @@ def _resolve_team(team: str, config: Any, mapped_issues: pd.DataFrame) -> str | 
 
 def run_lint_report(
     store: Store,
-    config: Any,
+    config: RollupConfig,
     *,
     out_dir: str | Path = "outputs",
     as_of: date | None = None,
@@ -140,7 +143,7 @@ def run_lint_report(
     dry_run: bool = True,
     record: bool = True,
     base_url: str | None = None,
-    settings: Any | None = None,
+    settings: JiraSettings | None = None,
     progress: Callable | None = None,
     now: datetime | None = None,
     frames: Frames | None = None,
@@ -239,14 +242,14 @@ def _rule_reference() -> pd.DataFrame | None:
     return rule_frame(all_rules())
 
 
-def _jira_settings() -> Any:
+def _jira_settings() -> JiraSettings:
     from connectors.jira.settings import JiraSettings
 
     return JiraSettings.from_env()
 
 
-def _writeback(result: LintResult, config: Any, settings: Any | None, *, apply: bool,
-               progress: Callable | None) -> tuple[Any | None, str | None]:
+def _writeback(result: LintResult, config: RollupConfig, settings: JiraSettings | None, *, apply: bool,
+               progress: Callable | None) -> tuple[WritebackReport | None, str | None]:
     """Run write-back (``apply``) or its preview; a preview without Jira settings is skipped with a note."""
     from connectors.jira.errors import JiraConfigError, JiraError
     from connectors.jira.settings import JiraSettings
@@ -261,7 +264,7 @@ def _writeback(result: LintResult, config: Any, settings: Any | None, *, apply: 
             return None, f"write-back preview skipped ({exc}); set the JIRA_* variables to see what --apply would do"
     options = config.lint.writeback
     # Keeps the search for labelled epics inside what was linted: epics outside it keep their label.
-    scope = config.jira.scope_jql() if getattr(config, "jira", None) is not None else None
+    scope = config.jira.scope_jql()
     prefix = config.lint.ignore_label_prefix
     if apply:
         return run_writeback(result, options, settings, apply=True, progress=progress, scope=scope,

@@ -17,13 +17,14 @@ from typing import Any
 
 import pandas as pd
 
-from rollup.config.models import ALLOCATION_WINDOW_DAYS
+from rollup.config.models import ALLOCATION_WINDOW_DAYS, RollupConfig
 from rollup.errors import ConfigError, EmptyStoreError, RollupError
 from rollup.frames import SNAPSHOT_COLUMNS, Frames, load_frames
 from rollup.lint import history as lint_history
+from rollup.lint.history import StoredRun
 from rollup.mapping import apply
 from rollup.mapping.engine import CONFLICT_COLUMNS, RULE_COLUMNS, Mapped
-from rollup.store import STATE_SERVER_BASE_URL
+from rollup.store import STATE_SERVER_BASE_URL, Store
 from rollup.views import REGISTRY
 from rollup.views import epics as epics_view
 from rollup.views._common import report_options
@@ -64,7 +65,7 @@ def check_mapped(mapped_issues: pd.DataFrame) -> None:
         )
 
 
-def filter_team(mapped_issues: pd.DataFrame, mappings: Any, team: str) -> tuple[pd.DataFrame, str]:
+def filter_team(mapped_issues: pd.DataFrame, mappings: RollupConfig, team: str) -> tuple[pd.DataFrame, str]:
     """The rows of one team (by id or name) and its id; an unknown team is a ConfigError.
 
     Initiatives belong to no team: the initiatives above the team's epics are kept with its rows, so
@@ -79,7 +80,7 @@ def filter_team(mapped_issues: pd.DataFrame, mappings: Any, team: str) -> tuple[
     return mapped_issues[own | above], team_id
 
 
-def build_views(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, lint: LintRun | None = None,
+def build_views(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date, lint: LintRun | None = None,
                 lint_previous: LintRun | None = None, snapshots: Any = None, sync_runs: Any = None,
                 current_run_id: int | None = None, now: datetime | None = None,
                 scope_growth_threshold: float | None = None, allocation_window_days: int | None = None,
@@ -145,7 +146,8 @@ def as_mapped(mapped_issues: pd.DataFrame) -> Mapped:
     return Mapped(issues=mapped_issues, conflicts=none(CONFLICT_COLUMNS), rules=none(RULE_COLUMNS))
 
 
-def lint_mapped(mapped: Mapped, config: Any, *, as_of: date, transitions: pd.DataFrame | None = None) -> LintRun:
+def lint_mapped(mapped: Mapped, config: RollupConfig, *, as_of: date,
+                transitions: pd.DataFrame | None = None) -> LintRun:
     """Lint ``mapped`` now (pure) and hand the findings over as the views read them."""
     from rollup.lint import run_lint
 
@@ -154,14 +156,14 @@ def lint_mapped(mapped: Mapped, config: Any, *, as_of: date, transitions: pd.Dat
                    findings=result.findings[list(FINDING_COLUMNS)], teams=result.teams[["team_id", "epics"]])
 
 
-def stored_lint(run: Any) -> LintRun:
+def stored_lint(run: StoredRun) -> LintRun:
     """A recorded lint run (:class:`rollup.lint.history.StoredRun`) as the views read it."""
     as_of = run.run["as_of"]
     return LintRun(label=f"lint run {run.id} of {as_of.isoformat()}", as_of=as_of,
                    findings=run.findings[list(FINDING_COLUMNS)], teams=run.teams[["team_id", "epics"]])
 
 
-def lint_for_report(store: Any, config: Any, mapped_issues: pd.DataFrame, *, as_of: date,
+def lint_for_report(store: Store, config: RollupConfig, mapped_issues: pd.DataFrame, *, as_of: date,
                     mapped_store: MappedStore | None = None) -> LintRun:
     """The findings behind the report's hygiene score: the lint run of ``as_of``, or a run made now.
 
@@ -183,7 +185,7 @@ def lint_for_report(store: Any, config: Any, mapped_issues: pd.DataFrame, *, as_
     return lint_mapped(apply(frames.issues, config), config, as_of=as_of, transitions=frames.transitions)
 
 
-def previous_lint(store: Any, as_of: date) -> LintRun | None:
+def previous_lint(store: Store, as_of: date) -> LintRun | None:
     """The lint run to compare this week's hygiene with (about a week earlier), or None."""
     run = lint_history.run_before(store, as_of)
     return stored_lint(run) if run is not None else None
@@ -196,12 +198,12 @@ def _slug(text: str) -> str:
 # ---------------------------------------------------------------------------------------- store
 
 
-def read_snapshots(store: Any) -> pd.DataFrame:
+def read_snapshots(store: Store) -> pd.DataFrame:
     """The stored weekly epic snapshots: week, as_of, run_id, taken_at, issue_id, key, payload."""
     return pd.DataFrame(store.snapshot_rows(), columns=list(SNAPSHOT_COLUMNS))
 
 
-def store_snapshot(store: Any, epics: pd.DataFrame, sync_runs: list[dict[str, Any]], *, as_of: date,
+def store_snapshot(store: Store, epics: pd.DataFrame, sync_runs: list[dict[str, Any]], *, as_of: date,
                    now: datetime | None = None) -> tuple[int, int]:
     """Store ``epics`` as the snapshot of ``as_of``'s ISO week; return (sync run id, rows stored).
 
@@ -237,7 +239,7 @@ class MappedStore:
         return self.frames.transitions if self.frames is not None else None
 
 
-def read_mapped(store: Any, mappings: Any) -> MappedStore:
+def read_mapped(store: Store, mappings: RollupConfig) -> MappedStore:
     """Read the store into frames and apply the mapping rules, once; a store without issues is an EmptyStoreError."""
     frames = load_frames(store)
     if frames.issues.empty:
@@ -245,12 +247,12 @@ def read_mapped(store: Any, mappings: Any) -> MappedStore:
     return MappedStore(mapped=apply(frames.issues, mappings), frames=frames)
 
 
-def load_mapped(store: Any, mappings: Any) -> pd.DataFrame:
+def load_mapped(store: Store, mappings: RollupConfig) -> pd.DataFrame:
     """Read the store into frames and apply the mapping rules; a store without issues is an EmptyStoreError."""
     return read_mapped(store, mappings).issues
 
 
-def _report_data(store: Any, mappings: Any, mapped_issues: pd.DataFrame | None,
+def _report_data(store: Store, mappings: RollupConfig, mapped_issues: pd.DataFrame | None,
                  mapped_store: MappedStore | None) -> tuple[pd.DataFrame, MappedStore | None]:
     """The issues a report reads and the store as read for its lint: each handed in, or read once here."""
     if mapped_issues is not None:
@@ -259,7 +261,7 @@ def _report_data(store: Any, mappings: Any, mapped_issues: pd.DataFrame | None,
     return mapped_store.issues, mapped_store
 
 
-def snapshot_week(store: Any, mappings: Any, *, as_of: date, mapped_issues: pd.DataFrame | None = None,
+def snapshot_week(store: Store, mappings: RollupConfig, *, as_of: date, mapped_issues: pd.DataFrame | None = None,
                   now: datetime | None = None, mapped_store: MappedStore | None = None) -> int:
     """Store the snapshot a portfolio report of ``as_of`` would store, without writing its workbook.
 
@@ -278,7 +280,7 @@ def snapshot_week(store: Any, mappings: Any, *, as_of: date, mapped_issues: pd.D
     return store_snapshot(store, epics, store.sync_run_rows(), as_of=as_of, now=now)[1]
 
 
-def run_portfolio(store: Any, mappings: Any, *, as_of: date | None = None, team: str | None = None,
+def run_portfolio(store: Store, mappings: RollupConfig, *, as_of: date | None = None, team: str | None = None,
                   out_dir: str | Path = "outputs", base_url: str | None = None,
                   mapped_issues: pd.DataFrame | None = None, now: datetime | None = None,
                   save_snapshot: bool = True, lint: LintRun | None = None,

@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rollup.config import RollupConfig
@@ -55,6 +55,9 @@ from rollup.store import (
     Store,
     field_roles_of,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from connectors.jira import JiraSettings
 
 #: The first worklog sync reads everything updated since this instant.
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -613,7 +616,7 @@ class _WorklogStage:
 
 def run_sync(
     config: RollupConfig,
-    settings: Any = None,
+    settings: JiraSettings | None = None,
     *,
     database_url: str | None = None,
     full: bool = False,

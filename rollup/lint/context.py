@@ -44,15 +44,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from rollup.config.lint import LintOptions
+from rollup.config.models import RollupConfig
 from rollup.datachecks import missing_parents, points_problem, usable_points
 from rollup.frames import check_columns
 from rollup.lint.result import UNASSIGNED
-from rollup.views._common import key_order, quarter_bounds, report_options, to_day
+from rollup.views._common import key_order, quarter_bounds, to_day
+
+if TYPE_CHECKING:
+    from rollup.mapping.engine import Mapped
 
 #: Mapped-issue columns the lint reads.
 REQUIRED_COLUMNS = ("id", "key", "hierarchy_level", "summary", "description", "status_category", "assignee_id",
@@ -75,7 +80,7 @@ class LintContext:
     #: ``rollup.mapping`` conflicts of epics (columns per :data:`rollup.mapping.CONFLICT_COLUMNS`).
     conflicts: pd.DataFrame
     #: The parsed configuration (``RollupConfig``).
-    config: Any
+    config: RollupConfig
     #: Story-level issues without an epic, per team id (``None`` key: no team).
     stories_without_epic: pd.Series
     #: Epic keys issues link to that the store does not hold (see the module docstring).
@@ -88,7 +93,7 @@ class LintContext:
         return self.missing_epics if target == "missing_epics" else self.epics
 
     @property
-    def options(self) -> Any:
+    def options(self) -> LintOptions:
         """The ``lint:`` section."""
         return self.config.lint
 
@@ -103,7 +108,8 @@ class LintContext:
         return pd.Series(counts, index=self.epics.index, dtype="int64")
 
 
-def build_context(mapped: Any, config: Any, *, as_of: date, transitions: pd.DataFrame | None = None) -> LintContext:
+def build_context(mapped: Mapped, config: RollupConfig, *, as_of: date,
+                  transitions: pd.DataFrame | None = None) -> LintContext:
     """Prepare the epics frame and child aggregates for one lint run (pure)."""
     issues: pd.DataFrame = mapped.issues
     check_columns(issues, REQUIRED_COLUMNS, "mapped issues")
@@ -122,7 +128,7 @@ def build_context(mapped: Any, config: Any, *, as_of: date, transitions: pd.Data
     epics = epics.join(_owners(issues, epics, config.lint.owner_field))
     stories = issues[level.eq(0)]
     has_epic = stories["epic"].isin(epics["key"])
-    max_points = report_options(config).max_story_points
+    max_points = config.report.max_story_points
     kids = _child_aggregates(stories[has_epic], transitions, max_points)
     epics = epics.join(kids, on="key")
     for column in ("children", "open_children", "unestimated_children", "bad_point_children"):
@@ -185,7 +191,7 @@ def _naive_utc(values: pd.Series) -> pd.Series:
     return out.dt.tz_localize(None).astype("datetime64[ns]")
 
 
-def _okr_quarter_end(okr: pd.Series, config: Any) -> pd.Series:
+def _okr_quarter_end(okr: pd.Series, config: RollupConfig) -> pd.Series:
     ends = {}
     for o in config.okrs:
         bounds = quarter_bounds(o.quarter)
@@ -194,7 +200,7 @@ def _okr_quarter_end(okr: pd.Series, config: Any) -> pd.Series:
     return okr.astype("object").map(ends).astype("datetime64[ns]")
 
 
-def _team_names(team_id: pd.Series, config: Any) -> pd.Series:
+def _team_names(team_id: pd.Series, config: RollupConfig) -> pd.Series:
     names = {t.id: t.name for t in config.teams}
     ids = team_id.astype("object")
     return ids.map(names).fillna(ids).fillna(UNASSIGNED).astype("object")

@@ -14,10 +14,12 @@ given, and returns frames (columns per :mod:`rollup.lint.result`). Order of work
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from rollup.config.lint import LintOptions
+from rollup.config.models import RollupConfig
 from rollup.config.names import did_you_mean
 from rollup.errors import ConfigError
 from rollup.lint import ignores as ignores_module
@@ -33,8 +35,11 @@ from rollup.lint.result import (
     empty_frame,
 )
 
+if TYPE_CHECKING:
+    from rollup.mapping.engine import Mapped
 
-def run_lint(mapped: Any, config: Any, *, as_of: date, transitions: pd.DataFrame | None = None,
+
+def run_lint(mapped: Mapped, config: RollupConfig, *, as_of: date, transitions: pd.DataFrame | None = None,
              base_url: str | None = None, select: list[str] | None = None) -> LintResult:
     """Lint every epic of ``mapped`` (``rollup.mapping.apply(...)``) as of ``as_of``; see the module docstring."""
     rules = selected_rules(config.lint, select)
@@ -56,7 +61,7 @@ def run_lint(mapped: Any, config: Any, *, as_of: date, transitions: pd.DataFrame
     )
 
 
-def selected_rules(options: Any, select: list[str] | None = None) -> list[Rule]:
+def selected_rules(options: LintOptions, select: list[str] | None = None) -> list[Rule]:
     """Instances of the rules to run, configured; an unknown ``select`` entry is a :class:`ConfigError`."""
     chosen = _expand(options.select or ["ALL"], "lint.select")
     chosen -= _expand(options.ignore, "lint.ignore")
@@ -138,11 +143,11 @@ def _findings_of(raw: pd.DataFrame, rows: pd.DataFrame, rules: list[Rule], base_
     return frame[list(FINDING_COLUMNS)]
 
 
-def _team_order(config: Any) -> dict[str, int]:
+def _team_order(config: RollupConfig) -> dict[str, int]:
     return {t.id: i for i, t in enumerate(config.teams)}
 
 
-def _ordered(frame: pd.DataFrame, config: Any) -> pd.DataFrame:
+def _ordered(frame: pd.DataFrame, config: RollupConfig) -> pd.DataFrame:
     """Team (declared order, Unassigned last), severity (error first), rule, key (PAY-9 before PAY-10)."""
     if not len(frame):
         return frame.reset_index(drop=True)
@@ -161,7 +166,7 @@ def _ordered(frame: pd.DataFrame, config: Any) -> pd.DataFrame:
     return frame.iloc[index].reset_index(drop=True)
 
 
-def _teams(ctx: LintContext, findings: pd.DataFrame, config: Any) -> pd.DataFrame:
+def _teams(ctx: LintContext, findings: pd.DataFrame, config: RollupConfig) -> pd.DataFrame:
     """One row per declared team, then other team ids, then Unassigned (when it has epics or orphans)."""
     epics = ctx.epics
     team_key = epics["team_id"].astype("object").where(epics["team_id"].notna(), None)

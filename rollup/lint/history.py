@@ -26,6 +26,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from rollup.config.hashing import config_hash
+from rollup.config.models import RollupConfig
 from rollup.lint.result import UNASSIGNED, LintResult
 from rollup.store import Store, lint_findings, lint_runs, lint_team_scores
 
@@ -222,7 +223,7 @@ def latest_sync_run_id(store: Store) -> int | None:
     return int(runs[-1]["id"]) if runs else None
 
 
-def record_run(store: Store, result: LintResult, *, config: Any, started: datetime | None = None) -> int:
+def record_run(store: Store, result: LintResult, *, config: RollupConfig, started: datetime | None = None) -> int:
     """Store ``result`` as one run (run row, findings, team scores) in ONE transaction; return its id."""
     values = run_values(result, config_hash=config_hash(config), sync_run_id=latest_sync_run_id(store),
                         started=started)
@@ -283,7 +284,7 @@ def read_run(store: Store, run_id: int) -> StoredRun:
     return StoredRun(run=run, teams=read_scores(store, [run_id]), findings=read_findings(store, run_id))
 
 
-def run_for(store: Store, *, as_of: date, config: Any) -> StoredRun | None:
+def run_for(store: Store, *, as_of: date, config: RollupConfig) -> StoredRun | None:
     """The last recorded run of ``as_of`` made on the store's latest sync under ``config``, or None.
 
     A run of that date made before the latest sync, or under another configuration, linted other

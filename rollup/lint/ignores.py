@@ -16,10 +16,10 @@ Two sources, one table (:func:`declared`):
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pandas as pd
 
+from rollup.config.lint import LintOptions
 from rollup.lint.base import find_rule
 from rollup.lint.result import IGNORE_COLUMNS, SUPPRESSED_COLUMNS
 
@@ -29,7 +29,7 @@ DECLARED_COLUMNS = ("key", "rule", "reason", "expires", "source")
 ACTIVE, UNUSED, EXPIRED, NOT_RUN = "active", "unused", "expired", "rule-not-run"
 
 
-def declared(epics: pd.DataFrame, options: Any) -> pd.DataFrame:
+def declared(epics: pd.DataFrame, options: LintOptions) -> pd.DataFrame:
     """Every ignore from the configuration and from epic labels (see the module docstring)."""
     from_config = pd.DataFrame({
         "key": [e.epic.upper() for e in options.ignores],

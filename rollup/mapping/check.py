@@ -168,10 +168,11 @@ def _unknown_values(ctx: _Context, mappings: RollupConfig) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(UNKNOWN_COLUMNS))
 
 
-def _unmapped(mapped: pd.DataFrame) -> pd.DataFrame:
-    epics = mapped[mapped["hierarchy_level"].eq(1)]
+def _unmapped(mapped_issues: pd.DataFrame) -> pd.DataFrame:
+    epics = mapped_issues[mapped_issues["hierarchy_level"].eq(1)]
     team = epics["team_id"].astype(object).where(epics["team_id"].notna(), NO_TEAM)
-    declared = [str(c) for c in mapped["team_id"].cat.categories] if hasattr(mapped["team_id"], "cat") else []
+    declared = ([str(c) for c in mapped_issues["team_id"].cat.categories] if hasattr(mapped_issues["team_id"], "cat")
+                else [])
     order = [t for t in declared if t in set(team)] + ([NO_TEAM] if (team == NO_TEAM).any() else [])
     frames = []
     for attribute in ATTRIBUTES:

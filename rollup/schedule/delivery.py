@@ -42,7 +42,7 @@ from datetime import date
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, make_msgid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, SecretStr
@@ -52,6 +52,9 @@ from rollup.errors import ConfigError
 from rollup.schedule.logs import log_event, redact
 from rollup.schedule.outputs import file_lines
 from rollup.writers.safe import atomic_write
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rollup.schedule.models import ConfluenceDelivery, EmailDelivery
 
 
 def _variable(env: dict[str, str], name: str, parse: Callable[[str, str], Any], default: Any) -> Any:
@@ -205,7 +208,7 @@ def select_files(summary: RunSummary, patterns: list[str]) -> list[str]:
 # ---------------------------------------------------------------------------------------- email
 
 
-def build_email(summary: RunSummary, cfg: Any, sender: str) -> EmailMessage:
+def build_email(summary: RunSummary, cfg: EmailDelivery, sender: str) -> EmailMessage:
     """The message: subject from the template, the run as text, matching files attached (up to the size cap)."""
     message = EmailMessage()
     message["Subject"] = cfg.subject.format(**summary.placeholders())
@@ -372,7 +375,7 @@ def confluence_client(settings: ConfluenceSettings) -> Any:
                             timeout=60, cloud=True)
 
 
-def publish_confluence(settings: ConfluenceSettings, cfg: Any, summary: RunSummary) -> dict[str, Any]:
+def publish_confluence(settings: ConfluenceSettings, cfg: ConfluenceDelivery, summary: RunSummary) -> dict[str, Any]:
     """Create or update the page, attach the matching files, show the PNG charts on it; return page id and title.
 
     Uses the content REST API that Confluence Cloud (``<site>/wiki``) and Data Center share:

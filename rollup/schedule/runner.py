@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rollup.errors import ConfigError, RollupError
 from rollup.schedule import delivery as delivery_mod
@@ -51,6 +51,10 @@ from rollup.schedule.steps import (
     team_ids,
 )
 from rollup.writers.safe import blocking_file
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rollup.config.models import RollupConfig
+    from rollup.store import Store
 
 EXIT_INTERRUPTED = 130
 
@@ -154,7 +158,7 @@ def _about(job: Job, what: str) -> Iterator[None]:
         raise ConfigError(f"{job.source}: job '{job.name}' {what}: {exc}") from None
 
 
-def check_job(job: Job, config: Any) -> None:
+def check_job(job: Job, config: RollupConfig) -> None:
     """Everything about ``job`` that can be checked before it runs; ConfigError naming the problem."""
     blocker = blocking_file(job.output_dir)
     if blocker is not None:
@@ -173,7 +177,7 @@ def check_job(job: Job, config: Any) -> None:
         delivery_mod.check_settings(job.deliver)
 
 
-def _check_rates(job: Job, params: FinanceParams, config: Any) -> None:
+def _check_rates(job: Job, params: FinanceParams, config: RollupConfig) -> None:
     """The finance step's rates CSV (``rates:``, else ROLLUP_RATES, else finance.rates_file) exists and reads."""
     rates = params.rates
     if rates and not Path(rates).is_file():
@@ -184,7 +188,7 @@ def _check_rates(job: Job, params: FinanceParams, config: Any) -> None:
         load_rates(rates_path(rates, config.finance), config.finance)
 
 
-def jira_syncs(job: Job, store: Any = None, now: datetime | None = None) -> list[SyncParams]:
+def jira_syncs(job: Job, store: Store | None = None, now: datetime | None = None) -> list[SyncParams]:
     """The job's syncs from Jira that will run: all of them, or with a store, those its data age calls for."""
     from rollup.schedule.steps import last_successful_sync
 
@@ -201,7 +205,7 @@ def jira_syncs(job: Job, store: Any = None, now: datetime | None = None) -> list
     return out
 
 
-def check_jira(job: Job, store: Any = None, now: datetime | None = None) -> None:
+def check_jira(job: Job, store: Store | None = None, now: datetime | None = None) -> None:
     """The JIRA_* variables are set when the job will sync from Jira (ConfigError, exit 2, otherwise)."""
     if jira_syncs(job, store, now):
         from connectors.jira import JiraSettings
@@ -213,7 +217,7 @@ def check_jira(job: Job, store: Any = None, now: datetime | None = None) -> None
             raise ConfigError(f"{job.source}: job '{job.name}' syncs from Jira: {exc}") from None
 
 
-def prepare(job: Job, *, require_jira: bool = False) -> Any:
+def prepare(job: Job, *, require_jira: bool = False) -> RollupConfig:
     """Load the job's ``mappings.yaml`` and check the job against it and the environment; return the config.
 
     ``require_jira`` checks the JIRA_* variables for every sync the job could run (the scheduler's
@@ -248,7 +252,7 @@ def run_job(
     *,
     trigger: str = "manual",
     database_url: str | None = None,
-    config: Any = None,
+    config: RollupConfig | None = None,
     now: datetime | None = None,
     sleep: Callable[[float], None] = time.sleep,
     stop: StopFlag | None = None,
@@ -286,7 +290,7 @@ def due_fire_time(job: Job, now: datetime) -> datetime | None:
     return due
 
 
-def _served_elsewhere(job: Job, store: Any, now: datetime | None) -> JobRun | None:
+def _served_elsewhere(job: Job, store: Store, now: datetime | None) -> JobRun | None:
     """A ``skipped`` run when another scheduler already ran this fire time (checked under the job's lock).
 
     The lock keeps two runs from overlapping; this keeps a second daemon on the same database from
@@ -306,7 +310,7 @@ def _served_elsewhere(job: Job, store: Any, now: datetime | None) -> JobRun | No
     return JobRun(run_id=run_id, job=job.name, status="skipped", error=error)
 
 
-def _run_locked(job: Job, store: Any, config: Any, *, trigger: str, database_url: str | None,
+def _run_locked(job: Job, store: Store, config: RollupConfig, *, trigger: str, database_url: str | None,
                 now: datetime | None, sleep: Callable[[float], None], stop: StopFlag) -> JobRun:
     started = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     started_local = started.astimezone(job.zone())
@@ -357,7 +361,7 @@ def _run_locked(job: Job, store: Any, config: Any, *, trigger: str, database_url
 
 
 def _run_steps(run: JobRun, plan: list[StepParams], ctx: StepContext, staging: Path, stop: StopFlag,
-               store: Any) -> list[Path]:
+               store: Store) -> list[Path]:
     finished: list[Path] = []
     halted: str | None = None
     run.status = "ok"

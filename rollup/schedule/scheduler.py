@@ -43,6 +43,7 @@ from rollup.schedule.values import format_duration
 
 if TYPE_CHECKING:  # pragma: no cover
     from rollup.schedule.runner import JobRun
+    from rollup.store import Store
 
 #: The job store's table in the project's database.
 JOBSTORE_TABLE = "apscheduler_jobs"
@@ -168,7 +169,7 @@ def run_here(jobs: Iterable[Job], *, trigger: str = "manual", database_url: str 
     return [run_job(job, trigger=trigger, database_url=database_url) for job in jobs]
 
 
-def build_scheduler(store: Any, *, scheduler_cls: type[BaseScheduler] = BackgroundScheduler,
+def build_scheduler(store: Store, *, scheduler_cls: type[BaseScheduler] = BackgroundScheduler,
                     executor: Any = None) -> BaseScheduler:
     """A scheduler on the store's database (SQLAlchemyJobStore) that records missed runs in the history."""
     scheduler = scheduler_cls(

@@ -1,21 +1,21 @@
-"""Helpers the views share: reading the mappings by duck typing, epics, children, dates.
+"""Helpers the views share: lookups over the mappings, epics, children, dates.
 
 Views take the *mapped* issues frame (see ``docs/architecture.md``, "Frames and mapping") and
-the parsed mappings. The mappings are read only through attributes — ``.pillars`` (id, name,
+the parsed mappings, a :class:`~rollup.config.models.RollupConfig`: ``.pillars`` (id, name,
 target_share), ``.okrs`` (id, objective, quarter, pillar, key_results [id, name, target]),
-``.buckets`` (id, name, treatment), ``.teams`` (id, name) — so any object with those works.
+``.buckets`` (id, name, treatment), ``.teams`` (id, name) and ``.report``.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from rollup.config.models import ReportOptions
+from rollup.config.models import Bucket, Pillar, ReportOptions, RollupConfig, Team
 
 #: The label used wherever an issue has no pillar / bucket / team.
 UNMAPPED = "Unmapped"
@@ -27,33 +27,29 @@ DONE = "done"
 THROUGHPUT_DAYS = 28
 
 
-def listed(mappings: Any, attr: str) -> list[Any]:
-    """``mappings.<attr>`` as a list (missing or None gives an empty list)."""
-    return list(getattr(mappings, attr, None) or [])
+def report_options(mappings: RollupConfig) -> ReportOptions:
+    """The ``report:`` section of the mappings (its defaults when the file has none)."""
+    return mappings.report
 
 
-def report_options(mappings: Any) -> ReportOptions:
-    """The ``report:`` section of the mappings (its defaults when the mappings have none)."""
-    options = getattr(mappings, "report", None)
-    return options if isinstance(options, ReportOptions) else ReportOptions()
-
-
-def pillar_ids(mappings: Any) -> list[str]:
+def pillar_ids(mappings: RollupConfig) -> list[str]:
     """Pillar ids in the order declared in ``mappings.yaml``."""
-    return [str(p.id) for p in listed(mappings, "pillars")]
+    return [str(p.id) for p in mappings.pillars]
 
 
-def bucket_ids(mappings: Any) -> list[str]:
+def bucket_ids(mappings: RollupConfig) -> list[str]:
     """Bucket ids in the order declared in ``mappings.yaml``."""
-    return [str(b.id) for b in listed(mappings, "buckets")]
+    return [str(b.id) for b in mappings.buckets]
 
 
-def names(mappings: Any, attr: str) -> dict[str, str]:
+def names(mappings: RollupConfig, attr: Literal["pillars", "buckets", "teams"]) -> dict[str, str]:
     """``{id: name}`` for pillars, buckets, teams (the name falls back to the id)."""
-    return {str(x.id): str(getattr(x, "name", None) or x.id) for x in listed(mappings, attr)}
+    declared: list[Pillar] | list[Bucket] | list[Team] = (
+        mappings.pillars if attr == "pillars" else mappings.buckets if attr == "buckets" else mappings.teams)
+    return {str(x.id): str(x.name or x.id) for x in declared}
 
 
-def resolve_team(team: str, mappings: Any, mapped_issues: pd.DataFrame) -> str | None:
+def resolve_team(team: str, mappings: RollupConfig, mapped_issues: pd.DataFrame) -> str | None:
     """The team id a user typed (an id or a name, case-insensitive), or None when unknown."""
     wanted = str(team).strip().lower()
     for team_id, name in names(mappings, "teams").items():
@@ -63,18 +59,18 @@ def resolve_team(team: str, mappings: Any, mapped_issues: pd.DataFrame) -> str |
     return known.get(wanted)
 
 
-def team_scope(mappings: Any, mapped_issues: pd.DataFrame, team: str | None) -> str | None:
+def team_scope(mappings: RollupConfig, mapped_issues: pd.DataFrame, team: str | None) -> str | None:
     """The team id of a team report (``team``, an id or a name), or None for the whole portfolio."""
     if not team:
         return None
     return resolve_team(team, mappings, mapped_issues) or str(team)
 
 
-def okr_catalogue(mappings: Any) -> dict[str, dict[str, str]]:
+def okr_catalogue(mappings: RollupConfig) -> dict[str, dict[str, str]]:
     """Lookups over the declared OKRs: ``objective`` (OKR id → objective), ``key_result`` (key result id →
     name), ``okr_of`` (key result id → OKR id) and ``implied`` (OKR id → its key result, for OKRs with
     exactly one: an epic that names the OKR but no key result contributes to that key result)."""
-    okrs = listed(mappings, "okrs")
+    okrs = mappings.okrs
     return {
         "objective": {str(o.id): str(o.objective) for o in okrs},
         "key_result": {str(kr.id): str(kr.name) for o in okrs for kr in o.key_results},
@@ -83,7 +79,7 @@ def okr_catalogue(mappings: Any) -> dict[str, dict[str, str]]:
     }
 
 
-def contributions(okr: pd.Series, key_result: pd.Series, mappings: Any) -> pd.DataFrame:
+def contributions(okr: pd.Series, key_result: pd.Series, mappings: RollupConfig) -> pd.DataFrame:
     """Per row: the ``okr`` and ``key_result`` an epic contributes to, and whether the key result is ``implied``.
 
     A key result named without its OKR brings its OKR; an OKR with a single key result brings that key
@@ -130,14 +126,14 @@ def is_done(frame: pd.DataFrame) -> pd.Series:
     return frame["status_category"].astype("object").eq(DONE).fillna(False).astype(bool)
 
 
-def epics(mapped: pd.DataFrame) -> pd.DataFrame:
+def epics(mapped_issues: pd.DataFrame) -> pd.DataFrame:
     """The epic rows (hierarchy level 1)."""
-    return mapped[mapped["hierarchy_level"].eq(1)]
+    return mapped_issues[mapped_issues["hierarchy_level"].eq(1)]
 
 
-def children(mapped: pd.DataFrame) -> pd.DataFrame:
+def children(mapped_issues: pd.DataFrame) -> pd.DataFrame:
     """Story-level rows (level 0) under an epic; sub-tasks are left out so work is not counted twice."""
-    return mapped[mapped["hierarchy_level"].eq(0) & mapped["epic"].notna()]
+    return mapped_issues[mapped_issues["hierarchy_level"].eq(0) & mapped_issues["epic"].notna()]
 
 
 def key_order(key: Any) -> tuple[str, int]:

@@ -25,17 +25,16 @@ period sum to that period's total effort. Issues whose epic is not visible count
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 import pandas as pd
 
+from rollup.config.models import RollupConfig
 from rollup.datachecks import usable_points
 from rollup.views._common import (
     UNMAPPED,
     bucket_ids,
     empty,
     is_done,
-    listed,
     names,
     ordered,
     pillar_ids,
@@ -84,7 +83,7 @@ def effort(mapped_issues: pd.DataFrame, max_points: float = 100) -> pd.DataFrame
 
 
 def compute(
-    mapped_issues: pd.DataFrame, mappings: Any, *,
+    mapped_issues: pd.DataFrame, mappings: RollupConfig, *,
     as_of: date, effort: pd.DataFrame, allocation_window_days: int | None,
 ) -> pd.DataFrame:
     """Effort by pillar × bucket per month and per quarter, up to and including ``as_of``."""
@@ -123,10 +122,10 @@ def compute(
                                      period_start=start + pd.Timedelta(days=1)))
     out = pd.concat(frames, ignore_index=True)
     pillar_names, bucket_names = names(mappings, "pillars"), names(mappings, "buckets")
-    treatments = {str(b.id): getattr(b, "treatment", None) for b in listed(mappings, "buckets")}
+    treatments: dict[str, str] = {str(b.id): b.treatment for b in mappings.buckets}
     out["pillar_name"] = out["pillar"].astype(str).map(lambda p: pillar_names.get(p, p))
     out["bucket_name"] = out["bucket"].astype(str).map(lambda b: bucket_names.get(b, b))
-    out["treatment"] = out["bucket"].astype(str).map(lambda b: _treatment(treatments.get(b)))
+    out["treatment"] = out["bucket"].astype(str).map(lambda b: treatments.get(b))
     out["unit"] = unit
     out["period_start"] = pd.to_datetime(out["period_start"])
     kind = out["period_type"].map({"window": 0, "quarter": 1, "month": 2})
@@ -134,13 +133,7 @@ def compute(
             .reset_index(drop=True))
 
 
-def _treatment(value: Any) -> Any:
-    if value is None:
-        return None
-    return str(getattr(value, "value", value))
-
-
-def window_effort(mapped_issues: pd.DataFrame, mappings: Any, *, start: date, end: date,
+def window_effort(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, start: date, end: date,
                   work: pd.DataFrame | None = None) -> pd.DataFrame:
     """:func:`effort` of the issues resolved in (start, end] (the columns of :func:`effort`).
 
@@ -156,7 +149,7 @@ def window_effort(mapped_issues: pd.DataFrame, mappings: Any, *, start: date, en
     return work[work["resolved"].gt(pd.Timestamp(start)) & work["resolved"].le(pd.Timestamp(end))]
 
 
-def pillar_shares(mapped_issues: pd.DataFrame, mappings: Any, *, start: date, end: date,
+def pillar_shares(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, start: date, end: date,
                   work: pd.DataFrame | None = None) -> pd.DataFrame:
     """Effort and share per pillar for issues resolved in (start, end]: columns pillar, effort, share.
 
@@ -172,28 +165,25 @@ def pillar_shares(mapped_issues: pd.DataFrame, mappings: Any, *, start: date, en
                          "share": sums.to_numpy() / total if total else 0.0})
 
 
-def ktlo_buckets(mappings: Any) -> set[str]:
+def ktlo_buckets(mappings: RollupConfig) -> set[str]:
     """Bucket ids that count as keeping the lights on (KTLO).
 
-    A bucket is KTLO when its treatment is opex and it is maintenance-like: its ``ktlo``
-    attribute is true if the mappings declare one, else its id or name mentions maintenance,
-    KTLO, keeping the lights on, support, defects/bugs, incidents or operations. Other opex
+    A bucket is KTLO when its treatment is opex and it is maintenance-like: its id or name
+    mentions maintenance, KTLO, keeping the lights on, support, defects/bugs, incidents or operations. Other opex
     work (e.g. tech debt) is neither strategy nor KTLO; capex buckets are strategy.
     """
     words = ("ktlo", "maint", "lights", "support", "defect", "bug", "incident", "operat")
     out = set()
-    for b in listed(mappings, "buckets"):
-        flag = getattr(b, "ktlo", None)
-        opex = _treatment(getattr(b, "treatment", None)) == "opex"
-        text = f"{b.id} {getattr(b, 'name', '')}".lower()
-        if flag is True or (flag is None and opex and any(w in text for w in words)):
+    for b in mappings.buckets:
+        text = f"{b.id} {b.name}".lower()
+        if b.treatment == "opex" and any(w in text for w in words):
             out.add(str(b.id))
     return out
 
 
-def strategy_buckets(mappings: Any) -> set[str]:
+def strategy_buckets(mappings: RollupConfig) -> set[str]:
     """Bucket ids that count as strategy: capex (capitalizable) buckets."""
-    return {str(b.id) for b in listed(mappings, "buckets") if _treatment(getattr(b, "treatment", None)) == "capex"}
+    return {str(b.id) for b in mappings.buckets if b.treatment == "capex"}
 
 
 #: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).

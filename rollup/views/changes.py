@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rollup.config.models import RollupConfig
 from rollup.views import epics as epics_view
 from rollup.views._common import UNMAPPED, empty, names, team_scope
 from rollup.views.registry import View
@@ -140,7 +141,7 @@ def _with_note(frame: pd.DataFrame, note: str) -> pd.DataFrame:
 
 
 def compute(
-    mapped_issues: pd.DataFrame, mappings: Any, *,
+    mapped_issues: pd.DataFrame, mappings: RollupConfig, *,
     as_of: date, epics: pd.DataFrame, snapshots: Any, scope_growth_threshold: float | None, team: str | None,
 ) -> pd.DataFrame:
     """Changes between the baseline week's snapshot and the as-of week's epics."""

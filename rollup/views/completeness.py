@@ -27,6 +27,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from rollup.config.models import RollupConfig
 from rollup.datachecks import usable_points
 from rollup.views import hygiene as hygiene_view
 from rollup.views._common import report_options
@@ -44,7 +45,7 @@ def last_run(sync_runs: Any) -> dict[str, Any] | None:
 
 
 def compute(
-    mapped_issues: pd.DataFrame, mappings: Any, *,
+    mapped_issues: pd.DataFrame, mappings: RollupConfig, *,
     as_of: date, epics: pd.DataFrame, hygiene: pd.DataFrame, missing_parents: pd.DataFrame,
     points_out_of_range: pd.DataFrame, sync_runs: Any, now: datetime | None,
 ) -> pd.DataFrame:

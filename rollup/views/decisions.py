@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from rollup.config.models import RollupConfig
 from rollup.views._baseline import baseline
 from rollup.views._common import UNMAPPED, empty
 from rollup.views.registry import View
@@ -40,7 +41,7 @@ RISKY = ("at risk", "off track")
 
 
 def compute(
-    mapped_issues: pd.DataFrame, mappings: Any, *,
+    mapped_issues: pd.DataFrame, mappings: RollupConfig, *,
     as_of: date, epics: pd.DataFrame, changes: pd.DataFrame, snapshots: Any,
 ) -> pd.DataFrame:
     """Every epic at risk, off track or slipped this week, ranked biggest first."""

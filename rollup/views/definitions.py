@@ -7,10 +7,10 @@ Columns: ``name`` (``rag``, ``okr_status``, ``ktlo``, ``hygiene``, ``points_out_
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pandas as pd
 
+from rollup.config.models import RollupConfig
 from rollup.views._common import report_options
 from rollup.views._lint import definition
 from rollup.views.epics import RAG_RULE
@@ -21,7 +21,7 @@ from rollup.views.registry import View
 COLUMNS = ["name", "text"]
 
 
-def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date) -> pd.DataFrame:
+def compute(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date) -> pd.DataFrame:
     """One row per rule."""
     options = report_options(mappings)
     rows = [

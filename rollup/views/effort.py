@@ -9,10 +9,10 @@ Columns: ``key``, ``pillar``, ``bucket``, ``team_id``, ``resolved`` (datetime64)
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pandas as pd
 
+from rollup.config.models import RollupConfig
 from rollup.views._common import empty, report_options
 from rollup.views.allocation import effort
 from rollup.views.registry import View
@@ -20,7 +20,7 @@ from rollup.views.registry import View
 COLUMNS = ["key", "pillar", "bucket", "team_id", "resolved", "effort", "unit"]
 
 
-def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date) -> pd.DataFrame:
+def compute(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date) -> pd.DataFrame:
     """The effort of every completed story-level issue (all time; views take their windows)."""
     if mapped_issues.empty:
         return empty(COLUMNS)

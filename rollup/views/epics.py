@@ -42,11 +42,11 @@ Columns:
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from rollup.config.models import RollupConfig
 from rollup.datachecks import usable_points
 from rollup.views._common import (
     THROUGHPUT_DAYS,
@@ -93,10 +93,10 @@ COLUMNS = [
 ]
 
 
-def child_rollup(mapped: pd.DataFrame, *, as_of: date, max_points: float = 100) -> pd.DataFrame:
+def child_rollup(mapped_issues: pd.DataFrame, *, as_of: date, max_points: float = 100) -> pd.DataFrame:
     """Per epic key: children, children_done, points_total, points_done, points_left_out, and done in the
     last 28 days. Points outside 0..``max_points`` are left out of every sum."""
-    kids = children(mapped)
+    kids = children(mapped_issues)
     done = is_done(kids)
     points = usable_points(kids["story_points"], max_points)
     left_out = pd.to_numeric(kids["story_points"], errors="coerce").notna() & points.isna()
@@ -117,7 +117,7 @@ def child_rollup(mapped: pd.DataFrame, *, as_of: date, max_points: float = 100) 
     return parts.groupby("epic", sort=False).sum()
 
 
-def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, lint: LintRun | None) -> pd.DataFrame:
+def compute(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date, lint: LintRun | None) -> pd.DataFrame:
     """One row per epic: progress by points and count, projection from recent throughput, RAG."""
     rows = epics(mapped_issues)
     if rows.empty:

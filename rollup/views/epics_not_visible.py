@@ -13,11 +13,11 @@ Columns: ``key`` (None), ``summary`` (which epic keys, in words), ``team_id``, `
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from rollup.config.models import RollupConfig
 from rollup.views import missing_parents as missing_view
 from rollup.views._common import UNMAPPED, empty, names, safe_ratio
 from rollup.views.registry import View
@@ -26,7 +26,8 @@ COLUMNS = ["key", "summary", "team_id", "team", "pillar_name", "children", "chil
            "points_done", "progress", "unit", "rag", "rag_reason", "size", "missing_keys"]
 
 
-def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, missing_parents: pd.DataFrame) -> pd.DataFrame:
+def compute(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date,
+            missing_parents: pd.DataFrame) -> pd.DataFrame:
     """One row per team with story-level issues under an epic that is not visible."""
     missing = missing_parents
     rows = missing[missing["kind"].eq("epic")] if len(missing) else missing

@@ -9,11 +9,11 @@ hygiene), ``label``, ``value``, ``kind`` (count / share), ``detail``.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from rollup.config.models import RollupConfig
 from rollup.views import allocation
 from rollup.views import hygiene as hygiene_view
 from rollup.views._common import report_options
@@ -28,7 +28,7 @@ KTLO_RULE = ("Strategy = effort in capex (capitalizable) buckets; KTLO = effort 
 
 
 def compute(
-    mapped_issues: pd.DataFrame, mappings: Any, *,
+    mapped_issues: pd.DataFrame, mappings: RollupConfig, *,
     as_of: date, epics: pd.DataFrame, changes: pd.DataFrame, effort: pd.DataFrame, hygiene: pd.DataFrame,
     allocation_window_days: int | None,
 ) -> pd.DataFrame:

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rollup.config.models import RollupConfig
 from rollup.views._common import UNMAPPED, empty, key_order, report_options
 from rollup.views._lint import LintRun, at_or_above, definition, failing
 from rollup.views.registry import View
@@ -47,7 +48,7 @@ COLUMNS = ["team_id", "team", "total", "epics", "clean", "failing", "hygiene", "
 ALL_TEAMS = "All teams"
 
 def compute(
-    mapped_issues: pd.DataFrame, mappings: Any, *,
+    mapped_issues: pd.DataFrame, mappings: RollupConfig, *,
     as_of: date, epics: pd.DataFrame, lint: LintRun | None, lint_previous: LintRun | None,
 ) -> pd.DataFrame:
     """One row per team with epics (declared order, Unmapped last), then the total row."""
@@ -61,7 +62,7 @@ def compute(
     per_epic = pd.DataFrame({"team_id": team_key.to_numpy(), "team": epic_rows["team"].to_numpy(),
                              "key": epic_rows["key"].astype(str).to_numpy(),
                              "clean": ok.eq(True).to_numpy(), "failing": ok.eq(False).to_numpy()})
-    declared = [str(t.id) for t in getattr(mappings, "teams", None) or []]
+    declared = [str(t.id) for t in mappings.teams]
     present = list(dict.fromkeys(per_epic["team_id"]))
     order = ([t for t in declared if t in present] + sorted(t for t in present if t not in declared and t != UNMAPPED)
              + ([UNMAPPED] if UNMAPPED in present else []))

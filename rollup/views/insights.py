@@ -52,6 +52,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from rollup.config.models import RollupConfig
 from rollup.views import allocation
 from rollup.views._baseline import baseline_day
 from rollup.views._common import UNMAPPED, empty, team_scope
@@ -77,7 +78,7 @@ NAMED = 3
 
 
 def compute(
-    mapped_issues: pd.DataFrame, mappings: Any, *,
+    mapped_issues: pd.DataFrame, mappings: RollupConfig, *,
     as_of: date, epics: pd.DataFrame, decisions: pd.DataFrame, changes: pd.DataFrame, pillars: pd.DataFrame,
     okrs: pd.DataFrame, hygiene: pd.DataFrame, missing_parents: pd.DataFrame, completeness: pd.DataFrame,
     effort: pd.DataFrame, snapshots: Any, allocation_window_days: int | None, team: str | None,
@@ -191,13 +192,13 @@ def _slips(changes: pd.DataFrame, open_size: float) -> list[dict[str, Any]]:
 
 
 def _pillar_gaps(pillars: pd.DataFrame, epics: pd.DataFrame, work: pd.DataFrame,
-                 mapped: pd.DataFrame) -> list[dict[str, Any]]:
+                 mapped_issues: pd.DataFrame) -> list[dict[str, Any]]:
     """The (at most two) pillars furthest from their target share, beyond the tolerance."""
     if pillars is None or pillars.empty:
         return []
     off = pillars[pillars["gap"].abs().gt(GAP_TOLERANCE + 1e-9) & pillars["pillar"].ne(UNMAPPED)]
     off = off.reindex(off["gap"].abs().sort_values(ascending=False, kind="stable").index).head(2)
-    epic_of = mapped.set_index(mapped["key"].astype(str))["epic"].astype("object")
+    epic_of = mapped_issues.set_index(mapped_issues["key"].astype(str))["epic"].astype("object")
     effort = ((work.assign(epic=work["key"].astype(str).map(epic_of), pillar=work["pillar"].astype("object"))
                .dropna(subset=["epic"]).groupby(["pillar", "epic"])["effort"].sum())
               if len(work) else pd.Series(dtype=float))
@@ -292,7 +293,7 @@ def _hygiene(hygiene: pd.DataFrame) -> list[dict[str, Any]]:
                  drop)]
 
 
-def _not_visible(missing: pd.DataFrame, mapped: pd.DataFrame) -> list[dict[str, Any]]:
+def _not_visible(missing: pd.DataFrame, mapped_issues: pd.DataFrame) -> list[dict[str, Any]]:
     """Issues whose epic the store does not hold: counted, and the biggest missing keys named."""
     if missing is None or missing.empty:
         return []
@@ -304,7 +305,7 @@ def _not_visible(missing: pd.DataFrame, mapped: pd.DataFrame) -> list[dict[str, 
     top = per_key.head(NAMED)
     n = int(per_key.sum())
     named = [f"{k} ({int(v)} {'issue' if v == 1 else 'issues'})" for k, v in top.items()]
-    stories = int(mapped["hierarchy_level"].eq(0).sum())
+    stories = int(mapped_issues["hierarchy_level"].eq(0).sum())
     verb = "issue links" if n == 1 else "issues link"
     epic_word = "epic" if len(per_key) == 1 else "epics"
     text = (f"{n} {verb} to {len(per_key)} {epic_word} the page cannot see (private, deleted or outside the synced "

@@ -12,10 +12,10 @@ most findings, most first.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pandas as pd
 
+from rollup.config.models import RollupConfig
 from rollup.lint.base import rule_lookup
 from rollup.views._common import empty, epics
 from rollup.views._lint import LintRun
@@ -28,7 +28,7 @@ TOP = 5
 
 
 def compute(
-    mapped_issues: pd.DataFrame, mappings: Any, *,
+    mapped_issues: pd.DataFrame, mappings: RollupConfig, *,
     as_of: date, lint: LintRun | None, missing_parents: pd.DataFrame,
 ) -> pd.DataFrame:
     """The rules with the most findings among the epics in scope."""

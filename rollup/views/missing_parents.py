@@ -24,10 +24,10 @@ Columns, one row per missing key and team of the issues under it (most issues fi
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 import pandas as pd
 
+from rollup.config.models import RollupConfig
 from rollup.datachecks import missing_parents, usable_points
 from rollup.views import allocation
 from rollup.views._common import UNMAPPED, empty, key_order, names, report_options
@@ -44,7 +44,7 @@ NOT_VISIBLE = "epic not visible"
 
 
 def compute(
-    mapped_issues: pd.DataFrame, mappings: Any, *,
+    mapped_issues: pd.DataFrame, mappings: RollupConfig, *,
     as_of: date, effort: pd.DataFrame, allocation_window_days: int | None,
 ) -> pd.DataFrame:
     """One row per (missing key, team)."""

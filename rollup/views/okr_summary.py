@@ -9,15 +9,15 @@ Columns: see :func:`rollup.views.okrs.summarise` — ``level``, ``status``, ``co
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pandas as pd
 
+from rollup.config.models import RollupConfig
 from rollup.views import okrs as okrs_view
 from rollup.views.registry import View
 
 
-def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date, okrs: pd.DataFrame) -> pd.DataFrame:
+def compute(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date, okrs: pd.DataFrame) -> pd.DataFrame:
     """Status counts per level (every status listed, also when its count is 0)."""
     return okrs_view.summarise(okrs)
 

@@ -44,10 +44,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rollup.config.models import RollupConfig
 from rollup.views._common import (
     contributions,
     empty,
-    listed,
     names,
     quarter_bounds,
     report_options,
@@ -84,15 +84,15 @@ STATUS_RULE = status_rule(0.1)
 
 
 def compute(
-    mapped_issues: pd.DataFrame, mappings: Any, *,
+    mapped_issues: pd.DataFrame, mappings: RollupConfig, *,
     as_of: date, epics: pd.DataFrame, team: str | None,
 ) -> pd.DataFrame:
     """One row per objective and per key result declared in the mappings."""
-    okrs = listed(mappings, "okrs")
+    okrs = mappings.okrs
     if not okrs:
         return empty(COLUMNS)
     pillar_names = names(mappings, "pillars")
-    rows = []
+    rows: list[dict[str, Any]] = []
     for o in okrs:
         base = {"okr": str(o.id), "objective": o.objective, "quarter": o.quarter, "pillar": o.pillar,
                 "pillar_name": pillar_names.get(str(o.pillar), o.pillar)}
@@ -130,7 +130,7 @@ def compute(
     return out
 
 
-def _sums(epic_rows: pd.DataFrame, mappings: Any) -> pd.DataFrame:
+def _sums(epic_rows: pd.DataFrame, mappings: RollupConfig) -> pd.DataFrame:
     """Per ``okr:<id>`` and ``kr:<id>``: contributing epics, how many are implied, and their children's sums."""
     columns = ["epics", "epic_count", "implied", "children", "children_done", "points_total", "points_done",
                "epics_done"]

@@ -31,10 +31,10 @@ from typing import Any
 
 import pandas as pd
 
-from rollup.config.models import ALLOCATION_WINDOW_DAYS
+from rollup.config.models import ALLOCATION_WINDOW_DAYS, RollupConfig
 from rollup.views import allocation
 from rollup.views._baseline import baseline_day
-from rollup.views._common import UNMAPPED, empty, listed, names, pillar_ids
+from rollup.views._common import UNMAPPED, empty, names, pillar_ids
 from rollup.views.registry import View
 
 COLUMNS = ["pillar", "pillar_name", "target_share", "effort", "actual_share", "gap", "gap_pp", "gap_previous_pp",
@@ -46,7 +46,7 @@ GAP_TOLERANCE = 0.05
 
 
 def compute(
-    mapped_issues: pd.DataFrame, mappings: Any, *,
+    mapped_issues: pd.DataFrame, mappings: RollupConfig, *,
     as_of: date, epics: pd.DataFrame, effort: pd.DataFrame, snapshots: Any, allocation_window_days: int | None,
 ) -> pd.DataFrame:
     """One row per pillar (declared order) plus Unmapped; ``epics`` is the epic view."""
@@ -76,7 +76,7 @@ def compute(
             epics_at_risk=("risky", "sum"),
             progress=("progress", "mean"),
         )
-    targets = {str(p.id): _share(getattr(p, "target_share", None)) for p in listed(mappings, "pillars")}
+    targets = {str(p.id): float(p.target_share) for p in mappings.pillars}
     out = shares.set_index("pillar").join(per_pillar, how="outer")
     wanted = order + [p for p in out.index if p not in order and p != UNMAPPED] + [UNMAPPED]
     out = out.reindex(wanted)
@@ -99,13 +99,6 @@ def compute(
     empty_unmapped = (out["pillar"] == UNMAPPED) & (out["effort"] == 0) & (out["epics_open"] + out["epics_done"] == 0)
     return out.loc[~empty_unmapped, COLUMNS].reset_index(drop=True)
 
-
-def _share(value: Any) -> float:
-    """A target share as a fraction: 0.35 stays, 35 (percent) becomes 0.35."""
-    if value is None:
-        return float("nan")
-    value = float(value)
-    return value / 100 if value > 1 else value
 
 
 def furthest_from_target(pillars: pd.DataFrame) -> pd.Series | None:

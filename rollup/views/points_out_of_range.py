@@ -12,10 +12,10 @@ Columns: ``key``, ``story_points`` (as entered), ``problem`` (``negative`` / ``a
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pandas as pd
 
+from rollup.config.models import RollupConfig
 from rollup.datachecks import points_problem
 from rollup.views._common import empty, names, report_options
 from rollup.views.registry import View
@@ -23,7 +23,7 @@ from rollup.views.registry import View
 COLUMNS = ["key", "story_points", "problem", "epic", "team_id", "team", "status_category"]
 
 
-def compute(mapped_issues: pd.DataFrame, mappings: Any, *, as_of: date) -> pd.DataFrame:
+def compute(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date) -> pd.DataFrame:
     """One row per issue with story points out of range."""
     if mapped_issues.empty:
         return empty(COLUMNS)

@@ -14,10 +14,10 @@ score of the team: share of its epics with no lint finding at or above ``report.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 import pandas as pd
 
+from rollup.config.models import RollupConfig
 from rollup.views import allocation
 from rollup.views._common import UNMAPPED, empty, names, resolve_team, team_scope
 from rollup.views.pillars import ALLOCATION_WINDOW_DAYS
@@ -28,7 +28,7 @@ COLUMNS = ["team_id", "team", "epics_open", "epics_done", "epics_at_risk", "epic
 
 
 def compute(
-    mapped_issues: pd.DataFrame, mappings: Any, *,
+    mapped_issues: pd.DataFrame, mappings: RollupConfig, *,
     as_of: date, epics: pd.DataFrame, effort: pd.DataFrame, missing_parents: pd.DataFrame, hygiene: pd.DataFrame,
     allocation_window_days: int | None, team: str | None,
 ) -> pd.DataFrame:

@@ -19,10 +19,10 @@ for the line under that chart's title), ``title``.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pandas as pd
 
+from rollup.config.models import RollupConfig
 from rollup.views import okrs as okrs_view
 from rollup.views import pillars as pillars_view
 from rollup.views._common import key_order
@@ -38,7 +38,7 @@ DEFAULT_SPAN_DAYS = 30
 
 
 def compute(
-    mapped_issues: pd.DataFrame, mappings: Any, *,
+    mapped_issues: pd.DataFrame, mappings: RollupConfig, *,
     as_of: date, epics: pd.DataFrame, pillars: pd.DataFrame, allocation: pd.DataFrame, okr_summary: pd.DataFrame,
     trend: pd.DataFrame,
 ) -> pd.DataFrame:

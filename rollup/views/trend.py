@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rollup.config.models import RollupConfig
 from rollup.views import allocation
 from rollup.views._common import bucket_ids, empty, names, safe_ratio, team_scope
 from rollup.views.changes import iso_week, weekly
@@ -42,12 +43,12 @@ COLUMNS = ["day", "week", "epics_open", "epics_done", "epics_at_risk", "points_t
 MIX_WINDOW_DAYS = 28
 
 
-def mix_columns(mappings: Any) -> list[str]:
+def mix_columns(mappings: RollupConfig) -> list[str]:
     """The ``share_<bucket id>`` columns, in the order the buckets are declared."""
     return [f"share_{b}" for b in bucket_ids(mappings)]
 
 
-def mix_labels(mappings: Any) -> dict[str, str]:
+def mix_labels(mappings: RollupConfig) -> dict[str, str]:
     """``{share_<bucket id>: bucket name}`` for the :func:`mix_columns`."""
     bucket_names = names(mappings, "buckets")
     return {f"share_{b}": bucket_names[b] for b in bucket_ids(mappings)}
@@ -72,7 +73,7 @@ def _summarise(frame: pd.DataFrame) -> pd.DataFrame:
     return sums.reset_index()
 
 
-def _mix(mapped_issues: pd.DataFrame, mappings: Any, days: pd.Series) -> pd.DataFrame:
+def _mix(mapped_issues: pd.DataFrame, mappings: RollupConfig, days: pd.Series) -> pd.DataFrame:
     """Strategy share and the share per bucket of the effort completed in the window up to each day."""
     columns = mix_columns(mappings)
     out = pd.DataFrame(np.nan, index=days.index, columns=["strategy_share", *columns])
@@ -94,7 +95,7 @@ def _mix(mapped_issues: pd.DataFrame, mappings: Any, days: pd.Series) -> pd.Data
 
 
 def compute(
-    mapped_issues: pd.DataFrame, mappings: Any, *,
+    mapped_issues: pd.DataFrame, mappings: RollupConfig, *,
     as_of: date, epics: pd.DataFrame, snapshots: Any, team: str | None,
 ) -> pd.DataFrame:
     """Portfolio totals per stored week up to ``as_of``'s week, that week last."""

@@ -10,10 +10,18 @@ import pytest
 from hand_results import AS_OF, make_result, week_later
 from sqlalchemy import func, select
 
+from rollup.config import parse_config
 from rollup.lint import history
 from rollup.store import lint_findings, lint_runs, lint_team_scores
 
-CONFIG = {"pillars": ["enterprise"], "lint": {"rules": {"EQ030": {"min_words": 20}}}}
+CONFIG_TEXT = """
+jira: {projects: [PAY]}
+pillars: [{id: enterprise, name: Enterprise, target_share: 100%}]
+lint: {rules: {EQ030: {min_words: 20}}}
+"""
+CONFIG = parse_config(CONFIG_TEXT)
+#: The same content as plain data: the hash must not depend on the order of the keys.
+PLAIN = {"pillars": ["enterprise"], "lint": {"rules": {"EQ030": {"min_words": 20}}}}
 
 
 def _count(store, table) -> int:
@@ -49,9 +57,11 @@ def test_a_run_is_stored_with_its_findings_scores_and_provenance(store):
 
 
 def test_config_hash_changes_with_the_config_and_only_then():
-    other = {**CONFIG, "lint": {"rules": {"EQ030": {"min_words": 25}}}}
-    assert history.config_hash(CONFIG) == history.config_hash(dict(reversed(list(CONFIG.items()))))
-    assert history.config_hash(CONFIG) != history.config_hash(other)
+    other = {**PLAIN, "lint": {"rules": {"EQ030": {"min_words": 25}}}}
+    assert history.config_hash(PLAIN) == history.config_hash(dict(reversed(list(PLAIN.items()))))
+    assert history.config_hash(PLAIN) != history.config_hash(other)
+    assert history.config_hash(CONFIG) == history.config_hash(parse_config(CONFIG_TEXT))
+    assert history.config_hash(CONFIG) != history.config_hash(parse_config(CONFIG_TEXT.replace("20", "25")))
 
 
 def test_a_failing_run_leaves_nothing_behind(store):
@@ -122,7 +132,7 @@ def test_the_portfolio_finds_the_run_of_its_date_on_its_data_and_the_one_a_week_
     assert history.run_for(store, as_of=AS_OF, config=CONFIG) is None              # nothing of that date yet
     today = history.record_run(store, make_result(), config=CONFIG)
     assert history.run_for(store, as_of=AS_OF, config=CONFIG).id == today
-    assert history.run_for(store, as_of=AS_OF, config={**CONFIG, "pillars": ["other"]}) is None
+    assert history.run_for(store, as_of=AS_OF, config=parse_config(CONFIG_TEXT.replace("enterprise", "other"))) is None
     assert history.run_before(store, AS_OF).id == early                            # 7 days back, not 3
     assert history.run_before(store, AS_OF - timedelta(days=5)).id == early        # none 6 days back: the first
     assert history.run_before(store, date(2000, 1, 1)) is None

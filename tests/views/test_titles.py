@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from portfolio_org import MAPPINGS
 from roadmap_epics import REPORT_DAY, roadmap_epics
 
 from rollup.views import okrs as okrs_view
@@ -60,6 +61,6 @@ def test_the_week_over_week_title_comes_from_the_trend(frame, title):
     assert titles.trend_title(frame) == title
     empty = pd.DataFrame(columns=titles.COLUMNS)
     summary = okrs_view.summarise(pd.DataFrame(columns=okrs_view.COLUMNS))
-    row = titles.compute(pd.DataFrame(), None, as_of=REPORT_DAY.date(), epics=empty, pillars=empty, allocation=empty,
-                         okr_summary=summary, trend=frame)
+    row = titles.compute(pd.DataFrame(), MAPPINGS, as_of=REPORT_DAY.date(), epics=empty, pillars=empty,
+                         allocation=empty, okr_summary=summary, trend=frame)
     assert titles.title(row, "week-over-week") == title
