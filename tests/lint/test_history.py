@@ -11,7 +11,7 @@ from hand_results import AS_OF, make_result, week_later
 from sqlalchemy import func, select
 
 from rollup.lint import history
-from rollup.store import lint_findings, lint_runs, lint_team_scores
+from rollup.store.schema_lint import lint_findings, lint_runs, lint_team_scores
 
 CONFIG = {"pillars": ["enterprise"], "lint": {"rules": {"EQ030": {"min_words": 20}}}}
 
