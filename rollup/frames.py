@@ -42,8 +42,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
-from rollup import store as store_module
-from rollup.store import Store
+from rollup.store import Store, schema_sync
 
 ISSUE_COLUMNS = (
     "id", "key", "project_key", "issue_type", "hierarchy_level", "parent_key", "epic_key", "status",
@@ -73,15 +72,15 @@ class Frames:
 
 def load_frames(store: Store) -> Frames:
     """Read every table later stages need from ``store`` into :class:`Frames`, once."""
-    issue_table = store_module.issues
-    live = store_module.live_issue_ids()
+    issue_table = schema_sync.issues
+    live = schema_sync.live_issue_ids()
     with store.connect() as conn:
         # Issues a deletion sweep marked deleted are not part of any view (nor their history).
         issues = _read(conn, issue_table, ["id"], issue_table.c.deleted_at.is_(None))
-        transitions = _read(conn, store_module.transitions, ["issue_id", "at", "history_id", "field"],
-                            store_module.transitions.c.issue_id.in_(live))
-        worklogs = _read(conn, store_module.worklogs, ["id"], store_module.worklogs.c.issue_id.in_(live))
-        snapshots = _read(conn, store_module.snapshots, ["week", "issue_id"])
+        transitions = _read(conn, schema_sync.transitions, ["issue_id", "at", "history_id", "field"],
+                            schema_sync.transitions.c.issue_id.in_(live))
+        worklogs = _read(conn, schema_sync.worklogs, ["id"], schema_sync.worklogs.c.issue_id.in_(live))
+        snapshots = _read(conn, schema_sync.snapshots, ["week", "issue_id"])
     return Frames(
         issues=issues_frame(issues),
         transitions=_typed(transitions, TRANSITION_COLUMNS, datetimes=("at",)),

@@ -34,3 +34,21 @@ def assert_names_what_and_where(path: Path, load: Callable[[Path], object]) -> C
     assert f"{path.name}, line {line}:" in text
     assert caught.value.exit_code == 2
     return caught.value
+
+
+def corpus_tests(folder: Path, load: Callable[[Path], object], *, at_least: int = 15) -> tuple[Callable, Callable]:
+    """The two tests every corpus has: it holds ``at_least`` files; each one's message names what and where.
+
+    A test module binds them at its top level: ``test_the_corpus_is_there, test_message_names_what_file_and_line
+    = corpus_tests(BAD, load_config)``.
+    """
+    cases = sorted(folder.glob("*.yaml"))
+
+    def test_the_corpus_is_there() -> None:
+        assert len(cases) >= at_least
+
+    @pytest.mark.parametrize("path", cases, ids=[p.stem for p in cases])
+    def test_message_names_what_file_and_line(path: Path) -> None:
+        assert_names_what_and_where(path, load)
+
+    return test_the_corpus_is_there, test_message_names_what_file_and_line

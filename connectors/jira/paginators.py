@@ -76,13 +76,11 @@ def _fail(exc: BadAnswer, endpoint: str) -> JiraAnswerError:
                            f"believed, so the read stops here.{asked}{got}", endpoint=endpoint)
 
 
-class TokenPaginator:
-    """Cloud ``nextPageToken`` paging (``/rest/api/3/search/jql``, ``changelog/bulkfetch``).
+class _Paginator:
+    """What both paginators hold: the page reader, where the items are, how an item is told apart, counts.
 
-    ``fetch_page(token, check=…)`` is called with ``None`` first, then with each ``nextPageToken``
-    until the response says ``isLast`` (or, with ``needs_is_last=False``, carries no token). A page is
-    refused when it is not an object with a list of items, repeats an item already read, hands back a
-    token already given ("loop detected"), or says it is not the last without giving a token.
+    ``items_key``: the list of items in a page; ``key(item)``: its identity (repeats are refused;
+    None: not checked); ``endpoint``: named in errors; ``check_items(items)``: the caller's own check.
     """
 
     def __init__(
@@ -92,17 +90,30 @@ class TokenPaginator:
         items_key: str = "issues",
         key: Callable[[dict[str, Any]], Hashable] | None = _issue_id,
         endpoint: str = "",
-        needs_is_last: bool = False,
         check_items: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> None:
         self.fetch_page = fetch_page
         self.items_key = items_key
         self.key = key
         self.endpoint = endpoint
-        self.needs_is_last = needs_is_last
         self.check_items = check_items
+        #: Pages and items read so far.
         self.pages = 0
         self.read = 0
+
+
+class TokenPaginator(_Paginator):
+    """Cloud ``nextPageToken`` paging (``/rest/api/3/search/jql``, ``changelog/bulkfetch``).
+
+    ``fetch_page(token, check=…)`` is called with ``None`` first, then with each ``nextPageToken``
+    until the response says ``isLast`` (or, with ``needs_is_last=False``, carries no token). A page is
+    refused when it is not an object with a list of items, repeats an item already read, hands back a
+    token already given ("loop detected"), or says it is not the last without giving a token.
+    """
+
+    def __init__(self, fetch_page: Callable[..., Page], *, needs_is_last: bool = False, **options: Any) -> None:
+        super().__init__(fetch_page, **options)
+        self.needs_is_last = needs_is_last
 
     def __iter__(self) -> Iterator[list[dict[str, Any]]]:
         seen_tokens: set[str] = set()
@@ -146,7 +157,7 @@ class TokenPaginator:
             token = nxt
 
 
-class OffsetPaginator:
+class OffsetPaginator(_Paginator):
     """Data Center ``startAt`` paging (``/rest/api/2/search``, comment lists).
 
     ``fetch_page(start_at, max_results, check=…)`` returns a page. The page size is read back from
@@ -157,24 +168,9 @@ class OffsetPaginator:
     ``check_items(items)`` may add the caller's own check (e.g. only the ids asked).
     """
 
-    def __init__(
-        self,
-        fetch_page: Callable[..., Page],
-        *,
-        page_size: int = 1000,
-        items_key: str = "issues",
-        key: Callable[[dict[str, Any]], Hashable] | None = _issue_id,
-        endpoint: str = "",
-        check_items: Callable[[list[dict[str, Any]]], None] | None = None,
-    ) -> None:
-        self.fetch_page = fetch_page
+    def __init__(self, fetch_page: Callable[..., Page], *, page_size: int = 1000, **options: Any) -> None:
+        super().__init__(fetch_page, **options)
         self.page_size = page_size
-        self.items_key = items_key
-        self.key = key
-        self.endpoint = endpoint
-        self.check_items = check_items
-        self.pages = 0
-        self.read = 0
         #: The server's count from the last page (None when it gives none).
         self.total: int | None = None
 

@@ -17,23 +17,8 @@ import click
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from rollup import config as config_module
 from rollup import inputfiles, saferegex
-from rollup.config import (
-    Bucket,
-    FieldMatch,
-    InitiativeMatch,
-    KeyResult,
-    Okr,
-    Pillar,
-    ReportOptions,
-    Rule,
-    RuleMatch,
-    RuleSet,
-    Team,
-    TeamRecognition,
-    ValueMatch,
-)
+from rollup.config import models as config_module
 from rollup.mapping import engine
 from rollup.mapping.check import (
     ALL_TEAMS,
@@ -47,19 +32,19 @@ from rollup.mapping.diff import MOVE_COLUMNS, NONE, SHARE_COLUMNS
 
 #: (heading, top-level key or None, model) in the order the reference shows them.
 SECTIONS: tuple[tuple[str, str | None, type[BaseModel]], ...] = (
-    ("`pillars:` — a list of pillars", "pillars", Pillar),
-    ("`okrs:` — a list of OKRs", "okrs", Okr),
-    ("`key_results:` items of an OKR", None, KeyResult),
-    ("`buckets:` — a list of allocation buckets", "buckets", Bucket),
-    ("`teams:` — a list of teams", "teams", Team),
-    ("`recognised_by:` of a team", None, TeamRecognition),
-    ("`rules:` — an ordered list of rules", "rules", Rule),
-    ("`when:` of a rule", None, RuleMatch),
-    ("`labels:` / `components:` tests", None, ValueMatch),
-    ("`field:` test", None, FieldMatch),
-    ("`initiative:` test", None, InitiativeMatch),
-    ("`set:` of a rule", None, RuleSet),
-    ("`report:` — how the portfolio workbook reads the data", "report", ReportOptions),
+    ("`pillars:` — a list of pillars", "pillars", config_module.Pillar),
+    ("`okrs:` — a list of OKRs", "okrs", config_module.Okr),
+    ("`key_results:` items of an OKR", None, config_module.KeyResult),
+    ("`buckets:` — a list of allocation buckets", "buckets", config_module.Bucket),
+    ("`teams:` — a list of teams", "teams", config_module.Team),
+    ("`recognised_by:` of a team", None, config_module.TeamRecognition),
+    ("`rules:` — an ordered list of rules", "rules", config_module.Rule),
+    ("`when:` of a rule", None, config_module.RuleMatch),
+    ("`labels:` / `components:` tests", None, config_module.ValueMatch),
+    ("`field:` test", None, config_module.FieldMatch),
+    ("`initiative:` test", None, config_module.InitiativeMatch),
+    ("`set:` of a rule", None, config_module.RuleSet),
+    ("`report:` — how the portfolio workbook reads the data", "report", config_module.ReportOptions),
 )
 
 EXAMPLE = """\

@@ -18,7 +18,8 @@ from sqlalchemy import delete, select
 
 from rollup.errors import RollupError
 from rollup.finance.allocation import content_hash
-from rollup.store import Store, finance_frozen_rows, finance_log, finance_months
+from rollup.store import Store
+from rollup.store.schema_finance import finance_frozen_rows, finance_log, finance_months
 
 _CHUNK = 2000
 

@@ -28,7 +28,8 @@ from sqlalchemy import func, select
 from rollup.config.hashing import config_hash
 from rollup.config.models import RollupConfig
 from rollup.lint.result import UNASSIGNED, LintResult
-from rollup.store import Store, lint_findings, lint_runs, lint_team_scores
+from rollup.store import Store
+from rollup.store.schema_lint import lint_findings, lint_runs, lint_team_scores
 
 #: Columns of :func:`read_runs`.
 RUN_COLUMNS = ("id", "started", "as_of", "sync_run_id", "config_hash", "rules", "epics", "findings", "errors",

@@ -1,6 +1,6 @@
 """The mapping's view of ``mappings.yaml``: declared ids per attribute and the rules in run order.
 
-The pydantic models themselves live in :mod:`rollup.config` (one file is parsed at the door);
+The pydantic models themselves live in :mod:`rollup.config.models` (one file is parsed at the door);
 this module turns a :class:`~rollup.config.RollupConfig` into what :func:`rollup.mapping.apply`
 runs: :class:`CompiledRule` objects in precedence order, explicit rules first (by ``priority``,
 highest first, then file order), then one rule per team built from ``recognised_by``.
@@ -10,27 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rollup.config.models import (
-    Bucket,
-    FieldMatch,
-    InitiativeMatch,
-    KeyResult,
-    Okr,
-    Pillar,
-    RollupConfig,
-    Rule,
-    RuleMatch,
-    RuleSet,
-    Team,
-    TeamRecognition,
-    ValueMatch,
-)
+from rollup.config.models import RollupConfig, RuleMatch, Team
 
-__all__ = [
-    "ATTRIBUTES", "SET_KEYS", "Bucket", "CompiledRule", "FieldMatch", "InitiativeMatch", "KeyResult", "Okr",
-    "Pillar", "RollupConfig", "Rule", "RuleMatch", "RuleSet", "Team", "TeamRecognition", "ValueMatch",
-    "compile_rules", "declared_ids",
-]
+__all__ = ["ATTRIBUTES", "SET_KEYS", "CompiledRule", "compile_rules", "declared_ids"]
 
 #: The mapped attributes, as column names, in the order they are reported.
 ATTRIBUTES = ("pillar", "okr", "key_result", "bucket", "team_id")

@@ -24,7 +24,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from rollup.store import Store, job_runs
+from rollup.store import Store
+from rollup.store.schema_jobs import job_runs
 
 
 def _now() -> datetime:

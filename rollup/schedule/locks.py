@@ -28,7 +28,8 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.engine import make_url
 
 from rollup.errors import RollupError
-from rollup.store import Store, job_locks
+from rollup.store import Store
+from rollup.store.schema_jobs import job_locks
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,9 @@ tables                    owner (holds their queries)                 reaches th
 ``meta``                  the store (:mod:`~rollup.store.schema_meta`)  opening the store
 ========================  ==========================================  ==========================================
 
-Every table in ``schema_*`` joins the one ``metadata``, so opening a store creates all of them. The
+The package exports :class:`Store` and the names its callers need; a subsystem imports its own tables
+from its ``schema_*`` module. Every table there joins the one ``metadata``, so opening a store creates
+all of them. The
 SQLAlchemy engine stays inside this package: ``tests/store/test_layout.py`` fails if code in ``rollup/``
 or ``connectors/`` outside it reads ``.engine``.
 
@@ -43,43 +45,19 @@ or ``connectors/`` outside it reads ``.engine``.
 0
 """
 
-from rollup.store.columns import UTCDateTime, metadata
 from rollup.store.core import Store, field_roles_of
 from rollup.store.migrations import MIGRATIONS, SCHEMA_VERSION, upgrade
-from rollup.store.schema_finance import finance_frozen_rows, finance_log, finance_months
-from rollup.store.schema_jobs import job_locks, job_runs
-from rollup.store.schema_lint import lint_findings, lint_runs, lint_team_scores
-from rollup.store.schema_meta import meta
 from rollup.store.schema_sync import (
     STATE_DELETION_SWEEP_AT,
     STATE_ISSUES_HWM,
     STATE_SERVER_BASE_URL,
     STATE_SERVER_DEPLOYMENT,
     STATE_WORKLOGS_SINCE,
-    fields,
-    issues,
-    live_issue_ids,
-    snapshots,
-    sync_runs,
-    sync_state,
-    transitions,
-    worklogs,
 )
-from rollup.store.urls import (
-    ACCEPTED_URLS,
-    DATABASE_URL_ENV,
-    DEFAULT_PATH,
-    SQLITE_SUFFIXES,
-    checked_url,
-    mask_url,
-    normalize_url,
-)
+from rollup.store.urls import DATABASE_URL_ENV, DEFAULT_PATH, mask_url, normalize_url
 
 __all__ = [
-    "ACCEPTED_URLS", "DATABASE_URL_ENV", "DEFAULT_PATH", "MIGRATIONS", "SCHEMA_VERSION", "SQLITE_SUFFIXES",
-    "STATE_DELETION_SWEEP_AT", "STATE_ISSUES_HWM", "STATE_SERVER_BASE_URL", "STATE_SERVER_DEPLOYMENT",
-    "STATE_WORKLOGS_SINCE", "Store", "UTCDateTime", "checked_url", "field_roles_of", "fields", "finance_frozen_rows",
-    "finance_log", "finance_months", "issues", "job_locks", "job_runs", "lint_findings", "lint_runs",
-    "lint_team_scores", "live_issue_ids", "mask_url", "meta", "metadata", "normalize_url", "snapshots", "sync_runs",
-    "sync_state", "transitions", "upgrade", "worklogs",
+    "DATABASE_URL_ENV", "DEFAULT_PATH", "MIGRATIONS", "SCHEMA_VERSION", "STATE_DELETION_SWEEP_AT", "STATE_ISSUES_HWM",
+    "STATE_SERVER_BASE_URL", "STATE_SERVER_DEPLOYMENT", "STATE_WORKLOGS_SINCE", "Store", "field_roles_of", "mask_url",
+    "normalize_url", "upgrade",
 ]

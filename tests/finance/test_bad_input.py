@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 
 from rollup.cli import cli
 from rollup.config import load_config
-from rollup.store import Store, finance_months
+from rollup.store import Store
+from rollup.store.schema_finance import finance_months
 
 BAD = Path(__file__).parent / "bad"
 CASES = sorted(BAD.glob("*.yaml"))

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from rollup.config import parse_config
 from rollup.lint import history
-from rollup.store import lint_findings, lint_runs, lint_team_scores
+from rollup.store.schema_lint import lint_findings, lint_runs, lint_team_scores
 
 CONFIG_TEXT = """
 jira: {projects: [PAY]}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from corpus import assert_names_what_and_where, expectation
+from corpus import corpus_tests, expectation
 
 from rollup.cli.mapping import mapping
 from rollup.config import load_config
@@ -18,14 +18,7 @@ from rollup.config import load_config
 BAD = Path(__file__).parent / "bad"
 CASES = sorted(BAD.glob("*.yaml"))
 
-
-def test_the_corpus_is_there():
-    assert len(CASES) >= 15
-
-
-@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
-def test_message_names_what_file_and_line(path):
-    assert_names_what_and_where(path, load_config)
+test_the_corpus_is_there, test_message_names_what_file_and_line = corpus_tests(BAD, load_config)
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])

@@ -20,7 +20,8 @@ from rollup.localjira import SampleOrg
 from rollup.schedule import history
 from rollup.schedule.runner import run_job
 from rollup.schedule.steps import resolve_month
-from rollup.store import Store, lint_runs
+from rollup.store import Store
+from rollup.store.schema_lint import lint_runs
 
 
 def test_the_lint_step_writes_the_lint_workbook_and_records_the_run(project):

@@ -119,18 +119,23 @@ def test_the_lock_names_its_holder_in_process(project):
             pass
 
 
+def stop_once_written(process, out, pattern: str) -> str:
+    """SIGTERM ``process`` as soon as a file matching ``pattern`` is being written under ``out``; its stderr."""
+    deadline = time.monotonic() + 60
+    while not list(out.glob(pattern)):
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    return process.communicate(timeout=60)[1]
+
+
 def test_sigterm_abandons_the_running_step_and_leaves_no_half_written_file(project):
     write_schedule(project, job_yaml(steps="[portfolio, {step: team_reports, teams: [payments]}]",
                                      extra="max_data_age: null"))
     process = rollup("run", "weekly", cwd=project)
     out = project / "outputs" / "weekly"
-    deadline = time.monotonic() + 60
-    # Wait until the portfolio step has begun writing (its charts, staged with the workbook, come first).
-    while not list(out.glob(".partial-*/00-portfolio/.portfolio-*.set/charts/*.png")):
-        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
-        time.sleep(0.02)
-    process.send_signal(signal.SIGTERM)
-    stdout, stderr = process.communicate(timeout=60)
+    # Once the portfolio step has begun writing (its charts, staged with the workbook, come first).
+    stderr = stop_once_written(process, out, ".partial-*/00-portfolio/.portfolio-*.set/charts/*.png")
 
     assert process.returncode == 130, stderr
     assert re.search(r"event=step job=weekly run=\d+ step=portfolio status=abandoned", stderr)
@@ -173,12 +178,7 @@ def test_sigterm_to_schedule_run_once_stops_its_running_job_and_the_jobs_after_i
                    + job_yaml("later", steps="[portfolio]", extra="max_data_age: null")[5:])
     process = rollup("schedule", "run", "--once", cwd=project)
     out = project / "outputs" / "weekly"
-    deadline = time.monotonic() + 60
-    while not list(out.glob(".partial-*/00-team_reports/charts-*/*.png")):
-        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
-        time.sleep(0.02)
-    process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=60)
+    stderr = stop_once_written(process, out, ".partial-*/00-team_reports/charts-*/*.png")
 
     assert process.returncode == 130, stderr
     assert re.search(r"event=step job=weekly run=\d+ step=team_reports status=abandoned", stderr)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from corpus import assert_names_what_and_where
+from corpus import corpus_tests
 
 from rollup.cli import cli
 from rollup.errors import ConfigError
@@ -23,14 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BAD = Path(__file__).parent / "bad"
 CASES = sorted(BAD.glob("*.yaml"))
 
-
-def test_the_corpus_is_there():
-    assert len(CASES) >= 15
-
-
-@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
-def test_message_names_what_file_and_line(path):
-    assert_names_what_and_where(path, load_schedules)
+test_the_corpus_is_there, test_message_names_what_file_and_line = corpus_tests(BAD, load_schedules)
 
 
 @pytest.mark.parametrize("path", CASES[:4], ids=[p.stem for p in CASES[:4]])

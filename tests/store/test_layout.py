@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 import rollup.store
+import rollup.store.columns
 
 ROOT = Path(__file__).resolve().parents[2]
 STORE = ROOT / "rollup" / "store"
@@ -40,4 +41,4 @@ def test_every_table_has_one_schema_module():
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
                     getattr(node.value.func, "id", None) == "Table":
                 owners[node.value.args[0].value] = path.name
-    assert set(owners) == set(rollup.store.metadata.tables)
+    assert set(owners) == set(rollup.store.columns.metadata.tables)
