@@ -24,17 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import ROOT, write_result  # noqa: E402
 
+from rollup.localjira.defects import EXPECTED_RULE  # noqa: E402
+
 DOC = ROOT / "docs" / "lint-accuracy.md"
 MAPPINGS = ROOT / "mappings.yaml"
-
-#: Ground-truth defect → the rule that reports it (as in tests/lint/test_ground_truth.py).
-DEFECT_RULES = {
-    "no-pillar": "EQ001", "no-okr": "EQ002", "no-owner": "EQ010", "owner-inactive": "EQ011",
-    "no-target-date": "EQ020", "target-date-passed": "EQ021", "no-start-date-in-progress": "EQ022",
-    "short-description": "EQ030", "no-children": "EQ040", "few-children": "EQ041",
-    "done-with-open-children": "EQ050", "all-children-done-epic-open": "EQ051", "stale": "EQ052",
-    "no-initiative": "EQ054",
-}
 
 
 def measure(seed: int, issues: int, flavour: str) -> dict:
@@ -57,7 +50,7 @@ def measure(seed: int, issues: int, flavour: str) -> dict:
     truth = org.ground_truth
     names = {r.code: r.name for r in all_rules()}
     rows = []
-    for defect, code in DEFECT_RULES.items():
+    for defect, code in EXPECTED_RULE.items():
         expected = {k for k, d in truth.items() if defect in d}
         found = set(result.findings.loc[result.findings["rule"].eq(code), "key"])
         hit = len(expected & found)

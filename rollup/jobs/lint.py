@@ -114,16 +114,11 @@ def _check_formats(formats: Sequence[str]) -> list[str]:
 
 
 def _resolve_team(team: str, config: RollupConfig, mapped_issues: pd.DataFrame) -> str | None:
-    from rollup.views.teams import resolve_team
+    from rollup.views._common import require_team
 
     if str(team).strip().lower() == UNASSIGNED.lower():
         return None
-    team_id = resolve_team(team, config, mapped_issues)
-    if team_id is None:
-        known = sorted({str(t) for t in mapped_issues["team_id"].dropna().unique()})
-        raise ConfigError(f"unknown team {team!r} (--team); known teams: {', '.join(known) or 'none mapped'}, "
-                          f"or {UNASSIGNED}")
-    return team_id
+    return require_team(team, config, mapped_issues, option="--team", also=UNASSIGNED)
 
 
 # ---------------------------------------------------------------------------------------- the job

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from rollup.config.models import ALLOCATION_WINDOW_DAYS, RollupConfig
-from rollup.errors import ConfigError, EmptyStoreError, RollupError
+from rollup.errors import EmptyStoreError, RollupError
 from rollup.frames import SNAPSHOT_COLUMNS, Frames, load_frames
 from rollup.lint import history as lint_history
 from rollup.lint.history import StoredRun
@@ -27,10 +27,9 @@ from rollup.mapping.engine import CONFLICT_COLUMNS, RULE_COLUMNS, Mapped
 from rollup.store import STATE_SERVER_BASE_URL, Store
 from rollup.views import REGISTRY
 from rollup.views import epics as epics_view
-from rollup.views._common import report_options
+from rollup.views._common import report_options, require_team
 from rollup.views._lint import FINDING_COLUMNS, LintRun
 from rollup.views.changes import is_past_week
-from rollup.views.teams import resolve_team
 
 #: Columns the views need from the mapped issues frame (checked before any view runs).
 REQUIRED_COLUMNS = (
@@ -71,10 +70,7 @@ def filter_team(mapped_issues: pd.DataFrame, mappings: RollupConfig, team: str) 
     Initiatives belong to no team: the initiatives above the team's epics are kept with its rows, so
     the Roadmap keeps their summaries and none of them reads as not visible.
     """
-    team_id = resolve_team(team, mappings, mapped_issues)
-    if team_id is None:
-        known = sorted({str(t) for t in mapped_issues["team_id"].dropna().unique()})
-        raise ConfigError(f"unknown team {team!r}; known teams: {', '.join(known) or 'none mapped'}")
+    team_id = require_team(team, mappings, mapped_issues)
     own = mapped_issues["team_id"].astype("object").eq(team_id)
     above = mapped_issues["hierarchy_level"].ge(2) & mapped_issues["key"].isin(mapped_issues.loc[own, "initiative"])
     return mapped_issues[own | above], team_id
@@ -82,7 +78,7 @@ def filter_team(mapped_issues: pd.DataFrame, mappings: RollupConfig, team: str) 
 
 def build_views(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date, lint: LintRun | None = None,
                 lint_previous: LintRun | None = None, snapshots: Any = None, sync_runs: Any = None,
-                current_run_id: int | None = None, now: datetime | None = None,
+                now: datetime | None = None,
                 scope_growth_threshold: float | None = None, allocation_window_days: int | None = None,
                 team: str | None = None) -> dict[str, pd.DataFrame]:
     """Run every view of :data:`rollup.views.REGISTRY` in order, each given exactly what it requires.
@@ -90,7 +86,7 @@ def build_views(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: d
     ``lint``: the findings the hygiene score reads (:func:`lint_for_report`); without it the epics are
     linted here, from ``mapped_issues`` alone (no transitions, no mapping conflicts). ``lint_previous``:
     an earlier run, for each team's hygiene change. ``snapshots`` (stored epic snapshots), ``sync_runs``,
-    ``current_run_id``, ``now``, ``scope_growth_threshold``, ``allocation_window_days``: the other report
+    ``now``, ``scope_growth_threshold``, ``allocation_window_days``: the other report
     inputs (:data:`rollup.views.registry.INPUTS`); ``team`` (a team report's team id, with ``mapped_issues``
     from :func:`filter_team`: the views that read more than the team's rows — OKRs, snapshots,
     sentences — keep to the team).
@@ -99,7 +95,7 @@ def build_views(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: d
     if lint is None:
         lint = lint_mapped(as_mapped(mapped_issues), mappings, as_of=as_of)
     known: dict[str, Any] = {
-        "snapshots": snapshots, "sync_runs": sync_runs, "current_run_id": current_run_id, "now": now, "lint": lint,
+        "snapshots": snapshots, "sync_runs": sync_runs, "now": now, "lint": lint,
         "lint_previous": lint_previous, "scope_growth_threshold": scope_growth_threshold,
         "allocation_window_days": allocation_window_days, "team": team,
     }
@@ -309,7 +305,6 @@ def run_portfolio(store: Store, mappings: RollupConfig, *, as_of: date | None = 
     sync_runs = store.sync_run_rows()
     snaps = read_snapshots(store)
     base_url = base_url or store.get_state(STATE_SERVER_BASE_URL)
-    current_run = int(sync_runs[-1]["id"]) if sync_runs else 0
     team_id = None
     full = mapped
     if team:
@@ -318,7 +313,7 @@ def run_portfolio(store: Store, mappings: RollupConfig, *, as_of: date | None = 
     lint = lint if lint is not None else lint_for_report(store, mappings, full, as_of=as_of,
                                                          mapped_store=mapped_store)
     views = build_views(mapped, mappings, as_of=as_of, snapshots=snaps, sync_runs=sync_runs,
-                        current_run_id=current_run, now=now,
+                        now=now,
                         scope_growth_threshold=options.scope_growth_threshold,
                         allocation_window_days=options.allocation_window_days,
                         lint=lint, lint_previous=previous_lint(store, as_of), team=team_id)

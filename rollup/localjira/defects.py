@@ -56,6 +56,15 @@ DEFECTS = (
     "done-with-open-children", "all-children-done-epic-open", "stale", "no-initiative",
 )
 
+#: Each defect → the lint rule that must report it (the lint ground-truth test and bench/lint_accuracy.py).
+EXPECTED_RULE = {
+    "no-pillar": "EQ001", "no-okr": "EQ002", "no-owner": "EQ010", "owner-inactive": "EQ011",
+    "no-target-date": "EQ020", "target-date-passed": "EQ021", "no-start-date-in-progress": "EQ022",
+    "short-description": "EQ030", "no-children": "EQ040", "few-children": "EQ041",
+    "done-with-open-children": "EQ050", "all-children-done-epic-open": "EQ051", "stale": "EQ052",
+    "no-initiative": "EQ054",
+}
+
 #: The window in which the first child of an epic in progress last moved (so the epic is not stale).
 RECENT = 25 * DAY
 

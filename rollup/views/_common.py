@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from rollup.config.models import Bucket, Pillar, ReportOptions, RollupConfig, Team
+from rollup.errors import ConfigError
 
 #: The label used wherever an issue has no pillar / bucket / team.
 UNMAPPED = "Unmapped"
@@ -57,6 +58,21 @@ def resolve_team(team: str, mappings: RollupConfig, mapped_issues: pd.DataFrame)
             return team_id
     known = {str(t).lower(): str(t) for t in mapped_issues.get("team_id", pd.Series(dtype=object)).dropna().unique()}
     return known.get(wanted)
+
+
+def require_team(team: str, mappings: RollupConfig, mapped_issues: pd.DataFrame, *, option: str = "",
+                 also: str = "") -> str:
+    """The team id a user typed, or a :class:`~rollup.errors.ConfigError` listing the known teams.
+
+    ``option`` names where it was typed (``--team``); ``also`` is another accepted word, listed last.
+    """
+    team_id = resolve_team(team, mappings, mapped_issues)
+    if team_id is not None:
+        return team_id
+    known = sorted({str(t) for t in mapped_issues["team_id"].dropna().unique()})
+    where = f" ({option})" if option else ""
+    listed = ", ".join(known) or "none mapped"
+    raise ConfigError(f"unknown team {team!r}{where}; known teams: {listed}" + (f", or {also}" if also else ""))
 
 
 def team_scope(mappings: RollupConfig, mapped_issues: pd.DataFrame, team: str | None) -> str | None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 #: What a report hands the views besides the mapped issues, the mappings and ``as_of``.
-INPUTS = ("snapshots", "sync_runs", "current_run_id", "now", "lint", "lint_previous", "scope_growth_threshold",
+INPUTS = ("snapshots", "sync_runs", "now", "lint", "lint_previous", "scope_growth_threshold",
           "allocation_window_days", "team")
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from rollup.config.models import RollupConfig
 from rollup.views import allocation
-from rollup.views._common import UNMAPPED, empty, names, resolve_team, team_scope
+from rollup.views._common import UNMAPPED, empty, names, team_scope
 from rollup.views.pillars import ALLOCATION_WINDOW_DAYS
 from rollup.views.registry import View
 
@@ -96,11 +96,10 @@ def _not_visible(missing: pd.DataFrame | None) -> pd.Series:
     return epics.groupby(ids.to_numpy())["issues"].sum()
 
 
-# ``resolve_team`` (from _common) stays importable from here: the report and lint narrow to a team with it.
 #: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).
 VIEW = View("teams", compute=compute, requires=(
     "epics", "effort", "missing_parents", "hygiene", "allocation_window_days", "team",
 ))
 
 
-__all__ = ["VIEW", "compute", "resolve_team", "COLUMNS"]
+__all__ = ["VIEW", "compute", "COLUMNS"]

@@ -13,17 +13,8 @@ from __future__ import annotations
 import pytest
 
 from rollup.lint import run_lint
-from rollup.localjira.defects import DEFECTS
+from rollup.localjira.defects import DEFECTS, EXPECTED_RULE
 from rollup.mapping import apply
-
-#: Ground-truth defect → the rule that reports it.
-DEFECT_RULES = {
-    "no-pillar": "EQ001", "no-okr": "EQ002", "no-owner": "EQ010", "owner-inactive": "EQ011",
-    "no-target-date": "EQ020", "target-date-passed": "EQ021", "no-start-date-in-progress": "EQ022",
-    "short-description": "EQ030", "no-children": "EQ040", "few-children": "EQ041",
-    "done-with-open-children": "EQ050", "all-children-done-epic-open": "EQ051", "stale": "EQ052",
-    "no-initiative": "EQ054",
-}
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +25,7 @@ def linted(sample, shipped_config):
 
 
 def test_every_defect_has_a_rule():
-    assert set(DEFECT_RULES) == set(DEFECTS)
+    assert set(EXPECTED_RULE) == set(DEFECTS)
 
 
 def test_every_epic_is_linted(linted):
@@ -42,11 +33,11 @@ def test_every_epic_is_linted(linted):
     assert result.epics == len(sample.org.ground_truth) == 120
 
 
-@pytest.mark.parametrize("defect", sorted(DEFECT_RULES))
+@pytest.mark.parametrize("defect", sorted(EXPECTED_RULE))
 def test_precision_and_recall_are_100_percent(linted, defect):
     sample, result = linted
     expected = {key for key, defects in sample.org.ground_truth.items() if defect in defects}
-    code = DEFECT_RULES[defect]
+    code = EXPECTED_RULE[defect]
     found = set(result.findings.loc[result.findings["rule"].eq(code), "key"])
     assert expected, f"the sample organisation has no '{defect}' epic: the check would be empty"
     true_positives = len(expected & found)
