@@ -18,9 +18,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-PURE = ("rollup.views", "rollup.lint.rules", "rollup.lint.engine", "rollup.lint.base", "rollup.lint.result",
-        "rollup.lint.context", "rollup.mapping", "rollup.finance.allocation", "rollup.finance.effort",
-        "rollup.finance.policy", "rollup.writers")
+PURE = ("rollup.views", "rollup.forecast", "rollup.lint.rules", "rollup.lint.engine", "rollup.lint.base",
+        "rollup.lint.result", "rollup.lint.context", "rollup.mapping", "rollup.finance.allocation",
+        "rollup.finance.effort", "rollup.finance.policy", "rollup.writers")
 ABOVE = ("rollup.jobs", "rollup.cli", "rollup.schedule", "rollup.doctor", "rollup.localjira",
          "rollup.config.loader", "rollup.config.mappings")
 #: Modules that may import the local Jira (besides itself, tests and bench), and what they may import.
@@ -92,7 +92,7 @@ def above(dependency: str) -> bool:
 
 
 #: What of ``rollup.config`` a pure module may import: the models, their value types, the hash, the wording.
-CONFIG_MODELS = ("models", "lint", "finance", "types", "hashing", "names")
+CONFIG_MODELS = ("models", "lint", "finance", "forecast", "types", "hashing", "names")
 
 
 @pytest.mark.parametrize("package", PURE)

@@ -19,6 +19,7 @@ from pydantic_core import PydanticUndefined
 
 from rollup import inputfiles, saferegex
 from rollup.config import models as config_module
+from rollup.config.forecast import DefaultSize, ForecastOptions
 from rollup.mapping import engine
 from rollup.mapping.check import (
     ALL_TEAMS,
@@ -45,6 +46,8 @@ SECTIONS: tuple[tuple[str, str | None, type[BaseModel]], ...] = (
     ("`initiative:` test", None, config_module.InitiativeMatch),
     ("`set:` of a rule", None, config_module.RuleSet),
     ("`report:` — how the portfolio workbook reads the data", "report", config_module.ReportOptions),
+    ("`forecast:` — Monte Carlo completion forecasts (see docs/forecasting.md)", "forecast", ForecastOptions),
+    ("`default_size:` of `forecast:`", None, DefaultSize),
 )
 
 EXAMPLE = """\

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rollup.config.finance import cross_check as finance_cross_check
+from rollup.config.forecast import cross_check as forecast_cross_check
 from rollup.config.lint import cross_check as lint_cross_check
 from rollup.config.loader import line_for, parse_document, read_config_text
 from rollup.config.models import DEFAULT_CONFIG_PATH, SHARE_TOLERANCE, Bucket, Okr, Pillar, RollupConfig, Rule, Team
@@ -111,6 +112,7 @@ def _cross_check(config: RollupConfig, source: str, lines: dict[tuple, int]) -> 
                             f"(now: {', '.join(sorted(extra_fields)) or 'empty'})")
     problems.extend(lint_cross_check(config, where))
     problems.extend(finance_cross_check(config, where))
+    problems.extend(forecast_cross_check(config, where))
     return problems
 
 

@@ -33,6 +33,7 @@ from pydantic import (
 )
 
 from rollup.config.finance import FinanceOptions
+from rollup.config.forecast import ForecastOptions
 from rollup.config.lint import LintOptions, Severity
 from rollup.config.types import Id, StrList, as_list
 from rollup.saferegex import MAX_MATCH_LENGTH
@@ -405,6 +406,8 @@ class RollupConfig(BaseModel):
     lint: LintOptions = Field(default_factory=LintOptions, description="Epic-quality lint: see docs/lint.md.")
     finance: FinanceOptions = Field(default_factory=FinanceOptions,
                                     description="Finance export policy: see docs/finance.md.")
+    forecast: ForecastOptions = Field(default_factory=ForecastOptions,
+                                      description="Monte Carlo completion forecasts: see docs/forecasting.md.")
     _source: str = PrivateAttr("mappings.yaml")
 
     @property
