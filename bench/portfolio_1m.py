@@ -168,7 +168,7 @@ def week_old_snapshot(issues: pd.DataFrame, config, as_of: date) -> pd.DataFrame
     from rollup.views import epics as epics_view
 
     before = as_of - timedelta(days=7)
-    epics = epics_view.compute(apply(issues, config).issues, config, as_of=before, lint=None)
+    epics = epics_view.compute(apply(issues, config).issues, config, as_of=before, lint=None, forecast=None)
     rows = epics_view.snapshot_payload(epics)
     taken = datetime.combine(before, datetime.min.time(), tzinfo=UTC) + timedelta(hours=6)
     return pd.DataFrame({"run_id": 1, "taken_at": taken, "issue_id": [r[0] for r in rows],

@@ -54,10 +54,21 @@ class ForecastOptions(BaseModel):
                     "at least `default_size` for its status.")
     default_size: DefaultSize = Field(default_factory=DefaultSize,
                                       description="Items an epic with fewer than `min_children` counts as at least.")
+    rag: bool = Field(
+        True,
+        description="Rate epics (RAG) and rank the decision list by the forecast's chance of making the target "
+                    "date; false keeps the linear projection's rule (remaining work ÷ the epic's recent throughput).")
+    backtest_weeks: int = Field(
+        12, ge=0, le=104,
+        description="How far back the report's accuracy check (Data quality) forecasts from: as of every "
+                    "`backtest_every` weeks up to this many weeks ago, scored against what happened; 0 leaves it "
+                    "out. `rollup forecast backtest` takes its own `--weeks`.")
+    backtest_every: int = Field(4, ge=1, le=52, description="Weeks between the accuracy check's as-of dates.")
+    backtest_trials: int = Field(1000, ge=100, le=100000, description="Trials per team in the accuracy check.")
     split_rate: bool = Field(
         True,
-        description="Grow each open epic's remaining items by the team's own rate of children added after an "
-                    "epic started (measured over its epics in the store).")
+        description="Grow each epic not started yet by the team's own rate of children added after an epic "
+                    "started (measured over its done epics in the store).")
 
 
 def cross_check(config: RollupConfig, where: Callable[..., str]) -> list[str]:

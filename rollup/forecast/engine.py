@@ -31,6 +31,7 @@ ROLLUP_COLUMNS = ["kind", "id", "epics", "forecast_epics", "target_date", "p50",
                   "note"]
 
 NO_THROUGHPUT = "no finished items in the throughput weeks: not forecast"
+NO_TEAM = "no team mapped: not forecast"
 
 
 @dataclass
@@ -52,9 +53,10 @@ def week_end(as_of: date, index: np.ndarray, horizon: int) -> pd.DatetimeIndex:
 
 
 def whole_weeks(as_of: date, target: pd.Series) -> np.ndarray:
-    """Whole weeks from ``as_of`` to each target date (a week must end on or before it); -1 without one."""
+    """Whole weeks from ``as_of`` to each target date (a week must end on or before it): 0 for a date
+    already past, -1 without one."""
     days = (pd.to_datetime(target) - pd.Timestamp(as_of)).dt.days
-    return np.where(days.isna(), -1, np.floor(days.fillna(0) / 7)).astype(np.int64)
+    return np.where(days.isna(), -1, np.floor(days.fillna(0).clip(lower=0) / 7)).astype(np.int64)
 
 
 def _rng(options: ForecastOptions, team_id: str) -> np.random.Generator:
@@ -104,6 +106,13 @@ def forecast(mapped_issues: pd.DataFrame, options: ForecastOptions, *, as_of: da
             share = montecarlo.done_share(run, unique)
             curves[plan.team_id] = {float(q): share[i] for i, q in enumerate(unique)}
         del run
+    all_epics, _ = epic_frames(mapped_issues)
+    no_team = all_epics[all_epics["team_id"].isna() & ~all_epics["status_category"].astype(str).eq("done")]
+    if not no_team.empty:  # counted and named, not dropped
+        epic_rows.append(pd.DataFrame({"key": no_team["key"].astype(str).to_numpy(), "team_id": None,
+                                       "status_category": no_team["status_category"].astype(str).to_numpy(),
+                                       "target_date": pd.to_datetime(no_team["target_date"]).to_numpy(),
+                                       "note": NO_TEAM}))
     epics = (pd.concat(epic_rows, ignore_index=True) if epic_rows else pd.DataFrame(columns=EPIC_COLUMNS))
     epics = epics.reindex(columns=EPIC_COLUMNS)
     teams = pd.DataFrame(team_rows, columns=TEAM_COLUMNS)

@@ -7,12 +7,14 @@ All pure pandas over the mapped issues frame (``docs/architecture.md``, "Frames 
 * **WIP**: ``forecast.team_wip`` for the team, else ``forecast.wip`` when a number, else observed —
   the median, over those weeks, of how many of the team's epics had an item finished that week
   (weeks with nothing finished left out; at least 1).
-* **Split rate**: over the team's epics that have started, children created after the epic
-  started ÷ children created by then (0 without such epics; at most 2). An epic started on its
-  start date, else on the day its first child was finished.
+* **Split rate**: over the team's *done* epics (whole lifetimes) that had a child when they
+  started, children created after the epic started ÷ children created by then (0 without such
+  epics; at most :data:`MAX_SPLIT_RATE`). An epic started on its start date, else on the day its
+  first child was finished.
 * **Remaining items** of each open epic: its open children; when it has fewer children than
-  ``min_children``, at least ``default_size`` for its status (the allowance); then grown by the
-  split rate (rounded up) when ``split_rate`` is on.
+  ``min_children``, at least ``default_size`` for its status (the allowance); then, for an epic not
+  started yet, grown by the split rate (rounded up) when ``split_rate`` is on. An epic in progress
+  is not grown: the children added since it started are already among its open children.
 * **Backlog order**: target date (none last), then key (Jira rank is not synced).
 """
 
@@ -28,6 +30,8 @@ from rollup.config.forecast import ForecastOptions
 
 #: Status category keys (Jira's): not started, in progress, finished.
 TO_DO, IN_PROGRESS, DONE = "new", "indeterminate", "done"
+#: The most a split rate is taken to be (children added after start per child at start).
+MAX_SPLIT_RATE = 3.0
 
 
 @dataclass
@@ -81,7 +85,8 @@ def observed_wip(finished: pd.DataFrame) -> int:
 
 
 def split_rate(epics: pd.DataFrame, kids: pd.DataFrame) -> float:
-    """Children created after their epic started ÷ children created by then, over started epics (0–2)."""
+    """Children created after their epic started ÷ children created by then, over done epics (0–3)."""
+    epics = epics[epics["status_category"].astype(str).eq(DONE)]
     if epics.empty or kids.empty:
         return 0.0
     first_done = _days(kids["resolved"]).where(kids["status_category"].astype(str).eq(DONE)).groupby(
@@ -94,11 +99,12 @@ def split_rate(epics: pd.DataFrame, kids: pd.DataFrame) -> float:
     mine = kids[kids["epic"].astype(str).isin(started.index)]
     created = _days(mine["created"])
     start_of = mine["epic"].astype(str).map(started)
-    later = int(created.gt(start_of).sum())
-    before = int(created.le(start_of).sum())
-    if before == 0:
+    counts = pd.DataFrame({"epic": mine["epic"].astype(str), "later": created.gt(start_of),
+                           "before": created.le(start_of)}).groupby("epic")[["later", "before"]].sum()
+    counts = counts[counts["before"].gt(0)]  # an epic with no child at its start says nothing of splitting
+    if counts.empty:
         return 0.0
-    return float(min(2.0, later / before))
+    return float(min(MAX_SPLIT_RATE, counts["later"].sum() / counts["before"].sum()))
 
 
 def remaining_items(epics: pd.DataFrame, kids: pd.DataFrame, options: ForecastOptions,
@@ -116,7 +122,8 @@ def remaining_items(epics: pd.DataFrame, kids: pd.DataFrame, options: ForecastOp
     short = children < options.min_children
     allowance = np.where(short, np.maximum(default - open_children, 0), 0)
     base = open_children + allowance
-    growth = np.ceil(base * rate).astype(int) if options.split_rate else np.zeros_like(base)
+    grows = (status == TO_DO) & options.split_rate
+    growth = np.where(grows, np.ceil(base * rate), 0).astype(int)
     frame = pd.DataFrame({
         "key": keys.to_numpy(),
         "status_category": status,

@@ -27,6 +27,7 @@ from rollup.mapping.engine import CONFLICT_COLUMNS, RULE_COLUMNS, Mapped
 from rollup.store import STATE_SERVER_BASE_URL, Store
 from rollup.views import REGISTRY
 from rollup.views import epics as epics_view
+from rollup.views import forecast as forecast_view
 from rollup.views._common import report_options, require_team
 from rollup.views._lint import FINDING_COLUMNS, LintRun
 from rollup.views.changes import is_past_week
@@ -272,7 +273,8 @@ def snapshot_week(store: Store, mappings: RollupConfig, *, as_of: date, mapped_i
         return 0
     # The same hygiene the weekly report would give the week: the lint run of ``as_of`` (or one made now).
     lint = lint_for_report(store, mappings, mapped, as_of=as_of, mapped_store=mapped_store)
-    epics = epics_view.compute(mapped, mappings, as_of=as_of, lint=lint)
+    forecast = forecast_view.compute(mapped, mappings, as_of=as_of) if mappings.forecast.rag else None
+    epics = epics_view.compute(mapped, mappings, as_of=as_of, lint=lint, forecast=forecast)
     return store_snapshot(store, epics, store.sync_run_rows(), as_of=as_of, now=now)[1]
 
 

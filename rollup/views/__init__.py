@@ -17,6 +17,8 @@ from rollup.views import (
     effort,
     epics,
     epics_not_visible,
+    forecast,
+    forecast_accuracy,
     headline,
     hygiene,
     insights,
@@ -36,6 +38,8 @@ from rollup.views.registry import INPUTS, View, check_registry
 #: (checked here, at import).
 REGISTRY: tuple[View, ...] = check_registry((
     effort.VIEW,
+    forecast.VIEW,
+    forecast_accuracy.VIEW,
     epics.VIEW,
     missing_parents.VIEW,
     epics_not_visible.VIEW,
@@ -60,6 +64,6 @@ REGISTRY: tuple[View, ...] = check_registry((
 __all__ = [
     "REGISTRY", "INPUTS", "View", "check_registry",
     "allocation", "changes", "completeness", "decisions", "definitions", "effort", "epics", "epics_not_visible",
-    "headline", "hygiene", "insights", "lint_rules", "missing_parents", "okr_summary", "okrs", "pillars",
-    "points_out_of_range", "teams", "titles", "trend",
+    "forecast", "forecast_accuracy", "headline", "hygiene", "insights", "lint_rules", "missing_parents",
+    "okr_summary", "okrs", "pillars", "points_out_of_range", "teams", "titles", "trend",
 ]

@@ -16,7 +16,8 @@ Measures: ``epics_unmapped`` (share of epics without a pillar), ``epics_without_
 ``subtasks_parent_not_visible``, ``epics_initiative_not_visible``, ``points_out_of_range``
 (issues whose story points are negative or above ``report.max_story_points``: left out of sums),
 ``hygiene`` (the hygiene view's score: share of epics with no lint finding at or above
-``report.hygiene_min_severity``).
+``report.hygiene_min_severity``), ``forecast_p85_hit_rate`` (``forecast_accuracy``'s ``all`` row:
+share of past forecasts done by their P85 date, the linear projection's beside it in ``detail``).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def last_run(sync_runs: Any) -> dict[str, Any] | None:
 def compute(
     mapped_issues: pd.DataFrame, mappings: RollupConfig, *,
     as_of: date, epics: pd.DataFrame, hygiene: pd.DataFrame, missing_parents: pd.DataFrame,
-    points_out_of_range: pd.DataFrame, sync_runs: Any, now: datetime | None,
+    points_out_of_range: pd.DataFrame, sync_runs: Any, now: datetime | None, forecast_accuracy: pd.DataFrame,
 ) -> pd.DataFrame:
     """Completeness measures; always returns every measure (NaN where unknown)."""
     epic_rows = epics
@@ -110,8 +111,29 @@ def compute(
          n_points, "count", "kept as entered, left out of every sum (counted as unestimated); listed below"
          if n_points else "none"),
         ("hygiene", "Hygiene score", hygiene_score, "share", hygiene_view.detail(score, options.hygiene_min_severity)),
+        accuracy_row(forecast_accuracy),
     ]
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def accuracy_row(accuracy: pd.DataFrame | None) -> tuple[str, str, float, str, str]:
+    """The forecast-accuracy measure from the ``forecast_accuracy`` view's ``all`` row."""
+    label = "Forecast accuracy: past forecasts done by their P85 date (backtest)"
+    rows = accuracy.set_index("team_id") if accuracy is not None and len(accuracy) else None
+    if rows is None or "all" not in rows.index or not rows.at["all", "p85_scored"]:
+        return ("forecast_p85_hit_rate", label, float("nan"), "share",
+                "no past forecast to score yet (forecast.backtest_weeks, or too little history)")
+    row = {str(k): v for k, v in rows.loc["all"].to_dict().items()}
+
+    def days(value: Any) -> str:
+        return "n/a" if pd.isna(value) else f"{float(value):.0f} days"
+
+    linear = (f"{int(row['linear_hits'])} of {int(row['linear_scored'])} ({row['linear_hit_rate']:.0%})"
+              if row["linear_scored"] else "none scored")
+    detail = (f"{int(row['p85_hits'])} of {int(row['p85_scored'])} scored forecasts, as of {row['dates']}; "
+              f"linear projection: {linear} done by its date. Median error: P50 {days(row['p50_median_error_days'])}"
+              f", linear {days(row['linear_median_error_days'])}. Per team below.")
+    return ("forecast_p85_hit_rate", label, float(row["p85_hit_rate"]), "share", detail)
 
 
 def freshness_line(completeness: pd.DataFrame) -> str:
@@ -139,5 +161,5 @@ def freshness_line(completeness: pd.DataFrame) -> str:
 
 #: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).
 VIEW = View("completeness", compute=compute, requires=(
-    "epics", "hygiene", "missing_parents", "points_out_of_range", "sync_runs", "now",
+    "epics", "hygiene", "missing_parents", "points_out_of_range", "sync_runs", "now", "forecast_accuracy",
 ))

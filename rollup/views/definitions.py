@@ -1,6 +1,6 @@
 """Definitions: the rules behind the figures, in the words the workbook prints, with this configuration's values.
 
-Columns: ``name`` (``rag``, ``okr_status``, ``ktlo``, ``hygiene``, ``points_out_of_range``,
+Columns: ``name`` (``rag``, ``okr_status``, ``ktlo``, ``forecast``, ``hygiene``, ``points_out_of_range``,
 ``not_visible``), ``text``.
 """
 
@@ -13,7 +13,8 @@ import pandas as pd
 from rollup.config.models import RollupConfig
 from rollup.views._common import report_options
 from rollup.views._lint import definition
-from rollup.views.epics import RAG_RULE
+from rollup.views.epics import rag_rule
+from rollup.views.forecast import rule as forecast_rule
 from rollup.views.headline import KTLO_RULE
 from rollup.views.okrs import status_rule
 from rollup.views.registry import View
@@ -25,9 +26,10 @@ def compute(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date)
     """One row per rule."""
     options = report_options(mappings)
     rows = [
-        ("rag", RAG_RULE),
+        ("rag", rag_rule(mappings)),
         ("okr_status", status_rule(options.key_result_tolerance)),
         ("ktlo", KTLO_RULE),
+        ("forecast", forecast_rule(mappings)),
         ("hygiene", f"Hygiene score = {definition(options.hygiene_min_severity)} at severity "
                     f"{options.hygiene_min_severity} or above (report.hygiene_min_severity), from the lint run of the "
                     "report's as-of date made on the same data and mappings.yaml, or a lint run made with the report "

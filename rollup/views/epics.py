@@ -71,7 +71,21 @@ from rollup.views.registry import View
 #: Days a projection may run past the target date before an epic is off track rather than at risk.
 OFF_TRACK_GRACE_DAYS = 14
 
-#: The RAG rule, in the words printed in the workbook.
+#: With the forecast: at least this chance of making the target date is on track …
+ON_TRACK_CHANCE = 0.85
+#: … and below this chance is off track (between the two: at risk).
+OFF_TRACK_CHANCE = 0.2
+
+#: The RAG rule by the forecast, in the words printed in the workbook.
+FORECAST_RAG_RULE = (
+    "RAG rule — done: status category Done. not rated: no target date. off track: target date has passed, or "
+    f"under {OFF_TRACK_CHANCE:.0%} chance of making it (the Forecast sheet's Monte Carlo). at risk: "
+    f"{OFF_TRACK_CHANCE:.0%} to {ON_TRACK_CHANCE:.0%} chance. on track: {ON_TRACK_CHANCE:.0%} or more (its P85 "
+    "date on or before the target). An epic the forecast cannot date (no team, or its team finished nothing in "
+    "the throughput weeks) is rated by the linear rule: "
+)
+
+#: The RAG rule by the linear projection, in the words printed in the workbook.
 RAG_RULE = (
     "RAG rule — done: status category Done. not rated: no target date. "
     "off track: target date has passed, or projected completion is more than "
@@ -117,8 +131,19 @@ def child_rollup(mapped_issues: pd.DataFrame, *, as_of: date, max_points: float 
     return parts.groupby("epic", sort=False).sum()
 
 
-def compute(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date, lint: LintRun | None) -> pd.DataFrame:
-    """One row per epic: progress by points and count, projection from recent throughput, RAG."""
+def rag_rule(mappings: RollupConfig) -> str:
+    """The RAG rule in force: by the forecast (``forecast.rag``, the default), else by the linear projection."""
+    if not mappings.forecast.rag:
+        return RAG_RULE
+    return FORECAST_RAG_RULE + RAG_RULE.removeprefix("RAG rule — ")
+
+
+def compute(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date, lint: LintRun | None,
+            forecast: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per epic: progress by points and count, projection from recent throughput, RAG.
+
+    ``forecast``: the forecast view; with ``forecast.rag`` on, it rates the epics it dates.
+    """
     rows = epics(mapped_issues)
     if rows.empty:
         return empty(COLUMNS)
@@ -154,6 +179,8 @@ def compute(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date,
     days_late = (projected - target_date).dt.days.astype(float)
 
     rag, reason = _rag(done, target_date, projected, days_late, remaining, today)
+    if forecast is not None and mappings.forecast.rag and not forecast.empty:
+        rag, reason = _forecast_rag(out["key"], done, target_date, today, forecast, rag, reason)
 
     owner = out["assignee_name"].astype("object")
     flagged = failing(lint, options.hygiene_min_severity)
@@ -165,8 +192,10 @@ def compute(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date,
         hygiene_ok = pd.Series(None, index=out.index, dtype="object")
     goal = contributions(out["okr"], out["key_result"], mappings)
     catalogue = okr_catalogue(mappings)
-    kr_name = goal["key_result"].map(catalogue["key_result"])
-    kr_name = kr_name.where(~goal["implied"], kr_name + " (implied)")
+    # object dtype: a mappings.yaml without key results maps every epic to NaN, not text.
+    kr_name = goal["key_result"].map(catalogue["key_result"]).astype("object")
+    implied_name = pd.Series([f"{v} (implied)" if isinstance(v, str) else v for v in kr_name], index=kr_name.index)
+    kr_name = kr_name.where(~goal["implied"], implied_name)
     frame = pd.DataFrame({
         "id": out["id"].to_numpy(),
         "key": out["key"].to_numpy(),
@@ -174,17 +203,18 @@ def compute(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date,
         "initiative": out["initiative"].astype("object").where(out["initiative"].notna(), None).to_numpy(),
         "initiative_summary": out["initiative"].map(initiatives).astype("object").to_numpy(),
         "pillar": ordered(out["pillar"], pillar_ids(mappings)),
-        "pillar_name": out["pillar"].astype("object").map(pillar_names)
+        "pillar_name": out["pillar"].astype("object").map(pillar_names).astype("object")
                                   .fillna(out["pillar"].astype("object")).to_numpy(),
         "okr": out["okr"].astype("object").to_numpy(),
         "key_result": out["key_result"].astype("object").to_numpy(),
         "objective": goal["okr"].map(catalogue["objective"]).astype("object").to_numpy(),
         "key_result_name": kr_name.astype("object").to_numpy(),
         "bucket": ordered(out["bucket"], bucket_ids(mappings)),
-        "bucket_name": out["bucket"].astype("object").map(bucket_names)
+        "bucket_name": out["bucket"].astype("object").map(bucket_names).astype("object")
                                   .fillna(out["bucket"].astype("object")).to_numpy(),
         "team_id": out["team_id"].astype("object").to_numpy(),
-        "team": out["team_id"].astype("object").map(team_names).fillna(out["team_id"].astype("object")).to_numpy(),
+        "team": out["team_id"].astype("object").map(team_names).astype("object")
+                             .fillna(out["team_id"].astype("object")).to_numpy(),
         "owner": owner.to_numpy(),
         "status": out["status"].astype("object").to_numpy(),
         "status_category": out["status_category"].astype("object").to_numpy(),
@@ -241,6 +271,29 @@ def _rag(done: pd.Series, target: pd.Series, projected: pd.Series, days_late: pd
     return rag.astype(object), reasons.astype(object)
 
 
+def _forecast_rag(keys: pd.Series, done: pd.Series, target: pd.Series, today: pd.Timestamp, forecast: pd.DataFrame,
+                  rag: np.ndarray, reason: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:data:`FORECAST_RAG_RULE` where the forecast dates the epic; the linear rating, said so, elsewhere."""
+    rows = forecast[forecast["level"].eq("epic")].set_index("key")
+    chance = keys.map(rows["chance"]).astype(float).to_numpy()
+    p85 = pd.to_datetime(keys.map(rows["p85"])).to_numpy()
+    note = keys.map(rows["note"]).fillna("").astype(str).to_numpy()
+    dated = ~np.isnan(chance)
+    live = ~done.to_numpy() & target.notna().to_numpy() & (target >= today).to_numpy()
+    rag, reason = rag.copy(), reason.copy()
+    for i in np.flatnonzero(live):
+        if dated[i]:
+            rag[i] = ("on track" if chance[i] >= ON_TRACK_CHANCE else "off track" if chance[i] < OFF_TRACK_CHANCE
+                      else "at risk")
+            when = "beyond the horizon" if pd.isna(p85[i]) else pd.Timestamp(p85[i]).date().isoformat()
+            reason[i] = (f"{chance[i]:.0%} chance of making {pd.Timestamp(target.iloc[i]).date().isoformat()} "
+                         f"(P85 {when})")
+        else:
+            why = note[i].removesuffix(": not forecast") or "not forecast"
+            reason[i] = f"{reason[i]} (linear: {why})"
+    return rag, reason
+
+
 def snapshot_payload(epics_frame: pd.DataFrame) -> list[tuple[int, str, dict]]:
     """(issue_id, key, payload) per epic: what week-over-week compares between runs."""
     if epics_frame.empty:
@@ -275,7 +328,8 @@ def _plain(record: dict) -> dict:
 
 
 #: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).
-VIEW = View("epics", requires=("lint",), compute=compute)
+VIEW = View("epics", requires=("lint", "forecast"), compute=compute)
 
 
-__all__ = ["VIEW", "compute", "child_rollup", "snapshot_payload", "RAG_RULE", "OFF_TRACK_GRACE_DAYS", "COLUMNS"]
+__all__ = ["VIEW", "compute", "child_rollup", "snapshot_payload", "rag_rule", "RAG_RULE", "FORECAST_RAG_RULE",
+           "OFF_TRACK_GRACE_DAYS", "ON_TRACK_CHANCE", "OFF_TRACK_CHANCE", "COLUMNS"]

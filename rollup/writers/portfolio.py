@@ -32,7 +32,6 @@ from rollup.config.models import ALLOCATION_WINDOW_DAYS
 from rollup.views import decisions as decisions_view
 from rollup.views import okrs as okrs_view
 from rollup.views.completeness import freshness_line
-from rollup.views.epics import RAG_RULE
 from rollup.writers.printing import set_print_setup_all
 from rollup.writers.safe import DISPLAY_LIMIT, atomic_write, set_text
 from rollup.writers.style import (
@@ -45,7 +44,8 @@ from rollup.writers.style import (
     colour_map,
 )
 
-SHEETS = ["Summary", "Pillars", "OKRs", "Roadmap", "Epics", "Allocation", "Changes", "Trend", "Teams", "Data quality"]
+SHEETS = ["Summary", "Pillars", "OKRs", "Roadmap", "Epics", "Forecast", "Allocation", "Changes", "Trend", "Teams",
+          "Data quality"]
 
 PCT, INT, NUM, DATE = "0%", "#,##0", "#,##0.0", "yyyy-mm-dd"
 #: Percentage points: the value is already in points (21.0 prints "+21.0 pp").
@@ -303,6 +303,15 @@ TEAM_COLUMNS = [
     Col("hygiene", "Hygiene", "pct"),
 ]
 
+FORECAST_COLUMNS = [
+    Col("level", "Level"), Col("key", "Key", "key"), Col("name", "Name", "long", 45), Col("team", "Team"),
+    Col("target_date", "Target date", "date"), Col("p50", "P50", "date"), Col("p85", "P85", "date"),
+    Col("p95", "P95", "date"), Col("chance", "Chance of target date", "pct"), Col("remaining", "Items left", "int"),
+    Col("allowance", "Default-size allowance", "int"), Col("growth", "Split growth", "int"), Col("wip", "WIP", "int"),
+    Col("per_week", "Items / week", "num"), Col("split_rate", "Split rate", "pct"), Col("epics", "Epics", "int"),
+    Col("note", "Note", "text", 45),
+]
+
 DECISION_COLUMNS = [
     Col("key", "Epic", "key"), Col("summary", "Summary", "long", 45), Col("pillar_name", "Pillar", "text", 28),
     Col("team", "Team"), Col("owner", "Owner"), Col("rag", "RAG", "rag"), Col("why", "Why", "text", 45),
@@ -530,9 +539,10 @@ def _summary(wb: Workbook, views: dict[str, pd.DataFrame], info: WorkbookInfo, c
                                start_row=row + 1) + 2
     ws.cell(row=row, column=1, value="How to read this").font = Font(bold=True)
     charts_line = ("Charts: on the Pillars, OKRs, Roadmap, Allocation and Changes sheets; every epic on the "
-                   "Epics sheet; how strategy, KTLO, effort and hygiene are counted: Data quality, under "
-                   "'Rules and definitions'.")
-    for n, text in enumerate([RAG_RULE, charts_line], start=1):
+                   "Epics sheet, its forecast on the Forecast sheet; how strategy, KTLO, effort and hygiene are "
+                   "counted: Data quality, under 'Rules and definitions'.")
+    rag_text = views["definitions"].set_index("name")["text"]["rag"]
+    for n, text in enumerate([rag_text, charts_line], start=1):
         # Wrapped inside the Summary's grid: a long line would widen the printed page.
         _wrapped(ws, row + n, text, size=9)
     ws.freeze_panes = "A3"
@@ -617,6 +627,7 @@ def build_workbook(views: dict[str, pd.DataFrame], info: WorkbookInfo,
         set_text(ws.cell(row=last + 2, column=1), note)
         ws.cell(row=last + 2, column=1).font = Font(italic=True, bold=True, color="C00000")
         capped.append(f"Epics sheet: {note}")
+    _forecast_sheet(wb.create_sheet("Forecast"), views, info, capped)
     sheet("Allocation", views["allocation"], ALLOCATION_COLUMNS, "allocation-by-bucket")
     changes = sheet("Changes", views["changes"], CHANGE_COLUMNS, "week-over-week")
     _note_under(changes, len(views["changes"]) + 3, views["changes"].attrs.get("note"))
@@ -639,6 +650,8 @@ def build_workbook(views: dict[str, pd.DataFrame], info: WorkbookInfo,
          "No story points out of range."),
         ("Hygiene by team", views["hygiene"], HYGIENE_COLUMNS, "No epics to score."),
         ("Lint rules with the most findings", views["lint_rules"], LINT_RULE_COLUMNS, "No lint findings."),
+        ("Forecast accuracy by team (forecasts made as of past weeks, scored against what happened)",
+         views["forecast_accuracy"], ACCURACY_COLUMNS, "No past forecast to score (forecast.backtest_weeks)."),
     ):
         ws.cell(row=row, column=1, value=heading).font = Font(bold=True)
         if frame.empty:
@@ -678,6 +691,16 @@ LINT_RULE_COLUMNS = [
 ]
 
 
+ACCURACY_COLUMNS = [
+    Col("team", "Team"), Col("forecasts", "Forecasts", "int"), Col("p85_scored", "Scored", "int"),
+    Col("p85_hits", "Done by P85", "int"), Col("p85_hit_rate", "Share done by P85", "pct"),
+    Col("p50_median_error_days", "Median error P50 (days)", "num"),
+    Col("linear_dated", "Linear projections", "int"), Col("linear_scored", "Linear scored", "int"),
+    Col("linear_hits", "Done by linear date", "int"), Col("linear_hit_rate", "Share done by linear date", "pct"),
+    Col("linear_median_error_days", "Median error linear (days)", "num"), Col("dates", "As of", "text", 40),
+]
+
+
 TREND_COLUMNS = [
     Col("day", "Week of", "date"), Col("week", "ISO week"), Col("epics_open", "Epics open", "int"),
     Col("epics_done", "Epics done", "int"), Col("epics_at_risk", "At risk / off track", "int"),
@@ -685,6 +708,30 @@ TREND_COLUMNS = [
     Col("progress", "Progress", "pct"), Col("hygiene", "Hygiene", "pct"),
     Col("strategy_share", "Effort on strategy", "pct"),
 ]
+
+
+def _forecast_sheet(ws: Worksheet, views: dict[str, pd.DataFrame], info: WorkbookInfo, capped: list[str]) -> None:
+    """The forecast table (teams, initiatives and key results, then epics in backlog order) and its rule."""
+    frame = views["forecast"]
+    note = None
+    if len(frame) > SHEET_ROW_LIMIT:
+        note = (f"Showing {SHEET_ROW_LIMIT:,} of {len(frame):,} forecast rows (sheet capped at {SHEET_ROW_LIMIT:,} "
+                "rows): the teams, initiatives and key results first, then the epics in backlog order.")
+        capped.append(f"Forecast sheet: {note}")
+        frame = frame.head(SHEET_ROW_LIMIT)
+    last = write_table(ws, frame, FORECAST_COLUMNS, base_url=info.base_url)
+    if note:
+        set_text(ws.cell(row=last + 2, column=1), note)
+        ws.cell(row=last + 2, column=1).font = Font(italic=True, bold=True, color="C00000")
+    rule = views["definitions"].set_index("name")["text"].get("forecast")
+    if rule:
+        # The rule wraps across the table's width (one long line would shrink the printed page).
+        row, span = last + (4 if note else 2), len(FORECAST_COLUMNS)
+        _note_under(ws, row, rule)
+        _merge(ws, row, 1, span)
+        ws.cell(row=row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+        width = sum(ws.column_dimensions[get_column_letter(c)].width or 10 for c in range(1, span + 1))
+        ws.row_dimensions[row].height = 15 * _lines(rule, width * 1.1)
 
 
 def _note_under(ws: Worksheet, row: int, note: str | None) -> None:

@@ -149,15 +149,21 @@ def test_split_rate_is_children_added_after_start_over_children_before():
     org.epic("DONE-1", "pay", status="done", start=date(2026, 10, 1))
     org.children("DONE-1", "pay", done_on=weekly([3, 10, 17, 24]), created=date(2026, 9, 20))
     org.children("DONE-1", "pay", done_on=weekly([2, 9]), created=date(2026, 10, 5), prefix="L")
-    org.epic("PAY-1", "pay")
+    org.epic("DONE-2", "pay", status="done", start=date(2026, 10, 1))  # no child at its start: says nothing
+    org.children("DONE-2", "pay", done_on=weekly([5]), created=date(2026, 10, 9))
+    org.epic("PAY-1", "pay", status="new")
     org.children("PAY-1", "pay", open_=3)
+    org.epic("PAY-2", "pay", status="indeterminate", start=date(2026, 11, 1))
+    org.children("PAY-2", "pay", open_=3, created=date(2026, 11, 10))
     options = ForecastOptions(throughput_weeks=4, trials=500, wip=1)
     plan = team_plans(org.frame(), options, as_of=AS_OF)[0]
-    # DONE-1: 4 children created before it started, 2 after → 0.5. PAY-1 has no start date and
-    # nothing finished, so it has not started and does not count.
+    # DONE-1: 4 children created before it started, 2 after → 0.5. Open epics do not count (their
+    # lives are not over).
     assert plan.split_rate == 0.5
-    row = plan.backlog.set_index("key").loc["PAY-1"]
-    assert row[["open_children", "growth", "remaining"]].tolist() == [3, 2, 5]  # ceil(3 × 0.5) = 2
+    rows = plan.backlog.set_index("key")
+    assert rows.loc["PAY-1", ["open_children", "growth", "remaining"]].tolist() == [3, 2, 5]  # ceil(3 × 0.5)
+    # An epic in progress is not grown: what was added since it started is among its open children.
+    assert rows.loc["PAY-2", ["open_children", "growth", "remaining"]].tolist() == [3, 0, 3]
 
 
 def test_initiatives_take_the_latest_epic_in_each_trial():
@@ -229,3 +235,26 @@ def test_the_forecast_section_is_checked_at_the_door(yaml_text, message):
     with pytest.raises(ConfigError) as caught:
         parse_config(base + yaml_text)
     assert message in str(caught.value) and "line 4" in str(caught.value)
+
+
+def test_an_open_epic_without_a_team_is_listed_not_dropped():
+    org = Org()
+    steady_team(org)
+    org.epic("LOST-1", None, initiative="INIT-1")
+    org.children("LOST-1", None, open_=2)
+    org.add("INIT-1", 2, initiative="INIT-1")
+    result = forecast(org.frame(), OPTIONS, as_of=AS_OF)
+    row = result.epics.set_index("key").loc["LOST-1"]
+    assert pd.isna(row["p50"]) and row["note"] == "no team mapped: not forecast"
+    assert "not forecast (no team mapped" in result.rollups.set_index("id").loc["INIT-1", "note"]
+
+
+def test_a_target_date_already_past_has_no_chance():
+    org = Org()
+    steady_team(org)
+    org.epic("PAY-1", "pay", target=AS_OF - timedelta(days=10), initiative="INIT-1")
+    org.children("PAY-1", "pay", open_=4)
+    org.add("INIT-1", 2, initiative="INIT-1", target_date=AS_OF - timedelta(days=3))
+    result = forecast(org.frame(), OPTIONS, as_of=AS_OF)
+    assert result.epics.set_index("key").loc["PAY-1", "chance_by_target"] == 0.0
+    assert result.rollups.set_index("id").loc["INIT-1", "chance_by_target"] == 0.0

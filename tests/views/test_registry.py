@@ -28,7 +28,7 @@ def _view(name: str, *requires: str) -> View:
 def test_the_registry_runs_each_view_once_in_order():
     names = [v.name for v in REGISTRY]
     assert len(set(names)) == len(names)
-    assert names[:2] == ["effort", "epics"] and names[-1] == "definitions"
+    assert names[:4] == ["effort", "forecast", "forecast_accuracy", "epics"] and names[-1] == "definitions"
     assert check_registry(REGISTRY) == REGISTRY
 
 

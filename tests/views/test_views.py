@@ -125,7 +125,7 @@ def test_teams(views):
 def test_a_team_s_okrs_are_the_key_results_its_epics_contribute_to():
     frame, team = filter_team(mapped_issues(), MAPPINGS, "Clinical records")
     def okrs_of(frame):
-        epics = epics_view.compute(frame, MAPPINGS, as_of=AS_OF, lint=None)
+        epics = epics_view.compute(frame, MAPPINGS, as_of=AS_OF, lint=None, forecast=None)
         return okrs_view.compute(frame, MAPPINGS, as_of=AS_OF, epics=epics, team=team)
 
     okrs = okrs_of(frame)
