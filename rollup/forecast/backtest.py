@@ -3,8 +3,8 @@
 For each past as-of date (every ``every`` weeks back to ``weeks`` weeks before the report's), the
 portfolio is rebuilt as it stood then from the store's own rows (:func:`as_of_frame`), forecast
 (:func:`rollup.forecast.forecast`) and projected the linear way the Epics sheet does
-(:func:`rollup.views.epics.compute`: remaining work ÷ the epic's own throughput of the last 28
-days). Each epic open then is scored:
+(:func:`rollup.views.epics.linear_projection`: remaining work ÷ the epic's own throughput of the
+last 28 days). Each epic open then is scored:
 
 * **P85 hit**: done on or before its P85 date (for the linear projection: on or before its
   projected date). An epic still open whose date has passed is a miss; one still open whose date
@@ -57,6 +57,11 @@ def _day(values: pd.Series) -> pd.Series:
     return out.dt.tz_convert(None).dt.normalize()
 
 
+#: The columns the forecast and the linear projection read; the rebuilt weeks keep only these.
+COLUMNS_READ = ["key", "hierarchy_level", "epic", "initiative", "team_id", "status", "status_category", "resolved",
+                "created", "start_date", "target_date", "story_points"]
+
+
 def as_of_frame(mapped_issues: pd.DataFrame, day: date) -> pd.DataFrame:
     """The mapped issues as they stood at the end of ``day``: created by then; not yet done if done later."""
     end = pd.Timestamp(day) + pd.Timedelta(days=1)
@@ -83,6 +88,8 @@ def backtest(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date
     from rollup.views import epics as epics_view
 
     options = mappings.forecast.model_copy(update={"trials": trials})
+    max_points = mappings.report.max_story_points
+    mapped_issues = mapped_issues[[c for c in COLUMNS_READ if c in mapped_issues.columns]]
     actual = _day(mapped_issues["resolved"]).where(mapped_issues["status_category"].astype(str).eq("done"))
     done_on = pd.Series(actual.to_numpy(), index=mapped_issues["key"].astype(str))
     today = pd.Timestamp(as_of)
@@ -91,10 +98,11 @@ def backtest(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date
     for day in dates:
         then = as_of_frame(mapped_issues, day)
         predicted = forecast(then, options, as_of=day).epics
-        linear = epics_view.compute(then, mappings, as_of=day, lint=None, forecast=None)
-        linear = linear[~linear["status_category"].astype(str).eq("done")]
-        rows = pd.DataFrame({"key": linear["key"].astype(str).to_numpy(),
-                             "linear": pd.to_datetime(linear["projected_completion"]).to_numpy()})
+        rolled = epics_view.rolled_up(then, as_of=day, max_points=max_points)
+        projected = epics_view.linear_projection(rolled, as_of=day)[2]
+        open_now = ~rolled["status_category"].astype(str).eq("done")
+        rows = pd.DataFrame({"key": rolled.loc[open_now, "key"].astype(str).to_numpy(),
+                             "linear": pd.to_datetime(projected[open_now]).to_numpy()})
         rows = rows.merge(predicted[["key", "team_id", "p50", "p85"]], on="key", how="left")
         rows["as_of"] = pd.Timestamp(day)
         rows["done_on"] = rows["key"].map(done_on)

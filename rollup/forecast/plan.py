@@ -30,6 +30,9 @@ from rollup.config.forecast import ForecastOptions
 
 #: Status category keys (Jira's): not started, in progress, finished.
 TO_DO, IN_PROGRESS, DONE = "new", "indeterminate", "done"
+#: The columns of the mapped issues the forecast reads.
+COLUMNS_READ = ["key", "hierarchy_level", "epic", "initiative", "team_id", "status_category", "resolved", "created",
+                "start_date", "target_date"]
 #: The most a split rate is taken to be (children added after start per child at start).
 MAX_SPLIT_RATE = 3.0
 
@@ -141,10 +144,16 @@ def remaining_items(epics: pd.DataFrame, kids: pd.DataFrame, options: ForecastOp
 
 def team_plans(mapped_issues: pd.DataFrame, options: ForecastOptions, *, as_of: date) -> list[TeamPlan]:
     """One :class:`TeamPlan` per team that has an open epic (epics without a team are not planned)."""
-    epics, kids = epic_frames(mapped_issues)
+    epics, kids = epic_frames(mapped_issues[COLUMNS_READ])
+    epics = epics[epics["team_id"].notna()]
+    # A child belongs to its epic's team: each frame is grouped by team once.
+    team_of_epic = pd.Series(epics["team_id"].astype(str).to_numpy(), index=epics["key"].astype(str).to_numpy())
+    kid_team = kids["epic"].astype(str).map(team_of_epic)
+    kids_by_team = dict(tuple(kids[kid_team.notna()].groupby(kid_team[kid_team.notna()], sort=False)))
+    no_kids = kids.iloc[0:0]
     plans = []
-    for team_id, team_epics in epics[epics["team_id"].notna()].groupby(epics["team_id"].astype(str), sort=True):
-        team_kids = kids[kids["epic"].astype(str).isin(team_epics["key"].astype(str))]
+    for team_id, team_epics in epics.groupby(epics["team_id"].astype(str), sort=True):
+        team_kids = kids_by_team.get(team_id, no_kids)
         throughput, finished = throughput_history(team_kids, as_of=as_of, weeks=options.throughput_weeks)
         if team_id in options.team_wip:
             wip, source = options.team_wip[team_id], "forecast.team_wip"

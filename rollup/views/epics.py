@@ -131,6 +131,34 @@ def child_rollup(mapped_issues: pd.DataFrame, *, as_of: date, max_points: float 
     return parts.groupby("epic", sort=False).sum()
 
 
+def rolled_up(mapped_issues: pd.DataFrame, *, as_of: date, max_points: float) -> pd.DataFrame:
+    """The epic rows indexed by key, with :func:`child_rollup`'s columns (0 without children)."""
+    rows = epics(mapped_issues)
+    roll = child_rollup(mapped_issues, as_of=as_of, max_points=max_points)
+    out = rows.assign(key=rows["key"].astype(str)).set_index("key", drop=False)
+    out = out.join(roll, how="left")
+    for col in ("children", "children_done", "points_total", "points_done", "estimated", "recent_points",
+                "recent_count", "points_left_out"):
+        out[col] = out[col].fillna(0)
+    return out
+
+
+def linear_projection(out: pd.DataFrame, *, as_of: date) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """``(remaining, per_day, projected)`` per epic of :func:`rolled_up`: the rule in :data:`RAG_RULE`."""
+    done = is_done(out)
+    by_points = out["estimated"].gt(0)
+    total = out["points_total"].where(by_points, out["children"])
+    finished = out["points_done"].where(by_points, out["children_done"])
+    remaining = (total - finished).clip(lower=0).where(~done, 0.0)
+    recent = out["recent_points"].where(by_points, out["recent_count"])
+    per_day = recent / THROUGHPUT_DAYS
+    days_needed = np.ceil(safe_ratio(remaining, per_day))
+    today = day(as_of)
+    projected = today + pd.to_timedelta(days_needed, unit="D")
+    projected = projected.where(remaining.gt(0), today).where(~done, pd.NaT)
+    return remaining, per_day, projected
+
+
 def rag_rule(mappings: RollupConfig) -> str:
     """The RAG rule in force: by the forecast (``forecast.rag``, the default), else by the linear projection."""
     if not mappings.forecast.rag:
@@ -144,17 +172,11 @@ def compute(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date,
 
     ``forecast``: the forecast view; with ``forecast.rag`` on, it rates the epics it dates.
     """
-    rows = epics(mapped_issues)
-    if rows.empty:
+    if epics(mapped_issues).empty:
         return empty(COLUMNS)
     today = day(as_of)
     options = report_options(mappings)
-    roll = child_rollup(mapped_issues, as_of=as_of, max_points=options.max_story_points)
-    out = rows.assign(key=rows["key"].astype(str)).set_index("key", drop=False)
-    out = out.join(roll, how="left")
-    for col in ("children", "children_done", "points_total", "points_done", "estimated", "recent_points",
-                "recent_count", "points_left_out"):
-        out[col] = out[col].fillna(0)
+    out = rolled_up(mapped_issues, as_of=as_of, max_points=options.max_story_points)
     done = is_done(out)
 
     initiatives = mapped_issues[mapped_issues["hierarchy_level"].ge(2)].set_index("key")["summary"]
@@ -167,13 +189,7 @@ def compute(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date,
     progress = progress_points.where(by_points, progress_count)
     progress = progress.where(out["children"].gt(0), done.astype(float))
     total = out["points_total"].where(by_points, out["children"])
-    finished = out["points_done"].where(by_points, out["children_done"])
-    remaining = (total - finished).clip(lower=0).where(~done, 0.0)
-    recent = out["recent_points"].where(by_points, out["recent_count"])
-    per_day = recent / THROUGHPUT_DAYS
-    days_needed = np.ceil(safe_ratio(remaining, per_day))
-    projected = today + pd.to_timedelta(days_needed, unit="D")
-    projected = projected.where(remaining.gt(0), today).where(~done, pd.NaT)
+    remaining, per_day, projected = linear_projection(out, as_of=as_of)
 
     start_date, target_date = to_day(out["start_date"]), to_day(out["target_date"])
     days_late = (projected - target_date).dt.days.astype(float)
