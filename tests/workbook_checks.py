@@ -11,6 +11,7 @@ hand-worked figures.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +151,8 @@ def check_workbook(wb: Any, chart_dir: Path, *, ktlo_buckets: set[str], capex_bu
         chart_dir / "allocation-by-bucket.svg")
     got["roadmap"] = _check_roadmap(table(wb["Roadmap"]), svg_texts(chart_dir / "roadmap.svg"))
     got["trend_title"] = _check_trend(table(wb["Trend"]), svg_texts(chart_dir / "week-over-week.svg"))
+    got["initiative_forecast"] = _check_initiative_forecast(table(wb["Forecast"]),
+                                                            svg_texts(chart_dir / "initiative-forecast.svg"))
 
     # The decision list: how many it shows of how many, biggest first.
     decision_row = row_of(summary, "Epics that need a decision")
@@ -235,6 +238,25 @@ def _check_roadmap(listed: list[dict[str, Any]], texts: list[str]) -> dict[str, 
     assert drawn == {r["Epic"] for r in shown}
     return {"shown": [r["Epic"] for r in shown], "late": late, "dated": len(dated), "listed": len(listed),
             "title": title, "subtitle": subtitle}
+
+
+def _check_initiative_forecast(forecast: list[dict[str, Any]], texts: list[str]) -> str:
+    """The initiative chart's title, recomputed from the Forecast sheet: the dated initiative with the most
+    epics (ties: earliest target date, then key), its P50 and P85 and its target date."""
+    dated = [r for r in forecast if r.get("Level") == "initiative" and r.get("P50") is not None]
+    if not dated:
+        title = "Initiative forecast: no initiative can be dated yet"
+    else:
+        far = datetime.max
+        row = sorted(dated, key=lambda r: (-int(r["Epics"]), r["Target date"] or far, key_order(r["Key"])))[0]
+
+        def day(value: Any) -> str:
+            return "beyond the horizon" if value is None else value.date().isoformat()
+
+        target = "" if row["Target date"] is None else f"; target {day(row['Target date'])}"
+        title = f"{row['Key']}: P50 {day(row['P50'])}, P85 {day(row['P85'])}{target}"
+    assert title in texts, (title, texts[:5])
+    return title
 
 
 def _check_trend(trend: list[dict[str, Any]], texts: list[str]) -> str:

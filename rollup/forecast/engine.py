@@ -28,7 +28,7 @@ TEAM_COLUMNS = ["team_id", "weeks", "items_finished", "per_week_mean", "wip", "w
                 "open_epics", "forecast_epics"]
 #: Columns of :attr:`Forecast.rollups` (initiatives and key results).
 ROLLUP_COLUMNS = ["kind", "id", "epics", "forecast_epics", "target_date", "p50", "p85", "p95", "chance_by_target",
-                  "note"]
+                  "note", "share_done"]
 
 NO_THROUGHPUT = "no finished items in the throughput weeks: not forecast"
 NO_TEAM = "no team mapped: not forecast"
@@ -194,6 +194,9 @@ def _rollups(mapped_issues: pd.DataFrame, groups: list[tuple[str, str, list[str]
         frame.loc[dated, "chance_by_target"] = np.where(within < 0, np.nan, np.where(within == 0, 0.0, chance))
         frame.loc[dated, "note"] = np.where(pct[-1] >= options.horizon_weeks,
                                             f"P95 beyond the {options.horizon_weeks}-week horizon", "")
+    # The whole curve of each dated group: the share of trials done by the end of each week.
+    by_row = dict(zip(dated, shares))
+    frame["share_done"] = pd.Series([by_row.get(i) for i in range(len(frame))], index=frame.index, dtype=object)
     return frame
 
 

@@ -269,11 +269,12 @@ def snapshot_week(store: Store, mappings: RollupConfig, *, as_of: date, mapped_i
     """
     mapped, mapped_store = _report_data(store, mappings, mapped_issues, mapped_store)
     check_mapped(mapped)
-    if is_past_week(read_snapshots(store), as_of=as_of):
+    snaps = read_snapshots(store)
+    if is_past_week(snaps, as_of=as_of):
         return 0
     # The same hygiene the weekly report would give the week: the lint run of ``as_of`` (or one made now).
     lint = lint_for_report(store, mappings, mapped, as_of=as_of, mapped_store=mapped_store)
-    forecast = forecast_view.compute(mapped, mappings, as_of=as_of) if mappings.forecast.rag else None
+    forecast = forecast_view.compute(mapped, mappings, as_of=as_of, snapshots=snaps)
     epics = epics_view.compute(mapped, mappings, as_of=as_of, lint=lint, forecast=forecast)
     return store_snapshot(store, epics, store.sync_run_rows(), as_of=as_of, now=now)[1]
 

@@ -1,4 +1,4 @@
-"""The week-over-week baseline as the views other than ``changes`` need it: the day of last week's snapshot.
+"""The week-over-week baseline as the views other than ``changes`` need it: last week's snapshot and its day.
 
 ``snapshots`` as in :mod:`rollup.views.changes`, whose :func:`~rollup.views.changes.week_pair`
 picks the baseline (the latest week before the as-of week's); None when there is none.

@@ -28,6 +28,9 @@ Columns:
 ``throughput_per_week`` work finished in the last 28 days, per week, in that unit
 ``projected_completion`` as_of + remaining / throughput (NaT without recent throughput)
 ``days_late``          projected completion − target date, in days (NaN when either is missing)
+``p50``, ``p85``       the forecast's dates (the forecast view; NaT when it does not date the epic)
+``chance``             the forecast's chance of making the target date (NaN without one)
+``forecast_items``     items left as the forecast counts them; ``team_per_week`` its team's items a week
 ``rag``                done / on track / at risk / off track / not rated (see :data:`RAG_RULE`)
 ``rag_reason``         why, in words
 ``size``               points_total when estimated, else children — used for "biggest first"
@@ -102,7 +105,8 @@ COLUMNS = [
     "objective", "key_result_name", "bucket", "bucket_name", "team_id", "team", "owner", "status",
     "status_category", "start_date", "target_date", "children", "children_done", "points_total", "points_done",
     "points_left_out", "progress_points", "progress_count", "unit", "progress", "remaining",
-    "throughput_per_week", "projected_completion", "days_late", "rag", "rag_reason", "size", "lint_findings",
+    "throughput_per_week", "projected_completion", "days_late", "p50", "p85", "chance", "forecast_items",
+    "team_per_week", "rag", "rag_reason", "size", "lint_findings",
     "lint_rules", "hygiene_ok",
 ]
 
@@ -248,6 +252,7 @@ def compute(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date,
         "remaining": remaining.astype(float).to_numpy(),
         "throughput_per_week": (per_day * 7).astype(float).to_numpy(),
         "projected_completion": projected.to_numpy(),
+        **_forecast_columns(out["key"], forecast),
         "days_late": days_late.to_numpy(),
         "rag": rag,
         "rag_reason": reason,
@@ -287,6 +292,21 @@ def _rag(done: pd.Series, target: pd.Series, projected: pd.Series, days_late: pd
     return rag.astype(object), reasons.astype(object)
 
 
+def _forecast_columns(keys: pd.Series, forecast: pd.DataFrame | None) -> dict[str, np.ndarray]:
+    """The forecast view's figures for each epic (NaT / NaN without a forecast)."""
+    if forecast is None or forecast.empty:
+        rows = pd.DataFrame(columns=["p50", "p85", "chance", "remaining", "per_week"])
+    else:
+        rows = forecast[forecast["level"].eq("epic")].set_index("key")
+    return {
+        "p50": pd.to_datetime(keys.map(rows["p50"])).to_numpy(),
+        "p85": pd.to_datetime(keys.map(rows["p85"])).to_numpy(),
+        "chance": keys.map(rows["chance"]).astype(float).to_numpy(),
+        "forecast_items": keys.map(rows["remaining"]).astype(float).to_numpy(),
+        "team_per_week": keys.map(rows["per_week"]).astype(float).to_numpy(),
+    }
+
+
 def _forecast_rag(keys: pd.Series, done: pd.Series, target: pd.Series, today: pd.Timestamp, forecast: pd.DataFrame,
                   rag: np.ndarray, reason: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:data:`FORECAST_RAG_RULE` where the forecast dates the epic; the linear rating, said so, elsewhere."""
@@ -320,8 +340,12 @@ def snapshot_payload(epics_frame: pd.DataFrame) -> list[tuple[int, str, dict]]:
         cols.append("hygiene_ok")
     data = epics_frame[cols].astype("object")
     data = data.where(data.notna(), None)
-    data["target_date"] = [None if pd.isna(v) else pd.Timestamp(v).date().isoformat()
-                           for v in epics_frame["target_date"]]
+    for col in ("target_date", "p50", "p85"):
+        data[col] = [None if pd.isna(v) else pd.Timestamp(v).date().isoformat()
+                     for v in epics_frame[col]] if col in epics_frame else None
+    for col in ("chance", "forecast_items", "team_per_week"):
+        if col in epics_frame:
+            data[col] = [None if pd.isna(v) else float(v) for v in epics_frame[col]]
     data["pillar"] = data["pillar"].map(lambda v: None if v in (None, "Unmapped") else str(v))
     data["bucket"] = data["bucket"].map(lambda v: None if v in (None, "Unmapped") else str(v))
     records = data.to_dict(orient="records")

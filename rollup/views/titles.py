@@ -19,6 +19,7 @@ for the line under that chart's title), ``title``.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pandas as pd
 
@@ -40,7 +41,7 @@ DEFAULT_SPAN_DAYS = 30
 def compute(
     mapped_issues: pd.DataFrame, mappings: RollupConfig, *,
     as_of: date, epics: pd.DataFrame, pillars: pd.DataFrame, allocation: pd.DataFrame, okr_summary: pd.DataFrame,
-    trend: pd.DataFrame,
+    trend: pd.DataFrame, forecast: pd.DataFrame,
 ) -> pd.DataFrame:
     """One row per chart that takes its title from here."""
     summary = okr_summary
@@ -52,8 +53,22 @@ def compute(
         ("roadmap-subtitle", roadmap_subtitle(drawn, candidates)),
         ("okr-progress", okrs_view.headline(summary)),
         ("week-over-week", trend_title(trend)),
+        ("initiative-forecast", initiative_forecast_title(forecast.attrs.get("curve"))),
     ]
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def initiative_forecast_title(curve: pd.DataFrame | None) -> str:
+    """The drawn initiative and its P50 / P85 dates (and its target date, when it has one)."""
+    if curve is None or curve.empty:
+        return "Initiative forecast: no initiative can be dated yet"
+    row = curve.iloc[0]
+
+    def day(value: Any) -> str:
+        return "beyond the horizon" if pd.isna(value) else pd.Timestamp(value).date().isoformat()
+
+    target = "" if pd.isna(row["target_date"]) else f"; target {day(row['target_date'])}"
+    return f"{row['key']}: P50 {day(row['p50'])}, P85 {day(row['p85'])}{target}"
 
 
 def pillar_title(pillars: pd.DataFrame) -> str:
@@ -162,7 +177,8 @@ def title(titles: pd.DataFrame | None, chart: str) -> str | None:
 
 
 #: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).
-VIEW = View("titles", requires=("epics", "pillars", "allocation", "okr_summary", "trend"), compute=compute)
+VIEW = View("titles", requires=("epics", "pillars", "allocation", "okr_summary", "trend", "forecast"),
+            compute=compute)
 
 
 __all__ = ["VIEW", "compute", "title", "pillar_title", "bucket_title", "open_epics", "roadmap_rows", "roadmap_title",

@@ -47,6 +47,8 @@ SUBTITLE_CHARS = 120
 
 #: The marker colour of epics at risk or off track.
 LATE_COLOUR = "#C00000"
+#: The forecast's P50–P85 range on the roadmap.
+RANGE_COLOUR = "#222222"
 
 
 def _tight_bbox(fig: Figure) -> Bbox:
@@ -179,6 +181,21 @@ def roadmap(epics: pd.DataFrame, out_dir: Path, *, as_of=None, title: str | None
     ax.barh(y, ends - starts, left=starts, color=[colours.get(p, UNMAPPED_COLOUR) for p in pillars], height=0.6)
     late = rows["rag"].isin(["at risk", "off track"]).to_numpy()
     ax.scatter(ends[late], y[late], marker="D", color=LATE_COLOUR, zorder=3)
+    # The forecast's P50–P85 range of each epic, against its bar (start → target date).
+    ranged = rows["p50"].notna().to_numpy() if "p50" in rows else np.zeros(len(rows), dtype=bool)
+    if ranged.any():
+        p50 = mdates.date2num(pd.to_datetime(rows["p50"][ranged]))
+        p85 = pd.to_datetime(rows["p85"][ranged])
+        horizon = pd.Timestamp(as_of or pd.Timestamp.now()) + pd.Timedelta(days=7 * 156)
+        p85_num = mdates.date2num(p85.fillna(horizon))
+        ax.hlines(y[ranged], p50, p85_num, color=RANGE_COLOUR, linewidth=2.2, zorder=4)
+        ax.scatter(p50, y[ranged], marker="|", color=RANGE_COLOUR, s=60, zorder=4)
+    lo = min(starts.min(), mdates.date2num(pd.Timestamp(as_of or pd.Timestamp.now())))
+    hi = max(ends.max(), mdates.date2num(pd.Timestamp(as_of or pd.Timestamp.now())))
+    if ranged.any():
+        # Keep the bars readable: the ranges are drawn at most two years past the last target date.
+        hi = min(max(hi, float(p85_num.max())), float(ends.max()) + 730)
+    ax.set_xlim(lo - 14, hi + 14)
     ax.set_yticks(range(len(labels)), labels, fontsize=7)
     for tick in headers:
         ax.get_yticklabels()[tick].set_fontweight("bold")
@@ -196,9 +213,45 @@ def roadmap(epics: pd.DataFrame, out_dir: Path, *, as_of=None, title: str | None
         ax.annotate("\n".join(lines), xy=(0.5, 1), xycoords="axes fraction", xytext=(0, 5),
                     textcoords="offset points", ha="center", va="bottom", fontsize=8, color="#404040")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(handles=_roadmap_legend(rows.assign(pillar=pillars), declared, colours, bool(late.any()), day),
+    ax.legend(handles=_roadmap_legend(rows.assign(pillar=pillars), declared, colours, bool(late.any()), day,
+                                      bool(ranged.any())),
               loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, fontsize=8)
     return _save(fig, out_dir, "roadmap")
+
+
+def initiative_forecast(forecast: pd.DataFrame, out_dir: Path, title: str | None = None) -> list[Path]:
+    """The completion distribution of one initiative (the forecast view's ``attrs["curve"]``): the share of
+    trials done by each week's end, with its P50, P85 and P95 and its target date marked."""
+    curve = forecast.attrs.get("curve")
+    fig = _figure(8, 4.2)
+    ax = fig.add_subplot()
+    if curve is None or curve.empty:
+        _empty(ax, title or "No initiative can be dated yet")
+        return _save(fig, out_dir, "initiative-forecast")
+    row = curve.iloc[0]
+    done = curve["share_done"].to_numpy()
+    last = int(np.argmax(done >= 0.999)) + 2 if (done >= 0.999).any() else len(done)
+    shown = curve.iloc[:max(last, 2)]
+    ax.step(mdates.date2num(pd.to_datetime(shown["week_end"])), shown["share_done"] * 100, where="post",
+            color=PILLAR_COLOURS[0], linewidth=1.6, label="share of trials done by then")
+    for name, style in (("p50", ":"), ("p85", "--"), ("p95", "-.")):
+        if not pd.isna(row[name]):
+            ax.axvline(mdates.date2num(pd.Timestamp(row[name])), color="#333333", linestyle=style, linewidth=1,
+                       label=f"{name.upper()} {pd.Timestamp(row[name]).date().isoformat()}")
+    if not pd.isna(row["target_date"]):
+        ax.axvline(mdates.date2num(pd.Timestamp(row["target_date"])), color=LATE_COLOUR, linewidth=1.4,
+                   label=f"target {pd.Timestamp(row['target_date']).date().isoformat()}")
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("% of trials done")
+    ax.xaxis_date()
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+    ax.grid(alpha=0.3)
+    ax.set_title(title or f"{row['key']}: completion forecast", fontsize=10)
+    ax.annotate(_short(str(row["name"] or ""), 80), xy=(0.5, 1), xycoords="axes fraction", xytext=(0, 18),
+                textcoords="offset points", ha="center", va="bottom", fontsize=8, color="#404040")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.autofmt_xdate()
+    return _save(fig, out_dir, "initiative-forecast")
 
 
 def _initiative_rows(groups: Sequence[tuple[Any, pd.DataFrame]]) -> tuple[np.ndarray, list[str], list[int]]:
@@ -220,7 +273,7 @@ def _initiative_rows(groups: Sequence[tuple[Any, pd.DataFrame]]) -> tuple[np.nda
 
 
 def _roadmap_legend(rows: pd.DataFrame, declared: list[str], colours: dict[str, str], late: bool,
-                    day: pd.Timestamp) -> list:
+                    day: pd.Timestamp, ranged: bool = False) -> list:
     """A patch per pillar drawn (declared order, by name), "unmapped" if any, the late marker, the report date."""
     names = rows.drop_duplicates("pillar").set_index("pillar")["pillar_name"]
     handles: list = [Patch(color=colours[p], label=str(names[p]))
@@ -229,6 +282,8 @@ def _roadmap_legend(rows: pd.DataFrame, declared: list[str], colours: dict[str, 
         handles.append(Patch(color=UNMAPPED_COLOUR, label="unmapped"))
     if late:
         handles.append(Line2D([], [], marker="D", linestyle="none", color=LATE_COLOUR, label="at risk / off track"))
+    if ranged:
+        handles.append(Line2D([], [], color=RANGE_COLOUR, linewidth=2.2, label="forecast P50–P85"))
     handles.append(Line2D([], [], color="#333333", linestyle=":", linewidth=1,
                           label=f"report date {day.date().isoformat()}"))
     return handles
@@ -311,6 +366,7 @@ CHARTS: dict[str, tuple[Callable[..., list[Path]], str]] = {
     "roadmap": (roadmap, "epics"),
     "okr-progress": (okr_progress, "okrs"),
     "week-over-week": (week_over_week, "trend"),
+    "initiative-forecast": (initiative_forecast, "forecast"),
 }
 
 

@@ -245,6 +245,7 @@ EPIC_COLUMNS = [
     Col("team", "Team"), Col("owner", "Owner"), Col("status", "Status"), Col("status_category", "Category"),
     Col("start_date", "Start", "date"), Col("target_date", "Target date", "date"),
     Col("projected_completion", "Projected", "date"), Col("days_late", "Days late", "int"),
+    Col("p50", "P50", "date"), Col("p85", "P85", "date"), Col("chance", "Chance of target date", "pct"),
     Col("rag", "RAG", "rag"), Col("rag_reason", "Why"), Col("progress", "Progress", "pct"),
     Col("progress_points", "Progress (points)", "pct"), Col("progress_count", "Progress (count)", "pct"),
     Col("points_done", "Points done", "num"), Col("points_total", "Points total", "num"),
@@ -309,7 +310,8 @@ FORECAST_COLUMNS = [
     Col("p95", "P95", "date"), Col("chance", "Chance of target date", "pct"), Col("remaining", "Items left", "int"),
     Col("allowance", "Default-size allowance", "int"), Col("growth", "Split growth", "int"), Col("wip", "WIP", "int"),
     Col("per_week", "Items / week", "num"), Col("split_rate", "Split rate", "pct"), Col("epics", "Epics", "int"),
-    Col("note", "Note", "text", 45),
+    Col("note", "Note", "text", 45), Col("p85_last_week", "P85 last week", "date"),
+    Col("p85_move_days", "P85 moved (days)", "int"), Col("cause", "Why it moved", "text", 40),
 ]
 
 DECISION_COLUMNS = [
@@ -627,7 +629,7 @@ def build_workbook(views: dict[str, pd.DataFrame], info: WorkbookInfo,
         set_text(ws.cell(row=last + 2, column=1), note)
         ws.cell(row=last + 2, column=1).font = Font(italic=True, bold=True, color="C00000")
         capped.append(f"Epics sheet: {note}")
-    _forecast_sheet(wb.create_sheet("Forecast"), views, info, capped)
+    _forecast_sheet(wb.create_sheet("Forecast"), views, info, capped, charts)
     sheet("Allocation", views["allocation"], ALLOCATION_COLUMNS, "allocation-by-bucket")
     changes = sheet("Changes", views["changes"], CHANGE_COLUMNS, "week-over-week")
     _note_under(changes, len(views["changes"]) + 3, views["changes"].attrs.get("note"))
@@ -710,8 +712,10 @@ TREND_COLUMNS = [
 ]
 
 
-def _forecast_sheet(ws: Worksheet, views: dict[str, pd.DataFrame], info: WorkbookInfo, capped: list[str]) -> None:
-    """The forecast table (teams, initiatives and key results, then epics in backlog order) and its rule."""
+def _forecast_sheet(ws: Worksheet, views: dict[str, pd.DataFrame], info: WorkbookInfo, capped: list[str],
+                    charts: dict[str, list[Path]]) -> None:
+    """The forecast table (teams, initiatives and key results, then epics in backlog order), its rule and the
+    completion chart of one initiative beside it."""
     frame = views["forecast"]
     note = None
     if len(frame) > SHEET_ROW_LIMIT:
@@ -732,6 +736,8 @@ def _forecast_sheet(ws: Worksheet, views: dict[str, pd.DataFrame], info: Workboo
         ws.cell(row=row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
         width = sum(ws.column_dimensions[get_column_letter(c)].width or 10 for c in range(1, span + 1))
         ws.row_dimensions[row].height = 15 * _lines(rule, width * 1.1)
+    drawn = charts.get("initiative-forecast")
+    _image(ws, drawn[0] if drawn else None, f"{get_column_letter(len(FORECAST_COLUMNS) + 2)}2", width=620)
 
 
 def _note_under(ws: Worksheet, row: int, note: str | None) -> None:

@@ -19,7 +19,7 @@ CONFIG = parse_config("jira: {projects: [PAY]}\n"
 
 def rated(org: Org) -> pd.DataFrame:
     frame = pd.DataFrame([_row(project_key="PAY", summary=f"Epic {r['key']}", **r) for r in org.rows])
-    forecast = forecast_view.compute(frame, CONFIG, as_of=AS_OF)
+    forecast = forecast_view.compute(frame, CONFIG, as_of=AS_OF, snapshots=None)
     return epics_view.compute(frame, CONFIG, as_of=AS_OF, lint=None, forecast=forecast).set_index("key")
 
 
@@ -69,3 +69,44 @@ def test_the_rule_printed_is_the_rule_in_force():
     assert "chance of making it" in epics_view.rag_rule(CONFIG)
     linear = CONFIG.model_copy(update={"forecast": CONFIG.forecast.model_copy(update={"rag": False})})
     assert epics_view.rag_rule(linear) == epics_view.RAG_RULE
+
+
+def snapshot(payloads: dict[str, dict], day) -> pd.DataFrame:
+    """A stored snapshot of ``day`` holding ``payloads`` (key → payload)."""
+    when = pd.Timestamp(day, tz="UTC")
+    return pd.DataFrame([{"run_id": 1, "taken_at": when, "issue_id": n, "key": key, "payload": payload}
+                         for n, (key, payload) in enumerate(payloads.items(), start=1)])
+
+
+def test_the_p85_move_against_last_week_and_its_cause():
+    # 2 items a week, constant: 4 items are P85 in week 2, 8 items in week 4.
+    org = Org()
+    org.epic("DONE-1", "pay", status="done")
+    org.children("DONE-1", "pay", done_on=[AS_OF - timedelta(days=d) for d in (1, 2, 8, 9, 15, 16, 22, 23)])
+    for key in ("PAY-1", "PAY-2", "PAY-3", "PAY-4"):
+        org.epic(key, "pay", target=AS_OF + timedelta(days=90))
+    org.children("PAY-1", "pay", open_=4)  # lane total 4: P85 = week 2
+    org.children("PAY-2", "pay", open_=4)  # 8: week 4
+    org.children("PAY-3", "pay", open_=4)  # 12: week 6
+    org.children("PAY-4", "pay", open_=4)  # 16: week 8
+    frame = pd.DataFrame([_row(project_key="PAY", summary=f"Epic {r['key']}", **r) for r in org.rows])
+    week = timedelta(days=7)
+    last = AS_OF - week
+
+    def was(p85_weeks_from_now: int, items: float, per_week: float) -> dict:
+        return {"p85": (AS_OF + p85_weeks_from_now * week).isoformat(), "forecast_items": items,
+                "team_per_week": per_week}
+
+    snaps = snapshot({
+        "PAY-1": was(2, 4, 2.0),   # same date: no move
+        "PAY-2": was(2, 2, 2.0),   # two items more now, two weeks later: scope added
+        "PAY-3": was(3, 4, 2.8),   # same items, fewer a week now (2.0 from 2.8), later: throughput dropped
+        "PAY-4": was(10, 6, 2.0),  # two items fewer, two weeks earlier: work finished
+    }, last)
+    rows = forecast_view.compute(frame, CONFIG, as_of=AS_OF, snapshots=snaps).set_index("key")
+    assert rows.loc["PAY-1", "cause"] == "" and rows.loc["PAY-1", "p85_move_days"] == 0
+    assert rows.loc["PAY-2", ["p85_move_days", "cause"]].tolist() == [14, "scope added (+2 items)"]
+    assert rows.loc["PAY-3", ["p85_move_days", "cause"]].tolist() == [
+        21, "throughput dropped (2.8 → 2.0 items a week)"]
+    assert rows.loc["PAY-4", ["p85_move_days", "cause"]].tolist() == [-14, "work finished (-2 items)"]
+    assert rows.loc["PAY-4", "p85_last_week"] == pd.Timestamp(AS_OF + 10 * week)

@@ -62,5 +62,5 @@ def test_the_week_over_week_title_comes_from_the_trend(frame, title):
     empty = pd.DataFrame(columns=titles.COLUMNS)
     summary = okrs_view.summarise(pd.DataFrame(columns=okrs_view.COLUMNS))
     row = titles.compute(pd.DataFrame(), MAPPINGS, as_of=REPORT_DAY.date(), epics=empty, pillars=empty,
-                         allocation=empty, okr_summary=summary, trend=frame)
+                         allocation=empty, okr_summary=summary, trend=frame, forecast=empty)
     assert titles.title(row, "week-over-week") == title
