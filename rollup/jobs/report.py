@@ -81,7 +81,7 @@ def build_views(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: d
                 lint_previous: LintRun | None = None, snapshots: Any = None, sync_runs: Any = None,
                 now: datetime | None = None,
                 scope_growth_threshold: float | None = None, allocation_window_days: int | None = None,
-                team: str | None = None) -> dict[str, pd.DataFrame]:
+                team: str | None = None, transitions: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Run every view of :data:`rollup.views.REGISTRY` in order, each given exactly what it requires.
 
     ``lint``: the findings the hygiene score reads (:func:`lint_for_report`); without it the epics are
@@ -98,7 +98,7 @@ def build_views(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: d
     known: dict[str, Any] = {
         "snapshots": snapshots, "sync_runs": sync_runs, "now": now, "lint": lint,
         "lint_previous": lint_previous, "scope_growth_threshold": scope_growth_threshold,
-        "allocation_window_days": allocation_window_days, "team": team,
+        "allocation_window_days": allocation_window_days, "team": team, "transitions": transitions,
     }
     views: dict[str, pd.DataFrame] = {}
     for view in REGISTRY:
@@ -319,7 +319,8 @@ def run_portfolio(store: Store, mappings: RollupConfig, *, as_of: date | None = 
                         now=now,
                         scope_growth_threshold=options.scope_growth_threshold,
                         allocation_window_days=options.allocation_window_days,
-                        lint=lint, lint_previous=previous_lint(store, as_of), team=team_id)
+                        lint=lint, lint_previous=previous_lint(store, as_of), team=team_id,
+                        transitions=mapped_store.transitions if mapped_store is not None else None)
     workbook, charts = write_outputs(views, out_dir, as_of=as_of, base_url=base_url, team=team_id,
                                      allocation_window_days=options.allocation_window_days)
     # Only once the files are written: a failed report must not move next week's baseline. A past

@@ -17,6 +17,7 @@ from rollup.views import (
     effort,
     epics,
     epics_not_visible,
+    flow,
     forecast,
     forecast_accuracy,
     headline,
@@ -52,6 +53,7 @@ REGISTRY: tuple[View, ...] = check_registry((
     trend.VIEW,
     hygiene.VIEW,
     teams.VIEW,
+    flow.VIEW,
     decisions.VIEW,
     lint_rules.VIEW,
     completeness.VIEW,
@@ -64,6 +66,6 @@ REGISTRY: tuple[View, ...] = check_registry((
 __all__ = [
     "REGISTRY", "INPUTS", "View", "check_registry",
     "allocation", "changes", "completeness", "decisions", "definitions", "effort", "epics", "epics_not_visible",
-    "forecast", "forecast_accuracy", "headline", "hygiene", "insights", "lint_rules", "missing_parents",
+    "flow", "forecast", "forecast_accuracy", "headline", "hygiene", "insights", "lint_rules", "missing_parents",
     "okr_summary", "okrs", "pillars", "points_out_of_range", "teams", "titles", "trend",
 ]

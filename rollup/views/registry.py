@@ -18,7 +18,7 @@ import pandas as pd
 
 #: What a report hands the views besides the mapped issues, the mappings and ``as_of``.
 INPUTS = ("snapshots", "sync_runs", "now", "lint", "lint_previous", "scope_growth_threshold",
-          "allocation_window_days", "team")
+          "allocation_window_days", "team", "transitions")
 
 
 @dataclass(frozen=True)

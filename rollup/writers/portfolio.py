@@ -634,7 +634,7 @@ def build_workbook(views: dict[str, pd.DataFrame], info: WorkbookInfo,
     changes = sheet("Changes", views["changes"], CHANGE_COLUMNS, "week-over-week")
     _note_under(changes, len(views["changes"]) + 3, views["changes"].attrs.get("note"))
     _trend_sheet(wb.create_sheet("Trend"), views["trend"], info)
-    sheet("Teams", views["teams"], TEAM_COLUMNS)
+    _teams_sheet(sheet("Teams", views["teams"], TEAM_COLUMNS), views, info)
 
     ws = wb.create_sheet("Data quality")
     quality = views["completeness"]
@@ -693,6 +693,17 @@ LINT_RULE_COLUMNS = [
 ]
 
 
+FLOW_TEAM_COLUMNS = [
+    Col("team", "Team"), Col("in_progress", "Epics in progress", "int"),
+    Col("done_in_window", "Epics done (26 weeks)", "int"), Col("done_per_4_weeks", "Done per 4 weeks", "num"),
+    Col("weeks_of_wip", "Weeks of work in progress at that pace", "num"),
+    Col("cycle_p50_days", "Cycle time P50 (days)", "num"), Col("cycle_p85_days", "Cycle time P85 (days)", "num"),
+]
+FLOW_EPIC_COLUMNS = [
+    Col("key", "Epic", "key"), Col("summary", "Summary", "long", 45), Col("team", "Team"),
+    Col("started", "Started", "date"), Col("age_days", "Age (days)", "int"),
+]
+
 ACCURACY_COLUMNS = [
     Col("team", "Team"), Col("forecasts", "Forecasts", "int"), Col("p85_scored", "Scored", "int"),
     Col("p85_hits", "Done by P85", "int"), Col("p85_hit_rate", "Share done by P85", "pct"),
@@ -710,6 +721,25 @@ TREND_COLUMNS = [
     Col("progress", "Progress", "pct"), Col("hygiene", "Hygiene", "pct"),
     Col("strategy_share", "Effort on strategy", "pct"),
 ]
+
+
+def _teams_sheet(ws: Worksheet, views: dict[str, pd.DataFrame], info: WorkbookInfo) -> None:
+    """Below the teams: flow per team (epics in progress against finished, cycle times), then epic ages."""
+    flow = views["flow"]
+    row = len(views["teams"]) + 3
+    for heading, rows, columns in (
+        ("Flow: epics in progress against epics finished, and cycle time (first child started → epic done), "
+         "over the last 26 weeks", flow[flow["level"].eq("team")], FLOW_TEAM_COLUMNS),
+        ("Epics in progress, oldest first (age: days since the epic started)", flow[flow["level"].eq("epic")],
+         FLOW_EPIC_COLUMNS),
+    ):
+        ws.cell(row=row, column=1, value=heading).font = Font(bold=True)
+        if rows.empty:
+            ws.cell(row=row + 1, column=1, value="None.")
+            row += 3
+        else:
+            row = write_table(ws, rows.reset_index(drop=True), columns, base_url=info.base_url, start_row=row + 1,
+                              header_row_is_frozen=False, autofilter=False) + 2
 
 
 def _forecast_sheet(ws: Worksheet, views: dict[str, pd.DataFrame], info: WorkbookInfo, capped: list[str],
