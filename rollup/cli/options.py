@@ -5,7 +5,9 @@
 - ``--database URL``: the store (default ``ROLLUP_DATABASE_URL``, else ``.rollup/rollup.db``).
 - ``--format``: what goes to stdout; ``text`` for people by default, the machine forms the command
   offers (``json``, ``csv``, ``markdown``).
-- ``--out PATH``: the folder the command writes into (default ``outputs``).
+- ``--out PATH``: the folder the command writes into (default ``outputs``). One command names a
+  file with it: ``finance sample-rates --out rates.csv`` writes that one CSV (required, no default),
+  kept so the command keeps its flag.
 - ``--as-of YYYY-MM-DD``: the date the command reports as of (default today).
 
 Each is a decorator: ``@config_option("The mappings.yaml with the lint: section.")``. Parameter
