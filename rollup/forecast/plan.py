@@ -68,103 +68,87 @@ def epic_frames(mapped_issues: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame
     return epics, kids
 
 
-def throughput_history(kids: pd.DataFrame, *, as_of: date, weeks: int) -> tuple[np.ndarray, pd.DataFrame]:
-    """Items finished per week (oldest first) in the ``weeks`` weeks ending on ``as_of``, and the finished rows."""
-    end = pd.Timestamp(as_of) + pd.Timedelta(days=1)  # the as-of day included
-    start = end - pd.Timedelta(days=7 * weeks)
-    resolved = _days(kids["resolved"])
-    finished = kids["status_category"].astype(str).eq(DONE) & resolved.ge(start) & resolved.lt(end)
-    rows = kids[finished].assign(week=((resolved[finished] - start).dt.days // 7).astype(int))
-    counts = np.bincount(rows["week"].to_numpy(dtype=np.int64), minlength=weeks)[:weeks]
-    return counts.astype(np.float64), rows
-
-
-def observed_wip(finished: pd.DataFrame) -> int:
-    """Median over weeks with finished items of the distinct epics they belong to (at least 1)."""
-    if finished.empty:
-        return 1
-    per_week = finished.groupby("week")["epic"].nunique()
-    return max(1, int(round(float(np.median(per_week.to_numpy())))))
-
-
-def split_rate(epics: pd.DataFrame, kids: pd.DataFrame) -> float:
-    """Children created after their epic started ÷ children created by then, over done epics (0–3)."""
-    epics = epics[epics["status_category"].astype(str).eq(DONE)]
-    if epics.empty or kids.empty:
-        return 0.0
-    first_done = _days(kids["resolved"]).where(kids["status_category"].astype(str).eq(DONE)).groupby(
-        kids["epic"].astype(str)).min()
-    started = _days(epics["start_date"]).set_axis(epics["key"].astype(str))
-    started = started.fillna(first_done.reindex(started.index))
-    started = started.dropna()
-    if started.empty:
-        return 0.0
-    mine = kids[kids["epic"].astype(str).isin(started.index)]
-    created = _days(mine["created"])
-    start_of = mine["epic"].astype(str).map(started)
-    counts = pd.DataFrame({"epic": mine["epic"].astype(str), "later": created.gt(start_of),
-                           "before": created.le(start_of)}).groupby("epic")[["later", "before"]].sum()
-    counts = counts[counts["before"].gt(0)]  # an epic with no child at its start says nothing of splitting
-    if counts.empty:
-        return 0.0
-    return float(min(MAX_SPLIT_RATE, counts["later"].sum() / counts["before"].sum()))
-
-
-def remaining_items(epics: pd.DataFrame, kids: pd.DataFrame, options: ForecastOptions,
-                    rate: float) -> pd.DataFrame:
-    """Open epics with ``open_children``, ``allowance``, ``growth`` and ``remaining`` items, in backlog order."""
-    open_epics = epics[~epics["status_category"].astype(str).eq(DONE)]
-    keys = open_epics["key"].astype(str)
-    by_epic = kids.groupby(kids["epic"].astype(str))
-    children = by_epic.size().reindex(keys).fillna(0).astype(int).to_numpy()
-    open_kids = kids[~kids["status_category"].astype(str).eq(DONE)]
-    open_children = (open_kids.groupby(open_kids["epic"].astype(str)).size().reindex(keys).fillna(0)
-                     .astype(int).to_numpy())
-    status = open_epics["status_category"].astype(str).to_numpy()
-    default = np.where(status == IN_PROGRESS, options.default_size.in_progress, options.default_size.to_do)
-    short = children < options.min_children
-    allowance = np.where(short, np.maximum(default - open_children, 0), 0)
-    base = open_children + allowance
-    grows = (status == TO_DO) & options.split_rate
-    growth = np.where(grows, np.ceil(base * rate), 0).astype(int)
-    frame = pd.DataFrame({
-        "key": keys.to_numpy(),
-        "status_category": status,
-        "children": children,
-        "open_children": open_children,
-        "allowance": allowance.astype(int),
-        "growth": growth.astype(int),
-        "remaining": (base + growth).astype(int),
-        "target_date": _days(open_epics["target_date"]).to_numpy(),
-    })
-    frame["_order"] = _key_order(frame["key"])
-    frame = frame.sort_values(["target_date", "_order"], na_position="last", kind="stable")
-    return frame.drop(columns="_order").reset_index(drop=True)
-
-
 def team_plans(mapped_issues: pd.DataFrame, options: ForecastOptions, *, as_of: date) -> list[TeamPlan]:
-    """One :class:`TeamPlan` per team that has an open epic (epics without a team are not planned)."""
+    """One :class:`TeamPlan` per team that has an open epic (epics without a team are not planned).
+
+    Every figure of every team in one pass over the frame (grouped by team, not filtered per team).
+    """
     epics, kids = epic_frames(mapped_issues[COLUMNS_READ])
     epics = epics[epics["team_id"].notna()]
-    # A child belongs to its epic's team: each frame is grouped by team once.
-    team_of_epic = pd.Series(epics["team_id"].astype(str).to_numpy(), index=epics["key"].astype(str).to_numpy())
-    kid_team = kids["epic"].astype(str).map(team_of_epic)
-    kids_by_team = dict(tuple(kids[kid_team.notna()].groupby(kid_team[kid_team.notna()], sort=False)))
-    no_kids = kids.iloc[0:0]
+    epic_key = epics["key"].astype(str).to_numpy()
+    epic_team = epics["team_id"].astype(str).to_numpy()
+    epic_done = epics["status_category"].astype(str).eq(DONE).to_numpy()
+    # A child belongs to its epic's team.
+    epic_of_kid = kids["epic"].astype(str)
+    team_of_kid = epic_of_kid.map(pd.Series(epic_team, index=epic_key))
+    mine = team_of_kid.notna().to_numpy()
+    kids, kid_epic, kid_team = kids[mine], epic_of_kid[mine].to_numpy(), team_of_kid[mine].to_numpy()
+    kid_done = kids["status_category"].astype(str).eq(DONE).to_numpy()
+    resolved = _days(kids["resolved"])
+
+    # Throughput: items finished per week in the weeks ending on the as-of day (included).
+    weeks = options.throughput_weeks
+    end = pd.Timestamp(as_of) + pd.Timedelta(days=1)
+    start = end - pd.Timedelta(days=7 * weeks)
+    finished = kid_done & resolved.ge(start).to_numpy() & resolved.lt(end).to_numpy()
+    done_rows = pd.DataFrame({"team": kid_team[finished], "epic": kid_epic[finished],
+                              "week": ((resolved[finished] - start).dt.days // 7).astype(int).to_numpy()})
+    per_week = done_rows.groupby(["team", "week"]).size()
+    # Observed WIP: the median over weeks with finished items of the distinct epics they belong to.
+    observed = done_rows.groupby(["team", "week"])["epic"].nunique().groupby(level=0).median()
+
+    # Split rate: over done epics that had a child when they started, children created after ÷ before.
+    first_done = resolved.where(kid_done).groupby(kid_epic).min()
+    started = pd.Series(_days(epics["start_date"]).to_numpy(), index=epic_key)[epic_done]
+    started = started.fillna(first_done.reindex(started.index)).dropna()
+    rates = pd.Series(dtype=float)
+    in_done = pd.Series(kid_epic).isin(started.index).to_numpy()  # hashed: np.isin sorts object arrays
+    if options.split_rate and in_done.any():
+        created = pd.Series(_days(kids["created"])[in_done].to_numpy())
+        start_of = pd.Series(kid_epic[in_done]).map(started)
+        counts = pd.DataFrame({"team": kid_team[in_done], "epic": kid_epic[in_done],
+                               "later": created.gt(start_of).to_numpy(), "before": created.le(start_of).to_numpy()})
+        counts = counts.groupby(["team", "epic"])[["later", "before"]].sum()
+        counts = counts[counts["before"].gt(0)].groupby(level=0).sum()
+        rates = (counts["later"] / counts["before"]).clip(upper=MAX_SPLIT_RATE)
+
+    # Remaining items of each open epic, in backlog order within its team.
+    children = pd.Series(kid_epic).value_counts()
+    open_children = pd.Series(kid_epic[~kid_done]).value_counts()
+    open_epics = epics[~epic_done]
+    keys = open_epics["key"].astype(str)
+    status = open_epics["status_category"].astype(str).to_numpy()
+    teams = open_epics["team_id"].astype(str).to_numpy()
+    n_children = children.reindex(keys).fillna(0).astype(int).to_numpy()
+    n_open = open_children.reindex(keys).fillna(0).astype(int).to_numpy()
+    default = np.where(status == IN_PROGRESS, options.default_size.in_progress, options.default_size.to_do)
+    allowance = np.where(n_children < options.min_children, np.maximum(default - n_open, 0), 0)
+    base = n_open + allowance
+    rate = pd.Series(teams).map(rates).fillna(0.0).to_numpy() if options.split_rate else np.zeros(len(teams))
+    growth = np.where((status == TO_DO) & options.split_rate, np.ceil(base * rate), 0).astype(int)
+    backlog = pd.DataFrame({
+        "team": teams, "key": keys.to_numpy(), "status_category": status, "children": n_children,
+        "open_children": n_open, "allowance": allowance.astype(int), "growth": growth,
+        "remaining": (base + growth).astype(int), "target_date": _days(open_epics["target_date"]).to_numpy(),
+    })
+    backlog["_order"] = _key_order(backlog["key"])
+    backlog = backlog.sort_values(["team", "target_date", "_order"], na_position="last", kind="stable")
+
     plans = []
-    for team_id, team_epics in epics.groupby(epics["team_id"].astype(str), sort=True):
-        team_kids = kids_by_team.get(team_id, no_kids)
-        throughput, finished = throughput_history(team_kids, as_of=as_of, weeks=options.throughput_weeks)
+    for team_id, rows in backlog.groupby("team", sort=True):
+        history = np.zeros(weeks, dtype=np.float64)
+        if team_id in per_week.index.get_level_values(0):
+            mine_weeks = per_week.xs(team_id, level=0)
+            history[mine_weeks.index.to_numpy(dtype=np.int64)] = mine_weeks.to_numpy(dtype=np.float64)
+        team_id = str(team_id)
         if team_id in options.team_wip:
             wip, source = options.team_wip[team_id], "forecast.team_wip"
         elif isinstance(options.wip, int):
             wip, source = options.wip, "forecast.wip"
         else:
-            wip, source = observed_wip(finished), "observed"
-        rate = split_rate(team_epics, team_kids) if options.split_rate else 0.0
-        backlog = remaining_items(team_epics, team_kids, options, rate)
-        if backlog.empty:
-            continue
-        plans.append(TeamPlan(team_id=str(team_id), throughput=throughput, wip=int(wip), wip_source=source,
-                              split_rate=rate, backlog=backlog))
+            wip = max(1, int(round(float(observed.get(team_id, 1)))))
+            source = "observed"
+        plans.append(TeamPlan(team_id=str(team_id), throughput=history, wip=int(wip), wip_source=source,
+                              split_rate=float(rates.get(team_id, 0.0)) if options.split_rate else 0.0,
+                              backlog=rows.drop(columns=["team", "_order"]).reset_index(drop=True)))
     return plans
