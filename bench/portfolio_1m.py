@@ -222,7 +222,7 @@ def child(frame_path: str, out_dir: str, profile: str | None) -> dict:
     lint = lint_mapped(as_mapped(mapped), config, as_of=as_of)
     out["lint"] = _since(t)
     t = _clock()
-    views = build_views(mapped, config, as_of=as_of, snapshots=snapshots, current_run_id=2, lint=lint,
+    views = build_views(mapped, config, as_of=as_of, snapshots=snapshots, lint=lint,
                         sync_runs=[{"id": 2, "finished": data["now"], "status": "ok", "mode": "full"}],
                         now=data["now"])
     out["views"] = _since(t)

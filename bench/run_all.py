@@ -24,6 +24,7 @@ FULL = [
     ("portfolio_1m", ["--issues", "1000000", "--runs", "3", "--verify", "1000"]),
     ("lint_25k", ["--runs", "5"]),
     ("finance_year", ["--runs", "3", "--verify", "1500"]),
+    ("forecast_speed", ["--runs", "3"]),
 ]
 QUICK = [
     ("naive_baseline", ["--issues", "1000"]),
@@ -33,6 +34,7 @@ QUICK = [
     ("portfolio_1m", ["--issues", "20000", "--runs", "3", "--verify", "500"]),
     ("lint_25k", ["--issues", "50000", "--runs", "3"]),
     ("finance_year", ["--issues", "50000", "--runs", "1", "--verify", "1500"]),
+    ("forecast_speed", ["--epics", "4000", "--teams", "10", "--runs", "1"]),
 ]
 
 

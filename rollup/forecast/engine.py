@@ -134,15 +134,24 @@ def _dated(run: montecarlo.TeamRun, plan: TeamPlan, backlog: pd.DataFrame, as_of
 
 
 def _groups(mapped_issues: pd.DataFrame, key_results: pd.DataFrame | None) -> list[tuple[str, str, list[str]]]:
-    all_epics, _ = epic_frames(mapped_issues)
-    groups: list[tuple[str, str, list[str]]] = []
-    initiative = all_epics[all_epics["initiative"].notna()]
-    for parent, rows in initiative.groupby(initiative["initiative"].astype(str), sort=True):
-        groups.append(("initiative", str(parent), rows["key"].astype(str).tolist()))
+    """``(kind, id, epic keys)`` of every initiative (from its epics) and key result (from ``key_results``)."""
+    level = pd.to_numeric(mapped_issues["hierarchy_level"], errors="coerce")
+    under = mapped_issues[level.eq(1) & mapped_issues["initiative"].notna()]
+    groups = _split("initiative", under["initiative"].astype(str).to_numpy(), under["key"].astype(str).to_numpy())
     if key_results is not None and not key_results.empty:
-        for kr, rows in key_results.groupby(key_results["key_result"].astype(str), sort=True):
-            groups.append(("key_result", str(kr), rows["key"].astype(str).tolist()))
+        groups += _split("key_result", key_results["key_result"].astype(str).to_numpy(),
+                         key_results["key"].astype(str).to_numpy())
     return groups
+
+
+def _split(kind: str, ids: np.ndarray, keys: np.ndarray) -> list[tuple[str, str, list[str]]]:
+    """The keys grouped by id, ids in sorted order, keys in their order (one sort, no per-group filtering)."""
+    if ids.size == 0:
+        return []
+    order = np.argsort(ids, kind="stable")
+    ids, keys = ids[order], keys[order]
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    return [(kind, str(ident), chunk.tolist()) for ident, chunk in zip(ids[starts], np.split(keys, starts[1:]))]
 
 
 def _rollups(mapped_issues: pd.DataFrame, groups: list[tuple[str, str, list[str]]],

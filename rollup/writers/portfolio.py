@@ -737,9 +737,15 @@ def _teams_sheet(ws: Worksheet, views: dict[str, pd.DataFrame], info: WorkbookIn
         if rows.empty:
             ws.cell(row=row + 1, column=1, value="None.")
             row += 3
-        else:
-            row = write_table(ws, rows.reset_index(drop=True), columns, base_url=info.base_url, start_row=row + 1,
-                              header_row_is_frozen=False, autofilter=False) + 2
+            continue
+        shown = rows.head(SHEET_ROW_LIMIT)
+        row = write_table(ws, shown.reset_index(drop=True), columns, base_url=info.base_url, start_row=row + 1,
+                          header_row_is_frozen=False, autofilter=False) + 2
+        if len(rows) > len(shown):
+            set_text(ws.cell(row=row - 1, column=1), f"Showing the {len(shown):,} oldest of {len(rows):,} epics in "
+                                                     "progress; the counts above cover all.")
+            ws.cell(row=row - 1, column=1).font = Font(italic=True, color="555555")
+            row += 1
 
 
 def _forecast_sheet(ws: Worksheet, views: dict[str, pd.DataFrame], info: WorkbookInfo, capped: list[str],
