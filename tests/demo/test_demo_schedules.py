@@ -17,6 +17,7 @@ from rollup.cli import cli
 from rollup.jobs.report import read_snapshots
 from rollup.schedule import history
 from rollup.store import Store
+from rollup.writers.charts import CHARTS, FORMATS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,7 +76,9 @@ def test_the_demo_with_its_schedule_writes_the_portfolio_once_and_the_email(proj
     lines = result.stdout.splitlines()
     printed = {Path(line.strip()) for line in lines}
     run_dir = Path(run["run_dir"])
-    assert all(run_dir / name in printed for name in run["outputs"]) and len(run["outputs"]) == 22
+    # Two workbooks (portfolio, payments), each with every chart in every format.
+    assert all(run_dir / name in printed for name in run["outputs"])
+    assert len(run["outputs"]) == 2 + 2 * len(CHARTS) * len(FORMATS) == 26
     files = [line.strip() for line in lines if line.startswith(f"  {run_dir}")]
     assert [Path(f).name for f in files[:2]] == ["portfolio-2026-W48.xlsx", "team-payments-2026-W48.xlsx"]
     assert "Wrote the lint workbook: outputs/lint-2026-11-23.xlsx" in lines

@@ -31,6 +31,7 @@ from rollup.schedule.delivery import RunSummary, SmtpSettings, deliver, smtp_fai
 from rollup.schedule.models import Delivery
 from rollup.schedule.runner import run_job
 from rollup.store import Store
+from rollup.writers.charts import CHARTS, FORMATS
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
@@ -154,7 +155,8 @@ def test_the_email_arrives_with_the_workbook_attached(project, smtp):
         assert line == f"  {row['label']}: {value} ({row['detail']})"
     assert body.index("Headline figures:") < body.index("Files (in ")
     files = body.split("Files (in ", 1)[1].splitlines()[1:3]
-    assert files == [f"  {WORKBOOK}", "  charts/ (10 chart files)"]  # the workbook first, charts as a count
+    # The workbook first, its charts (every chart, every format) as a count.
+    assert files == [f"  {WORKBOOK}", f"  charts/ ({len(CHARTS) * len(FORMATS)} chart files)"]
     assert "sync: skipped in" not in body and "(sync skipped, portfolio ok)." in body  # the run in one line
     assert message["Date"].datetime.tzinfo is not None  # "-0000" would say the time zone is unknown
 
