@@ -64,14 +64,15 @@ def record_run(store: Store, job: str, trigger: str, status: str, *, error: str 
 
 def mark_died(store: Store, job: str, keep: int) -> list[int]:
     """Mark the job's other ``running`` rows as ``died``; call only while holding the job's lock."""
+    # One statement, its condition checked on each row as it is updated: a run that another process
+    # finished in the meantime (a "locked" run closing right after its start) is left as it finished.
+    running = (job_runs.c.job == job) & (job_runs.c.status == "running") & (job_runs.c.id != keep)
     with store.begin() as conn:
-        ids = [r[0] for r in conn.execute(select(job_runs.c.id).where(
-            job_runs.c.job == job, job_runs.c.status == "running", job_runs.c.id != keep))]
-        if ids:
-            conn.execute(update(job_runs).where(job_runs.c.id.in_(ids)).values(
-                status="died", finished=_now(),
-                error="the process ended before the run finished (killed, or the machine stopped)"))
-    return ids
+        marked = conn.execute(update(job_runs).where(running).values(
+            status="died", finished=_now(),
+            error="the process ended before the run finished (killed, or the machine stopped)",
+        ).returning(job_runs.c.id))
+        return sorted(int(r[0]) for r in marked)
 
 
 def list_runs(store: Store, *, job: str | None = None, limit: int | None = 20) -> list[dict[str, Any]]:

@@ -230,3 +230,17 @@ def test_a_fire_time_already_run_by_another_scheduler_is_skipped_not_run_twice(p
     with Store.open() as store:
         statuses = [(r["trigger"], r["status"]) for r in reversed(history.list_runs(store, job="weekly"))]
     assert statuses == [("schedule", "ok"), ("schedule", "skipped"), ("manual", "ok"), ("schedule", "ok")]
+
+
+def test_only_runs_still_running_are_marked_died(tmp_path):
+    # A locked run is written as running and closed a moment later; marking died never reopens it.
+    from rollup.schedule import history
+    from rollup.store import Store
+
+    with Store.open(f"sqlite:///{tmp_path / 'r.db'}") as store:
+        mine = history.start_run(store, "weekly", "manual")
+        other = history.start_run(store, "weekly", "manual")
+        locked = history.record_run(store, "weekly", "manual", "locked", error="already running")
+        assert history.mark_died(store, "weekly", keep=mine) == [other]
+        status = {r["id"]: r["status"] for r in history.list_runs(store, job="weekly")}
+    assert status == {mine: "running", other: "died", locked: "locked"}
