@@ -45,12 +45,6 @@ class Backtest:
     epics: pd.DataFrame
     teams: pd.DataFrame
 
-    def overall(self) -> dict[str, object]:
-        """The ``all`` row as a dict."""
-        if self.teams.empty:
-            return {}
-        return {str(k): v for k, v in self.teams.set_index("team_id").loc["all"].to_dict().items()}
-
 
 def _day(values: pd.Series) -> pd.Series:
     out = pd.to_datetime(values, errors="coerce", utc=True)
