@@ -666,8 +666,14 @@ def build_workbook(views: dict[str, pd.DataFrame], info: WorkbookInfo,
     if not info.base_url:
         notes.append("Issue keys are not linked: the Jira base URL is unknown (sync it, or pass --base-url).")
     ws.cell(row=row, column=1, value="Rules and definitions").font = Font(bold=True)
+    # Each rule wraps across the measures table's four columns: one long line would shrink the printed page.
+    width = sum(ws.column_dimensions[get_column_letter(c)].width or 10 for c in range(1, len(cols) + 1))
     for n, text in enumerate(notes, start=1):
-        set_text(ws.cell(row=row + n, column=1), text)
+        cell = ws.cell(row=row + n, column=1)
+        set_text(cell, text)
+        _merge(ws, row + n, 1, len(cols))
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[row + n].height = 15 * _lines(str(text), width * 1.1)
     set_print_setup_all(wb, one_page=("Summary",))
     return wb
 
