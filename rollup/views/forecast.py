@@ -44,6 +44,7 @@ import pandas as pd
 
 from rollup.config.models import RollupConfig
 from rollup.forecast import forecast
+from rollup.forecast.engine import NO_THROUGHPUT
 from rollup.views._baseline import baseline
 from rollup.views._common import contributions, empty, key_order, names
 from rollup.views.registry import View
@@ -96,7 +97,7 @@ def compute(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date,
         "remaining": teams["team_id"].map(result.epics.groupby("team_id")["remaining"].sum()).fillna(0),
         "wip": teams["wip"], "per_week": teams["per_week_mean"], "split_rate": teams["split_rate"],
         "epics": teams["forecast_epics"],
-        "note": ["no finished items in the throughput weeks: not forecast" if n == 0 else f"WIP {source}"
+        "note": [NO_THROUGHPUT if n == 0 else f"WIP {source}"
                  for n, source in zip(teams["forecast_epics"], teams["wip_source"])],
     })
     team_rows["team"] = team_rows["name"]
