@@ -28,7 +28,8 @@ an empty store gives empty frames with the right columns rather than a frame wit
 ``changelog_complete`` bool
 =====================  =====================================================================
 
-``transitions``: issue_id, history_id, field, at, from_value, to_value, to_category, author_id.
+``transitions``: issue_id, history_id, field, at, from_value, to_value, to_category, author_id, author_name
+(``field``: status, assignee, epic, parent, story_points, target_date; see ``connectors.jira.rows.TransitionRow``).
 ``worklogs``: id, issue_id, author_id, author_name, started, seconds, updated.
 ``snapshots``: week (ISO week of the report's as-of date), as_of, run_id, taken_at, issue_id, key, payload (dict).
 """
@@ -50,7 +51,8 @@ ISSUE_COLUMNS = (
     "story_points", "start_date", "target_date", "due_date", "labels", "components", "fix_versions", "team",
     "sprint", "summary", "description", "description_length", "custom", "changelog_complete",
 )
-TRANSITION_COLUMNS = ("issue_id", "history_id", "field", "at", "from_value", "to_value", "to_category", "author_id")
+TRANSITION_COLUMNS = ("issue_id", "history_id", "field", "at", "from_value", "to_value", "to_category", "author_id",
+                      "author_name")
 WORKLOG_COLUMNS = ("id", "issue_id", "author_id", "author_name", "started", "seconds", "updated")
 SNAPSHOT_COLUMNS = ("week", "as_of", "run_id", "taken_at", "issue_id", "key", "payload")
 

@@ -42,6 +42,8 @@ CLOUD_SWEEP_PAGE = 5000
 DC_SWEEP_PAGE = 1000
 CLOUD_ISSUE_BATCH = 100
 CLOUD_CHANGELOG_PAGE = 1000
+#: The most ``fieldIds`` one ``changelog/bulkfetch`` request may name.
+CLOUD_CHANGELOG_FIELD_IDS = 10
 CLOUD_CHANGELOG_IDS = 1000
 DC_ISSUE_BATCH = 100
 WORKLOG_LIST_CHUNK = 1000
@@ -422,7 +424,7 @@ class JiraConnector:
             total = (changelog or {}).get("total")
             if changelog is not None and isinstance(total, int) and len(histories) >= total:
                 issues.append(row)
-                transitions[row.id] = normalize_histories(row.id, histories, statuses)
+                transitions[row.id] = normalize_histories(row.id, histories, statuses, fmap)
             else:
                 truncated[row.id] = (row, histories)
         returned = {int(i["id"]) for i in raw.get("issues") or []}
@@ -449,26 +451,33 @@ class JiraConnector:
         """A fetch function (ids → :class:`FetchedBatch`) reading the full changelogs of ``group``."""
 
         def complete(ids: list[int], fmap: FieldMap, statuses: StatusMap) -> FetchedBatch:
-            histories = self._cloud_changelogs(ids)
+            histories = self._cloud_changelogs(ids, fmap)
             transitions: dict[int, list[TransitionRow]] = {}
             for i in ids:
                 merged = {int(h["id"]): h for h in group[i][1]}
                 merged.update(histories.get(i, {}))
-                transitions[i] = normalize_histories(i, merged.values(), statuses)
+                transitions[i] = normalize_histories(i, merged.values(), statuses, fmap)
             return FetchedBatch([group[i][0] for i in ids], transitions, set(ids))
 
         return complete
 
-    def _cloud_changelogs(self, ids: list[int]) -> dict[int, dict[int, dict[str, Any]]]:
-        """Full status/assignee changelogs of ``ids`` (≤ 1000) from ``changelog/bulkfetch``, by issue and history id."""
+    def _cloud_changelogs(self, ids: list[int], fmap: FieldMap) -> dict[int, dict[int, dict[str, Any]]]:
+        """Full changelogs of ``ids`` (≤ 1000) from ``changelog/bulkfetch``, by issue and history id.
+
+        Only the fields kept (status, assignee, parent, and the scope ledger's custom fields) are asked for.
+        """
         histories: dict[int, dict[int, dict[str, Any]]] = {}
+        field_ids = list(fmap.changelog_fields())
+        # Jira takes at most 10 fieldIds; with more (many per-project overrides) it is asked for all.
+        filtered = len(field_ids) <= CLOUD_CHANGELOG_FIELD_IDS
 
         def fetch(token: str | None, check: Any = None) -> dict[str, Any]:
             req: dict[str, Any] = {
                 "issueIdsOrKeys": [str(i) for i in ids],
-                "fieldIds": ["status", "assignee"],
                 "maxResults": CLOUD_CHANGELOG_PAGE,
             }
+            if filtered:
+                req["fieldIds"] = field_ids
             if token:
                 req["nextPageToken"] = token
             return self.transport.post("/rest/api/3/changelog/bulkfetch", req,
@@ -520,7 +529,7 @@ class JiraConnector:
                     if ok:
                         complete.add(row.id)
                 issues.append(row)
-                transitions[row.id] = normalize_histories(row.id, histories, statuses)
+                transitions[row.id] = normalize_histories(row.id, histories, statuses, fmap)
         return FetchedBatch(issues, transitions, complete, failed_ids=self._account_for(set(batch) - returned))
 
     def _dc_full_changelog(self, issue_id: int,

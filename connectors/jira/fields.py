@@ -29,6 +29,15 @@ ROLE_NAMES: dict[str, tuple[str, ...]] = {
     "sprint": ("Sprint",),
 }
 
+#: Roles whose changes the changelog keeps, and the ``field`` they are stored under: the scope
+#: ledger reads a child moving between epics, story points and target dates from them.
+CHANGELOG_ROLES: dict[str, str] = {
+    "story_points": "story_points",
+    "epic_link": "epic",
+    "parent_link": "parent",
+    "target_date": "target_date",
+}
+
 #: System fields always requested.
 SYSTEM_FIELDS: tuple[str, ...] = (
     "summary",
@@ -86,6 +95,17 @@ class FieldMap:
                 out.extend(ids)
         out.extend(self.extra.values())
         return list(dict.fromkeys(out))
+
+    def changelog_fields(self) -> dict[str, str]:
+        """Field id → the changelog ``field`` this tool keeps for it (see :data:`CHANGELOG_ROLES`)."""
+        out = {"status": "status", "assignee": "assignee", "parent": "parent"}
+        for role, kept in CHANGELOG_ROLES.items():
+            for fid in self.roles.get(role, []):
+                out.setdefault(fid, kept)
+            for roles in self.project_roles.values():
+                for fid in roles.get(role, []):
+                    out.setdefault(fid, kept)
+        return out
 
     @property
     def rows(self) -> list[FieldRow]:

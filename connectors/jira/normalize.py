@@ -18,8 +18,6 @@ _SPRINT_NAME = re.compile(r"[\[,]name=([^,\]]*)")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhm])")
 #: Jira's defaults for "1w 2d 3h": 5-day weeks of 8-hour days.
 _DURATION_SECONDS = {"w": 5 * 8 * 3600, "d": 8 * 3600, "h": 3600, "m": 60}
-#: Changelog fields kept as transitions.
-TRANSITION_FIELDS = ("status", "assignee")
 
 
 class StatusMap:
@@ -360,25 +358,42 @@ def _normalize_issue(raw: Mapping[str, Any], fmap: FieldMap, statuses: StatusMap
 
 
 def normalize_histories(
-    issue_id: int, histories: Iterable[Mapping[str, Any]], statuses: StatusMap | None = None
+    issue_id: int, histories: Iterable[Mapping[str, Any]], statuses: StatusMap | None = None,
+    fmap: FieldMap | None = None,
 ) -> list[TransitionRow]:
-    """Changelog histories → status and assignee :class:`TransitionRow` s, oldest first, one per change."""
+    """Changelog histories → :class:`TransitionRow` s, oldest first, one per kept change.
+
+    Kept: status, assignee, and — for the scope ledger — a child's epic or parent (``epic``,
+    ``parent``), story points and target date. An item is told by its ``fieldId`` through
+    ``fmap`` (the site's custom field ids); an item without one (older Data Center) by its
+    ``field`` name. Epic and parent values are the issue key where Jira wrote one, else its id.
+    """
     statuses = statuses or StatusMap()
+    by_id = fmap.changelog_fields() if fmap is not None else {"status": "status", "assignee": "assignee",
+                                                               "parent": "parent"}
     rows: dict[tuple[int, str], TransitionRow] = {}
     for h in histories:
         at = parse_datetime(h.get("created"))
-        author = _user_id(h.get("author"))
+        author = h.get("author")
+        author_id = _user_id(author)
+        author_name = author.get("displayName") if isinstance(author, Mapping) else None
         for item in h.get("items") or []:
-            name = item.get("fieldId") or item.get("field")
-            if name not in TRANSITION_FIELDS:
+            name = _changelog_field(item, by_id, by_name=fmap is None)
+            if name is None:
                 continue
+            category = None
             if name == "status":
                 from_value, to_value = item.get("fromString"), item.get("toString")
                 category = statuses.category(item.get("to"), to_value)
-            else:
+            elif name == "assignee":
                 from_value = item.get("from") or item.get("fromString")
                 to_value = item.get("to") or item.get("toString")
-                category = None
+            elif name in ("epic", "parent"):
+                from_value, to_value = _issue_ref(item, "from"), _issue_ref(item, "to")
+            elif name == "target_date":
+                from_value, to_value = _changed_date(item, "from"), _changed_date(item, "to")
+            else:
+                from_value, to_value = _text(item.get("fromString")), _text(item.get("toString"))
             hid = int(h["id"])
             if at is None:
                 message = f"issue {issue_id}: history {hid} carries no timestamp"
@@ -391,9 +406,60 @@ def normalize_histories(
                 from_value=from_value,
                 to_value=to_value,
                 to_category=category,
-                author_id=author,
+                author_id=author_id,
+                author_name=author_name,
             )
     return sorted((_storable_row(r) for r in rows.values()), key=lambda r: (r.at, r.history_id, r.field))
+
+
+#: Changelog ``field`` names kept when an item carries no ``fieldId`` (older Data Center answers).
+CHANGELOG_NAMES = {
+    "status": "status", "assignee": "assignee", "IssueParentAssociation": "parent", "Parent": "parent",
+    "Parent Link": "parent", "Epic Link": "epic", "Story Points": "story_points",
+    "Story point estimate": "story_points", "Target end": "target_date", "Target date": "target_date",
+}
+_ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-\d+$")
+_CHANGELOG_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S.%f", "%d/%b/%y", "%d/%b/%Y", "%d %b %Y")
+
+
+def _changelog_field(item: Mapping[str, Any], by_id: Mapping[str, str], *, by_name: bool) -> str | None:
+    """The kept field an item changed: by ``fieldId`` (the site's resolved fields), else by its name.
+
+    The name is used for items without a ``fieldId`` and, when no field map is known, for all.
+    """
+    fid = item.get("fieldId")
+    if fid and str(fid) in by_id:
+        return by_id[str(fid)]
+    if fid and not by_name:
+        return None
+    return CHANGELOG_NAMES.get(str(item.get("field")))
+
+
+def _text(value: Any) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+def _issue_ref(item: Mapping[str, Any], side: str) -> str | None:
+    """The key Jira wrote for an epic/parent change (``fromString``), else the issue id (``from``)."""
+    shown = _text(item.get(f"{side}String"))
+    if shown and _ISSUE_KEY.match(shown):
+        return shown
+    return _text(item.get(side)) or shown
+
+
+def _changed_date(item: Mapping[str, Any], side: str) -> str | None:
+    """A date field's change as ISO ``YYYY-MM-DD`` (``from``, else ``fromString`` in Jira's formats)."""
+    for value in (item.get(side), item.get(f"{side}String")):
+        text = _text(value)
+        if text is None:
+            continue
+        for fmt in _CHANGELOG_DATE_FORMATS:
+            try:
+                return datetime.strptime(text, fmt).date().isoformat()
+            except ValueError:
+                continue
+    return _text(item.get(f"{side}String")) or _text(item.get(side))
 
 
 _WORKLOG_ISSUE = re.compile(r"/issue/(\d+)/worklog/")

@@ -64,17 +64,23 @@ class IssueRow:
 
 @dataclass(slots=True)
 class TransitionRow:
-    """One change of status or assignee, from the issue's full changelog."""
+    """One kept change from the issue's full changelog.
+
+    ``field``: ``status``, ``assignee``, ``epic`` (Epic Link), ``parent`` (Cloud parent, Parent
+    Link), ``story_points`` or ``target_date`` (values ISO dates). Epic and parent values are keys
+    where Jira wrote them, else issue ids.
+    """
 
     issue_id: int
     history_id: int
     at: datetime
-    field: str  # "status" or "assignee"
+    field: str
     from_value: str | None
     to_value: str | None
     #: For status changes: the status category key of ``to_value``; else None.
     to_category: str | None = None
     author_id: str | None = None
+    author_name: str | None = None
 
 
 @dataclass(slots=True)

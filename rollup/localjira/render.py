@@ -25,9 +25,11 @@ from rollup.localjira.sampledata import (
 from rollup.localjira.sampleorg import (
     API_USER,
     H_ASSIGNEE,
+    H_EPIC,
     H_LABELS,
     H_POINTS,
     H_STATUS,
+    H_TARGET,
     IssueComment,
     SampleOrg,
 )
@@ -379,6 +381,27 @@ class Renderer:
             item = {"field": name, "fieldtype": "custom", "fieldId": fid,
                     "from": None, "fromString": str(frm) if frm >= 0 else None,
                     "to": None, "toString": str(to)}
+        elif kind == H_EPIC:
+            # Cloud writes a parent change as IssueParentAssociation (ids, no fieldId, often no keys);
+            # Data Center as an Epic Link change (ids and keys).
+            def ref(p: int) -> tuple[str | None, str | None]:
+                return (str(o.issue_id(p)), o.key(p)) if p >= 0 else (None, None)
+            (fid_, fkey), (tid, tkey) = ref(frm), ref(to)
+            if self.cloud:
+                item = {"field": "IssueParentAssociation", "fieldtype": "jira",
+                        "from": fid_, "fromString": None, "to": tid, "toString": None}
+            else:
+                item = {"field": "Epic Link", "fieldtype": "custom", "fieldId": self.ids["epic_link"],
+                        "from": fid_, "fromString": fkey, "to": tid, "toString": tkey}
+        elif kind == H_TARGET:
+            def shown(ordinal: int) -> tuple[str | None, str | None]:
+                if not ordinal:
+                    return None, None
+                d = date.fromordinal(ordinal)
+                return d.isoformat(), d.strftime("%d/%b/%y")
+            (fval, fstr), (tval, tstr) = shown(frm), shown(to)
+            item = {"field": "Target end", "fieldtype": "custom", "fieldId": self.ids["target_date"],
+                    "from": fval, "fromString": fstr, "to": tval, "toString": tstr}
         elif kind == H_LABELS:
             # Jira writes a labels change as the old and new label sets, space-separated.
             item = {"field": "labels", "fieldtype": "jira", "fieldId": "labels",
@@ -393,7 +416,8 @@ class Renderer:
     def history_field(self, h: int) -> str:
         """The field id a history changed, as the changelog bulk fetch filters on it."""
         kind = self.org.h_kind[h]
-        return ("status", "assignee", self.ids["story_points"], "issuekey", "labels")[kind]
+        return ("status", "assignee", self.ids["story_points"], "issuekey", "labels",
+                "parent" if self.cloud else self.ids["epic_link"], self.ids["target_date"])[kind]
 
     def embedded_changelog(self, pos: int) -> dict:
         """Cloud: the newest 100 histories, newest first. Data Center: every history, oldest first."""

@@ -68,8 +68,11 @@ from rollup.localjira.sampledata import (
 
 #: The author index of edits made through the API: the account the client authenticates as.
 API_USER = -2
-#: History kinds (``SampleOrg.h_kind``).
-H_STATUS, H_ASSIGNEE, H_POINTS, H_KEY, H_LABELS = range(5)
+#: History kinds (``SampleOrg.h_kind``). ``H_EPIC``: a story moved between epics (from/to epic
+#: positions, -1 none); ``H_TARGET``: a target date moved (from/to date ordinals, 0 none).
+H_STATUS, H_ASSIGNEE, H_POINTS, H_KEY, H_LABELS, H_EPIC, H_TARGET = range(7)
+#: The history kinds the connector keeps (status, assignee and the scope ledger's fields).
+KEPT_HISTORY_KINDS = (H_STATUS, H_ASSIGNEE, H_POINTS, H_EPIC, H_TARGET)
 
 @dataclass(frozen=True, slots=True)
 class User:
@@ -157,7 +160,7 @@ class SampleOrg:
         self.project_counter = [0] * len(PROJECTS)
         # Changelog histories, global columns; id = HIST_BASE + position.
         self.h_ts = array("i")
-        self.h_kind = array("b")  # 0 status, 1 assignee, 2 story points, 3 key (moves), 4 labels
+        self.h_kind = array("b")  # H_STATUS … H_TARGET
         self.h_from = array("i")
         self.h_to = array("i")
         self.h_author = array("h")
@@ -724,14 +727,18 @@ class SampleOrg:
         re-tagged to another pillar and one re-bucketed as tech debt. Each edit moves ``updated``
         (and records a history where Jira keeps one), so an incremental sync sees it.
 
+        Last, one open story moves from one open epic to another of its team (the history Jira
+        keeps as an Epic Link / parent change).
+
         Returns the epic keys per change: ``new``, ``completed``, ``started``, ``slipped`` (key, days),
-        ``pulled_in`` (key, days), ``grown``, ``pillar_moved``, ``bucket_moved``.
+        ``pulled_in`` (key, days), ``grown``, ``pillar_moved``, ``bucket_moved``, and ``child_moved``
+        (story key, old epic key, new epic key).
         """
         with self.lock:
             rng = random.Random(self.seed * 7919 + self.version * 31 + (seed or 0))
             today = self.now.date().toordinal()
             out: dict = {"new": [], "completed": [], "started": [], "slipped": [], "pulled_in": [], "grown": [],
-                         "pillar_moved": [], "bucket_moved": []}
+                         "pillar_moved": [], "bucket_moved": [], "child_moved": []}
             epics = [p for p in range(self.size) if not self.deleted[p] and self.itype[p] == T_EPIC]
             kids: dict[int, list[int]] = {}
             for p in range(self.size):
@@ -772,15 +779,19 @@ class SampleOrg:
                 out["started"].append(self.key(pos))
             # Slipped, and one pulled in.
             dated = [p for p in pool if self.target[p]]
+            def move_target(pos: int, days: int) -> None:
+                ts = self._touch(pos)
+                self._add_history(pos, ts, H_TARGET, self.target[pos], self.target[pos] + days,
+                                  owner.get(pos, API_USER), appended=True)
+                self.target[pos] += days
+
             for pos in dated[:4]:
                 days = 7 * (1 + rng.randrange(4))
-                self.target[pos] += days
-                self._touch(pos)
+                move_target(pos, days)
                 out["slipped"].append((self.key(pos), days))
             for pos in dated[4:5]:
                 days = 7
-                self.target[pos] -= days
-                self._touch(pos)
+                move_target(pos, -days)
                 out["pulled_in"].append((self.key(pos), -days))
             # Scope growth: stories added to two epics.
             for pos in dated[5:7]:
@@ -822,6 +833,19 @@ class SampleOrg:
                     add_story(pos)
                 self.updated[pos] = max(self.updated[pos], self.now_ts - rng.randrange(1, DAY))
                 out["new"].append(self.key(pos))
+            # A story moved to another open epic of its team.
+            started = [p for p in open_epics if self.status[p] == S_PROG and p not in taken]
+            movable = [(c, p) for p in started for c in kids.get(p, []) if self.status[c] != S_DONE
+                       and self.itype[c] == T_STORY]
+            if movable:
+                child, old = movable[rng.randrange(len(movable))]
+                targets = [p for p in started if p != old and self.proj[p] == self.proj[old]]
+                if targets:
+                    new = targets[rng.randrange(len(targets))]
+                    ts = self._touch(child)
+                    self._add_history(child, ts, H_EPIC, old, new, owner.get(new, API_USER), appended=True)
+                    self.parent[child] = new
+                    out["child_moved"].append((self.key(child), self.key(old), self.key(new)))
             self.edits += 1
             return out
 
@@ -878,6 +902,8 @@ class SampleOrg:
                 ts = max(when(), self.updated[pos] + 1)
                 old = self.sp[pos]
                 new = (1, 2, 3, 5, 8, 13)[rng.randrange(6)]
+                if new == old:  # not a change: Jira records none, and nothing is edited
+                    continue
                 self._add_history(pos, ts, 2, old, new, self.reporter[pos], appended=True)
                 self.sp[pos] = new
                 self.summary_override[pos] = self.summary(pos) + " (rescoped)"

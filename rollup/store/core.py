@@ -324,6 +324,7 @@ class Store:
                         "to_value": t.to_value,
                         "to_category": t.to_category,
                         "author_id": t.author_id,
+                        "author_name": t.author_name,
                     }
             if rows:
                 self._executemany(conn, transitions, None, list(rows.values()))

@@ -19,7 +19,7 @@ from rollup.errors import StoreError
 from rollup.store.schema_sync import snapshots
 
 #: The schema version this code writes. Bump it and add a function to MIGRATIONS together.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _migrate_0_to_1(conn: Connection) -> None:
@@ -74,9 +74,25 @@ def _migrate_2_to_3(conn: Connection) -> None:
         conn.execute(snapshots.insert(), list(kept.values()))
 
 
+def _migrate_3_to_4(conn: Connection) -> None:
+    """Version 4 keeps more of the changelog: a child's epic or parent, story points and target dates
+    (the scope ledger), and each change's author name (``transitions.author_name``).
+
+    Every issue's changelog is marked incomplete, so the next sync reads each one again and the
+    ledger covers the issues' whole history, not only what changes after the upgrade.
+    """
+    tables = set(inspect(conn).get_table_names())
+    if "transitions" in tables:
+        columns = {c["name"] for c in inspect(conn).get_columns("transitions")}
+        if "author_name" not in columns:
+            conn.execute(text("ALTER TABLE transitions ADD COLUMN author_name VARCHAR(255)"))
+    if "issues" in tables:
+        conn.execute(text("UPDATE issues SET changelog_complete = false"))
+
+
 #: ``MIGRATIONS[v]`` upgrades a database from version ``v`` to ``v + 1``, in one transaction.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {0: _migrate_0_to_1, 1: _migrate_1_to_2,
-                                                        2: _migrate_2_to_3}
+                                                        2: _migrate_2_to_3, 3: _migrate_3_to_4}
 
 
 def upgrade(

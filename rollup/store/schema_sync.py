@@ -59,6 +59,7 @@ transitions = Table(
     Column("to_value", String(255)),
     Column("to_category", String(32)),
     Column("author_id", String(128)),
+    Column("author_name", String(255)),
     UniqueConstraint("issue_id", "history_id", "field", "to_value", name="uq_transitions_change"),
 )
 

@@ -86,7 +86,7 @@ def test_cloud_fetch_pages_changelog_and_drops_missing_ids(cloud):
 
     def changelog(request):
         body = json.loads(request.body)
-        assert body["fieldIds"] == ["status", "assignee"] and len(body["issueIdsOrKeys"]) <= 1000
+        assert body["fieldIds"] == ["status", "assignee", "parent"] and len(body["issueIdsOrKeys"]) <= 1000
         if "nextPageToken" not in body:
             logs = [{"issueId": "1", "changeHistories": [history(10)]},
                     {"issueId": "2", "changeHistories": [history(20)]}]

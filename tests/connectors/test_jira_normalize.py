@@ -185,3 +185,56 @@ def test_assignee_transitions_use_ids():
           "items": [{"field": "assignee", "from": None, "fromString": None, "to": "ann", "toString": "Ann A"}]}]
     (t,) = normalize_histories(1, h)
     assert (t.field, t.from_value, t.to_value, t.to_category, t.author_id) == ("assignee", None, "ann", None, "bob")
+
+
+def test_story_point_changes_are_kept_by_field_id():
+    raw = sample("cloud-jirametrics/testdata/SP-13.json")  # a real "Story Points" change, customfield_10036
+    fmap = FieldMap.discover([{"id": "customfield_10036", "name": "Story Points"}])
+    points = [t for t in normalize_histories(int(raw["id"]), raw["changelog"]["histories"], cloud_statuses(), fmap)
+              if t.field == "story_points"]
+    assert [(t.from_value, t.to_value) for t in points] == [(None, "13")]
+    assert points[0].author_name  # who changed it, by name
+    # A site whose story points live in another field: this item is not that field's change.
+    other = FieldMap.discover([{"id": "customfield_20000", "name": "Story Points"}])
+    assert not [t for t in normalize_histories(int(raw["id"]), raw["changelog"]["histories"], cloud_statuses(), other)
+                if t.field == "story_points"]
+
+
+def _history(hid, *items, author="Ann A"):
+    return {"id": str(hid), "created": "2026-11-02T10:00:00.000+0000",
+            "author": {"accountId": "a1", "displayName": author}, "items": list(items)}
+
+
+def test_scope_changes_cloud_and_data_center_shapes():
+    fmap = FieldMap.discover([{"id": "customfield_10014", "name": "Epic Link"},
+                              {"id": "customfield_10023", "name": "Target end"},
+                              {"id": "customfield_10016", "name": "Story point estimate"}])
+    histories = [
+        # Cloud: a parent change names ids only, and carries no fieldId.
+        _history(1, {"field": "IssueParentAssociation", "fieldtype": "jira", "from": "10012", "fromString": None,
+                     "to": "10040", "toString": None}),
+        # Data Center: Epic Link with keys.
+        _history(2, {"field": "Epic Link", "fieldtype": "custom", "fieldId": "customfield_10014",
+                     "from": "10040", "fromString": "PAY-9", "to": None, "toString": None}),
+        # A date field: ISO in from/to; a display format only in the strings.
+        _history(3, {"field": "Target end", "fieldtype": "custom", "fieldId": "customfield_10023",
+                     "from": "2026-12-21", "fromString": "21/Dec/26", "to": None, "toString": "18/Jan/27"}),
+        _history(4, {"field": "Story point estimate", "fieldtype": "custom", "fieldId": "customfield_10016",
+                     "from": None, "fromString": "5.0", "to": None, "toString": "8"},
+                 {"field": "Flagged", "fieldtype": "custom", "fieldId": "customfield_10021",
+                  "from": None, "fromString": None, "to": "1", "toString": "Impediment"}),
+    ]
+    rows = normalize_histories(7, histories, None, fmap)
+    assert [(t.field, t.from_value, t.to_value) for t in rows] == [
+        ("parent", "10012", "10040"), ("epic", "PAY-9", None), ("target_date", "2026-12-21", "2027-01-18"),
+        ("story_points", "5.0", "8")]
+    assert {t.author_name for t in rows} == {"Ann A"} and all(t.to_category is None for t in rows)
+
+
+def test_scope_changes_without_field_ids_are_told_by_name():
+    h = [_history(1, {"field": "Epic Link", "fieldtype": "custom", "from": None, "fromString": None,
+                      "to": "10040", "toString": "PAY-9"}),
+         _history(2, {"field": "Kundenwert", "fieldtype": "custom", "from": None, "fromString": "1", "to": None,
+                      "toString": "2"})]
+    assert [(t.field, t.to_value) for t in normalize_histories(1, h, None, FieldMap.discover([]))] == [
+        ("epic", "PAY-9")]

@@ -21,6 +21,7 @@ from rollup.jobs.sync import SyncScope, sync
 from rollup.localjira import Faults, LocalJira, SampleOrg
 from rollup.localjira.render import CLOUD_FIELDS, DC_FIELDS
 from rollup.localjira.sampledata import ISSUE_TYPES, PROJECTS, T_EPIC, T_SUB
+from rollup.localjira.sampleorg import KEPT_HISTORY_KINDS
 from rollup.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,8 +31,8 @@ SCOPE_JQL = f"project in ({', '.join(PROJECT_KEYS)})"
 #: The two fields named "Team" on each flavour: (the real team field, the legacy select).
 TEAM_FIELDS = {flavour: (table["team"][0], table["legacy_team"][0])
                for flavour, table in (("cloud", CLOUD_FIELDS), ("datacenter", DC_FIELDS))}
-#: Transition kinds kept by the connector (SampleOrg.h_kind: 0 status, 1 assignee).
-TRANSITION_KINDS = (0, 1)
+#: History kinds kept by the connector (status, assignee, epic, story points, target date).
+TRANSITION_KINDS = KEPT_HISTORY_KINDS
 
 
 def settings(url: str, flavour: str) -> JiraSettings:
@@ -130,7 +131,7 @@ def live_ids(org: SampleOrg) -> set[int]:
 
 
 def transition_counts(org: SampleOrg) -> dict[int, int]:
-    """Issue id -> number of status and assignee histories in the org."""
+    """Issue id -> number of histories the connector keeps, in the org."""
     return {
         org.issue_id(pos): sum(1 for h in org.histories(pos) if org.h_kind[h] in TRANSITION_KINDS)
         for pos in live_positions(org)

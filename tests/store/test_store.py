@@ -172,11 +172,32 @@ def test_v2_snapshots_per_run_become_one_per_week(database_url):
                              {"r": run, "t": when, "p": json.dumps({"status": status})})
             conn.execute(text("UPDATE meta SET schema_version = 2"))
     with Store.open(database_url) as upgraded:
-        assert upgraded.schema_version() == SCHEMA_VERSION == 3
+        assert upgraded.schema_version() == SCHEMA_VERSION
         rows = upgraded.snapshot_rows()
     # Runs 2 and 3 fall in one ISO week: the later one is that week's snapshot.
     assert [(r["week"], r["as_of"], r["run_id"], r["payload"]["status"]) for r in rows] == [
         ("2026-W47", date(2026, 11, 16), 1, "To Do"), ("2026-W48", date(2026, 11, 25), 3, "Done")]
+
+
+def test_v3_gains_author_names_and_reads_every_changelog_again(database_url):
+    with Store.open(database_url) as store:
+        store.upsert_batch([make_issue(1), make_issue(2)], {}, True)
+        before = store.stored_updated(require_complete_changelog=True)
+        assert before.keys() == {1, 2} and None not in before.values()
+        with store.begin() as conn:
+            conn.execute(text("DROP TABLE transitions"))
+            conn.execute(text(
+                "CREATE TABLE transitions (issue_id INTEGER NOT NULL REFERENCES issues (id) ON DELETE CASCADE, "
+                "history_id INTEGER NOT NULL, field VARCHAR(32) NOT NULL, at TIMESTAMP WITH TIME ZONE NOT NULL, "
+                "from_value VARCHAR(255), to_value VARCHAR(255), to_category VARCHAR(32), author_id VARCHAR(128))"))
+            conn.execute(text("UPDATE meta SET schema_version = 3"))
+    with Store.open(database_url) as upgraded:
+        assert upgraded.schema_version() == SCHEMA_VERSION
+        columns = {c["name"] for c in inspect(upgraded.engine).get_columns("transitions")}
+        assert "author_name" in columns
+        # Changelogs read before the scope ledger's fields were kept are read again on the next sync.
+        # (None: no stored update time counts, so the issue is fetched whatever the server says.)
+        assert upgraded.stored_updated(require_complete_changelog=True) == {1: None, 2: None}
 
 
 def test_frames_lists_tables(store):
