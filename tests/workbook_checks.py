@@ -188,7 +188,33 @@ def check_workbook(wb: Any, chart_dir: Path, *, ktlo_buckets: set[str], capex_bu
         assert (any(s.startswith(f"{n:,} issue") and "cannot see" in s for s in sentences)
                 or f"the epic of {n:,} issue" in sentences[-1])
     assert sentences[-1].startswith(("What this page could not see", "Nothing this page needs is missing"))
+    got["scope"] = _check_scope(wb["Changes"], sentences)
     return got
+
+
+def _check_scope(ws: Any, sentences: list[str]) -> tuple[int, int]:
+    """The week's scope sentence recomputed from the Changes sheet's scope entries: (epics, children added)."""
+    import re
+    from datetime import date, timedelta
+
+    heading = row_of(ws, "Scope entries of the last")
+    until = date.fromisoformat(re.search(r"to (\d{4}-\d{2}-\d{2})\)", ws.cell(row=heading, column=1).value)[1])
+    entries = [] if str(ws.cell(row=heading + 1, column=1).value).startswith("None") else table(ws, heading + 1)
+    week = [e for e in entries if e["When"].date() >= until - timedelta(days=6)]
+    added: dict[str, int] = {}
+    points: dict[str, float] = {}
+    for e in week:
+        if e["Change"] == "child added":
+            added[e["Epic"]] = added.get(e["Epic"], 0) + 1
+        if e["Change"] in ("child added", "points changed") and e["Points"] is not None:
+            points[e["Epic"]] = points.get(e["Epic"], 0) + e["Points"]
+    grew = {k for k in {*added, *points} if added.get(k, 0) > 0 or points.get(k, 0) > 0}
+    said = [s for s in sentences if s.startswith("Scope grew inside")]
+    if said:
+        n, children = len(grew), sum(added.values())
+        assert said[0].startswith(f"Scope grew inside {n} started {'epic' if n == 1 else 'epics'} this week, "
+                                  f"{children} {'child' if children == 1 else 'children'} added in all"), said[0]
+    return len(grew), sum(added.values())
 
 
 #: Most epics the roadmap chart draws.

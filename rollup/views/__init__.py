@@ -29,6 +29,7 @@ from rollup.views import (
     okrs,
     pillars,
     points_out_of_range,
+    scope,
     teams,
     titles,
     trend,
@@ -54,6 +55,7 @@ REGISTRY: tuple[View, ...] = check_registry((
     hygiene.VIEW,
     teams.VIEW,
     flow.VIEW,
+    scope.VIEW,
     decisions.VIEW,
     lint_rules.VIEW,
     completeness.VIEW,
@@ -67,5 +69,5 @@ __all__ = [
     "REGISTRY", "INPUTS", "View", "check_registry",
     "allocation", "changes", "completeness", "decisions", "definitions", "effort", "epics", "epics_not_visible",
     "flow", "forecast", "forecast_accuracy", "headline", "hygiene", "insights", "lint_rules", "missing_parents",
-    "okr_summary", "okrs", "pillars", "points_out_of_range", "teams", "titles", "trend",
+    "okr_summary", "okrs", "pillars", "points_out_of_range", "scope", "teams", "titles", "trend",
 ]

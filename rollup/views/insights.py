@@ -13,6 +13,8 @@ kind                     when                                                 we
 ``at_risk``              epics are at risk or off track (the biggest three)  their size / open size
 ``newly_at_risk``        epics became at risk since last week's snapshot      their size / open size
 ``slip``                 target dates moved later this week (largest first)   their size / open size
+``scope_added``          children or points added inside started epics this   their size / open size
+                         week (the scope ledger; most children first)
 ``pillar_gap``           a pillar is more than 5 pp from its target share     the gap (share)
                          (at most two, furthest first; with last week's gap
                          when a snapshot a week old exists)
@@ -39,7 +41,7 @@ team's, so a team that works mostly on one pillar is not off target; the portfol
 Columns: ``rank`` (1 first), ``sentence``, ``keys`` (list of the issue keys it cites, in the order
 cited), ``figure`` (the number it is about), ``unit`` (of that figure), ``kind``, ``weight``.
 
-Requires the views ``epics``, ``decisions``, ``changes``, ``pillars``, ``okrs``, ``hygiene``,
+Requires the views ``epics``, ``decisions``, ``changes``, ``scope``, ``pillars``, ``okrs``, ``hygiene``,
 ``missing_parents``, ``completeness``, ``effort``; and ``snapshots`` (for the week-ago checks),
 ``allocation_window_days``, ``team``.
 """
@@ -54,6 +56,7 @@ import pandas as pd
 
 from rollup.config.models import RollupConfig
 from rollup.views import allocation
+from rollup.views import scope as scope_view
 from rollup.views._baseline import baseline_day
 from rollup.views._common import UNMAPPED, empty, team_scope
 from rollup.views.okrs import KEY_RESULT
@@ -63,7 +66,7 @@ from rollup.views.registry import View
 COLUMNS = ["rank", "sentence", "keys", "figure", "unit", "kind", "weight"]
 
 #: Sentence kinds in tie-break order (see the module docstring).
-KINDS = ("at_risk", "newly_at_risk", "slip", "pillar_gap", "key_results_behind", "key_results_no_work",
+KINDS = ("at_risk", "newly_at_risk", "slip", "scope_added", "pillar_gap", "key_results_behind", "key_results_no_work",
          "key_results_missed", "hygiene_drop", "epics_not_visible", "missing_data")
 
 #: A missed key result's weight, as a share of its share of all key results: its quarter has ended,
@@ -79,7 +82,8 @@ NAMED = 3
 
 def compute(
     mapped_issues: pd.DataFrame, mappings: RollupConfig, *,
-    as_of: date, epics: pd.DataFrame, decisions: pd.DataFrame, changes: pd.DataFrame, pillars: pd.DataFrame,
+    as_of: date, epics: pd.DataFrame, decisions: pd.DataFrame, changes: pd.DataFrame, scope: pd.DataFrame,
+    pillars: pd.DataFrame,
     okrs: pd.DataFrame, hygiene: pd.DataFrame, missing_parents: pd.DataFrame, completeness: pd.DataFrame,
     effort: pd.DataFrame, snapshots: Any, allocation_window_days: int | None, team: str | None,
 ) -> pd.DataFrame:
@@ -91,6 +95,7 @@ def compute(
     found: list[dict[str, Any]] = []
     found += _at_risk(decisions, open_size)
     found += _slips(changes, open_size)
+    found += _scope_added(scope, epics, as_of, open_size)
     if team_scope(mappings, mapped_issues, team) is None:
         found += _pillar_gaps(pillars, epics,
                               allocation.window_effort(mapped_issues, mappings, start=as_of - timedelta(days=window),
@@ -189,6 +194,37 @@ def _slips(changes: pd.DataFrame, open_size: float) -> list[dict[str, Any]]:
         named = [f"{r.key} by {int(cast(float, r.days_slipped))} days (to {r.after})" for r in top.itertuples()]
         text = (f"{len(slips)} epics slipped this week, {days} days in all: {listing(named, len(slips))}.")
     return [_row("slip", text, list(top["key"]), days, "days", _share_of(float(slips["size"].sum()), open_size))]
+
+
+def _scope_added(scope: pd.DataFrame, epics: pd.DataFrame, as_of: date, open_size: float) -> list[dict[str, Any]]:
+    """Children and points added inside epics that had started, this week (the scope ledger's entries)."""
+    if scope is None or scope.empty:
+        return []
+    week = scope_view.entries(scope, since=scope_view.week_start(as_of))
+    added = week[week["change"].eq(scope_view.ADDED)].groupby("key").size()
+    points = week[week["change"].eq(scope_view.POINTS)].groupby("key")["points"].sum()
+    points = points.add(week[week["change"].eq(scope_view.ADDED)].groupby("key")["points"].sum(min_count=1),
+                        fill_value=0)
+    grew = pd.DataFrame({"children": added, "points": points}).fillna(0)
+    grew = grew[grew["children"].gt(0) | grew["points"].gt(0)]
+    if grew.empty:
+        return []
+    grew = grew.reindex(sorted(grew.index, key=lambda k: (-grew.loc[k, "children"], -grew.loc[k, "points"], k)))
+    top = grew.head(NAMED)
+
+    def part(key: str) -> str:
+        n, p = int(cast(float, grew.loc[key, "children"])), float(cast(float, grew.loc[key, "points"]))
+        bits = [f"+{n} {'child' if n == 1 else 'children'}"] if n else []
+        bits += [f"{p:+g} {'point' if abs(p) == 1 else 'points'}"] if p else []
+        return f"{key} ({', '.join(bits)})"
+
+    n = len(grew)
+    children = int(grew["children"].sum())
+    size = float(epics.loc[epics["key"].isin(grew.index), "size"].sum())
+    text = (f"Scope grew inside {n} started {'epic' if n == 1 else 'epics'} this week, {children} "
+            f"{'child' if children == 1 else 'children'} added in all: {listing([part(k) for k in top.index], n)} "
+            "(the scope ledger on the Changes sheet says who and when).")
+    return [_row("scope_added", text, list(top.index), children, "children", _share_of(size, open_size))]
 
 
 def _pillar_gaps(pillars: pd.DataFrame, epics: pd.DataFrame, work: pd.DataFrame,
@@ -364,7 +400,7 @@ def _missing_data(completeness: pd.DataFrame, has_baseline: bool, unseen: dict[s
 
 #: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).
 VIEW = View("insights", compute=compute, requires=(
-    "epics", "decisions", "changes", "pillars", "okrs", "hygiene", "missing_parents", "completeness", "effort",
+    "epics", "decisions", "changes", "scope", "pillars", "okrs", "hygiene", "missing_parents", "completeness", "effort",
     "snapshots", "allocation_window_days", "team",
 ))
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from copy import copy
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -31,6 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from rollup.config.models import ALLOCATION_WINDOW_DAYS
 from rollup.views import decisions as decisions_view
 from rollup.views import okrs as okrs_view
+from rollup.views import scope as scope_view
 from rollup.views.completeness import freshness_line
 from rollup.writers.printing import set_print_setup_all
 from rollup.writers.safe import DISPLAY_LIMIT, atomic_write, set_text
@@ -633,6 +634,7 @@ def build_workbook(views: dict[str, pd.DataFrame], info: WorkbookInfo,
     sheet("Allocation", views["allocation"], ALLOCATION_COLUMNS, "allocation-by-bucket")
     changes = sheet("Changes", views["changes"], CHANGE_COLUMNS, "week-over-week")
     _note_under(changes, len(views["changes"]) + 3, views["changes"].attrs.get("note"))
+    _scope_ledger(changes, views, info, len(views["changes"]) + 5)
     _trend_sheet(wb.create_sheet("Trend"), views["trend"], info)
     _teams_sheet(sheet("Teams", views["teams"], TEAM_COLUMNS), views, info)
 
@@ -732,26 +734,66 @@ TREND_COLUMNS = [
 def _teams_sheet(ws: Worksheet, views: dict[str, pd.DataFrame], info: WorkbookInfo) -> None:
     """Below the teams: flow per team (epics in progress against finished, cycle times), then epic ages."""
     flow = views["flow"]
-    row = len(views["teams"]) + 3
-    for heading, rows, columns in (
+    _tables_below(ws, len(views["teams"]) + 3, [
         ("Flow: epics in progress against epics finished, and cycle time (first child started → epic done), "
-         "over the last 26 weeks", flow[flow["level"].eq("team")], FLOW_TEAM_COLUMNS),
+         "over the last 26 weeks", flow[flow["level"].eq("team")], FLOW_TEAM_COLUMNS, "None."),
         ("Epics in progress, oldest first (age: days since the epic started)", flow[flow["level"].eq("epic")],
-         FLOW_EPIC_COLUMNS),
-    ):
+         FLOW_EPIC_COLUMNS, "None."),
+    ], info, more="Showing the {shown:,} oldest of {total:,} epics in progress; the counts above cover all.")
+
+
+def _tables_below(ws: Worksheet, row: int, tables: list[tuple[str, pd.DataFrame, list[Col], str]],
+                  info: WorkbookInfo, *, more: str) -> int:
+    """Tables stacked down a sheet from ``row``, each under its bold heading (its ``none`` line when empty),
+    at most :data:`SHEET_ROW_LIMIT` rows each with ``more`` (``{shown}``, ``{total}``) said under a cut one;
+    return the next free row."""
+    for heading, rows, columns, none in tables:
         ws.cell(row=row, column=1, value=heading).font = Font(bold=True)
         if rows.empty:
-            ws.cell(row=row + 1, column=1, value="None.")
+            ws.cell(row=row + 1, column=1, value=none)
             row += 3
             continue
         shown = rows.head(SHEET_ROW_LIMIT)
         row = write_table(ws, shown.reset_index(drop=True), columns, base_url=info.base_url, start_row=row + 1,
                           header_row_is_frozen=False, autofilter=False) + 2
         if len(rows) > len(shown):
-            set_text(ws.cell(row=row - 1, column=1), f"Showing the {len(shown):,} oldest of {len(rows):,} epics in "
-                                                     "progress; the counts above cover all.")
+            set_text(ws.cell(row=row - 1, column=1), more.format(shown=len(shown), total=len(rows)))
             ws.cell(row=row - 1, column=1).font = Font(italic=True, color="555555")
             row += 1
+    return row
+
+
+# The two scope tables keep the week-over-week table's columns where they can (key in B, summary in C,
+# team in E, before/after in F/G), so the sheet keeps its width and prints at the same size.
+SCOPE_EPIC_COLUMNS = [
+    Col("last_change", "Last change", "date"), Col("key", "Epic", "key"), Col("summary", "Summary", "long", 50),
+    Col("started", "Started", "date"), Col("team", "Team"), Col("children_added", "Children added", "int"),
+    Col("children_removed", "Children removed", "int"), Col("points_changes", "Point changes", "int"),
+    Col("points_delta", "Points (net)", "num"), Col("target_moves", "Target moves", "int"),
+    Col("target_days", "Target moved (days)", "int"),
+]
+SCOPE_EVENT_COLUMNS = [
+    Col("change", "Change"), Col("key", "Epic", "key"), Col("summary", "Summary", "long", 50),
+    Col("item", "Child", "key"), Col("team", "Team"), Col("before", "Before"), Col("after", "After"),
+    Col("days", "Days moved", "int"), Col("points", "Points", "num"), Col("who", "Who"), Col("at", "When", "date"),
+]
+#: Days of scope entries listed on the Changes sheet (the per-epic table counts every entry).
+SCOPE_LISTED_DAYS = 28
+
+
+def _scope_ledger(ws: Worksheet, views: dict[str, pd.DataFrame], info: WorkbookInfo, row: int) -> None:
+    """Below the week-over-week changes: the scope ledger per epic, then its recent entries, newest first."""
+    ledger = views["scope"]
+    per = ledger[ledger["level"].eq("epic")].reset_index(drop=True)
+    since = info.as_of - timedelta(days=SCOPE_LISTED_DAYS - 1)
+    recent = scope_view.entries(ledger, since=since)
+    none = "None: no such change in the store's history."
+    _tables_below(ws, row, [
+        ("Scope ledger: what changed inside each epic after it started (children added and removed, story "
+         "points), and every target-date move, from Jira's history", per, SCOPE_EPIC_COLUMNS, none),
+        (f"Scope entries of the last {SCOPE_LISTED_DAYS} days ({since.isoformat()} to {info.as_of.isoformat()}), "
+         "newest first", recent, SCOPE_EVENT_COLUMNS, none),
+    ], info, more="Showing {shown:,} of {total:,} rows, in the order above; the per-epic table counts every entry.")
 
 
 def _forecast_sheet(ws: Worksheet, views: dict[str, pd.DataFrame], info: WorkbookInfo, capped: list[str],
