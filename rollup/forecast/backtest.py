@@ -91,7 +91,7 @@ def backtest(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date
     parts = []
     for day in dates:
         then = as_of_frame(mapped_issues, day)
-        predicted = forecast(then, options, as_of=day).epics
+        predicted = forecast(then, options, as_of=day, rollups=False).epics
         rolled = epics_view.rolled_up(then, as_of=day, max_points=max_points)
         projected = epics_view.linear_projection(rolled, as_of=day)[2]
         open_now = ~rolled["status_category"].astype(str).eq("done")

@@ -64,15 +64,17 @@ def _rng(options: ForecastOptions, team_id: str) -> np.random.Generator:
 
 
 def forecast(mapped_issues: pd.DataFrame, options: ForecastOptions, *, as_of: date,
-             key_results: pd.DataFrame | None = None) -> Forecast:
+             key_results: pd.DataFrame | None = None, rollups: bool = True) -> Forecast:
     """Forecast every open epic with a team; roll up to initiatives and (given ``key_results``) key results.
+
+    ``rollups=False``: the epics and teams only (the backtest scores epics; its roll-ups would be unread).
 
     ``key_results``: rows of ``key`` (an epic) and ``key_result`` (an id it contributes to).
     Teams are simulated one at a time and each run is dropped once its figures are read, so memory
     holds one team's trials, plus one done-share curve per initiative or key result and team.
     """
     plans = team_plans(mapped_issues, options, as_of=as_of)
-    groups = _groups(mapped_issues, key_results)
+    groups = _groups(mapped_issues, key_results) if rollups else []
     lane: dict[str, tuple[str, float]] = {}
     for plan in plans:
         if plan.throughput.sum() > 0:
@@ -116,8 +118,9 @@ def forecast(mapped_issues: pd.DataFrame, options: ForecastOptions, *, as_of: da
     epics = (pd.concat(epic_rows, ignore_index=True) if epic_rows else pd.DataFrame(columns=EPIC_COLUMNS))
     epics = epics.reindex(columns=EPIC_COLUMNS)
     teams = pd.DataFrame(team_rows, columns=TEAM_COLUMNS)
-    rollups = _rollups(mapped_issues, groups, lane, curves, epics, options, as_of)
-    return Forecast(as_of=as_of, options=options, epics=epics, teams=teams, rollups=rollups)
+    rolled = (_rollups(mapped_issues, groups, lane, curves, epics, options, as_of) if rollups
+              else pd.DataFrame(columns=ROLLUP_COLUMNS))
+    return Forecast(as_of=as_of, options=options, epics=epics, teams=teams, rollups=rolled)
 
 
 def _dated(run: montecarlo.TeamRun, plan: TeamPlan, backlog: pd.DataFrame, as_of: date) -> pd.DataFrame:
