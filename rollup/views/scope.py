@@ -237,15 +237,13 @@ def _frame(ledger: pd.DataFrame, epics: pd.DataFrame, start_of: pd.Series, mappi
     ledger["change_order"] = ledger["change"].map({k: i for i, k in enumerate(KINDS)})
     ledger = ledger.sort_values(["at", "key", "change_order"], ascending=[False, True, True], kind="stable")
     ledger = ledger.drop(columns="change_order")
-    grouped = ledger.groupby("key", sort=False)
+    counts = ledger.groupby(["key", "change"]).size().unstack(fill_value=0).reindex(columns=list(KINDS), fill_value=0)
     per = pd.DataFrame({
-        "children_added": grouped["change"].apply(lambda c: int((c == ADDED).sum())),
-        "children_removed": grouped["change"].apply(lambda c: int((c == REMOVED).sum())),
-        "points_changes": grouped["change"].apply(lambda c: int((c == POINTS).sum())),
+        "children_added": counts[ADDED], "children_removed": counts[REMOVED], "points_changes": counts[POINTS],
         "points_delta": ledger[ledger["change"].eq(POINTS)].groupby("key")["points"].sum(),
-        "target_moves": grouped["change"].apply(lambda c: int((c == TARGET_MOVED).sum())),
+        "target_moves": counts[TARGET_MOVED],
         "target_days": ledger[ledger["change"].eq(TARGET_MOVED)].groupby("key")["days"].sum(),
-        "last_change": grouped["at"].max(),
+        "last_change": ledger.groupby("key")["at"].max(),
     })
     per[["points_delta", "target_days"]] = per[["points_delta", "target_days"]].fillna(0.0)
     per = per.reset_index(names="key").sort_values(
