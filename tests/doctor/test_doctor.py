@@ -13,7 +13,7 @@ from doctor_helpers import doctor, doctor_text, free_port, mappings_for, steady,
 from rollup.doctor import Check
 from rollup.localjira import Faults, LocalJira
 from rollup.localjira.credentials import DEMO_EMAIL, DEMO_PAT, DEMO_TOKEN
-from rollup.store import Store
+from rollup.store import SCHEMA_VERSION, Store
 
 WRONG = "wrong-token-Z9q"
 
@@ -71,7 +71,8 @@ def test_a_healthy_installation_is_ok_on_every_check(project, rates, smtp):
     roles = 7 if flavour == "cloud" else 8  # no Parent Link on Cloud: every level links through parent
     assert checks["field parent_link"]["detail"].startswith("none" if flavour == "cloud" else "customfield_10200")
     assert checks["field roles"]["detail"] == f"the same fields as the last sync stored ({roles} roles, 1 extra field)"
-    assert str(project.db) in checks["store"]["detail"] and "schema version 3 (current)" in checks["store"]["detail"]
+    detail = checks["store"]["detail"]
+    assert str(project.db) in detail and f"schema version {SCHEMA_VERSION} (current)" in detail
     assert "(full, finished" in checks["last sync"]["detail"]
     live = len(Store.open(project.store_url).all_issue_ids())
     assert f"the store holds {live:,} issues; the server counts {live:,}" in checks["issue count"]["detail"]
@@ -309,7 +310,7 @@ def test_a_store_synced_on_each_database_is_healthy(project, database_url, monke
     assert report.exit_code == 0
     assert {name for name, line in report.not_ok().items()} == {"rates", "smtp"}  # neither configured
     how = "PRAGMA integrity_check ok" if database_url.startswith("sqlite") else "the server answers"
-    assert f"{how}; schema version 3 (current)" in report.detail("store")
+    assert f"{how}; schema version {SCHEMA_VERSION} (current)" in report.detail("store")
     assert report.status("last sync") == "ok" and report.status("issue count") == "ok"
 
 

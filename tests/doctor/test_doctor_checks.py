@@ -135,7 +135,7 @@ def test_the_store_check_on_each_database(database_url):
     assert line.detail.endswith(f"schema version {SCHEMA_VERSION} (current)")
     if database_url.startswith("sqlite"):
         path = Path(database_url[len("sqlite:///"):])
-        assert line.detail == f"{path}: PRAGMA integrity_check ok; schema version 3 (current)"
+        assert line.detail == f"{path}: PRAGMA integrity_check ok; schema version {SCHEMA_VERSION} (current)"
     else:
         assert "the server answers" in line.detail
     [runs] = last_sync.run(ctx)
