@@ -52,6 +52,7 @@ def backtest_command(config_path: Path, database: str | None, as_of: date | None
       rollup forecast backtest --weeks 26 --every 2 --format json
     """
     from rollup.config import load_config
+    from rollup.forecast.backtest import STORED
     from rollup.jobs.forecast import run_backtest
     from rollup.store import Store
 
@@ -67,10 +68,16 @@ def backtest_command(config_path: Path, database: str | None, as_of: date | None
     teams = [{k: _number(v) for k, v in row.items()} for row in result.teams.to_dict(orient="records")]
     if fmt == "json":
         click.echo(json.dumps({"as_of": result.as_of.isoformat(), "dates": [d.isoformat() for d in result.dates],
+                               "sources": {d.isoformat(): s for d, s in sorted((result.sources or {}).items())},
                                "teams": teams}, indent=2))
         return
+    sources = result.sources or {}
+    stored = [d for d in sorted(result.dates) if sources.get(d) == STORED]
     click.echo(f"Forecasts as of {', '.join(d.isoformat() for d in sorted(result.dates))}, scored on "
-               f"{result.as_of.isoformat()} ({trials:,} trials per team)")
+               f"{result.as_of.isoformat()}; "
+               + (f"{', '.join(d.isoformat() for d in stored)} as forecast then (the weekly snapshot), the others "
+                  if stored else "each ")
+               + f"rebuilt from the store ({trials:,} trials per team)")
     click.echo(f"{'team':<20} {'forecasts':>9} {'scored':>6} {'done by P85':>12} {'P50 error':>10}   "
                f"{'linear':>6} {'scored':>6} {'done by date':>12} {'error':>7}")
     for row in teams:

@@ -12,6 +12,11 @@ last 28 days). Each epic open then is scored:
 * **Error**: days between the P50 date (linear: the projected date) and the day it was done, for
   epics done since; the median absolute error.
 
+Where the store holds a weekly snapshot of that date's ISO week with the forecast and the linear date
+in it (``snapshots``, written by every weekly report), the forecasts scored are the ones made then —
+nothing is rebuilt for that date, which is both truer and cheaper; :attr:`Backtest.sources` says which
+dates were read and which rebuilt.
+
 The rebuild is approximate where the store keeps no history: an issue counts as existing from its
 creation and done from its resolution; target dates, teams and story points are today's. The
 forecast and the linear projection are scored on the same rebuilt portfolio, so the comparison is fair.
@@ -44,6 +49,8 @@ class Backtest:
     dates: list[date]
     epics: pd.DataFrame
     teams: pd.DataFrame
+    #: Per date: ``stored`` (the forecasts of that week's snapshot) or ``rebuilt``.
+    sources: dict[date, str] | None = None
 
 
 def _day(values: pd.Series) -> pd.Series:
@@ -76,9 +83,36 @@ def as_of_frame(mapped_issues: pd.DataFrame, day: date) -> pd.DataFrame:
     return frame
 
 
+STORED, REBUILT = "stored", "rebuilt"
+
+
+def stored_forecasts(snapshots: pd.DataFrame | None, day: date, keys: set[str]) -> pd.DataFrame | None:
+    """The forecasts the weekly snapshot of ``day``'s ISO week holds for the epics ``keys`` that were open then:
+    ``key``, ``team_id``, ``p50``, ``p85``, ``linear``; None when that week has no snapshot, or one written
+    before the snapshots kept the forecast and the linear date."""
+    from rollup.views.changes import iso_week, weekly
+
+    if snapshots is None or len(snapshots) == 0:
+        return None
+    week = weekly(snapshots)
+    rows = week[week["week"].eq(iso_week(day))]
+    payloads = [p for p in rows["payload"] if isinstance(p, dict)]
+    if not payloads or not any("p85" in p and "projected_completion" in p for p in payloads):
+        return None
+    frame = pd.DataFrame(payloads).reindex(columns=["key", "team_id", "status_category", "p50", "p85",
+                                                    "projected_completion"])
+    frame = frame[frame["key"].astype(str).isin(keys) & ~frame["status_category"].astype(str).eq("done")]
+    return pd.DataFrame({"key": frame["key"].astype(str).to_numpy(), "team_id": frame["team_id"].to_numpy(),
+                         "p50": pd.to_datetime(frame["p50"]).to_numpy(), "p85": pd.to_datetime(frame["p85"]).to_numpy(),
+                         "linear": pd.to_datetime(frame["projected_completion"]).to_numpy()})
+
+
 def backtest(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date, weeks: int = 24,
-             every: int = 4, trials: int = 2000) -> Backtest:
-    """Forecast and project as of each past date; score both against what happened (module docstring)."""
+             every: int = 4, trials: int = 2000, snapshots: pd.DataFrame | None = None) -> Backtest:
+    """Forecast and project as of each past date; score both against what happened (module docstring).
+
+    ``snapshots``: the store's weekly epic snapshots; a date whose week has one is scored on its forecasts.
+    """
     from rollup.views import epics as epics_view
 
     options = mappings.forecast.model_copy(update={"trials": trials})
@@ -89,7 +123,17 @@ def backtest(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date
     today = pd.Timestamp(as_of)
     dates = [as_of - timedelta(days=7 * k) for k in range(every, weeks + 1, every)]
     parts = []
+    sources: dict[date, str] = {}
+    epic_keys = set(mapped_issues.loc[pd.to_numeric(mapped_issues["hierarchy_level"], errors="coerce").eq(1),
+                                      "key"].astype(str))
     for day in dates:
+        stored = stored_forecasts(snapshots, day, epic_keys)
+        sources[day] = STORED if stored is not None else REBUILT
+        if stored is not None:
+            stored["as_of"] = pd.Timestamp(day)
+            stored["done_on"] = stored["key"].map(done_on)
+            parts.append(stored)
+            continue
         then = as_of_frame(mapped_issues, day)
         predicted = forecast(then, options, as_of=day, rollups=False).epics
         rolled = epics_view.rolled_up(then, as_of=day, max_points=max_points)
@@ -109,7 +153,7 @@ def backtest(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date
     epics["p50_error_days"] = (epics["p50"] - epics["done_on"]).dt.days.abs()
     epics["linear_error_days"] = (epics["linear"] - epics["done_on"]).dt.days.abs()
     epics = epics.reindex(columns=EPIC_COLUMNS)
-    return Backtest(as_of=as_of, dates=dates, epics=epics, teams=_scores(epics))
+    return Backtest(as_of=as_of, dates=dates, epics=epics, teams=_scores(epics), sources=sources)
 
 
 def _hits(dated: pd.Series, done_on: pd.Series, today: pd.Timestamp) -> pd.Series:

@@ -340,7 +340,7 @@ def snapshot_payload(epics_frame: pd.DataFrame) -> list[tuple[int, str, dict]]:
         cols.append("hygiene_ok")
     data = epics_frame[cols].astype("object")
     data = data.where(data.notna(), None)
-    for col in ("target_date", "p50", "p85"):
+    for col in ("target_date", "p50", "p85", "projected_completion"):
         data[col] = [None if pd.isna(v) else pd.Timestamp(v).date().isoformat()
                      for v in epics_frame[col]] if col in epics_frame else None
     for col in ("chance", "forecast_items", "team_per_week"):

@@ -58,6 +58,44 @@ def test_a_forecast_four_weeks_ago_is_scored_by_hand():
     assert (everyone["p85_scored"], everyone["p85_hits"], everyone["linear_scored"]) == (1, 0, 0)
 
 
+def _hand_org() -> pd.DataFrame:
+    org = Org()
+    org.epic("DONE-1", "pay", status="done")
+    org.rows[-1]["resolved"] = at(AS_OF - timedelta(days=150))
+    org.children("DONE-1", "pay", done_on=[AS_OF - timedelta(days=7 * w + d) for w in range(20) for d in (1, 3)],
+                 created=AS_OF - timedelta(days=200))
+    org.epic("PAY-1", "pay", status="done")
+    org.rows[-1]["resolved"] = at(AS_OF - timedelta(days=5))
+    org.children("PAY-1", "pay", done_on=[AS_OF - timedelta(days=6)] * 4, created=AS_OF - timedelta(days=200))
+    return pd.DataFrame([_row(project_key="PAY", id=n, **row) for n, row in enumerate(org.rows, start=1)])
+
+
+def test_a_week_with_a_stored_snapshot_is_scored_on_the_forecast_made_then():
+    from rollup.views.changes import iso_week
+
+    day = AS_OF - timedelta(days=28)
+    payload = {"key": "PAY-1", "team_id": "pay", "status_category": "indeterminate", "p50": "2026-11-20",
+               "p85": "2026-11-27", "projected_completion": "2026-11-10"}
+    snapshots = pd.DataFrame([{"week": iso_week(day), "as_of": day, "run_id": 1, "taken_at": at(day), "issue_id": 2,
+                               "key": "PAY-1", "payload": payload},
+                              # A done epic's row is not a forecast to score.
+                              {"week": iso_week(day), "as_of": day, "run_id": 1, "taken_at": at(day), "issue_id": 1,
+                               "key": "DONE-1", "payload": {**payload, "key": "DONE-1", "status_category": "done"}}])
+    result = backtest(_hand_org(), CONFIG, as_of=AS_OF, weeks=4, every=4, trials=500, snapshots=snapshots)
+    assert result.sources == {day: "stored"}
+    row = result.epics.set_index("key").loc["PAY-1"]
+    # Done 5 days before the as-of date (2026-11-18): by the stored P85, 2 days from the P50, after the linear date.
+    assert (row["p85"], row["linear"]) == (pd.Timestamp("2026-11-27"), pd.Timestamp("2026-11-10"))
+    assert row["p85_hit"] and not row["linear_hit"] and row["p50_error_days"] == 2 and row["linear_error_days"] == 8
+    assert list(result.epics["key"]) == ["PAY-1"]
+    # A snapshot written before the forecast and the linear date were kept is not used: that week is rebuilt.
+    old = snapshots.assign(payload=[{k: v for k, v in p.items() if k != "projected_completion"}
+                                    for p in snapshots["payload"]])
+    rebuilt = backtest(_hand_org(), CONFIG, as_of=AS_OF, weeks=4, every=4, trials=500, snapshots=old)
+    assert rebuilt.sources == {day: "rebuilt"}
+    assert rebuilt.epics.set_index("key").loc["PAY-1", "p85"] == pd.Timestamp(AS_OF - timedelta(days=14))
+
+
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory):
     from rollup.jobs.demo import sync_sample_org
