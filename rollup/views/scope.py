@@ -74,7 +74,7 @@ def compute(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date,
     key_of = pd.Series(mapped_issues["key"].astype(str).to_numpy(), index=mapped_issues["id"].to_numpy())
     key_of = key_of[~key_of.index.duplicated()]
 
-    moves = _epic_moves(history, kids, key_of, set(epic_keys))
+    moves = _epic_moves(history, kids, key_of)
     events = [
         _created(kids, moves, start_of, end),
         _moved(moves, start_of),
@@ -110,26 +110,28 @@ def _history(transitions: pd.DataFrame | None, end: pd.Timestamp) -> pd.DataFram
     return out[out["at"] < end].sort_values(["issue_id", "at", "history_id"], kind="stable").reset_index(drop=True)
 
 
-def _epic_moves(history: pd.DataFrame, kids: pd.DataFrame, key_of: pd.Series, epic_keys: set[str]) -> pd.DataFrame:
+def _epic_moves(history: pd.DataFrame, kids: pd.DataFrame, key_of: pd.Series) -> pd.DataFrame:
     """A child's epic changes, oldest first, with ``old`` / ``new`` resolved to epic keys (None: no epic).
 
     Cloud names the parent by id, Data Center the Epic Link by key; a ``parent`` change counts only
-    for a story-level issue (whose parent is its epic). A value naming no epic in the store is None.
+    for a story-level issue (whose parent is its epic).
     """
     kid_ids = set(kids["id"].tolist())
     m = history[history["field"].isin(["epic", "parent"]) & history["issue_id"].isin(kid_ids)].copy()
     for side, column in (("old", "from_value"), ("new", "to_value")):
-        m[side] = [_epic_key(v, key_of, epic_keys) for v in m[column]]
+        m[side] = [_epic_key(v, key_of) for v in m[column]]
     return m
 
 
-def _epic_key(value: object, key_of: pd.Series, epic_keys: set[str]) -> str | None:
+def _epic_key(value: object, key_of: pd.Series) -> str | None:
+    """The epic a change names, by key: an id is looked up; one the frame does not hold (another team's
+    epic in a team report) stays as written, shown but never counted (only the frame's epics have a start)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     text = str(value)
     if text.isdigit():
         text = str(key_of.get(int(text), text))
-    return text if text in epic_keys else None
+    return text
 
 
 # ---------------------------------------------------------------------------------------- entries

@@ -126,3 +126,12 @@ def test_the_weeks_scope_sentence():
     assert (row["keys"], row["figure"], row["weight"]) == (["PAY-2"], 1.0, 0.3)
     # A week with no entry says nothing.
     assert insights._scope_added(out, epics, AS_OF + timedelta(days=30), open_size=100.0) == []
+
+
+def test_a_child_from_an_epic_outside_the_frame_is_added_here_and_counted_nowhere_else():
+    # A team report holds only its own epics: PAY-12 came from another team's epic (id 999, not in the frame).
+    moved = pd.DataFrame([history(1, 12, "parent", 5, "999", "1")])
+    out = scope.compute(issues(), CONFIG, as_of=AS_OF, transitions=moved)
+    events = out[out["level"].eq("event") & out["item"].eq("PAY-12")]
+    assert [(r.key, r.change, r.before, r.after) for r in events.itertuples()] == [
+        ("PAY-1", "child added", "999", "PAY-1")]
