@@ -86,15 +86,13 @@ def as_of_frame(mapped_issues: pd.DataFrame, day: date) -> pd.DataFrame:
 STORED, REBUILT = "stored", "rebuilt"
 
 
-def stored_forecasts(snapshots: pd.DataFrame | None, day: date, keys: set[str]) -> pd.DataFrame | None:
+def stored_forecasts(week: pd.DataFrame, day: date, keys: set[str]) -> pd.DataFrame | None:
     """The forecasts the weekly snapshot of ``day``'s ISO week holds for the epics ``keys`` that were open then:
     ``key``, ``team_id``, ``p50``, ``p85``, ``linear``; None when that week has no snapshot, or one written
-    before the snapshots kept the forecast and the linear date."""
-    from rollup.views.changes import iso_week, weekly
+    before the snapshots kept the forecast and the linear date. ``week``: the snapshots one per week
+    (:func:`rollup.views.changes.weekly`)."""
+    from rollup.views.changes import iso_week
 
-    if snapshots is None or len(snapshots) == 0:
-        return None
-    week = weekly(snapshots)
     rows = week[week["week"].eq(iso_week(day))]
     payloads = [p for p in rows["payload"] if isinstance(p, dict)]
     if not payloads or not any("p85" in p and "projected_completion" in p for p in payloads):
@@ -126,8 +124,11 @@ def backtest(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date
     sources: dict[date, str] = {}
     epic_keys = set(mapped_issues.loc[pd.to_numeric(mapped_issues["hierarchy_level"], errors="coerce").eq(1),
                                       "key"].astype(str))
+    from rollup.views.changes import weekly
+
+    week = weekly(snapshots)
     for day in dates:
-        stored = stored_forecasts(snapshots, day, epic_keys)
+        stored = stored_forecasts(week, day, epic_keys)
         sources[day] = STORED if stored is not None else REBUILT
         if stored is not None:
             stored["as_of"] = pd.Timestamp(day)

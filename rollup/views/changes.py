@@ -77,7 +77,10 @@ def weekly(snapshots: pd.DataFrame | None) -> pd.DataFrame:
     taken = pd.to_datetime(snaps["taken_at"], utc=True).dt.tz_localize(None)
     day = pd.to_datetime(snaps["as_of"], errors="coerce").fillna(taken.dt.normalize())
     week = snaps["week"].astype("object")
-    week = week.where(week.notna(), [iso_week(d.date()) if pd.notna(d) else None for d in day])
+    missing = week.isna() & day.notna()
+    if missing.any():  # one ISO week per distinct day, not per row
+        weeks = {d: iso_week(d.date()) for d in day[missing].unique()}
+        week = week.where(~missing, day.map(weeks))
     snaps = snaps.assign(week=week, day=day, _taken=taken)
     latest = snaps.sort_values("_taken", kind="stable").groupby("week")["run_id"].last()
     snaps = snaps[snaps["run_id"].eq(snaps["week"].map(latest))]

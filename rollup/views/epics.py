@@ -331,40 +331,35 @@ def _forecast_rag(keys: pd.Series, done: pd.Series, target: pd.Series, today: pd
 
 
 def snapshot_payload(epics_frame: pd.DataFrame) -> list[tuple[int, str, dict]]:
-    """(issue_id, key, payload) per epic: what week-over-week compares between runs."""
+    """(issue_id, key, payload) per epic: what week-over-week compares between runs.
+
+    Values are plain Python (``None`` for missing), converted a column at a time.
+    """
     if epics_frame.empty:
         return []
     cols = ["key", "summary", "status", "status_category", "pillar", "bucket", "okr", "key_result", "team_id",
             "children", "children_done", "points_total", "points_done", "size", "progress", "rag"]
     if "hygiene_ok" in epics_frame:
         cols.append("hygiene_ok")
-    data = epics_frame[cols].astype("object")
-    data = data.where(data.notna(), None)
+    columns = {col: _python(epics_frame[col]) for col in cols}
     for col in ("target_date", "p50", "p85", "projected_completion"):
-        data[col] = [None if pd.isna(v) else pd.Timestamp(v).date().isoformat()
-                     for v in epics_frame[col]] if col in epics_frame else None
+        columns[col] = ([None if pd.isna(v) else pd.Timestamp(v).date().isoformat() for v in epics_frame[col]]
+                        if col in epics_frame else [None] * len(epics_frame))
     for col in ("chance", "forecast_items", "team_per_week"):
         if col in epics_frame:
-            data[col] = [None if pd.isna(v) else float(v) for v in epics_frame[col]]
-    data["pillar"] = data["pillar"].map(lambda v: None if v in (None, "Unmapped") else str(v))
-    data["bucket"] = data["bucket"].map(lambda v: None if v in (None, "Unmapped") else str(v))
-    records = data.to_dict(orient="records")
-    return [(int(i), str(r["key"]), _plain(r)) for i, r in zip(epics_frame["id"], records)]
+            columns[col] = [None if v is None else float(v) for v in _python(epics_frame[col])]
+    for col in ("pillar", "bucket"):
+        columns[col] = [None if v in (None, "Unmapped") else str(v) for v in columns[col]]
+    names_ = list(columns)
+    records = [dict(zip(names_, row)) for row in zip(*columns.values())]
+    return [(int(i), str(r["key"]), r) for i, r in zip(epics_frame["id"], records)]
 
 
-def _plain(record: dict) -> dict:
-    out = {}
-    for k, v in record.items():
-        if isinstance(v, (np.bool_,)):
-            v = bool(v)
-        elif isinstance(v, (np.integer,)):
-            v = int(v)
-        elif isinstance(v, (np.floating,)):
-            v = None if np.isnan(v) else float(v)
-        elif isinstance(v, float) and np.isnan(v):
-            v = None
-        out[k] = v
-    return out
+def _python(values: pd.Series) -> list:
+    """A column as plain Python values: numpy scalars unboxed, NaN / NA / NaT as None."""
+    out = values.tolist() if values.dtype.kind in "biuf" else values.astype("object").tolist()
+    return [None if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v)
+            else v.item() if isinstance(v, np.generic) else v for v in out]
 
 
 #: What the view is called, what it requires and how it is computed (see :mod:`rollup.views.registry`).

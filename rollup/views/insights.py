@@ -209,7 +209,9 @@ def _scope_added(scope: pd.DataFrame, epics: pd.DataFrame, as_of: date, open_siz
     grew = grew[grew["children"].gt(0) | grew["points"].gt(0)]
     if grew.empty:
         return []
-    grew = grew.reindex(sorted(grew.index, key=lambda k: (-grew.loc[k, "children"], -grew.loc[k, "points"], k)))
+    grew = (grew.rename_axis("key").reset_index()
+            .sort_values(["children", "points", "key"], ascending=[False, False, True], kind="stable")
+            .set_index("key"))
     top = grew.head(NAMED)
 
     def part(key: str) -> str:
