@@ -343,8 +343,11 @@ def snapshot_payload(epics_frame: pd.DataFrame) -> list[tuple[int, str, dict]]:
         cols.append("hygiene_ok")
     columns = {col: _python(epics_frame[col]) for col in cols}
     for col in ("target_date", "p50", "p85", "projected_completion"):
-        columns[col] = ([None if pd.isna(v) else pd.Timestamp(v).date().isoformat() for v in epics_frame[col]]
-                        if col in epics_frame else [None] * len(epics_frame))
+        if col in epics_frame:
+            shown = pd.to_datetime(epics_frame[col], errors="coerce").dt.strftime("%Y-%m-%d")
+            columns[col] = shown.astype("object").where(shown.notna(), None).tolist()
+        else:
+            columns[col] = [None] * len(epics_frame)
     for col in ("chance", "forecast_items", "team_per_week"):
         if col in epics_frame:
             columns[col] = [None if v is None else float(v) for v in _python(epics_frame[col])]

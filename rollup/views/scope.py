@@ -251,10 +251,14 @@ def _frame(ledger: pd.DataFrame, epics: pd.DataFrame, start_of: pd.Series, mappi
     per = per.reset_index(names="key").sort_values(
         ["children_added", "points_delta", "key"], ascending=[False, False, True], kind="stable")
     for frame in (per, ledger):
-        frame["summary"] = frame["key"].map(info["summary"]).to_numpy()
-        frame["team_id"] = frame["key"].map(team_id).to_numpy()
-        frame["team"] = frame["team_id"].map(lambda t: team_names.get(t, t)).to_numpy()
-        frame["started"] = frame["key"].map(start_of).to_numpy()
+        # Each epic's attributes looked up once, then spread over its rows by position.
+        codes, keys = pd.factorize(frame["key"])
+        teams = team_id.reindex(keys)
+        attributes = {"summary": info["summary"].reindex(keys).to_numpy(), "team_id": teams.to_numpy(),
+                      "team": np.array([team_names.get(t, t) for t in teams], dtype=object),
+                      "started": start_of.reindex(keys).to_numpy()}
+        for name, values in attributes.items():
+            frame[name] = values[codes] if len(keys) else values[:0]
     per.insert(0, "level", "epic")
     ledger.insert(0, "level", "event")
     return pd.concat([per, ledger], ignore_index=True).reindex(columns=COLUMNS)
