@@ -371,6 +371,11 @@ def normalize_histories(
     statuses = statuses or StatusMap()
     by_id = fmap.changelog_fields() if fmap is not None else {"status": "status", "assignee": "assignee",
                                                                "parent": "parent"}
+    # An item without a fieldId names its field: the standard names, and those of the site's own fields.
+    names = dict(CHANGELOG_NAMES)
+    if fmap is not None:
+        names.update({str(f.get("name")): by_id[str(f["id"])] for f in fmap.fields
+                      if str(f.get("id")) in by_id and f.get("name")})
     rows: dict[tuple[int, str], TransitionRow] = {}
     for h in histories:
         at = parse_datetime(h.get("created"))
@@ -378,7 +383,7 @@ def normalize_histories(
         author_id = _user_id(author)
         author_name = author.get("displayName") if isinstance(author, Mapping) else None
         for item in h.get("items") or []:
-            name = _changelog_field(item, by_id, by_name=fmap is None)
+            name = _changelog_field(item, by_id, names, by_name=fmap is None)
             if name is None:
                 continue
             category = None
@@ -422,7 +427,8 @@ _ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-\d+$")
 _CHANGELOG_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S.%f", "%d/%b/%y", "%d/%b/%Y", "%d %b %Y")
 
 
-def _changelog_field(item: Mapping[str, Any], by_id: Mapping[str, str], *, by_name: bool) -> str | None:
+def _changelog_field(item: Mapping[str, Any], by_id: Mapping[str, str], names: Mapping[str, str], *,
+                     by_name: bool) -> str | None:
     """The kept field an item changed: by ``fieldId`` (the site's resolved fields), else by its name.
 
     The name is used for items without a ``fieldId`` and, when no field map is known, for all.
@@ -432,7 +438,7 @@ def _changelog_field(item: Mapping[str, Any], by_id: Mapping[str, str], *, by_na
         return by_id[str(fid)]
     if fid and not by_name:
         return None
-    return CHANGELOG_NAMES.get(str(item.get("field")))
+    return names.get(str(item.get("field")))
 
 
 def _text(value: Any) -> str | None:

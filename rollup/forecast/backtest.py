@@ -89,11 +89,12 @@ STORED, REBUILT = "stored", "rebuilt"
 def stored_forecasts(week: pd.DataFrame, day: date, keys: set[str]) -> pd.DataFrame | None:
     """The forecasts the weekly snapshot of ``day``'s ISO week holds for the epics ``keys`` that were open then:
     ``key``, ``team_id``, ``p50``, ``p85``, ``linear``; None when that week has no snapshot, or one written
-    before the snapshots kept the forecast and the linear date. ``week``: the snapshots one per week
-    (:func:`rollup.views.changes.weekly`)."""
+    before the snapshots kept the forecast and the linear date, or one made after ``day``. ``week``: the
+    snapshots one per week (:func:`rollup.views.changes.weekly`)."""
     from rollup.views.changes import iso_week
 
-    rows = week[week["week"].eq(iso_week(day))]
+    # A snapshot made later in that week would know what happened after the date it is scored from.
+    rows = week[week["week"].eq(iso_week(day)) & week["day"].le(pd.Timestamp(day))]
     payloads = [p for p in rows["payload"] if isinstance(p, dict)]
     if not payloads or not any("p85" in p and "projected_completion" in p for p in payloads):
         return None

@@ -16,7 +16,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from rollup.errors import StoreError
-from rollup.store.schema_sync import snapshots
+from rollup.store.schema_sync import STATE_ISSUES_HWM, snapshots
 
 #: The schema version this code writes. Bump it and add a function to MIGRATIONS together.
 SCHEMA_VERSION = 4
@@ -78,8 +78,9 @@ def _migrate_3_to_4(conn: Connection) -> None:
     """Version 4 keeps more of the changelog: a child's epic or parent, story points and target dates
     (the scope ledger), and each change's author name (``transitions.author_name``).
 
-    Every issue's changelog is marked incomplete, so the next sync reads each one again and the
-    ledger covers the issues' whole history, not only what changes after the upgrade.
+    Every issue's changelog is marked incomplete and the issues' high-water mark is dropped, so the next
+    sync is a full one that reads each changelog again (an incremental one would re-read only the issues
+    changed since), and the ledger covers the issues' whole history, not only what changes after the upgrade.
     """
     tables = set(inspect(conn).get_table_names())
     if "transitions" in tables:
@@ -88,6 +89,8 @@ def _migrate_3_to_4(conn: Connection) -> None:
             conn.execute(text("ALTER TABLE transitions ADD COLUMN author_name VARCHAR(255)"))
     if "issues" in tables:
         conn.execute(text("UPDATE issues SET changelog_complete = false"))
+    if "sync_state" in tables:
+        conn.execute(text("DELETE FROM sync_state WHERE key = :key"), {"key": STATE_ISSUES_HWM})
 
 
 #: ``MIGRATIONS[v]`` upgrades a database from version ``v`` to ``v + 1``, in one transaction.

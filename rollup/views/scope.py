@@ -69,14 +69,16 @@ def compute(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date,
     start_of = pd.Series(started.to_numpy(), index=epic_keys.to_numpy())
     start_of = start_of[~start_of.index.duplicated()]
     end = pd.Timestamp(as_of) + pd.Timedelta(days=1)
-    history = _history(transitions, end)
+    # The whole history, so a child's epic on a past day is known even when it moved after the as-of date;
+    # the entries themselves stop at the as-of date.
+    history = _history(transitions)
     kids = mapped_issues[level.eq(0)]
     key_of = pd.Series(mapped_issues["key"].astype(str).to_numpy(), index=mapped_issues["id"].to_numpy())
     key_of = key_of[~key_of.index.duplicated()]
 
     moves = _epic_moves(history, kids, key_of)
     events = [
-        _created(kids, moves, start_of, end),
+        _created(kids, moves, start_of),
         _moved(moves, start_of),
         _points(history, kids, moves, start_of),
         _targets(history, epics),
@@ -85,17 +87,18 @@ def compute(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date,
         if len(e):  # children named by id are shown by key
             e["item"] = e["item"].map(key_of).astype("object")
     found = [e for e in events if len(e)]
-    if not found:
+    ledger = pd.concat(found, ignore_index=True)[_EVENT] if found else pd.DataFrame(columns=_EVENT)
+    ledger = ledger[pd.to_datetime(ledger["at"]) < end]
+    if ledger.empty:
         return empty(COLUMNS)
-    ledger = pd.concat(found, ignore_index=True)[_EVENT]
     return _frame(ledger, epics, start_of, mappings)
 
 
 # ---------------------------------------------------------------------------------------- inputs
 
 
-def _history(transitions: pd.DataFrame | None, end: pd.Timestamp) -> pd.DataFrame:
-    """The kept scope changes up to the as-of date, with ``at`` naive UTC and ``who`` the author."""
+def _history(transitions: pd.DataFrame | None) -> pd.DataFrame:
+    """The kept scope changes, oldest first per issue, with ``at`` naive UTC and ``who`` the author."""
     columns = ["issue_id", "history_id", "field", "at", "from_value", "to_value", "who"]
     if transitions is None or transitions.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
@@ -107,7 +110,7 @@ def _history(transitions: pd.DataFrame | None, end: pd.Timestamp) -> pd.DataFram
                         "field": t["field"].astype(str).to_numpy(), "at": at.to_numpy(),
                         "from_value": t["from_value"].astype("object").to_numpy(),
                         "to_value": t["to_value"].astype("object").to_numpy(), "who": who.to_numpy()})
-    return out[out["at"] < end].sort_values(["issue_id", "at", "history_id"], kind="stable").reset_index(drop=True)
+    return out.sort_values(["issue_id", "at", "history_id"], kind="stable").reset_index(drop=True)
 
 
 def _epic_moves(history: pd.DataFrame, kids: pd.DataFrame, key_of: pd.Series) -> pd.DataFrame:
@@ -120,7 +123,8 @@ def _epic_moves(history: pd.DataFrame, kids: pd.DataFrame, key_of: pd.Series) ->
     m = history[history["field"].isin(["epic", "parent"]) & history["issue_id"].isin(kid_ids)].copy()
     for side, column in (("old", "from_value"), ("new", "to_value")):
         m[side] = [_epic_key(v, key_of) for v in m[column]]
-    return m
+    # One history may carry the move twice (an Epic Link item and a parent item): it is one move.
+    return m.drop_duplicates(["issue_id", "history_id", "old", "new"])
 
 
 def _epic_key(value: object, key_of: pd.Series) -> str | None:
@@ -143,7 +147,7 @@ def _after_start(keys: pd.Series, at: pd.Series, start_of: pd.Series) -> np.ndar
     return (start.notna() & (at.dt.normalize() > start)).to_numpy(dtype=bool)
 
 
-def _created(kids: pd.DataFrame, moves: pd.DataFrame, start_of: pd.Series, end: pd.Timestamp) -> pd.DataFrame:
+def _created(kids: pd.DataFrame, moves: pd.DataFrame, start_of: pd.Series) -> pd.DataFrame:
     """Children created under an epic after it started: the epic they were created in is the one their
     first epic change moved them from, else their epic now."""
     first = moves.drop_duplicates("issue_id").set_index("issue_id")["old"]
@@ -152,7 +156,7 @@ def _created(kids: pd.DataFrame, moves: pd.DataFrame, start_of: pd.Series, end: 
     origin = pd.Series(np.where(ids.isin(first.index), ids.map(first), current), index=kids.index, dtype=object)
     created = to_day(kids["created"]) if len(kids) else pd.Series(dtype="datetime64[ns]")
     at = pd.to_datetime(kids["created"], utc=True).dt.tz_localize(None)
-    keep = origin.notna().to_numpy() & _after_start(origin, created, start_of) & (at < end).to_numpy()
+    keep = origin.notna().to_numpy() & _after_start(origin, created, start_of)
     rows = kids[keep]
     return pd.DataFrame({"key": origin[keep].to_numpy(), "at": at[keep].to_numpy(), "who": None, "change": ADDED,
                          "item": rows["key"].astype(str).to_numpy(), "before": None, "after": "created in the epic",

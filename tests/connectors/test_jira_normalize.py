@@ -238,3 +238,12 @@ def test_scope_changes_without_field_ids_are_told_by_name():
                       "toString": "2"})]
     assert [(t.field, t.to_value) for t in normalize_histories(1, h, None, FieldMap.discover([]))] == [
         ("epic", "PAY-9")]
+
+
+def test_an_item_without_a_field_id_is_told_by_the_sites_own_field_name():
+    # An older Data Center site whose story points field is called "Punkte".
+    fmap = FieldMap.discover([{"id": "customfield_10002", "name": "Punkte"}], overrides={"story_points": "Punkte"})
+    h = [_history(1, {"field": "Punkte", "fieldtype": "custom", "from": None, "fromString": "3", "to": None,
+                      "toString": "5"})]
+    assert [(t.field, t.from_value, t.to_value) for t in normalize_histories(1, h, None, fmap)] == [
+        ("story_points", "3", "5")]

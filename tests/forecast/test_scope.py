@@ -135,3 +135,18 @@ def test_a_child_from_an_epic_outside_the_frame_is_added_here_and_counted_nowher
     events = out[out["level"].eq("event") & out["item"].eq("PAY-12")]
     assert [(r.key, r.change, r.before, r.after) for r in events.itertuples()] == [
         ("PAY-1", "child added", "999", "PAY-1")]
+
+
+def test_a_past_week_puts_a_child_in_the_epic_it_was_in_then_and_one_move_is_counted_once():
+    # PAY-11 (created under PAY-1 twenty days before the as-of date) moves to PAY-2 three days after it.
+    later = pd.DataFrame([history(1, 11, "story_points", 10, "5", "8"),
+                          history(2, 11, "parent", -3, "1", "2"), history(2, 11, "epic", -3, "PAY-1", "PAY-2")])
+    issues_now = issues().assign(epic=lambda f: f["epic"].where(f["key"].ne("PAY-11"), "PAY-2"))
+    then = scope.compute(issues_now, CONFIG, as_of=AS_OF, transitions=later)
+    events = then[then["level"].eq("event") & then["item"].eq("PAY-11")]
+    assert {(r.key, r.change) for r in events.itertuples()} == {("PAY-1", "child added"), ("PAY-1", "points changed")}
+    # A week later the move is known, once, though the history carries it as two items.
+    after = scope.compute(issues_now, CONFIG, as_of=AS_OF + timedelta(days=7), transitions=later)
+    moved = after[after["level"].eq("event") & after["item"].eq("PAY-11")]
+    assert sorted(moved["change"]) == ["child added", "child added", "child removed", "points changed"]
+    assert sorted(moved.loc[moved["change"].eq("child added"), "key"]) == ["PAY-1", "PAY-2"]

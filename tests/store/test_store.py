@@ -13,7 +13,7 @@ from store_rows import store_rows
 from connectors.jira.rows import FieldRow
 from rollup import store as store_module
 from rollup.errors import EmptyStoreError, StoreError, StoreURLError
-from rollup.store import SCHEMA_VERSION, Store, mask_url, normalize_url, sqlite_fast, upgrade
+from rollup.store import SCHEMA_VERSION, STATE_ISSUES_HWM, Store, mask_url, normalize_url, sqlite_fast, upgrade
 
 
 def test_new_store_has_current_schema_version(store):
@@ -184,6 +184,7 @@ def test_v3_gains_author_names_and_reads_every_changelog_again(database_url):
         store.upsert_batch([make_issue(1), make_issue(2)], {}, True)
         before = store.stored_updated(require_complete_changelog=True)
         assert before.keys() == {1, 2} and None not in before.values()
+        store.set_state(STATE_ISSUES_HWM, "2026-11-20T00:00:00+00:00")
         with store.begin() as conn:
             conn.execute(text("DROP TABLE transitions"))
             conn.execute(text(
@@ -198,6 +199,8 @@ def test_v3_gains_author_names_and_reads_every_changelog_again(database_url):
         # Changelogs read before the scope ledger's fields were kept are read again on the next sync.
         # (None: no stored update time counts, so the issue is fetched whatever the server says.)
         assert upgraded.stored_updated(require_complete_changelog=True) == {1: None, 2: None}
+        # No high-water mark: the next sync is a full one, so issues unchanged since are read again too.
+        assert upgraded.get_state(STATE_ISSUES_HWM) is None
 
 
 def test_frames_lists_tables(store):
