@@ -1,9 +1,14 @@
-"""Field discovery: resolve the roles this tool needs to a site's field ids, by name.
+"""Field discovery: resolve the roles this tool needs to a site's field ids, by name, else by type.
 
 Custom field ids differ per site (``customfield_10016`` here, ``customfield_10106`` there) and
-so, sometimes, do names. Each role lists the names it accepts, most preferred first. A role
-may be configured explicitly (``overrides``: role → field id or name) — which is how a site
-with two fields of the same name chooses one.
+so, sometimes, do names. Each role lists the names it accepts, most preferred first; a field
+answers to its display name, its ``untranslatedName`` (Cloud keeps the English name of a translated
+field there) and its JQL ``clauseNames`` (which often keep the original name on a translated Data
+Center site). A role no name finds takes the site's only field of its custom type where that type
+is the role's own (:data:`ROLE_TYPES`: Epic Link, Epic Name, Sprint, Parent Link, …) — never a
+shared type such as a number; a role still without a field while the site has custom fields of its
+kind is a warning (:attr:`FieldMap.warnings`). A role may be configured explicitly (``overrides``:
+role → field id or name) — which is how a site with two fields of the same name chooses one.
 """
 
 from __future__ import annotations
@@ -27,6 +32,28 @@ ROLE_NAMES: dict[str, tuple[str, ...]] = {
     "start_date": ("Start date",),
     "target_date": ("Target end", "Target date"),
     "sprint": ("Sprint",),
+}
+
+#: Custom field types decisive for a role: a field of such a type is that role's field when the site
+#: has exactly one (a translated site names it in its own language). Types shared by many fields — a
+#: number, a date picker — are never decisive: they only raise a warning when the role finds no field.
+ROLE_TYPES: dict[str, tuple[str, ...]] = {
+    "epic_link": ("com.pyxis.greenhopper.jira:gh-epic-link",),
+    "epic_name": ("com.pyxis.greenhopper.jira:gh-epic-label",),
+    "sprint": ("com.pyxis.greenhopper.jira:gh-sprint",),
+    "parent_link": ("com.atlassian.jpo:jpo-custom-field-parent",),
+    "story_points": ("com.pyxis.greenhopper.jira:jsw-story-points",),
+    "team": ("com.atlassian.jira.plugin.system.customfieldtypes:atlassian-team",
+             "com.atlassian.teams:rm-teams-custom-field-team"),
+    "target_date": ("com.atlassian.jpo:jpo-custom-field-baseline-end",),
+    "start_date": ("com.atlassian.jpo:jpo-custom-field-baseline-start",),
+}
+#: The schema types a role's field usually has: a role that finds no field on a site with fields of
+#: these types is warned about (its field may be there under another name).
+ROLE_SCHEMA_TYPES: dict[str, tuple[str, ...]] = {
+    "story_points": ("number",), "start_date": ("date",), "target_date": ("date",),
+    "epic_link": ("any",), "parent_link": ("any",), "epic_name": ("string",), "sprint": ("array",),
+    "team": ("team", "any", "option"),
 }
 
 #: Roles whose changes the changelog keeps, and the ``field`` they are stored under: the scope
@@ -70,6 +97,12 @@ class FieldMap:
     extra: dict[str, str] = field(default_factory=dict)
     #: Per-project choices: project key → role → field ids, used before ``roles`` for that project.
     project_roles: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    #: How each resolved role was found: ``configured``, ``name`` (display, untranslated or JQL name) or
+    #: ``type`` (the only field of the role's custom type).
+    how: dict[str, str] = field(default_factory=dict)
+    #: Roles that found no field although the site has fields of their kind (said in the sync summary and
+    #: by ``rollup doctor``).
+    warnings: list[str] = field(default_factory=list)
 
     def ids(self, role: str, project: str | None = None) -> list[str]:
         """Field ids for ``role`` in ``project`` (empty when the site has no such field)."""
@@ -152,9 +185,14 @@ class FieldMap:
         """
         rows = [dict(f) for f in fields]
         by_id = {str(f["id"]): f for f in rows}
+        # A field answers to its display name, its untranslated name (Cloud keeps the English name of a
+        # translated field there) and its JQL clause names (often the original name on Data Center).
         by_name: dict[str, list[str]] = {}
         for f in rows:
-            by_name.setdefault(str(f.get("name") or "").casefold(), []).append(str(f["id"]))
+            for alias in _aliases(f):
+                ids_ = by_name.setdefault(alias.casefold(), [])
+                if str(f["id"]) not in ids_:
+                    ids_.append(str(f["id"]))
         overrides = dict(overrides or {})
 
         project_overrides = {str(k): dict(v) for k, v in (project_overrides or {}).items()}
@@ -172,20 +210,36 @@ class FieldMap:
             if role in overrides:
                 fmap.roles[role] = [_resolve_one(overrides[role], by_id, by_name, rows,
                                                  what=f"override for {role!r}")]
+                fmap.how[role] = "configured"
                 continue
             ids: list[str] = []
             for name in names:
                 candidates = by_name.get(name.casefold(), [])
                 if len(candidates) > 1:
-                    listing = ", ".join(candidates)
+                    # Several fields answer to the name: a real choice (a legacy select may be the one the
+                    # site fills), so it is asked for, with each field's type to choose by.
+                    listing = ", ".join(f"{fid} ({_custom_type(by_id[fid]) or 'system'})" for fid in candidates)
                     message = (
                         f"Several Jira fields are named {name!r} ({listing}); cannot tell which holds {role}. "
                         f"Choose one in the configuration, e.g. under jira: fields: {{{role}: {candidates[0]}}}."
                     )
                     raise JiraFieldError(message)
-                ids.extend(candidates)
+                ids.extend(fid for fid in candidates if fid not in ids)
             if ids:
                 fmap.roles[role] = ids
+                fmap.how[role] = "name"
+                continue
+            typed = [str(f["id"]) for f in rows if _custom_type(f) in ROLE_TYPES.get(role, ())]
+            if len(typed) == 1:
+                fmap.roles[role] = typed
+                fmap.how[role] = "type"
+            elif len(typed) > 1:
+                listing = ", ".join(f"{fid} {by_id[fid].get('name')!r}" for fid in typed)
+                message = (f"No field is named {' or '.join(repr(n) for n in names)} and several have the type of "
+                           f"{role} ({listing}); cannot tell which holds it. Choose one in the configuration, e.g. "
+                           f"under jira: fields: {{{role}: {typed[0]}}}.")
+                raise JiraFieldError(message)
+        fmap.warnings = _unfound_warnings(fmap, rows, {r: ROLE_NAMES[r] for r in ROLE_NAMES if r not in fmap.roles})
         for project, roles in project_overrides.items():
             fmap.project_roles[project] = {
                 role: [_resolve_one(wanted, by_id, by_name, rows, what=f"override for {role!r} in project {project}")]
@@ -194,6 +248,35 @@ class FieldMap:
         for name in extra or []:
             fmap.extra[name] = _resolve_one(name, by_id, by_name, rows, what="extra field")
         return fmap
+
+
+def _unfound_warnings(fmap: "FieldMap", rows: list[dict[str, Any]],
+                      unfound: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """A warning per role that found no field while the site has custom fields of its kind that no role took."""
+    taken = {fid for ids in fmap.roles.values() for fid in ids}
+    out = []
+    for role, names in unfound.items():
+        alike = [f for f in rows if f.get("custom") and str(f["id"]) not in taken
+                 and (f.get("schema") or {}).get("type") in ROLE_SCHEMA_TYPES.get(role, ())]
+        if not alike:
+            continue
+        kinds = "/".join(ROLE_SCHEMA_TYPES[role])
+        shown = ", ".join(f"{f['id']} {f.get('name')!r}" for f in alike[:3])
+        more = f" and {len(alike) - 3} more" if len(alike) > 3 else ""
+        out.append(f"{role}: no field is named {' or '.join(repr(n) for n in names)} (display, untranslated or JQL "
+                   f"name), though the site has {len(alike)} custom {kinds} field(s) no role took: {shown}{more}. If "
+                   f"one of them holds {role}, set jira: fields: {{{role}: <its id>}}; until then it is not synced.")
+    return out
+
+
+def _aliases(f: Mapping[str, Any]) -> list[str]:
+    """The names a field answers to: display name, untranslated name and JQL clause names (not ``cf[…]``)."""
+    names = [f.get("name"), f.get("untranslatedName"), *(f.get("clauseNames") or [])]
+    return [str(n) for n in dict.fromkeys(names) if n and not str(n).startswith("cf[")]
+
+
+def _custom_type(f: Mapping[str, Any]) -> str | None:
+    return (f.get("schema") or {}).get("custom")
 
 
 def _resolve_one(

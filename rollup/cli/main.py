@@ -102,6 +102,7 @@ def summary_lines(result: SyncResult) -> list[str]:
         f"  requests: {result.requests} ({result.retries} retries, {result.throttled} throttled)",
         f"  store: {result.store}",
     ]
+    lines += [f"  warning: {w}" for w in result.field_warnings]
     if result.fields_changed:
         lines.append("  warning: field roles changed since the last sync, so every issue was read again: "
                      + "; ".join(result.fields_changed))
@@ -283,6 +284,7 @@ def demo_sync_lines(demo: Any) -> list[str]:
                  f"{result.unchanged:,} unchanged" + (f", {result.failed} failed (retried next sync)" if result.failed
                                                       else "")
                  + f"; {result.requests} requests in {result.elapsed:.1f}s")
+    lines += [f"  warning: {w}" for w in result.field_warnings]
     if result.fields_changed:
         lines.append("  warning: field roles changed since the last sync, so every issue was read again: "
                      + "; ".join(result.fields_changed))

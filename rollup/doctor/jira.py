@@ -234,11 +234,18 @@ def role_line(role: str, fmap: FieldMap, scope: JiraScope, deployment: str, conf
                           for project, roles in sorted(scope.project_fields.items()) if role in roles)
     if role in scope.fields:
         return ok(name, f"{_describe(ids, names)} (configured: jira.fields.{role}: {scope.fields[role]})" + per_project)
+    if ids and fmap.how.get(role) == "type":
+        return ok(name, f"{_describe(ids, names)} (no field has the standard name; found as the site's only field of "
+                        f"the role's own type)" + per_project)
     if ids:
         matched = list(dict.fromkeys(names.get(fid, fid) for fid in ids))  # in the role's order of preference
         how = f"matched by name '{matched[0]}'" if len(matched) == 1 else \
             "matched by names " + ", ".join(f"'{n}'" for n in matched) + "; the first set on an issue wins"
         return ok(name, f"{_describe(ids, names)} ({how})" + per_project)
+    warned = next((w for w in fmap.warnings if w.startswith(f"{role}:")), None)
+    if warned:
+        return warn(name, warned.removeprefix(f"{role}: ") + per_project,
+                    f"set jira.fields.{role}: <field id> in {config_path} if one of those fields holds it")
     wanted = " or ".join(f"'{n}'" for n in ROLE_NAMES[role])
     if deployment == "cloud" and role in CLOUD_OPTIONAL_ROLES:
         return ok(name, f"none (no field named {wanted}): Jira Cloud links issues through 'parent'" + per_project)

@@ -161,6 +161,8 @@ class SyncResult:
     server_count: int | None = None
     #: Field roles whose field changed since the last sync ("epic_link: customfield_1 → none").
     fields_changed: list[str] = field(default_factory=list)
+    #: Roles that found no field although the site has fields of their kind (``FieldMap.warnings``).
+    field_warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (datetimes as ISO 8601)."""
@@ -324,6 +326,7 @@ def _run(
     after = field_roles_of((r.role, r.id) for r in fmap.rows)
     changed_fields = role_changes(before, after) if before else []
     result.fields_changed = changed_fields
+    result.field_warnings = list(getattr(fmap, "warnings", []))
     # A role that now reads another field changes what every issue holds: read them all again.
     reread_all = bool(changed_fields) and bool(store.all_issue_ids())
     store.replace_fields(fmap.rows)

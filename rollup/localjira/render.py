@@ -87,6 +87,18 @@ DC_FIELDS = {
 }
 _PRIORITIES = (("3", "Medium"), ("2", "High"), ("4", "Low"))
 
+#: Custom field names as a site in another language shows them (``LocalJira(language=…)``).
+FIELD_LANGUAGES: dict[str, dict[str, str]] = {
+    "en": {},
+    "de": {"Story point estimate": "Story-Point-Schätzung", "Story Points": "Story-Punkte",
+           "Epic Link": "Epic-Verknüpfung", "Epic Name": "Epic-Name", "Sprint": "Sprint", "Start date": "Startdatum",
+           "Team": "Team", "Target end": "Geplantes Ende", "Investment": "Investition",
+           "Parent Link": "Übergeordneter Link"},
+    "zh": {"Story point estimate": "故事点估算", "Story Points": "故事点", "Epic Link": "长篇故事链接",
+           "Epic Name": "长篇故事名称", "Sprint": "冲刺", "Start date": "开始日期", "Team": "团队",
+           "Target end": "目标结束", "Investment": "投资", "Parent Link": "父链接"},
+}
+
 #: The account API clients act as (``/myself``; author of their edits).
 BOT_ACCOUNT_ID = "5b10ac8d82e05b22cc7d0bot"
 BOT_NAME, BOT_KEY, BOT_DISPLAY_NAME = "rollup-bot", "JIRAUSER10001", "Rollup Bot"
@@ -96,7 +108,8 @@ BOT_EMAIL = "rollup-bot@clinicloud.example"
 class Renderer:
     """Turns organisation rows into Jira JSON for one flavour, base URL and user time zone."""
 
-    def __init__(self, org: SampleOrg, flavour: str, base_url: str, time_zone: str) -> None:
+    def __init__(self, org: SampleOrg, flavour: str, base_url: str, time_zone: str, language: str = "en",
+                 field_names: dict[str, str] | None = None) -> None:
         if flavour not in ("cloud", "datacenter"):
             raise ValueError(f"flavour must be 'cloud' or 'datacenter', not {flavour!r}")
         self.org = org
@@ -106,6 +119,12 @@ class Renderer:
         self.tz = ZoneInfo(time_zone)
         self.custom = CLOUD_FIELDS if self.cloud else DC_FIELDS
         self.ids = {role: spec[0] for role, spec in self.custom.items()}
+        if language not in FIELD_LANGUAGES:
+            raise ValueError(f"language must be one of {', '.join(sorted(FIELD_LANGUAGES))}, not {language!r}")
+        #: Display names of the custom fields by role: translated (the English name kept where Jira keeps
+        #: it: Cloud's untranslatedName, Data Center's clause names), or renamed with no trace of it.
+        self.translated = {role: FIELD_LANGUAGES[language].get(spec[1], spec[1]) for role, spec in self.custom.items()}
+        self.renamed = dict(field_names or {})
 
     # ------------------------------------------------------------------ small values
     def ts(self, epoch: int, ms: int = 0) -> str:
@@ -278,10 +297,14 @@ class Renderer:
             schema = {"type": typ, "custom": custom, "customId": cid}
             if typ == "array":
                 schema["items"] = "json" if self.cloud else "string"
-            entry = {"id": fid, "name": name, "custom": True, "orderable": True, "navigable": True,
-                     "searchable": True, "clauseNames": [f"cf[{cid}]", name], "schema": schema}
+            shown = self.renamed.get(role, self.translated[role])
+            # Data Center's clause names keep the original name of a translated field; a renamed one has none.
+            clause = shown if role in self.renamed or self.cloud else name
+            entry = {"id": fid, "name": shown, "custom": True, "orderable": True, "navigable": True,
+                     "searchable": True, "clauseNames": [f"cf[{cid}]", clause], "schema": schema}
             if self.cloud:
                 entry["key"] = fid
+                entry["untranslatedName"] = shown if role in self.renamed else name
             out.append(entry)
         return out
 

@@ -93,13 +93,16 @@ class LocalJira:
     ``("email", "api-token")`` for that Basic auth, a string for that Bearer token.
     ``require_auth=False`` accepts any request, with or without credentials. Anything else answers
     401. The ``/_local`` control endpoints need none. ``forbidden`` paths answer 403.
+    ``language`` (``en``, ``de``, ``zh``) serves a site whose custom fields are named in that language,
+    as Jira keeps them: Cloud with the English name in ``untranslatedName``, Data Center in the clause
+    names. ``field_names`` (role → name) renames fields with no trace of the standard name.
     Use ``with LocalJira(org) as jira: jira.url`` or ``start()`` / ``stop()``.
     """
 
     def __init__(self, org: SampleOrg, flavour: str = "cloud", faults: Faults | None = None, port: int = 0,
                  credentials: tuple[str, str] | str | None = None, host: str = "127.0.0.1",
                  time_zone: str = "America/Los_Angeles", forbidden: tuple[str, ...] = (),
-                 require_auth: bool = True) -> None:
+                 require_auth: bool = True, language: str = "en", field_names: dict[str, str] | None = None) -> None:
         if flavour not in ("cloud", "datacenter"):
             raise ValueError(f"flavour must be 'cloud' or 'datacenter', not {flavour!r}")
         if credentials is not None and not require_auth:
@@ -125,7 +128,7 @@ class LocalJira:
         self._httpd.app = self  # type: ignore[attr-defined]
         self.port = self._httpd.server_address[1]
         self.url = f"http://{host}:{self.port}"
-        self.render = Renderer(org, flavour, self.url, time_zone)
+        self.render = Renderer(org, flavour, self.url, time_zone, language=language, field_names=field_names)
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle

@@ -74,3 +74,55 @@ def test_real_server_field_json():
         ("1", "Description", False, "string"),
         ("2", "Summary", False, "string"),
     ]
+
+
+# ---------------------------------------------------------------------------------- other languages, other names
+_GH = "com.pyxis.greenhopper.jira:"
+
+
+def _field(fid, name, custom_type=None, schema_type="any", **extra):
+    schema = {"type": schema_type, **({"custom": custom_type} if custom_type else {})}
+    return {"id": fid, "name": name, "custom": fid.startswith("customfield_"), "schema": schema, **extra}
+
+
+def test_untranslated_and_clause_names_find_a_translated_sites_fields():
+    fields = [
+        # Cloud: the English name kept in untranslatedName.
+        _field("customfield_10014", "长篇故事链接", _GH + "gh-epic-link", untranslatedName="Epic Link",
+               clauseNames=["cf[10014]", "长篇故事链接"]),
+        # Data Center: the English name kept among the clause names.
+        _field("customfield_10002", "Story-Punkte", "float", "number", clauseNames=["cf[10002]", "Story Points"]),
+    ]
+    fmap = FieldMap.discover(fields)
+    assert fmap.ids("epic_link") == ["customfield_10014"] and fmap.ids("story_points") == ["customfield_10002"]
+    assert fmap.how["epic_link"] == fmap.how["story_points"] == "name" and fmap.warnings == []
+
+
+def test_a_roles_own_type_finds_its_field_only_when_it_is_alone():
+    sprint = _field("customfield_10104", "Iteration", _GH + "gh-sprint", "array", clauseNames=["cf[10104]"])
+    fmap = FieldMap.discover([sprint])
+    assert fmap.ids("sprint") == ["customfield_10104"] and fmap.how["sprint"] == "type"
+    # Two fields of the type and neither named: a choice to make, both named in the message.
+    other = _field("customfield_10105", "Old iteration", _GH + "gh-sprint", "array")
+    with pytest.raises(JiraFieldError, match="customfield_10104 'Iteration', customfield_10105 'Old iteration'"):
+        FieldMap.discover([sprint, other])
+    # A shared type (a number) never decides: a warning names the fields of that kind no role took.
+    points = _field("customfield_10002", "Punkte", "com.atlassian.jira.plugin.system.customfieldtypes:float", "number")
+    fmap = FieldMap.discover([points, sprint])
+    assert "story_points" not in fmap.roles
+    (warning,) = fmap.warnings
+    assert warning.startswith("story_points: no field is named 'Story Points' or 'Story point estimate'")
+    assert "customfield_10002 'Punkte'" in warning and "jira: fields: {story_points: <its id>}" in warning
+    # A number field that another role took is not offered.
+    assert FieldMap.discover([points], overrides={"story_points": "Punkte"}).warnings == []
+
+
+def test_two_fields_answering_to_one_name_stop_with_their_types():
+    fields = [_field("customfield_10001", "Team", "com.atlassian.jira.plugin.system.customfieldtypes:atlassian-team",
+                     "team"),
+              _field("customfield_10100", "Team", "com.atlassian.jira.plugin.system.customfieldtypes:select",
+                     "option")]
+    with pytest.raises(JiraFieldError) as err:
+        FieldMap.discover(fields)
+    assert "customfield_10001 (com.atlassian.jira.plugin.system.customfieldtypes:atlassian-team)" in str(err.value)
+    assert "customfield_10100 (com.atlassian.jira.plugin.system.customfieldtypes:select)" in str(err.value)

@@ -183,3 +183,21 @@ def test_a_postgresql_server_that_does_not_answer_fails_quickly_without_the_pass
     assert line.detail.startswith("cannot read the store at postgresql+psycopg://rollup:***@127.0.0.1:")
     assert "pw-s3cret" not in line.detail + line.todo
     assert "ROLLUP_DATABASE_URL" in line.todo
+
+
+def test_a_role_found_by_type_or_warned_about_says_so():
+    from connectors.jira import FieldMap
+    from rollup.config import parse_config
+    from rollup.doctor.jira import role_line
+
+    scope = parse_config("jira: {projects: [PAY]}\n").jira
+    fields = [{"id": "customfield_10104", "name": "Iteration", "custom": True,
+               "schema": {"type": "array", "custom": "com.pyxis.greenhopper.jira:gh-sprint"}},
+              {"id": "customfield_10002", "name": "Punkte", "custom": True,
+               "schema": {"type": "number", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:float"}}]
+    fmap = FieldMap.discover(fields)
+    sprint = role_line("sprint", fmap, scope, "datacenter", Path("mappings.yaml"))
+    assert sprint.status == "ok" and "customfield_10104" in sprint.detail and "own type" in sprint.detail
+    points = role_line("story_points", fmap, scope, "datacenter", Path("mappings.yaml"))
+    assert points.status == "warn" and "customfield_10002 'Punkte'" in points.detail
+    assert "jira.fields.story_points" in points.todo

@@ -56,6 +56,10 @@ def _load(name: str) -> dict:
         props = comps["schemas"][name_]["properties"]
         for p in ("from", "fromString", "to", "toString"):
             props[p] = {**props[p], "type": ["string", "null"]}
+    # Real Cloud field lists carry ``untranslatedName`` (the spec's own FieldDetails examples show it), which
+    # the schema leaves out while forbidding additional properties.
+    fields = comps["schemas"]["FieldDetails"]["properties"]
+    fields.setdefault("untranslatedName", {"type": "string"})
     return {"paths": spec["paths"], "components": comps}
 
 

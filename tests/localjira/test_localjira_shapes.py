@@ -92,3 +92,16 @@ def test_project_list_matches_the_spec_on_both_flavours(cloud, dc, http, validat
     assert [(p["key"], p["name"]) for p in body] == [(p.key, p.name) for p in PROJECTS]
     assert all("style" not in p and p["archived"] is False for p in body)
     assert http.get(dc.url + "/rest/api/3/project").status_code == 404  # Data Center has no API v3
+
+
+def test_the_specs_own_field_example_carries_untranslated_name():
+    """The one correction the shape tests make to FieldDetails is what the same document's example shows."""
+    import json
+
+    from shared_dir import shared_dir
+
+    spec = json.loads((shared_dir() / "jira-spec" / "cloud-platform-v2.json").read_text())
+    examples = [c["example"] for p in spec["paths"].values() for op in p.values() if isinstance(op, dict)
+                for r in op.get("responses", {}).values() for c in r.get("content", {}).values()
+                if isinstance(c.get("example"), str) and '"clauseNames"' in c["example"]]
+    assert any('"untranslatedName"' in e for e in examples)
