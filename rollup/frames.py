@@ -49,7 +49,7 @@ ISSUE_COLUMNS = (
     "id", "key", "project_key", "issue_type", "hierarchy_level", "parent_key", "epic_key", "status",
     "status_category", "assignee_id", "assignee_name", "assignee_active", "created", "updated", "resolved",
     "story_points", "start_date", "target_date", "due_date", "labels", "components", "fix_versions", "team",
-    "sprint", "summary", "description", "description_length", "custom", "changelog_complete",
+    "sprint", "sprint_ids", "summary", "description", "description_length", "custom", "changelog_complete",
 )
 TRANSITION_COLUMNS = ("issue_id", "history_id", "field", "at", "from_value", "to_value", "to_category", "author_id",
                       "author_name")
@@ -59,7 +59,7 @@ SNAPSHOT_COLUMNS = ("week", "as_of", "run_id", "taken_at", "issue_id", "key", "p
 _CATEGORICAL = ("project_key", "issue_type", "status", "status_category", "team", "sprint")
 _DATETIMES = ("created", "updated", "resolved")
 _DATES = ("start_date", "target_date", "due_date")
-_LISTS = ("labels", "components", "fix_versions")
+_LISTS = ("labels", "components", "fix_versions", "sprint_ids")
 
 
 @dataclass

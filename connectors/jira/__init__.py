@@ -17,7 +17,7 @@ from .errors import (
 from .fields import ROLE_NAMES, SYSTEM_FIELDS, FieldMap
 from .normalize import StatusMap, adf_to_text, normalize_histories, normalize_issue, normalize_worklog, parse_datetime
 from .paginators import OffsetPaginator, TokenPaginator
-from .rows import STATUS_CATEGORIES, FieldRow, IssueRef, IssueRow, ProjectRef, TransitionRow, WorklogRow
+from .rows import STATUS_CATEGORIES, FieldRow, IssueRef, IssueRow, ProjectRef, SprintRow, TransitionRow, WorklogRow
 from .settings import KEYRING_SERVICE, JiraSettings
 from .transport import RequestStats, Transport
 from .write import IssueComment, IssueLabels, JiraWriter, comment_adf, comment_wiki
@@ -29,7 +29,7 @@ __all__ = [
     "ROLE_NAMES", "SYSTEM_FIELDS", "FieldMap",
     "StatusMap", "adf_to_text", "normalize_histories", "normalize_issue", "normalize_worklog", "parse_datetime",
     "OffsetPaginator", "TokenPaginator",
-    "STATUS_CATEGORIES", "FieldRow", "IssueRef", "IssueRow", "ProjectRef", "TransitionRow", "WorklogRow",
+    "STATUS_CATEGORIES", "FieldRow", "IssueRef", "IssueRow", "ProjectRef", "SprintRow", "TransitionRow", "WorklogRow",
     "KEYRING_SERVICE", "JiraSettings",
     "RequestStats", "Transport",
     "IssueComment", "IssueLabels", "JiraWriter", "comment_adf", "comment_wiki",

@@ -11,7 +11,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from .fields import FieldMap
-from .rows import IssueRow, TransitionRow, WorklogRow
+from .rows import IssueRow, SprintRow, TransitionRow, WorklogRow
 
 _TZ_NO_COLON = re.compile(r"([+-]\d{2})(\d{2})$")
 _SPRINT_NAME = re.compile(r"[\[,]name=([^,\]]*)")
@@ -210,6 +210,47 @@ def _sprint_name(value: Any) -> str | None:
     return match.group(1) if match else str(last)
 
 
+#: One ``key=value`` of a Data Center sprint string; a value runs to the next ``,key=`` (names may hold commas).
+_SPRINT_PART = re.compile(r"(\w+)=(.*?)(?=,\w+=|\]$)")
+
+
+def _sprints(value: Any) -> list[SprintRow]:
+    """Every sprint a Sprint field lists; a value without a numeric id is skipped (it names no sprint)."""
+    if not value:
+        return []
+    out = []
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, Mapping):
+            parts = {k: item.get(k) for k in ("id", "name", "state", "boardId", "startDate", "endDate", "completeDate")}
+        else:
+            text = str(item)
+            raw = dict(_SPRINT_PART.findall(text[text.find("[") + 1:] if "[" in text else text))
+            parts = {"id": raw.get("id"), "name": raw.get("name"), "state": raw.get("state"),
+                     "boardId": raw.get("rapidViewId"), "startDate": raw.get("startDate"),
+                     "endDate": raw.get("endDate"), "completeDate": raw.get("completeDate")}
+        try:
+            sprint_id = int(str(parts["id"]))
+        except ValueError:
+            continue
+        board = str(parts["boardId"]) if parts["boardId"] is not None else ""
+        state = str(parts["state"]).lower() if parts["state"] not in (None, "", "<null>") else None
+        out.append(SprintRow(
+            id=sprint_id, name=storable(str(parts["name"] or sprint_id)), state=state,
+            board_id=int(board) if board.isdigit() else None,
+            start=_sprint_time(parts["startDate"]), end=_sprint_time(parts["endDate"]),
+            complete=_sprint_time(parts["completeDate"])))
+    return out
+
+
+def _sprint_time(value: Any) -> datetime | None:
+    if value in (None, "", "<null>"):
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None
+
+
 def _team_name(value: Any) -> str | None:
     if value is None or value == "":
         return None
@@ -318,6 +359,8 @@ def _normalize_issue(raw: Mapping[str, Any], fmap: FieldMap, statuses: StatusMap
     if parent_link and level >= 1 and not parent_key:
         parent_key = parent_link
 
+    sprint_value = _first_set(f, fmap.ids("sprint", project_key))
+    sprints = _sprints(sprint_value)
     status = f.get("status") or {}
     category = ((status.get("statusCategory") or {}).get("key")
                 or statuses.category(status.get("id"), status.get("name")))
@@ -351,7 +394,8 @@ def _normalize_issue(raw: Mapping[str, Any], fmap: FieldMap, statuses: StatusMap
         components=[c.get("name") for c in f.get("components") or [] if c.get("name")],
         fix_versions=[v.get("name") for v in f.get("fixVersions") or [] if v.get("name")],
         team=_team_name(_first_set(f, fmap.ids("team", project_key))),
-        sprint=_sprint_name(_first_set(f, fmap.ids("sprint", project_key))),
+        sprint=sprints[-1].name if sprints else _sprint_name(sprint_value),
+        sprints=sprints,
         description=adf_to_text(description) if isinstance(description, Mapping) else (description or ""),
         custom={name: plain_value(f.get(fid)) for name, fid in fmap.extra.items()},
     )

@@ -52,6 +52,8 @@ class IssueRow:
     fix_versions: list[str] = field(default_factory=list)
     team: str | None = None
     sprint: str | None = None
+    #: Every sprint the issue has been in, as its Sprint field lists them (closed ones included).
+    sprints: list[SprintRow] = field(default_factory=list)
     description: str = ""
     #: Values of further fields named in configuration (e.g. "Investment"), by field name.
     custom: dict[str, Any] = field(default_factory=dict)
@@ -60,6 +62,19 @@ class IssueRow:
     def description_length(self) -> int:
         """Length of the plain-text description, in characters."""
         return len(self.description)
+
+
+@dataclass(frozen=True, slots=True)
+class SprintRow:
+    """A sprint, as an issue's Sprint field names it (Cloud objects, Data Center strings)."""
+
+    id: int
+    name: str
+    state: str | None = None  # future, active, closed
+    board_id: int | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    complete: datetime | None = None
 
 
 @dataclass(slots=True)

@@ -243,20 +243,31 @@ class Renderer:
             return {"type": "doc", "version": 1, "content": content}
         return "\n\n".join(f"h3. {t}" if k == "h" else t for k, t in blocks)
 
-    def sprint(self, ix: int) -> Any:
-        """The sprint value in the flavour's shape (Cloud objects, Data Center strings), or None."""
+    def sprint(self, ix: int, created: int | None = None) -> Any:
+        """The Sprint field in the flavour's shape (Cloud objects, Data Center strings), or None.
+
+        It lists every sprint the issue has been in, as Jira does: its own (``ix``) and, carried over, the
+        earlier sprints of the same board that ran after it was ``created`` (at most two).
+        """
         if ix < 0:
             return None
-        s = self.org.sprints[ix]
-        if self.cloud:
-            out = {"id": s.id, "name": s.name, "state": s.state, "boardId": s.board_id, "goal": "",
-                   "startDate": self.iso(s.start), "endDate": self.iso(s.end)}
-            if s.state == "closed":
-                out["completeDate"] = self.iso(s.end)
-            return [out]
-        return [f"com.atlassian.greenhopper.service.sprint.Sprint@{s.id:x}[id={s.id},rapidViewId={s.board_id},"
-                f"state={s.state.upper()},name={s.name},startDate={self.iso(s.start)},"
-                f"endDate={self.iso(s.end)},sequence={s.id},goal=]"]
+        sprints = self.org.sprints
+        own = sprints[ix]
+        earlier = [j for j in (ix - 2, ix - 1) if j >= 0 and sprints[j].board_id == own.board_id
+                   and created is not None and sprints[j].end > created]
+        out: list[Any] = []
+        for s in (sprints[j] for j in [*earlier, ix]):
+            if self.cloud:
+                item = {"id": s.id, "name": s.name, "state": s.state, "boardId": s.board_id, "goal": "",
+                        "startDate": self.iso(s.start), "endDate": self.iso(s.end)}
+                if s.state == "closed":
+                    item["completeDate"] = self.iso(s.end)
+                out.append(item)
+            else:
+                out.append(f"com.atlassian.greenhopper.service.sprint.Sprint@{s.id:x}[id={s.id},"
+                           f"rapidViewId={s.board_id},state={s.state.upper()},name={s.name},"
+                           f"startDate={self.iso(s.start)},endDate={self.iso(s.end)},sequence={s.id},goal=]")
+        return out
 
     @staticmethod
     def iso(epoch: int) -> str:
@@ -369,7 +380,7 @@ class Renderer:
         getters[ids["epic_link"]] = lambda: (None if (self.cloud and tm) else
                                              o.key(epic) if epic >= 0 and not o.deleted[epic] else dangling)
         getters[ids["epic_name"]] = lambda: o.summary(pos).split(" (")[0] if t == T_EPIC else None
-        getters[ids["sprint"]] = lambda: self.sprint(o.sprint[pos])
+        getters[ids["sprint"]] = lambda: self.sprint(o.sprint[pos], o.created[pos])
         getters[ids["start_date"]] = lambda: self.day(o.start[pos])
         getters[ids["target_date"]] = lambda: self.day(o.target[pos])
         getters[ids["investment"]] = lambda: (self.option(ids["investment"], INVESTMENT_OPTIONS[o.invest[pos]],

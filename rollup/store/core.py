@@ -40,6 +40,7 @@ from rollup.store.schema_sync import (
     issues,
     live_issue_ids,
     snapshots,
+    sprints,
     sync_runs,
     sync_state,
     transitions,
@@ -84,6 +85,7 @@ def _issue_values(row: IssueRow, changelog_complete: bool) -> dict[str, Any]:
         "fix_versions": list(row.fix_versions),
         "team": row.team,
         "sprint": row.sprint,
+        "sprint_ids": [sp.id for sp in row.sprints],
         "summary": row.summary,
         "description": row.description,
         "description_length": len(row.description or ""),
@@ -328,6 +330,12 @@ class Store:
                     }
             if rows:
                 self._executemany(conn, transitions, None, list(rows.values()))
+            # Each sprint as the batch last saw it (every issue names its sprints in full).
+            seen = {sp.id: sp for r in issue_rows for sp in r.sprints}
+            if seen:
+                self._executemany(conn, sprints, ["id"], [
+                    {"id": sp.id, "name": sp.name, "state": sp.state, "board_id": sp.board_id, "start_at": sp.start,
+                     "end_at": sp.end, "complete_at": sp.complete} for sp in seen.values()])
 
     def upsert_worklogs(self, rows: Iterable[WorklogRow]) -> int:
         """Insert or update worklogs by id, in one transaction; return how many were written."""
@@ -545,6 +553,10 @@ class Store:
     def transition_rows(self) -> list[dict[str, Any]]:
         """Every stored transition of a live issue, ordered by issue, time and history id."""
         return self._rows(transitions, ["issue_id", "at", "history_id", "field"], live=transitions.c.issue_id)
+
+    def sprint_rows(self) -> list[dict[str, Any]]:
+        """Every stored sprint, ordered by id."""
+        return self._rows(sprints, ["id"])
 
     def worklog_rows(self) -> list[dict[str, Any]]:
         """Every stored worklog of a live issue, ordered by id."""

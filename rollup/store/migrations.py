@@ -76,7 +76,8 @@ def _migrate_2_to_3(conn: Connection) -> None:
 
 def _migrate_3_to_4(conn: Connection) -> None:
     """Version 4 keeps more of the changelog: a child's epic or parent, story points and target dates
-    (the scope ledger), and each change's author name (``transitions.author_name``).
+    (the scope ledger), and each change's author name (``transitions.author_name``); and sprints
+    (``issues.sprint_ids``, the ``sprints`` table, created by the ``create_all`` after the upgrade).
 
     Every issue's changelog is marked incomplete and the issues' high-water mark is dropped, so the next
     sync is a full one that reads each changelog again (an incremental one would re-read only the issues
@@ -87,6 +88,11 @@ def _migrate_3_to_4(conn: Connection) -> None:
         columns = {c["name"] for c in inspect(conn).get_columns("transitions")}
         if "author_name" not in columns:
             conn.execute(text("ALTER TABLE transitions ADD COLUMN author_name VARCHAR(255)"))
+    if "issues" in tables:
+        columns = {c["name"] for c in inspect(conn).get_columns("issues")}
+        if "sprint_ids" not in columns:
+            kind = "JSONB" if conn.dialect.name == "postgresql" else "JSON"
+            conn.execute(text(f"ALTER TABLE issues ADD COLUMN sprint_ids {kind}"))
     if "issues" in tables:
         conn.execute(text("UPDATE issues SET changelog_complete = false"))
     if "sync_state" in tables:

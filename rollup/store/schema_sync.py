@@ -38,6 +38,8 @@ issues = Table(
     Column("fix_versions", json_type(), nullable=False),
     Column("team", String(255)),
     Column("sprint", String(255)),
+    #: Ids of every sprint the issue has been in (its Sprint field; ``sprints`` holds each one).
+    Column("sprint_ids", json_type()),
     Column("summary", Text, nullable=False),
     Column("description", Text, nullable=False),
     Column("description_length", Integer, nullable=False),
@@ -46,6 +48,18 @@ issues = Table(
     #: When a complete deletion sweep found the issue gone from Jira or from the scope (soft delete):
     #: the row stays, every reader skips it, and a later sync that sees it again brings it back.
     Column("deleted_at", UTCDateTime, index=True),
+)
+
+sprints = Table(
+    "sprints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(255), nullable=False),
+    Column("state", String(16)),
+    Column("board_id", Integer),
+    Column("start_at", UTCDateTime),
+    Column("end_at", UTCDateTime),
+    Column("complete_at", UTCDateTime),
 )
 
 transitions = Table(

@@ -18,6 +18,7 @@ Columns:
 ``status``, ``status_category``  Jira status and category key (new / indeterminate / done)
 ``start_date``, ``target_date``  datetime64 (midnight) or NaT
 ``children``, ``children_done``   story-level issues under the epic (sub-tasks not counted)
+``sprints``            distinct sprints its children have been in (their Sprint fields; 0 when none)
 ``points_total``, ``points_done`` story points of those children (points below 0 or above
                        ``report.max_story_points`` are left out: such a child counts as unestimated)
 ``points_left_out``    children whose story points were left out for being out of range
@@ -103,7 +104,8 @@ RAG_RULE = (
 COLUMNS = [
     "id", "key", "summary", "initiative", "initiative_summary", "pillar", "pillar_name", "okr", "key_result",
     "objective", "key_result_name", "bucket", "bucket_name", "team_id", "team", "owner", "status",
-    "status_category", "start_date", "target_date", "children", "children_done", "points_total", "points_done",
+    "status_category", "start_date", "target_date", "children", "children_done", "sprints", "points_total",
+    "points_done",
     "points_left_out", "progress_points", "progress_count", "unit", "progress", "remaining",
     "throughput_per_week", "projected_completion", "days_late", "p50", "p85", "chance", "forecast_items",
     "team_per_week", "rag", "rag_reason", "size", "lint_findings",
@@ -242,6 +244,7 @@ def compute(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date,
         "target_date": target_date.to_numpy(),
         "children": out["children"].astype(int).to_numpy(),
         "children_done": out["children_done"].astype(int).to_numpy(),
+        "sprints": out["key"].map(sprints_touched(mapped_issues)).fillna(0).astype(int).to_numpy(),
         "points_total": out["points_total"].astype(float).to_numpy(),
         "points_done": out["points_done"].astype(float).to_numpy(),
         "points_left_out": out["points_left_out"].astype(int).to_numpy(),
@@ -264,6 +267,20 @@ def compute(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date,
     for col in ("pillar_name", "bucket_name", "team"):
         frame[col] = frame[col].where(frame[col].notna(), "Unmapped")
     return frame.sort_values(["pillar", "key"], kind="stable").reset_index(drop=True)
+
+
+def sprints_touched(mapped_issues: pd.DataFrame) -> pd.Series:
+    """Epic key → distinct sprints its story-level children have been in (epics without any are left out)."""
+    if "sprint_ids" not in mapped_issues:
+        return pd.Series(dtype="int64")
+    kids = children(mapped_issues)
+    ids = kids["sprint_ids"]
+    has = ids.map(lambda v: isinstance(v, list) and len(v) > 0)
+    if not has.any():
+        return pd.Series(dtype="int64")
+    pairs = pd.DataFrame({"epic": kids.loc[has, "epic"].astype(str).to_numpy(), "sprint": ids[has].to_numpy()})
+    pairs = pairs.explode("sprint")
+    return pairs.groupby("epic")["sprint"].nunique()
 
 
 def _rag(done: pd.Series, target: pd.Series, projected: pd.Series, days_late: pd.Series,

@@ -251,6 +251,7 @@ EPIC_COLUMNS = [
     Col("progress_points", "Progress (points)", "pct"), Col("progress_count", "Progress (count)", "pct"),
     Col("points_done", "Points done", "num"), Col("points_total", "Points total", "num"),
     Col("children_done", "Issues done", "int"), Col("children", "Issues", "int"),
+    Col("sprints", "Sprints touched", "int"),
     Col("points_left_out", "Points left out (issues)", "int"),
     Col("throughput_per_week", "Throughput / week", "num"), Col("unit", "Unit"),
     Col("lint_findings", "Lint findings", "int"), Col("lint_rules", "Lint rules"),
@@ -273,7 +274,8 @@ OKR_COLUMNS = [
     Col("epic_count", "Epics", "int"), Col("implied", "Epics implied", "int"),
     Col("epics", "Contributing epics", "text", 60),
     Col("points_done", "Points done", "num"), Col("points_total", "Points total", "num"),
-    Col("children_done", "Issues done", "int"), Col("children", "Issues", "int"), Col("unit", "Unit"),
+    Col("children_done", "Issues done", "int"), Col("children", "Issues", "int"),
+    Col("sprints", "Sprints touched", "int"), Col("unit", "Unit"),
 ]
 
 ROADMAP_COLUMNS = [

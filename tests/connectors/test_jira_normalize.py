@@ -247,3 +247,26 @@ def test_an_item_without_a_field_id_is_told_by_the_sites_own_field_name():
                       "toString": "5"})]
     assert [(t.field, t.from_value, t.to_value) for t in normalize_histories(1, h, None, fmap)] == [
         ("story_points", "3", "5")]
+
+
+def test_sprints_from_a_real_cloud_issue_and_data_center_strings():
+    raw = sample("cloud-jirametrics/testdata/SP-13.json")
+    fmap = FieldMap.discover([{"id": "customfield_10020", "name": "Sprint"}])
+    (sprint,) = normalize_issue(raw, fmap).sprints
+    assert (sprint.id, sprint.name, sprint.state, sprint.board_id) == (3, "Scrum Sprint 3", "active", 2)
+    assert sprint.start == datetime(2022, 4, 15, 0, 55, 17, 688000, tzinfo=UTC) and sprint.complete is None
+    # Data Center: one string per sprint the issue was in; a name may hold commas; <null> is no date.
+    dc = copy.deepcopy(raw)
+    dc["fields"]["customfield_10020"] = [
+        "com.atlassian.greenhopper.service.sprint.Sprint@1f2e[id=7,rapidViewId=4,state=CLOSED,name=Sprint 7, "
+        "hardening,startDate=2026-10-05T09:00:00.000+02:00,endDate=2026-10-19T09:00:00.000+02:00,"
+        "completeDate=2026-10-19T10:00:00.000+02:00,sequence=7,goal=]",
+        "com.atlassian.greenhopper.service.sprint.Sprint@1f2f[id=8,rapidViewId=4,state=FUTURE,name=Sprint 8,"
+        "startDate=<null>,endDate=<null>,completeDate=<null>,sequence=8,goal=]",
+    ]
+    row = normalize_issue(dc, fmap)
+    first, second = row.sprints
+    assert (first.id, first.name, first.state, first.board_id) == (7, "Sprint 7, hardening", "closed", 4)
+    assert first.complete == datetime(2026, 10, 19, 8, 0, tzinfo=UTC)
+    assert (second.id, second.state, second.start, second.end) == (8, "future", None, None)
+    assert row.sprint == "Sprint 8"  # the last one, as before

@@ -179,7 +179,7 @@ def test_v2_snapshots_per_run_become_one_per_week(database_url):
         ("2026-W47", date(2026, 11, 16), 1, "To Do"), ("2026-W48", date(2026, 11, 25), 3, "Done")]
 
 
-def test_v3_gains_author_names_and_reads_every_changelog_again(database_url):
+def test_v3_gains_author_names_and_sprints_and_reads_every_changelog_again(database_url):
     with Store.open(database_url) as store:
         store.upsert_batch([make_issue(1), make_issue(2)], {}, True)
         before = store.stored_updated(require_complete_changelog=True)
@@ -191,16 +191,37 @@ def test_v3_gains_author_names_and_reads_every_changelog_again(database_url):
                 "CREATE TABLE transitions (issue_id INTEGER NOT NULL REFERENCES issues (id) ON DELETE CASCADE, "
                 "history_id INTEGER NOT NULL, field VARCHAR(32) NOT NULL, at TIMESTAMP WITH TIME ZONE NOT NULL, "
                 "from_value VARCHAR(255), to_value VARCHAR(255), to_category VARCHAR(32), author_id VARCHAR(128))"))
+            conn.execute(text("DROP TABLE sprints"))
+            conn.execute(text("ALTER TABLE issues DROP COLUMN sprint_ids"))
             conn.execute(text("UPDATE meta SET schema_version = 3"))
     with Store.open(database_url) as upgraded:
         assert upgraded.schema_version() == SCHEMA_VERSION
         columns = {c["name"] for c in inspect(upgraded.engine).get_columns("transitions")}
         assert "author_name" in columns
+        assert "sprint_ids" in {c["name"] for c in inspect(upgraded.engine).get_columns("issues")}
+        assert inspect(upgraded.engine).has_table("sprints")
         # Changelogs read before the scope ledger's fields were kept are read again on the next sync.
         # (None: no stored update time counts, so the issue is fetched whatever the server says.)
         assert upgraded.stored_updated(require_complete_changelog=True) == {1: None, 2: None}
         # No high-water mark: the next sync is a full one, so issues unchanged since are read again too.
         assert upgraded.get_state(STATE_ISSUES_HWM) is None
+
+
+def test_sprints_are_kept_per_issue_and_each_once(store):
+    from connectors.jira import SprintRow
+
+    s7 = SprintRow(7, "Sprint 7", "closed", 4, T0, T0, T0)
+    s8 = SprintRow(8, "Sprint 8", "active", 4, T0)
+    one, two = make_issue(1), make_issue(2)
+    one.sprints, two.sprints = [s7, s8], [s8]
+    store.upsert_batch([one, two], {}, True)
+    assert {r["id"]: r["sprint_ids"] for r in store.issue_rows()} == {1: [7, 8], 2: [8]}
+    assert [(r["id"], r["name"], r["state"], r["board_id"]) for r in store.sprint_rows()] == [
+        (7, "Sprint 7", "closed", 4), (8, "Sprint 8", "active", 4)]
+    # A later read of a sprint (closed since) updates it.
+    two.sprints = [SprintRow(8, "Sprint 8", "closed", 4, T0, T0, T0)]
+    store.upsert_batch([two], {}, True)
+    assert [r["state"] for r in store.sprint_rows()] == ["closed", "closed"]
 
 
 def test_frames_lists_tables(store):
