@@ -33,18 +33,22 @@ def test_a_past_week_is_rebuilt_from_creation_and_resolution_dates():
     assert "PAY-1-N3" not in then.index
 
 
-def test_a_forecast_four_weeks_ago_is_scored_by_hand():
+def _hand_org() -> pd.DataFrame:
+    """The team finished 2 items every week for 20 weeks under a done epic; PAY-1's 4 children, created long
+    ago, were all done in the last week, and the epic 5 days ago."""
     org = Org()
-    # The team finished 2 items every week for 20 weeks under a done epic.
     org.epic("DONE-1", "pay", status="done")
     org.rows[-1]["resolved"] = at(AS_OF - timedelta(days=150))
     org.children("DONE-1", "pay", done_on=[AS_OF - timedelta(days=7 * w + d) for w in range(20) for d in (1, 3)],
                  created=AS_OF - timedelta(days=200))
-    # PAY-1: 4 children created long ago, all done in the last week; the epic done 5 days ago.
     org.epic("PAY-1", "pay", status="done")
     org.rows[-1]["resolved"] = at(AS_OF - timedelta(days=5))
     org.children("PAY-1", "pay", done_on=[AS_OF - timedelta(days=6)] * 4, created=AS_OF - timedelta(days=200))
-    frame = pd.DataFrame([_row(project_key="PAY", **row) for row in org.rows])
+    return pd.DataFrame([_row(project_key="PAY", id=n, **row) for n, row in enumerate(org.rows, start=1)])
+
+
+def test_a_forecast_four_weeks_ago_is_scored_by_hand():
+    frame = _hand_org()
     result = backtest(frame, CONFIG, as_of=AS_OF, weeks=4, every=4, trials=500)
     assert result.dates == [AS_OF - timedelta(days=28)]
     row = result.epics.set_index("key").loc["PAY-1"]
@@ -56,18 +60,6 @@ def test_a_forecast_four_weeks_ago_is_scored_by_hand():
     assert pd.isna(row["linear"]) and pd.isna(row["linear_hit"])
     everyone = result.teams.set_index("team_id").loc["all"]
     assert (everyone["p85_scored"], everyone["p85_hits"], everyone["linear_scored"]) == (1, 0, 0)
-
-
-def _hand_org() -> pd.DataFrame:
-    org = Org()
-    org.epic("DONE-1", "pay", status="done")
-    org.rows[-1]["resolved"] = at(AS_OF - timedelta(days=150))
-    org.children("DONE-1", "pay", done_on=[AS_OF - timedelta(days=7 * w + d) for w in range(20) for d in (1, 3)],
-                 created=AS_OF - timedelta(days=200))
-    org.epic("PAY-1", "pay", status="done")
-    org.rows[-1]["resolved"] = at(AS_OF - timedelta(days=5))
-    org.children("PAY-1", "pay", done_on=[AS_OF - timedelta(days=6)] * 4, created=AS_OF - timedelta(days=200))
-    return pd.DataFrame([_row(project_key="PAY", id=n, **row) for n, row in enumerate(org.rows, start=1)])
 
 
 def test_a_week_with_a_stored_snapshot_is_scored_on_the_forecast_made_then():
