@@ -656,7 +656,8 @@ def build_workbook(views: dict[str, pd.DataFrame], info: WorkbookInfo,
          "No story points out of range."),
         ("Hygiene by team", views["hygiene"], HYGIENE_COLUMNS, "No epics to score."),
         ("Lint rules with the most findings", views["lint_rules"], LINT_RULE_COLUMNS, "No lint findings."),
-        ("Forecast accuracy by team (forecasts made as of past weeks, scored against what happened)",
+        ("Forecast accuracy by team (forecasts made as of past weeks, scored against what happened"
+         + (f": {views['forecast_accuracy']['dates'].iloc[0]}" if len(views["forecast_accuracy"]) else "") + ")",
          views["forecast_accuracy"], ACCURACY_COLUMNS, "No past forecast to score (forecast.backtest_weeks)."),
     ):
         ws.cell(row=row, column=1, value=heading).font = Font(bold=True)
@@ -720,7 +721,7 @@ ACCURACY_COLUMNS = [
     Col("p50_median_error_days", "Median error P50 (days)", "num"),
     Col("linear_dated", "Linear projections", "int"), Col("linear_scored", "Linear scored", "int"),
     Col("linear_hits", "Done by linear date", "int"), Col("linear_hit_rate", "Share done by linear date", "pct"),
-    Col("linear_median_error_days", "Median error linear (days)", "num"), Col("dates", "As of", "text", 40),
+    Col("linear_median_error_days", "Median error linear (days)", "num"),
 ]
 
 
