@@ -326,7 +326,7 @@ def _run(
     after = field_roles_of((r.role, r.id) for r in fmap.rows)
     changed_fields = role_changes(before, after) if before else []
     result.fields_changed = changed_fields
-    result.field_warnings = list(getattr(fmap, "warnings", []))
+    result.field_warnings = list(fmap.warnings)
     # A role that now reads another field changes what every issue holds: read them all again.
     reread_all = bool(changed_fields) and bool(store.all_issue_ids())
     store.replace_fields(fmap.rows)

@@ -77,10 +77,12 @@ def compute(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date,
     key_of = key_of[~key_of.index.duplicated()]
 
     moves = _epic_moves(history, kids, key_of)
+    # The epic a moved child was in before its first move (None: it had none).
+    first_epic = moves.drop_duplicates("issue_id").set_index("issue_id")["old"]
     events = [
-        _created(kids, moves, start_of),
+        _created(kids, first_epic, start_of),
         _moved(moves, start_of),
-        _points(history, kids, moves, start_of),
+        _points(history, kids, moves, first_epic, start_of),
         _targets(history, epics),
     ]
     for e in events[1:3]:
@@ -147,10 +149,9 @@ def _after_start(keys: pd.Series, at: pd.Series, start_of: pd.Series) -> np.ndar
     return (start.notna() & (at.dt.normalize() > start)).to_numpy(dtype=bool)
 
 
-def _created(kids: pd.DataFrame, moves: pd.DataFrame, start_of: pd.Series) -> pd.DataFrame:
+def _created(kids: pd.DataFrame, first: pd.Series, start_of: pd.Series) -> pd.DataFrame:
     """Children created under an epic after it started: the epic they were created in is the one their
     first epic change moved them from, else their epic now."""
-    first = moves.drop_duplicates("issue_id").set_index("issue_id")["old"]
     ids = kids["id"]
     current = kids["epic"].astype("object").where(kids["epic"].notna(), None)
     origin = pd.Series(np.where(ids.isin(first.index), ids.map(first), current), index=kids.index, dtype=object)
@@ -181,7 +182,8 @@ def _moved(moves: pd.DataFrame, start_of: pd.Series) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
-def _points(history: pd.DataFrame, kids: pd.DataFrame, moves: pd.DataFrame, start_of: pd.Series) -> pd.DataFrame:
+def _points(history: pd.DataFrame, kids: pd.DataFrame, moves: pd.DataFrame, first_epic: pd.Series,
+            start_of: pd.Series) -> pd.DataFrame:
     """Story-point changes on a child while it was under an epic that had started."""
     p = history[history["field"].eq("story_points") & history["issue_id"].isin(set(kids["id"].tolist()))]
     p = p[p["from_value"].astype("object").ne(p["to_value"].astype("object"))]
@@ -202,9 +204,8 @@ def _points(history: pd.DataFrame, kids: pd.DataFrame, moves: pd.DataFrame, star
         asof = pd.merge_asof(p[["issue_id", "at"]].reset_index().sort_values("at", kind="stable"),
                              m[["issue_id", "at", "new", "moved_at"]], on="at", by="issue_id",
                              direction="backward").set_index("index").reindex(p.index)
-        first_old = moves.drop_duplicates("issue_id").set_index("issue_id")["old"]
         moved = p["issue_id"].isin(set(moves["issue_id"])).to_numpy()
-        then = np.where(asof["moved_at"].notna(), asof["new"].astype("object"), p["issue_id"].map(first_old))
+        then = np.where(asof["moved_at"].notna(), asof["new"].astype("object"), p["issue_id"].map(first_epic))
         epic = pd.Series(np.where(moved, then, epic), index=p.index, dtype=object)
         epic = epic.where(epic.notna(), None)
     keep = epic.notna().to_numpy() & _after_start(epic, p["at"], start_of)

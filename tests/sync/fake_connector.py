@@ -21,6 +21,7 @@ class FakeServerInfo:
 @dataclass
 class FakeFieldMap:
     rows: list[FieldRow]
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
