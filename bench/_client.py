@@ -15,6 +15,7 @@ import json
 import os
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,12 +29,18 @@ def peak_rss_mb() -> float:
 
 
 def run_sync(args: argparse.Namespace) -> dict:
+    from _common import mappings_text
+
     from connectors.jira import JiraConnector, JiraSettings
     from rollup.config import load_config
     from rollup.jobs.sync import SyncScope, sync
     from rollup.store import Store
 
-    config = load_config(Path(__file__).resolve().parent.parent / "mappings.yaml")
+    flavour = "datacenter" if os.environ.get("JIRA_PAT") else "cloud"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "mappings.yaml"
+        path.write_text(mappings_text(flavour))
+        config = load_config(path)
     settings = JiraSettings.from_env(use_keyring=False)
     workers = args.workers or config.sync.max_workers
     t0 = time.monotonic()
@@ -54,12 +61,20 @@ def run_sync(args: argparse.Namespace) -> dict:
 
 def run_pycontribs(args: argparse.Namespace) -> dict:
     from jira import JIRA
+    from jira.resources import Issue
 
     t0 = time.monotonic()
-    client = JIRA(os.environ["JIRA_URL"], basic_auth=(os.environ["JIRA_EMAIL"], os.environ["JIRA_API_TOKEN"]),
-                  # The local Jira serves search/jql under /rest/api/3 only (real Cloud has v2 too).
-                  options={"rest_api_version": "3"})
-    issues = client.enhanced_search_issues(JQL, maxResults=False, expand="changelog", fields="*all")
+    if os.environ.get("JIRA_PAT"):
+        # Data Center: the plain offset loop, asking for pages of 1,000 (the most a Data Center site
+        # serves by default), so the server's own cap sets the page size.
+        client = JIRA(os.environ["JIRA_URL"], token_auth=os.environ["JIRA_PAT"],
+                      options={"rest_api_version": "2", "default_batch_size": {Issue: 1000}})
+        issues = client.search_issues(JQL, maxResults=False, expand="changelog")
+    else:
+        client = JIRA(os.environ["JIRA_URL"], basic_auth=(os.environ["JIRA_EMAIL"], os.environ["JIRA_API_TOKEN"]),
+                      # The local Jira serves search/jql under /rest/api/3 only (real Cloud has v2 too).
+                      options={"rest_api_version": "3"})
+        issues = client.enhanced_search_issues(JQL, maxResults=False, expand="changelog", fields="*all")
     n = len(issues)
     return {"client": "pycontribs", "elapsed": round(time.monotonic() - t0, 3), "issues": n,
             "peak_rss_mb": peak_rss_mb()}

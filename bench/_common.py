@@ -27,6 +27,17 @@ ROLLUP = str(Path(PY).with_name("rollup"))
 SPEED = dict(latency_ms=100, per_issue_ms=5, rate_limit=20)
 
 
+def mappings_text(flavour: str) -> str:
+    """The repository's mappings.yaml, its team field override set to the local Jira flavour's own field."""
+    from rollup.localjira.render import CLOUD_FIELDS, DC_FIELDS
+
+    text = (ROOT / "mappings.yaml").read_text()
+    cloud, dc = CLOUD_FIELDS["team"][0], DC_FIELDS["team"][0]
+    line = f"    team: {cloud}\n"
+    assert line in text, "mappings.yaml no longer overrides the team field as the benchmarks expect"
+    return text if flavour == "cloud" else text.replace(line, f"    team: {dc}\n")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -85,6 +96,11 @@ def server_stats(url: str) -> dict:
     return http(url + "/_local/stats")
 
 
+def set_faults(url: str, **faults: Any) -> None:
+    """Change the running local Jira's fault settings (``POST /_local/faults``), e.g. ``max_page_size``."""
+    http(url + "/_local/faults", faults)
+
+
 def stats_delta(after: dict, before: dict) -> dict:
     """Per-endpoint requests (429s excluded) and 429s between two /_local/stats snapshots."""
     eps = set(after["by_endpoint"]) | set(after.get("throttled", {}))
@@ -103,9 +119,9 @@ def rate_bound(delta: dict, rate: float) -> tuple[float, str]:
     return info["requests"] / rate, ep
 
 
-def run_client(url: str, *args: str, timeout: float = 7200) -> dict:
-    """Run ``bench/_client.py`` in its own process against ``url``; return its JSON."""
-    env = dict(os.environ, **demo_environment(url, "cloud"))
+def run_client(url: str, *args: str, timeout: float = 7200, flavour: str = "cloud") -> dict:
+    """Run ``bench/_client.py`` in its own process against the local Jira of ``flavour`` at ``url``."""
+    env = dict(os.environ, **demo_environment(url, flavour))
     proc = subprocess.run([PY, str(BENCH / "_client.py"), *args], env=env, cwd=ROOT, capture_output=True,
                           text=True, timeout=timeout)
     if proc.returncode != 0:

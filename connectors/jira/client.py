@@ -46,6 +46,8 @@ CLOUD_CHANGELOG_PAGE = 1000
 CLOUD_CHANGELOG_FIELD_IDS = 10
 CLOUD_CHANGELOG_IDS = 1000
 DC_ISSUE_BATCH = 100
+#: Issues per page of a Data Center full read: full issues with their changelogs, like an id batch.
+DC_FULL_PAGE = 100
 WORKLOG_LIST_CHUNK = 1000
 #: Default requests in flight. Pacing (per-endpoint AIMD), not the thread count, keeps the
 #: connector under a site's rate limit; but to *reach* a limit of r requests/s on an endpoint
@@ -124,6 +126,7 @@ class JiraConnector:
         self._info: ServerInfo | None = None
         self._statuses: StatusMap | None = None
         self._pool: ThreadPoolExecutor | None = None
+        self._changelog_pool: ThreadPoolExecutor | None = None
         self._fields_call: Future[Any] | None = None
 
     def __repr__(self) -> str:
@@ -136,9 +139,10 @@ class JiraConnector:
 
     def close(self) -> None:
         """Stop the fetch threads and release HTTP sessions."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        for pool in (self._pool, self._changelog_pool):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = self._changelog_pool = None
         self.transport.close()
 
     def __enter__(self) -> "JiraConnector":
@@ -515,22 +519,47 @@ class JiraConnector:
         returned: set[int] = set()
         for page in pager:
             returned.update(int(i["id"]) for i in page)
-            for raw in page:
-                row = normalize_issue(raw, fmap, statuses)
-                changelog = raw.get("changelog") or {}
-                histories = changelog.get("histories") or []
-                total = changelog.get("total", len(histories))
-                if len(histories) >= total:
-                    complete.add(row.id)
-                else:
-                    histories, ok = self._dc_full_changelog(row.id, histories)
-                    if histories is None:  # deleted between search and this read
-                        continue
-                    if ok:
-                        complete.add(row.id)
-                issues.append(row)
-                transitions[row.id] = normalize_histories(row.id, histories, statuses, fmap)
+            done = self._dc_issues(page, fmap, statuses)
+            issues.extend(done.issues)
+            transitions.update(done.transitions)
+            complete |= done.changelog_complete
         return FetchedBatch(issues, transitions, complete, failed_ids=self._account_for(set(batch) - returned))
+
+    def _dc_issues(self, page: list[dict[str, Any]], fmap: FieldMap, statuses: StatusMap) -> FetchedBatch:
+        """A Data Center search page of full issues as rows; changelogs the search cut short are read
+        whole, one request per issue, in parallel. An issue deleted before its changelog could be read
+        is left out."""
+        rows: list[tuple[IssueRow, list[dict[str, Any]]]] = []
+        short: dict[int, tuple[IssueRow, list[dict[str, Any]]]] = {}
+        complete: set[int] = set()
+        for raw in page:
+            row = normalize_issue(raw, fmap, statuses)
+            changelog = raw.get("changelog") or {}
+            histories = changelog.get("histories") or []
+            total = changelog.get("total", len(histories))
+            if len(histories) >= total:
+                complete.add(row.id)
+                rows.append((row, histories))
+            else:
+                short[row.id] = (row, histories)
+        if short:
+            pool = self._changelog_executor()
+            calls = {i: pool.submit(self._dc_full_changelog, i, embedded) for i, (_row, embedded) in short.items()}
+            for issue_id, call in calls.items():
+                histories, ok = call.result()
+                if histories is None:  # deleted between the search and this read
+                    continue
+                if ok:
+                    complete.add(issue_id)
+                rows.append((short[issue_id][0], histories))
+        transitions = {row.id: normalize_histories(row.id, histories, statuses, fmap) for row, histories in rows}
+        return FetchedBatch([row for row, _ in rows], transitions, complete)
+
+    def _changelog_executor(self) -> ThreadPoolExecutor:
+        # Its own pool: a fetch worker waits on these reads, so they cannot queue behind fetch batches.
+        if self._changelog_pool is None:
+            self._changelog_pool = ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="jira-changelog")
+        return self._changelog_pool
 
     def _dc_full_changelog(self, issue_id: int,
                            embedded: list[dict[str, Any]]) -> tuple[list[dict[str, Any]] | None, bool]:
@@ -545,6 +574,24 @@ class JiraConnector:
         merged = {int(h["id"]): h for h in [*embedded, *histories]}
         total = changelog.get("total", len(histories))
         return list(merged.values()), len(merged) >= total
+
+    # -- full read (Data Center) ----------------------------------------------------------------
+    @property
+    def reads_full_pages(self) -> bool:
+        """Whether a full sync reads whole issues page by page (:meth:`read_full`) instead of sweep + fetch.
+
+        Data Center: its search returns full issues with their changelogs by offset, so the pages
+        themselves are the read; Cloud's search gives ids to bulk-fetch.
+        """
+        return not self.is_cloud
+
+    def read_full(self, jql: str, fmap: FieldMap) -> FullRead:
+        """Every issue matching ``jql`` (ending ``ORDER BY id``) in full, page by page (Data Center).
+
+        Iterate it for :class:`FetchedBatch` es; afterwards :attr:`FullRead.complete` says whether the
+        read is proven whole (see :class:`FullRead`).
+        """
+        return FullRead(self, jql, fmap)
 
     # -- worklogs -------------------------------------------------------------------------------
     def worklogs_since(self, since: datetime) -> Iterator[WorklogPage]:
@@ -630,13 +677,22 @@ class Sweep:
         self.read = 0
         self.server_count: int | None = None
         self.finished = False
+        self._pager: TokenPaginator | OffsetPaginator | None = None
+
+    @property
+    def shrank(self) -> bool:
+        """Data Center: whether the server's count fell during the read (pages may have shifted)."""
+        return isinstance(self._pager, OffsetPaginator) and self._pager.shrank
 
     def __iter__(self) -> Iterator[list[IssueRef]]:
         conn = self.connector
         cloud = conn.is_cloud
         count_call = conn._executor().submit(conn.count, self.jql) if cloud else None
         page_size = CLOUD_SWEEP_PAGE if cloud else DC_SWEEP_PAGE
-        pager = search_pager(conn.transport.get, self.jql, "updated", cloud=cloud, page_size=page_size)
+        # Data Center: once the first page gives the count, the other pages are read in parallel.
+        pager = search_pager(conn.transport.get, self.jql, "updated", cloud=cloud, page_size=page_size,
+                             submit=conn._executor().submit, in_flight=conn.max_workers)
+        self._pager = pager
         for page in pager:
             refs = [
                 IssueRef(id=int(i["id"]), key=str(i.get("key") or ""),
@@ -660,10 +716,73 @@ class Sweep:
             return False
         if self.connector.is_cloud:
             return self.read >= self.server_count - count_tolerance(self.server_count)
-        return self.read == self.server_count
+        return self.read == self.server_count and not self.shrank
 
     def describe(self) -> str:
         """``read 1,115 issues; the server counts 1,115``, for messages."""
         counted = "no count" if self.server_count is None else f"{self.server_count:,}"
         how = " (approximate)" if self.connector.is_cloud else ""
-        return f"read {self.read:,} issues; the server counts {counted}{how}"
+        shrank = " and counted fewer during the read (issues left the scope as it was read)" if self.shrank else ""
+        return f"read {self.read:,} issues; the server counts {counted}{how}{shrank}"
+
+
+class FullRead:
+    """A Data Center full read: iterate it for :class:`FetchedBatch` es, one per search page.
+
+    The first page gives the count; the other pages are asked for in parallel (see
+    :class:`~connectors.jira.paginators.OffsetPaginator`), each page's issues normalized as it
+    arrives. :attr:`complete` is True only when every page was read, the distinct issues read equal
+    the server's count and the count never fell during the read. A page the server keeps failing
+    (5xx) ends the read early: :attr:`failed` holds the error and :attr:`complete` is False — the
+    caller then proves the scope with a sweep and fetches what the read did not reach.
+    """
+
+    def __init__(self, connector: JiraConnector, jql: str, fmap: FieldMap) -> None:
+        self.connector = connector
+        self.jql = jql
+        self.fmap = fmap
+        self.read = 0
+        self.server_count: int | None = None
+        self.finished = False
+        self.shrank = False
+        self.failed: JiraServerError | None = None
+
+    def __iter__(self) -> Iterator[FetchedBatch]:
+        conn = self.connector
+        statuses = conn.statuses()
+        fields = ",".join(self.fmap.request_fields)
+        pager = search_pager(conn.transport.get, self.jql, fields, cloud=False, page_size=DC_FULL_PAGE,
+                             submit=conn._executor().submit, in_flight=conn.max_workers,
+                             params={"expand": "changelog"})
+        assert isinstance(pager, OffsetPaginator), "Data Center pages by offset"
+        try:
+            for page in pager:
+                self.read += len(page)
+                self.server_count = pager.total
+                batch = conn._dc_issues(page, self.fmap, statuses)
+                conn._progress("fetched", len(batch.issues))
+                yield batch
+        except (JiraThrottledError, JiraAnswerError):
+            raise  # the server asked to stop, or answers what cannot be believed: reading by id would not help
+        except JiraServerError as exc:
+            log.warning("The full read stopped at a page the server kept failing (%s); the rest is read by "
+                        "id instead", exc)
+            self.failed = exc
+            return
+        finally:
+            self.server_count = pager.total
+            self.shrank = pager.shrank
+        self.finished = True
+
+    @property
+    def complete(self) -> bool:
+        """Whether the read is proven whole (see the class docstring)."""
+        return (self.finished and self.failed is None and not self.shrank and self.server_count is not None
+                and self.read == self.server_count)
+
+    def describe(self) -> str:
+        """``read 1,115 issues; the server counts 1,115``, for messages."""
+        counted = "no count" if self.server_count is None else f"{self.server_count:,}"
+        shrank = " and counted fewer during the read" if self.shrank else ""
+        stopped = "; a page kept failing" if self.failed is not None else ""
+        return f"read {self.read:,} issues in full; the server counts {counted}{shrank}{stopped}"

@@ -13,7 +13,8 @@ server's own count, so a caller can prove the read complete before it deletes an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Generator, Hashable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
 
 from .errors import BadAnswer, JiraAnswerError
@@ -166,86 +167,173 @@ class OffsetPaginator(_Paginator):
     when its ``startAt`` is not the one asked, when it is empty before ``total`` is reached, or when
     it repeats an item already read. Stops at ``total`` or, without one, at an empty page.
     ``check_items(items)`` may add the caller's own check (e.g. only the ids asked).
+
+    With ``submit`` (an executor's ``submit``), the pages after the first — whose ``total`` and
+    ``maxResults`` say where every other page starts — are asked for in parallel, at most
+    ``in_flight`` at a time, and yielded as they arrive (not in offset order). A short page gets the
+    gap after it asked for at once; issues the count gained during the read are read after the
+    planned pages, one page after another as without ``submit``.
+
+    After the read, ``total`` is the server's count (the largest any page gave) and ``shrank`` says
+    whether a page counted fewer than an earlier answer did: issues left the result while it was
+    read, so later pages may have shifted past one that no count reveals — such a read proves
+    nothing about completeness.
     """
 
-    def __init__(self, fetch_page: Callable[..., Page], *, page_size: int = 1000, **options: Any) -> None:
+    def __init__(self, fetch_page: Callable[..., Page], *, page_size: int = 1000,
+                 submit: Callable[..., Future[Any]] | None = None, in_flight: int = 8, **options: Any) -> None:
         super().__init__(fetch_page, **options)
         self.page_size = page_size
-        #: The server's count from the last page (None when it gives none).
+        self.submit = submit
+        self.in_flight = max(1, in_flight)
+        #: The server's count from the pages (None when it gives none).
         self.total: int | None = None
+        #: Whether a page counted fewer issues than an earlier page (see the class docstring).
+        self.shrank = False
+        self._seen = _Seen(self.key)
+
+    def _check(self, start_at: int, page_size: int, *, repeats: bool = True) -> Check:
+        where = f"startAt={start_at}, maxResults={page_size}"
+
+        def check(page: Any) -> None:
+            items = _items(page, self.items_key, where)
+            answered = page.get("startAt")
+            if answered is not None and answered != start_at:
+                raise BadAnswer(f"startAt={answered!r} for a request of startAt={start_at}", asked=where)
+            total = page.get("total")
+            if total is not None and (not isinstance(total, int) or total < 0):
+                raise BadAnswer(f"total={total!r}, not a count", asked=where)
+            if not items and isinstance(total, int) and start_at < total:
+                raise BadAnswer(f"an empty page while total={total} says more follow", asked=where,
+                                got="no items")
+            if repeats:
+                self._seen.check(items, where)
+            else:
+                # Pages read in parallel are checked against each other when they arrive, in one thread.
+                _Seen(self.key).check(items, where)
+            if self.check_items is not None:
+                self.check_items(items)
+
+        return check
+
+    def _read(self, start_at: int, page_size: int, *, repeats: bool = True) -> Page:
+        """One page, checked (the check handed to the fetch, which may retry); a page that fails raises."""
+        check = self._check(start_at, page_size, repeats=repeats)
+        page = self.fetch_page(start_at, page_size, check=check)
+        try:
+            check(page)
+        except BadAnswer as exc:
+            raise _fail(exc, self.endpoint) from None
+        return page
+
+    def _count(self, page: Page) -> None:
+        total = page.get("total")
+        if isinstance(total, int):
+            if self.total is not None and total < self.total:
+                self.shrank = True
+            self.total = total if self.total is None else max(self.total, total)
+
+    def _accept(self, page: Page, start_at: int, page_size: int) -> list[dict[str, Any]]:
+        """The page's items once they repeat nothing read before (a repeating page is asked again once)."""
+        raw = page.get(self.items_key) or []
+        where = f"startAt={start_at}, maxResults={page_size}"
+        try:
+            keys = self._seen.check(raw, where)
+        except BadAnswer:
+            # A stale answer, or the result moved under the read: ask again, now checked against
+            # everything read, so the transport retries it; still repeating, it fails.
+            page = self._read(start_at, page_size)
+            raw = page.get(self.items_key) or []
+            keys = self._seen.check(raw, where)
+        self._seen.add(keys)
+        self.pages += 1
+        self.read += len(raw)
+        return raw
 
     def __iter__(self) -> Iterator[list[dict[str, Any]]]:
-        seen = _Seen(self.key)
         start_at = 0
         page_size = self.page_size
         while True:
-            where = f"startAt={start_at}, maxResults={page_size}"
-
-            def check(page: Any, where: str = where, start_at: int = start_at) -> None:
-                items = _items(page, self.items_key, where)
-                answered = page.get("startAt")
-                if answered is not None and answered != start_at:
-                    raise BadAnswer(f"startAt={answered!r} for a request of startAt={start_at}", asked=where)
-                total = page.get("total")
-                if total is not None and (not isinstance(total, int) or total < 0):
-                    raise BadAnswer(f"total={total!r}, not a count", asked=where)
-                if not items and isinstance(total, int) and start_at < total:
-                    raise BadAnswer(f"an empty page while total={total} says more follow", asked=where,
-                                    got="no items")
-                seen.check(items, where)
-                if self.check_items is not None:
-                    self.check_items(items)
-
-            page = self.fetch_page(start_at, page_size, check=check)
-            try:
-                check(page)
-            except BadAnswer as exc:
-                raise _fail(exc, self.endpoint) from None
-            self.pages += 1
-            raw = page.get(self.items_key) or []
-            total = page.get("total")
-            if isinstance(total, int):
-                self.total = total
+            page = self._read(start_at, page_size)
+            self._count(page)
+            raw = self._accept(page, start_at, page_size)
             if not raw:
                 return
-            seen.add(seen.check(raw, where))
-            self.read += len(raw)
             yield raw
             # The server's effective page size may be smaller than asked: ask for that from now on.
             effective = page.get("maxResults")
             if isinstance(effective, int) and 0 < effective < page_size:
                 page_size = effective
             start_at += len(raw)
-            if isinstance(total, int) and start_at >= total:
+            if self.total is not None and start_at >= self.total:
                 return
+            if self.submit is not None and self.total is not None:
+                start_at = yield from self._parallel(start_at, page_size)
+                if start_at >= (self.total or 0):
+                    return
+
+    def _parallel(self, start_at: int, page_size: int) -> Generator[list[dict[str, Any]], None, int]:
+        """Every page from ``start_at`` to the count known now, in parallel; returns where reading stopped."""
+        assert self.submit is not None and self.total is not None
+        total = self.total
+        planned = [(at, page_size) for at in range(start_at, total, page_size)]
+        waiting: dict[Future[Page], tuple[int, int]] = {}
+        end = start_at
+        try:
+            while planned or waiting:
+                while planned and len(waiting) < self.in_flight:
+                    at, size = planned.pop(0)
+                    waiting[self.submit(self._read, at, size, repeats=False)] = (at, size)
+                done, _ = wait(list(waiting), return_when=FIRST_COMPLETED)
+                for fut in sorted(done, key=lambda f: waiting[f][0]):
+                    at, size = waiting.pop(fut)
+                    page = fut.result()
+                    self._count(page)
+                    raw = self._accept(page, at, size)
+                    end = max(end, at + len(raw))
+                    counted = page.get("total")
+                    limit = counted if isinstance(counted, int) else total
+                    # A short page: the issues after it were asked for by no planned page.
+                    if raw and len(raw) < size and at + len(raw) < limit:
+                        planned.insert(0, (at + len(raw), size - len(raw)))
+                    if raw:
+                        yield raw
+        finally:
+            for fut in waiting:
+                fut.cancel()
+        return end
 
 
 def search_pager(get: Callable[..., Page], jql: str, fields: str, *, cloud: bool, page_size: int,
-                 check_items: Callable[[list[dict[str, Any]]], None] | None = None) -> TokenPaginator | OffsetPaginator:
+                 check_items: Callable[[list[dict[str, Any]]], None] | None = None,
+                 submit: Callable[..., Future[Any]] | None = None, in_flight: int = 8,
+                 params: dict[str, Any] | None = None) -> TokenPaginator | OffsetPaginator:
     """A paginator over the issues matching ``jql`` with ``fields``, from the site's search endpoint.
 
     Cloud: ``GET /rest/api/3/search/jql`` with token paging; Data Center: ``GET /rest/api/2/search``
     with ``startAt`` paging (the page size read back). ``get(path, params=…, check=…)`` sends one
-    request; ``check_items`` adds the caller's check of each page's issues. Iterate it for pages;
-    afterwards ``read`` (and on Data Center ``total``) say how many.
+    request; ``check_items`` adds the caller's check of each page's issues; ``params`` are sent with
+    every request (e.g. ``expand``). On Data Center, ``submit`` reads the pages after the first in
+    parallel (see :class:`OffsetPaginator`). Iterate it for pages; afterwards ``read`` (and on Data
+    Center ``total``) say how many.
     """
     if cloud:
         path = "/rest/api/3/search/jql"
 
         def fetch_token(token: str | None, check: Check | None = None) -> Page:
-            params: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": page_size}
+            query: dict[str, Any] = {**(params or {}), "jql": jql, "fields": fields, "maxResults": page_size}
             if token:
-                params["nextPageToken"] = token
-            return get(path, params=params, check=check)
+                query["nextPageToken"] = token
+            return get(path, params=query, check=check)
 
         return TokenPaginator(fetch_token, endpoint=f"GET {path}", needs_is_last=True, check_items=check_items)
 
     def fetch_offset(start_at: int, max_results: int, check: Check | None = None) -> Page:
-        params = {"jql": jql, "fields": fields, "maxResults": max_results, "startAt": start_at}
-        return get("/rest/api/2/search", params=params, check=check)
+        query = {**(params or {}), "jql": jql, "fields": fields, "maxResults": max_results, "startAt": start_at}
+        return get("/rest/api/2/search", params=query, check=check)
 
     return OffsetPaginator(fetch_offset, page_size=page_size, endpoint="GET /rest/api/2/search",
-                           check_items=check_items)
+                           check_items=check_items, submit=submit, in_flight=in_flight)
 
 
 def search_pages(get: Callable[..., Page], jql: str, fields: str, *, cloud: bool,

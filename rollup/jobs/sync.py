@@ -7,7 +7,11 @@
 3. a cheap id sweep (``ORDER BY id ASC``) compared with what the store holds: only new or
    changed issues, or issues whose changelog was incomplete, are fetched — so a resumed sync
    skips everything the failed run already committed;
-4. fetch those issues with full changelogs, each batch committed in its own transaction;
+4. fetch those issues with full changelogs, each batch committed in its own transaction.
+   A full sync of a Data Center site skips the sweep: its search pages hold whole issues with
+   their changelogs, so the pages are read directly (in parallel after the first) and are the
+   sweep; a read that cannot prove itself whole (the count fell, a page kept failing) is followed
+   by an id sweep that fetches whatever it missed and proves the scope as in 3.;
 5. worklogs updated since the worklog cursor (minus overlap), deletions applied, cursor moved;
 6. a deletion sweep when ``full`` or when the last one is older than ``deletion_sweep_hours``:
    stored ids no longer in scope are marked deleted (soft delete: ``deleted_at``) — but only
@@ -34,6 +38,7 @@ A crash mid-sync therefore loses nothing (the cursor did not move) and doubles n
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -58,6 +63,8 @@ from rollup.store import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from connectors.jira import JiraSettings
+
+log = logging.getLogger(__name__)
 
 #: The first worklog sync reads everything updated since this instant.
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -353,7 +360,13 @@ def _run(
     to_fetch: dict[int, datetime] = {}
     swept_ids: set[int] = set()
     max_updated: datetime | None = None
-    sweep = connector.sweep(result.jql)
+    # Data Center, full sync: the search pages hold whole issues, so they are the read itself —
+    # no id sweep first. A read that cannot prove itself whole is followed by a sweep below.
+    full_read = None
+    if window_start is None and getattr(connector, "reads_full_pages", False):
+        full_read = connector.read_full(result.jql, fmap)  # type: ignore[attr-defined]
+    read_in_full: set[int] = set()
+    sweep: Any = None
 
     def changed_ids() -> Iterator[int]:
         nonlocal max_updated
@@ -364,6 +377,8 @@ def _run(
                 swept_ids.add(ref.id)
                 if max_updated is None or ref.updated > max_updated:
                     max_updated = ref.updated
+                if ref.id in read_in_full:
+                    continue  # read by the full read before this sweep
                 if ref.id in stored and stored[ref.id] == ref.updated:
                     result.unchanged += 1
                 else:
@@ -376,24 +391,50 @@ def _run(
     worklogs = _WorklogStage(store, connector, scope, result, full=full, report=report)
     worklogs.start()
     failed_ids: set[int] = set()
-    try:
-        done = 0
-        failed_updated: list[datetime] = []
-        for batch in connector.fetch(changed_ids(), fmap):
-            store.upsert_batch(batch.issues, batch.transitions, batch.changelog_complete)
-            failed = batch.failed_ids
-            failed_ids |= set(failed)
-            result.failed += len(failed)
-            failed_updated.extend(to_fetch[i] for i in failed if i in to_fetch)
+    done = 0
+    failed_updated: list[datetime] = []
+
+    def commit(batch: Any, *, counted: bool) -> None:
+        nonlocal done, max_updated
+        if not counted:  # a full read: its issues are the sweep (unless a sweep must prove it below)
             for issue in batch.issues:
-                if issue.id in stored or issue.id in stored_before:
-                    result.changed += 1
-                else:
-                    result.new += 1
-            done += len(batch.issues)
-            report(SyncProgress("fetch", done, len(to_fetch)))
-            worklogs.issues_stored(issue.id for issue in batch.issues)
-            worklogs.drain(block=False)
+                read_in_full.add(issue.id)
+                if max_updated is None or issue.updated > max_updated:
+                    max_updated = issue.updated
+                if stored.get(issue.id) == issue.updated:
+                    result.unchanged += 1
+        store.upsert_batch(batch.issues, batch.transitions, batch.changelog_complete)
+        failed = batch.failed_ids
+        failed_ids.update(failed)
+        result.failed += len(failed)
+        failed_updated.extend(to_fetch[i] for i in failed if i in to_fetch)
+        for issue in batch.issues:
+            if not counted and stored.get(issue.id) == issue.updated:
+                continue
+            if issue.id in stored or issue.id in stored_before:
+                result.changed += 1
+            else:
+                result.new += 1
+        done += len(batch.issues)
+        expected = len(to_fetch) if counted else getattr(full_read, "server_count", None)
+        report(SyncProgress("fetch", done, expected))
+        worklogs.issues_stored(issue.id for issue in batch.issues)
+        worklogs.drain(block=False)
+
+    try:
+        if full_read is not None:
+            for batch in full_read:
+                commit(batch, counted=False)
+        if full_read is None or not full_read.complete:
+            if full_read is not None:
+                log.warning("The full read could not be proven whole (%s); sweeping ids to find what it missed",
+                            full_read.describe())
+            sweep = connector.sweep(result.jql)
+            for batch in connector.fetch(changed_ids(), fmap):
+                commit(batch, counted=True)
+        else:
+            sweep = full_read
+            swept_ids.update(read_in_full)
         # The worklog cursor moves only when every issue was read: a worklog of an issue that failed
         # (or that an incomplete sweep missed) is dropped now and must be read again next time.
         worklogs.finish(move_cursor=not failed_ids and _complete(sweep))

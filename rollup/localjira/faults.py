@@ -39,6 +39,9 @@ class Faults:
       (longer than the client's timeout, say).
     - ``huge_retry_after_rate``, ``huge_retry_after_s``: probability of a 429 whose ``Retry-After`` is
       ``huge_retry_after_s`` seconds (an hour, say) instead of the rate limiter's honest wait.
+    - ``embedded_changelog_cap``: Data Center ``search`` embeds at most this many histories of each
+      issue's changelog (the newest, with the true ``total``), as a server limiting the expansion
+      does; the rest must be read per issue.
     - ``count_offset``: added to what ``search/approximate-count`` answers (a count that lags).
     - ``fail_issues``: issue keys or ids whose edits (``PUT``/``POST``/``DELETE`` under
       ``/issue/{idOrKey}``: labels, comments) always answer 500 — one broken issue among healthy ones.
@@ -65,6 +68,7 @@ class Faults:
     huge_retry_after_rate: float = 0
     huge_retry_after_s: int = 3600
     count_offset: int = 0
+    embedded_changelog_cap: int | None = None
     fail_issues: tuple[str, ...] = ()
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _counters: dict = field(default_factory=dict, repr=False, compare=False)

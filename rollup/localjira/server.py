@@ -118,6 +118,9 @@ class LocalJira:
         self.stats: Counter = Counter()
         self.throttled: Counter = Counter()
         self.errors: Counter = Counter()
+        #: Requests being answered now, and the most at once, by endpoint.
+        self.in_flight: Counter = Counter()
+        self.peak_in_flight: Counter = Counter()
         self._stats_lock = threading.Lock()
         self._snapshots: OrderedDict[str, list[int]] = OrderedDict()
         self._snap_lock = threading.Lock()
@@ -163,7 +166,7 @@ class LocalJira:
         with self._stats_lock:
             return {"requests": sum(self.stats.values()), "by_endpoint": dict(self.stats),
                     "throttled": dict(self.throttled), "throttled_total": sum(self.throttled.values()),
-                    "errors": dict(self.errors)}
+                    "errors": dict(self.errors), "peak_in_flight": dict(self.peak_in_flight)}
 
     # ------------------------------------------------------------------ routing
     def endpoint(self, method: str, path: str) -> str:
@@ -463,7 +466,9 @@ class LocalJira:
         page = hits[start:start + take]
         light = wanted is not None and wanted <= LIGHT_FIELDS and not expand
         fields = wanted - {"id"} if wanted is not None else None
-        issues = [self.render.issue(pos, 2, fields, changelog="changelog" in expand) for pos in page]
+        cap = self.faults.embedded_changelog_cap
+        issues = [self.render.issue(pos, 2, fields, changelog="changelog" in expand, changelog_cap=cap or None)
+                  for pos in page]
         out = {"expand": "schema,names", "startAt": start, "maxResults": size, "total": len(hits),
                "issues": issues}
         return 200, {}, out, 0 if light else len(issues)
@@ -779,6 +784,15 @@ class _Handler(BaseHTTPRequestHandler):
         endpoint = app.endpoint(method, urlsplit(self.path).path)
         with app._stats_lock:
             app.stats[endpoint] += 1
+            app.in_flight[endpoint] += 1
+            app.peak_in_flight[endpoint] = max(app.peak_in_flight[endpoint], app.in_flight[endpoint])
+        try:
+            self._answer_jira(app, method, endpoint, body)
+        finally:
+            with app._stats_lock:
+                app.in_flight[endpoint] -= 1
+
+    def _answer_jira(self, app: LocalJira, method: str, endpoint: str, body: bytes) -> None:
         faults = app.faults
         try:
             app.check_auth(self.headers)

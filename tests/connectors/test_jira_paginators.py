@@ -6,6 +6,10 @@ raises at once; with the real transport the same check makes it retry (see test_
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from connectors.jira import OffsetPaginator, TokenPaginator
@@ -144,3 +148,115 @@ def test_offset_paginator_runs_the_callers_item_check():
 
     with pytest.raises(JiraAnswerError, match="other than those asked"):
         list(OffsetPaginator(fetch, page_size=5, check_items=only_small))
+
+
+# -- Data Center pages read in parallel --------------------------------------------------------------
+
+class _Server:
+    """An offset-paged result of ``n`` issues; records every request and the most answered at once."""
+
+    def __init__(self, n, *, cap=10, hold=0.0):
+        self.ids = list(range(1, n + 1))
+        self.cap = cap
+        self.hold = hold
+        self.calls = []
+        self.now = 0
+        self.peak = 0
+        self.lock = threading.Lock()
+        self.short_at = set()
+
+    def fetch(self, start, size, check=None):
+        with self.lock:
+            self.calls.append((start, size))
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+        try:
+            time.sleep(self.hold)
+            size = min(size, self.cap)
+            take = size // 2 if start in self.short_at else size
+            return {"startAt": start, "maxResults": size, "total": len(self.ids),
+                    "issues": issues(*self.ids[start:start + take])}
+        finally:
+            with self.lock:
+                self.now -= 1
+
+
+@pytest.fixture
+def pool():
+    with ThreadPoolExecutor(max_workers=6) as executor:
+        yield executor
+
+
+def test_offset_pages_after_the_first_are_read_in_parallel(pool):
+    server = _Server(95, cap=10, hold=0.05)
+    pager = OffsetPaginator(server.fetch, page_size=1000, submit=pool.submit, in_flight=4)
+    got = [int(i["id"]) for page in pager for i in page]
+    assert sorted(got) == server.ids and len(got) == len(set(got))
+    assert server.calls[0] == (0, 1000)
+    assert sorted(server.calls[1:]) == [(s, 10) for s in range(10, 95, 10)]
+    # Pages went out together, never more than asked for.
+    assert server.peak == 4
+    assert (pager.read, pager.total, pager.shrank) == (95, 95, False)
+
+
+def test_offset_parallel_short_page_has_its_gap_read(pool):
+    server = _Server(60, cap=10)
+    server.short_at = {20, 40}  # pages answering 5 of their 10 issues
+    got = [int(i["id"]) for page in OffsetPaginator(server.fetch, page_size=10, submit=pool.submit) for i in page]
+    assert sorted(got) == server.ids
+    assert (25, 5) in server.calls and (45, 5) in server.calls
+
+
+def test_offset_parallel_reads_issues_created_during_the_read(pool):
+    server = _Server(30, cap=10)
+    original = server.fetch
+
+    def growing(start, size, check=None):
+        if start > 0 and len(server.ids) == 30:
+            with server.lock:
+                server.ids.extend(range(31, 46))  # 15 issues created after the first page
+        return original(start, size, check)
+
+    pager = OffsetPaginator(growing, page_size=10, submit=pool.submit)
+    got = [int(i["id"]) for page in pager for i in page]
+    assert sorted(got) == list(range(1, 46))
+    assert (pager.read, pager.total, pager.shrank) == (45, 45, False)
+
+
+def test_offset_parallel_count_that_falls_is_reported(pool):
+    """An issue deleted during the read shifts the later pages past one issue no count reveals."""
+    server = _Server(40, cap=10)
+    original = server.fetch
+
+    def shrinking(start, size, check=None):
+        if start >= 20 and 5 in server.ids:
+            with server.lock:
+                server.ids.remove(5)
+        return original(start, size, check)
+
+    pager = OffsetPaginator(shrinking, page_size=10, submit=pool.submit)
+    got = {int(i["id"]) for page in pager for i in page}
+    assert pager.shrank
+    assert pager.total == 40 and pager.read == len(got) < 40
+
+
+def test_offset_parallel_repeating_page_is_asked_again_then_refused(pool):
+    calls = []
+
+    def fetch(start, size, check=None):
+        calls.append(start)
+        # Every page after the first repeats issue 1: the result moved under the read.
+        return {"startAt": start, "maxResults": 2, "total": 6, "issues": issues(1, 2) if start == 0 else
+                issues(1, start + 2)}
+
+    with pytest.raises(JiraAnswerError, match="repeating 1 item"):
+        list(OffsetPaginator(fetch, page_size=2, submit=pool.submit))
+    assert max(calls.count(2), calls.count(4)) == 2  # the first repeating page to arrive was asked again once
+
+
+def test_offset_parallel_page_check_still_runs_in_the_worker(pool):
+    def fetch(start, size, check=None):
+        return {"startAt": 0, "maxResults": 2, "total": 6, "issues": issues(start + 1, start + 2)}
+
+    with pytest.raises(JiraAnswerError, match="startAt=0 for a request of startAt=2"):
+        list(OffsetPaginator(fetch, page_size=2, submit=pool.submit))

@@ -21,7 +21,8 @@ def test_sweep_reads_every_issue_once_across_capped_and_short_pages(flavour, sha
     ids = [ref.id for page in pages for ref in page]
     assert len(ids) == len(set(ids)), "an issue came back twice"
     assert set(ids) == live_ids(shared_org), "issues were skipped"
-    assert ids == sorted(ids)
+    if flavour == "cloud":  # Data Center's pages after the first are read in parallel, yielded as they arrive
+        assert ids == sorted(ids)
     # The server really paged, and really served short pages before the last one.
     assert all(len(p) <= PAGE for p in pages)
     short = [len(p) for p in pages[:-1] if len(p) < PAGE]

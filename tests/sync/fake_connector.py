@@ -142,3 +142,53 @@ class FakeConnector:
 
     def __exit__(self, *exc):
         return None
+
+
+class FakeFullRead:
+    """A Data Center style full read over the fake's issues: pages of whole issues, then a verdict.
+
+    ``drop`` are ids the pages skip (as pages shifted by a deletion would); ``complete`` is what the
+    read says about itself afterwards (a real read compares its count with the server's).
+    """
+
+    def __init__(self, fake, jql, *, drop=(), complete=True):
+        self.fake, self.jql, self.drop, self._complete = fake, jql, set(drop), complete
+        self.read = 0
+        self.server_count = None
+        self.finished = False
+
+    def __iter__(self):
+        matching = sorted((i for i in self.fake.issues.values() if self.fake._matches(i, self.jql)),
+                          key=lambda i: i.id)
+        self.server_count = len(matching)
+        shown = [i for i in matching if i.id not in self.drop]
+        for start in range(0, len(shown), self.fake.batch_size):
+            chunk = [i.id for i in shown[start:start + self.fake.batch_size]]
+            self.fake.stats.requests += 1
+            self.read += len(chunk)
+            yield FakeBatch(issues=[self.fake.issues[i] for i in chunk],
+                            transitions={i: list(self.fake.transitions.get(i, [])) for i in chunk},
+                            changelog_complete=set(chunk))
+        self.finished = True
+
+    @property
+    def complete(self):
+        return self.finished and self._complete
+
+    def describe(self):
+        return f"read {self.read} issues in full; the server counts {self.server_count}"
+
+
+class FakeFullReadConnector(FakeConnector):
+    """A fake whose full syncs read whole pages (``reads_full_pages``), like a Data Center site."""
+
+    reads_full_pages = True
+
+    def __init__(self, *args, drop=(), complete=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.drop, self.read_complete = drop, complete
+        self.full_reads: list[str] = []
+
+    def read_full(self, jql, fmap):
+        self.full_reads.append(jql)
+        return FakeFullRead(self, jql, drop=self.drop, complete=self.read_complete)

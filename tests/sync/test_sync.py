@@ -197,3 +197,44 @@ def test_issue_the_server_keeps_failing_holds_the_cursor(store):
     fake.failing = set()
     result = sync(store, fake, SCOPE, now=NOW)
     assert result.new == 1 and 4 in store.all_issue_ids()
+
+
+# -- Data Center: a full sync reads whole pages, without an id sweep ------------------------------
+
+def test_full_sync_by_full_pages_needs_no_sweep(store):
+    from fake_connector import FakeFullReadConnector
+
+    fake = FakeFullReadConnector(*org())
+    result = sync(store, fake, SCOPE, now=NOW)
+    assert fake.full_reads == ["project in (PAY, SCH) ORDER BY id ASC"]
+    assert fake.jqls == [] and fake.fetched == []  # no sweep, no fetch by id
+    assert (result.mode, result.new, result.changed, result.unchanged) == ("full", 10, 0, 0)
+    assert store.all_issue_ids() == set(range(1, 11))
+    assert result.swept == 10 and result.worklogs == 3
+    assert store.get_datetime("issues.updated_hwm") == max(i.updated for i in fake.issues.values() if i.id != 99)
+    # A second full sync reads everything again and says what was unchanged.
+    fake.edit(3, summary="renamed")
+    again = sync(store, fake, SCOPE, now=NOW, full=True)
+    assert (again.new, again.changed, again.unchanged) == (0, 1, 9)
+    assert {r["id"]: r["summary"] for r in store.issue_rows()}[3] == "renamed"
+
+
+def test_full_read_that_cannot_prove_itself_is_followed_by_a_sweep_that_fetches_what_it_missed(store):
+    from fake_connector import FakeFullReadConnector
+
+    fake = FakeFullReadConnector(*org(), drop={4, 7}, complete=False)
+    result = sync(store, fake, SCOPE, now=NOW)
+    assert fake.jqls == ["project in (PAY, SCH) ORDER BY id ASC"]  # the sweep that proves the scope
+    assert sorted(i for chunk in fake.fetched for i in chunk) == [4, 7]  # only what the read missed
+    assert store.all_issue_ids() == set(range(1, 11))
+    assert (result.new, result.changed, result.unchanged, result.swept) == (10, 0, 0, 10)
+
+
+def test_full_read_missing_issues_deletes_nothing_it_did_not_prove_gone(store):
+    from fake_connector import FakeFullReadConnector
+
+    sync(store, FakeConnector(*org()), SCOPE, now=NOW)
+    fake = FakeFullReadConnector(*org(), drop={2, 5}, complete=False)
+    result = sync(store, fake, SCOPE, now=NOW, full=True)
+    assert result.deleted == 0
+    assert store.all_issue_ids() == set(range(1, 11))
