@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from connectors.jira.settings import JiraSettings
     from rollup.config.models import RollupConfig
     from rollup.frames import Frames
+    from rollup.jobs.report import MappedStore
     from rollup.jobs.writeback import WritebackReport
 
 #: Output files :func:`run_lint_report` can write, by format → file suffix.
@@ -142,6 +143,7 @@ def run_lint_report(
     progress: Callable | None = None,
     now: datetime | None = None,
     frames: Frames | None = None,
+    mapped_store: MappedStore | None = None,
 ) -> LintReport:
     """Lint the stored epics, write the outputs, record the run, then (when asked) write back to Jira.
 
@@ -150,7 +152,9 @@ def run_lint_report(
     and comments to Jira; otherwise ``dry_run`` previews what write-back would do, when Jira
     settings are at hand (``settings`` or the ``JIRA_*`` variables; without them the preview is
     skipped with a note). ``record=False`` keeps the run out of the history. ``frames``: the store
-    as the caller has just read it (:func:`rollup.frames.load_frames`), so it is not read again.
+    as the caller has just read it (:func:`rollup.frames.load_frames`), so it is not read again;
+    ``mapped_store``: the store read and mapped already (a job's earlier report steps), so it is
+    neither read nor mapped again.
 
     Bad input raises :class:`~rollup.errors.ConfigError` (or the connector's ``JiraConfigError``
     for ``apply`` without Jira settings) before any file is written or any run recorded: an
@@ -171,10 +175,13 @@ def run_lint_report(
         settings = _jira_settings()
     as_of = as_of or date.today()
     started = now or datetime.now(timezone.utc)
-    frames = frames if frames is not None else load_frames(store)
-    if not len(frames.issues):
-        raise EmptyStoreError(store.location)
-    mapped = apply_mapping(frames.issues, config)
+    if mapped_store is not None and mapped_store.frames is not None:
+        frames, mapped = mapped_store.frames, mapped_store.mapped
+    else:
+        frames = frames if frames is not None else load_frames(store)
+        if not len(frames.issues):
+            raise EmptyStoreError(store.location)
+        mapped = apply_mapping(frames.issues, config)
     base_url = base_url or store.get_state(STATE_SERVER_BASE_URL)
     result = run_lint(mapped, config, as_of=as_of, transitions=frames.transitions, base_url=base_url,
                       select=list(select) if select else None)

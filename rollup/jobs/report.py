@@ -279,11 +279,27 @@ def snapshot_week(store: Store, mappings: RollupConfig, *, as_of: date, mapped_i
     return store_snapshot(store, epics, store.sync_run_rows(), as_of=as_of, now=now)[1]
 
 
+@dataclass(frozen=True)
+class ReportInputs:
+    """What a report reads from the store besides its issues, read once for several reports of the same data."""
+
+    sync_runs: list[dict[str, Any]]
+    snapshots: pd.DataFrame
+    base_url: str | None
+    lint_previous: LintRun | None
+
+
+def report_inputs(store: Store, *, as_of: date) -> ReportInputs:
+    """The sync runs, weekly snapshots, site URL and last week's lint run a report of ``as_of`` reads."""
+    return ReportInputs(sync_runs=store.sync_run_rows(), snapshots=read_snapshots(store),
+                        base_url=store.get_state(STATE_SERVER_BASE_URL), lint_previous=previous_lint(store, as_of))
+
+
 def run_portfolio(store: Store, mappings: RollupConfig, *, as_of: date | None = None, team: str | None = None,
                   out_dir: str | Path = "outputs", base_url: str | None = None,
                   mapped_issues: pd.DataFrame | None = None, now: datetime | None = None,
                   save_snapshot: bool = True, lint: LintRun | None = None,
-                  mapped_store: MappedStore | None = None) -> ReportResult:
+                  mapped_store: MappedStore | None = None, inputs: ReportInputs | None = None) -> ReportResult:
     """The whole report: views first, then the writers, then (once the files exist) the week's snapshot.
 
     The snapshot is stored under the ISO week of ``as_of`` (replacing that week's, if any) unless a
@@ -300,14 +316,16 @@ def run_portfolio(store: Store, mappings: RollupConfig, *, as_of: date | None = 
 
     The store is read and mapped once (:func:`read_mapped`), for the views and, when no lint run of
     ``as_of`` is recorded, the lint made now. ``mapped_store`` hands in the store so read (several
-    reports of the same data); ``mapped_issues`` hands in the issues already mapped instead.
+    reports of the same data); ``mapped_issues`` hands in the issues already mapped instead; ``inputs``
+    what else the report reads from the store (:func:`report_inputs`).
     """
     as_of = as_of or date.today()
     mapped, mapped_store = _report_data(store, mappings, mapped_issues, mapped_store)
     check_mapped(mapped)
-    sync_runs = store.sync_run_rows()
-    snaps = read_snapshots(store)
-    base_url = base_url or store.get_state(STATE_SERVER_BASE_URL)
+    inputs = inputs if inputs is not None else report_inputs(store, as_of=as_of)
+    sync_runs = inputs.sync_runs
+    snaps = inputs.snapshots
+    base_url = base_url or inputs.base_url
     team_id = None
     full = mapped
     if team:
@@ -319,7 +337,7 @@ def run_portfolio(store: Store, mappings: RollupConfig, *, as_of: date | None = 
                         now=now,
                         scope_growth_threshold=options.scope_growth_threshold,
                         allocation_window_days=options.allocation_window_days,
-                        lint=lint, lint_previous=previous_lint(store, as_of), team=team_id,
+                        lint=lint, lint_previous=inputs.lint_previous, team=team_id,
                         transitions=mapped_store.transitions if mapped_store is not None else None)
     workbook, charts = write_outputs(views, out_dir, as_of=as_of, base_url=base_url, team=team_id,
                                      allocation_window_days=options.allocation_window_days)
@@ -329,3 +347,76 @@ def run_portfolio(store: Store, mappings: RollupConfig, *, as_of: date | None = 
     if save_snapshot and not team and not is_past_week(snaps, as_of=as_of):
         _, stored = store_snapshot(store, views["epics"], sync_runs, as_of=as_of, now=now)
     return ReportResult(workbook=workbook, charts=charts, views=views, snapshots_stored=stored)
+
+
+# ---------------------------------------------------------------------------------------- team reports
+
+#: The most team reports written at once, one process each (each renders its own charts and workbook).
+TEAM_REPORT_PROCESSES = 4
+
+#: What a forked team-report process reads: set in the parent just before the processes start.
+_TEAM_JOB: dict[str, Any] = {}
+
+
+def team_report_processes(teams: int) -> int:
+    """How many processes write ``teams`` team reports: one per core, at most :data:`TEAM_REPORT_PROCESSES`.
+
+    One (in this process) where processes cannot be forked safely: a platform without ``fork``, or a
+    process running other threads (a scheduler's), which a fork would copy mid-flight.
+    """
+    import multiprocessing
+    import os
+    import threading
+
+    if teams < 2 or "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        return 1
+    return max(1, min(teams, os.cpu_count() or 1, TEAM_REPORT_PROCESSES))
+
+
+def run_team_reports(store: Store, mappings: RollupConfig, teams: list[str], *, as_of: date,
+                     out_dir: str | Path, mapped_store: MappedStore, lint: LintRun, now: datetime | None = None,
+                     processes: int | None = None) -> list[Path]:
+    """One team workbook (and its charts) per team in ``teams``, several at once in forked processes.
+
+    Everything the reports read — the store as read and mapped, the lint run, the sync runs, snapshots
+    and last week's lint — is read here once; each process writes its teams' files (atomically, as
+    every writer does) and reads nothing from the store. ``processes`` defaults to
+    :func:`team_report_processes`. A team that fails does not stop the others: once all are done, the
+    first failure (in ``teams`` order) is raised.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    inputs = report_inputs(store, as_of=as_of)
+    options: dict[str, Any] = {"as_of": as_of, "out_dir": out_dir, "now": now, "lint": lint, "inputs": inputs,
+                               "mapped_store": mapped_store, "save_snapshot": False}
+    count = processes if processes is not None else team_report_processes(len(teams))
+    if count <= 1:
+        return [path for team in teams
+                for path in run_portfolio(store, mappings, team=team, **options).paths]
+    _TEAM_JOB.update(store=store, mappings=mappings, options=options)
+    try:
+        with ProcessPoolExecutor(max_workers=count, mp_context=get_context("fork")) as pool:
+            calls = [pool.submit(_team_report_in_child, team) for team in teams]
+            outcomes = [(call.result(), None) if call.exception() is None else ([], call.exception())
+                        for call in calls]
+    finally:
+        _TEAM_JOB.clear()
+    for _paths, error in outcomes:
+        if error is not None:
+            raise error
+    return [path for paths, _ in outcomes for path in paths]
+
+
+def _team_report_in_child(team: str) -> list[Path]:
+    import pickle
+
+    job = _TEAM_JOB
+    try:
+        return run_portfolio(job["store"], job["mappings"], team=team, **job["options"]).paths
+    except Exception as exc:
+        try:
+            pickle.loads(pickle.dumps(exc))
+        except Exception:  # noqa: BLE001 - an error that cannot travel back is sent as its message
+            raise RollupError(f"team {team}: {exc}") from None
+        raise

@@ -8,7 +8,9 @@ Page-size caps (read them back, as with the real Jira):
 - Cloud ``/rest/api/3/changelog/bulkfetch``: at most 1000 ids, 10 fieldIds; 1000 histories per page
   whatever ``maxResults`` asks (no field reports it: follow ``nextPageToken``).
 - Data Center ``/rest/api/2/search``: default 50, at most 1000 (reported back in ``maxResults``);
-  embedded changelog is complete.
+  embedded changelog is complete (unless the fault ``embedded_changelog_cap`` cuts it). Each read is
+  matched afresh at ``startAt=0``; its later pages reuse that match while the organisation is
+  unchanged, as a search index answers them (any change through the organisation matches afresh).
 - ``/rest/api/2/worklog/updated`` and ``/deleted``: 1000 per page; ``worklog/list`` at most 1000 ids.
 - ``GET /rest/api/{2|3}/issue/{idOrKey}/comment``: ``startAt`` paging; at most 100 per page on v3, 5000
   on v2. Cloud reports the page size in ``maxResults``, Data Center the number of comments returned.
@@ -123,6 +125,7 @@ class LocalJira:
         self.peak_in_flight: Counter = Counter()
         self._stats_lock = threading.Lock()
         self._snapshots: OrderedDict[str, list[int]] = OrderedDict()
+        self._hits_cache: OrderedDict[tuple[str, int, int], list[int]] = OrderedDict()
         self._snap_lock = threading.Lock()
         self._snap_counter = 0
         self._last_answer: dict[str, Any] = {}
@@ -392,6 +395,22 @@ class LocalJira:
         except jqlmod.JqlError as exc:
             raise JiraError(400, str(exc)) from exc
 
+    def _hits(self, jql: str, *, fresh: bool) -> list[int]:
+        """The positions ``jql`` matches. A read's later pages (``fresh`` False) reuse the match of its
+        first page while the organisation is unchanged (its version and edit count), as a search index
+        would answer them, instead of matching every issue again per page; any change matches afresh."""
+        stamp = (jql, self.org.version, self.org.edits)
+        with self._snap_lock:
+            cached = self._hits_cache.get(stamp)
+        if cached is not None and not fresh:
+            return cached
+        hits = self._query(jql).run(self.org)
+        with self._snap_lock:
+            self._hits_cache[stamp] = hits
+            while len(self._hits_cache) > 8:
+                self._hits_cache.popitem(last=False)
+        return hits
+
     def _snapshot(self, hits: list[int]) -> str:
         with self._snap_lock:
             self._snap_counter += 1
@@ -458,7 +477,7 @@ class LocalJira:
         wanted = self._wanted(p.get("fields"), default_all=True)
         start = max(0, self._int(p.get("startAt"), "startAt", 0))
         size = self.faults.page_size(max(0, min(self._int(p.get("maxResults"), "maxResults", 50), 1000)))
-        hits = self._query(p.get("jql") or "").run(self.org)
+        hits = self._hits(p.get("jql") or "", fresh=start == 0)
         take = size
         if size > 1 and start + size < len(hits) and self.faults.short_page("search"):
             take = size // 2  # a short page that is not the last; maxResults still says ``size``

@@ -232,17 +232,14 @@ class TeamReportsStep(Step):
     @classmethod
     def run(cls, ctx: StepContext, params: TeamReportsParams) -> StepOutcome:
         """Write one team workbook per team, all from a single lint of the portfolio."""
-        from rollup.jobs.report import lint_for_report, run_portfolio
+        from rollup.jobs.report import lint_for_report, run_team_reports
 
         teams = team_ids(params, ctx.config)
         data = ctx.mapped_store()
         # One lint of the whole portfolio for every team's report: each shows its own epics' part.
         lint = lint_for_report(ctx.store, ctx.config, data.issues, as_of=ctx.as_of, mapped_store=data)
-        paths: list[Path] = []
-        for team in teams:
-            result = run_portfolio(ctx.store, ctx.config, as_of=ctx.as_of, team=team, out_dir=ctx.out_dir,
-                                   mapped_store=data, save_snapshot=False, now=ctx.now, lint=lint)
-            paths.extend(result.paths)
+        paths = run_team_reports(ctx.store, ctx.config, teams, as_of=ctx.as_of, out_dir=ctx.out_dir,
+                                 mapped_store=data, lint=lint, now=ctx.now)
         return StepOutcome(paths, f"{len(teams)} team workbook{'' if len(teams) == 1 else 's'}")
 
 
@@ -282,8 +279,10 @@ class LintStep(Step):
     def run(cls, ctx: StepContext, params: LintParams) -> StepOutcome:
         """Lint the store's epics and write the lint outputs in the step's formats."""
         run_lint_report = _import("rollup.jobs.lint", "run_lint_report", cls.name)
+        # The store as the job's report steps read and mapped it: not read again.
         report = run_lint_report(ctx.store, ctx.config, out_dir=ctx.out_dir, as_of=ctx.as_of,
-                                 formats=tuple(params.formats), apply=False, dry_run=False, now=ctx.now)
+                                 formats=tuple(params.formats), apply=False, dry_run=False, now=ctx.now,
+                                 mapped_store=ctx.mapped_store())
         paths = [Path(p) for p in report.paths]
         findings = len(report.result.findings)
         return StepOutcome(paths, f"{findings} findings on {report.result.epics} epics; {paths[0].name}"

@@ -97,6 +97,7 @@ def test_a_count_that_falls_during_the_full_read_is_completed_by_a_sweep(tmp_pat
             calls.append(p)
             if len(calls) == 3:
                 org.deleted[victim] = 1  # under the server's lock, as a real deletion
+                org.edits += 1  # the organisation changed: the next pages match afresh
             return search(p)
 
         server.dc_search = deleting

@@ -238,3 +238,69 @@ def test_a_report_reads_the_store_once_for_its_views_and_its_lint(sample_store, 
         assert len(reads) == 3  # the lint and the team report read nothing more: the store was handed in
     pd.testing.assert_frame_equal(handed.findings, by_itself.findings)
     assert len(by_itself.findings) and set(team.views["epics"]["team_id"]) == {"payments"}
+
+
+# -- team reports, several at once ----------------------------------------------------------------
+
+def _cells(path):
+    book = load_workbook(path)
+    return {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in book.worksheets}
+
+
+def test_team_reports_written_in_parallel_processes_equal_those_written_one_by_one(store, tmp_path):
+    from rollup.jobs.report import MappedStore, as_mapped, lint_for_report, run_team_reports
+
+    data = MappedStore(mapped=as_mapped(mapped_issues()))
+    lint = lint_for_report(store, MAPPINGS, data.issues, as_of=AS_OF, mapped_store=data)
+    teams = [t.id for t in MAPPINGS.teams]
+    assert len(teams) >= 2
+    one = run_team_reports(store, MAPPINGS, teams, as_of=AS_OF, out_dir=tmp_path / "one", mapped_store=data,
+                           lint=lint, processes=1)
+    two = run_team_reports(store, MAPPINGS, teams, as_of=AS_OF, out_dir=tmp_path / "two", mapped_store=data,
+                           lint=lint, processes=2)
+    assert [p.relative_to(tmp_path / "two") for p in two] == [p.relative_to(tmp_path / "one") for p in one]
+    workbooks = [p for p in one if p.suffix == ".xlsx"]
+    assert len(workbooks) == len(teams)
+    for a, b in zip(one, two):
+        if a.suffix == ".xlsx":
+            assert _cells(a) == _cells(b), a.name
+        else:
+            assert a.read_bytes() == b.read_bytes(), a.name
+    assert not read_snapshots(store).shape[0], "team reports store no snapshot"
+
+
+def test_a_team_that_fails_in_its_process_does_not_stop_the_others(store, tmp_path, monkeypatch):
+    from rollup.jobs.report import MappedStore, as_mapped, lint_for_report, run_team_reports
+
+    data = MappedStore(mapped=as_mapped(mapped_issues()))
+    lint = lint_for_report(store, MAPPINGS, data.issues, as_of=AS_OF, mapped_store=data)
+    teams = [t.id for t in MAPPINGS.teams]
+    real = report_module.run_portfolio
+
+    def failing(store, mappings, *, team=None, **options):
+        if team == teams[0]:
+            raise ConfigError(f"team {team} could not be written")
+        return real(store, mappings, team=team, **options)
+
+    monkeypatch.setattr(report_module, "run_portfolio", failing)  # the forked processes inherit it
+    with pytest.raises(ConfigError, match=f"team {teams[0]} could not be written"):
+        run_team_reports(store, MAPPINGS, teams, as_of=AS_OF, out_dir=tmp_path, mapped_store=data, lint=lint,
+                         processes=2)
+    written = sorted(p.name for p in tmp_path.glob("team-*.xlsx"))
+    assert len(written) == len(teams) - 1
+
+
+def test_team_reports_stay_in_this_process_while_other_threads_run():
+    import threading
+
+    from rollup.jobs.report import team_report_processes
+
+    assert team_report_processes(1) == 1
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait)
+    worker.start()
+    try:
+        assert team_report_processes(8) == 1  # a fork would copy the other thread mid-flight
+    finally:
+        stop.set()
+        worker.join()
