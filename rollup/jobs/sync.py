@@ -8,10 +8,13 @@
    changed issues, or issues whose changelog was incomplete, are fetched — so a resumed sync
    skips everything the failed run already committed;
 4. fetch those issues with full changelogs, each batch committed in its own transaction.
-   A full sync of a Data Center site skips the sweep: its search pages hold whole issues with
-   their changelogs, so the pages are read directly (in parallel after the first) and are the
-   sweep; a read that cannot prove itself whole (the count fell, a page kept failing) is followed
-   by an id sweep that fetches whatever it missed and proves the scope as in 3.;
+   A full sync of a Data Center site into a store holding none of its issues yet (or whose
+   issues must all be read again) skips the sweep: its search pages hold whole issues with their
+   changelogs, so the pages are read directly (in parallel after the first) and are the sweep; a
+   read that cannot prove itself whole (the count fell, a page kept failing) is followed by an id
+   sweep that fetches whatever it missed and proves the scope as in 3. With issues stored, the
+   sweep of 3. is cheaper (a page of 1,000 ids against ten pages of 100 whole issues) and skips
+   what is unchanged, so a resumed or ``--full`` sync sweeps;
 5. worklogs updated since the worklog cursor (minus overlap), deletions applied, cursor moved;
 6. a deletion sweep when ``full`` or when the last one is older than ``deletion_sweep_hours``:
    stored ids no longer in scope are marked deleted (soft delete: ``deleted_at``) — but only
@@ -360,10 +363,11 @@ def _run(
     to_fetch: dict[int, datetime] = {}
     swept_ids: set[int] = set()
     max_updated: datetime | None = None
-    # Data Center, full sync: the search pages hold whole issues, so they are the read itself —
-    # no id sweep first. A read that cannot prove itself whole is followed by a sweep below.
+    # Data Center, full sync with nothing stored to skip: the search pages hold whole issues, so they
+    # are the read itself — no id sweep first. A read that cannot prove itself whole is followed by a
+    # sweep below.
     full_read = None
-    if window_start is None and getattr(connector, "reads_full_pages", False):
+    if window_start is None and (reread_all or not stored) and getattr(connector, "reads_full_pages", False):
         full_read = connector.read_full(result.jql, fmap)  # type: ignore[attr-defined]
     read_in_full: set[int] = set()
     sweep: Any = None

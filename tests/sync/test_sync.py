@@ -9,6 +9,7 @@ from fake_connector import FakeConnector, FakeCrash
 from rollup_rows import T0, make_issue, make_transitions, make_worklog
 from store_rows import store_rows
 
+from connectors.jira.rows import FieldRow
 from rollup.config import parse_config
 from rollup.jobs.sync import IssuesNotRead, SyncScope, incremental_jql, jql_date, sync
 from rollup.store import Store
@@ -212,11 +213,26 @@ def test_full_sync_by_full_pages_needs_no_sweep(store):
     assert store.all_issue_ids() == set(range(1, 11))
     assert result.swept == 10 and result.worklogs == 3
     assert store.get_datetime("issues.updated_hwm") == max(i.updated for i in fake.issues.values() if i.id != 99)
-    # A second full sync reads everything again and says what was unchanged.
+    # With the issues stored, a full sync sweeps instead (cheaper) and fetches only what changed.
     fake.edit(3, summary="renamed")
     again = sync(store, fake, SCOPE, now=NOW, full=True)
+    assert fake.full_reads == ["project in (PAY, SCH) ORDER BY id ASC"] and fake.fetched == [[3]]
     assert (again.new, again.changed, again.unchanged) == (0, 1, 9)
     assert {r["id"]: r["summary"] for r in store.issue_rows()}[3] == "renamed"
+
+
+def test_a_field_map_change_reads_every_issue_again_by_full_pages(store):
+    from fake_connector import FakeFullReadConnector
+
+    fake = FakeFullReadConnector(*org())
+    sync(store, fake, SCOPE, now=NOW)
+    # As if the last sync had read the story points from another field: every issue must be read again.
+    store.replace_fields([FieldRow("customfield_2", "Story Points", True, "number", "story_points")])
+    fake.full_reads.clear()
+    result = sync(store, fake, SCOPE, now=NOW)
+    assert "story_points: customfield_2 → customfield_1" in result.fields_changed
+    assert fake.full_reads and fake.jqls == [] and fake.fetched == []
+    assert (result.new, result.changed, result.unchanged) == (0, 10, 0)
 
 
 def test_full_read_that_cannot_prove_itself_is_followed_by_a_sweep_that_fetches_what_it_missed(store):
