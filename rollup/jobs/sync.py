@@ -400,21 +400,17 @@ def _run(
 
     def commit(batch: Any, *, counted: bool) -> None:
         nonlocal done, max_updated
-        if not counted:  # a full read: its issues are the sweep (unless a sweep must prove it below)
+        if not counted:  # a full read (nothing stored to skip): its issues are the sweep, unless one must prove it
             for issue in batch.issues:
                 read_in_full.add(issue.id)
                 if max_updated is None or issue.updated > max_updated:
                     max_updated = issue.updated
-                if stored.get(issue.id) == issue.updated:
-                    result.unchanged += 1
         store.upsert_batch(batch.issues, batch.transitions, batch.changelog_complete)
         failed = batch.failed_ids
         failed_ids.update(failed)
         result.failed += len(failed)
         failed_updated.extend(to_fetch[i] for i in failed if i in to_fetch)
         for issue in batch.issues:
-            if not counted and stored.get(issue.id) == issue.updated:
-                continue
             if issue.id in stored or issue.id in stored_before:
                 result.changed += 1
             else:
