@@ -310,9 +310,13 @@ def _has_nul(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, (list, tuple, dict)):
+        if not value:
+            return False
+        if not isinstance(value, dict) and dataclasses.is_dataclass(value[0]):
+            return False  # rows (an issue's sprints) are made NUL-free where they are built
         # repr writes a NUL inside any nested string as the four characters \x00 — one C-speed scan
         # instead of a walk in Python; text that merely spells \x00 is scrubbed for nothing, harmlessly.
-        return bool(value) and "\\x00" in repr(value)
+        return "\\x00" in repr(value)
     return False
 
 

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import requests
 from atlassian import Jira
 
@@ -352,7 +353,7 @@ class Transport:
                     else:
                         response = client.post(path, data=body, params=params, advanced_mode=True)
                     status = response.status_code
-                    text = response.text if status < 400 or status in (400, 404) else ""
+                    answer = response.content if status < 400 or status in (400, 404) else b""
             except (
                 requests.ConnectionError,
                 requests.Timeout,
@@ -398,7 +399,7 @@ class Transport:
                 raise JiraAuthError(self._auth_message(status, endpoint), status=status)
             if status == 404:
                 self.stats.record(endpoint, errors=1)
-                message = f"{endpoint} answered 404 Not Found: {_error_text(text)}"
+                message = f"{endpoint} answered 404 Not Found: {_error_text(_text(response, answer))}"
                 raise JiraNotFoundError(message, status=404, endpoint=endpoint)
             if status >= 500:
                 self.stats.record(endpoint, errors=1)
@@ -408,10 +409,10 @@ class Transport:
                 continue
             if status >= 400:
                 self.stats.record(endpoint, errors=1)
-                message = f"{endpoint} answered {status}: {_error_text(text)}"
+                message = f"{endpoint} answered {status}: {_error_text(_text(response, answer))}"
                 raise JiraHTTPError(message, status=status, endpoint=endpoint)
 
-            if not text.strip():
+            if not answer.strip():
                 if status == 204 or method in _EMPTY_OK:
                     pacer.success()
                     return None
@@ -422,10 +423,10 @@ class Transport:
                 self._wait(self._backoff(attempt), endpoint, bad.problem)
                 continue
             try:
-                data = json.loads(text)
+                data = _json(response, answer)
             except ValueError:
                 self.stats.record(endpoint, errors=1)
-                last_problem = f"truncated or invalid JSON body ({len(text)} bytes)"
+                last_problem = f"truncated or invalid JSON body ({len(answer)} bytes)"
                 log.info("%s: %s, attempt %d/%d", endpoint, last_problem, attempt, self.max_attempts)
                 self._wait(self._backoff(attempt), endpoint, last_problem)
                 continue
@@ -523,6 +524,21 @@ def _read_environment_once(client: Jira, url: str) -> None:
         client.proxies = env["proxies"]
     client.verify_ssl = env["verify"]
     session.trust_env = False
+
+
+def _text(response: requests.Response, body: bytes) -> str:
+    """The body as text, in the charset the response declares (UTF-8 when it declares none)."""
+    return body.decode(response.encoding or "utf-8", errors="replace") if body else ""
+
+
+def _json(response: requests.Response, body: bytes) -> Any:
+    """The body's JSON: orjson straight from the bytes (about twice as fast as ``json`` on Jira's pages);
+    a body it refuses — another charset, a lone surrogate escape — is read by ``json`` from the text,
+    which raises ``ValueError`` for what is not JSON at all."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(_text(response, body))
 
 
 def _error_text(text: str) -> str:

@@ -230,3 +230,20 @@ def test_a_timeout_below_a_second_is_kept_as_given(cloud_settings):
     settings = cloud_settings.model_copy(update={"timeout": 0.5})
     client = Transport(settings)._client()
     assert client.timeout == 0.5
+
+
+@responses.activate
+def test_bodies_the_fast_json_reader_refuses_are_read_as_json_reads_them(cloud_settings, sleeps):
+    """Answers are decoded from bytes by orjson; what it refuses but JSON allows is still read, not retried:
+    a lone surrogate escape (a summary cut mid-emoji by another tool)."""
+    t = make_transport(cloud_settings, sleeps)
+    surrogate = '{"summary": "cut \\ud83d here", "id": "1"}'
+    responses.get(INFO, body=surrogate, status=200, content_type="application/json")
+    assert t.get("/rest/api/2/serverInfo") == {"summary": "cut \ud83d here", "id": "1"}
+    responses.get(INFO, body='{"summary": "Café crème ✓"}'.encode(), status=200, content_type="application/json")
+    assert t.get("/rest/api/2/serverInfo") == {"summary": "Café crème ✓"}
+    assert t.stats.retries == 0 and t.stats.errors == 0
+    # Not JSON at all is still a bad answer, retried and then refused.
+    responses.get(INFO, body="<html>proxy error</html>", status=200, content_type="text/html")
+    with pytest.raises(JiraServerError, match="invalid JSON body"):
+        t.get("/rest/api/2/serverInfo")
