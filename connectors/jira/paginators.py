@@ -243,6 +243,7 @@ class OffsetPaginator(_Paginator):
             # A stale answer, or the result moved under the read: ask again, now checked against
             # everything read, so the transport retries it; still repeating, it fails.
             page = self._read(start_at, page_size)
+            self._count(page)
             raw = page.get(self.items_key) or []
             keys = self._seen.check(raw, where)
         self._seen.add(keys)
