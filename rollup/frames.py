@@ -51,13 +51,14 @@ ISSUE_COLUMNS = (
     "status_category", "assignee_id", "assignee_name", "assignee_active", "created", "updated", "resolved",
     "story_points", "start_date", "target_date", "due_date", "labels", "components", "fix_versions", "team",
     "sprint", "sprint_ids", "summary", "description", "description_length", "custom", "changelog_complete",
+    "site",
 )
 TRANSITION_COLUMNS = ("issue_id", "history_id", "field", "at", "from_value", "to_value", "to_category", "author_id",
                       "author_name")
 WORKLOG_COLUMNS = ("id", "issue_id", "author_id", "author_name", "started", "seconds", "updated")
 SNAPSHOT_COLUMNS = ("week", "as_of", "run_id", "taken_at", "issue_id", "key", "payload")
 
-_CATEGORICAL = ("project_key", "issue_type", "status", "status_category", "team", "sprint")
+_CATEGORICAL = ("project_key", "issue_type", "status", "status_category", "team", "sprint", "site")
 _DATETIMES = ("created", "updated", "resolved")
 _DATES = ("start_date", "target_date", "due_date")
 _LISTS = ("labels", "components", "fix_versions", "sprint_ids")

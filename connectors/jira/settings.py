@@ -103,6 +103,39 @@ class JiraSettings(BaseModel):
         return "JIRA_EMAIL and JIRA_API_TOKEN (Cloud) or JIRA_PAT (Data Center)"
 
     @classmethod
+    def for_site(cls, url: str, *, email_var: str | None, token_var: str | None, pat_var: str | None,
+                 deployment: Deployment | None = None, env: Mapping[str, str] | None = None,
+                 label: str | None = None) -> "JiraSettings":
+        """Settings for one site of several: ``url`` and ``deployment`` as configured, the credentials read
+        from the environment variables named (``email_var`` + ``token_var``, or ``pat_var``).
+
+        ``JIRA_VERIFY_SSL``, ``JIRA_CA_BUNDLE`` and ``JIRA_TIMEOUT`` apply to every site. Messages name the
+        site (``label``) and its variables, never a value. No keyring lookup: the keyring holds one site's
+        secrets.
+        """
+        env = os.environ if env is None else env
+        renamed = {"JIRA_EMAIL": email_var, "JIRA_API_TOKEN": token_var, "JIRA_PAT": pat_var}
+        local = {name: env[name] for name in ("JIRA_VERIFY_SSL", "JIRA_CA_BUNDLE", "JIRA_TIMEOUT") if name in env}
+        local["JIRA_URL"] = url
+        for standard, var in renamed.items():
+            if var and env.get(var):
+                local[standard] = env[var]
+        if local.get("JIRA_EMAIL") and local.get("JIRA_API_TOKEN") and local.get("JIRA_PAT"):
+            # Both kinds given: the deployment says which one this site uses.
+            local.pop("JIRA_PAT" if deployment == "cloud" else "JIRA_EMAIL")
+        try:
+            settings = cls.from_env(local, use_keyring=False)
+        except JiraConfigError as exc:
+            message = str(exc)
+            for standard, var in renamed.items():
+                if var:
+                    message = message.replace(standard, var)
+            if label:
+                message = message.replace("Jira is not configured", f"Jira site '{label}' is not configured", 1)
+            raise JiraConfigError(message) from None
+        return settings.model_copy(update={"deployment": deployment}) if deployment else settings
+
+    @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, use_keyring: bool = True) -> "JiraSettings":
         """Build settings from ``JIRA_URL``, ``JIRA_EMAIL``, ``JIRA_API_TOKEN``, ``JIRA_PAT``, ``JIRA_DEPLOYMENT``,
         ``JIRA_VERIFY_SSL`` and ``JIRA_TIMEOUT``.

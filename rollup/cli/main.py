@@ -106,6 +106,11 @@ def summary_lines(result: SyncResult) -> list[str]:
     if result.fields_changed:
         lines.append("  warning: field roles changed since the last sync, so every issue was read again: "
                      + "; ".join(result.fields_changed))
+    for site in result.sites:
+        counted = "" if site.server_count is None else f" (the server counts {site.server_count})"
+        lines.append(f"  site {site.site} ({site.mode}): {site.new} new, {site.changed} changed, {site.deleted} "
+                     f"deleted, {site.unchanged} unchanged; swept {site.swept}{counted}; {site.requests} requests"
+                     + (f"; failed: {site.error}" if site.error else ""))
     return lines
 
 
@@ -156,7 +161,9 @@ def sync_command(full: bool, since: datetime | None, config_path: Path, database
     """Sync Jira into the local store: only what changed since the last sync.
 
     Jira is read from JIRA_URL with JIRA_EMAIL + JIRA_API_TOKEN (Cloud) or JIRA_PAT (Data
-    Center); the store is --database, else ROLLUP_DATABASE_URL, else .rollup/rollup.db.
+    Center) — or, with a sites: list in mappings.yaml, from every site listed there, in parallel,
+    each with the credential variables it names; the store is --database, else
+    ROLLUP_DATABASE_URL, else .rollup/rollup.db.
 
     \b
     Example:
@@ -288,6 +295,11 @@ def demo_sync_lines(demo: Any) -> list[str]:
     if result.fields_changed:
         lines.append("  warning: field roles changed since the last sync, so every issue was read again: "
                      + "; ".join(result.fields_changed))
+    for site in result.sites:
+        counted = "" if site.server_count is None else f" (the server counts {site.server_count})"
+        lines.append(f"  site {site.site} ({site.mode}): {site.new} new, {site.changed} changed, {site.deleted} "
+                     f"deleted, {site.unchanged} unchanged; swept {site.swept}{counted}; {site.requests} requests"
+                     + (f"; failed: {site.error}" if site.error else ""))
     return lines
 
 

@@ -45,6 +45,7 @@ SECTIONS: tuple[tuple[str, str | None, type[BaseModel]], ...] = (
     ("`field:` test", None, config_module.FieldMatch),
     ("`initiative:` test", None, config_module.InitiativeMatch),
     ("`set:` of a rule", None, config_module.RuleSet),
+    ("`sites:` — several Jira sites in one portfolio", "sites", config_module.Site),
     ("`report:` — how the portfolio workbook reads the data", "report", config_module.ReportOptions),
     ("`forecast:` — Monte Carlo completion forecasts (see docs/forecasting.md)", "forecast", ForecastOptions),
     ("`default_size:` of `forecast:`", None, DefaultSize),
@@ -214,7 +215,7 @@ def _dedent(text: str) -> str:
 
 
 def _first_paragraph(model: type[BaseModel]) -> str:
-    return inspect.cleandoc(model.__doc__ or "").split("\n\n", 1)[0].replace("\n", " ")
+    return inspect.cleandoc(model.__doc__ or "").split("\n\n", 1)[0].replace("\n", " ").replace("``", "`")
 
 
 def _plain(value: Any) -> str:

@@ -88,7 +88,20 @@ def _cross_check(config: RollupConfig, source: str, lines: dict[tuple, int]) -> 
             problems.append(f"{where('pillars')}: the pillars' target shares add up to {total * 100:g} %, "
                             "not 100 %; adjust target_share so they do")
     okr_of_kr = key_results
-    extra_fields = set(config.jira.extra_fields)
+    extra_fields = set(config.jira.extra_fields) | {f for site in config.sites for f in site.extra_fields}
+    site_names: dict[str, int] = {}
+    for s_index, site in enumerate(config.sites):
+        if site.name in site_names:
+            problems.append(f"{where('sites', s_index, 'name')}: duplicate site name '{site.name}' (first on line "
+                            f"{line_for(('sites', site_names[site.name], 'name'), lines)}); names must be unique")
+        else:
+            site_names[site.name] = s_index
+    urls: dict[str, str] = {}
+    for s_index, site in enumerate(config.sites):
+        if site.url.lower() in urls:
+            problems.append(f"{where('sites', s_index, 'url')}: site '{site.name}' has the same url as site "
+                            f"'{urls[site.url.lower()]}'; list each Jira site once")
+        urls.setdefault(site.url.lower(), site.name)
     for r_index, rule in enumerate(config.rules):
         for attribute, value in rule.set.items():
             named = {"pillar": "pillars", "okr": "okrs", "bucket": "buckets", "team": "teams"}.get(attribute)
@@ -101,6 +114,12 @@ def _cross_check(config: RollupConfig, source: str, lines: dict[tuple, int]) -> 
         if set_kr in okr_of_kr and set_okr is not None and okr_of_kr[set_kr] != set_okr:
             problems.append(f"{where('rules', r_index, 'set', 'key_result')}: rule '{rule.id}' sets key result "
                             f"'{set_kr}', which belongs to OKR '{okr_of_kr[set_kr]}', together with OKR '{set_okr}'")
+        for s_index, name in enumerate(rule.when.site):
+            if name not in site_names:
+                problems.append(unknown_name(where("rules", r_index, "when", "site", s_index),
+                                             f"rules.{r_index}.when.site", "site", name, site_names,
+                                             who=f"rule '{rule.id}' matches ")
+                                + ("" if site_names else "; rules can match on site only when `sites:` lists them"))
         if rule.when.field is not None and rule.when.field.regex is not None:
             slow = backtracking_problem(rule.when.field.regex)
             if slow:

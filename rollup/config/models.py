@@ -97,6 +97,83 @@ class JiraScope(BaseModel):
         return self.jql.strip()
 
 
+#: A site name: lowercase letters, digits and ``-``, starting with a letter, at most 16 characters.
+_SITE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+#: An environment variable's name (letters, digits and ``_``, not starting with a digit).
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _site_name(value: str) -> str:
+    if not _SITE_NAME.match(value):
+        raise ValueError(f"{value!r} is not a site name: use lowercase letters, digits and -, starting with a "
+                         "letter, at most 16 characters (e.g. cloud, dc, emea)")
+    return value
+
+
+def _env_name(value: str | None) -> str | None:
+    if value is not None and not _ENV_NAME.match(value):
+        raise ValueError(f"{value!r} is not an environment variable name (letters, digits and _, e.g. "
+                         "ACME_JIRA_TOKEN); give the variable's name, never the secret itself")
+    return value
+
+
+SiteName = Annotated[str, AfterValidator(_site_name)]
+EnvName = Annotated[str | None, AfterValidator(_env_name)]
+
+
+class Site(BaseModel):
+    """One Jira site of several, synced in parallel into one store. The first site listed keeps its keys
+    as Jira writes them (``PAY-12``); every other site's keys are stored and shown as ``<name>:<KEY>``
+    (``dc:PAY-12``), so a key that exists on two sites is never one issue. Keep the first site first.
+    Scope and fields default to the ``jira:`` section; a site's own ``fields`` and ``project_fields``
+    win over it for that site.
+
+    Credentials are never written here: a site names the environment variables that hold them.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: SiteName = Field(description="Short name, e.g. `cloud` or `dc`: the prefix of this site's keys "
+                                       "(after the first site) and what rules match with `site:`.")
+    url: str = Field(description="The site's address, e.g. `https://acme.atlassian.net`.")
+    deployment: Literal["cloud", "datacenter"] | None = Field(
+        None, description="`cloud` or `datacenter`; null trusts what the site reports in serverInfo.")
+    email_env: EnvName = Field(None, description="Name of the environment variable holding the Cloud account's "
+                                                 "email (Basic authentication with `token_env`).")
+    token_env: EnvName = Field(None, description="Name of the environment variable holding the Cloud API token.")
+    pat_env: EnvName = Field(None, description="Name of the environment variable holding a Data Center personal "
+                                               "access token.")
+    projects: list[ProjectKey] | None = Field(None, description="This site's projects (default: `jira.projects`).")
+    jql: str | None = Field(None, description="This site's scope as JQL (default: `jira.jql`).")
+    fields: dict[str, str] = Field(default_factory=dict,
+                                   description="Field roles for this site, over `jira.fields`.")
+    project_fields: dict[str, dict[str, str]] = Field(default_factory=dict,
+                                                      description="Per-project field roles for this site.")
+    extra_fields: list[str] = Field(default_factory=list, description="Further fields to read on this site, "
+                                                                      "besides `jira.extra_fields`.")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^/@\s]+", value):
+            raise ValueError(f"{value!r} is not an http:// or https:// address (and must hold no user name or "
+                             "password: credentials come from the environment variables named here)")
+        return value
+
+    @model_validator(mode="after")
+    def _checks(self) -> Site:
+        if not ((self.email_env and self.token_env) or self.pat_env):
+            raise ValueError("name the environment variables holding this site's credentials: email_env and "
+                             "token_env (Cloud) or pat_env (Data Center)")
+        if self.projects and self.jql:
+            raise ValueError("give at most one of 'projects' or 'jql'")
+        if self.jql is not None and (not self.jql.strip()
+                                     or re.search(r"\border\s+by\b", self.jql, re.IGNORECASE)):
+            raise ValueError("'jql' must be a filter without ORDER BY: the sync always orders by id")
+        return self
+
+
 class SyncOptions(BaseModel):
     """How the sync behaves: the ``sync:`` section."""
 
@@ -303,6 +380,8 @@ class RuleMatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     project: StrList = Field(default_factory=list, description="Project key is one of these.")
+    site: StrList = Field(default_factory=list, description="The issue's Jira site is one of these (names in "
+                                                            "`sites:`).")
     issue_type: StrList = Field(default_factory=list, description="Issue type is one of these, e.g. `Bug`.")
     labels: Values | None = Field(None, description="Labels: a list (any of) or `{any, all, none}`.")
     components: Values | None = Field(None, description="Components: a list (any of) or `{any, all, none}`.")
@@ -396,6 +475,10 @@ class RollupConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     jira: JiraScope
+    sites: list[Site] = Field(
+        default_factory=list,
+        description="Several Jira sites in one portfolio, synced in parallel into one store (see `Site`); "
+                    "empty: the one site in JIRA_URL.")
     sync: SyncOptions = Field(default_factory=SyncOptions)
     pillars: list[Pillar] = Field(default_factory=list, description="The strategic pillars, in report order.")
     okrs: list[Okr] = Field(default_factory=list, description="OKRs per quarter, each under a pillar.")
@@ -414,6 +497,25 @@ class RollupConfig(BaseModel):
     def source(self) -> str:
         """The file name the configuration was read from (as shown in provenance)."""
         return self._source
+
+    def scope_for(self, site: Site | None) -> JiraScope:
+        """The ``jira:`` section as ``site`` reads it: its own scope if it has one, its field choices over
+        the section's (the section itself for None)."""
+        if site is None:
+            return self.jira
+        jira = self.jira
+        project_fields = {p: dict(roles) for p, roles in jira.project_fields.items()}
+        for project, roles in site.project_fields.items():
+            project_fields[project] = {**project_fields.get(project, {}), **roles}
+        own_scope = bool(site.projects or site.jql)
+        return JiraScope(
+            projects=site.projects if own_scope else jira.projects,
+            jql=site.jql if own_scope else jira.jql,
+            fields={**jira.fields, **site.fields},
+            project_fields=project_fields,
+            extra_fields=list(dict.fromkeys([*jira.extra_fields, *site.extra_fields])),
+            deployment=site.deployment,
+        )
 
 
 #: Allowed difference between 100 % and the sum of the pillars' target shares.

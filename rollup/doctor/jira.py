@@ -32,7 +32,12 @@ CLOUD_OPTIONAL_ROLES = frozenset({"epic_link", "parent_link"})
 
 def jira_settings(ctx: Context) -> JiraSettings:
     """The settings ``rollup sync`` would use, with the doctor's short timeout; JiraConfigError when incomplete."""
-    settings = JiraSettings.from_env(ctx.options.env)
+    if ctx.site is not None:
+        from rollup.jobs.sync import site_settings
+
+        settings = site_settings(ctx.site, ctx.options.env)
+    else:
+        settings = JiraSettings.from_env(ctx.options.env)
     update: dict[str, object] = {"timeout": min(settings.timeout, ctx.options.network_timeout)}
     if ctx.config is not None and ctx.config.jira.deployment and settings.deployment is None:
         update["deployment"] = ctx.config.jira.deployment
@@ -186,7 +191,7 @@ def tls(ctx: Context) -> list[Check]:
 def projects(ctx: Context) -> list[Check]:
     """Every configured project is one the token can see (``GET /rest/api/2/project``)."""
     assert ctx.config is not None and ctx.connector is not None  # guaranteed by requires=
-    scope = ctx.config.jira
+    scope = ctx.config.scope_for(ctx.site)
     if not scope.projects:
         return [skip("projects", f"scope is a JQL; not compared ({scope.scope_jql()})")]
     try:
@@ -258,7 +263,7 @@ def role_line(role: str, fmap: FieldMap, scope: JiraScope, deployment: str, conf
 def field_roles(ctx: Context) -> list[Check]:
     """Field discovery as the sync runs it: every role's field id(s) and why, and the extra fields."""
     assert ctx.config is not None and ctx.connector is not None and ctx.server is not None  # guaranteed by requires=
-    scope = ctx.config.jira
+    scope = ctx.config.scope_for(ctx.site)
     try:
         fmap = ctx.connector.discover_fields(
             overrides=dict(scope.fields), extra=list(scope.extra_fields),
@@ -284,9 +289,9 @@ def field_roles(ctx: Context) -> list[Check]:
 def issue_count(ctx: Context) -> list[Check]:
     """The store's live issues against the server's own count for the scope, with the sync's tolerance."""
     assert ctx.config is not None and ctx.connector is not None and ctx.store is not None  # guaranteed by requires=
-    stored = len(ctx.store.all_issue_ids())
+    stored = len(ctx.store.all_issue_ids(site=ctx.site_identity()))
     connector = ctx.connector
-    jql = ctx.config.jira.scope_jql()
+    jql = ctx.config.scope_for(ctx.site).scope_jql()
     try:
         counted = connector.count(jql)
     except JiraError as exc:

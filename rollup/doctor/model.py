@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Literal
 
 from rollup.config import DEFAULT_CONFIG_PATH
 from rollup.schedule.models import DEFAULT_SCHEDULES_PATH
+from rollup.store.sites import SiteIdentity, stored_slots
 
 if TYPE_CHECKING:
     from connectors.jira import FieldMap, JiraConnector, ServerInfo
     from rollup.config import RollupConfig
+    from rollup.config.models import Site
     from rollup.schedule.models import Schedules
     from rollup.store import Store
 
@@ -147,6 +149,16 @@ class Context:
     server: ServerInfo | None = None
     fields: FieldMap | None = None
     store: Store | None = None
+    #: The site of ``sites:`` the Jira checks look at (None: the one site in JIRA_URL), and its place in the list.
+    site: Site | None = None
+    site_index: int = 0
+
+    def site_identity(self) -> SiteIdentity | None:
+        """Which of the store's rows are this site's (None: a store of one site)."""
+        if self.site is None:
+            return None
+        slots = stored_slots(self.store) if self.store is not None else {}
+        return SiteIdentity(self.site.name, slots.get(self.site.name, self.site_index))
 
     def close(self) -> None:
         """Release the Jira connection and the store."""

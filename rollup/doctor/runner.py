@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 
 from rollup.doctor import files, jira, schedules, store
 from rollup.doctor.model import FACTS, Check, CheckSpec, Context, DoctorOptions, fail, skip
@@ -35,22 +36,54 @@ CHECKS: tuple[CheckSpec, ...] = (
 )
 
 
+#: Checks that talk to one Jira site, or read one site's rows: with ``sites:`` they run once per site.
+PER_SITE = frozenset({"jira", "tls", "projects", "fields", "field roles", "issue count"})
+
+
 def run_checks(options: DoctorOptions | None = None, *, checks: Sequence[CheckSpec] = CHECKS) -> list[Check]:
-    """Run ``checks`` and return their lines, in order."""
+    """Run ``checks`` and return their lines, in order.
+
+    With ``sites:`` in mappings.yaml, every check of :data:`PER_SITE` runs once per site, on a context of
+    that site's own (its connector, server and fields), its lines named ``<check> (<site>)``.
+    """
     ctx = Context(options or DoctorOptions())
     provider: dict[str, str] = {spec_fact: spec.name for spec in checks for spec_fact in spec.provides}
     results: list[Check] = []
+    per_site: dict[str, Context] = {}
+
+    def run(spec: CheckSpec, on: Context, label: str) -> None:
+        missing = [fact for fact in spec.requires if getattr(on, fact) is None]
+        if missing:
+            needs = "; ".join(f"{FACTS[f]} (see '{provider.get(f, '?')}' above)" for f in dict.fromkeys(missing))
+            results.append(skip(label, f"not checked: needs {needs}"))
+            return
+        lines = _run_bounded(spec, on)
+        results.extend(lines if label == spec.name else [replace(line, name=_site_name(line.name, on)) for line in
+                                                          lines])
+
     try:
         for spec in checks:
-            missing = [fact for fact in spec.requires if getattr(ctx, fact) is None]
-            if missing:
-                needs = "; ".join(f"{FACTS[f]} (see '{provider.get(f, '?')}' above)" for f in dict.fromkeys(missing))
-                results.append(skip(spec.name, f"not checked: needs {needs}"))
+            sites = ctx.config.sites if ctx.config is not None and spec.name in PER_SITE else []
+            if not sites:
+                run(spec, ctx, spec.name)
                 continue
-            results.extend(_run_bounded(spec, ctx))
+            for index, site in enumerate(sites):
+                if site.name not in per_site:
+                    per_site[site.name] = replace(ctx, site=site, site_index=index, connector=None, server=None,
+                                                  fields=None)
+                on = per_site[site.name]
+                on.store, on.config = ctx.store, ctx.config  # the facts every site shares
+                run(spec, on, f"{spec.name} ({site.name})")
     finally:
+        for on in per_site.values():
+            if on.connector is not None:
+                on.connector.close()
         ctx.close()
     return results
+
+
+def _site_name(name: str, on: Context) -> str:
+    return f"{name} ({on.site.name})" if on.site is not None else name
 
 
 def _run_bounded(spec: CheckSpec, ctx: Context) -> list[Check]:

@@ -113,7 +113,7 @@ def store(ctx: Context) -> list[Check]:
 def stored_field_roles(ctx: Context) -> list[Check]:
     """The roles discovery resolves now against those the last sync stored; a change re-reads every issue."""
     assert ctx.fields is not None and ctx.store is not None  # guaranteed by requires=
-    before = ctx.store.field_roles()
+    before = ctx.store.field_roles(site=ctx.site_identity())
     now = field_roles_of((row.role, row.id) for row in ctx.fields.rows)
     if not before:
         return [skip("field roles", "no field roles stored yet: no sync has got past field discovery")]

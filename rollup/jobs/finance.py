@@ -39,6 +39,7 @@ from rollup.finance.rates import load_rates, rates_path
 from rollup.frames import Frames, load_frames
 from rollup.mapping import apply
 from rollup.store import STATE_SERVER_BASE_URL, Store
+from rollup.store.sites import JiraBase, links_for
 
 
 @dataclass
@@ -271,7 +272,7 @@ def policy_rows(figures: MonthFigures, *, generated_at: datetime, closed_at: dat
 
 def run_export(store: Store, config: RollupConfig, *, month: str, out_dir: str | Path,
                rates_path: str | Path | None = None, now: datetime | None = None,
-               base_url: str | None = None) -> ExportResult:
+               base_url: JiraBase | None = None) -> ExportResult:
     """Write the month's workbook and CSVs into ``out_dir/finance-<month>/``, all or nothing."""
     from rollup.writers.finance import write_finance
 
@@ -288,7 +289,7 @@ def run_export(store: Store, config: RollupConfig, *, month: str, out_dir: str |
     if len(failed):
         raise RollupError("the figures do not reconcile, nothing written:\n  "
                           + "\n  ".join(f"{r.check}: {r.left} vs {r.right}" for r in failed.itertuples()))
-    base_url = base_url or store.get_state(STATE_SERVER_BASE_URL)
+    base_url = base_url or links_for(store, STATE_SERVER_BASE_URL)
     folder, paths = write_finance(tables, out_dir, base_url=base_url)
     return ExportResult(month=figures.month.label, status=figures.status, folder=folder, paths=paths,
                         content_hash=figures.digest, rows=len(figures.detail), adjustments=figures.adjustments,

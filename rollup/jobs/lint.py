@@ -32,6 +32,7 @@ from rollup.lint import history
 from rollup.lint.formats import render, rule_frame
 from rollup.lint.result import UNASSIGNED, LintResult
 from rollup.store import STATE_SERVER_BASE_URL, Store
+from rollup.store.sites import JiraBase, links_for
 from rollup.writers.safe import atomic_write
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -138,7 +139,7 @@ def run_lint_report(
     apply: bool = False,
     dry_run: bool = True,
     record: bool = True,
-    base_url: str | None = None,
+    base_url: JiraBase | None = None,
     settings: JiraSettings | None = None,
     progress: Callable | None = None,
     now: datetime | None = None,
@@ -171,8 +172,15 @@ def run_lint_report(
         raise ConfigError("--apply writes back the whole lint result; it cannot be combined with --select or "
                           "--team (epics outside the selection would look fixed and lose their label)")
     if apply and settings is None:
-        # Missing JIRA_* variables are bad input: found before anything is written or recorded.
-        settings = _jira_settings()
+        # Missing JIRA_* variables (or a site's credential variables) are bad input: found before anything
+        # is written or recorded.
+        if config.sites:
+            from rollup.jobs.sync import site_settings
+
+            for site in config.sites:
+                site_settings(site)
+        else:
+            settings = _jira_settings()
     as_of = as_of or date.today()
     started = now or datetime.now(timezone.utc)
     if mapped_store is not None and mapped_store.frames is not None:
@@ -182,7 +190,7 @@ def run_lint_report(
         if not len(frames.issues):
             raise EmptyStoreError(store.location)
         mapped = apply_mapping(frames.issues, config)
-    base_url = base_url or store.get_state(STATE_SERVER_BASE_URL)
+    base_url = base_url or links_for(store, STATE_SERVER_BASE_URL)
     result = run_lint(mapped, config, as_of=as_of, transitions=frames.transitions, base_url=base_url,
                       select=list(select) if select else None)
     team_id = None
@@ -257,6 +265,8 @@ def _writeback(result: LintResult, config: RollupConfig, settings: JiraSettings 
     from connectors.jira.settings import JiraSettings
     from rollup.jobs.writeback import run_writeback
 
+    if settings is None and config.sites:
+        return _writeback_sites(result, config, apply=apply, progress=progress)
     if settings is None:
         try:
             settings = JiraSettings.from_env()
@@ -277,3 +287,54 @@ def _writeback(result: LintResult, config: RollupConfig, settings: JiraSettings 
     except JiraError as exc:
         # A preview is advice: Jira being unreachable must not fail the lint itself.
         return None, f"write-back preview failed: {exc}"
+
+
+def _writeback_sites(result: LintResult, config: RollupConfig, *, apply: bool,
+                     progress: Callable | None) -> tuple[WritebackReport | None, str | None]:
+    """Write-back for a store of several sites: each site's findings go to its own Jira, by its own ids and keys.
+
+    Every site's settings are checked before any is written to; a site Jira refuses or cannot reach stops
+    the apply (its error names the site) after the sites before it, and a preview notes it and goes on.
+    """
+    from dataclasses import replace as dc_replace
+
+    from connectors.jira.errors import JiraConfigError, JiraError
+    from rollup.jobs.sync import SyncScope, site_settings
+    from rollup.jobs.writeback import WritebackReport, run_writeback
+    from rollup.store.sites import SITE_ID_SPAN, SiteIdentity, split_key
+
+    try:
+        settings = {site.name: site_settings(site) for site in config.sites}
+    except JiraConfigError as exc:
+        if apply:
+            raise
+        return None, f"write-back preview skipped ({exc}); set each site's credential variables to see it"
+    findings = result.findings
+    prefixes = findings["key"].astype(str).map(lambda k: split_key(k)[0]) if len(findings) else findings["key"]
+    actions, notes, epics = [], [], 0
+    options = config.lint.writeback
+    for index, site in enumerate(config.sites):
+        mine = prefixes.isna() if index == 0 else prefixes.eq(site.name)
+        part = findings[mine.to_numpy()] if len(findings) else findings
+        # Every stored id of a site lies in its slot's span; a site with no finding keeps its place in the list.
+        ids = [int(i) for i in part["issue_id"].dropna()] if len(part) else []
+        slot = 0 if index == 0 else max(ids) // SITE_ID_SPAN if ids else index
+        identity = SiteIdentity(site.name, slot)
+        part = part.assign(key=part["key"].astype(str).map(identity.raw_key),
+                           issue_id=part["issue_id"] - identity.offset) if len(part) else part
+        try:
+            report = run_writeback(dc_replace(result, findings=part), options, settings[site.name], apply=apply,
+                                   progress=progress, scope=SyncScope.from_config(config, site).jql,
+                                   ignore_label_prefix=config.lint.ignore_label_prefix)
+        except JiraError as exc:
+            if apply:
+                if exc.args and isinstance(exc.args[0], str):
+                    exc.args = (f"site {site.name}: {exc.args[0]}",) + tuple(exc.args[1:])
+                raise
+            notes.append(f"write-back preview of site {site.name} failed: {exc}")
+            continue
+        epics += report.epics
+        actions += [dc_replace(a, key=identity.key(a.key) or a.key,
+                               issue_id=None if a.issue_id is None else identity.store_id(a.issue_id))
+                    for a in report.actions]
+    return WritebackReport(actions, apply, options, epics=epics), "; ".join(notes) or None

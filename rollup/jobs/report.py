@@ -25,6 +25,7 @@ from rollup.lint.history import StoredRun
 from rollup.mapping import apply
 from rollup.mapping.engine import CONFLICT_COLUMNS, RULE_COLUMNS, Mapped
 from rollup.store import STATE_SERVER_BASE_URL, Store
+from rollup.store.sites import JiraBase, links_for
 from rollup.views import REGISTRY
 from rollup.views import epics as epics_view
 from rollup.views import forecast as forecast_view
@@ -107,7 +108,7 @@ def build_views(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: d
     return views
 
 
-def write_outputs(views: dict[str, pd.DataFrame], out_dir: str | Path, *, as_of: date, base_url: str | None,
+def write_outputs(views: dict[str, pd.DataFrame], out_dir: str | Path, *, as_of: date, base_url: JiraBase | None,
                   team: str | None = None, title: str = "R&D portfolio",
                   allocation_window_days: int = ALLOCATION_WINDOW_DAYS) -> tuple[Path, dict[str, list[Path]]]:
     """The charts folder ``out_dir/charts`` (or ``charts-<team>``) and the workbook, as one set; their paths.
@@ -285,18 +286,18 @@ class ReportInputs:
 
     sync_runs: list[dict[str, Any]]
     snapshots: pd.DataFrame
-    base_url: str | None
+    base_url: JiraBase | None
     lint_previous: LintRun | None
 
 
 def report_inputs(store: Store, *, as_of: date) -> ReportInputs:
     """The sync runs, weekly snapshots, site URL and last week's lint run a report of ``as_of`` reads."""
     return ReportInputs(sync_runs=store.sync_run_rows(), snapshots=read_snapshots(store),
-                        base_url=store.get_state(STATE_SERVER_BASE_URL), lint_previous=previous_lint(store, as_of))
+                        base_url=links_for(store, STATE_SERVER_BASE_URL), lint_previous=previous_lint(store, as_of))
 
 
 def run_portfolio(store: Store, mappings: RollupConfig, *, as_of: date | None = None, team: str | None = None,
-                  out_dir: str | Path = "outputs", base_url: str | None = None,
+                  out_dir: str | Path = "outputs", base_url: JiraBase | None = None,
                   mapped_issues: pd.DataFrame | None = None, now: datetime | None = None,
                   save_snapshot: bool = True, lint: LintRun | None = None,
                   mapped_store: MappedStore | None = None, inputs: ReportInputs | None = None) -> ReportResult:

@@ -45,7 +45,8 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone, tzinfo
@@ -53,7 +54,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rollup.config import RollupConfig
-from rollup.errors import StoreError, SyncError, describe_error
+from rollup.config.models import Site
+from rollup.errors import ConfigError, StoreError, SyncError, describe_error
 from rollup.store import (
     STATE_DELETION_SWEEP_AT,
     STATE_ISSUES_HWM,
@@ -63,6 +65,7 @@ from rollup.store import (
     Store,
     field_roles_of,
 )
+from rollup.store.sites import SiteStore, assign_slots, stored_slots
 
 if TYPE_CHECKING:  # pragma: no cover
     from connectors.jira import JiraSettings
@@ -121,15 +124,16 @@ class SyncScope:
     allow_mass_delete: bool = False
 
     @classmethod
-    def from_config(cls, config: RollupConfig) -> SyncScope:
-        """The scope described by a parsed ``mappings.yaml``."""
+    def from_config(cls, config: RollupConfig, site: Site | None = None) -> SyncScope:
+        """The scope described by a parsed ``mappings.yaml`` (``site``: for that one of its ``sites:``)."""
+        jira = config.scope_for(site)
         return cls(
-            jql=config.jira.scope_jql(),
+            jql=jira.scope_jql(),
             overlap=timedelta(minutes=config.sync.overlap_minutes),
             deletion_sweep_every=timedelta(hours=config.sync.deletion_sweep_hours),
-            field_overrides=dict(config.jira.fields),
-            extra_fields=list(config.jira.extra_fields),
-            project_field_overrides={p: dict(roles) for p, roles in config.jira.project_fields.items()},
+            field_overrides=dict(jira.fields),
+            extra_fields=list(jira.extra_fields),
+            project_field_overrides={p: dict(roles) for p, roles in jira.project_fields.items()},
             max_delete_share=config.sync.max_delete_share,
             allow_mass_delete=config.sync.allow_mass_delete,
         )
@@ -173,11 +177,18 @@ class SyncResult:
     fields_changed: list[str] = field(default_factory=list)
     #: Roles that found no field although the site has fields of their kind (``FieldMap.warnings``).
     field_warnings: list[str] = field(default_factory=list)
+    #: The site this sync read (a name in ``sites:``); None for a store of one site.
+    site: str | None = None
+    #: A sync of several sites: each site's own result (the figures above are their sums).
+    sites: list[SyncResult] = field(default_factory=list)
+    #: A site of several that failed: what stopped it (its result is in ``sites`` all the same).
+    error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (datetimes as ISO 8601)."""
         out = asdict(self)
         out["cursor"] = self.cursor.isoformat() if self.cursor else None
+        out["sites"] = [s.to_dict() for s in self.sites]
         return out
 
 
@@ -236,7 +247,7 @@ class IssuesNotRead(SyncError):
 
 
 def sync(
-    store: Store,
+    store: Store | SiteStore,
     connector: Connector,
     scope: SyncScope | RollupConfig,
     *,
@@ -253,7 +264,7 @@ def sync(
     stored is true and kept, and the run is recorded.
     """
     if lock:
-        with _sync_lock(store):
+        with _sync_lock(store.store if isinstance(store, SiteStore) else store):
             return sync(store, connector, scope, full=full, since=since, now=now, progress=progress, lock=False)
     if isinstance(scope, RollupConfig):
         scope = SyncScope.from_config(scope)
@@ -263,7 +274,8 @@ def sync(
     stats_before = _stats(connector)
     cursor = store.get_datetime(STATE_ISSUES_HWM)
     mode = "full" if (full or (cursor is None and since is None)) else ("since" if since else "incremental")
-    result = SyncResult(mode=mode, store=store.location)
+    result = SyncResult(mode=mode, store=store.location,
+                        site=store.site.name if isinstance(store, SiteStore) else None)
     # Under the lock no other sync runs: a row still "running" is a sync whose process died.
     store.abandon_running_runs(datetime.now(timezone.utc))
     run_id = result.run_id = store.record_run(started=started, mode=mode, status="running")
@@ -307,7 +319,7 @@ def role_changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
 
 
 def _run(
-    store: Store,
+    store: Store | SiteStore,
     connector: Connector,
     scope: SyncScope,
     result: SyncResult,
@@ -504,7 +516,7 @@ def _describe_sweep(sweep: Any, read: int) -> str:
     return describe() if callable(describe) else f"read {read:,} issues"
 
 
-def _delete(store: Store, connector: Connector, scope: SyncScope, result: SyncResult, gone: set[int],
+def _delete(store: Store | SiteStore, connector: Connector, scope: SyncScope, result: SyncResult, gone: set[int],
             live: set[int], now: datetime) -> SyncError | None:
     """Mark ``gone`` deleted once the server confirms it; the error to raise after the cursor moves, if any."""
     limit = max(scope.max_delete_share * len(live), MASS_DELETE_FLOOR)
@@ -540,7 +552,7 @@ class _WorklogStage:
     max_pending = 200_000
     queue_pages = 8
 
-    def __init__(self, store: Store, connector: Connector, scope: SyncScope, result: SyncResult, *,
+    def __init__(self, store: Store | SiteStore, connector: Connector, scope: SyncScope, result: SyncResult, *,
                  full: bool, report: Callable[[SyncProgress], None]) -> None:
         self.store, self.connector, self.result, self.report = store, connector, result, report
         self.cursor = None if full else store.get_datetime(STATE_WORKLOGS_SINCE)
@@ -667,6 +679,7 @@ def run_sync(
     since: datetime | None = None,
     progress: Callable[[SyncProgress], None] | None = None,
     allow_mass_delete: bool = False,
+    env: Mapping[str, str] | None = None,
 ) -> SyncResult:
     """Sync with everything built from configuration: what ``rollup sync`` runs.
 
@@ -674,10 +687,16 @@ def run_sync(
     ``jira.deployment``, when set, overrides what the server reports; the store is
     ``database_url``, ``ROLLUP_DATABASE_URL`` or ``.rollup/rollup.db``. The store's sync lock is
     taken before its schema is created, so two syncs started together on a new store cannot race.
+
+    With ``sites:`` in ``mappings.yaml`` every site is synced, in parallel, into the one store
+    (:func:`sync_sites`); ``env`` is where their credential variables are read (the environment).
     """
     from connectors.jira import JiraConnector, JiraSettings
 
-    settings = settings or JiraSettings.from_env()
+    if config.sites:
+        return sync_sites(config, database_url=database_url, full=full, since=since, progress=progress,
+                          allow_mass_delete=allow_mass_delete, env=env)
+    settings = settings or JiraSettings.from_env(env)
     if config.jira.deployment and settings.deployment is None:
         settings = settings.model_copy(update={"deployment": config.jira.deployment})
     scope = SyncScope.from_config(config)
@@ -685,9 +704,124 @@ def run_sync(
         scope = replace(scope, allow_mass_delete=True)
     with Store.open(database_url, create=False) as store, _sync_lock(store):
         store.prepare()
+        _refuse_one_site_of_several(store)
         with JiraConnector(settings, max_workers=config.sync.max_workers,
                            max_retry_after=config.sync.max_retry_after_seconds) as connector:
             return sync(store, connector, scope, full=full, since=since, progress=progress, lock=False)
+
+
+def _refuse_one_site_of_several(store: Store) -> None:
+    """A store of several sites synced as one site would see the other sites' issues as deleted."""
+    slots = stored_slots(store)
+    if len(slots) > 1:
+        names = ", ".join(sorted(slots, key=slots.__getitem__))
+        raise ConfigError(f"mappings.yaml: the store at {store.location} holds the issues of several Jira sites "
+                          f"({names}) but mappings.yaml has no sites: list; list them under sites: (the first "
+                          "one first) so each is synced as itself")
+
+
+def site_settings(site: Site, env: Mapping[str, str] | None = None) -> JiraSettings:
+    """How to reach ``site``: its URL and deployment, credentials from the variables it names."""
+    from connectors.jira import JiraSettings
+
+    return JiraSettings.for_site(site.url, email_var=site.email_env, token_var=site.token_env,
+                                 pat_var=site.pat_env, deployment=site.deployment, env=env, label=site.name)
+
+
+def sync_sites(
+    config: RollupConfig,
+    *,
+    database_url: str | None = None,
+    full: bool = False,
+    since: datetime | None = None,
+    progress: Callable[[SyncProgress], None] | None = None,
+    allow_mass_delete: bool = False,
+    env: Mapping[str, str] | None = None,
+    connectors: Mapping[str, Any] | None = None,
+) -> SyncResult:
+    """Sync every site of ``sites:`` into one store, in parallel; one ``sync_runs`` row per site.
+
+    Each site's sync is the sync of one site (its own cursor, sweep and deletion proof, over its own
+    rows only: :class:`~rollup.store.sites.SiteStore`). A site that fails does not stop the others:
+    what they read is stored, and the first failure is raised afterwards with its site's name, the
+    result of every site attached. ``connectors`` (site name → connector) replaces the connectors
+    built from the settings (tests).
+    """
+    from connectors.jira import JiraConnector
+
+    settings = {site.name: site_settings(site, env) for site in config.sites} if connectors is None else {}
+    results: dict[str, SyncResult] = {}
+    errors: dict[str, BaseException] = {}
+    started = time.monotonic()
+    with Store.open(database_url, create=False) as store, _sync_lock(store):
+        store.prepare()
+        identities = assign_slots(store, [site.name for site in config.sites])
+        store.abandon_running_runs(datetime.now(timezone.utc))
+        write_lock = threading.Lock()
+        report_lock = threading.Lock()
+
+        def report_for(name: str) -> Callable[[SyncProgress], None] | None:
+            if progress is None:
+                return None
+
+            def report(event: SyncProgress) -> None:
+                with report_lock:
+                    progress(replace(event, stage=f"{name}: {event.stage}"))
+            return report
+
+        def one(site: Site) -> SyncResult:
+            scope = SyncScope.from_config(config, site)
+            if allow_mass_delete:
+                scope = replace(scope, allow_mass_delete=True)
+            view = SiteStore(store, identities[site.name], write_lock)
+            if connectors is not None:
+                return sync(view, connectors[site.name], scope, full=full, since=since,
+                            progress=report_for(site.name), lock=False)
+            with JiraConnector(settings[site.name], max_workers=config.sync.max_workers,
+                               max_retry_after=config.sync.max_retry_after_seconds) as connector:
+                return sync(view, connector, scope, full=full, since=since, progress=report_for(site.name),
+                            lock=False)
+
+        with ThreadPoolExecutor(max_workers=len(config.sites), thread_name_prefix="rollup-site") as pool:
+            futures = {site.name: pool.submit(one, site) for site in config.sites}
+            for name, future in futures.items():
+                try:
+                    results[name] = future.result()
+                except BaseException as exc:  # every site finishes before the first failure is raised
+                    errors[name] = exc
+                    partial = getattr(exc, "result", None)
+                    results[name] = partial if isinstance(partial, SyncResult) else SyncResult(mode="failed", site=name)
+                    results[name].error = describe_error(exc)
+        total = combine_results([results[site.name] for site in config.sites], store.location)
+    total.elapsed = round(time.monotonic() - started, 3)
+    if errors:
+        name, first = next(iter(errors.items()))
+        others = [n for n in errors if n != name]
+        more = f" (site{'s' if len(others) > 1 else ''} {', '.join(others)} failed too)" if others else ""
+        if isinstance(first, SyncError):
+            failure = type(first)(f"site {name}: {first}{more}")
+            failure.result = total
+            raise failure from first
+        if isinstance(first, Exception) and first.args and isinstance(first.args[0], str):
+            first.args = (f"site {name}: {first.args[0]}{more}",) + tuple(first.args[1:])
+        raise first
+    return total
+
+
+def combine_results(results: list[SyncResult], location: str) -> SyncResult:
+    """One result for a sync of several sites: each site's figures summed, each site's result kept."""
+    modes = {r.mode for r in results}
+    total = SyncResult(mode=modes.pop() if len(modes) == 1 else "mixed", store=location, sites=results)
+    for name in ("new", "changed", "unchanged", "deleted", "worklogs", "worklogs_deleted", "failed", "requests",
+                 "retries", "throttled", "swept"):
+        setattr(total, name, sum(getattr(r, name) for r in results))
+    counts = [r.server_count for r in results]
+    total.server_count = None if any(c is None for c in counts) else sum(c for c in counts if c is not None)
+    total.deletion_sweep = any(r.deletion_sweep for r in results)
+    total.fields_changed = [f"{r.site}: {c}" for r in results for c in r.fields_changed]
+    total.field_warnings = [f"{r.site}: {w}" for r in results for w in r.field_warnings]
+    total.jql = "; ".join(f"{r.site}: {r.jql}" for r in results)
+    return total
 
 
 @contextmanager

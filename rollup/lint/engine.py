@@ -14,8 +14,9 @@ given, and returns frames (columns per :mod:`rollup.lint.result`). Order of work
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from rollup.config.lint import LintOptions
@@ -34,13 +35,14 @@ from rollup.lint.result import (
     LintResult,
     empty_frame,
 )
+from rollup.store.sites import JiraBase, browse_url
 
 if TYPE_CHECKING:
     from rollup.mapping.engine import Mapped
 
 
 def run_lint(mapped: Mapped, config: RollupConfig, *, as_of: date, transitions: pd.DataFrame | None = None,
-             base_url: str | None = None, select: list[str] | None = None) -> LintResult:
+             base_url: JiraBase | None = None, select: list[str] | None = None) -> LintResult:
     """Lint every epic of ``mapped`` (``rollup.mapping.apply(...)``) as of ``as_of``; see the module docstring."""
     rules = selected_rules(config.lint, select)
     ctx = build_context(mapped, config, as_of=as_of, transitions=transitions)
@@ -108,7 +110,7 @@ def _raw_findings(rules: list[Rule], ctx: LintContext) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _finding_frame(raw: pd.DataFrame, ctx: LintContext, rules: list[Rule], base_url: str | None) -> pd.DataFrame:
+def _finding_frame(raw: pd.DataFrame, ctx: LintContext, rules: list[Rule], base_url: JiraBase | None) -> pd.DataFrame:
     if not len(raw):
         return empty_frame(FINDING_COLUMNS)
     parts = [_findings_of(part, ctx.frame(str(target)), rules, base_url)
@@ -116,13 +118,17 @@ def _finding_frame(raw: pd.DataFrame, ctx: LintContext, rules: list[Rule], base_
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
-def _findings_of(raw: pd.DataFrame, rows: pd.DataFrame, rules: list[Rule], base_url: str | None) -> pd.DataFrame:
+def _findings_of(raw: pd.DataFrame, rows: pd.DataFrame, rules: list[Rule], base_url: JiraBase | None) -> pd.DataFrame:
     """The finding rows of ``raw`` (one target), whose ``row`` positions index ``rows``."""
     epics = rows.iloc[raw["row"].to_numpy()]
     by_code = {r.code: r for r in rules}
     code = raw["rule"].reset_index(drop=True)
     keys = epics["key"].astype(str).to_numpy()
-    link = (base_url.rstrip("/") + "/browse/" + pd.Series(keys)).to_numpy() if base_url else None
+    link: Any
+    if isinstance(base_url, str) and base_url:
+        link = (base_url.rstrip("/") + "/browse/" + pd.Series(keys)).to_numpy()
+    else:
+        link = np.array([browse_url(base_url, k) for k in keys], dtype=object) if base_url else None
     team_id = epics["team_id"].astype("object")
     frame = pd.DataFrame({
         "key": keys,

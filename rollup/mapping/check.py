@@ -142,7 +142,8 @@ def _unknown_values(ctx: _Context, mappings: RollupConfig) -> pd.DataFrame:
         else:
             when = rule.when
             assert when is not None, f"{rule.provenance}: a rule that is not a team's has its tests"
-            wanted += [("project", "project_key", when.project), ("issue_type", "issue_type", when.issue_type)]
+            wanted += [("project", "project_key", when.project), ("issue_type", "issue_type", when.issue_type),
+                       ("site", "site", when.site)]
             if when.labels is not None:
                 wanted.append(("label", "labels", when.labels.values()))
             if when.components is not None:

@@ -377,6 +377,9 @@ class _Context:
         mask = np.ones(self.n, dtype=bool)
         if when.project:
             mask &= self.isin("project_key", when.project)
+        if when.site:
+            # A store of one site (no `sites:`) has no site column to match: no issue is on a named site.
+            mask &= self.isin("site", when.site) if "site" in self.issues.columns else False
         if when.issue_type:
             mask &= self.isin("issue_type", when.issue_type)
         if when.labels is not None:

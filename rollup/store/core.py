@@ -46,6 +46,7 @@ from rollup.store.schema_sync import (
     transitions,
     worklogs,
 )
+from rollup.store.sites import SiteIdentity
 from rollup.store.urls import DATABASE_URL_ENV, DEFAULT_PATH, checked_url, mask_url, sqlite_file
 
 T = TypeVar("T")
@@ -91,8 +92,29 @@ def _issue_values(row: IssueRow, changelog_complete: bool) -> dict[str, Any]:
         "description_length": len(row.description or ""),
         "custom": _jsonable(row.custom),
         "changelog_complete": bool(changelog_complete),
+        "site": None,
         "deleted_at": None,
     }
+
+
+def _site_values(values: dict[str, Any], site: SiteIdentity) -> dict[str, Any]:
+    """An issue's stored values as ``site`` keeps them (its ids and keys told apart from other sites')."""
+    values["site"] = site.name
+    if site.slot:
+        values["id"] = site.store_id(values["id"])
+        for column in ("key", "parent_key", "epic_key"):
+            values[column] = site.key(values[column])
+        values["sprint_ids"] = [site.store_id(i) for i in values["sprint_ids"]]
+    return values
+
+
+def _site_filter(site: SiteIdentity | None) -> Any:
+    """The issues of ``site`` (the first site's include those stored before the store had several)."""
+    if site is None or site.name is None:
+        return None
+    if site.slot == 0:
+        return issues.c.site.is_(None) | (issues.c.site == site.name)
+    return issues.c.site == site.name
 
 
 _PLAIN = (str, int, float, bool, type(None))
@@ -289,17 +311,24 @@ class Store:
         issue_rows: Sequence[IssueRow],
         transitions_by_issue: Mapping[int, Sequence[TransitionRow]],
         changelog_complete: bool | Mapping[int, bool] | Collection[int] = True,
+        *,
+        site: SiteIdentity | None = None,
     ) -> None:
         """Write one fetched batch in ONE transaction.
 
         Issues are upserted by id, so a moved issue keeps its id and takes its new key. The
         transitions of every issue in the batch are replaced, so a re-read never doubles them.
         ``changelog_complete`` is a bool for the whole batch, a mapping id → bool, or a set of
-        the ids whose changelog is complete.
+        the ids whose changelog is complete. ``site`` (a store of several sites) says whose rows these
+        are: their ids and keys are stored as that site's (:mod:`rollup.store.sites`).
         """
         if not issue_rows:
             return
         values = [_issue_values(r, _complete_for(changelog_complete, r.id)) for r in issue_rows]
+        offset = 0
+        if site is not None:
+            values = [_site_values(v, site) for v in values]
+            offset = site.offset
         ids = [v["id"] for v in values]
         keys = [v["key"] for v in values]
         with self.engine.begin() as conn:
@@ -316,14 +345,17 @@ class Store:
                 conn.execute(delete(transitions).where(transitions.c.issue_id.in_(chunk)))
             rows = {}
             for issue_id in ids:
-                for t in transitions_by_issue.get(issue_id, ()):
-                    rows[(t.issue_id, t.history_id, t.field, t.to_value)] = {
-                        "issue_id": t.issue_id,
+                for t in transitions_by_issue.get(issue_id - offset, ()):
+                    from_value, to_value = t.from_value, t.to_value
+                    if offset:
+                        from_value, to_value = site.value(t.field, from_value), site.value(t.field, to_value)  # type: ignore[union-attr]
+                    rows[(t.issue_id + offset, t.history_id, t.field, to_value)] = {
+                        "issue_id": t.issue_id + offset,
                         "history_id": t.history_id,
                         "field": t.field,
                         "at": t.at,
-                        "from_value": t.from_value,
-                        "to_value": t.to_value,
+                        "from_value": from_value,
+                        "to_value": to_value,
                         "to_category": t.to_category,
                         "author_id": t.author_id,
                         "author_name": t.author_name,
@@ -334,12 +366,15 @@ class Store:
             seen = {sp.id: sp for r in issue_rows for sp in r.sprints}
             if seen:
                 self._executemany(conn, sprints, ["id"], [
-                    {"id": sp.id, "name": sp.name, "state": sp.state, "board_id": sp.board_id, "start_at": sp.start,
-                     "end_at": sp.end, "complete_at": sp.complete} for sp in seen.values()])
+                    {"id": sp.id + offset, "name": sp.name, "state": sp.state, "board_id": sp.board_id,
+                     "start_at": sp.start, "end_at": sp.end, "complete_at": sp.complete} for sp in seen.values()])
 
-    def upsert_worklogs(self, rows: Iterable[WorklogRow]) -> int:
+    def upsert_worklogs(self, rows: Iterable[WorklogRow], *, site: SiteIdentity | None = None) -> int:
         """Insert or update worklogs by id, in one transaction; return how many were written."""
         values = [_worklog_values(r) for r in rows]
+        if site is not None and site.slot:
+            for v in values:
+                v["id"], v["issue_id"] = site.store_id(v["id"]), site.store_id(v["issue_id"])
         if not values:
             return 0
         with self.engine.begin() as conn:
@@ -357,23 +392,24 @@ class Store:
         else:
             conn.execute(table.insert(), values)
 
-    def delete_worklogs(self, ids: Iterable[int]) -> int:
-        """Delete worklogs by id; return how many existed."""
-        ids = list(ids)
+    def delete_worklogs(self, ids: Iterable[int], *, site: SiteIdentity | None = None) -> int:
+        """Delete worklogs by id (Jira's ids of ``site``, when given); return how many existed."""
+        ids = [site.store_id(i) for i in ids] if site is not None else list(ids)
         removed = 0
         with self.engine.begin() as conn:
             for chunk in _chunks(ids):
                 removed += conn.execute(delete(worklogs).where(worklogs.c.id.in_(chunk))).rowcount
         return removed
 
-    def delete_issues(self, ids: Iterable[int], *, at: datetime | None = None) -> int:
+    def delete_issues(self, ids: Iterable[int], *, at: datetime | None = None,
+                      site: SiteIdentity | None = None) -> int:
         """Mark issues deleted (soft delete), in one transaction; return how many were live.
 
         The rows, their transitions and worklogs stay, with ``deleted_at`` set: every reader skips
         them, a wrong deletion is undone by the next sync that sees the issue (its upsert clears
         ``deleted_at``), and finance can see when an issue left the scope.
         """
-        ids = list(ids)
+        ids = [site.store_id(i) for i in ids] if site is not None else list(ids)
         when = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
         removed = 0
         with self.engine.begin() as conn:
@@ -392,17 +428,31 @@ class Store:
             query = select(issues).where(issues.c.deleted_at.is_not(None)).order_by(issues.c.id)
             return [dict(row) for row in conn.execute(query).mappings()]
 
-    def field_roles(self) -> dict[str, str]:
-        """The stored field catalogue's roles: role → its field ids, comma-separated and sorted."""
+    def field_roles(self, *, site: SiteIdentity | None = None) -> dict[str, str]:
+        """The stored field catalogue's roles: role → its field ids, comma-separated and sorted.
+
+        With ``site``, that site's fields only, by the site's own ids.
+        """
+        query = select(fields.c.role, fields.c.id).where(fields.c.role.is_not(None))
+        if site is not None and site.name is not None:
+            query = query.where(fields.c.site == site.name if site.slot else fields.c.site.is_(None))
         with self.engine.connect() as conn:
-            rows = conn.execute(select(fields.c.role, fields.c.id).where(fields.c.role.is_not(None))).all()
+            rows: list[tuple[Any, Any]] = [tuple(row) for row in conn.execute(query).all()]
+        if site is not None and site.prefix:
+            rows = [(role, field_id[len(site.prefix):]) for role, field_id in rows]
         return field_roles_of(rows)
 
-    def replace_fields(self, rows: Iterable[FieldRow]) -> None:
-        """Replace the field catalogue with ``rows`` (from field discovery)."""
+    def replace_fields(self, rows: Iterable[FieldRow], *, site: SiteIdentity | None = None) -> None:
+        """Replace the field catalogue (``site``: that site's part of it) with ``rows`` (from field discovery)."""
         values = {r.id: dataclasses.asdict(r) for r in rows}
+        where = None
+        if site is not None and site.name is not None and site.slot:
+            values = {site.field_id(k): {**v, "id": site.field_id(k), "site": site.name} for k, v in values.items()}
+            where = fields.c.site == site.name
+        elif site is not None and site.name is not None:
+            where = fields.c.site.is_(None)  # the first site's fields keep their ids and no site
         with self.engine.begin() as conn:
-            conn.execute(delete(fields))
+            conn.execute(delete(fields) if where is None else delete(fields).where(where))
             if values:
                 conn.execute(fields.insert(), list(values.values()))
 
@@ -496,19 +546,23 @@ class Store:
     # -- reading -----------------------------------------------------------------------------
 
     def stored_updated(
-        self, ids: Iterable[int] | None = None, *, require_complete_changelog: bool = False
+        self, ids: Iterable[int] | None = None, *, require_complete_changelog: bool = False,
+        site: SiteIdentity | None = None,
     ) -> dict[int, datetime | None]:
         """``{issue id: updated}`` for the stored issues among ``ids`` (every stored issue when None).
 
         With ``require_complete_changelog`` an issue whose changelog was incomplete maps to
         None, so a sync comparing with the swept ``updated`` reads it again. Issues not stored
-        are absent from the result.
+        are absent from the result. With ``site``, ids are that site's own, in and out.
         """
         query = select(issues.c.id, issues.c.updated, issues.c.changelog_complete, issues.c.deleted_at)
+        offset = site.offset if site is not None else 0
         if ids is None:
-            queries = [query]
+            where = _site_filter(site)
+            queries = [query if where is None else query.where(where)]
         else:
-            queries = [query.where(issues.c.id.in_(chunk)) for chunk in _chunks(list(ids))]
+            wanted = [i + offset for i in ids]
+            queries = [query.where(issues.c.id.in_(chunk)) for chunk in _chunks(wanted)]
         out: dict[int, datetime | None] = {}
         with self.engine.connect() as conn:
             for q in queries:
@@ -516,15 +570,19 @@ class Store:
                 for issue_id, updated, complete, deleted_at in result:
                     # A deleted issue seen again is read again (its upsert restores it).
                     stale = deleted_at is not None or (require_complete_changelog and not complete)
-                    out[issue_id] = None if stale else updated
+                    out[issue_id - offset] = None if stale else updated
         return out
 
-    def all_issue_ids(self) -> set[int]:
-        """The ids of every stored issue not marked deleted."""
+    def all_issue_ids(self, *, site: SiteIdentity | None = None) -> set[int]:
+        """The ids of every stored issue not marked deleted (``site``: that site's, by its own ids)."""
         with self.engine.connect() as conn:
             query = select(issues.c.id).where(issues.c.deleted_at.is_(None))
+            where = _site_filter(site)
+            if where is not None:
+                query = query.where(where)
             result = conn.execution_options(stream_results=True, yield_per=10000).execute(query)
-            return {row[0] for row in result}
+            offset = site.offset if site is not None else 0
+            return {row[0] - offset for row in result}
 
     def counts(self) -> dict[str, int]:
         """Row counts per table; ``issues`` counts live issues, ``deleted_issues`` those marked deleted."""

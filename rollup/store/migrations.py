@@ -19,7 +19,7 @@ from rollup.errors import StoreError
 from rollup.store.schema_sync import STATE_ISSUES_HWM, snapshots
 
 #: The schema version this code writes. Bump it and add a function to MIGRATIONS together.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _migrate_0_to_1(conn: Connection) -> None:
@@ -99,9 +99,34 @@ def _migrate_3_to_4(conn: Connection) -> None:
         conn.execute(text("DELETE FROM sync_state WHERE key = :key"), {"key": STATE_ISSUES_HWM})
 
 
+#: Columns that hold issue, worklog or sprint ids: 64-bit from version 5 (ids of a store of several sites).
+_ID_COLUMNS = (("issues", "id"), ("transitions", "issue_id"), ("worklogs", "id"), ("worklogs", "issue_id"),
+               ("sprints", "id"), ("snapshots", "issue_id"), ("lint_findings", "issue_id"))
+
+
+def _migrate_4_to_5(conn: Connection) -> None:
+    """Version 5 can hold several Jira sites: a ``site`` column in issues, fields and sync_runs (None for
+    the one site of an older store, which stays the first site), and 64-bit ids.
+
+    SQLite's INTEGER already holds 64 bits; on PostgreSQL every id column is widened to BIGINT.
+    Nothing is re-read: the stored issues are exactly what they were.
+    """
+    tables = set(inspect(conn).get_table_names())
+    for table in ("issues", "fields", "sync_runs"):
+        if table in tables and "site" not in {c["name"] for c in inspect(conn).get_columns(table)}:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN site VARCHAR(64)"))
+    if "issues" in tables:
+        conn.execute(text("CREATE INDEX IF NOT EXISTS ix_issues_site ON issues (site)"))
+    if conn.dialect.name == "postgresql":
+        for table, column in _ID_COLUMNS:
+            if table in tables:
+                conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE BIGINT"))
+
+
 #: ``MIGRATIONS[v]`` upgrades a database from version ``v`` to ``v + 1``, in one transaction.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {0: _migrate_0_to_1, 1: _migrate_1_to_2,
-                                                        2: _migrate_2_to_3, 3: _migrate_3_to_4}
+                                                        2: _migrate_2_to_3, 3: _migrate_3_to_4,
+                                                        4: _migrate_4_to_5}
 
 
 def upgrade(

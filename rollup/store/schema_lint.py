@@ -6,7 +6,7 @@ portfolio workbook's data-quality sheet).
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Date, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 
 from rollup.store.columns import UTCDateTime, json_type, metadata
 
@@ -31,7 +31,7 @@ lint_findings = Table(
     metadata,
     Column("run_id", Integer, ForeignKey("lint_runs.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("key", String(64), nullable=False),
-    Column("issue_id", Integer),
+    Column("issue_id", BigInteger),
     Column("team_id", String(64)),
     Column("owner", String(255)),
     Column("rule", String(16), nullable=False),

@@ -7,14 +7,29 @@ epic ``snapshots``. Written by :mod:`rollup.jobs.sync` and the portfolio report 
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint, select
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    select,
+)
 
 from rollup.store.columns import UTCDateTime, json_type, metadata
 
+#: Issue, worklog and sprint ids are Jira's own for the first site; a store of several sites adds
+#: ``slot × SITE_ID_SPAN`` for each further site (:mod:`rollup.store.sites`), so they are 64-bit.
 issues = Table(
     "issues",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("key", String(64), nullable=False, unique=True),
     Column("project_key", String(64), nullable=False, index=True),
     Column("issue_type", String(128), nullable=False),
@@ -45,6 +60,8 @@ issues = Table(
     Column("description_length", Integer, nullable=False),
     Column("custom", json_type(), nullable=False),
     Column("changelog_complete", Boolean, nullable=False, default=False),
+    #: The Jira site the issue was read from (a name in ``sites:``); None in a store of one site.
+    Column("site", String(64), index=True),
     #: When a complete deletion sweep found the issue gone from Jira or from the scope (soft delete):
     #: the row stays, every reader skips it, and a later sync that sees it again brings it back.
     Column("deleted_at", UTCDateTime, index=True),
@@ -53,7 +70,7 @@ issues = Table(
 sprints = Table(
     "sprints",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("name", String(255), nullable=False),
     Column("state", String(16)),
     Column("board_id", Integer),
@@ -65,7 +82,7 @@ sprints = Table(
 transitions = Table(
     "transitions",
     metadata,
-    Column("issue_id", Integer, ForeignKey("issues.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("issue_id", BigInteger, ForeignKey("issues.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("history_id", Integer, nullable=False),
     Column("field", String(32), nullable=False),
     Column("at", UTCDateTime, nullable=False),
@@ -80,8 +97,8 @@ transitions = Table(
 worklogs = Table(
     "worklogs",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("issue_id", Integer, ForeignKey("issues.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("issue_id", BigInteger, ForeignKey("issues.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("author_id", String(128)),
     Column("author_name", String(255)),
     Column("started", UTCDateTime, nullable=False),
@@ -97,6 +114,8 @@ fields = Table(
     Column("custom", Boolean, nullable=False),
     Column("schema_type", String(64)),
     Column("role", String(64)),
+    #: The site the field belongs to (its id is then ``<site>:<field id>``); None for the first site.
+    Column("site", String(64)),
 )
 
 sync_state = Table(
@@ -122,6 +141,8 @@ sync_runs = Table(
     Column("throttled", Integer, nullable=False, default=0),
     Column("elapsed_s", Float),
     Column("error", Text),
+    #: The site a sync of several sites read (one row per site); None for a store of one site.
+    Column("site", String(64)),
 )
 
 #: One epic snapshot per report week: ``week`` is the ISO week of the report's as-of date
@@ -134,7 +155,7 @@ snapshots = Table(
     Column("as_of", Date, nullable=False),
     Column("run_id", Integer, nullable=False),
     Column("taken_at", UTCDateTime, nullable=False),
-    Column("issue_id", Integer, nullable=False),
+    Column("issue_id", BigInteger, nullable=False),
     Column("key", String(64), nullable=False),
     Column("payload", json_type(), nullable=False),
     UniqueConstraint("week", "issue_id", name="uq_snapshots_week_issue"),

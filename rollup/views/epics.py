@@ -102,7 +102,7 @@ RAG_RULE = (
 )
 
 COLUMNS = [
-    "id", "key", "summary", "initiative", "initiative_summary", "pillar", "pillar_name", "okr", "key_result",
+    "id", "key", "site", "summary", "initiative", "initiative_summary", "pillar", "pillar_name", "okr", "key_result",
     "objective", "key_result_name", "bucket", "bucket_name", "team_id", "team", "owner", "status",
     "status_category", "start_date", "target_date", "children", "children_done", "sprints", "points_total",
     "points_done",
@@ -221,6 +221,9 @@ def compute(mapped_issues: pd.DataFrame, mappings: RollupConfig, *, as_of: date,
     frame = pd.DataFrame({
         "id": out["id"].to_numpy(),
         "key": out["key"].to_numpy(),
+        # The Jira site of the epic (a name in `sites:`); None in a store of one site.
+        "site": (out["site"].astype("object").where(out["site"].notna(), None).to_numpy()
+                 if "site" in out.columns else None),
         "summary": out["summary"].astype("object").to_numpy(),
         "initiative": out["initiative"].astype("object").where(out["initiative"].notna(), None).to_numpy(),
         "initiative_summary": out["initiative"].map(initiatives).astype("object").to_numpy(),

@@ -27,6 +27,7 @@ from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
 from rollup.finance.allocation import FinanceTables, decimals_for, to_csv_bytes
+from rollup.store.sites import JiraBase, browse_url
 from rollup.writers.safe import atomic_dir, clean_text, looks_like_formula, set_text
 from rollup.writers.style import HEADER_FILL, HEADER_FONT, LINK_FONT
 
@@ -64,7 +65,7 @@ def _header(column: str, bases: Sequence[str] = ()) -> str:
     return text if words[0].isupper() else text[:1].upper() + text[1:]
 
 
-def write_sheet(wb: Workbook, title: str, frame: pd.DataFrame, bases: list[str], base_url: str | None) -> None:
+def write_sheet(wb: Workbook, title: str, frame: pd.DataFrame, bases: list[str], base_url: JiraBase | None) -> None:
     """One table on its own sheet: header row frozen, autofilter, fitted widths, real number formats."""
     ws = wb.create_sheet(title)
     columns = list(frame.columns)
@@ -95,7 +96,7 @@ def write_sheet(wb: Workbook, title: str, frame: pd.DataFrame, bases: list[str],
         ws.append(row)
 
 
-def _cell(ws: Any, value: Any, kind: str, base_url: str | None) -> Any:
+def _cell(ws: Any, value: Any, kind: str, base_url: JiraBase | None) -> Any:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
     if kind in FORMATS and isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -105,10 +106,11 @@ def _cell(ws: Any, value: Any, kind: str, base_url: str | None) -> Any:
     if isinstance(value, bool):
         return value
     text = clean_text(value)
-    if kind == "key" and base_url and text and not text.startswith("("):
+    link = browse_url(base_url, text) if kind == "key" and text and not text.startswith("(") else None
+    if link:
         cell = WriteOnlyCell(ws)
         set_text(cell, text)
-        cell.hyperlink = f"{base_url.rstrip('/')}/browse/{text}"
+        cell.hyperlink = link
         cell.font = LINK_FONT
         return cell
     if looks_like_formula(text):
@@ -118,7 +120,7 @@ def _cell(ws: Any, value: Any, kind: str, base_url: str | None) -> Any:
     return text
 
 
-def write_workbook(tables: FinanceTables, path: Path, base_url: str | None) -> None:
+def write_workbook(tables: FinanceTables, path: Path, base_url: JiraBase | None) -> None:
     """The finance workbook at ``path`` (the caller makes the write atomic)."""
     wb = Workbook(write_only=True)
     frames = {"Summary": tables.summary, "By pillar": tables.by_pillar, "By initiative": tables.by_initiative,
@@ -130,7 +132,7 @@ def write_workbook(tables: FinanceTables, path: Path, base_url: str | None) -> N
 
 
 def write_finance(tables: FinanceTables, out_dir: str | Path, *,
-                  base_url: str | None = None) -> tuple[Path, list[Path]]:
+                  base_url: JiraBase | None = None) -> tuple[Path, list[Path]]:
     """Write the workbook and CSVs of one month as a set; return the folder and every file in it."""
     name = f"finance-{tables.month}"
     final = Path(out_dir) / name

@@ -29,6 +29,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from rollup.config.models import ALLOCATION_WINDOW_DAYS
+from rollup.store.sites import JiraBase, browse_url
 from rollup.views import decisions as decisions_view
 from rollup.views import okrs as okrs_view
 from rollup.views import scope as scope_view
@@ -73,7 +74,7 @@ class WorkbookInfo:
     """What the workbook says about itself."""
 
     as_of: date
-    base_url: str | None = None
+    base_url: JiraBase | None = None
     title: str = "R&D portfolio"
     team: str | None = None
     unit: str = "story points"
@@ -93,11 +94,9 @@ def iso_week(as_of: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def issue_url(base_url: str | None, key: str) -> str | None:
-    """``<base_url>/browse/KEY`` or None without a base URL."""
-    if not base_url or not key:
-        return None
-    return f"{base_url.rstrip('/')}/browse/{key}"
+def issue_url(base_url: JiraBase | None, key: str) -> str | None:
+    """``<base_url>/browse/KEY`` (each site's own for several sites) or None without a base URL."""
+    return browse_url(base_url, key)
 
 
 # ---------------------------------------------------------------------------------------- cells
@@ -127,7 +126,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def put(ws: Worksheet, row: int, col: int, value: Any, kind: str = "text", base_url: str | None = None,
+def put(ws: Worksheet, row: int, col: int, value: Any, kind: str = "text", base_url: JiraBase | None = None,
         styles: dict | None = None):
     """Write one value with the format of its kind; text never becomes a formula.
 
@@ -188,7 +187,7 @@ def _style(cell: Any, styles: dict | None, variant: Any, apply: Any) -> None:
 NUMERIC_KINDS = frozenset({"int", "num", "pct", "pp", "date"})
 
 
-def write_table(ws: Worksheet, frame: pd.DataFrame, columns: list[Col], *, base_url: str | None,
+def write_table(ws: Worksheet, frame: pd.DataFrame, columns: list[Col], *, base_url: JiraBase | None,
                 start_row: int = 1, start_col: int = 1, header_row_is_frozen: bool = True,
                 autofilter: bool = True) -> int:
     """Write ``frame`` as a table; return the last row written. Frozen header, filter, widths."""
@@ -239,7 +238,8 @@ def fit_widths(ws: Worksheet, frame: pd.DataFrame, columns: list[Col], start_col
 # ---------------------------------------------------------------------------------------- sheets
 
 EPIC_COLUMNS = [
-    Col("key", "Epic", "key"), Col("summary", "Summary", "long", 50), Col("initiative", "Initiative", "key"),
+    Col("key", "Epic", "key"), Col("site", "Site"), Col("summary", "Summary", "long", 50),
+    Col("initiative", "Initiative", "key"),
     Col("pillar_name", "Pillar"), Col("objective", "Objective", "text", 40),
     Col("key_result_name", "Key result", "text", 40),
     Col("bucket_name", "Bucket"),
@@ -257,6 +257,12 @@ EPIC_COLUMNS = [
     Col("lint_findings", "Lint findings", "int"), Col("lint_rules", "Lint rules"),
     Col("hygiene_ok", "Passes lint", "bool"),
 ]
+
+def epic_columns(epics: pd.DataFrame) -> list[Col]:
+    """The Epics sheet's columns: the Site column only where the epics come from more than one Jira site."""
+    several = "site" in epics.columns and epics["site"].dropna().nunique() > 1
+    return EPIC_COLUMNS if several else [c for c in EPIC_COLUMNS if c.field != "site"]
+
 
 PILLAR_COLUMNS = [
     Col("pillar_name", "Pillar"), Col("target_share", "Target share", "pct"),
@@ -385,7 +391,7 @@ def _merge(ws: Worksheet, row: int, col: int, span: int) -> None:
         ws.merge_cells(start_row=row, start_column=col, end_row=row, end_column=col + span - 1)
 
 
-def write_grid_table(ws: Worksheet, frame: pd.DataFrame, grid: list[Span], *, base_url: str | None,
+def write_grid_table(ws: Worksheet, frame: pd.DataFrame, grid: list[Span], *, base_url: JiraBase | None,
                      start_row: int) -> int:
     """A table on the Summary grid: each field's header and cells merged over its span; the last row."""
     col = 1
@@ -439,7 +445,7 @@ def _wrapped(ws: Worksheet, row: int, text: str, span: int = GRID_COLUMNS, **fon
     ws.row_dimensions[row].height = 15 * _lines(text, GRID_CHARS_PER_LINE * span / GRID_COLUMNS)
 
 
-def _insights(ws: Worksheet, insights: pd.DataFrame, row: int, base_url: str | None) -> int:
+def _insights(ws: Worksheet, insights: pd.DataFrame, row: int, base_url: JiraBase | None) -> int:
     """The sentences, one merged row each, the epics each cites linked to Jira beside it; the next row."""
     _heading(ws, row, INSIGHTS_HEADING)
     row += 1
@@ -627,7 +633,8 @@ def build_workbook(views: dict[str, pd.DataFrame], info: WorkbookInfo,
     epics, note = cap_rows(views["epics"], what="epics")
     ws = wb.create_sheet("Epics")
     last = write_table(ws, pd.concat([epics, views["epics_not_visible"]], ignore_index=True)
-                       if len(views["epics_not_visible"]) else epics, EPIC_COLUMNS, base_url=info.base_url)
+                       if len(views["epics_not_visible"]) else epics, epic_columns(views["epics"]),
+                       base_url=info.base_url)
     if note:
         set_text(ws.cell(row=last + 2, column=1), note)
         ws.cell(row=last + 2, column=1).font = Font(italic=True, bold=True, color="C00000")
@@ -711,7 +718,7 @@ FLOW_TEAM_COLUMNS = [
     Col("cycle_p50_days", "Cycle time P50 (days)", "num"), Col("cycle_p85_days", "Cycle time P85 (days)", "num"),
 ]
 FLOW_EPIC_COLUMNS = [
-    Col("key", "Epic", "key"), Col("summary", "Summary", "long", 45), Col("team", "Team"),
+    Col("key", "Epic", "key"), Col("site", "Site"), Col("summary", "Summary", "long", 45), Col("team", "Team"),
     Col("started", "Started", "date"), Col("age_days", "Age (days)", "int"),
 ]
 

@@ -385,3 +385,32 @@ def test_sqlite_fast_path_refuses_naive_datetimes(tmp_path):
     with pytest.raises(StoreError, match="naive datetime"):
         store.upsert_batch([make_issue(1, updated=datetime(2025, 1, 6, 10, 30))], {}, True)
     store.close()
+
+
+def test_v4_gains_a_site_column_and_64_bit_ids_keeping_every_row(database_url):
+    from rollup.store.sites import SITE_ID_SPAN, SiteIdentity
+
+    with Store.open(database_url) as store:
+        store.upsert_batch([make_issue(1), make_issue(2)], {}, True)
+        before = store.stored_updated(require_complete_changelog=True)
+        with store.begin() as conn:
+            conn.execute(text("DROP INDEX ix_issues_site"))
+            for table in ("issues", "fields", "sync_runs"):
+                conn.execute(text(f"ALTER TABLE {table} DROP COLUMN site"))
+            if store.dialect == "postgresql":  # version 4 had 32-bit ids there
+                conn.execute(text("ALTER TABLE transitions ALTER COLUMN issue_id TYPE INTEGER"))
+                conn.execute(text("ALTER TABLE issues ALTER COLUMN id TYPE INTEGER"))
+            conn.execute(text("UPDATE meta SET schema_version = 4"))
+    with Store.open(database_url) as upgraded:
+        assert upgraded.schema_version() == SCHEMA_VERSION
+        for table in ("issues", "fields", "sync_runs"):
+            assert "site" in {c["name"] for c in inspect(upgraded.engine).get_columns(table)}
+        # Nothing is re-read: the rows and their changelog state are as they were.
+        assert upgraded.stored_updated(require_complete_changelog=True) == before and None not in before.values()
+        assert {r["site"] for r in upgraded.issue_rows()} == {None}
+        # A second site's ids (beyond 32 bits) fit, beside the first site's rows, which it adopts.
+        second, first = SiteIdentity("dc", 1), SiteIdentity("cloud", 0)
+        upgraded.upsert_batch([make_issue(1)], {}, True, site=second)
+        assert upgraded.all_issue_ids(site=second) == {1} and upgraded.all_issue_ids(site=first) == {1, 2}
+        assert upgraded.all_issue_ids() == {1, 2, SITE_ID_SPAN + 1}
+        assert {r["key"] for r in upgraded.issue_rows()} == {"PAY-1", "PAY-2", "dc:PAY-1"}
