@@ -120,6 +120,14 @@ class JiraSettings(BaseModel):
         for standard, var in renamed.items():
             if var and env.get(var):
                 local[standard] = env[var]
+        if not ((local.get("JIRA_EMAIL") and local.get("JIRA_API_TOKEN")) or local.get("JIRA_PAT")):
+            named = [v for v in (email_var, token_var, pat_var) if v]
+            unset = [v for v in named if not (env.get(v) or "").strip()]
+            what = " and ".join(unset) + (" is" if len(unset) == 1 else " are")
+            raise JiraConfigError(f"Jira site '{label or url}' is not configured: {what} not set (the credentials "
+                                  f"of {url}: " + ("email and API token" if email_var and not pat_var else
+                                                   "personal access token" if pat_var and not email_var else
+                                                   "email and API token, or a personal access token") + ")")
         if local.get("JIRA_EMAIL") and local.get("JIRA_API_TOKEN") and local.get("JIRA_PAT"):
             # Both kinds given: the deployment says which one this site uses.
             local.pop("JIRA_PAT" if deployment == "cloud" else "JIRA_EMAIL")

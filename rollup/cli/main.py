@@ -81,8 +81,10 @@ class ProgressBar:
         """Start, advance or finish the bar of the event's stage."""
         task = self.tasks.get(event.stage)
         if task is None:
+            site, _, stage = event.stage.rpartition(": ")  # a sync of several sites: "<site>: <stage>"
+            label = _STAGE_LABELS.get(stage, stage)
             task = self.tasks[event.stage] = self.progress.add_task(
-                _STAGE_LABELS.get(event.stage, event.stage), total=event.total
+                f"{site}: {label}" if site else label, total=event.total
             )
         self.progress.update(task, completed=event.done, total=event.total)
 

@@ -205,14 +205,21 @@ def jira_syncs(job: Job, store: Store | None = None, now: datetime | None = None
     return out
 
 
-def check_jira(job: Job, store: Store | None = None, now: datetime | None = None) -> None:
-    """The JIRA_* variables are set when the job will sync from Jira (ConfigError, exit 2, otherwise)."""
+def check_jira(job: Job, store: Store | None = None, now: datetime | None = None,
+               config: RollupConfig | None = None) -> None:
+    """The JIRA_* variables (with ``sites:``, each site's credential variables) are set when the job will sync
+    from Jira (ConfigError, exit 2, otherwise)."""
     if jira_syncs(job, store, now):
         from connectors.jira import JiraSettings
         from connectors.jira.errors import JiraConfigError
+        from rollup.jobs.sync import site_settings
 
         try:
-            JiraSettings.from_env()
+            if config is not None and config.sites:
+                for site in config.sites:
+                    site_settings(site)
+            else:
+                JiraSettings.from_env()
         except JiraConfigError as exc:
             raise ConfigError(f"{job.source}: job '{job.name}' syncs from Jira: {exc}") from None
 
@@ -235,7 +242,7 @@ def prepare(job: Job, *, require_jira: bool = False) -> RollupConfig:
     config = load_config(job.config)
     check_job(job, config)
     if require_jira:
-        check_jira(job)
+        check_jira(job, config=config)
     return config
 
 
@@ -263,7 +270,7 @@ def run_job(
     config = config if config is not None else prepare(job)
     stop = stop or StopFlag()
     with Store.open(database_url) as store, stop_on_sigterm(stop):
-        check_jira(job, store, now)
+        check_jira(job, store, now, config)
         try:
             with job_lock(store, job.name):
                 if trigger == "schedule":

@@ -111,6 +111,8 @@ def test_two_sites_land_in_one_store_told_apart(two_orgs, tmp_path, database_url
             assert team_fields == {TEAM_FIELDS["cloud"][0], "dc:" + TEAM_FIELDS["datacenter"][0]}
             runs = store.sync_run_rows()
             assert sorted(r["site"] for r in runs) == ["cloud", "dc"] and {r["status"] for r in runs} == {"ok"}
+            # In parallel: each site's sync started before the other's finished.
+            assert max(r["started"] for r in runs) < min(r["finished"] for r in runs)
 
             # The mapping: a rule on site decides the dc epics only; teams come from each site's own field.
             mapped = apply(load_frames(store).issues, config).issues

@@ -212,6 +212,22 @@ def test_what_a_job_lacks_at_the_door_is_named_with_the_job(project):
         assert history.list_runs(store) == []
 
 
+def test_a_job_syncing_several_sites_names_the_site_whose_variables_are_missing(project, monkeypatch):
+    text = (project / "mappings.yaml").read_text()
+    sites = ("sites:\n  - {name: cloud, url: 'https://acme.atlassian.net', email_env: ACME_EMAIL, "
+             "token_env: ACME_TOKEN}\n  - {name: dc, url: 'https://jira.acme.internal', pat_env: ACME_DC_PAT}\n")
+    (project / "mappings.yaml").write_text(text.replace("\nsync:\n", "\n" + sites + "\nsync:\n", 1))
+    monkeypatch.setenv("ACME_EMAIL", "me@acme.example")
+    monkeypatch.setenv("ACME_TOKEN", "not-shown-anywhere")
+    write_schedule(project, job_yaml(steps="[{step: sync, max_age: 0s}, portfolio]"))
+    result = CliRunner().invoke(cli, ["run", "weekly"])
+    assert result.exit_code == 2, result.output
+    assert re.search(r"jobs\.yaml:\d+: job 'weekly' syncs from Jira: Jira site 'dc' is not configured: .*ACME_DC_PAT",
+                     result.output)
+    assert "JIRA_URL" not in result.output and "not-shown-anywhere" not in result.output
+    assert not (project / "outputs").exists()
+
+
 def test_a_fire_time_already_run_by_another_scheduler_is_skipped_not_run_twice(project):
     write_schedule(project, job_yaml(steps="[portfolio]", extra="max_data_age: null"))
     job = load_job(project)
