@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from rollup.jobs.report import MappedStore
     from rollup.schedule.models import Job
     from rollup.store import Store
+    from rollup.views._lint import LintRun
 
 
 class StepError(RollupError):
@@ -51,6 +52,7 @@ class StepContext:
     database_url: str | None = None
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("rollup.schedule"))
     _mapped: MappedStore | None = field(default=None, repr=False)
+    _lint: LintRun | None = field(default=None, repr=False)
 
     def mapped_store(self) -> MappedStore:
         """The store read and mapped once per job (until a sync changes it), for every report step."""
@@ -60,9 +62,20 @@ class StepContext:
             self._mapped = read_mapped(self.store, self.config)
         return self._mapped
 
+    def report_lint(self) -> LintRun:
+        """The findings behind the report steps' hygiene score: one lint of the portfolio per job (until a sync
+        changes the store), read by the portfolio and every team workbook alike."""
+        if self._lint is None:
+            from rollup.jobs.report import lint_for_report
+
+            data = self.mapped_store()
+            self._lint = lint_for_report(self.store, self.config, data.issues, as_of=self.as_of, mapped_store=data)
+        return self._lint
+
     def store_changed(self) -> None:
         """Forget what was read from the store (a sync wrote to it)."""
         self._mapped = None
+        self._lint = None
 
 
 @dataclass
@@ -192,7 +205,7 @@ class PortfolioStep(Step):
         from rollup.jobs.report import run_portfolio
 
         result = run_portfolio(ctx.store, ctx.config, as_of=ctx.as_of, out_dir=ctx.out_dir,
-                               mapped_store=ctx.mapped_store(), now=ctx.now)
+                               mapped_store=ctx.mapped_store(), lint=ctx.report_lint(), now=ctx.now)
         return StepOutcome(result.paths, f"{result.workbook.name} and {len(result.paths) - 1} chart files",
                            facts=report_facts(result.views))
 
@@ -232,14 +245,12 @@ class TeamReportsStep(Step):
     @classmethod
     def run(cls, ctx: StepContext, params: TeamReportsParams) -> StepOutcome:
         """Write one team workbook per team, all from a single lint of the portfolio."""
-        from rollup.jobs.report import lint_for_report, run_team_reports
+        from rollup.jobs.report import run_team_reports
 
         teams = team_ids(params, ctx.config)
-        data = ctx.mapped_store()
-        # One lint of the whole portfolio for every team's report: each shows its own epics' part.
-        lint = lint_for_report(ctx.store, ctx.config, data.issues, as_of=ctx.as_of, mapped_store=data)
+        # One lint of the whole portfolio for every team's report (the portfolio's own): each shows its epics' part.
         paths = run_team_reports(ctx.store, ctx.config, teams, as_of=ctx.as_of, out_dir=ctx.out_dir,
-                                 mapped_store=data, lint=lint, now=ctx.now)
+                                 mapped_store=ctx.mapped_store(), lint=ctx.report_lint(), now=ctx.now)
         return StepOutcome(paths, f"{len(teams)} team workbook{'' if len(teams) == 1 else 's'}")
 
 
