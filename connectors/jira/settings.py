@@ -74,6 +74,8 @@ class JiraSettings(BaseModel):
     #: A CA bundle file to verify the site's certificate with (``JIRA_CA_BUNDLE``), e.g. a company CA.
     ca_bundle: str | None = None
     timeout: float = 60.0
+    #: The environment variables the credentials came from, for messages (a site of several names its own).
+    variables: str | None = None
 
     @field_validator("url")
     @classmethod
@@ -96,6 +98,8 @@ class JiraSettings(BaseModel):
     @property
     def credential_variables(self) -> str:
         """The environment variables that hold the credentials in use, for error messages."""
+        if self.variables:
+            return self.variables
         if self.uses_basic_auth:
             return "JIRA_EMAIL and JIRA_API_TOKEN"
         if self.pat is not None:
@@ -141,7 +145,11 @@ class JiraSettings(BaseModel):
             if label:
                 message = message.replace("Jira is not configured", f"Jira site '{label}' is not configured", 1)
             raise JiraConfigError(message) from None
-        return settings.model_copy(update={"deployment": deployment}) if deployment else settings
+        used = (f"{email_var} and {token_var}" if settings.uses_basic_auth else pat_var) or None
+        update: dict[str, Any] = {"variables": used}
+        if deployment:
+            update["deployment"] = deployment
+        return settings.model_copy(update=update)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, use_keyring: bool = True) -> "JiraSettings":

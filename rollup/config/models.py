@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -156,9 +157,13 @@ class Site(BaseModel):
     @classmethod
     def _url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
-        if not re.match(r"^https?://[^/@\s]+", value):
-            raise ValueError(f"{value!r} is not an http:// or https:// address (and must hold no user name or "
-                             "password: credentials come from the environment variables named here)")
+        parts = urlsplit(value)
+        if parts.username is not None or parts.password is not None:
+            # Never echo the value: it holds a secret.
+            raise ValueError("a site's url must not contain a user name or password; name the environment "
+                             "variables holding the credentials (email_env and token_env, or pat_env)")
+        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+            raise ValueError(f"{value!r} is not an http:// or https:// address, e.g. https://acme.atlassian.net")
         return value
 
     @model_validator(mode="after")

@@ -39,7 +39,7 @@ def jira_settings(ctx: Context) -> JiraSettings:
     else:
         settings = JiraSettings.from_env(ctx.options.env)
     update: dict[str, object] = {"timeout": min(settings.timeout, ctx.options.network_timeout)}
-    if ctx.config is not None and ctx.config.jira.deployment and settings.deployment is None:
+    if ctx.site is None and ctx.config is not None and ctx.config.jira.deployment and settings.deployment is None:
         update["deployment"] = ctx.config.jira.deployment
     return settings.model_copy(update=update)
 
@@ -62,6 +62,8 @@ def _credentials_todo(settings: JiraSettings, status: int | None) -> str:
     if status == 403:
         return (f"give the account behind {variables} access to the projects in the scope, or unblock it "
                 "(e.g. a CAPTCHA after failed logins: sign in once in a browser)")
+    if settings.variables:  # a site of several, with variables of its own
+        return f"put valid credentials for {settings.url} in {variables}"
     if settings.uses_basic_auth:
         return ("put a valid API token of the account JIRA_EMAIL names in JIRA_API_TOKEN (create one at "
                 "https://id.atlassian.com/manage-profile/security/api-tokens)")

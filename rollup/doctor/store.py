@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
@@ -19,6 +20,7 @@ from rollup.errors import StoreError, describe_error
 from rollup.jobs.sync import role_changes
 from rollup.schedule.values import format_duration
 from rollup.store import DATABASE_URL_ENV, DEFAULT_PATH, SCHEMA_VERSION, Store, field_roles_of, mask_url, normalize_url
+from rollup.store.sites import runs_by_site
 
 #: Seconds PostgreSQL may take to accept the connection.
 POSTGRES_CONNECT_TIMEOUT_S = 5
@@ -152,6 +154,14 @@ def last_sync(ctx: Context) -> list[Check]:
     runs = ctx.store.sync_run_rows()
     if not runs:
         return [fail("last sync", "no sync recorded in the store", "run rollup sync")]
+    groups = runs_by_site(runs)
+    if len(groups) > 1 or None not in groups:  # several sites: each one's own last sync
+        return [line for site, site_runs in groups.items()
+                for line in _last_sync(ctx, list(site_runs), name=f"last sync ({site})")]
+    return _last_sync(ctx, runs)
+
+
+def _last_sync(ctx: Context, runs: list[Any], name: str = "last sync") -> list[Check]:
     now = (ctx.options.now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     max_age = ctx.options.max_age
     last = runs[-1]
@@ -163,17 +173,17 @@ def last_sync(ctx: Context) -> list[Check]:
     if status == "ok":
         age = now - last["finished"]
         if age > max_age:
-            return [warn("last sync", f"{_run(last, now)} ok, older than --max-age {format_duration(max_age)}",
+            return [warn(name, f"{_run(last, now)} ok, older than --max-age {format_duration(max_age)}",
                          "run rollup sync, and check that the job that syncs is scheduled (rollup schedule list)")]
-        return [ok("last sync", f"{_run(last, now)} ok: {last['issues_new']:,} new, {last['issues_changed']:,} "
+        return [ok(name, f"{_run(last, now)} ok: {last['issues_new']:,} new, {last['issues_changed']:,} "
                                 f"changed, {last['issues_deleted']:,} deleted")]
     if status == "running":
-        return [warn("last sync", f"{_run(last, now)} is still running; {since_good}",
+        return [warn(name, f"{_run(last, now)} is still running; {since_good}",
                      "wait for it; if no sync process is running, it was killed, and the next sync records it "
                      "abandoned and carries on from the last cursor")]
     if status in ("incomplete", "abandoned"):
-        return [warn("last sync", f"{_run(last, now)} ended {status}: {error}; {since_good}",
+        return [warn(name, f"{_run(last, now)} ended {status}: {error}; {since_good}",
                      "run rollup sync again (it resumes from the last cursor); if it keeps ending "
                      f"{status}, look at the cause named")]
-    return [fail("last sync", f"{_run(last, now)} failed: {error}; {since_good}",
+    return [fail(name, f"{_run(last, now)} failed: {error}; {since_good}",
                  "fix the cause named, then run rollup sync")]

@@ -39,7 +39,7 @@ from rollup.finance.rates import load_rates, rates_path
 from rollup.frames import Frames, load_frames
 from rollup.mapping import apply
 from rollup.store import STATE_SERVER_BASE_URL, Store
-from rollup.store.sites import JiraBase, links_for
+from rollup.store.sites import JiraBase, last_ok_finished, links_for
 
 
 @dataclass
@@ -97,9 +97,9 @@ def data_hash(frames: Frames) -> str:
 
 def data_as_of(store: Store, frames: Frames, now: datetime | None = None) -> datetime:
     """When the data was read from Jira: the last finished sync, else the latest update, else now."""
-    runs = [r for r in store.sync_run_rows() if r.get("finished") and r.get("status") == "ok"]
-    if runs:
-        return runs[-1]["finished"]
+    finished = last_ok_finished(store.sync_run_rows())  # with several sites: the oldest site's
+    if finished is not None:
+        return finished
     if len(frames.issues):
         return frames.issues["updated"].max().to_pydatetime()
     return now or datetime.now(timezone.utc)

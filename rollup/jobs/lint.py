@@ -32,7 +32,7 @@ from rollup.lint import history
 from rollup.lint.formats import render, rule_frame
 from rollup.lint.result import UNASSIGNED, LintResult
 from rollup.store import STATE_SERVER_BASE_URL, Store
-from rollup.store.sites import JiraBase, links_for
+from rollup.store.sites import JiraBase, links_for, stored_slots
 from rollup.writers.safe import atomic_write
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -216,7 +216,7 @@ def run_lint_report(
 
     writeback = None
     if apply or (dry_run and not narrowed):
-        writeback, note = _writeback(result, config, settings, apply=apply, progress=progress)
+        writeback, note = _writeback(result, config, settings, apply=apply, progress=progress, store=store)
         if note:
             notes.append(note)
     return LintReport(result=result, paths=paths, run_id=run_id, writeback=writeback, trend=trend,
@@ -259,14 +259,15 @@ def _jira_settings() -> JiraSettings:
 
 
 def _writeback(result: LintResult, config: RollupConfig, settings: JiraSettings | None, *, apply: bool,
-               progress: Callable | None) -> tuple[WritebackReport | None, str | None]:
+               progress: Callable | None, store: Store | None = None) -> tuple[WritebackReport | None, str | None]:
     """Run write-back (``apply``) or its preview; a preview without Jira settings is skipped with a note."""
     from connectors.jira.errors import JiraConfigError, JiraError
     from connectors.jira.settings import JiraSettings
     from rollup.jobs.writeback import run_writeback
 
     if settings is None and config.sites:
-        return _writeback_sites(result, config, apply=apply, progress=progress)
+        return _writeback_sites(result, config, apply=apply, progress=progress,
+                                slots=stored_slots(store) if store is not None else {})
     if settings is None:
         try:
             settings = JiraSettings.from_env()
@@ -289,8 +290,8 @@ def _writeback(result: LintResult, config: RollupConfig, settings: JiraSettings 
         return None, f"write-back preview failed: {exc}"
 
 
-def _writeback_sites(result: LintResult, config: RollupConfig, *, apply: bool,
-                     progress: Callable | None) -> tuple[WritebackReport | None, str | None]:
+def _writeback_sites(result: LintResult, config: RollupConfig, *, apply: bool, progress: Callable | None,
+                     slots: dict[str, int]) -> tuple[WritebackReport | None, str | None]:
     """Write-back for a store of several sites: each site's findings go to its own Jira, by its own ids and keys.
 
     Every site's settings are checked before any is written to; a site Jira refuses or cannot reach stops
@@ -301,7 +302,7 @@ def _writeback_sites(result: LintResult, config: RollupConfig, *, apply: bool,
     from connectors.jira.errors import JiraConfigError, JiraError
     from rollup.jobs.sync import SyncScope, site_settings
     from rollup.jobs.writeback import WritebackReport, run_writeback
-    from rollup.store.sites import SITE_ID_SPAN, SiteIdentity, split_key
+    from rollup.store.sites import SiteIdentity, split_key
 
     try:
         settings = {site.name: site_settings(site) for site in config.sites}
@@ -316,10 +317,7 @@ def _writeback_sites(result: LintResult, config: RollupConfig, *, apply: bool,
     for index, site in enumerate(config.sites):
         mine = prefixes.isna() if index == 0 else prefixes.eq(site.name)
         part = findings[mine.to_numpy()] if len(findings) else findings
-        # Every stored id of a site lies in its slot's span; a site with no finding keeps its place in the list.
-        ids = [int(i) for i in part["issue_id"].dropna()] if len(part) else []
-        slot = 0 if index == 0 else max(ids) // SITE_ID_SPAN if ids else index
-        identity = SiteIdentity(site.name, slot)
+        identity = SiteIdentity(site.name, slots.get(site.name, index))
         part = part.assign(key=part["key"].astype(str).map(identity.raw_key),
                            issue_id=part["issue_id"] - identity.offset) if len(part) else part
         try:

@@ -46,7 +46,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone, tzinfo
@@ -755,7 +754,7 @@ def sync_sites(
     started = time.monotonic()
     with Store.open(database_url, create=False) as store, _sync_lock(store):
         store.prepare()
-        identities = assign_slots(store, [site.name for site in config.sites])
+        identities = assign_slots(store, [(site.name, site.url) for site in config.sites])
         store.abandon_running_runs(datetime.now(timezone.utc))
         write_lock = threading.Lock()
         report_lock = threading.Lock()
@@ -782,16 +781,26 @@ def sync_sites(
                 return sync(view, connector, scope, full=full, since=since, progress=report_for(site.name),
                             lock=False)
 
-        with ThreadPoolExecutor(max_workers=len(config.sites), thread_name_prefix="rollup-site") as pool:
-            futures = {site.name: pool.submit(one, site) for site in config.sites}
-            for name, future in futures.items():
-                try:
-                    results[name] = future.result()
-                except BaseException as exc:  # every site finishes before the first failure is raised
-                    errors[name] = exc
-                    partial = getattr(exc, "result", None)
-                    results[name] = partial if isinstance(partial, SyncResult) else SyncResult(mode="failed", site=name)
-                    results[name].error = describe_error(exc)
+        def run_site(site: Site) -> None:
+            try:
+                results[site.name] = one(site)
+            except Exception as exc:  # every site finishes before the first failure is raised
+                errors[site.name] = exc
+                partial = getattr(exc, "result", None)
+                results[site.name] = (partial if isinstance(partial, SyncResult)
+                                      else SyncResult(mode="failed", site=site.name))
+                results[site.name].error = describe_error(exc)
+
+        # Daemon threads, joined a moment at a time: Ctrl-C stops the command at once (exit 130), as it does a
+        # sync of one site; what each site committed is kept, its run is recorded abandoned by the next sync.
+        threads = [threading.Thread(target=run_site, args=(site,), name=f"rollup-site-{site.name}", daemon=True)
+                   for site in config.sites]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.2)
+        errors = {site.name: errors[site.name] for site in config.sites if site.name in errors}  # in sites: order
         total = combine_results([results[site.name] for site in config.sites], store.location)
     total.elapsed = round(time.monotonic() - started, 3)
     if errors:

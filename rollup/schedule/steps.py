@@ -141,9 +141,11 @@ class SyncParams(StepParams):
 
 
 def last_successful_sync(store: Store) -> datetime | None:
-    """When the last sync that ended ``ok`` finished (aware UTC), or None."""
-    finished = [r["finished"] for r in store.sync_run_rows() if r["status"] == "ok" and r["finished"]]
-    return max(finished) if finished else None
+    """When the last sync that ended ``ok`` finished (aware UTC), or None; with several sites, the oldest of
+    each site's last one (a site that keeps failing does not hide behind another's fresh data)."""
+    from rollup.store.sites import last_ok_finished
+
+    return last_ok_finished(store.sync_run_rows(), latest=True)
 
 
 class SyncStep(Step):

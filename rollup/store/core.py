@@ -104,6 +104,7 @@ def _site_values(values: dict[str, Any], site: SiteIdentity) -> dict[str, Any]:
         values["id"] = site.store_id(values["id"])
         for column in ("key", "parent_key", "epic_key"):
             values[column] = site.key(values[column])
+        values["assignee_id"] = site.person(values["assignee_id"])
         values["sprint_ids"] = [site.store_id(i) for i in values["sprint_ids"]]
     return values
 
@@ -357,7 +358,7 @@ class Store:
                         "from_value": from_value,
                         "to_value": to_value,
                         "to_category": t.to_category,
-                        "author_id": t.author_id,
+                        "author_id": site.person(t.author_id) if offset else t.author_id,  # type: ignore[union-attr]
                         "author_name": t.author_name,
                     }
             if rows:
@@ -375,6 +376,7 @@ class Store:
         if site is not None and site.slot:
             for v in values:
                 v["id"], v["issue_id"] = site.store_id(v["id"]), site.store_id(v["issue_id"])
+                v["author_id"] = site.person(v["author_id"])
         if not values:
             return 0
         with self.engine.begin() as conn:
@@ -418,6 +420,11 @@ class Store:
                     update(issues).where(issues.c.id.in_(chunk), issues.c.deleted_at.is_(None)).values(deleted_at=when)
                 ).rowcount
         return removed
+
+    def adopt_unsited_issues(self, site: str) -> int:
+        """Name ``site`` as the site of every issue stored without one (a store of one site that gains more)."""
+        with self.engine.begin() as conn:
+            return conn.execute(update(issues).where(issues.c.site.is_(None)).values(site=site)).rowcount
 
     #: Issues gone from Jira (or from the scope) are flagged with ``deleted_at``, not removed.
     mark_deleted = delete_issues

@@ -23,8 +23,9 @@ import re
 import threading
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from rollup.errors import ConfigError
 
@@ -72,9 +73,17 @@ class SiteIdentity:
         """A stored id as this site's Jira knows it."""
         return stored_id - self.offset
 
+    def person(self, account: str | None) -> str | None:
+        """A user's id as stored: a later site's users are its own (two Data Centers may both have ``jsmith``)."""
+        return f"{self.prefix}{account}" if account and self.prefix else account
+
     def value(self, field: str, value: str | None) -> str | None:
-        """A changelog value of the epic or parent field (a key, or an issue id) as stored."""
-        if value is None or field not in ("epic", "parent") or not self.slot:
+        """A changelog value as stored: an epic or parent (a key, or an issue id) or an assignee of this site."""
+        if value is None or not self.slot:
+            return value
+        if field == "assignee":
+            return self.person(value)
+        if field not in ("epic", "parent"):
             return value
         if value.isdigit():
             return str(int(value) + self.offset)
@@ -127,13 +136,20 @@ def stored_slots(store: Store) -> dict[str, int]:
     return {str(k): int(v) for k, v in json.loads(raw).items()} if raw else {}
 
 
-def assign_slots(store: Store, names: Sequence[str]) -> dict[str, SiteIdentity]:
-    """The identity of every site in ``names`` (the ``sites:`` order), recording new ones.
+def assign_slots(store: Store, sites: Sequence[tuple[str, str]]) -> dict[str, SiteIdentity]:
+    """The identity of every site in ``sites`` (``(name, url)`` in the ``sites:`` order), recording new ones.
 
     The first site listed is slot 0, the site whose keys are stored unchanged; once recorded, it must
     stay first (its keys and ids would otherwise change meaning). A site seen for the first time takes
     the next free slot; a site dropped from the list keeps its slot and its rows.
+
+    A store synced from one site before it had several holds that site's issues as Jira wrote them:
+    the first site listed must be that one (its base URL is compared with the one the store recorded),
+    and it then takes those issues as its own (their ``site`` is set).
     """
+    from rollup.store.schema_sync import STATE_SERVER_BASE_URL
+
+    names = [name for name, _ in sites]
     slots = stored_slots(store)
     first = next((name for name, slot in slots.items() if slot == 0), None)
     if first is not None and first != names[0]:
@@ -141,11 +157,29 @@ def assign_slots(store: Store, names: Sequence[str]) -> dict[str, SiteIdentity]:
             f"mappings.yaml: sites: the store's first site is '{first}' (its keys are stored as Jira writes them), "
             f"but sites: now lists '{names[0]}' first; put '{first}' first again"
             + ("" if first in names else " (a site's name cannot change once synced: it is part of its keys)"))
+    if not slots and store.all_issue_ids():
+        synced = (store.get_state(STATE_SERVER_BASE_URL) or "").rstrip("/")
+        if synced and not _same_site(synced, sites[0][1]):
+            listed = next((name for name, url in sites if _same_site(synced, url)), None)
+            hint = (f"list '{listed}' first" if listed else
+                    f"list the site at {synced} first, or sync the sites into a new store")
+            raise ConfigError(
+                f"mappings.yaml: sites: the store at {store.location} holds the issues of {synced}, but the first "
+                f"site listed is '{names[0]}' at {sites[0][1]}: its issues would be taken for another site's; {hint}")
+        store.adopt_unsited_issues(names[0])
     for name in names:
         if name not in slots:
             slots[name] = 0 if not slots and name == names[0] else max(slots.values(), default=0) + 1
     store.set_state(STATE_SITE_SLOTS, json.dumps(slots, sort_keys=True))
     return {name: SiteIdentity(name, slots[name]) for name in names}
+
+
+def _same_site(a: str, b: str) -> bool:
+    """Two addresses of one site: the same scheme-less host and path, any case, any trailing slash."""
+    def bare(url: str) -> str:
+        parts = urlsplit(url.strip())
+        return f"{(parts.hostname or '').lower()}:{parts.port or ''}{parts.path.rstrip('/')}"
+    return bare(a) == bare(b)
 
 
 def links_for(store: Store, base_state: str) -> str | JiraLinks | None:
@@ -265,3 +299,39 @@ class SiteStore:
 
 #: Where links to issues go: one site's base URL, or :class:`JiraLinks` for several sites.
 JiraBase = str | JiraLinks
+
+
+def runs_by_site(runs: Iterable[Mapping[str, Any]]) -> dict[str | None, list[Mapping[str, Any]]]:
+    """``sync_runs`` rows (oldest first) per site. Once any run names a site, the runs from before the store
+    had several (no site) no longer count: each listed site's own runs say how fresh its data is."""
+    groups: dict[str | None, list[Mapping[str, Any]]] = {}
+    for run in runs:
+        groups.setdefault(run.get("site"), []).append(run)
+    if len(groups) > 1:
+        groups.pop(None, None)
+    return groups
+
+
+def last_ok_finished(runs: Iterable[Mapping[str, Any]], *, latest: bool = False) -> datetime | None:
+    """When the data was last read whole: when the last sync that ended ``ok`` finished (``latest``: the latest
+    such time, whichever run it was) — with several sites, the oldest of each site's (None while a site has
+    never finished ok)."""
+    lasts = []
+    for site_runs in runs_by_site(runs).values():
+        finished = [r["finished"] for r in site_runs if r.get("status") == "ok" and r.get("finished")]
+        if not finished:
+            return None
+        lasts.append(max(finished) if latest else finished[-1])
+    return min(lasts) if lasts else None
+
+
+def worst_last_run(runs: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The latest run of the site whose data is least to be trusted: a site whose last sync did not end ok,
+    else the site synced longest ago (the one site's last run for a store of one)."""
+    lasts = [site_runs[-1] for site_runs in runs_by_site(runs).values() if site_runs]
+    if not lasts:
+        return None
+    failing = [r for r in lasts if r.get("status") != "ok"]
+    if failing:
+        return failing[0]
+    return min(lasts, key=lambda r: r.get("finished") or datetime.min.replace(tzinfo=timezone.utc))

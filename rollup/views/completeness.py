@@ -30,6 +30,7 @@ import pandas as pd
 
 from rollup.config.models import RollupConfig
 from rollup.datachecks import usable_points
+from rollup.store.sites import worst_last_run
 from rollup.views import hygiene as hygiene_view
 from rollup.views._common import report_options
 from rollup.views.registry import View
@@ -38,11 +39,13 @@ COLUMNS = ["measure", "label", "value", "kind", "detail"]
 
 
 def last_run(sync_runs: Any) -> dict[str, Any] | None:
-    """The most recent sync run row (as a dict), or None."""
+    """The most recent sync run row (as a dict), or None; with several sites, the latest run of the site
+    least to be trusted (one whose last sync failed, else the one synced longest ago)."""
     if sync_runs is None:
         return None
     rows: list[Any] = sync_runs.to_dict(orient="records") if isinstance(sync_runs, pd.DataFrame) else list(sync_runs)
-    return rows[-1] if rows else None
+    worst = worst_last_run(rows)
+    return dict(worst) if worst is not None else None
 
 
 def compute(

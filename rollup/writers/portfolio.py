@@ -718,7 +718,7 @@ FLOW_TEAM_COLUMNS = [
     Col("cycle_p50_days", "Cycle time P50 (days)", "num"), Col("cycle_p85_days", "Cycle time P85 (days)", "num"),
 ]
 FLOW_EPIC_COLUMNS = [
-    Col("key", "Epic", "key"), Col("site", "Site"), Col("summary", "Summary", "long", 45), Col("team", "Team"),
+    Col("key", "Epic", "key"), Col("summary", "Summary", "long", 45), Col("team", "Team"),
     Col("started", "Started", "date"), Col("age_days", "Age (days)", "int"),
 ]
 

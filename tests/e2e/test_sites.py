@@ -253,6 +253,7 @@ def test_doctor_checks_every_site(two_orgs, tmp_path):
         # Each site's count is its own: cloud agrees, dc has changed since the sync.
         assert f"the store holds {live:,} issues; the server counts {live:,}" in checks["issue count (cloud)"]["detail"]
         assert checks["issue count (dc)"]["status"] == "warn"
+        assert checks["last sync (cloud)"]["status"] == checks["last sync (dc)"]["status"] == "ok"
         assert f"the store holds {live:,} issues" in checks["issue count (dc)"]["detail"]
         assert DEMO_TOKEN not in result.output and DEMO_PAT not in result.output
 
@@ -283,3 +284,42 @@ def test_lint_write_back_goes_to_each_epics_own_site(two_orgs, tmp_path, monkeyp
         with Store.open(db) as store:
             again = run_lint_report(store, config, out_dir=tmp_path / "lint", as_of=cloud_org.now.date(), apply=True)
         assert {a.status for a in again.writeback.actions if a.action == "add-label"} == {"unchanged"}
+
+
+def test_a_store_of_one_site_gains_a_second_without_reading_the_first_again(two_orgs, tmp_path):
+    cloud_org, dc_org = two_orgs
+    db = f"sqlite:///{tmp_path / 'grown.db'}"
+    with serve(cloud_org, "cloud") as cloud, serve(dc_org, "datacenter") as dc:
+        # First a store of the Data Center alone, synced as one site from JIRA_URL.
+        one_site = parse_config((REPO / "mappings.yaml").read_text().replace(
+            "    team: customfield_10001", f"    team: {TEAM_FIELDS['datacenter'][0]}"))
+        run_sync(one_site, database_url=db, env={"JIRA_URL": dc.url, "JIRA_PAT": DEMO_PAT})
+        with Store.open(db) as store:
+            before = {r["id"]: r for r in store.issue_rows()}
+        # Listing the cloud site first would take the Data Center's issues for the cloud's: refused.
+        with pytest.raises(ConfigError, match="holds the issues of .*list 'dc' first"):
+            run_sync(_config(cloud.url, dc.url), database_url=db, env=ENV)
+        with Store.open(db) as store:
+            assert {r["id"]: r for r in store.issue_rows()} == before
+        # Listed first, the Data Center keeps its issues as they are (nothing re-read) and names them its own.
+        result = run_sync(_config(cloud.url, dc.url, order=("dc", "cloud")), database_url=db, env=ENV)
+        dc_result, cloud_result = result.sites
+        assert (dc_result.mode, dc_result.new) == ("incremental", 0)
+        assert (cloud_result.mode, cloud_result.new) == ("full", len(_live(cloud_org)))
+        with Store.open(db) as store:
+            rows = store.issue_rows()
+            assert {r["key"] for r in rows if r["site"] == "dc"} == {r["key"] for r in before.values()}
+            assert all(":" not in r["key"] for r in rows if r["site"] == "dc")
+            cloud_rows = [r for r in rows if r["site"] == "cloud"]
+            assert cloud_rows and all(r["key"].startswith("cloud:") for r in cloud_rows)
+            assert None not in {r["site"] for r in rows}
+            # A later site's people are its own: the same account id on two sites is two people.
+            assert all((r["assignee_id"] or "cloud:").startswith("cloud:") for r in cloud_rows)
+            worklog_authors = {w["author_id"] for w in store.worklog_rows() if w["id"] >= SITE_ID_SPAN}
+            assert worklog_authors and all(a.startswith("cloud:") for a in worklog_authors if a)
+            # Each site's freshness is its own: the job's data is as old as its oldest site's last sync.
+            from rollup.schedule.steps import last_successful_sync
+
+            runs = store.sync_run_rows()
+            by_site = {r["site"]: r["finished"] for r in runs if r["site"]}
+            assert last_successful_sync(store) == min(by_site.values())
