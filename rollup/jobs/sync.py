@@ -182,6 +182,8 @@ class SyncResult:
     sites: list[SyncResult] = field(default_factory=list)
     #: A site of several that failed: what stopped it (its result is in ``sites`` all the same).
     error: str | None = None
+    #: How the sites of a sync of several ran at once: ``processes`` (one forked process each) or ``threads``.
+    parallel: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (datetimes as ISO 8601)."""
@@ -791,17 +793,23 @@ def sync_sites(
                                       else SyncResult(mode="failed", site=site.name))
                 results[site.name].error = describe_error(exc)
 
-        # Daemon threads, joined a moment at a time: Ctrl-C stops the command at once (exit 130), as it does a
-        # sync of one site; what each site committed is kept, its run is recorded abandoned by the next sync.
-        threads = [threading.Thread(target=run_site, args=(site,), name=f"rollup-site-{site.name}", daemon=True)
-                   for site in config.sites]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            while thread.is_alive():
-                thread.join(0.2)
+        parallel = "processes" if connectors is None and _can_fork(len(config.sites)) else "threads"
+        if parallel == "processes":
+            _sync_in_processes(store, config, identities, settings, full=full, since=since,
+                               allow_mass_delete=allow_mass_delete, progress=progress, results=results, errors=errors)
+        else:
+            # Daemon threads, joined a moment at a time: Ctrl-C stops the command at once (exit 130), as it does
+            # a sync of one site; what each site committed is kept, its run is recorded abandoned by the next sync.
+            threads = [threading.Thread(target=run_site, args=(site,), name=f"rollup-site-{site.name}", daemon=True)
+                       for site in config.sites]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                while thread.is_alive():
+                    thread.join(0.2)
         errors = {site.name: errors[site.name] for site in config.sites if site.name in errors}  # in sites: order
         total = combine_results([results[site.name] for site in config.sites], store.location)
+        total.parallel = parallel
     total.elapsed = round(time.monotonic() - started, 3)
     if errors:
         name, first = next(iter(errors.items()))
@@ -815,6 +823,96 @@ def sync_sites(
             first.args = (f"site {name}: {first.args[0]}{more}",) + tuple(first.args[1:])
         raise first
     return total
+
+
+def _can_fork(sites: int) -> bool:
+    """Whether the sites' syncs can run in forked processes: several sites, ``fork`` available, no other thread
+    running (a fork copies threads mid-flight)."""
+    import multiprocessing
+
+    return sites > 1 and "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+#: What a forked site sync reads: set in the parent just before the processes are forked, cleared after.
+_SITE_JOB: dict[str, Any] = {}
+
+
+def _sync_in_processes(store: Store, config: RollupConfig, identities: Mapping[str, Any],
+                       settings: Mapping[str, Any], *, full: bool, since: datetime | None, allow_mass_delete: bool,
+                       progress: Callable[[SyncProgress], None] | None, results: dict[str, SyncResult],
+                       errors: dict[str, BaseException]) -> None:
+    """Each site's sync in its own forked process, so the sites' parsing and writing use every core.
+
+    A site's sync is CPU work as much as waiting on Jira (decoding and normalizing answers, writing
+    rows), and one Python process runs that on one core at a time; in processes two sites take about as
+    long as the slower one alone (bench/sync_sites.py). Each process opens the store anew; writes are
+    taken in turn through one lock shared by the processes. Progress comes back through a queue.
+    """
+    import multiprocessing
+    import queue as queue_module
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork")
+    events = context.Queue()
+    _SITE_JOB.update(parent=store, url=store.url, config=config, identities=identities, settings=settings, full=full,
+                     since=since, allow_mass_delete=allow_mass_delete, lock=context.Lock(),
+                     events=events if progress is not None else None)
+    try:
+        with ProcessPoolExecutor(max_workers=len(config.sites), mp_context=context) as pool:
+            futures = {site.name: pool.submit(_site_in_child, site.name) for site in config.sites}
+            while not all(f.done() for f in futures.values()):
+                try:
+                    event = events.get(timeout=0.2)
+                except queue_module.Empty:
+                    continue
+                if progress is not None:
+                    progress(event)
+            for name, future in futures.items():
+                try:
+                    results[name] = future.result()
+                except Exception as exc:  # every site has finished: the first failure is raised by the caller
+                    errors[name] = exc
+                    partial = getattr(exc, "result", None)
+                    results[name] = partial if isinstance(partial, SyncResult) else SyncResult(mode="failed", site=name)
+                    results[name].error = describe_error(exc)
+    finally:
+        _SITE_JOB.clear()
+
+
+def _site_in_child(name: str) -> SyncResult:
+    """One site's sync, in a forked process (see :func:`_sync_in_processes`)."""
+    import pickle
+
+    from connectors.jira import JiraConnector
+
+    job = _SITE_JOB
+    # The parent's pooled connections came along with the fork: this process must never use or close them.
+    job["parent"].engine.dispose(close=False)
+    config: RollupConfig = job["config"]
+    site = next(s for s in config.sites if s.name == name)
+    events = job["events"]
+
+    def report(event: SyncProgress) -> None:
+        events.put(replace(event, stage=f"{name}: {event.stage}"))
+
+    scope = SyncScope.from_config(config, site)
+    if job["allow_mass_delete"]:
+        scope = replace(scope, allow_mass_delete=True)
+    try:
+        with Store.open(job["url"], create=False) as store, \
+                JiraConnector(job["settings"][name], max_workers=config.sync.max_workers,
+                              max_retry_after=config.sync.max_retry_after_seconds) as connector:
+            view = SiteStore(store, job["identities"][name], job["lock"])
+            return sync(view, connector, scope, full=job["full"], since=job["since"],
+                        progress=report if events is not None else None, lock=False)
+    except Exception as exc:
+        try:
+            pickle.loads(pickle.dumps(exc))
+        except Exception:  # noqa: BLE001 - an error that cannot travel back is sent as its message
+            failure = SyncError(describe_error(exc))
+            failure.result = getattr(exc, "result", None)
+            raise failure from None
+        raise
 
 
 def combine_results(results: list[SyncResult], location: str) -> SyncResult:

@@ -323,3 +323,63 @@ def test_a_store_of_one_site_gains_a_second_without_reading_the_first_again(two_
             runs = store.sync_run_rows()
             by_site = {r["site"]: r["finished"] for r in runs if r["site"]}
             assert last_successful_sync(store) == min(by_site.values())
+
+
+def test_rollup_sync_runs_the_sites_in_processes_of_their_own(tmp_path):
+    """As cron runs it (no other thread in the process): each site's sync in a forked process of its own."""
+    import json
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from rollup.localjira.credentials import authorization, demo_credentials
+
+    def start(flavour: str) -> tuple[subprocess.Popen, str]:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        proc = subprocess.Popen([sys.executable, "-m", "rollup.cli", "localjira", "serve", "--flavour", flavour,
+                                 "--issues", "400", "--seed", "7", "--port", str(port)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+        url = f"http://127.0.0.1:{port}"
+        request = urllib.request.Request(url + "/rest/api/2/serverInfo",
+                                         headers={"Authorization": authorization(demo_credentials(flavour))})
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(request, timeout=5).read()
+                return proc, url
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, f"local Jira ({flavour}) did not start"
+                time.sleep(0.2)
+
+    servers = [start("cloud"), start("datacenter")]
+    try:
+        (_, cloud_url), (_, dc_url) = servers
+        config = _config_file(tmp_path, cloud_url, dc_url)
+        env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("JIRA_", "ROLLUP_"))}
+        env.update(ENV)
+        db = f"sqlite:///{tmp_path / 'procs.db'}"
+        args = [sys.executable, "-m", "rollup.cli", "sync", "--config", str(config), "--database", db, "--format",
+                "json"]
+        first = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+        assert first.returncode == 0, first.stderr[-3000:]
+        out = json.loads(first.stdout)
+        live = len(_live(SampleOrg.generate(seed=7, issues=400)))
+        assert out["parallel"] == "processes"
+        assert [(s["site"], s["mode"], s["new"]) for s in out["sites"]] == [("cloud", "full", live),
+                                                                           ("dc", "full", live)]
+        with Store.open(db) as store:
+            rows = store.issue_rows()
+            assert Counter(r["site"] for r in rows) == {"cloud": live, "dc": live}
+            assert {r["status"] for r in store.sync_run_rows()} == {"ok"}
+        again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+        assert again.returncode == 0, again.stderr[-3000:]
+        assert [(s["mode"], s["new"], s["changed"]) for s in json.loads(again.stdout)["sites"]] == [
+            ("incremental", 0, 0), ("incremental", 0, 0)]
+    finally:
+        for proc, _ in servers:
+            proc.terminate()
+            proc.wait(timeout=10)
