@@ -787,11 +787,7 @@ def sync_sites(
             try:
                 results[site.name] = one(site)
             except Exception as exc:  # every site finishes before the first failure is raised
-                errors[site.name] = exc
-                partial = getattr(exc, "result", None)
-                results[site.name] = (partial if isinstance(partial, SyncResult)
-                                      else SyncResult(mode="failed", site=site.name))
-                results[site.name].error = describe_error(exc)
+                _record_failure(site.name, exc, results, errors)
 
         parallel = "processes" if connectors is None and _can_fork(len(config.sites)) else "threads"
         if parallel == "processes":
@@ -825,6 +821,15 @@ def sync_sites(
     return total
 
 
+def _record_failure(name: str, exc: Exception, results: dict[str, SyncResult],
+                    errors: dict[str, BaseException]) -> None:
+    """A site's sync failed: keep its error and what it had done when it stopped."""
+    errors[name] = exc
+    partial = getattr(exc, "result", None)
+    results[name] = partial if isinstance(partial, SyncResult) else SyncResult(mode="failed", site=name)
+    results[name].error = describe_error(exc)
+
+
 def _can_fork(sites: int) -> bool:
     """Whether the sites' syncs can run in forked processes: several sites, ``fork`` available, no other thread
     running (a fork copies threads mid-flight)."""
@@ -844,9 +849,9 @@ def _sync_in_processes(store: Store, config: RollupConfig, identities: Mapping[s
     """Each site's sync in its own forked process, so the sites' parsing and writing use every core.
 
     A site's sync is CPU work as much as waiting on Jira (decoding and normalizing answers, writing
-    rows), and one Python process runs that on one core at a time; in processes two sites take about as
-    long as the slower one alone (bench/sync_sites.py). Each process opens the store anew; writes are
-    taken in turn through one lock shared by the processes. Progress comes back through a queue.
+    rows), and one Python process runs that on one core at a time; in processes of their own the sites'
+    work spreads over every core (bench/sync_sites.py measures it). Each process opens the store anew;
+    writes are taken in turn through one lock shared by the processes. Progress comes back through a queue.
     """
     import multiprocessing
     import queue as queue_module
@@ -871,10 +876,7 @@ def _sync_in_processes(store: Store, config: RollupConfig, identities: Mapping[s
                 try:
                     results[name] = future.result()
                 except Exception as exc:  # every site has finished: the first failure is raised by the caller
-                    errors[name] = exc
-                    partial = getattr(exc, "result", None)
-                    results[name] = partial if isinstance(partial, SyncResult) else SyncResult(mode="failed", site=name)
-                    results[name].error = describe_error(exc)
+                    _record_failure(name, exc, results, errors)
     finally:
         _SITE_JOB.clear()
 

@@ -379,6 +379,15 @@ def test_rollup_sync_runs_the_sites_in_processes_of_their_own(tmp_path):
         assert again.returncode == 0, again.stderr[-3000:]
         assert [(s["mode"], s["new"], s["changed"]) for s in json.loads(again.stdout)["sites"]] == [
             ("incremental", 0, 0), ("incremental", 0, 0)]
+        # The Data Center goes away: its process fails, the cloud's syncs all the same, the run names the site.
+        servers[1][0].terminate()
+        servers[1][0].wait(timeout=10)
+        down = subprocess.run(args[:-2], env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+        assert down.returncode != 0 and "site dc" in down.stderr and "Traceback" not in down.stderr, down.stderr
+        assert "cannot reach jira" in down.stderr.lower() and DEMO_PAT not in down.stderr
+        with Store.open(db) as store:
+            last = {r["site"]: r["status"] for r in store.sync_run_rows()}
+            assert last == {"cloud": "ok", "dc": "failed"}
     finally:
         for proc, _ in servers:
             proc.terminate()
