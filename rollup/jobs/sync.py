@@ -889,7 +889,7 @@ def _site_in_child(name: str) -> SyncResult:
 
     job = _SITE_JOB
     # The parent's pooled connections came along with the fork: this process must never use or close them.
-    job["parent"].engine.dispose(close=False)
+    job["parent"].after_fork()
     config: RollupConfig = job["config"]
     site = next(s for s in config.sites if s.name == name)
     events = job["events"]

@@ -215,6 +215,11 @@ class Store:
         """``sqlite`` or ``postgresql``."""
         return self.engine.dialect.name
 
+    def after_fork(self) -> None:
+        """In a forked process: let go of the parent's pooled connections without closing them (they are the
+        parent's); the process opens a store of its own."""
+        self.engine.dispose(close=False)
+
     def close(self) -> None:
         """Release the database connections."""
         self.engine.dispose()
