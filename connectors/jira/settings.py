@@ -6,9 +6,10 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
+
+from connectors.urls import site_url
 
 from .errors import JiraConfigError
 
@@ -80,15 +81,8 @@ class JiraSettings(BaseModel):
     @field_validator("url")
     @classmethod
     def _strip_url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        parts = urlsplit(value)
-        if parts.username is not None or parts.password is not None:
-            # Never echo the value: it holds a secret.
-            raise ValueError("JIRA_URL must not contain a user name or password; put the credentials in "
-                             "JIRA_EMAIL and JIRA_API_TOKEN (Cloud) or JIRA_PAT (Data Center)")
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"JIRA_URL must be an http:// or https:// address, got {value!r}")
-        return value
+        return site_url(value, "JIRA_URL must", "put the credentials in JIRA_EMAIL and JIRA_API_TOKEN (Cloud) "
+                                                "or JIRA_PAT (Data Center)")
 
     @property
     def uses_basic_auth(self) -> bool:

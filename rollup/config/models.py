@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -33,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from connectors.urls import site_url
 from rollup.config.finance import FinanceOptions
 from rollup.config.forecast import ForecastOptions
 from rollup.config.lint import LintOptions, Severity
@@ -156,15 +156,8 @@ class Site(BaseModel):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        parts = urlsplit(value)
-        if parts.username is not None or parts.password is not None:
-            # Never echo the value: it holds a secret.
-            raise ValueError("a site's url must not contain a user name or password; name the environment "
-                             "variables holding the credentials (email_env and token_env, or pat_env)")
-        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
-            raise ValueError(f"{value!r} is not an http:// or https:// address, e.g. https://acme.atlassian.net")
-        return value
+        return site_url(value, "a site's url must", "name the environment variables holding the credentials "
+                                                    "(email_env and token_env, or pat_env)")
 
     @model_validator(mode="after")
     def _checks(self) -> Site:
