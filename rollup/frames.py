@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import orjson
 import pandas as pd
 from sqlalchemy import Boolean, Date, select
 
@@ -197,11 +198,20 @@ def _dicts(values: pd.Series) -> pd.Series:
     return pd.Series([_decode(v, dict) for v in values], index=values.index, dtype="object")
 
 
+def _loads(text: str) -> Any:
+    """JSON text → value: orjson (most of a large store's read is spent decoding these lists), the
+    standard library for what orjson refuses and Python's encoder writes (``NaN``, lone surrogates)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def _decode(value: Any, kind: type) -> Any:
     if isinstance(value, kind):
         return value
     if isinstance(value, str):
-        decoded = json.loads(value)
+        decoded = _loads(value)
         return decoded if isinstance(decoded, kind) else kind()
     if isinstance(value, (list, tuple)) and kind is list:
         return list(value)

@@ -58,3 +58,16 @@ def test_mapping_at_scale_keeps_inheritance_and_buckets():
     assert (out.loc[out["key"].str.startswith("INT-") & ~out["key"].str.contains("x"), "pillar_source"]
             .str.startswith("inherited from STRAT-")).all()
     assert out["bucket"].notna().sum() > 190_000
+
+
+def test_stored_json_lists_decode_what_python_wrote():
+    """Lists are decoded by orjson; what only Python's encoder writes (NaN, a lone surrogate) still reads."""
+    import math
+
+    from rollup.frames import _decode
+
+    assert _decode('["a", "b"]', list) == ["a", "b"]
+    assert _decode('{"k": 1}', list) == []
+    assert math.isnan(_decode("[NaN]", list)[0])
+    assert _decode('["\\ud800x"]', list) == ["\ud800x"]
+    assert _decode('{"x": [1]}', dict) == {"x": [1]}
