@@ -145,6 +145,7 @@ def run_lint_report(
     now: datetime | None = None,
     frames: Frames | None = None,
     mapped_store: MappedStore | None = None,
+    result: LintResult | None = None,
 ) -> LintReport:
     """Lint the stored epics, write the outputs, record the run, then (when asked) write back to Jira.
 
@@ -155,7 +156,9 @@ def run_lint_report(
     skipped with a note). ``record=False`` keeps the run out of the history. ``frames``: the store
     as the caller has just read it (:func:`rollup.frames.load_frames`), so it is not read again;
     ``mapped_store``: the store read and mapped already (a job's earlier report steps), so it is
-    neither read nor mapped again.
+    neither read nor mapped again; ``result``: the whole store linted already from that
+    ``mapped_store`` as of ``as_of`` (:func:`lint_store`; a job lints once for its report steps and
+    this one), so it is not linted again (ignored with ``select``).
 
     Bad input raises :class:`~rollup.errors.ConfigError` (or the connector's ``JiraConfigError``
     for ``apply`` without Jira settings) before any file is written or any run recorded: an
@@ -191,8 +194,9 @@ def run_lint_report(
             raise EmptyStoreError(store.location)
         mapped = apply_mapping(frames.issues, config)
     base_url = base_url or links_for(store, STATE_SERVER_BASE_URL)
-    result = run_lint(mapped, config, as_of=as_of, transitions=frames.transitions, base_url=base_url,
-                      select=list(select) if select else None)
+    if result is None or select or result.as_of != as_of:
+        result = run_lint(mapped, config, as_of=as_of, transitions=frames.transitions, base_url=base_url,
+                          select=list(select) if select else None)
     team_id = None
     if team is not None:
         issues = mapped.issues
@@ -221,6 +225,15 @@ def run_lint_report(
             notes.append(note)
     return LintReport(result=result, paths=paths, run_id=run_id, writeback=writeback, trend=trend,
                       team_id=team_id, notes=notes)
+
+
+def lint_store(store: Store, config: RollupConfig, mapped_store: MappedStore, *, as_of: date) -> LintResult:
+    """The whole store linted as ``rollup lint`` lints it (transitions, mapping conflicts, links to each
+    key's Jira), from the store already read and mapped: what a job's report steps and its lint step share."""
+    from rollup.lint import run_lint
+
+    return run_lint(mapped_store.mapped, config, as_of=as_of, transitions=mapped_store.transitions,
+                    base_url=links_for(store, STATE_SERVER_BASE_URL))
 
 
 def write_files(result: LintResult, out_dir: str | Path, formats: Sequence[str], *, trend: pd.DataFrame,

@@ -10,6 +10,7 @@ stores the as-of week's epic snapshot for next week's week-over-week view.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -22,6 +23,7 @@ from rollup.errors import EmptyStoreError, RollupError
 from rollup.frames import SNAPSHOT_COLUMNS, Frames, load_frames
 from rollup.lint import history as lint_history
 from rollup.lint.history import StoredRun
+from rollup.lint.result import LintResult
 from rollup.mapping import apply
 from rollup.mapping.engine import CONFLICT_COLUMNS, RULE_COLUMNS, Mapped
 from rollup.store import STATE_SERVER_BASE_URL, Store
@@ -145,11 +147,12 @@ def as_mapped(mapped_issues: pd.DataFrame) -> Mapped:
 
 
 def lint_mapped(mapped: Mapped, config: RollupConfig, *, as_of: date,
-                transitions: pd.DataFrame | None = None) -> LintRun:
-    """Lint ``mapped`` now (pure) and hand the findings over as the views read them."""
+                transitions: pd.DataFrame | None = None, result: LintResult | None = None) -> LintRun:
+    """Lint ``mapped`` now (pure; ``result``: linted already) and hand the findings over as the views read them."""
     from rollup.lint import run_lint
 
-    result = run_lint(mapped, config, as_of=as_of, transitions=transitions)
+    if result is None:
+        result = run_lint(mapped, config, as_of=as_of, transitions=transitions)
     return LintRun(label=f"lint run with this report, as of {as_of.isoformat()}", as_of=as_of,
                    findings=result.findings[list(FINDING_COLUMNS)], teams=result.teams[["team_id", "epics"]])
 
@@ -162,7 +165,8 @@ def stored_lint(run: StoredRun) -> LintRun:
 
 
 def lint_for_report(store: Store, config: RollupConfig, mapped_issues: pd.DataFrame, *, as_of: date,
-                    mapped_store: MappedStore | None = None) -> LintRun:
+                    mapped_store: MappedStore | None = None,
+                    linted: Callable[[], LintResult] | None = None) -> LintRun:
     """The findings behind the report's hygiene score: the lint run of ``as_of``, or a run made now.
 
     The recorded run counts when it linted the same data under the same configuration (the store's
@@ -170,13 +174,15 @@ def lint_for_report(store: Store, config: RollupConfig, mapped_issues: pd.DataFr
     linted now, as ``rollup lint`` would (transitions and mapping conflicts included), without
     recording the run: from ``mapped_store`` when the caller has read the store already
     (:func:`read_mapped`), else read here; a store without issues (issues handed in already mapped)
-    lints those.
+    lints those. ``linted`` gives that lint of ``mapped_store`` made (or to be made) for other uses too
+    (a job's lint step), so it is made once.
     """
     stored = lint_history.run_for(store, as_of=as_of, config=config)
     if stored is not None:
         return stored_lint(stored)
     if mapped_store is not None:
-        return lint_mapped(mapped_store.mapped, config, as_of=as_of, transitions=mapped_store.transitions)
+        return lint_mapped(mapped_store.mapped, config, as_of=as_of, transitions=mapped_store.transitions,
+                           result=linted() if linted is not None else None)
     frames = load_frames(store)
     if frames.issues.empty:
         return lint_mapped(as_mapped(mapped_issues), config, as_of=as_of)

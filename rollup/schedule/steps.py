@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from rollup.jobs.report import MappedStore
     from rollup.schedule.models import Job
     from rollup.store import Store
+    from rollup.lint.result import LintResult
     from rollup.views._lint import LintRun
 
 
@@ -53,6 +54,7 @@ class StepContext:
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("rollup.schedule"))
     _mapped: MappedStore | None = field(default=None, repr=False)
     _lint: LintRun | None = field(default=None, repr=False)
+    _linted: LintResult | None = field(default=None, repr=False)
 
     def mapped_store(self) -> MappedStore:
         """The store read and mapped once per job (until a sync changes it), for every report step."""
@@ -69,13 +71,24 @@ class StepContext:
             from rollup.jobs.report import lint_for_report
 
             data = self.mapped_store()
-            self._lint = lint_for_report(self.store, self.config, data.issues, as_of=self.as_of, mapped_store=data)
+            self._lint = lint_for_report(self.store, self.config, data.issues, as_of=self.as_of, mapped_store=data,
+                                         linted=self.linted)
         return self._lint
+
+    def linted(self) -> LintResult:
+        """The whole store linted as ``rollup lint`` lints it, once per job (until a sync changes the store):
+        what the report steps' hygiene reads when no run of the day is recorded, and what the lint step writes."""
+        if self._linted is None:
+            from rollup.jobs.lint import lint_store
+
+            self._linted = lint_store(self.store, self.config, self.mapped_store(), as_of=self.as_of)
+        return self._linted
 
     def store_changed(self) -> None:
         """Forget what was read from the store (a sync wrote to it)."""
         self._mapped = None
         self._lint = None
+        self._linted = None
 
 
 @dataclass
@@ -295,7 +308,7 @@ class LintStep(Step):
         # The store as the job's report steps read and mapped it: not read again.
         report = run_lint_report(ctx.store, ctx.config, out_dir=ctx.out_dir, as_of=ctx.as_of,
                                  formats=tuple(params.formats), apply=False, dry_run=False, now=ctx.now,
-                                 mapped_store=ctx.mapped_store())
+                                 mapped_store=ctx.mapped_store(), result=ctx.linted())
         paths = [Path(p) for p in report.paths]
         findings = len(report.result.findings)
         return StepOutcome(paths, f"{findings} findings on {report.result.epics} epics; {paths[0].name}"

@@ -91,3 +91,29 @@ def test_a_finance_job_without_a_usable_rates_file_is_bad_input_before_anything_
     assert not (project / "outputs").exists()
     with Store.open() as store:
         assert history.list_runs(store) == []
+
+
+def test_a_job_lints_the_store_once_for_its_reports_and_its_lint_step(project, monkeypatch):
+    """Portfolio, team workbook and lint report read one lint of the store; the lint step's files are the
+    same findings `rollup lint` writes."""
+    import rollup.lint
+
+    calls = []
+    real = rollup.lint.run_lint
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("select"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(rollup.lint, "run_lint", counting)
+    write_schedule(project, job_yaml("weekly-all", extra="max_data_age: 1d", steps=(
+        "[portfolio, {step: team_reports, teams: [payments]}, {step: lint, formats: [csv]}]")))
+    run = run_job(load_job(project, "weekly-all"))
+    assert run.status == "ok", run.steps
+    assert calls == [None]
+    monkeypatch.setattr(rollup.lint, "run_lint", real)
+    with Store.open() as store:
+        reference = run_lint_report(store, load_config("mappings.yaml"), out_dir=project / "reference",
+                                    as_of=date(2026, 11, 23), formats=("csv",), record=False, dry_run=False)
+    assert (run.run_dir / "lint-2026-11-23.csv").read_bytes() == reference.paths[0].read_bytes()
+    assert run.steps[-1]["summary"].startswith(f"{len(reference.result.findings)} findings")
