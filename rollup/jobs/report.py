@@ -21,6 +21,7 @@ import pandas as pd
 from rollup.config.models import ALLOCATION_WINDOW_DAYS, RollupConfig
 from rollup.errors import EmptyStoreError, RollupError
 from rollup.frames import SNAPSHOT_COLUMNS, Frames, load_frames
+from rollup.jobs.forked import ForkedCall
 from rollup.lint import history as lint_history
 from rollup.lint.history import StoredRun
 from rollup.lint.result import LintResult
@@ -348,12 +349,54 @@ def run_portfolio(store: Store, mappings: RollupConfig, *, as_of: date | None = 
                         transitions=mapped_store.transitions if mapped_store is not None else None)
     workbook, charts = write_outputs(views, out_dir, as_of=as_of, base_url=base_url, team=team_id,
                                      allocation_window_days=options.allocation_window_days)
-    # Only once the files are written: a failed report must not move next week's baseline. A past
-    # week (a later week's snapshot is stored) is only read: its snapshot is history.
-    stored = 0
-    if save_snapshot and not team and not is_past_week(snaps, as_of=as_of):
-        _, stored = store_snapshot(store, views["epics"], sync_runs, as_of=as_of, now=now)
+    # Only once the files are written: a failed report must not move next week's baseline.
+    stored = store_week(store, views, inputs, as_of=as_of, now=now) if save_snapshot and not team else 0
     return ReportResult(workbook=workbook, charts=charts, views=views, snapshots_stored=stored)
+
+
+def store_week(store: Store, views: dict[str, pd.DataFrame], inputs: ReportInputs, *, as_of: date,
+               now: datetime | None) -> int:
+    """Store the week's epic snapshot from a written portfolio's views; how many rows were stored. A past week
+    (a later week's snapshot is stored) is only read: its snapshot is history, and nothing is stored."""
+    if is_past_week(inputs.snapshots, as_of=as_of):
+        return 0
+    return store_snapshot(store, views["epics"], inputs.sync_runs, as_of=as_of, now=now)[1]
+
+
+@dataclass
+class PendingReport:
+    """The portfolio being written in a forked process (:func:`start_portfolio`)."""
+
+    call: ForkedCall
+    store: Store
+    inputs: ReportInputs
+    as_of: date
+    now: datetime | None
+
+    def result(self) -> ReportResult:
+        """Wait for the workbook and charts, then store the week's snapshot here (the child never writes the store)."""
+        result: ReportResult = self.call.result()
+        stored = store_week(self.store, result.views, self.inputs, as_of=self.as_of, now=self.now)
+        return ReportResult(workbook=result.workbook, charts=result.charts, views=result.views,
+                            snapshots_stored=stored)
+
+    def cancel(self) -> None:
+        """Stop writing (the caller discards the folder); no snapshot is stored."""
+        self.call.cancel()
+
+
+def start_portfolio(store: Store, mappings: RollupConfig, *, as_of: date, out_dir: str | Path,
+                    mapped_store: MappedStore, lint: LintRun, now: datetime | None = None) -> PendingReport:
+    """:func:`run_portfolio` of the whole portfolio in a forked process, so this one can go on (a job's team
+    workbooks meanwhile): the same views, files and snapshot. Everything it reads is read here first; call
+    only where :func:`rollup.jobs.forked.can_fork`."""
+    from functools import partial
+
+    inputs = report_inputs(store, as_of=as_of)
+    call = ForkedCall(partial(run_portfolio, store, mappings, as_of=as_of, out_dir=out_dir, now=now, lint=lint,
+                              mapped_store=mapped_store, inputs=inputs, save_snapshot=False),
+                      what="the portfolio workbook", store=store)
+    return PendingReport(call=call, store=store, inputs=inputs, as_of=as_of, now=now)
 
 
 # ---------------------------------------------------------------------------------------- team reports

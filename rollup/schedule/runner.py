@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rollup.errors import ConfigError, RollupError
+from rollup.jobs.forked import can_fork
 from rollup.schedule import delivery as delivery_mod
 from rollup.schedule import history, outputs
 from rollup.schedule.locks import JobLocked, job_lock
@@ -43,7 +44,9 @@ from rollup.schedule.logs import log_event, redact
 from rollup.schedule.models import Job
 from rollup.schedule.steps import (
     FinanceParams,
+    Pending,
     StepContext,
+    StepOutcome,
     StepParams,
     SyncParams,
     TeamReportsParams,
@@ -367,53 +370,175 @@ def _run_locked(job: Job, store: Store, config: RollupConfig, *, trigger: str, d
     return run
 
 
+@dataclass
+class _Running:
+    """A step whose work is still under way in another process (its outcome was :attr:`StepOutcome.pending`)."""
+
+    index: int
+    params: StepParams
+    folder: Path
+    began: float
+    pending: Pending
+
+
 def _run_steps(run: JobRun, plan: list[StepParams], ctx: StepContext, staging: Path, stop: StopFlag,
                store: Store) -> list[Path]:
-    finished: list[Path] = []
-    halted: str | None = None
+    """Run the plan's steps in order; the folders of those that finished, in plan order.
+
+    A step may leave its work running in a forked process when the next step can run beside it
+    (:attr:`Step.runs_beside`: the portfolio workbook while the team workbooks and the lint are written);
+    it is waited for before any other step, and at the end. Its record, its log line and what its
+    failure means (``on_failure``) are as if it had run alone: the steps after it are logged after it,
+    and when it fails with ``on_failure: stop`` what they wrote is not kept.
+    """
+    finished: dict[int, Path] = {}
     run.status = "ok"
-    for index, params in enumerate(plan):
-        record = run.steps[index]
-        if stop.requested and run.status != "interrupted":
-            # Stopped between steps: the run is incomplete, so it is neither published as latest nor delivered.
-            run.status, run.error = "interrupted", f"stopped by {stop.requested} before step '{params.step}'"
-        if stop.requested or halted:
-            record.update(status="skipped", summary=f"not run: {stop.requested or halted}")
-            continue
-        folder = outputs.step_dir(staging, index, params.step)
-        ctx.out_dir = folder
-        record["started"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        began = time.monotonic()
-        try:
-            with stop.abandonable_section():
-                outcome = step_for(params).run(ctx, params)
-        except KeyboardInterrupt as exc:
-            reason = str(exc) or stop.requested or "SIGINT"
-            stop.requested = stop.requested or reason
-            outputs.discard(folder)
-            record.update(status="abandoned", error=f"stopped by {reason}")
-            run.status, run.error = "interrupted", f"stopped by {reason} during step '{params.step}'"
-        except Exception as exc:  # noqa: BLE001 - a step's failure is recorded, then on_failure decides
-            outputs.discard(folder)
-            record.update(status="failed", error=_error_text(exc))
-            if params.on_failure == "stop":
-                halted = f"step '{params.step}' failed"
-                run.status = "failed"
-            elif run.status == "ok":
-                run.status = "partial"
-            run.error = run.error or f"step '{params.step}' failed: {record['error']}"
+    state = _Steps(run=run, plan=plan, stop=stop, store=store, finished=finished)
+    try:
+        for index, params in enumerate(plan):
+            record = run.steps[index]
+            step = step_for(params)
+            if state.running and not step.runs_beside:
+                state.settle()
+            if stop.requested and run.status != "interrupted":
+                # Stopped between steps: the run is incomplete, so it is neither published as latest nor delivered.
+                run.status, run.error = "interrupted", f"stopped by {stop.requested} before step '{params.step}'"
+            if stop.requested or state.halted:
+                record.update(status="skipped", summary=f"not run: {stop.requested or state.halted}")
+                continue
+            folder = outputs.step_dir(staging, index, params.step)
+            ctx.out_dir = folder
+            ctx.may_defer = can_fork() and index + 1 < len(plan) and step_for(plan[index + 1]).runs_beside
+            record["started"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            began = time.monotonic()
+            try:
+                with stop.abandonable_section():
+                    outcome = step.run(ctx, params)
+            except KeyboardInterrupt as exc:
+                reason = str(exc) or stop.requested or "SIGINT"
+                stop.requested = stop.requested or reason
+                outputs.discard(folder)
+                record.update(status="abandoned", error=f"stopped by {reason}")
+                run.status, run.error = "interrupted", f"stopped by {reason} during step '{params.step}'"
+                state.abandon(reason)
+            except Exception as exc:  # noqa: BLE001 - a step's failure is recorded, then on_failure decides
+                state.failed(index, params, folder, exc)
+            else:
+                if outcome.pending is not None:
+                    record["status"] = "running"
+                    state.running.append(_Running(index, params, folder, began, outcome.pending))
+                    history.update_run(store, run.run_id, steps=run.steps)
+                    continue
+                state.succeeded(index, folder, outcome)
+            state.closed(index, began)
+        if state.running:
+            state.settle()
+    finally:
+        state.abandon(stop.requested or "an error")
+    return [finished[i] for i in sorted(finished)]
+
+
+@dataclass
+class _Steps:
+    """The bookkeeping of :func:`_run_steps`: records, folders kept, steps still running, log lines held back."""
+
+    run: JobRun
+    plan: list[StepParams]
+    stop: StopFlag
+    store: Store
+    finished: dict[int, Path]
+    halted: str | None = None
+    running: list[_Running] = field(default_factory=list)
+    #: Steps closed while an earlier one still runs: logged once it is done, so the log keeps plan order.
+    held: list[int] = field(default_factory=list)
+
+    def succeeded(self, index: int, folder: Path, outcome: StepOutcome) -> None:
+        record = self.run.steps[index]
+        record.update(status=outcome.status, summary=outcome.summary,
+                      outputs=[str(Path(p).relative_to(folder)) for p in outcome.paths])
+        if outcome.facts:
+            record["facts"] = outcome.facts
+        self.finished[index] = folder
+
+    def failed(self, index: int, params: StepParams, folder: Path, exc: Exception) -> None:
+        record, run = self.run.steps[index], self.run
+        outputs.discard(folder)
+        record.update(status="failed", error=_error_text(exc))
+        if params.on_failure == "stop":
+            self.halted = f"step '{params.step}' failed"
+            run.status = "failed"
+            # Steps that ran beside it keep nothing: a stop skips what comes after the failing step.
+            for later in range(index + 1, len(self.plan)):
+                if later in self.finished:
+                    outputs.discard(self.finished.pop(later))
+                if self.run.steps[later].get("status") in ("ok", "failed"):
+                    self.run.steps[later].update(status="skipped", summary=f"not kept: {self.halted}", outputs=[])
+                    for key in ("facts", "error"):
+                        self.run.steps[later].pop(key, None)
+        elif run.status == "ok":
+            run.status = "partial"
+        if not run.error or run.error.startswith("step '"):
+            # The first failing step in plan order is named, whichever finished first.
+            first = next(i for i, r in enumerate(run.steps) if r.get("status") == "failed")
+            run.error = f"step '{self.plan[first].step}' failed: {run.steps[first]['error']}"
+
+    def closed(self, index: int, began: float) -> None:
+        self.run.steps[index]["seconds"] = round(time.monotonic() - began, 3)
+        history.update_run(self.store, self.run.run_id, steps=self.run.steps)
+        if self.running:
+            self.held.append(index)
         else:
-            record.update(status=outcome.status, summary=outcome.summary,
-                          outputs=[str(Path(p).relative_to(folder)) for p in outcome.paths])
-            if outcome.facts:
-                record["facts"] = outcome.facts
-            finished.append(folder)
-        record["seconds"] = round(time.monotonic() - began, 3)
-        history.update_run(store, run.run_id, steps=run.steps)
+            self._log(index)
+
+    def settle(self) -> None:
+        """Wait for every step still running, in plan order; then log what was held back."""
+        while self.running:
+            current = self.running[0]
+            try:
+                with self.stop.abandonable_section():
+                    outcome = current.pending.wait()
+            except KeyboardInterrupt as exc:
+                reason = str(exc) or self.stop.requested or "SIGINT"
+                self.stop.requested = self.stop.requested or reason
+                self.abandon(reason)
+                return
+            except Exception as exc:  # noqa: BLE001 - as a failure of the step itself
+                self.running.pop(0)
+                self.failed(current.index, current.params, current.folder, exc)
+            else:
+                self.running.pop(0)
+                self.succeeded(current.index, current.folder, outcome)
+            self.closed(current.index, current.began)
+        self._release()
+
+    def abandon(self, reason: str) -> None:
+        """Stop every step still running (the run was interrupted, or the runner is leaving on an error)."""
+        if not self.running:
+            return
+        first = self.running[0]
+        while self.running:
+            current = self.running.pop(0)
+            current.pending.cancel()
+            outputs.discard(current.folder)
+            self.run.steps[current.index].update(status="abandoned", error=f"stopped by {reason}")
+            self.run.steps[current.index]["seconds"] = round(time.monotonic() - current.began, 3)
+            self.held.append(current.index)
+        if self.run.status == "interrupted" or self.stop.requested:
+            self.run.status = "interrupted"
+            self.run.error = f"stopped by {reason} during step '{first.params.step}'"
+        history.update_run(self.store, self.run.run_id, steps=self.run.steps)
+        self._release()
+
+    def _release(self) -> None:
+        for index in sorted(set(self.held)):
+            self._log(index)
+        self.held.clear()
+
+    def _log(self, index: int) -> None:
+        record, run = self.run.steps[index], self.run
         log_event("step", level=20 if record["status"] in ("ok", "skipped") else 40, job=run.job, run=run.run_id,
-                  step=params.step, status=record["status"], seconds=record["seconds"],
+                  step=self.plan[index].step, status=record["status"], seconds=record.get("seconds"),
                   outputs=len(record.get("outputs", [])), summary=record.get("summary"), error=record.get("error"))
-    return finished
 
 
 def _publish(run: JobRun, job: Job, staging: Path, finished: list[Path], started_local: datetime) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import calendar
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -30,9 +31,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from rollup.config import RollupConfig
     from rollup.jobs.report import MappedStore
+    from rollup.lint.result import LintResult
     from rollup.schedule.models import Job
     from rollup.store import Store
-    from rollup.lint.result import LintResult
     from rollup.views._lint import LintRun
 
 
@@ -55,6 +56,9 @@ class StepContext:
     _mapped: MappedStore | None = field(default=None, repr=False)
     _lint: LintRun | None = field(default=None, repr=False)
     _linted: LintResult | None = field(default=None, repr=False)
+    #: Set by the runner: the step may leave its work running in another process and return a pending
+    #: outcome (:attr:`StepOutcome.pending`), because the next step can run meanwhile (:attr:`Step.runs_beside`).
+    may_defer: bool = False
 
     def mapped_store(self) -> MappedStore:
         """The store read and mapped once per job (until a sync changes it), for every report step."""
@@ -101,6 +105,17 @@ class StepOutcome:
     #: What delivery may tell the reader, JSON-ready and kept in the run history: the portfolio step's
     #: ``headline`` (the headline view's rows: label, value, kind, detail) and ``insights`` (sentences).
     facts: dict[str, Any] = field(default_factory=dict)
+    #: Work still under way in another process: the runner lets the next steps run, then waits for it
+    #: (:meth:`Pending.wait` gives the step's real outcome or raises its error).
+    pending: Pending | None = None
+
+
+@dataclass
+class Pending:
+    """A step's work left running: ``wait()`` → its :class:`StepOutcome` (or its error); ``cancel()`` ends it."""
+
+    wait: Callable[[], StepOutcome]
+    cancel: Callable[[], None]
 
 
 class StepParams(BaseModel):
@@ -128,6 +143,9 @@ class Step:
     reads_store: ClassVar[bool] = True
     #: The step's keys in the YAML.
     Params: ClassVar[type[StepParams]]
+    #: The step may run while an earlier step's work is still under way in another process: it reads only what
+    #: the job has read already and writes only its own folder (and its own rows).
+    runs_beside: ClassVar[bool] = False
 
     @classmethod
     def run(cls, ctx: StepContext, params: Any) -> StepOutcome:  # pragma: no cover - abstract
@@ -217,12 +235,19 @@ class PortfolioStep(Step):
     @classmethod
     def run(cls, ctx: StepContext, params: PortfolioParams) -> StepOutcome:
         """Write the portfolio workbook and its charts for the run's as-of date."""
-        from rollup.jobs.report import run_portfolio
+        from rollup.jobs.report import ReportResult, run_portfolio, start_portfolio
 
-        result = run_portfolio(ctx.store, ctx.config, as_of=ctx.as_of, out_dir=ctx.out_dir,
-                               mapped_store=ctx.mapped_store(), lint=ctx.report_lint(), now=ctx.now)
-        return StepOutcome(result.paths, f"{result.workbook.name} and {len(result.paths) - 1} chart files",
-                           facts=report_facts(result.views))
+        def outcome(result: ReportResult) -> StepOutcome:
+            return StepOutcome(result.paths, f"{result.workbook.name} and {len(result.paths) - 1} chart files",
+                               facts=report_facts(result.views))
+
+        if ctx.may_defer:
+            # Written in a process of its own while the next steps (team workbooks, lint) use the other cores.
+            pending = start_portfolio(ctx.store, ctx.config, as_of=ctx.as_of, out_dir=ctx.out_dir,
+                                      mapped_store=ctx.mapped_store(), lint=ctx.report_lint(), now=ctx.now)
+            return StepOutcome([], "", pending=Pending(wait=lambda: outcome(pending.result()), cancel=pending.cancel))
+        return outcome(run_portfolio(ctx.store, ctx.config, as_of=ctx.as_of, out_dir=ctx.out_dir,
+                                     mapped_store=ctx.mapped_store(), lint=ctx.report_lint(), now=ctx.now))
 
 
 def report_facts(views: dict[str, Any]) -> dict[str, Any]:
@@ -256,6 +281,7 @@ class TeamReportsStep(Step):
 
     name = "team_reports"
     Params = TeamReportsParams
+    runs_beside = True
 
     @classmethod
     def run(cls, ctx: StepContext, params: TeamReportsParams) -> StepOutcome:
@@ -300,6 +326,7 @@ class LintStep(Step):
 
     name = "lint"
     Params = LintParams
+    runs_beside = True
 
     @classmethod
     def run(cls, ctx: StepContext, params: LintParams) -> StepOutcome:

@@ -129,25 +129,33 @@ def stop_once_written(process, out, pattern: str) -> str:
     return process.communicate(timeout=60)[1]
 
 
-def test_sigterm_abandons_the_running_step_and_leaves_no_half_written_file(project):
-    write_schedule(project, job_yaml(steps="[portfolio, {step: team_reports, teams: [payments]}]",
-                                     extra="max_data_age: null"))
+@pytest.mark.parametrize(("after", "then"), [
+    # The next step cannot run beside the portfolio: the portfolio runs alone, the sync is skipped (and not run).
+    ("{step: sync, source: local-demo}", "skipped"),
+    # Team workbooks are written while the portfolio is (in a process of its own): both are abandoned.
+    ("{step: team_reports, teams: [payments]}", "abandoned"),
+])
+def test_sigterm_abandons_the_running_step_and_leaves_no_half_written_file(project, after, then):
+    write_schedule(project, job_yaml(steps=f"[portfolio, {after}]", extra="max_data_age: null"))
     process = rollup("run", "weekly", cwd=project)
     out = project / "outputs" / "weekly"
     # Once the portfolio step has begun writing (its charts, staged with the workbook, come first).
     stderr = stop_once_written(process, out, ".partial-*/00-portfolio/.portfolio-*.set/charts/*.png")
+    name = after.split(",")[0].removeprefix("{step: ")
 
     assert process.returncode == 130, stderr
     assert re.search(r"event=step job=weekly run=\d+ step=portfolio status=abandoned", stderr)
-    assert re.search(r"step=team_reports status=skipped", stderr) is None  # skipped steps are not run
+    # Skipped steps are not run, so not logged; a step abandoned beside the portfolio is logged after it.
+    logged = re.findall(r"event=step job=weekly run=\d+ step=(\w+) status=(\w+)", stderr)
+    assert logged == ([("portfolio", "abandoned")] if then == "skipped"
+                      else [("portfolio", "abandoned"), (name, "abandoned")])
     assert not list(out.glob(".partial-*")) and not temp_files(project)
     assert not (out / "latest").exists()
     assert not out.exists() or list(out.iterdir()) == []  # nothing was finished, so nothing is published
     with Store.open() as store:
         run = history.list_runs(store, job="weekly")[0]
         assert run["status"] == "interrupted" and run["error"] == "stopped by SIGTERM during step 'portfolio'"
-        assert [(s["name"], s["status"]) for s in run["steps"]] == [("portfolio", "abandoned"),
-                                                                    ("team_reports", "skipped")]
+        assert [(s["name"], s["status"]) for s in run["steps"]] == [("portfolio", "abandoned"), (name, then)]
         with job_lock(store, "weekly"):  # the lock went with the process
             pass
 

@@ -170,11 +170,12 @@ def test_bad_team_in_a_step_is_bad_input_before_anything_runs(project):
         assert history.list_runs(store) == []
 
 
-def test_a_stop_between_steps_skips_the_rest_and_neither_publishes_latest_nor_delivers(project, monkeypatch):
+@pytest.mark.parametrize("after", ["{step: sync, source: local-demo}", "{step: team_reports, teams: [payments]}"])
+def test_a_stop_between_steps_skips_the_rest_and_neither_publishes_latest_nor_delivers(project, monkeypatch, after):
     from rollup.schedule import steps as steps_module
     from rollup.schedule.runner import StopFlag
 
-    write_schedule(project, job_yaml(steps="[portfolio, {step: team_reports, teams: [payments]}]",
+    write_schedule(project, job_yaml(steps=f"[portfolio, {after}]",
                                      extra="max_data_age: null\ndeliver: {email: {to: [ceo@clinicloud.example], "
                                            "outbox: outputs/outbox}}"))
     stop = StopFlag()
@@ -187,11 +188,19 @@ def test_a_stop_between_steps_skips_the_rest_and_neither_publishes_latest_nor_de
 
     monkeypatch.setattr(steps_module.PortfolioStep, "run", staticmethod(portfolio_then_sigterm))
     run = run_job(load_job(project), stop=stop)
+    name = after.split(",")[0].removeprefix("{step: ")
     assert run.status == "interrupted" and run.exit_code == 130
-    assert [(s["name"], s["status"]) for s in run.steps] == [("portfolio", "ok"), ("team_reports", "skipped")]
-    assert WORKBOOK in run.files  # the finished step's workbook is kept in its dated folder
     assert not (project / "outputs" / "weekly" / "latest").exists()
     assert run.delivery_status == "skipped" and not (project / "outputs" / "outbox").exists()
+    if name == "sync":
+        assert [(s["name"], s["status"]) for s in run.steps] == [("portfolio", "ok"), ("sync", "skipped")]
+        assert WORKBOOK in run.files  # the finished step's workbook is kept in its dated folder
+    else:
+        # The portfolio was still being written beside the next step (in a process of its own): stopped with it.
+        assert [(s["name"], s["status"]) for s in run.steps] == [("portfolio", "abandoned"),
+                                                                 ("team_reports", "skipped")]
+        assert run.error == "stopped by SIGTERM during step 'portfolio'" and not run.files
+        assert not list((project / "outputs").rglob("*.xlsx"))
 
 
 def test_what_a_job_lacks_at_the_door_is_named_with_the_job(project):
@@ -260,3 +269,87 @@ def test_only_runs_still_running_are_marked_died(tmp_path):
         assert history.mark_died(store, "weekly", keep=mine) == [other]
         status = {r["id"]: r["status"] for r in history.list_runs(store, job="weekly")}
     assert status == {mine: "running", other: "died", locked: "locked"}
+
+
+def _portfolio_starts(monkeypatch) -> list[int]:
+    """Record the process that starts a forked portfolio (none when the portfolio is written in-process)."""
+    import os
+
+    from rollup.jobs import report
+
+    started: list[int] = []
+    original = report.start_portfolio
+
+    def recording(*args, **kwargs):
+        started.append(os.getpid())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(report, "start_portfolio", recording)
+    return started
+
+
+def test_the_portfolio_is_written_beside_the_team_workbooks_with_the_same_files_facts_and_snapshot(
+        project, monkeypatch, log_lines):
+    started = _portfolio_starts(monkeypatch)
+    write_schedule(project, job_yaml(steps="[portfolio, {step: team_reports, teams: [payments]}, lint]",
+                                     extra="max_data_age: null"))
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    with Store.open() as store:
+        before = {r["taken_at"] for r in store.snapshot_rows() if r["week"] == "2026-W48"}
+        # The same report written in this process, before the job (whose lint step records a lint run).
+        reference = run_portfolio(store, load_config("mappings.yaml"), as_of=datetime.fromisoformat(AS_OF).date(),
+                                  out_dir=project / "reference", save_snapshot=False, now=now)
+    run = run_job(load_job(project), now=now)
+    assert started, "the portfolio was written in this process"
+    assert run.status == "ok", run.steps
+    assert [(s["name"], s["status"]) for s in run.steps] == [("portfolio", "ok"), ("team_reports", "ok"),
+                                                              ("lint", "ok")]
+    portfolio = run.steps[0]
+    assert portfolio["summary"] == f"{WORKBOOK} and 12 chart files" and portfolio["facts"]["headline"]
+    assert WORKBOOK in run.files and "charts/roadmap.svg" in run.files and "team-payments-2026-W48.xlsx" in run.files
+    # The week's snapshot is stored by the job's own process, once the portfolio is written.
+    with Store.open() as store:
+        after = {r["taken_at"] for r in store.snapshot_rows() if r["week"] == "2026-W48"}
+    assert len(after) == 1 and after != before
+    assert sheet_values(run.run_dir / WORKBOOK) == sheet_values(reference.workbook)
+    # The log keeps plan order, each step with its own time.
+    logged = [re.search(r" step=(\w+) status=(\w+) seconds=([\d.]+)", line).groups()
+              for line in log_lines() if " event=step " in line]
+    assert [(name, status) for name, status, _ in logged] == [("portfolio", "ok"), ("team_reports", "ok"),
+                                                              ("lint", "ok")]
+    assert float(logged[0][2]) > 0
+
+
+@pytest.mark.parametrize("on_failure", ["stop", "continue"])
+def test_a_portfolio_failing_beside_later_steps_is_a_failure_of_its_own_step(project, monkeypatch, on_failure):
+    from rollup.jobs import report
+
+    started = _portfolio_starts(monkeypatch)
+
+    original = report.run_portfolio
+
+    def broken(*args, **kwargs):
+        if kwargs.get("team") is None:
+            raise RuntimeError("the writer broke")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(report, "run_portfolio", broken)  # inherited by the forked process
+    write_schedule(project, job_yaml(
+        steps=f"[{{step: portfolio, on_failure: {on_failure}}}, {{step: team_reports, teams: [payments]}}]",
+        extra="max_data_age: null"))
+    with Store.open() as store:
+        before = store.snapshot_rows()
+    run = run_job(load_job(project))
+    assert started
+    assert run.steps[0]["status"] == "failed" and "the writer broke" in run.steps[0]["error"]
+    assert not any(name.startswith("portfolio") or name.startswith("charts/") for name in run.files)
+    with Store.open() as store:
+        assert store.snapshot_rows() == before  # a failed portfolio stores no snapshot
+    if on_failure == "stop":
+        # As if the portfolio had run first and stopped the job: what ran beside it is not kept.
+        assert run.status == "failed" and run.exit_code != 0
+        assert run.steps[1]["status"] == "skipped" and run.steps[1]["summary"] == "not kept: step 'portfolio' failed"
+        assert not run.files and not (project / "outputs" / "weekly" / "latest").exists()
+    else:
+        assert run.status == "partial"
+        assert run.steps[1]["status"] == "ok" and "team-payments-2026-W48.xlsx" in run.files
