@@ -41,6 +41,8 @@ FORMATS = ("png", "svg")
 
 #: Resolution of the PNG files.
 DPI = 150
+#: zlib level of the PNG files (1: fastest; the default 6 takes a sixth longer to save for 7 % smaller files).
+PNG_COMPRESS_LEVEL = 1
 
 #: Characters a line of a chart's subtitle holds before it wraps.
 SUBTITLE_CHARS = 120
@@ -82,9 +84,12 @@ def _save(fig: Figure, out_dir: Path, name: str) -> list[Path]:
                 # Text stays text in the SVG (not glyph outlines): readable, searchable, re-stylable.
                 target = Path(out_dir) / f"{name}.{fmt}"
                 metadata = {"Date": None} if fmt == "svg" else None
+                # PNG: zlib's fastest level, a sixth less time for a file about 7 % larger.
+                extra = {"pil_kwargs": {"compress_level": PNG_COMPRESS_LEVEL}} if fmt == "png" else {}
 
-                def save(tmp: Path, fmt: str = fmt, metadata: dict[str, None] | None = metadata) -> None:
-                    fig.savefig(tmp, format=fmt, dpi=DPI, bbox_inches=bbox, metadata=metadata)
+                def save(tmp: Path, fmt: str = fmt, metadata: dict[str, None] | None = metadata,
+                         extra: dict[str, Any] = extra) -> None:
+                    fig.savefig(tmp, format=fmt, dpi=DPI, bbox_inches=bbox, metadata=metadata, **extra)
 
                 with matplotlib.rc_context({"svg.hashsalt": name, "svg.fonttype": "none"}):
                     atomic_write(target, save)
@@ -97,7 +102,9 @@ def _save(fig: Figure, out_dir: Path, name: str) -> list[Path]:
 def _figure(width: float = 8, height: float = 4.5) -> Figure:
     import matplotlib.pyplot as plt
 
-    return plt.figure(figsize=(width, height))
+    # At the files' resolution from the start: the text measured for the layout is then measured once for
+    # the layout, the bounding box and the PNG alike (matplotlib keeps text extents per resolution).
+    return plt.figure(figsize=(width, height), dpi=DPI)
 
 
 def _empty(ax, message: str) -> None:
