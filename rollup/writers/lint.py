@@ -23,6 +23,7 @@ stays text. The file is written to a temp name and renamed (:func:`rollup.writer
 from __future__ import annotations
 
 import re
+from copy import copy
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,18 @@ def _link_rows(ws: Worksheet, frame: pd.DataFrame, columns: list[Col], start_row
     link_col = fields.index("link") + 1 if "link" in fields else None
     sev_col = fields.index("severity") + 1 if "severity" in fields else None
     fills = {s: _fill(c) for s, c in SEVERITY_FILLS.items()}
+    # Each (change, style the cell had) is worked out once, then copied: openpyxl's style setters look the
+    # font or fill up in the workbook's lists on every call (most of the time of a large findings sheet).
+    done: dict[tuple[Any, bytes], Any] = {}
+
+    def restyle(cell: Any, change: Any, apply: Any) -> None:
+        key = (change, b"" if cell._style is None else cell._style.tobytes())
+        if key in done:
+            cell._style = copy(done[key])
+        else:
+            apply(cell)
+            done[key] = copy(cell._style)
+
     for i, (link, severity) in enumerate(zip(links, severities)):
         row = start_row + 1 + i
         if isinstance(link, str) and link:
@@ -156,9 +169,10 @@ def _link_rows(ws: Worksheet, frame: pd.DataFrame, columns: list[Col], start_row
                 if col:
                     cell = ws.cell(row=row, column=col)
                     cell.hyperlink = link
-                    cell.font = LINK_FONT
+                    restyle(cell, "link", lambda c: setattr(c, "font", LINK_FONT))
         if sev_col and severity in fills:
-            ws.cell(row=row, column=sev_col).fill = fills[severity]
+            restyle(ws.cell(row=row, column=sev_col), severity,
+                    lambda c, fill=fills[severity]: setattr(c, "fill", fill))
 
 
 def _ordered(findings: pd.DataFrame) -> pd.DataFrame:

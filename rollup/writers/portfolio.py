@@ -140,10 +140,17 @@ def put(ws: Worksheet, row: int, col: int, value: Any, kind: str = "text", base_
         return cell
     if kind in ("int", "num", "pct", "pp"):
         try:
-            cell.value = float(value) if kind != "int" else int(round(float(value)))
+            number: float = float(value)
         except (TypeError, ValueError):
             set_text(cell, value)
             return cell
+        if not math.isfinite(number):  # never a number a spreadsheet could not read back
+            set_text(cell, value)
+            return cell
+        if kind == "int":
+            number = int(round(number))
+        # What ``cell.value = number`` stores, without openpyxl working out the type again.
+        cell._value, cell.data_type = number, "n"
         _style(cell, styles, kind,
                lambda: setattr(cell, "number_format", {"int": INT, "num": NUM, "pct": PCT, "pp": PP}[kind]))
     elif kind == "date":
@@ -153,7 +160,9 @@ def put(ws: Worksheet, row: int, col: int, value: Any, kind: str = "text", base_
             except ValueError:
                 set_text(cell, value)
                 return cell
-        cell.value = value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
+        # A date cell ("d"): openpyxl would also give it a default date format first, replaced at once here.
+        cell._value = value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
+        cell.data_type = "d"
         _style(cell, styles, kind, lambda: setattr(cell, "number_format", DATE))
     elif kind == "bool":
         cell.value = "yes" if bool(value) else "no"

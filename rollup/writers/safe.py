@@ -67,7 +67,9 @@ def set_text(cell: Any, value: Any, limit: int = EXCEL_CELL_LIMIT) -> None:
     stored value is unchanged, and re-editing the cell in Excel keeps it text).
     """
     text = clean_text(value, limit)
-    cell.value = text
+    # What ``cell.value = text`` stores for text whose characters are legal (clean_text made them so),
+    # without openpyxl checking them again and guessing a type (a large sheet's most frequent call).
+    cell._value = text
     cell.data_type = "s"
     if looks_like_formula(text):
         cell.quotePrefix = True

@@ -90,3 +90,30 @@ def test_atomic_dir_replaces_the_whole_set_or_nothing(tmp_path):
             raise RuntimeError("disk full")
     assert (final / "a.csv").read_text() == "3"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["set"]  # no staging or old folders left
+
+
+def test_cells_written_by_kind_read_back_as_their_values_and_types(tmp_path):
+    """Numbers, dates and text go into cells directly (not through openpyxl's type guessing): read back,
+    each is the value and type it was, text is never a formula, and a number no spreadsheet reads is text."""
+    from datetime import date, datetime
+
+    from openpyxl import Workbook, load_workbook
+
+    from rollup.writers.portfolio import DATE, INT, PCT, put
+
+    book = Workbook()
+    ws = book.active
+    styles: dict = {}
+    values = [(3.6, "int"), (0.25, "pct"), (date(2026, 11, 30), "date"), ("2026-12-01", "date"), ("=1+1", "text"),
+              ("@SUM(A1)", "long"), (float("inf"), "num"), ("n/a", "num"), (True, "bool"), ("PAY-1", "key")]
+    for row, (value, kind) in enumerate(values, start=1):
+        put(ws, row, 1, value, kind, base_url="https://x.example", styles=styles)
+    book.save(tmp_path / "kinds.xlsx")
+    back = load_workbook(tmp_path / "kinds.xlsx").active
+    got = [(back.cell(row=r, column=1).value, back.cell(row=r, column=1).data_type) for r in range(1, len(values) + 1)]
+    assert got == [(4, "n"), (0.25, "n"), (datetime(2026, 11, 30), "d"), (datetime(2026, 12, 1), "d"),
+                   ("=1+1", "s"), ("@SUM(A1)", "s"), ("inf", "s"), ("n/a", "s"), ("yes", "s"), ("PAY-1", "s")]
+    formats = [back.cell(row=r, column=1).number_format for r in (1, 2, 3, 4)]
+    assert formats == [INT, PCT, DATE, DATE]
+    assert back.cell(row=5, column=1).quotePrefix and back.cell(row=6, column=1).quotePrefix
+    assert back.cell(row=10, column=1).hyperlink.target == "https://x.example/browse/PAY-1"
