@@ -13,7 +13,12 @@ workbook per team, the lint report written, the sync incremental.
 
 ``--runs K`` times K Mondays, a week passing before each; the result is the median.
 
-    .venv/bin/python bench/monday_job.py [--issues 100000] [--runs 3] [--flavour cloud|datacenter]
+``--baseline TREE`` also runs, each Monday, the code of another checkout (``git worktree add TREE COMMIT``;
+its ``rollup`` package first on ``PYTHONPATH``) on a copy of the same store after the same week, alternating
+which goes first; the result adds its median and the ratio of the medians (this machine is shared: only a
+ratio measured in one invocation compares two versions).
+
+    .venv/bin/python bench/monday_job.py [--issues 100000] [--runs 3] [--flavour cloud|datacenter] [--baseline TREE]
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import argparse
 import email
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -136,8 +142,9 @@ def main() -> None:
     p.add_argument("--days", type=float, default=7, help="how much time passes before each run")
     p.add_argument("--flavour", choices=["cloud", "datacenter"], default="cloud")
     p.add_argument("--name", default="")
+    p.add_argument("--baseline", type=Path, help="a checkout of the code to compare with (see above)")
     args = p.parse_args()
-    runs = []
+    runs, baseline_runs = [], []
     with tempfile.TemporaryDirectory() as tmp, local_jira(args.issues, flavour=args.flavour, **SPEED) as url, \
             Inbox() as inbox:
         project = Path(tmp)
@@ -150,23 +157,51 @@ def main() -> None:
                    ROLLUP_SMTP_FROM="rollup@clinicloud.example")
         full, _ = rollup(["sync", "--full"], project, env)
         print(f"full sync of {args.issues:,} issues: {full:.1f} s", flush=True)
+        base = project / "baseline"
+        if args.baseline:
+            base.mkdir()
+            for name in ("mappings.yaml", "schedules"):
+                shutil.copytree(project / name, base / name) if (project / name).is_dir() \
+                    else shutil.copy(project / name, base / name)
+        base_env = {**env, "ROLLUP_DATABASE_URL": f"sqlite:///{base / 'rollup.db'}",
+                    "PYTHONPATH": str(args.baseline.resolve()) if args.baseline else ""}
+
+        def monday(folder: Path, run_env: dict[str, str], touched: dict) -> dict:
+            before = server_stats(url)
+            sent = len(inbox.messages)
+            elapsed, report = rollup(["run", "monday", "--schedules", "schedules", "--format", "json"], folder,
+                                     run_env)
+            checked = check_outputs(folder, inbox, sent, report or {})
+            return {"elapsed": round(elapsed, 3), "steps": step_seconds(report), "week": touched,
+                    "server": stats_delta(server_stats(url), before), **checked}
+
         for n in range(args.runs):
             changed = http(url + "/_local/advance", {"days": args.days, "seed": 100 + n})
             touched = {k: len(v) for k, v in changed.items() if isinstance(v, list)}
-            before = server_stats(url)
-            sent = len(inbox.messages)
-            elapsed, report = rollup(["run", "monday", "--schedules", "schedules", "--format", "json"], project, env)
-            checked = check_outputs(project, inbox, sent, report or {})
-            run = {"elapsed": round(elapsed, 3), "steps": step_seconds(report), "week": touched,
-                   "server": stats_delta(server_stats(url), before), **checked}
-            runs.append(run)
-            print(json.dumps(run), flush=True)
+            if not args.baseline:
+                runs.append(monday(project, env, touched))
+                print(json.dumps(runs[-1]), flush=True)
+                continue
+            # The same store after the same week for both; the code measured keeps its store for next week.
+            shutil.copy(project / "rollup.db", base / "rollup.db")
+            order = [("current", project, env), ("baseline", base, base_env)]
+            for which, folder, run_env in order if n % 2 == 0 else order[::-1]:
+                run = monday(folder, run_env, touched)
+                (runs if which == "current" else baseline_runs).append(run)
+                print(which, json.dumps(run), flush=True)
     elapsed_median = median([r["elapsed"] for r in runs])
-    write_result(args.name or f"monday_job_{args.flavour}", {
+    result = {
         "issues": args.issues, "flavour": args.flavour, "server": SPEED, "days": args.days,
         "full_sync_s": round(full, 2), "runs": runs, "elapsed_median": elapsed_median, "target": 30.0,
         "met": elapsed_median <= 30.0,
-    })
+    }
+    if baseline_runs:
+        base_median = median([r["elapsed"] for r in baseline_runs])
+        result.update(baseline=str(args.baseline), baseline_runs=baseline_runs, baseline_median=base_median,
+                      ratio_to_baseline=round(elapsed_median / base_median, 3))
+        print(f"median {elapsed_median:.1f} s against {base_median:.1f} s for {args.baseline}: "
+              f"{elapsed_median / base_median:.2f} x", flush=True)
+    write_result(args.name or f"monday_job_{args.flavour}", result)
 
 
 if __name__ == "__main__":
