@@ -13,6 +13,9 @@
    one runs first, and it is skipped when the last successful sync is newer than
    ``max_data_age``. A failing step is recorded; ``on_failure: stop`` skips the rest (run
    ``failed``), ``continue`` goes on (run ``partial``). One log line per step, with its timing.
+   A step may run on in a forked process while the next ones run (the portfolio workbook beside the
+   team workbooks and the lint report); it is waited for before any other step, and its record,
+   log line and ``on_failure`` are as if it had run alone (:func:`_run_steps`).
 5. The finished steps' files are published into a dated run folder; for an ``ok`` or ``partial``
    run ``latest/`` is replaced and retention applied, then the outputs are delivered.
 6. The row is closed with the status, outputs, error and delivery status.
