@@ -155,6 +155,12 @@ def month_figures(store: Store, config: RollupConfig, month: str | Month, *, rat
             issue_updated=dict(zip(mapped_issues["key"].astype(str), mapped_issues["updated"])))
         sources["adjustment_cost"] = round(float(fresh["cost"].sum()) - float(booked["cost"].sum()), 2)
         detail = pd.concat([detail, adjustments], ignore_index=True)
+    if not len(detail):
+        # Zero rows with exit 0 would read as a month without R&D cost; it is a month without data.
+        first = pd.to_datetime(mapped_issues["created"], utc=True).min()
+        raise ConfigError(f"{month} has no effort in the store's data: no worklog, completed issue or work in "
+                          f"progress counts in it (the earliest issue was created "
+                          f"{first.date().isoformat() if pd.notna(first) else 'later'}); nothing written")
     detail = canonical(detail, bases)
     meta = {
         "month": month.label,
@@ -234,8 +240,9 @@ def _points_note(sources: dict[str, Any]) -> list[tuple[str, str]]:
              f"{sources['points_out_of_range_issues']}")]
 
 
-def policy_rows(figures: MonthFigures, *, generated_at: datetime, closed_at: datetime | None) -> list[tuple[str, str]]:
-    """The Policy sheet: what was in force, the input hashes and the run."""
+def policy_rows(figures: MonthFigures, *, closed_at: datetime | None) -> list[tuple[str, str]]:
+    """The Policy sheet: what was in force and the input hashes (when the export ran is in ``run.json``, so a
+    closed month's sheets are the same on every export)."""
     meta = figures.meta
     rows = [
         ("month", figures.month.label),
@@ -251,7 +258,6 @@ def policy_rows(figures: MonthFigures, *, generated_at: datetime, closed_at: dat
         ("data as of", meta["data_as_of"]),
         ("adjusted closed months", ", ".join(meta.get("adjusted_months", [])) or "none"),
         *_points_note(meta.get("sources", {})),
-        ("run at", generated_at.astimezone(timezone.utc).isoformat(timespec="seconds")),
         ("reporting currency", meta["policy"]["currency"]),
     ]
     policy = meta["policy"]
@@ -280,8 +286,7 @@ def run_export(store: Store, config: RollupConfig, *, month: str, out_dir: str |
     generated_at = now or datetime.now(timezone.utc)
     closed = Ledger(store).closed().get(figures.month.label)
     tables = build_tables(figures.month.label, figures.detail, figures.bases, sources=figures.sources,
-                          policy_rows=policy_rows(figures, generated_at=generated_at,
-                                                  closed_at=closed.closed_at if closed else None),
+                          policy_rows=policy_rows(figures, closed_at=closed.closed_at if closed else None),
                           info={"status": figures.status, "content_hash": figures.digest,
                                 "currency": figures.meta["policy"]["currency"]},
                           capacity_hours=figures.sources.get("capacity_hours"))
@@ -290,7 +295,14 @@ def run_export(store: Store, config: RollupConfig, *, month: str, out_dir: str |
         raise RollupError("the figures do not reconcile, nothing written:\n  "
                           + "\n  ".join(f"{r.check}: {r.left} vs {r.right}" for r in failed.itertuples()))
     base_url = base_url or links_for(store, STATE_SERVER_BASE_URL)
-    folder, paths = write_finance(tables, out_dir, base_url=base_url)
+    # The files carry no time of the export (a closed month is the same bytes on every export): the workbook's
+    # own dates are those of the figures; when it ran, and the hash of each file, are in run.json.
+    figures_at = closed.closed_at if closed else pd.Timestamp(figures.meta["data_as_of"]).to_pydatetime()
+    folder, paths = write_finance(tables, out_dir, base_url=base_url, stamp=figures_at, run={
+        "month": figures.month.label, "status": figures.status,
+        "exported_at": generated_at.astimezone(timezone.utc).isoformat(timespec="seconds"),
+        "closed_at": closed.closed_at.isoformat(timespec="seconds") if closed else None,
+        "content_sha256": figures.digest})
     return ExportResult(month=figures.month.label, status=figures.status, folder=folder, paths=paths,
                         content_hash=figures.digest, rows=len(figures.detail), adjustments=figures.adjustments,
                         totals=_totals(tables), data_runs_to=figures.meta.get("data_runs_to"))

@@ -2,7 +2,8 @@
 
 Everything goes into ``<out>/finance-<month>/``: ``finance-<month>.xlsx`` (Summary, By pillar,
 By initiative, Detail, People, Policy, Reconciliation) and ``summary.csv``, ``by-pillar.csv``,
-``by-initiative.csv``, ``detail.csv``, ``people.csv``, ``reconciliation.csv``, ``policy.csv``.
+``by-initiative.csv``, ``detail.csv``, ``people.csv``, ``reconciliation.csv``, ``policy.csv``, and
+``run.json`` (when the export ran and every other file's SHA-256: the only file that holds a run time).
 The files are written into a hidden temporary folder next to it, flushed to disk, and the folder
 is renamed into place (a previous export of the month is swapped out and removed), so a reader
 sees the old set or the new set, never half of one.
@@ -16,7 +17,13 @@ appears only here, never in the portfolio workbook.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import re
+import zipfile
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -131,16 +138,54 @@ def write_workbook(tables: FinanceTables, path: Path, base_url: JiraBase | None)
     wb.save(path)
 
 
-def write_finance(tables: FinanceTables, out_dir: str | Path, *,
-                  base_url: JiraBase | None = None) -> tuple[Path, list[Path]]:
-    """Write the workbook and CSVs of one month as a set; return the folder and every file in it."""
+def write_finance(tables: FinanceTables, out_dir: str | Path, *, base_url: JiraBase | None = None,
+                  stamp: datetime | None = None, run: dict[str, Any] | None = None) -> tuple[Path, list[Path]]:
+    """Write the workbook and CSVs of one month as a set; return the folder and every file in it.
+
+    ``stamp``: the date the workbook's own properties and its zip entries carry (the figures' date, never
+    the time of the export), so the same figures give the same workbook bytes. ``run``: what ``run.json``
+    says about the export (when it ran, …); it also lists every other file's SHA-256, and is the only file
+    that changes when a closed month is exported again.
+    """
     name = f"finance-{tables.month}"
     final = Path(out_dir) / name
     names = [f"{name}.xlsx"]
     with atomic_dir(final) as staging:
         write_workbook(tables, staging / names[0], base_url)
+        reproducible_xlsx(staging / names[0], stamp or datetime(2000, 1, 1, tzinfo=timezone.utc))
         for stem, frame in tables.csv_tables().items():
             data = to_csv_bytes(frame, decimals=decimals_for(list(frame.columns), tables.bases))
             (staging / f"{stem}.csv").write_bytes(data)
             names.append(f"{stem}.csv")
+        if run is not None:
+            files = {n: hashlib.sha256((staging / n).read_bytes()).hexdigest() for n in names}
+            (staging / RUN_FILE).write_text(json.dumps({**run, "files_sha256": files}, indent=2, sort_keys=True)
+                                            + "\n", encoding="utf-8")
+            names.append(RUN_FILE)
     return final, [final / n for n in names]
+
+
+#: The export's run metadata (when it ran, each file's SHA-256), beside the data files.
+RUN_FILE = "run.json"
+
+_CORE_DATES = re.compile(rb"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)")
+
+
+def reproducible_xlsx(path: Path, stamp: datetime) -> None:
+    """Give the workbook at ``path`` fixed dates: its created / modified properties and every zip entry's
+    time become ``stamp`` (openpyxl writes the time of saving into both), so equal content is equal bytes."""
+    when = stamp.astimezone(timezone.utc) if stamp.tzinfo else stamp
+    text = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    date_time = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
+    with zipfile.ZipFile(path) as source:
+        entries = [(info, source.read(info)) for info in source.infolist()]
+    repacked = path.with_name(path.name + ".repack")
+    with zipfile.ZipFile(repacked, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                data = _CORE_DATES.sub(lambda m: m.group(1) + text + m.group(3), data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=date_time)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            target.writestr(fixed, data)
+    os.replace(repacked, path)

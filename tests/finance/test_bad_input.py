@@ -199,3 +199,14 @@ def test_figures_that_do_not_reconcile_are_a_failure_not_bad_input(tmp_path, sam
     assert result.exit_code == 1 and "the figures do not reconcile, nothing written" in result.output
     assert "Summary hours = detail hours" in result.output
     assert not out.exists()
+
+
+def test_a_month_before_any_data_is_refused_not_written_as_zeros(tmp_path, sample_store, sample_rates):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["finance", "export", "--month", "2019-01", "--config", str(MAPPINGS),
+                                      "--out", str(out), "--rates", str(sample_rates), "--database", sample_store])
+    assert result.exit_code == 2, result.output
+    assert "2019-01 has no effort in the store's data" in result.output
+    assert "earliest issue was created" in result.output
+    assert "nothing written" in result.output and "Traceback" not in result.output
+    assert not out.exists() or not any(out.iterdir())

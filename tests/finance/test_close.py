@@ -203,3 +203,30 @@ def test_a_month_closed_under_the_former_finance_hash_still_verifies_and_keeps_i
         again = export.month_figures(store, config, "2026-10", rates_path_option=sample_rates)
     assert again.status == "closed" and again.digest == closed.digest
     assert again.meta["mappings_sha256"] == former
+
+
+def test_a_closed_month_exported_twice_is_the_same_bytes_file_by_file(tmp_path, sample_store, sample_rates):
+    """Every data file and the workbook are byte-identical; only run.json (when it ran) differs, and it lists
+    each file's SHA-256."""
+    import hashlib
+    import json
+    import shutil
+
+    url = f"sqlite:///{tmp_path / 'rollup.db'}"
+    shutil.copy(sample_store.removeprefix("sqlite:///"), tmp_path / "rollup.db")
+    config = load_config(MAPPINGS)
+    with Store.open(url) as store:
+        close_month(store, config, "2026-10", rates_path=sample_rates)
+        first = run_export(store, config, month="2026-10", out_dir=tmp_path / "one", rates_path=sample_rates,
+                           now=datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc))
+        second = run_export(store, config, month="2026-10", out_dir=tmp_path / "two", rates_path=sample_rates,
+                            now=datetime(2026, 12, 1, 9, 30, tzinfo=timezone.utc))
+    one, two = _files(first), _files(second)
+    assert sorted(one) == sorted(two) and "finance-2026-10.xlsx" in one and "policy.csv" in one
+    assert {n for n in one if one[n] != two[n]} == {"run.json"}
+    run = json.loads(two["run.json"])
+    assert run["exported_at"] == "2026-12-01T09:30:00+00:00" and run["status"] == "closed"
+    assert run["content_sha256"] == second.content_hash
+    assert run["files_sha256"] == {n: hashlib.sha256(b).hexdigest() for n, b in two.items() if n != "run.json"}
+    policy = pd.read_csv(second.folder / "policy.csv")
+    assert not policy["item"].str.contains("run at").any()
