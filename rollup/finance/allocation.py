@@ -279,6 +279,9 @@ class FinanceTables:
     reconciliation: pd.DataFrame
     policy: pd.DataFrame
     info: dict[str, Any] = field(default_factory=dict)
+    #: Sheet → its totals row (the label column says "Total"; each figure the sum of the table's rows, as
+    #: the reconciliation sums them): the Summary, By pillar, By initiative and People sheets end with it.
+    totals: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def csv_tables(self) -> dict[str, pd.DataFrame]:
         """File stem → table, for the CSV set (the ledger import reads these)."""
@@ -324,19 +327,58 @@ def people_table(detail: pd.DataFrame, bases: list[str], capacity_hours: float |
     return out[columns]
 
 
+def column_total(frame: pd.DataFrame, column: str) -> float:
+    """A table's total of one column: the sum of its rows (what a totals row shows and a check compares)."""
+    return float(frame[column].sum()) if len(frame) else 0.0
+
+
+def totals_row(frame: pd.DataFrame, label: str, numbers: list[str]) -> dict[str, Any]:
+    """``{label: "Total", column: total, …}`` for ``numbers`` (rounded as the rows are)."""
+    row: dict[str, Any] = {label: "Total"}
+    for column in numbers:
+        if column in frame.columns:
+            money = column == "cost" or column.endswith(("_capex", "_opex"))
+            row[column] = round(column_total(frame, column), 2 if money else HOURS_DP)
+    return row
+
+
+def _named(frame: pd.DataFrame, column: str, names: dict[str, str]) -> pd.DataFrame:
+    """``frame`` with ``<column>_name`` (the display name from mappings.yaml; an id without one is itself) after
+    ``column``."""
+    out = frame.copy()
+    ids = out[column].astype("object")
+    out.insert(list(out.columns).index(column) + 1, f"{column}_name",
+               [names.get(str(i), str(i)) if isinstance(i, str) else i for i in ids])
+    return out
+
+
 def build_tables(month: str, detail: pd.DataFrame, bases: list[str], *, sources: dict[str, Any],
                  policy_rows: list[tuple[str, str]], info: dict[str, Any],
-                 capacity_hours: float | None = None) -> FinanceTables:
-    """Every table of the export from the detail (plus the independent totals in ``sources``)."""
-    summary = group_totals(detail, ["period", "team_id", "team", "bucket", "row_type"], bases)
-    by_pillar = group_totals(detail, ["period", "pillar", "row_type"], bases)
-    by_initiative = group_totals(detail, ["period", "initiative", "pillar", "row_type"], bases)
+                 capacity_hours: float | None = None,
+                 names: dict[str, dict[str, str]] | None = None) -> FinanceTables:
+    """Every table of the export from the detail (plus the independent totals in ``sources``).
+
+    ``names``: ``{"buckets": {id: name}, "pillars": {id: name}}`` — the Summary gains ``bucket_name``, the
+    pillar and initiative tables ``pillar_name`` (the ids stay: the ledger import reads them).
+    """
+    names = names or {}
+    summary = _named(group_totals(detail, ["period", "team_id", "team", "bucket", "row_type"], bases), "bucket",
+                     names.get("buckets", {}))
+    by_pillar = _named(group_totals(detail, ["period", "pillar", "row_type"], bases), "pillar",
+                       names.get("pillars", {}))
+    by_initiative = _named(group_totals(detail, ["period", "initiative", "pillar", "row_type"], bases), "pillar",
+                           names.get("pillars", {}))
     people = people_table(detail, bases, capacity_hours)
     reconciliation = reconcile(detail, summary, by_pillar, by_initiative, people, bases, sources)
     policy = pd.DataFrame(policy_rows, columns=["item", "value"])
+    numbers = ["hours", "fte", *money_columns(bases)]
+    totals = {"Summary": totals_row(summary, "period", numbers),
+              "By pillar": totals_row(by_pillar, "period", numbers),
+              "By initiative": totals_row(by_initiative, "period", numbers),
+              "People": totals_row(people, "period", ["hours", "allocated_hours", "unallocated_hours", "cost"])}
     return FinanceTables(month=month, bases=bases, detail=detail, summary=summary, by_pillar=by_pillar,
                          by_initiative=by_initiative, people=people, reconciliation=reconciliation, policy=policy,
-                         info=info)
+                         info=info, totals=totals)
 
 
 def reconcile(detail: pd.DataFrame, summary: pd.DataFrame, by_pillar: pd.DataFrame, by_initiative: pd.DataFrame,
@@ -349,7 +391,7 @@ def reconcile(detail: pd.DataFrame, summary: pd.DataFrame, by_pillar: pd.DataFra
     def add(check: str, left: float, right: float, tolerance: float) -> None:
         rows.append((check, round(float(left), HOURS_DP), round(float(right), HOURS_DP), tolerance))
 
-    total = lambda frame, column: float(frame[column].sum()) if len(frame) else 0.0  # noqa: E731
+    total = column_total
     add("Summary hours = detail hours", total(summary, "hours"), total(detail, "hours"), 0.005)
     add("Summary cost = detail cost", total(summary, "cost"), total(detail, "cost"), 0.005)
     add("By pillar cost = detail cost", total(by_pillar, "cost"), total(detail, "cost"), 0.005)

@@ -177,6 +177,8 @@ def month_figures(store: Store, config: RollupConfig, month: str | Month, *, rat
         "data_runs_to": day_date(as_of_day).isoformat() if as_of_day < month.end_day else None,
         "sources": sources,
         "adjusted_months": [m.label for m in adjust],
+        # The names shown beside bucket and pillar ids; a closed month keeps those it was closed with.
+        "names": display_names(config),
     }
     return MonthFigures(month, "open", detail, bases, sources, meta, content_hash(detail, bases))
 
@@ -240,6 +242,11 @@ def _points_note(sources: dict[str, Any]) -> list[tuple[str, str]]:
              f"{sources['points_out_of_range_issues']}")]
 
 
+def display_names(config: RollupConfig) -> dict[str, dict[str, str]]:
+    """Bucket and pillar id → name, from mappings.yaml."""
+    return {"buckets": {b.id: b.name for b in config.buckets}, "pillars": {p.id: p.name for p in config.pillars}}
+
+
 def policy_rows(figures: MonthFigures, *, closed_at: datetime | None) -> list[tuple[str, str]]:
     """The Policy sheet: what was in force and the input hashes (when the export ran is in ``run.json``, so a
     closed month's sheets are the same on every export)."""
@@ -289,7 +296,8 @@ def run_export(store: Store, config: RollupConfig, *, month: str, out_dir: str |
                           policy_rows=policy_rows(figures, closed_at=closed.closed_at if closed else None),
                           info={"status": figures.status, "content_hash": figures.digest,
                                 "currency": figures.meta["policy"]["currency"]},
-                          capacity_hours=figures.sources.get("capacity_hours"))
+                          capacity_hours=figures.sources.get("capacity_hours"),
+                          names=figures.meta.get("names") or display_names(config))
     failed = tables.reconciliation[~tables.reconciliation["ok"]]
     if len(failed):
         raise RollupError("the figures do not reconcile, nothing written:\n  "

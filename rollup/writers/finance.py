@@ -30,7 +30,8 @@ from typing import Any
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from rollup.finance.allocation import FinanceTables, decimals_for, to_csv_bytes
@@ -44,6 +45,7 @@ FORMATS = {"hours": "#,##0.00", "fte": "0.000", "money": "#,##0.00", "rate": "#,
 #: Words shown in capitals in column headers.
 _ACRONYMS = {"fte": "FTE", "ok": "OK"}
 _KEY_COLUMNS = ("issue_key", "epic", "initiative")
+TOTAL_FONT = Font(bold=True)
 
 
 def _kind(column: str, bases: list[str]) -> str:
@@ -72,8 +74,10 @@ def _header(column: str, bases: Sequence[str] = ()) -> str:
     return text if words[0].isupper() else text[:1].upper() + text[1:]
 
 
-def write_sheet(wb: Workbook, title: str, frame: pd.DataFrame, bases: list[str], base_url: JiraBase | None) -> None:
-    """One table on its own sheet: header row frozen, autofilter, fitted widths, real number formats."""
+def write_sheet(wb: Workbook, title: str, frame: pd.DataFrame, bases: list[str], base_url: JiraBase | None,
+                total: dict[str, Any] | None = None) -> None:
+    """One table on its own sheet: header row frozen, autofilter, fitted widths, real number formats; ``total``
+    (its figures computed with the tables, :attr:`FinanceTables.totals`) as a bold last row outside the filter."""
     ws = wb.create_sheet(title)
     columns = list(frame.columns)
     kinds = [_kind(c, bases) for c in columns]
@@ -101,6 +105,16 @@ def write_sheet(wb: Workbook, title: str, frame: pd.DataFrame, bases: list[str],
         for j, kind in enumerate(kinds):
             row.append(_cell(ws, values[j][i], kind, base_url))
         ws.append(row)
+    if total and len(frame):
+        cells = []
+        for column, kind in zip(columns, kinds):
+            cell = _cell(ws, total.get(column), kind, None)
+            if cell is not None and not isinstance(cell, Cell):
+                cell = WriteOnlyCell(ws, value=cell)
+            if cell is not None:
+                cell.font = TOTAL_FONT
+            cells.append(cell)
+        ws.append(cells)
 
 
 def _cell(ws: Any, value: Any, kind: str, base_url: JiraBase | None) -> Any:
@@ -134,7 +148,7 @@ def write_workbook(tables: FinanceTables, path: Path, base_url: JiraBase | None)
               "Detail": tables.detail, "People": tables.people, "Policy": tables.policy,
               "Reconciliation": tables.reconciliation}
     for title in SHEETS:
-        write_sheet(wb, title, frames[title], tables.bases, base_url)
+        write_sheet(wb, title, frames[title], tables.bases, base_url, total=tables.totals.get(title))
     wb.save(path)
 
 

@@ -43,11 +43,28 @@ def test_workbook_figures_tie_to_the_csvs_and_the_detail(exported):
     summary = pd.read_csv(exported.folder / "summary.csv", keep_default_na=False)
     ws = wb["Summary"]
     header = [c.value for c in ws[1]]
-    assert header[:5] == ["Period", "Team id", "Team", "Bucket", "Row type"]
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:")
+    assert header[:6] == ["Period", "Team id", "Team", "Bucket", "Bucket name", "Row type"]
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == f"A1:{ws.auto_filter.ref.split(':')[1]}"
     cost_col = header.index("Cost")
-    sheet_cost = sum(row[cost_col].value for row in ws.iter_rows(min_row=2))
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    body, total = rows[:-1], rows[-1]
+    assert len(body) == len(summary) and int(ws.auto_filter.ref.split(":")[1][1:]) == len(body) + 1
+    sheet_cost = sum(row[cost_col] for row in body)
     assert sheet_cost == pytest.approx(detail["cost"].sum(), abs=0.01)
+    # The totals row: labelled, bold, each figure the sum of the rows above it and of the detail.
+    assert total[0] == "Total" and ws.cell(row=len(rows) + 1, column=1).font.b
+    for column in ("Hours", "Cost", "GAAP capex", "GAAP opex"):
+        j = header.index(column)
+        assert total[j] == pytest.approx(sum(row[j] for row in body), abs=0.005)
+        field = {"Hours": "hours", "Cost": "cost", "GAAP capex": "gaap_capex", "GAAP opex": "gaap_opex"}[column]
+        assert total[j] == pytest.approx(detail[field].sum(), abs=0.01)
+    # Display names beside the ids, from mappings.yaml.
+    names = {b.id: b.name for b in load_config(MAPPINGS).buckets}
+    shown = {r[header.index("Bucket")]: r[header.index("Bucket name")] for r in body}
+    assert shown and all(shown[b] == names.get(b, b) for b in shown) and any(b in names for b in shown)
+    for title in ("By pillar", "By initiative", "People"):
+        sheet_rows = list(wb[title].iter_rows(min_row=2, values_only=True))
+        assert sheet_rows[-1][0] == "Total", title
     assert summary["cost"].sum() == pytest.approx(detail["cost"].sum(), abs=0.01)
     assert ws.cell(row=2, column=cost_col + 1).number_format == "#,##0.00"
     # By team and bucket, the summary is the detail grouped.
@@ -145,7 +162,7 @@ def test_a_failed_write_leaves_the_previous_set_untouched(tmp_path, monkeypatch)
 def test_headers_read_as_finance_writes_them(exported):
     wb = load_workbook(exported.folder / "finance-2026-10.xlsx")
     header = [c.value for c in wb["Summary"][1]]
-    assert header[5:] == ["Hours", "FTE", "Cost", "GAAP capex", "GAAP opex", "IFRS capex", "IFRS opex",
+    assert header[6:] == ["Hours", "FTE", "Cost", "GAAP capex", "GAAP opex", "IFRS capex", "IFRS opex",
                           "TAX capex", "TAX opex"]
     ws = wb["Reconciliation"]
     assert [c.value for c in ws[1]] == ["Check", "Left", "Right", "Difference", "Tolerance", "OK"]
