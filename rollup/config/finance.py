@@ -188,6 +188,11 @@ class FinanceOptions(BaseModel):
     window: WindowOptions = Field(default_factory=WindowOptions)
     bases: dict[BasisName, list[Clause]] = Field(default_factory=_default_bases,
                                                  description="Reporting basis → ordered clauses.")
+    over_allocation: Literal["flag", "scale"] = Field(
+        "flag", description="Hours a person has in a month beyond its working hours (the calendar, holidays "
+                            "included): `flag` costs them as logged and names them on the People sheet and the "
+                            "Reconciliation; `scale` scales that person's rows of the month down to the working "
+                            "hours (cost with them), and says so in the same places.")
 
     @field_validator("fx")
     @classmethod

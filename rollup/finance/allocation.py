@@ -188,6 +188,65 @@ def _cost(frame: pd.DataFrame, rates: Rates, calendar: WorkCalendar) -> None:
     frame["cost"] = (hours * frame["hourly_rate"].to_numpy()).round(2)
 
 
+#: One row per person and month above the month's working hours (:func:`over_allocation`).
+OVER_COLUMNS = ["effort_month", "person_id", "person", "logged_hours", "capacity_hours", "over_hours", "policy",
+                "scaled_worklog_hours"]
+
+
+def over_allocation(detail: pd.DataFrame, calendar: WorkCalendar, policy: str,
+                    bases: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """People with more hours in a month than its working hours: (detail, one row each — :data:`OVER_COLUMNS`).
+
+    ``flag``: the detail is unchanged (costed as logged). ``scale``: each of that person's rows of the month is
+    scaled by working hours / logged hours — hours, FTE and cost, and every basis's capex or opex with its cost
+    (a row is all capex or all opex) — so the person's month is exactly full. Rows without a person are left.
+    """
+    own = detail[(detail["row_type"] != "adjustment") & detail["person_id"].astype(str).ne("")]
+    if own.empty:
+        return detail, pd.DataFrame(columns=OVER_COLUMNS)
+    logged = own.groupby(["effort_month", "person_id"], sort=True)["hours"].sum()
+    months = logged.index.get_level_values(0)
+    capacity = pd.Series([calendar.capacity_hours(Month(int(m[:4]), int(m[5:]))) for m in months],
+                         index=logged.index, dtype=np.float64)
+    above = logged > capacity + 10 ** -HOURS_DP * 10
+    if not above.any():
+        return detail, pd.DataFrame(columns=OVER_COLUMNS)
+    names = own.groupby(["effort_month", "person_id"], sort=True)["person"].first()
+    over = pd.DataFrame({"logged_hours": logged[above].round(HOURS_DP), "capacity_hours": capacity[above],
+                         "person": names[above]}).reset_index()
+    over["over_hours"] = (over["logged_hours"] - over["capacity_hours"]).round(HOURS_DP)
+    over["policy"] = policy
+    over["scaled_worklog_hours"] = 0.0
+    if policy == "scale":
+        factor = (capacity[above] / logged[above]).rename("factor")
+        keys = pd.MultiIndex.from_arrays([detail["effort_month"], detail["person_id"]])
+        row_factor = factor.reindex(keys).to_numpy()
+        scaled = ~np.isnan(row_factor) & (detail["row_type"] != "adjustment").to_numpy()
+        if scaled.any():
+            detail = detail.copy()
+            f = np.where(scaled, row_factor, 1.0)
+            before = detail["hours"].to_numpy(dtype=np.float64)
+            for column in ("hours", "fte"):
+                values = detail[column].to_numpy(dtype=np.float64)
+                detail[column] = np.where(scaled, (values * f).round(HOURS_DP), values)
+            cost = detail["cost"].to_numpy(dtype=np.float64)
+            new_cost = np.where(scaled, (detail["hours"].to_numpy(dtype=np.float64)
+                                         * detail["hourly_rate"].to_numpy(dtype=np.float64)).round(2), cost)
+            detail["cost"] = new_cost
+            for b in bases:
+                capex = detail[f"{b}_treatment"].to_numpy() == "capex"
+                detail[f"{b}_capex"] = np.where(scaled, np.where(capex, new_cost, 0.0), detail[f"{b}_capex"])
+                detail[f"{b}_opex"] = np.where(scaled, np.where(capex, 0.0, new_cost), detail[f"{b}_opex"])
+            # The worklog hours scaled away, which the store's worklogs still hold (for the reconciliation).
+            removed = pd.Series(np.where(scaled & (detail["method"] == "worklogs").to_numpy(),
+                                         before - detail["hours"].to_numpy(dtype=np.float64), 0.0), index=keys)
+            by_person = removed.groupby(level=[0, 1]).sum()
+            over["scaled_worklog_hours"] = by_person.reindex(
+                pd.MultiIndex.from_arrays([over["effort_month"], over["person_id"]])).fillna(0.0).round(HOURS_DP
+                                                                                                   ).to_numpy()
+    return detail, over[OVER_COLUMNS]
+
+
 def canonical(detail: pd.DataFrame, bases: list[str]) -> pd.DataFrame:
     """The detail in its one order and column set (what is hashed, written and frozen)."""
     columns = detail_columns(bases)
@@ -301,15 +360,18 @@ def group_totals(detail: pd.DataFrame, by: list[str], bases: list[str]) -> pd.Da
     return out
 
 
-def people_table(detail: pd.DataFrame, bases: list[str], capacity_hours: float | None = None) -> pd.DataFrame:
+def people_table(detail: pd.DataFrame, bases: list[str], capacity_hours: float | None = None,
+                 over: pd.DataFrame | None = None) -> pd.DataFrame:
     """FTE per person per month (the period's own effort and unallocated time; adjustments left out).
 
     ``fte`` is the person's hours over ``capacity_hours`` (the month's working hours) when given,
-    else the sum of the rows' FTE.
+    else the sum of the rows' FTE. ``over`` (:func:`over_allocation`): ``logged_hours`` and ``over_hours`` —
+    hours as logged and how far above the month's working hours (0 for everyone within them); with the
+    ``scale`` policy ``hours`` is then the scaled figure.
     """
     own = detail[detail["row_type"] != "adjustment"]
     columns = ["period", "person_id", "person", "hours", "allocated_hours", "unallocated_hours", "fte", "cost",
-               "methods"]
+               "methods", "logged_hours", "over_hours"]
     if own.empty:
         return pd.DataFrame(columns=columns)
     own = own.assign(allocated_hours=np.where(own["row_type"] == "effort", own["hours"], 0.0),
@@ -324,6 +386,15 @@ def people_table(detail: pd.DataFrame, bases: list[str], capacity_hours: float |
     for column in ("hours", "allocated_hours", "unallocated_hours", "fte"):
         out[column] = out[column].round(HOURS_DP)
     out["cost"] = out["cost"].round(2)
+    flagged = (over.set_index(["effort_month", "person_id"])[["logged_hours", "over_hours"]]
+               if over is not None and len(over) else None)
+    keys = pd.MultiIndex.from_arrays([out["period"], out["person_id"]])
+    if flagged is not None:
+        found = flagged.reindex(keys)
+        out["logged_hours"] = found["logged_hours"].fillna(pd.Series(out["hours"].to_numpy(), index=keys)).to_numpy()
+        out["over_hours"] = found["over_hours"].fillna(0.0).to_numpy()
+    else:
+        out["logged_hours"], out["over_hours"] = out["hours"], 0.0
     return out[columns]
 
 
@@ -355,7 +426,8 @@ def _named(frame: pd.DataFrame, column: str, names: dict[str, str]) -> pd.DataFr
 def build_tables(month: str, detail: pd.DataFrame, bases: list[str], *, sources: dict[str, Any],
                  policy_rows: list[tuple[str, str]], info: dict[str, Any],
                  capacity_hours: float | None = None,
-                 names: dict[str, dict[str, str]] | None = None) -> FinanceTables:
+                 names: dict[str, dict[str, str]] | None = None,
+                 over: pd.DataFrame | None = None) -> FinanceTables:
     """Every table of the export from the detail (plus the independent totals in ``sources``).
 
     ``names``: ``{"buckets": {id: name}, "pillars": {id: name}}`` — the Summary gains ``bucket_name``, the
@@ -368,21 +440,26 @@ def build_tables(month: str, detail: pd.DataFrame, bases: list[str], *, sources:
                        names.get("pillars", {}))
     by_initiative = _named(group_totals(detail, ["period", "initiative", "pillar", "row_type"], bases), "pillar",
                            names.get("pillars", {}))
-    people = people_table(detail, bases, capacity_hours)
-    reconciliation = reconcile(detail, summary, by_pillar, by_initiative, people, bases, sources)
+    if over is not None:
+        over = over[over["effort_month"].astype(str).eq(month)] if len(over) else pd.DataFrame(columns=OVER_COLUMNS)
+    people = people_table(detail, bases, capacity_hours, over)
+    reconciliation = reconcile(detail, summary, by_pillar, by_initiative, people, bases, sources,
+                               capacity_hours=capacity_hours, over=over)
     policy = pd.DataFrame(policy_rows, columns=["item", "value"])
     numbers = ["hours", "fte", *money_columns(bases)]
     totals = {"Summary": totals_row(summary, "period", numbers),
               "By pillar": totals_row(by_pillar, "period", numbers),
               "By initiative": totals_row(by_initiative, "period", numbers),
-              "People": totals_row(people, "period", ["hours", "allocated_hours", "unallocated_hours", "cost"])}
+              "People": totals_row(people, "period", ["hours", "allocated_hours", "unallocated_hours", "cost",
+                                                      "logged_hours", "over_hours"])}
     return FinanceTables(month=month, bases=bases, detail=detail, summary=summary, by_pillar=by_pillar,
                          by_initiative=by_initiative, people=people, reconciliation=reconciliation, policy=policy,
                          info=info, totals=totals)
 
 
 def reconcile(detail: pd.DataFrame, summary: pd.DataFrame, by_pillar: pd.DataFrame, by_initiative: pd.DataFrame,
-              people: pd.DataFrame, bases: list[str], sources: dict[str, Any]) -> pd.DataFrame:
+              people: pd.DataFrame, bases: list[str], sources: dict[str, Any], *,
+              capacity_hours: float | None = None, over: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every total against the detail, computed both ways: check, left, right, difference, tolerance, ok."""
     rows: list[tuple[str, float, float, float]] = []
     n = max(len(detail), 1)
@@ -405,8 +482,14 @@ def reconcile(detail: pd.DataFrame, summary: pd.DataFrame, by_pillar: pd.DataFra
         add(f"{b}: summary capex = detail capex", total(summary, f"{b}_capex"), total(detail, f"{b}_capex"), 0.005)
     effort = own[own["row_type"] == "effort"]
     if "worklog_hours" in sources:
-        add("Worklog hours in the store (worklog teams, this month) = detail worklog hours",
-            sources["worklog_hours"], total(effort[effort["method"] == "worklogs"], "hours"), hours_tol)
+        scaled_away = total(over, "scaled_worklog_hours") if over is not None and "scaled_worklog_hours" in over else 0
+        if scaled_away:
+            add("Worklog hours in the store (worklog teams, this month) − hours scaled to the working hours "
+                "(policy scale) = detail worklog hours", sources["worklog_hours"] - scaled_away,
+                total(effort[effort["method"] == "worklogs"], "hours"), hours_tol)
+        else:
+            add("Worklog hours in the store (worklog teams, this month) = detail worklog hours",
+                sources["worklog_hours"], total(effort[effort["method"] == "worklogs"], "hours"), hours_tol)
     if "allocated_person_days" in sources:
         add("Allocated person-days × hours per day = detail person-days hours",
             sources["allocated_person_days"] * sources["hours_per_day"],
@@ -416,6 +499,23 @@ def reconcile(detail: pd.DataFrame, summary: pd.DataFrame, by_pillar: pd.DataFra
             total(own[own["row_type"] == "unallocated"], "hours"), hours_tol)
     if "max_person_days_fte" in sources:
         add("Largest person-days FTE of one person (must not exceed 1)", sources["max_person_days_fte"], 1.0, 0.0)
+    if capacity_hours and len(people) and over is not None:
+        # Hours above the month's working hours, person by person: the People sheet's figure against the
+        # detail's (flag), or none left once scaled (scale). Not for a month closed before they were counted.
+        policy = str(over["policy"].iloc[0]) if len(over) else None
+        shown = total(people, "over_hours")
+        if policy == "scale":
+            above = (people["hours"] - capacity_hours).clip(lower=0)
+            add(f"Hours above the month's {capacity_hours:g} working hours after scaling {len(over)} person(s) "
+                "(policy scale) = 0", float(above.sum()), 0.0, hours_tol)
+            add("People: hours as logged − hours costed = hours scaled away", total(people, "logged_hours")
+                - total(people, "hours"), shown, hours_tol)
+        else:
+            per_person = own.groupby("person_id")["hours"].sum() if len(own) else pd.Series(dtype=float)
+            from_detail = float((per_person[per_person.index.astype(str) != ""] - capacity_hours).clip(lower=0).sum())
+            count = int((people["over_hours"] > 0).sum())
+            add(f"Hours above the month's {capacity_hours:g} working hours, {count} person(s), costed as logged "
+                "(policy flag): People = detail", shown, from_detail, hours_tol)
     if "adjustment_cost" in sources:
         add("Adjustments: today's figures − booked figures of closed months = adjustment cost",
             sources["adjustment_cost"], total(detail[detail["row_type"] == "adjustment"], "cost"), money_tol)

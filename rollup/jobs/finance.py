@@ -23,12 +23,14 @@ from rollup.config import RollupConfig, config_hash
 from rollup.errors import ConfigError, EmptyStoreError, RollupError
 from rollup.finance.adjustments import compute_adjustments
 from rollup.finance.allocation import (
+    OVER_COLUMNS,
     FinanceTables,
     build_tables,
     canonical,
     content_hash,
     detail_columns,
     detail_rows,
+    over_allocation,
     person_names,
 )
 from rollup.finance.calendar import Month, WorkCalendar, day_date, parse_month
@@ -140,8 +142,11 @@ def month_figures(store: Store, config: RollupConfig, month: str | Month, *, rat
     names = person_names(mapped_issues, frames.worklogs)
     detail_all = detail_rows(effort.rows, mapped_issues, config, calendar, rates, names)
     bases = list(finance.bases)
+    detail_all, over = over_allocation(detail_all, calendar, finance.over_allocation, bases)
     detail = detail_all[detail_all["effort_month"] == month.label]
     sources = _sources(effort, frames, mapped_issues, calendar, month, finance)
+    # People above the month's working hours (flagged or scaled, per finance.over_allocation).
+    sources["over_allocation"] = over[over["effort_month"] == month.label].to_dict(orient="records")
     sources.update(_points_left_out(effort, mapped_issues, month, config.report.max_story_points))
     if adjust:
         labels = [m.label for m in adjust]
@@ -242,6 +247,22 @@ def _points_note(sources: dict[str, Any]) -> list[tuple[str, str]]:
              f"{sources['points_out_of_range_issues']}")]
 
 
+def _over_note(meta: dict[str, Any]) -> list[tuple[str, str]]:
+    """The over-allocation policy and whom it touched this month (nothing for a month closed before it was kept)."""
+    sources = meta.get("sources", {})
+    if "over_allocation" not in sources:
+        return []
+    policy = meta["policy"].get("over_allocation", "flag")
+    rule = ("flag: hours beyond a person's working hours in the month are costed as logged and shown on People "
+            "(logged hours, over hours) and the Reconciliation" if policy == "flag" else
+            "scale: a person's rows of a month beyond its working hours are scaled down to them, cost with them; "
+            "People shows the hours as logged and those scaled away")
+    people = sources["over_allocation"]
+    who = "; ".join(f"{p['person']} {p['logged_hours']:g} h of {p['capacity_hours']:g} h" for p in people)
+    return [("over-allocation policy", rule),
+            ("people over their working hours", f"{len(people)}" + (f": {who}" if who else ""))]
+
+
 def display_names(config: RollupConfig) -> dict[str, dict[str, str]]:
     """Bucket and pillar id → name, from mappings.yaml."""
     return {"buckets": {b.id: b.name for b in config.buckets}, "pillars": {p.id: p.name for p in config.pillars}}
@@ -265,6 +286,7 @@ def policy_rows(figures: MonthFigures, *, closed_at: datetime | None) -> list[tu
         ("data as of", meta["data_as_of"]),
         ("adjusted closed months", ", ".join(meta.get("adjusted_months", [])) or "none"),
         *_points_note(meta.get("sources", {})),
+        *_over_note(meta),
         ("reporting currency", meta["policy"]["currency"]),
     ]
     policy = meta["policy"]
@@ -292,12 +314,7 @@ def run_export(store: Store, config: RollupConfig, *, month: str, out_dir: str |
     figures = month_figures(store, config, month, rates_path_option=rates_path, now=now)
     generated_at = now or datetime.now(timezone.utc)
     closed = Ledger(store).closed().get(figures.month.label)
-    tables = build_tables(figures.month.label, figures.detail, figures.bases, sources=figures.sources,
-                          policy_rows=policy_rows(figures, closed_at=closed.closed_at if closed else None),
-                          info={"status": figures.status, "content_hash": figures.digest,
-                                "currency": figures.meta["policy"]["currency"]},
-                          capacity_hours=figures.sources.get("capacity_hours"),
-                          names=figures.meta.get("names") or display_names(config))
+    tables = export_tables(figures, config, closed_at=closed.closed_at if closed else None)
     failed = tables.reconciliation[~tables.reconciliation["ok"]]
     if len(failed):
         raise RollupError("the figures do not reconcile, nothing written:\n  "
@@ -314,6 +331,18 @@ def run_export(store: Store, config: RollupConfig, *, month: str, out_dir: str |
     return ExportResult(month=figures.month.label, status=figures.status, folder=folder, paths=paths,
                         content_hash=figures.digest, rows=len(figures.detail), adjustments=figures.adjustments,
                         totals=_totals(tables), data_runs_to=figures.meta.get("data_runs_to"))
+
+
+def export_tables(figures: MonthFigures, config: RollupConfig, *, closed_at: datetime | None) -> FinanceTables:
+    """Every sheet and CSV of the month's export, from its figures (a closed month's own names and sources)."""
+    return build_tables(figures.month.label, figures.detail, figures.bases, sources=figures.sources,
+                        policy_rows=policy_rows(figures, closed_at=closed_at),
+                        info={"status": figures.status, "content_hash": figures.digest,
+                              "currency": figures.meta["policy"]["currency"]},
+                        capacity_hours=figures.sources.get("capacity_hours"),
+                        names=figures.meta.get("names") or display_names(config),
+                        over=(pd.DataFrame(figures.sources["over_allocation"], columns=OVER_COLUMNS)
+                              if "over_allocation" in figures.sources else None))
 
 
 def _totals(tables: FinanceTables) -> dict[str, float]:

@@ -191,3 +191,49 @@ def _rates_file():
     path = Path(tempfile.mkdtemp()) / "rates.csv"
     path.write_text(RATES)
     return path
+
+
+@pytest.mark.parametrize("policy", ["flag", "scale"])
+def test_a_person_above_the_months_working_hours_is_flagged_or_scaled(tmp_path, monkeypatch, policy):
+    """Victor (alpha, worklogs, 100 EUR/h) logs 120 h on A-1 and 100 h on A-2 in October: 220 h against its
+    22 × 8 = 176 working hours, 44 h over (1.25 FTE).
+
+    flag: costed as logged, 22,000 EUR; People shows 44 h over; the Reconciliation ties it to the detail.
+    scale: each row × 176/220 = 0.8 — A-1 96 h / 9,600 EUR, A-2 80 h / 8,000 EUR, 17,600 EUR in all (one
+    month's full cost); People shows 220 h logged, 176 h costed, 44 h over.
+    """
+    from rollup.jobs.finance import export_tables, month_figures
+    from rollup.store import Store
+
+    monkeypatch.delenv("ROLLUP_RATES", raising=False)
+    a1, a2 = issue("A-1", id=1, assignee_id="v"), issue("A-2", id=2, assignee_id="v")
+    logs = [worklog(1, "v", f"2026-10-{day:02d} 09:00", 10) for day in range(1, 13)]  # 12 × 10 h = 120 h
+    logs += [worklog(2, "v", f"2026-10-{day:02d} 09:00", 10) for day in range(13, 23)]  # 10 × 10 h = 100 h
+    f = frames([a1, a2], worklogs=logs)
+    rates = tmp_path / "rates.csv"
+    rates.write_text(RATES)
+    cfg = config(f"  over_allocation: {policy}\n")
+    assert cfg.finance.over_allocation == policy
+    with Store.open(f"sqlite:///{tmp_path / 'small.db'}") as store:
+        figures = month_figures(store, cfg, "2026-10", rates_path_option=rates, frames=f)
+    tables = export_tables(figures, cfg, closed_at=None)
+    rows = figures.detail[figures.detail["person_id"] == "v"].set_index("issue_key")
+    person = tables.people.set_index("person_id").loc["v"]
+    assert person["logged_hours"] == 220 and person["over_hours"] == 44
+    if policy == "flag":
+        assert (rows.loc["A-1", "hours"], rows.loc["A-2", "hours"]) == (120, 100)
+        assert rows["cost"].sum() == 22_000 and person["hours"] == 220 and person["fte"] == pytest.approx(1.25)
+    else:
+        assert (rows.loc["A-1", "hours"], rows.loc["A-2", "hours"]) == (96, 80)
+        assert (rows.loc["A-1", "cost"], rows.loc["A-2", "cost"]) == (9_600, 8_000)
+        assert (rows["gaap_capex"] + rows["gaap_opex"]).sum() == 17_600
+        assert person["hours"] == 176 and person["fte"] == 1.0 and person["cost"] == 17_600
+    checks = tables.reconciliation.set_index("check")
+    over_checks = [c for c in checks.index if "working hours" in c]
+    assert over_checks and checks.loc[over_checks, "ok"].all()
+    assert tables.reconciliation["ok"].all(), tables.reconciliation[~tables.reconciliation["ok"]].to_dict("records")
+    assert f"policy {policy}" in " ".join(over_checks)
+    policy_sheet = dict(tables.policy.itertuples(index=False))
+    assert policy_sheet["over-allocation policy"].startswith(policy + ":")
+    assert policy_sheet["people over their working hours"].startswith("1: ")
+    assert "220 h of 176 h" in policy_sheet["people over their working hours"]
