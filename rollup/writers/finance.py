@@ -51,7 +51,7 @@ TOTAL_FONT = Font(bold=True)
 def _kind(column: str, bases: list[str]) -> str:
     if column in ("difference", "tolerance"):
         return "exact"  # a reconciliation's difference and tolerance are far below a hundredth
-    if column in ("hours", "allocated_hours", "unallocated_hours", "left", "right"):
+    if column in ("hours", "allocated_hours", "unallocated_hours", "logged_hours", "over_hours", "left", "right"):
         return "hours"
     if column == "fte":
         return "fte"
