@@ -310,7 +310,8 @@ def to_csv_bytes(frame: pd.DataFrame, *, decimals: dict[str, int] | None = None)
 
 def decimals_for(columns: list[str], bases: list[str]) -> dict[str, int]:
     """Fixed decimals: 6 for hours and FTE, 4 for rates, 2 for money."""
-    places = {c: HOURS_DP for c in ("hours", "fte", "allocated_hours", "unallocated_hours", "logged_hours", "over_hours")}
+    places = {c: HOURS_DP for c in ("hours", "fte", "allocated_hours", "unallocated_hours", "logged_hours",
+                                     "over_hours")}
     places["hourly_rate"] = 4
     places.update({c: 2 for c in money_columns(bases)})
     return {c: places[c] for c in columns if c in places}
