@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from rollup.cli.errors import handle_errors
-from rollup.cli.options import config_option, database_option, format_option, out_option
-from rollup.cli.params import OutputFile
+from rollup.cli.options import config_option, database_option, format_option
+from rollup.cli.params import OutputFile, OutputFolder
 
 
 def _rates_option(command):
@@ -37,13 +37,15 @@ def finance() -> None:
 
 @finance.command("export")
 @click.option("--month", required=True, help="The month, YYYY-MM.")
-@out_option("Folder; the month's files go in <out>/finance-<month>/.")
+@click.option("--out", "out_dir", type=OutputFolder(), default=None,
+              help="Folder; the month's files go in <out>/finance-<month>/ (default: finance.output_dir in "
+                   "mappings.yaml, outputs/finance).")
 @_rates_option
 @_config_option
 @_database_option
 @format_option("json")
 @handle_errors
-def export_command(month: str, out_dir: Path, rates: Path | None, config_path: Path, database: str | None,
+def export_command(month: str, out_dir: Path | None, rates: Path | None, config_path: Path, database: str | None,
                    fmt: str) -> None:
     """Write the month's allocation workbook and CSVs (closed months: the frozen figures); print the paths.
 
@@ -56,7 +58,8 @@ def export_command(month: str, out_dir: Path, rates: Path | None, config_path: P
     label = _month(month)
     config = load_config(config_path)
     with Store.open(database, must_exist=True) as store:
-        result = run_export(store, config, month=label, out_dir=out_dir, rates_path=rates)
+        result = run_export(store, config, month=label, out_dir=out_dir or Path(config.finance.output_dir),
+                            rates_path=rates)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict()))
         return

@@ -183,6 +183,10 @@ class FinanceOptions(BaseModel):
     fx: dict[Currency, float] = Field(default_factory=dict,
                                       description="Currency → value of 1 unit in the reporting currency.")
     rates_file: str | None = Field(None, description="The rates CSV (else ROLLUP_RATES or --rates).")
+    output_dir: str = Field("outputs/finance", min_length=1,
+                            description="Where `rollup finance export` writes `finance-<month>/` unless `--out` "
+                                        "says otherwise: a folder of its own, apart from the portfolio's outputs "
+                                        "(the files hold person-level cost and are written for their owner only).")
     calendar: CalendarOptions = Field(default_factory=CalendarOptions)
     effort: EffortOptions = Field(default_factory=EffortOptions)
     window: WindowOptions = Field(default_factory=WindowOptions)

@@ -164,7 +164,8 @@ def write_finance(tables: FinanceTables, out_dir: str | Path, *, base_url: JiraB
     name = f"finance-{tables.month}"
     final = Path(out_dir) / name
     names = [f"{name}.xlsx"]
-    with atomic_dir(final) as staging:
+    # Person-level cost: the folder and its files are for their owner only.
+    with atomic_dir(final, private=True) as staging:
         write_workbook(tables, staging / names[0], base_url)
         reproducible_xlsx(staging / names[0], stamp or datetime(2000, 1, 1, tzinfo=timezone.utc))
         for stem, frame in tables.csv_tables().items():

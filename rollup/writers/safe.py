@@ -204,23 +204,30 @@ def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
 
 
 @contextmanager
-def atomic_dir(final: str | Path) -> Iterator[Path]:
+def atomic_dir(final: str | Path, *, private: bool = False) -> Iterator[Path]:
     """Build a folder of files as one set: yield an empty staging folder beside ``final``, then swap it in.
 
     On leaving the block every file in the staging folder is flushed to disk and the folder is
     swapped with ``final`` in one rename (a previous ``final`` is then removed), so a reader sees
     the old set or the new one, never a mix, and never no folder. If the block raises, the staging
     folder is removed and any previous ``final`` is left untouched. Leftovers of killed writers
-    beside ``final`` are removed first (:func:`clean_stale`).
+    beside ``final`` are removed first (:func:`clean_stale`). ``private``: for the owner only — the folder
+    ``rwx------``, its files ``rw-------``, whatever the umask (a folder it has to create above ``final`` too).
     """
     final = Path(final)
+    if private and not final.parent.exists():
+        final.parent.mkdir(parents=True, mode=0o700)
+        os.chmod(final.parent, 0o700)
     final.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(final.parent)
     staging = _new_temp(final, "tmp", folder=True)
     try:
         yield staging
+        if private:
+            for path in staging.rglob("*"):
+                os.chmod(path, 0o700 if path.is_dir() else 0o600)
         _fsync_tree(staging)
-        os.chmod(staging, 0o777 & ~_UMASK)
+        os.chmod(staging, 0o700 if private else 0o777 & ~_UMASK)
         replace_dir(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -191,3 +191,28 @@ def test_the_month_in_progress_is_exported_as_partial(sample_store, sample_rates
     policy = pd.read_csv(tmp_path / f"finance-{month}" / "policy.csv").set_index("item")["value"]
     assert policy["status"] == (f"open (figures from today's data); partial: the data runs to {synced.date()}, "
                                 "before the month ends")
+
+
+def test_finance_goes_to_its_own_folder_for_its_owner_only(tmp_path, sample_store, sample_rates, monkeypatch):
+    """Without --out the month goes under finance.output_dir (outputs/finance), apart from the portfolio's
+    outputs; the folders and files are rwx------ / rw------- whatever the umask."""
+    import os
+    import stat
+
+    from click.testing import CliRunner
+
+    from rollup.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    old = os.umask(0o022)
+    try:
+        result = CliRunner().invoke(cli, ["finance", "export", "--month", "2026-10", "--config", str(MAPPINGS),
+                                          "--rates", str(sample_rates), "--database", sample_store])
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "outputs" / "finance" / "finance-2026-10"
+    assert (folder / "detail.csv").exists() and not (tmp_path / "outputs" / "finance-2026-10").exists()
+    mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
+    assert mode(folder.parent) == 0o700 and mode(folder) == 0o700
+    assert {mode(p) for p in folder.iterdir()} == {0o600}
