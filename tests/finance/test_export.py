@@ -216,3 +216,35 @@ def test_finance_goes_to_its_own_folder_for_its_owner_only(tmp_path, sample_stor
     mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
     assert mode(folder.parent) == 0o700 and mode(folder) == 0o700
     assert {mode(p) for p in folder.iterdir()} == {0o600}
+
+
+def test_no_persons_cost_appears_in_the_portfolio_or_team_workbooks(exported, sample_store, tmp_path):
+    """Person-level cost is finance's alone: the portfolio and a team workbook have no cost or rate column (a
+    bucket's capex / opex treatment is shown, never money), and no row naming a person carries that person's
+    hours or cost from the finance export."""
+    from datetime import date
+
+    from rollup.jobs.report import run_portfolio
+
+    people = pd.read_csv(exported.folder / "people.csv", keep_default_na=False)
+    figures = {str(r.person): {round(float(r.cost), 2), round(float(r.hours), 2)} for r in people.itertuples()
+               if str(r.person) and float(r.cost) > 0}
+    assert figures
+    config = load_config(MAPPINGS)
+    with Store.open(sample_store) as store:
+        books = [run_portfolio(store, config, as_of=date(2026, 11, 23), out_dir=tmp_path / "p",
+                               save_snapshot=False).workbook,
+                 run_portfolio(store, config, as_of=date(2026, 11, 23), team="payments", out_dir=tmp_path / "t",
+                               save_snapshot=False).workbook]
+    named_rows = 0
+    for path in books:
+        for ws in load_workbook(path, read_only=True).worksheets:
+            for row in ws.iter_rows(values_only=True):
+                texts = [str(v) for v in row if isinstance(v, str)]
+                assert not any(t.strip().lower() in ("cost", "hourly rate", "rate", "loaded cost") for t in texts), \
+                    (path.name, ws.title, row)
+                for person in figures.keys() & set(texts):
+                    named_rows += 1
+                    numbers = {round(float(v), 2) for v in row if isinstance(v, (int, float))}
+                    assert not numbers & figures[person], (path.name, ws.title, person)
+    assert named_rows  # people are named (owners, assignees): the check looked at real rows
