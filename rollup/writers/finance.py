@@ -36,6 +36,7 @@ from openpyxl.utils import get_column_letter
 
 from rollup.finance.allocation import FinanceTables, decimals_for, to_csv_bytes
 from rollup.store.sites import JiraBase, browse_url
+from rollup.writers.portfolio import add_excel_table
 from rollup.writers.safe import atomic_dir, clean_text, looks_like_formula, set_text
 from rollup.writers.style import HEADER_FILL, HEADER_FONT, LINK_FONT
 
@@ -83,7 +84,10 @@ def write_sheet(wb: Workbook, title: str, frame: pd.DataFrame, bases: list[str],
     kinds = [_kind(c, bases) for c in columns]
     ws.freeze_panes = "A2"
     last_col = get_column_letter(max(len(columns), 1))
-    ws.auto_filter.ref = f"A1:{last_col}{max(len(frame), 1) + 1}"
+    ref = f"A1:{last_col}{max(len(frame), 1) + 1}"
+    # An Excel Table over the header and the rows (the Total row stays below it); else a sheet filter.
+    if not add_excel_table(ws, ref, [_header(c, bases) for c in columns]):
+        ws.auto_filter.ref = ref
     sample = frame.head(300)
     for j, column in enumerate(columns, start=1):
         if kinds[j - 1] == "text" or kinds[j - 1] == "key":

@@ -13,6 +13,8 @@ it prints on one landscape page at a size that can be read.
 from __future__ import annotations
 
 import math
+import re
+import warnings
 from copy import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -216,11 +218,51 @@ def write_table(ws: Worksheet, frame: pd.DataFrame, columns: list[Col], *, base_
     last = start_row + len(frame)
     if header_row_is_frozen:
         ws.freeze_panes = ws.cell(row=start_row + 1, column=start_col)
-    if autofilter:
-        ws.auto_filter.ref = (f"{get_column_letter(start_col)}{start_row}:"
-                              f"{get_column_letter(start_col + len(columns) - 1)}{max(last, start_row + 1)}")
+    ref = (f"{get_column_letter(start_col)}{start_row}:"
+           f"{get_column_letter(start_col + len(columns) - 1)}{max(last, start_row + 1)}")
+    # An Excel Table (what Power Query and BI tools read), with its own filter buttons; the sheet's
+    # filter is set only where a table cannot be made (a header given twice).
+    if not add_excel_table(ws, ref, [c.header for c in columns]) and autofilter:
+        ws.auto_filter.ref = ref
     fit_widths(ws, frame, columns, start_col)
     return last
+
+
+#: The Tables' style: light banding under the header cells' own fill.
+TABLE_STYLE = "TableStyleLight1"
+
+
+def table_name(ws: Worksheet) -> str:
+    """A workbook-unique Table name from the sheet's title: ``Epics`` → ``tblEpics``, ``Data quality`` →
+    ``tblDataQuality``, the second table of a sheet ``tblDataQuality2`` (stable: tables are written in order)."""
+    words = re.findall(r"[A-Za-z0-9]+", ws.title)
+    base = "tbl" + ("".join(w[:1].upper() + w[1:] for w in words) or "Table")
+    taken = {name for sheet in ws.parent.worksheets for name in getattr(sheet, "tables", {})}
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}{n}"
+    return name
+
+
+def add_excel_table(ws: Any, ref: str, headers: list[str]) -> bool:
+    """Make ``ref`` (header row first) an Excel Table named by :func:`table_name`; False (nothing added) when
+    the headers are not distinct non-empty text, which a Table needs."""
+    from openpyxl.worksheet.filters import AutoFilter
+    from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+
+    if not headers or len({h.strip().lower() for h in headers}) != len(headers) or not all(h.strip() for h in headers):
+        return False
+    # The columns are named here, as their header cells say (a write-only sheet cannot be read back for them).
+    table = Table(displayName=table_name(ws), ref=ref, autoFilter=AutoFilter(ref=ref),
+                  tableColumns=[TableColumn(id=i, name=h) for i, h in enumerate(headers, start=1)])
+    table.tableStyleInfo = TableStyleInfo(name=TABLE_STYLE, showRowStripes=True, showColumnStripes=False,
+                                          showFirstColumn=False, showLastColumn=False)
+    with warnings.catch_warnings():
+        # openpyxl warns on every table of a write-only sheet that its columns must be named by hand: they are.
+        warnings.filterwarnings("ignore", message="In write-only mode you must add table columns manually")
+        ws.add_table(table)
+    return True
 
 
 def fit_widths(ws: Worksheet, frame: pd.DataFrame, columns: list[Col], start_col: int = 1) -> None:

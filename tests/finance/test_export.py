@@ -44,11 +44,14 @@ def test_workbook_figures_tie_to_the_csvs_and_the_detail(exported):
     ws = wb["Summary"]
     header = [c.value for c in ws[1]]
     assert header[:6] == ["Period", "Team id", "Team", "Bucket", "Bucket name", "Row type"]
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == f"A1:{ws.auto_filter.ref.split(':')[1]}"
+    assert ws.freeze_panes == "A2" and list(ws.tables) == ["tblSummary"]
+    ref = ws.tables["tblSummary"].ref
     cost_col = header.index("Cost")
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     body, total = rows[:-1], rows[-1]
-    assert len(body) == len(summary) and int(ws.auto_filter.ref.split(":")[1][1:]) == len(body) + 1
+    # The Table covers the header and the rows; the Total row is below it.
+    last_row = int(ref.split(":")[1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    assert len(body) == len(summary) and ref.startswith("A1:") and last_row == len(body) + 1
     sheet_cost = sum(row[cost_col] for row in body)
     assert sheet_cost == pytest.approx(detail["cost"].sum(), abs=0.01)
     # The totals row: labelled, bold, each figure the sum of the rows above it and of the detail.
@@ -65,6 +68,14 @@ def test_workbook_figures_tie_to_the_csvs_and_the_detail(exported):
     for title in ("By pillar", "By initiative", "People"):
         sheet_rows = list(wb[title].iter_rows(min_row=2, values_only=True))
         assert sheet_rows[-1][0] == "Total", title
+    # Every sheet's table is an Excel Table with a stable name, its columns named as its header cells.
+    names = {ws.title: list(ws.tables) for ws in wb.worksheets}
+    assert names == {"Summary": ["tblSummary"], "By pillar": ["tblByPillar"], "By initiative": ["tblByInitiative"],
+                     "Detail": ["tblDetail"], "People": ["tblPeople"], "Policy": ["tblPolicy"],
+                     "Reconciliation": ["tblReconciliation"]}
+    for sheet in wb.worksheets:
+        for excel_table in sheet.tables.values():
+            assert [c.name for c in excel_table.tableColumns] == [c.value for c in sheet[1]]
     assert summary["cost"].sum() == pytest.approx(detail["cost"].sum(), abs=0.01)
     assert ws.cell(row=2, column=cost_col + 1).number_format == "#,##0.00"
     # By team and bucket, the summary is the detail grouped.

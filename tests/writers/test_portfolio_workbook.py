@@ -137,7 +137,12 @@ def test_summary_decisions_link_to_jira(written):
 
 def test_epics_sheet_values_formats_links(written):
     ws = written[2]["Epics"]
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:")
+    assert ws.freeze_panes == "A2" and not ws.auto_filter.ref  # the Table filters (a sheet filter would clash)
+    # An Excel Table with a stable name over the header and every row.
+    excel_table = ws.tables["tblEpics"]
+    last_row = int(excel_table.ref.split(":")[1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    assert excel_table.ref.startswith("A1:") and last_row == ws.max_row
+    assert excel_table.tableStyleInfo.name == "TableStyleLight1"
     rows = {r["Epic"]: r for r in table(ws)}
     assert rows["ENT-1"]["RAG"] == "at risk"
     assert rows["ENT-1"]["Projected"] == datetime(2027, 1, 5)
@@ -235,3 +240,31 @@ def test_short_text_columns_fit_their_longest_value(written):
         if values:
             letter = get_column_letter(col)
             assert ws.column_dimensions[letter].width >= min(max(map(len, values)) + 2, 50), name
+
+
+def test_every_table_is_an_excel_table_with_a_stable_name(written):
+    """Power Query reads Tables: every table below the Summary's one-minute read is one, named after its sheet,
+    its columns named as its header cells, over its header and all its rows; no two overlap."""
+    from openpyxl.utils import range_boundaries
+
+    wb = written[2]
+    names = [name for ws in wb.worksheets for name in ws.tables]
+    assert len(names) == len(set(names))
+    assert {"tblPillars", "tblOKRs", "tblRoadmap", "tblEpics", "tblForecast", "tblAllocation", "tblChanges",
+            "tblTrend", "tblTeams", "tblDataQuality"} <= set(names)
+    for ws in wb.worksheets:
+        if ws.title != "Summary":
+            assert ws.tables, ws.title
+        spans = []
+        for excel_table in ws.tables.values():
+            min_col, min_row, max_col, max_row = range_boundaries(excel_table.ref)
+            header = [ws.cell(row=min_row, column=c).value for c in range(min_col, max_col + 1)]
+            assert [c.name for c in excel_table.tableColumns] == header, (ws.title, excel_table.name)
+            assert excel_table.name.startswith("tbl") and max_row > min_row
+            spans.append((min_row, max_row))
+        spans.sort()
+        assert all(a[1] < b[0] for a, b in zip(spans, spans[1:])), ws.title
+        assert not ws.auto_filter.ref or not ws.tables
+    # The same views give the same names (a BI query that reads tblEpics keeps working next week).
+    again = load_workbook(write_outputs(_views(), written[0].parent / "again", as_of=AS_OF, base_url=BASE_URL)[0])
+    assert [n for ws in again.worksheets for n in ws.tables] == names
