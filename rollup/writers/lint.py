@@ -23,7 +23,6 @@ stays text. The file is written to a temp name and renamed (:func:`rollup.writer
 from __future__ import annotations
 
 import re
-from copy import copy
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from rollup.lint.result import SEVERITY_RANK, UNASSIGNED, LintResult
-from rollup.writers.portfolio import Col, put, write_table
+from rollup.writers.portfolio import Col, put, restyle, write_table
 from rollup.writers.printing import set_print_setup_all
 from rollup.writers.safe import atomic_write, set_text
 from rollup.writers.style import LINK_FONT
@@ -150,18 +149,7 @@ def _link_rows(ws: Worksheet, frame: pd.DataFrame, columns: list[Col], start_row
     link_col = fields.index("link") + 1 if "link" in fields else None
     sev_col = fields.index("severity") + 1 if "severity" in fields else None
     fills = {s: _fill(c) for s, c in SEVERITY_FILLS.items()}
-    # Each (change, style the cell had) is worked out once, then copied: openpyxl's style setters look the
-    # font or fill up in the workbook's lists on every call (most of the time of a large findings sheet).
-    done: dict[tuple[Any, bytes], Any] = {}
-
-    def restyle(cell: Any, change: Any, apply: Any) -> None:
-        key = (change, b"" if cell._style is None else cell._style.tobytes())
-        if key in done:
-            cell._style = copy(done[key])
-        else:
-            apply(cell)
-            done[key] = copy(cell._style)
-
+    styles: dict = {}  # each style change worked out once (restyle), the bulk of a large findings sheet
     for i, (link, severity) in enumerate(zip(links, severities)):
         row = start_row + 1 + i
         if isinstance(link, str) and link:
@@ -169,10 +157,10 @@ def _link_rows(ws: Worksheet, frame: pd.DataFrame, columns: list[Col], start_row
                 if col:
                     cell = ws.cell(row=row, column=col)
                     cell.hyperlink = link
-                    restyle(cell, "link", lambda c: setattr(c, "font", LINK_FONT))
+                    restyle(cell, styles, "link", lambda cell=cell: setattr(cell, "font", LINK_FONT))
         if sev_col and severity in fills:
-            restyle(ws.cell(row=row, column=sev_col), severity,
-                    lambda c, fill=fills[severity]: setattr(c, "fill", fill))
+            cell = ws.cell(row=row, column=sev_col)
+            restyle(cell, styles, severity, lambda cell=cell, fill=fills[severity]: setattr(cell, "fill", fill))
 
 
 def _ordered(findings: pd.DataFrame) -> pd.DataFrame:

@@ -153,7 +153,7 @@ def put(ws: Worksheet, row: int, col: int, value: Any, kind: str = "text", base_
             number = int(round(number))
         # What ``cell.value = number`` stores, without openpyxl working out the type again.
         cell._value, cell.data_type = number, "n"
-        _style(cell, styles, kind,
+        restyle(cell, styles, kind,
                lambda: setattr(cell, "number_format", {"int": INT, "num": NUM, "pct": PCT, "pp": PP}[kind]))
     elif kind == "date":
         if isinstance(value, str):
@@ -165,7 +165,7 @@ def put(ws: Worksheet, row: int, col: int, value: Any, kind: str = "text", base_
         # A date cell ("d"): openpyxl would also give it a default date format first, replaced at once here.
         cell._value = value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
         cell.data_type = "d"
-        _style(cell, styles, kind, lambda: setattr(cell, "number_format", DATE))
+        restyle(cell, styles, kind, lambda: setattr(cell, "number_format", DATE))
     elif kind == "bool":
         cell.value = "yes" if bool(value) else "no"
     else:
@@ -174,24 +174,28 @@ def put(ws: Worksheet, row: int, col: int, value: Any, kind: str = "text", base_
             url = issue_url(base_url, str(value))
             if url:
                 cell.hyperlink = url
-                _style(cell, styles, kind, lambda: setattr(cell, "font", LINK_FONT))
+                restyle(cell, styles, kind, lambda: setattr(cell, "font", LINK_FONT))
         elif kind == "rag":
             fill = RAG_FILLS.get(str(value))
             if fill:
-                _style(cell, styles, (kind, fill), lambda: setattr(cell, "fill", PatternFill("solid", fgColor=fill)))
+                restyle(cell, styles, (kind, fill), lambda: setattr(cell, "fill", PatternFill("solid", fgColor=fill)))
     return cell
 
 
-def _style(cell: Any, styles: dict | None, variant: Any, apply: Any) -> None:
-    """Apply a style once per variant, then copy the cell's style array (same result, much cheaper)."""
+def restyle(cell: Any, styles: dict | None, variant: Any, apply: Any) -> None:
+    """Apply a style change once per (variant, style the cell had), then copy the resulting style array to
+    later cells alike (same result, much cheaper: openpyxl's style setters look the font, fill or number
+    format up in the workbook's lists on every call). Keyed on the cell's own style too, so a cell that
+    differs already (e.g. text given Excel's quote prefix) never takes another's style."""
+    key = (variant, b"" if cell._style is None else cell._style.tobytes())
     if styles is not None:
-        done = styles.get(variant)
+        done = styles.get(key)
         if done is not None:
             cell._style = copy(done)
             return
     apply()
     if styles is not None:
-        styles[variant] = copy(cell._style)
+        styles[key] = copy(cell._style)
 
 
 #: Column kinds whose values Excel aligns right (their headers follow).
