@@ -64,7 +64,13 @@ def export_command(month: str, out_dir: Path | None, rates: Path | None, config_
         click.echo(json.dumps(result.to_dict()))
         return
     click.echo(f"Finance export {result.month} ({result.status}): {result.rows} detail rows, "
-               f"{result.adjustments} adjustments, content hash {result.content_hash}")
+               f"{result.adjustments} adjustments, {result.evidence} capitalized epic(s) on the Evidence sheet")
+    click.echo(f"Content hash of the data files {result.files_hash} (detail.csv {result.content_hash})")
+    if result.matches_close is True:
+        click.echo("The data files are those of the close, byte for byte")
+    elif result.matches_close is False:
+        click.echo("Note: data file(s) differ from those of the close (the figures, detail.csv, are checked and "
+                   f"the same; the files' layout changed since): {', '.join(result.changed_since_close)}")
     if result.data_runs_to:
         click.echo(f"Partial month: the data runs to {result.data_runs_to} (the last sync), before the month ends")
     for path in result.paths:
@@ -90,8 +96,8 @@ def close_command(month: str, rates: Path | None, config_path: Path, database: s
     config = load_config(config_path)
     with Store.open(database, must_exist=True) as store:
         figures = close_month(store, config, label, rates_path=rates)
-    click.echo(f"Closed {label}: {len(figures.detail)} detail rows, {figures.adjustments} adjustments, "
-               f"content hash {figures.digest}")
+    click.echo(f"Closed {label}: {len(figures.detail)} detail rows, {figures.adjustments} adjustments")
+    click.echo(f"Content hash of the data files {figures.meta['data_files_sha256']} (detail.csv {figures.digest})")
 
 
 @finance.command("reopen")
@@ -134,7 +140,9 @@ def months_command(database: str | None, fmt: str) -> None:
     if not status["closed"]:
         click.echo("No closed months.")
     for row in status["closed"]:
-        click.echo(f"{row['month']}  closed {row['closed_at']}  {row['rows']} rows  {row['content_hash']}")
+        files = f"  data files {row['data_files_hash']}" if row.get("data_files_hash") else ""
+        click.echo(f"{row['month']}  closed {row['closed_at']}  {row['rows']} rows  detail.csv "
+                   f"{row['content_hash']}{files}")
     if status["first_open"]:
         click.echo(f"First open month: {status['first_open']}")
     for entry in status["log"]:

@@ -339,6 +339,8 @@ class FinanceTables:
     reconciliation: pd.DataFrame
     policy: pd.DataFrame
     info: dict[str, Any] = field(default_factory=dict)
+    #: One row per capitalized epic: its window's evidence (:func:`rollup.finance.evidence.evidence_table`).
+    evidence: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: Sheet → its totals row (the label column says "Total"; each figure the sum of the table's rows, as
     #: the reconciliation sums them): the Summary, By pillar, By initiative and People sheets end with it.
     totals: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -347,7 +349,20 @@ class FinanceTables:
         """File stem → table, for the CSV set (the ledger import reads these)."""
         return {"summary": self.summary, "by-pillar": self.by_pillar, "by-initiative": self.by_initiative,
                 "detail": self.detail, "people": self.people, "reconciliation": self.reconciliation,
-                "policy": self.policy}
+                "policy": self.policy, "evidence": self.evidence}
+
+    def csv_files(self) -> dict[str, bytes]:
+        """File name → the bytes of each data CSV, as written (fixed decimals: the same figures, the same bytes)."""
+        return {f"{stem}.csv": to_csv_bytes(frame, decimals=decimals_for(list(frame.columns), self.bases))
+                for stem, frame in self.csv_tables().items()}
+
+
+def files_hash(files: dict[str, bytes]) -> tuple[str, dict[str, str]]:
+    """The content hash of a set of data files and each file's SHA-256: SHA-256 over ``<sha256>  <name>`` lines
+    in name order (what ``sha256sum`` prints for the files), so it changes when any file does."""
+    each = {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}
+    manifest = "".join(f"{digest}  {name}\n" for name, digest in each.items())
+    return hashlib.sha256(manifest.encode("utf-8")).hexdigest(), each
 
 
 def group_totals(detail: pd.DataFrame, by: list[str], bases: list[str]) -> pd.DataFrame:
@@ -428,7 +443,7 @@ def build_tables(month: str, detail: pd.DataFrame, bases: list[str], *, sources:
                  policy_rows: list[tuple[str, str]], info: dict[str, Any],
                  capacity_hours: float | None = None,
                  names: dict[str, dict[str, str]] | None = None,
-                 over: pd.DataFrame | None = None) -> FinanceTables:
+                 over: pd.DataFrame | None = None, evidence: pd.DataFrame | None = None) -> FinanceTables:
     """Every table of the export from the detail (plus the independent totals in ``sources``).
 
     ``names``: ``{"buckets": {id: name}, "pillars": {id: name}}`` — the Summary gains ``bucket_name``, the
@@ -445,7 +460,7 @@ def build_tables(month: str, detail: pd.DataFrame, bases: list[str], *, sources:
         over = over[over["effort_month"].astype(str).eq(month)] if len(over) else pd.DataFrame(columns=OVER_COLUMNS)
     people = people_table(detail, bases, capacity_hours, over)
     reconciliation = reconcile(detail, summary, by_pillar, by_initiative, people, bases, sources,
-                               capacity_hours=capacity_hours, over=over)
+                               capacity_hours=capacity_hours, over=over, evidence=evidence)
     policy = pd.DataFrame(policy_rows, columns=["item", "value"])
     numbers = ["hours", "fte", *money_columns(bases)]
     totals = {"Summary": totals_row(summary, "period", numbers),
@@ -455,12 +470,14 @@ def build_tables(month: str, detail: pd.DataFrame, bases: list[str], *, sources:
                                                       "logged_hours", "over_hours"])}
     return FinanceTables(month=month, bases=bases, detail=detail, summary=summary, by_pillar=by_pillar,
                          by_initiative=by_initiative, people=people, reconciliation=reconciliation, policy=policy,
-                         info=info, totals=totals)
+                         info=info, totals=totals,
+                         evidence=evidence if evidence is not None else pd.DataFrame(columns=["period", "epic"]))
 
 
 def reconcile(detail: pd.DataFrame, summary: pd.DataFrame, by_pillar: pd.DataFrame, by_initiative: pd.DataFrame,
               people: pd.DataFrame, bases: list[str], sources: dict[str, Any], *,
-              capacity_hours: float | None = None, over: pd.DataFrame | None = None) -> pd.DataFrame:
+              capacity_hours: float | None = None, over: pd.DataFrame | None = None,
+              evidence: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every total against the detail, computed both ways: check, left, right, difference, tolerance, ok."""
     rows: list[tuple[str, float, float, float]] = []
     n = max(len(detail), 1)
@@ -481,6 +498,12 @@ def reconcile(detail: pd.DataFrame, summary: pd.DataFrame, by_pillar: pd.DataFra
         add(f"{b}: detail capex + opex = detail cost", total(detail, f"{b}_capex") + total(detail, f"{b}_opex"),
             total(detail, "cost"), 0.005)
         add(f"{b}: summary capex = detail capex", total(summary, f"{b}_capex"), total(detail, f"{b}_capex"), 0.005)
+    if evidence is not None:
+        # Every capitalized row is on the Evidence sheet through its epic, or has no epic to give evidence for.
+        no_epic = detail[detail["epic"].astype(str) == NONE] if len(detail) else detail
+        for b in bases:
+            add(f"{b}: Evidence capex (capitalized epics) + capex of rows without an epic = detail capex",
+                total(evidence, f"{b}_capex") + total(no_epic, f"{b}_capex"), total(detail, f"{b}_capex"), 0.005)
     effort = own[own["row_type"] == "effort"]
     if "worklog_hours" in sources:
         scaled_away = total(over, "scaled_worklog_hours") if over is not None and "scaled_worklog_hours" in over else 0

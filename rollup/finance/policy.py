@@ -32,8 +32,32 @@ CLAUSE_INPUTS = ("bucket", "bucket_treatment", "issue_type", "status", "window",
 UNALLOCATED_CLAUSE = "unallocated"
 
 
-def epic_windows(mapped_issues: pd.DataFrame, finance: FinanceOptions, calendar: WorkCalendar) -> pd.DataFrame:
-    """One row per issue of ``mapped`` (same index): window_kind, window_start, window_end, window_evidence."""
+def epic_windows(mapped_issues: pd.DataFrame, finance: FinanceOptions, calendar: WorkCalendar,
+                 per_epic: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per issue of ``mapped`` (same index): window_kind, window_start, window_end, window_evidence
+    (``per_epic``: :func:`epic_evidence` of the same issues, when already worked out)."""
+    if per_epic is None:
+        per_epic = epic_evidence(mapped_issues, finance, calendar)
+    epic_of = mapped_issues["epic"].astype("object")
+    joined = per_epic.reindex(epic_of.where(epic_of.notna(), "").to_numpy())
+    out = pd.DataFrame({
+        "window_kind": joined["window_kind"].fillna("no-epic").to_numpy(),
+        "window_start": joined["window_start"].fillna(NO_DAY).astype(np.int64).to_numpy(),
+        "window_end": joined["window_end"].fillna(OPEN_END).astype(np.int64).to_numpy(),
+        "window_evidence": joined["window_evidence"].fillna("").to_numpy(),
+    }, index=mapped_issues.index)
+    return out
+
+
+def epic_evidence(mapped_issues: pd.DataFrame, finance: FinanceOptions, calendar: WorkCalendar) -> pd.DataFrame:
+    """One row per epic (index: its key): its window and the evidence behind each edge of it.
+
+    ``window_kind``, ``window_start`` / ``window_end`` (day numbers, :data:`NO_DAY` / :data:`OPEN_END` when
+    none); ``window_evidence`` (where the authorization date came from: ``field start_date``, ``label
+    capex-approved``, ``config finance.window.authorized.epics``); ``probable_basis`` (what the probable test
+    saw) and ``probable`` (its outcome); ``abandoned`` (the status is one of ``probable.exclude_statuses``);
+    ``release_source`` (what ended the window: the epic's resolution or a fix version's release).
+    """
     epics = mapped_issues[mapped_issues["hierarchy_level"] == 1]
     authorized = finance.window.authorized
     probable = finance.window.probable
@@ -47,9 +71,12 @@ def epic_windows(mapped_issues: pd.DataFrame, finance: FinanceOptions, calendar:
     if authorized.label:
         has_label = np.fromiter((authorized.label in (labels or ()) for labels in epics["labels"]), bool, n)
         base = field_days if field_days is not None else created_days
+        from_field = (base != NO_DAY) if field_days is not None else np.zeros(n, dtype=bool)
         base = np.where(base == NO_DAY, created_days, base)
         auth = np.where(has_label, base, NO_DAY)
-        evidence = np.where(has_label, f"label {authorized.label}", evidence)
+        source = np.where(from_field, f" (date: field {authorized.date_field})", " (date: created)")
+        evidence = np.where(has_label, np.char.add(f"label {authorized.label}", source.astype(str)).astype(object),
+                            evidence)
     elif field_days is not None:
         auth = field_days
         evidence = np.where(auth != NO_DAY, f"field {authorized.date_field}", evidence)
@@ -58,34 +85,50 @@ def epic_windows(mapped_issues: pd.DataFrame, finance: FinanceOptions, calendar:
             auth[index] = day_number(authorized.epics[key])
             evidence[index] = "config finance.window.authorized.epics"
     kind = np.where(auth == NO_DAY, "not-authorized", "window").astype(object)
-    not_probable = np.zeros(n, dtype=bool)
+    looked_at = (f"label {authorized.label}" if authorized.label else
+                 f"date in field {authorized.date_field}" if authorized.date_field else "date")
+    evidence = np.where(auth == NO_DAY, f"none: no {looked_at} and no entry in finance.window.authorized.epics",
+                        evidence)
+    status = epics["status"].astype(str).to_numpy()
+    no_target = epics["target_date"].isna().to_numpy()
+    abandoned = np.isin(status, list(probable.exclude_statuses)) if probable.exclude_statuses else np.zeros(n, bool)
+    not_probable = abandoned.copy()
     if probable.require_target_date:
-        not_probable |= epics["target_date"].isna().to_numpy()
-    if probable.exclude_statuses:
-        not_probable |= epics["status"].astype(str).isin(probable.exclude_statuses).to_numpy()
+        not_probable |= no_target
     kind = np.where((kind == "window") & not_probable, "not-probable", kind)
+    targets = [None if missing else pd.Timestamp(t).date().isoformat()
+               for missing, t in zip(no_target, epics["target_date"])]
+    probable_basis = np.array([_probable_basis(probable, t, s, a) for t, s, a in zip(targets, status, abandoned)],
+                              dtype=object)
     end = np.full(n, OPEN_END, dtype=np.int64)
+    release_source = np.full(n, "", dtype=object)
     if release.epic_done:
         done = (epics["status_category"].astype(str) == "done").to_numpy() & epics["resolved"].notna().to_numpy()
         resolved = calendar.days_of(epics["resolved"])
         end = np.where(done, resolved + 1, end)
+        release_source = np.where(done, "epic resolved (status " + epics["status"].astype(str) + ")", release_source)
     if release.fix_versions:
         released = {name: day_number(d) + 1 for name, d in release.fix_versions.items()}
-        fix_end = np.fromiter((min((released[v] for v in (versions or ()) if v in released), default=OPEN_END)
-                               for versions in epics["fix_versions"]), np.int64, n)
-        end = np.minimum(end, fix_end)
+        for index, versions in enumerate(epics["fix_versions"]):
+            dated = [(released[v], v) for v in (versions or ()) if v in released]
+            if dated and min(dated)[0] < end[index]:
+                end[index], name = min(dated)
+                release_source[index] = f"fix version {name} released (config finance.window.release.fix_versions)"
     per_epic = pd.DataFrame({"window_kind": kind, "window_start": auth, "window_end": end,
-                             "window_evidence": evidence}, index=keys)
-    per_epic = per_epic[~per_epic.index.duplicated()]
-    epic_of = mapped_issues["epic"].astype("object")
-    joined = per_epic.reindex(epic_of.where(epic_of.notna(), "").to_numpy())
-    out = pd.DataFrame({
-        "window_kind": joined["window_kind"].fillna("no-epic").to_numpy(),
-        "window_start": joined["window_start"].fillna(NO_DAY).astype(np.int64).to_numpy(),
-        "window_end": joined["window_end"].fillna(OPEN_END).astype(np.int64).to_numpy(),
-        "window_evidence": joined["window_evidence"].fillna("").to_numpy(),
-    }, index=mapped_issues.index)
-    return out
+                             "window_evidence": evidence, "probable": ~not_probable, "probable_basis": probable_basis,
+                             "abandoned": abandoned, "release_source": release_source}, index=keys)
+    return per_epic[~per_epic.index.duplicated()]
+
+
+def _probable_basis(probable: Any, target: str | None, status: str, abandoned: bool) -> str:
+    """What the probable-to-complete test saw for one epic, in words."""
+    parts = []
+    if probable.require_target_date:
+        parts.append(f"target date {target}" if target else "no target date (required)")
+    if probable.exclude_statuses:
+        parts.append(f"status {status} " + ("is" if abandoned else "is not") + " an abandoned status ("
+                     + ", ".join(probable.exclude_statuses) + ")")
+    return "; ".join(parts) or "always probable (no test configured)"
 
 
 def _field_days(epics: pd.DataFrame, name: str, calendar: WorkCalendar) -> np.ndarray:

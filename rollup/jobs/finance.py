@@ -30,13 +30,15 @@ from rollup.finance.allocation import (
     content_hash,
     detail_columns,
     detail_rows,
+    files_hash,
     over_allocation,
     person_names,
 )
 from rollup.finance.calendar import Month, WorkCalendar, day_date, parse_month
 from rollup.finance.effort import Effort, compute_effort, month_of_day
+from rollup.finance.evidence import evidence_columns, evidence_table
 from rollup.finance.ledger import Ledger
-from rollup.finance.policy import epic_windows, policy_document
+from rollup.finance.policy import epic_evidence, epic_windows, policy_document
 from rollup.finance.rates import load_rates, rates_path
 from rollup.frames import Frames, load_frames
 from rollup.mapping import apply
@@ -76,12 +78,24 @@ class ExportResult:
     totals: dict[str, float] = field(default_factory=dict)
     #: The last day of data when the month is not over in it (a partial month), else None.
     data_runs_to: str | None = None
+    #: The content hash of every data file (:func:`rollup.finance.allocation.files_hash`); ``content_hash`` is
+    #: detail.csv's alone.
+    files_hash: str = ""
+    #: A closed month: whether its data files are those of the close (None when the close kept no files hash).
+    matches_close: bool | None = None
+    #: A closed month whose files differ from the close's: which.
+    changed_since_close: list[str] = field(default_factory=list)
+    #: Capitalized epics on the Evidence sheet.
+    evidence: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {"month": self.month, "status": self.status, "folder": str(self.folder),
-                "paths": [str(p) for p in self.paths], "content_hash": self.content_hash, "rows": self.rows,
-                "adjustments": self.adjustments, "totals": self.totals, "data_runs_to": self.data_runs_to}
+                "paths": [str(p) for p in self.paths], "content_hash": self.content_hash,
+                "files_hash": self.files_hash, "matches_close": self.matches_close,
+                "changed_since_close": self.changed_since_close, "rows": self.rows,
+                "adjustments": self.adjustments, "evidence": self.evidence, "totals": self.totals,
+                "data_runs_to": self.data_runs_to}
 
 
 # ---------------------------------------------------------------------------------------- inputs
@@ -136,7 +150,8 @@ def month_figures(store: Store, config: RollupConfig, month: str | Month, *, rat
     latest = max(closed) if closed else None
     first_open = parse_month(latest).next() if latest else None
     adjust = [parse_month(m) for m in closed] if first_open == month else []
-    windows = epic_windows(mapped_issues, finance, calendar)
+    per_epic = epic_evidence(mapped_issues, finance, calendar)
+    windows = epic_windows(mapped_issues, finance, calendar, per_epic)
     effort = compute_effort(mapped_issues, frames.transitions, frames.worklogs, windows, finance, calendar,
                             [month, *adjust], as_of_day, max_story_points=config.report.max_story_points)
     names = person_names(mapped_issues, frames.worklogs)
@@ -167,12 +182,15 @@ def month_figures(store: Store, config: RollupConfig, month: str | Month, *, rat
                           f"progress counts in it (the earliest issue was created "
                           f"{first.date().isoformat() if pd.notna(first) else 'later'}); nothing written")
     detail = canonical(detail, bases)
+    mappings_sha256 = config_hash(config)
+    evidence = evidence_table(month.label, detail, per_epic, mapped_issues, bases, mappings_sha256=mappings_sha256,
+                              as_of=pd.Timestamp(as_of).date().isoformat())
     meta = {
         "month": month.label,
         "bases": bases,
         "columns": detail_columns(bases),
         "policy": policy_document(finance),
-        "mappings_sha256": config_hash(config),
+        "mappings_sha256": mappings_sha256,
         "mappings_source": config.source,
         "rates_sha256": rates.sha256,
         "rates_file": str(rates.path),
@@ -184,6 +202,8 @@ def month_figures(store: Store, config: RollupConfig, month: str | Month, *, rat
         "adjusted_months": [m.label for m in adjust],
         # The names shown beside bucket and pillar ids; a closed month keeps those it was closed with.
         "names": display_names(config),
+        # Each capitalized epic's evidence (dates, their sources, clauses, the JQL of its issues), kept at close.
+        "evidence": evidence.to_dict(orient="records"),
     }
     return MonthFigures(month, "open", detail, bases, sources, meta, content_hash(detail, bases))
 
@@ -287,6 +307,9 @@ def policy_rows(figures: MonthFigures, *, closed_at: datetime | None) -> list[tu
         ("adjusted closed months", ", ".join(meta.get("adjusted_months", [])) or "none"),
         *_points_note(meta.get("sources", {})),
         *_over_note(meta),
+        ("evidence", f"{len(meta['evidence'])} capitalized epic(s) on the Evidence sheet (evidence.csv): the "
+                     "dates of each window, their sources, the clauses, the JQL of the issues"
+         if "evidence" in meta else "not kept: the month was closed before evidence was recorded"),
         ("reporting currency", meta["policy"]["currency"]),
     ]
     policy = meta["policy"]
@@ -323,18 +346,29 @@ def run_export(store: Store, config: RollupConfig, *, month: str, out_dir: str |
     # The files carry no time of the export (a closed month is the same bytes on every export): the workbook's
     # own dates are those of the figures; when it ran, and the hash of each file, are in run.json.
     figures_at = closed.closed_at if closed else pd.Timestamp(figures.meta["data_as_of"]).to_pydatetime()
-    folder, paths = write_finance(tables, out_dir, base_url=base_url, stamp=figures_at, run={
+    files = tables.csv_files()
+    digest, each = files_hash(files)
+    at_close = closed.meta.get("files_sha256") if closed else None
+    changed = sorted(n for n in set(each) | set(at_close or {}) if each.get(n) != (at_close or {}).get(n))
+    matches = None if at_close is None else not changed
+    folder, paths = write_finance(tables, out_dir, base_url=base_url, stamp=figures_at, files=files, run={
         "month": figures.month.label, "status": figures.status,
         "exported_at": generated_at.astimezone(timezone.utc).isoformat(timespec="seconds"),
         "closed_at": closed.closed_at.isoformat(timespec="seconds") if closed else None,
-        "content_sha256": figures.digest})
+        "content_sha256": figures.digest, "data_files_sha256": digest,
+        "data_files_sha256_at_close": closed.meta.get("data_files_sha256") if closed else None,
+        "matches_close": matches, "changed_since_close": changed if at_close is not None else []})
     return ExportResult(month=figures.month.label, status=figures.status, folder=folder, paths=paths,
                         content_hash=figures.digest, rows=len(figures.detail), adjustments=figures.adjustments,
-                        totals=_totals(tables), data_runs_to=figures.meta.get("data_runs_to"))
+                        totals=_totals(tables), data_runs_to=figures.meta.get("data_runs_to"), files_hash=digest,
+                        matches_close=matches, changed_since_close=changed if at_close is not None else [],
+                        evidence=len(tables.evidence))
 
 
 def export_tables(figures: MonthFigures, config: RollupConfig, *, closed_at: datetime | None) -> FinanceTables:
     """Every sheet and CSV of the month's export, from its figures (a closed month's own names and sources)."""
+    kept = figures.meta.get("evidence")
+    evidence = pd.DataFrame(kept if kept is not None else [], columns=evidence_columns(figures.bases))
     return build_tables(figures.month.label, figures.detail, figures.bases, sources=figures.sources,
                         policy_rows=policy_rows(figures, closed_at=closed_at),
                         info={"status": figures.status, "content_hash": figures.digest,
@@ -342,7 +376,8 @@ def export_tables(figures: MonthFigures, config: RollupConfig, *, closed_at: dat
                         capacity_hours=figures.sources.get("capacity_hours"),
                         names=figures.meta.get("names") or display_names(config),
                         over=(pd.DataFrame(figures.sources["over_allocation"], columns=OVER_COLUMNS)
-                              if "over_allocation" in figures.sources else None))
+                              if "over_allocation" in figures.sources else None),
+                        evidence=evidence if kept is not None else None)
 
 
 def _totals(tables: FinanceTables) -> dict[str, float]:
@@ -383,7 +418,13 @@ def close_month(store: Store, config: RollupConfig, month: str, *, rates_path: s
     if as_of_day < target.end_day:
         raise ConfigError(f"{target} cannot be closed: the store's data runs to {day_date(as_of_day)} (the last "
                           f"sync), before the month ends; sync after {day_date(target.end_day - 1)} and close then")
-    ledger.close(target.label, figures.detail, figures.digest, figures.meta, now=now)
+    # The data files as an export of the closed month will write them: their hash is kept with the close.
+    closed_at = now or datetime.now(timezone.utc)
+    as_closed = MonthFigures(figures.month, "closed", figures.detail, figures.bases, figures.sources, figures.meta,
+                             figures.digest)
+    digest, each = files_hash(export_tables(as_closed, config, closed_at=closed_at).csv_files())
+    figures.meta = {**figures.meta, "data_files_sha256": digest, "files_sha256": each}
+    ledger.close(target.label, figures.detail, figures.digest, figures.meta, now=closed_at)
     return figures
 
 
@@ -412,7 +453,7 @@ def month_status(store: Store) -> dict[str, Any]:
     latest = max(closed) if closed else None
     return {
         "closed": [{"month": r.month, "closed_at": r.closed_at.isoformat(), "content_hash": r.content_hash,
-                    "rows": r.rows} for r in closed.values()],
+                    "data_files_hash": r.meta.get("data_files_sha256"), "rows": r.rows} for r in closed.values()],
         "first_open": parse_month(latest).next().label if latest else None,
         "log": [{**entry, "at": entry["at"].isoformat()} for entry in ledger.log()],
     }

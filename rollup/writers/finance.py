@@ -34,19 +34,23 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from rollup.finance.allocation import FinanceTables, decimals_for, to_csv_bytes
+from rollup.finance.allocation import FinanceTables
 from rollup.store.sites import JiraBase, browse_url
 from rollup.writers.portfolio import add_excel_table
+from rollup.writers.printing import set_print_setup
 from rollup.writers.safe import atomic_dir, clean_text, looks_like_formula, set_text
 from rollup.writers.style import HEADER_FILL, HEADER_FONT, LINK_FONT
 
-SHEETS = ("Summary", "By pillar", "By initiative", "Detail", "People", "Policy", "Reconciliation")
+SHEETS = ("Summary", "By pillar", "By initiative", "Detail", "People", "Evidence", "Policy", "Reconciliation")
 FORMATS = {"hours": "#,##0.00", "fte": "0.000", "money": "#,##0.00", "rate": "#,##0.0000", "int": "#,##0",
            "exact": "#,##0.000000"}
 #: Words shown in capitals in column headers.
-_ACRONYMS = {"fte": "FTE", "ok": "OK"}
+_ACRONYMS = {"fte": "FTE", "ok": "OK", "jql": "JQL"}
 _KEY_COLUMNS = ("issue_key", "epic", "initiative")
 TOTAL_FONT = Font(bold=True)
+BOOL_FORMAT = '"TRUE";"TRUE";"FALSE"'
+#: Widths of long text: a JQL query shows its start (the cell holds all of it), a hash and a check whole.
+WIDTHS = {"jql": 60, "mappings_sha256": 68, "check": 100}
 
 
 def _kind(column: str, bases: list[str]) -> str:
@@ -56,6 +60,8 @@ def _kind(column: str, bases: list[str]) -> str:
         return "hours"
     if column == "fte":
         return "fte"
+    if column == "issues":
+        return "int"
     if column == "hourly_rate":
         return "rate"
     if column == "cost" or any(column in (f"{b}_capex", f"{b}_opex") for b in bases):
@@ -78,19 +84,25 @@ def _header(column: str, bases: Sequence[str] = ()) -> str:
 def write_sheet(wb: Workbook, title: str, frame: pd.DataFrame, bases: list[str], base_url: JiraBase | None,
                 total: dict[str, Any] | None = None) -> None:
     """One table on its own sheet: header row frozen, autofilter, fitted widths, real number formats; ``total``
-    (its figures computed with the tables, :attr:`FinanceTables.totals`) as a bold last row outside the filter."""
+    (its figures computed with the tables, :attr:`FinanceTables.totals`) as a bold last row: the Table's totals
+    row, outside its filter."""
     ws = wb.create_sheet(title)
+    set_print_setup(ws, header_rows=1)
     columns = list(frame.columns)
     kinds = [_kind(c, bases) for c in columns]
     ws.freeze_panes = "A2"
     last_col = get_column_letter(max(len(columns), 1))
-    ref = f"A1:{last_col}{max(len(frame), 1) + 1}"
-    # An Excel Table over the header and the rows (the Total row stays below it); else a sheet filter.
-    if not add_excel_table(ws, ref, [_header(c, bases) for c in columns]):
-        ws.auto_filter.ref = ref
+    with_total = bool(total) and len(frame) > 0 and columns[0] in (total or {})
+    ref = f"A1:{last_col}{max(len(frame), 1) + 1 + int(with_total)}"
+    # An Excel Table over the header, the rows and the Total row (the Table's totals row); else a sheet filter.
+    label = str((total or {}).get(columns[0])) if with_total else None
+    if not add_excel_table(ws, ref, [_header(c, bases) for c in columns], totals_label=label):
+        ws.auto_filter.ref = ref if not with_total else f"A1:{last_col}{len(frame) + 1}"
     sample = frame.head(300)
     for j, column in enumerate(columns, start=1):
-        if kinds[j - 1] == "text" or kinds[j - 1] == "key":
+        if column in WIDTHS:
+            width = WIDTHS[column]
+        elif kinds[j - 1] == "text" or kinds[j - 1] == "key":
             longest = sample[column].astype(str).str.len().max() if len(sample) else 0
             width = min(max(int(longest or 0) + 2, len(_header(column, bases)) + 2, 8), 60)
         else:
@@ -109,7 +121,7 @@ def write_sheet(wb: Workbook, title: str, frame: pd.DataFrame, bases: list[str],
         for j, kind in enumerate(kinds):
             row.append(_cell(ws, values[j][i], kind, base_url))
         ws.append(row)
-    if total and len(frame):
+    if with_total and total:
         cells = []
         for column, kind in zip(columns, kinds):
             cell = _cell(ws, total.get(column), kind, None)
@@ -129,7 +141,10 @@ def _cell(ws: Any, value: Any, kind: str, base_url: JiraBase | None) -> Any:
         cell.number_format = FORMATS[kind]
         return cell
     if isinstance(value, bool):
-        return value
+        # A true/false cell, shown as TRUE / FALSE in any spreadsheet (LibreOffice shows 1 / 0 without a format).
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = BOOL_FORMAT
+        return cell
     text = clean_text(value)
     link = browse_url(base_url, text) if kind == "key" and text and not text.startswith("(") else None
     if link:
@@ -149,7 +164,7 @@ def write_workbook(tables: FinanceTables, path: Path, base_url: JiraBase | None)
     """The finance workbook at ``path`` (the caller makes the write atomic)."""
     wb = Workbook(write_only=True)
     frames = {"Summary": tables.summary, "By pillar": tables.by_pillar, "By initiative": tables.by_initiative,
-              "Detail": tables.detail, "People": tables.people, "Policy": tables.policy,
+              "Detail": tables.detail, "People": tables.people, "Evidence": tables.evidence, "Policy": tables.policy,
               "Reconciliation": tables.reconciliation}
     for title in SHEETS:
         write_sheet(wb, title, frames[title], tables.bases, base_url, total=tables.totals.get(title))
@@ -157,13 +172,15 @@ def write_workbook(tables: FinanceTables, path: Path, base_url: JiraBase | None)
 
 
 def write_finance(tables: FinanceTables, out_dir: str | Path, *, base_url: JiraBase | None = None,
-                  stamp: datetime | None = None, run: dict[str, Any] | None = None) -> tuple[Path, list[Path]]:
+                  stamp: datetime | None = None, run: dict[str, Any] | None = None,
+                  files: dict[str, bytes] | None = None) -> tuple[Path, list[Path]]:
     """Write the workbook and CSVs of one month as a set; return the folder and every file in it.
 
     ``stamp``: the date the workbook's own properties and its zip entries carry (the figures' date, never
     the time of the export), so the same figures give the same workbook bytes. ``run``: what ``run.json``
     says about the export (when it ran, …); it also lists every other file's SHA-256, and is the only file
-    that changes when a closed month is exported again.
+    that changes when a closed month is exported again. ``files``: the CSVs' bytes
+    (:meth:`FinanceTables.csv_files`) when the caller has them already.
     """
     name = f"finance-{tables.month}"
     final = Path(out_dir) / name
@@ -172,13 +189,12 @@ def write_finance(tables: FinanceTables, out_dir: str | Path, *, base_url: JiraB
     with atomic_dir(final, private=True) as staging:
         write_workbook(tables, staging / names[0], base_url)
         reproducible_xlsx(staging / names[0], stamp or datetime(2000, 1, 1, tzinfo=timezone.utc))
-        for stem, frame in tables.csv_tables().items():
-            data = to_csv_bytes(frame, decimals=decimals_for(list(frame.columns), tables.bases))
-            (staging / f"{stem}.csv").write_bytes(data)
-            names.append(f"{stem}.csv")
+        for file_name, data in (files if files is not None else tables.csv_files()).items():
+            (staging / file_name).write_bytes(data)
+            names.append(file_name)
         if run is not None:
-            files = {n: hashlib.sha256((staging / n).read_bytes()).hexdigest() for n in names}
-            (staging / RUN_FILE).write_text(json.dumps({**run, "files_sha256": files}, indent=2, sort_keys=True)
+            digests = {n: hashlib.sha256((staging / n).read_bytes()).hexdigest() for n in names}
+            (staging / RUN_FILE).write_text(json.dumps({**run, "files_sha256": digests}, indent=2, sort_keys=True)
                                             + "\n", encoding="utf-8")
             names.append(RUN_FILE)
     return final, [final / n for n in names]

@@ -249,17 +249,30 @@ def table_name(ws: Worksheet) -> str:
     return name
 
 
-def add_excel_table(ws: Any, ref: str, headers: list[str]) -> bool:
+def add_excel_table(ws: Any, ref: str, headers: list[str], *, totals_label: str | None = None) -> bool:
     """Make ``ref`` (header row first) an Excel Table named by :func:`table_name`; False (nothing added) when
-    the headers are not distinct non-empty text, which a Table needs."""
+    the headers are not distinct non-empty text, which a Table needs.
+
+    ``totals_label``: the last row of ``ref`` is the Table's totals row, its first column saying
+    ``totals_label`` (its figures are the cells the caller wrote: each the sum the tables computed, so the
+    workbook read back shows them without a spreadsheet's recalculation); the filter covers the rows above it.
+    """
     from openpyxl.worksheet.filters import AutoFilter
     from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
     if not headers or len({h.strip().lower() for h in headers}) != len(headers) or not all(h.strip() for h in headers):
         return False
+    filter_ref = ref
+    if totals_label is not None:
+        start, end = ref.split(":")
+        letters = end.rstrip("0123456789")
+        filter_ref = f"{start}:{letters}{int(end[len(letters):]) - 1}"
     # The columns are named here, as their header cells say (a write-only sheet cannot be read back for them).
-    table = Table(displayName=table_name(ws), ref=ref, autoFilter=AutoFilter(ref=ref),
-                  tableColumns=[TableColumn(id=i, name=h) for i, h in enumerate(headers, start=1)])
+    columns = [TableColumn(id=i, name=h) for i, h in enumerate(headers, start=1)]
+    if totals_label is not None:
+        columns[0].totalsRowLabel = totals_label
+    table = Table(displayName=table_name(ws), ref=ref, autoFilter=AutoFilter(ref=filter_ref), tableColumns=columns,
+                  totalsRowCount=1 if totals_label is not None else None)
     table.tableStyleInfo = TableStyleInfo(name=TABLE_STYLE, showRowStripes=True, showColumnStripes=False,
                                           showFirstColumn=False, showLastColumn=False)
     with warnings.catch_warnings():

@@ -14,17 +14,18 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 
-def set_print_setup(ws: Worksheet, *, one_page: bool = False) -> None:
-    """Landscape, fit to one page wide (and tall when ``one_page``), header rows repeated, narrow margins."""
+def set_print_setup(ws: Worksheet, *, one_page: bool = False, header_rows: int | None = None) -> None:
+    """Landscape, fit to one page wide (and tall when ``one_page``), header rows repeated, narrow margins
+    (``header_rows``: how many, for a write-only sheet, which cannot be read for its frozen pane)."""
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 1 if one_page else 0
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.5
     ws.print_options.horizontalCentered = True
-    header_rows = _header_rows(ws)
+    header_rows = _header_rows(ws) if header_rows is None else header_rows
     if header_rows and not one_page:
         ws.print_title_rows = f"1:{header_rows}"
     ws.oddFooter.center.text = "&A — page &P of &N"

@@ -230,3 +230,21 @@ def test_a_closed_month_exported_twice_is_the_same_bytes_file_by_file(tmp_path, 
     assert run["files_sha256"] == {n: hashlib.sha256(b).hexdigest() for n, b in two.items() if n != "run.json"}
     policy = pd.read_csv(second.folder / "policy.csv")
     assert not policy["item"].str.contains("run at").any()
+    # The content hash of the data files, kept at the close, is sha256sum's listing of them hashed, and each
+    # export of the closed month says its files are those of the close.
+    data_files = {n: b for n, b in two.items() if n.endswith(".csv")}
+    assert set(data_files) >= {"detail.csv", "evidence.csv", "policy.csv", "summary.csv"}
+    listing = "".join(f"{hashlib.sha256(data_files[n]).hexdigest()}  {n}\n" for n in sorted(data_files))
+    expected = hashlib.sha256(listing.encode()).hexdigest()
+    with Store.open(url) as store:
+        (kept,) = month_status(store)["closed"]
+    assert kept["data_files_hash"] == expected == first.files_hash == second.files_hash
+    assert run["data_files_sha256"] == run["data_files_sha256_at_close"] == expected
+    assert second.matches_close is True and second.changed_since_close == []
+    shown = CliRunner().invoke(cli, ["finance", "export", "--month", "2026-10", "--out", str(tmp_path / "three"),
+                                     "--rates", str(sample_rates), "--database", url, "--config", str(MAPPINGS)])
+    assert shown.exit_code == 0, shown.output
+    assert f"Content hash of the data files {expected}" in shown.output
+    assert "are those of the close, byte for byte" in shown.output
+    listed = CliRunner().invoke(cli, ["finance", "months", "--database", url])
+    assert f"data files {expected}" in listed.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -15,7 +16,6 @@ from rollup.finance.calendar import WorkCalendar
 from rollup.finance.rates import load_rates
 from rollup.jobs.finance import run_export
 from rollup.store import Store
-from rollup.writers import finance as finance_writer
 from rollup.writers.finance import SHEETS, write_finance
 
 
@@ -31,7 +31,8 @@ def exported(sample_store, sample_rates, tmp_path_factory):
 def test_the_set_of_files(exported):
     names = sorted(p.name for p in exported.paths)
     assert names == sorted(["finance-2026-10.xlsx", "summary.csv", "by-pillar.csv", "by-initiative.csv",
-                            "detail.csv", "people.csv", "reconciliation.csv", "policy.csv", "run.json"])
+                            "detail.csv", "people.csv", "reconciliation.csv", "policy.csv", "evidence.csv",
+                            "run.json"])
     assert sorted(p.name for p in exported.folder.iterdir()) == names
     assert not [p for p in exported.folder.parent.iterdir() if p.name.startswith(".")]
 
@@ -49,9 +50,12 @@ def test_workbook_figures_tie_to_the_csvs_and_the_detail(exported):
     cost_col = header.index("Cost")
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     body, total = rows[:-1], rows[-1]
-    # The Table covers the header and the rows; the Total row is below it.
+    # The Table covers the header, the rows and the Total row, its totals row (outside its filter).
     last_row = int(ref.split(":")[1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
-    assert len(body) == len(summary) and ref.startswith("A1:") and last_row == len(body) + 1
+    assert len(body) == len(summary) and ref.startswith("A1:") and last_row == len(body) + 2
+    table = ws.tables["tblSummary"]
+    assert table.totalsRowCount == 1 and table.tableColumns[0].totalsRowLabel == "Total"
+    assert table.autoFilter.ref == ref.replace(f"{last_row}", f"{last_row - 1}")
     sheet_cost = sum(row[cost_col] for row in body)
     assert sheet_cost == pytest.approx(detail["cost"].sum(), abs=0.01)
     # The totals row: labelled, bold, each figure the sum of the rows above it and of the detail.
@@ -68,11 +72,16 @@ def test_workbook_figures_tie_to_the_csvs_and_the_detail(exported):
     for title in ("By pillar", "By initiative", "People"):
         sheet_rows = list(wb[title].iter_rows(min_row=2, values_only=True))
         assert sheet_rows[-1][0] == "Total", title
+        (excel_table,) = wb[title].tables.values()
+        assert excel_table.totalsRowCount == 1 and excel_table.ref.endswith(str(len(sheet_rows) + 1)), title
+    for title in ("Detail", "Policy", "Reconciliation"):  # no totals row where a sum means nothing
+        (excel_table,) = wb[title].tables.values()
+        assert not excel_table.totalsRowCount, title
     # Every sheet's table is an Excel Table with a stable name, its columns named as its header cells.
     names = {ws.title: list(ws.tables) for ws in wb.worksheets}
     assert names == {"Summary": ["tblSummary"], "By pillar": ["tblByPillar"], "By initiative": ["tblByInitiative"],
-                     "Detail": ["tblDetail"], "People": ["tblPeople"], "Policy": ["tblPolicy"],
-                     "Reconciliation": ["tblReconciliation"]}
+                     "Detail": ["tblDetail"], "People": ["tblPeople"], "Evidence": ["tblEvidence"],
+                     "Policy": ["tblPolicy"], "Reconciliation": ["tblReconciliation"]}
     for sheet in wb.worksheets:
         for excel_table in sheet.tables.values():
             assert [c.name for c in excel_table.tableColumns] == [c.value for c in sheet[1]]
@@ -155,15 +164,15 @@ def test_a_failed_write_leaves_the_previous_set_untouched(tmp_path, monkeypatch)
     folder, paths = write_finance(tables, tmp_path / "out")
     before = {p.name: p.read_bytes() for p in paths}
     calls = {"n": 0}
-    real = finance_writer.to_csv_bytes
+    real = Path.write_bytes
 
-    def failing(frame, **kwargs):
+    def failing(path, data):
         calls["n"] += 1
-        if calls["n"] == 3:
+        if calls["n"] == 3:  # the third CSV of the set
             raise OSError("disk full")
-        return real(frame, **kwargs)
+        return real(path, data)
 
-    monkeypatch.setattr(finance_writer, "to_csv_bytes", failing)
+    monkeypatch.setattr(Path, "write_bytes", failing)
     with pytest.raises(OSError, match="disk full"):
         write_finance(tables, tmp_path / "out")
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
