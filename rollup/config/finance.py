@@ -38,6 +38,9 @@ Method = Literal["worklogs", "person-days", "points"]
 #: Where a piece of effort sits relative to its epic's capitalization window.
 WindowPosition = Literal["before", "inside", "after", "not-authorized", "not-probable", "no-epic"]
 WINDOW_POSITIONS: tuple[str, ...] = ("before", "inside", "after", "not-authorized", "not-probable", "no-epic")
+#: Where a detail row's work was done, for the tax basis: from the rates file's work_location.
+LocationKind = Literal["domestic", "foreign", "unknown"]
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: Issue columns an authorization date may come from (besides fields in ``jira.extra_fields``).
@@ -147,6 +150,9 @@ class ClauseMatch(BaseModel):
                                          description="Positions relative to the epic's window.")
     teams: StrList = Field(default_factory=list, description="Team ids.")
     methods: list[Method] = Field(default_factory=list, description="Effort models.")
+    locations: list[LocationKind] = Field(
+        default_factory=list, description="Where the work was done: `domestic` (a country of "
+                                          "`finance.domestic_locations`), `foreign`, `unknown` (no work_location).")
 
     def is_empty(self) -> bool:
         """True when the clause tests nothing (a catch-all)."""
@@ -192,6 +198,12 @@ class FinanceOptions(BaseModel):
     window: WindowOptions = Field(default_factory=WindowOptions)
     bases: dict[BasisName, list[Clause]] = Field(default_factory=_default_bases,
                                                  description="Reporting basis → ordered clauses.")
+    domestic_locations: list[Country] = Field(
+        default_factory=list,
+        description="Country codes (ISO 3166-1, e.g. `US`) whose work counts as domestic; the rates file's "
+                    "`work_location` of the person (else of the team) decides each row's `location`: `domestic`, "
+                    "`foreign`, or `unknown` (no location given, or this list empty) — for clauses such as US "
+                    "§174A's (domestic research expensed, foreign amortized over 15 years).")
     over_allocation: Literal["flag", "scale"] = Field(
         "flag", description="Hours a person has in a month beyond its working hours (the calendar, holidays "
                             "included): `flag` costs them as logged and names them on the People sheet and the "

@@ -35,7 +35,7 @@ def compute_adjustments(fresh: pd.DataFrame, booked: pd.DataFrame, *, period: st
     keys = key_columns(bases)
     numbers = ["hours", "fte", *money_columns(bases)]
     carried = ["person", "team", "bucket_source", "pillar_source", "team_source", "confidence", "rate_source",
-               "hourly_rate", "currency"]
+               "hourly_rate", "currency", "work_location", "location", "location_source"]
     if fresh.empty and booked.empty:
         return canonical(pd.DataFrame(), bases).iloc[0:0]
     # Plain text from here on: today's rows are categorical, the frozen ones are not.

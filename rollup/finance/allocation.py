@@ -32,7 +32,8 @@ ROW_TYPES = ("effort", UNALLOCATED, "adjustment")
 BASE_COLUMNS = (
     "period", "effort_month", "row_type", "person_id", "person", "team_id", "team", "issue_key", "issue_type",
     "epic", "initiative", "bucket", "pillar", "bucket_source", "pillar_source", "team_source", "method",
-    "confidence", "window", "hours", "fte", "rate_source", "hourly_rate", "currency", "cost",
+    "confidence", "window", "work_location", "location", "location_source", "hours", "fte", "rate_source",
+    "hourly_rate", "currency", "cost",
 )
 HOURS_COLUMNS = ("hours", "fte")
 #: Decimals kept for hours and FTE (a person-day split seven ways stays exact enough to add up).
@@ -131,6 +132,8 @@ def detail_rows(effort: pd.DataFrame, mapped_issues: pd.DataFrame, config: Rollu
         "window": frame["window"], "team_id": frame["team_id"], "method": frame["method"],
         "bucket_treatment": [treatment.get(b, "unmapped") for b in frame["bucket"]],
     })
+    _locate(frame, rates, finance.domestic_locations)
+    clause_inputs["location"] = frame["location"].to_numpy()
     classes = classify(clause_inputs, finance)
     del clause_inputs, status
     try:
@@ -151,6 +154,24 @@ def detail_rows(effort: pd.DataFrame, mapped_issues: pd.DataFrame, config: Rollu
         frame[f"{b}_opex"] = np.where(capex, 0.0, frame["cost"])
     frame["cause"] = ""
     return canonical(frame, bases)
+
+
+def _locate(frame: pd.DataFrame, rates: Rates, domestic: list[str]) -> None:
+    """Add ``work_location`` (country code of the person, else of the team, from the rates file), ``location``
+    (``domestic`` / ``foreign`` per ``domestic``, else ``unknown``) and ``location_source`` to ``frame``."""
+    combos = frame[["person_id", "team_id", "effort_month"]].drop_duplicates()
+    found: dict[tuple[Any, Any, Any], tuple[str, str, str]] = {}
+    for person_id, team_id, month in combos.itertuples(index=False):
+        place = rates.location(person_id or None, team_id, Month(int(month[:4]), int(month[5:])))
+        if place is None:
+            found[(person_id, team_id, month)] = ("", "unknown", "")
+        else:
+            kind = ("domestic" if place.country in domestic else "foreign") if domestic else "unknown"
+            found[(person_id, team_id, month)] = (place.country, kind, place.source)
+    codes, uniques = pd.MultiIndex.from_arrays(
+        [frame["person_id"], frame["team_id"], frame["effort_month"]]).factorize()
+    for i, column in enumerate(("work_location", "location", "location_source")):
+        frame[column] = np.array([found[k][i] for k in uniques], dtype=object)[codes]
 
 
 def _cost(frame: pd.DataFrame, rates: Rates, calendar: WorkCalendar) -> None:

@@ -28,7 +28,7 @@ from rollup.finance.calendar import WorkCalendar, day_number
 OPEN_END = np.iinfo(np.int32).max
 NO_DAY = np.iinfo(np.int64).min
 #: What clauses may test, per detail row.
-CLAUSE_INPUTS = ("bucket", "bucket_treatment", "issue_type", "status", "window", "team_id", "method")
+CLAUSE_INPUTS = ("bucket", "bucket_treatment", "issue_type", "status", "window", "team_id", "method", "location")
 UNALLOCATED_CLAUSE = "unallocated"
 
 
@@ -162,7 +162,7 @@ def _matches(clause: Clause, row: Mapping[Hashable, Any]) -> bool:
     tests = (
         (when.buckets, row["bucket"]), (when.bucket_treatment, row["bucket_treatment"]),
         (when.issue_types, row["issue_type"]), (when.statuses, row["status"]), (when.window, row["window"]),
-        (when.teams, row["team_id"]), (when.methods, row["method"]),
+        (when.teams, row["team_id"]), (when.methods, row["method"]), (when.locations, row["location"]),
     )
     return all(not wanted or value in wanted for wanted, value in tests)
 

@@ -16,6 +16,10 @@ The file is not in Jira and not in the repository; its path comes from ``--rates
   ``finance.fx``.
 * ``valid_from`` / ``valid_to`` are inclusive dates, blank for open. Rows of the same level and id
   may not overlap. For a month, the row in force with the latest ``valid_from`` applies.
+* ``work_location`` (optional column): where the person (a person row) or the team (a team row) works,
+  an ISO 3166-1 country code such as ``US`` or ``DE``. With ``finance.domestic_locations`` it makes each
+  detail row's ``location`` ``domestic`` or ``foreign`` (US §174A: domestic research expensed, foreign
+  research amortized over 15 years), which a basis's clauses can test.
 
 A person's rate is their own, else their role's, else the rate of the team the effort is mapped to.
 Every problem in the file is listed at once (file and line), as a
@@ -42,11 +46,14 @@ from rollup.inputfiles import decode_text
 
 #: Environment variable naming the rates CSV.
 RATES_ENV = "ROLLUP_RATES"
-COLUMNS = ("level", "id", "name", "role", "hourly_rate", "monthly_cost", "currency", "valid_from", "valid_to")
+COLUMNS = ("level", "id", "name", "role", "hourly_rate", "monthly_cost", "currency", "valid_from", "valid_to",
+           "work_location")
 REQUIRED = ("level", "id", "currency", "valid_from")
 LEVELS = ("person", "role", "team")
 #: A number with thousands separators (``11,800`` or ``1,234.50``); any other comma is a decimal comma.
 _THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
+#: An ISO 3166-1 alpha-2 country code.
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 class RatesError(ConfigError):
@@ -67,6 +74,7 @@ class RateRow:
     currency: str | None
     valid_from: date | None
     valid_to: date | None
+    work_location: str | None = None
 
     def in_force(self, month: Month) -> bool:
         """True when the row is effective on any day of ``month``."""
@@ -78,6 +86,14 @@ class RateRow:
     def has_rate(self) -> bool:
         """True when the row gives an hourly or a monthly rate."""
         return self.hourly is not None or self.monthly is not None
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a person's effort on a team's work was done, and which row of the rates file says so."""
+
+    country: str
+    source: str
 
 
 @dataclass(frozen=True)
@@ -117,6 +133,17 @@ class Rates:
         rows = [r for r in self.by_key.get((level, key), ()) if r.in_force(month)
                 and (r.has_rate if with_rate else r.role)]
         return max(rows, key=lambda r: (r.valid_from or date.min)) if rows else None
+
+    def location(self, person_id: str | None, team_id: str | None, month: Month) -> Location | None:
+        """The person's work location in ``month`` (their rows in force, the latest first), else the team's."""
+        for level, key in (("person", person_id), ("team", team_id)):
+            if not key:
+                continue
+            rows = [r for r in self.by_key.get((level, key), ()) if r.work_location and r.in_force(month)]
+            if rows:
+                row = max(rows, key=lambda r: (r.valid_from or date.min))
+                return Location(row.work_location or "", f"{level} {key} (line {row.line})")
+        return None
 
     def lookup(self, person_id: str | None, team_id: str | None, month: Month,
                calendar: WorkCalendar) -> Rate | None:
@@ -237,8 +264,16 @@ def _parse_rates(path: Path, data: bytes, reader: csv.DictReader, finance: Finan
         valid_to = _date(values.get("valid_to"), "valid_to", where, problems)
         if valid_from and valid_to and valid_to < valid_from:
             problems.append(f"{where}: valid_to {valid_to} is before valid_from {valid_from}")
+        location = values.get("work_location") or None
+        if location is not None:
+            if level == "role":
+                problems.append(f"{where}: work_location '{location}' on a role row; give it on the person or "
+                                "team row")
+            elif not _COUNTRY.match(location):
+                problems.append(f"{where}: work_location '{location}' is not a country code; write an ISO 3166-1 "
+                                "code in capitals, e.g. US, DE, IN")
         rows.append(RateRow(line, level, ident, values.get("name", ""), role, hourly, monthly, currency,
-                            valid_from, valid_to))
+                            valid_from, valid_to, location))
     problems.extend(_overlaps(path, rows))
     if problems:
         raise RatesError("invalid rates file:\n  " + "\n  ".join(problems))
@@ -247,8 +282,20 @@ def _parse_rates(path: Path, data: bytes, reader: csv.DictReader, finance: Finan
 
 
 def _overlaps(path: Path, rows: list[RateRow]) -> list[str]:
-    """Rows of one level and id whose periods overlap (rates with rates, roles with roles)."""
+    """Rows of one level and id whose periods overlap (rates with rates, roles with roles), and rows of one
+    person or team in force together that give different work locations."""
     problems = []
+    located: dict[tuple[str, str], list[RateRow]] = {}
+    for row in rows:
+        if row.work_location:
+            located.setdefault((row.level, row.id), []).append(row)
+    for (level, ident), group in located.items():
+        for i, a in enumerate(group):
+            for b in group[i + 1:]:
+                if a.work_location != b.work_location and _overlap(a, b):
+                    problems.append(f"{path}, lines {a.line} and {b.line}: {level} '{ident}' works in "
+                                    f"{a.work_location} and {b.work_location} at once ({_span(a)} and {_span(b)}); "
+                                    "end one location's rows before the other's start")
     groups: dict[tuple[str, str, bool], list[RateRow]] = {}
     for row in rows:
         groups.setdefault((row.level, row.id, row.has_rate), []).append(row)
@@ -260,6 +307,11 @@ def _overlaps(path: Path, rows: list[RateRow]) -> list[str]:
                     f"{path}, lines {a.line} and {b.line}: overlapping rate periods for {level} '{ident}' "
                     f"({_span(a)} and {_span(b)}); end the first before the second starts")
     return problems
+
+
+def _overlap(a: RateRow, b: RateRow) -> bool:
+    return (a.valid_from or date.min) <= (b.valid_to or date.max) and (b.valid_from or date.min) <= (
+        a.valid_to or date.max)
 
 
 def _span(row: RateRow) -> str:

@@ -1,7 +1,8 @@
 """A rates CSV for the sample organisation, generated from code (no real personal data in the repository).
 
-Every team of the shipped mappings.yaml gets a loaded monthly cost for the year; about one person in
-five gets an own hourly rate (some in USD), and one role (``staff-engineer``) covers a few more.
+Every team of the shipped mappings.yaml gets a loaded monthly cost for the year and a work location; about
+one person in five gets an own hourly rate (some in USD, a few working in Canada), and one role
+(``staff-engineer``) covers a few more.
 
 >>> run_sample_rates("outputs/rates.csv", seed=7, issues=3000)   # doctest: +SKIP
 """
@@ -22,6 +23,10 @@ TEAM_COST = {"PAY": 11800, "SCH": 10400, "CLIN": 11200, "INT": 10900, "MOB": 106
 #: The sample organisation's project keys → team ids of mappings.yaml.
 TEAM_IDS = {"PAY": "payments", "SCH": "scheduling", "CLIN": "clinical-records", "INT": "integrations",
             "MOB": "mobile", "PLAT": "platform", "DATA": "data", "SEC": "security"}
+#: Where each team works (the rates file's work_location): most in the US, integrations in India, mobile in
+#: Poland; a few people work elsewhere than their team.
+TEAM_LOCATION = {"PAY": "US", "SCH": "US", "CLIN": "US", "INT": "IN", "MOB": "PL", "PLAT": "US", "DATA": "US",
+                 "SEC": "US"}
 
 
 def sample_rate_rows(org: Any, year: int = 2026) -> list[dict[str, str]]:
@@ -33,14 +38,15 @@ def sample_rate_rows(org: Any, year: int = 2026) -> list[dict[str, str]]:
              "valid_from": start, "valid_to": end}]
     for key, team in TEAM_IDS.items():
         rows.append({"level": "team", "id": team, "monthly_cost": str(TEAM_COST[key]), "currency": "EUR",
-                     "valid_from": start, "valid_to": end})
+                     "valid_from": start, "valid_to": end, "work_location": TEAM_LOCATION[key]})
     for n, user in enumerate(org.users):
         project = PROJECTS[user.team].key
         ident = user.account_id
         if n % 5 == 1:
             currency, hourly = ("USD", 88 + n % 7) if n % 2 else ("EUR", 71 + n % 9)
             rows.append({"level": "person", "id": ident, "name": user.display_name, "hourly_rate": str(hourly),
-                         "currency": currency, "valid_from": start, "valid_to": end})
+                         "currency": currency, "valid_from": start, "valid_to": end,
+                         "work_location": "CA" if n % 3 == 0 else ""})
         elif n % 7 == 3 or project == "STRAT":
             rows.append({"level": "person", "id": ident, "name": user.display_name, "role": "staff-engineer",
                          "valid_from": start, "valid_to": end})

@@ -265,6 +265,12 @@ _BAD_ROWS = {
 }
 
 
+def _located(*rows: str) -> str:
+    """The good rates with the optional work_location column, and ``rows`` after them."""
+    lines = GOOD_RATES.splitlines()
+    return "\n".join([lines[0] + ",work_location", *(line + "," for line in lines[1:]), *rows]) + "\n"
+
+
 def rates_cases() -> list[Case]:
     last = GOOD_RATES.count("\n") + 1
     cases = [_rates_case(name, GOOD_RATES + row + "\n", (f"{{rates}}, line {last}: {message}",))
@@ -280,6 +286,13 @@ def rates_cases() -> list[Case]:
         _rates_case("overlapping-periods", GOOD_RATES + "team,payments,,,99,,EUR,2026-06-01,\n",
                     (f"{{rates}}, lines 2 and {last}: overlapping rate periods for team 'payments'",)),
         _rates_case("empty-file", "", ("{rates}, line 1: missing column(s) level, id, currency, valid_from",)),
+        _rates_case("work-location-not-a-country", _located("team,data,,,1,,EUR,2027-01-01,,Germany"),
+                    (f"{{rates}}, line {last}: work_location 'Germany' is not a country code",)),
+        _rates_case("work-location-on-a-role", _located("role,lead,,,,9000,EUR,2027-01-01,,US"),
+                    (f"{{rates}}, line {last}: work_location 'US' on a role row",)),
+        _rates_case("two-locations-at-once", _located("person,u1,,,80,,EUR,2026-01-01,,US",
+                                                      "person,u1,,lead,,,,2026-06-01,,DE"),
+                    (f"{{rates}}, lines {last} and {last + 1}: person 'u1' works in US and DE at once",)),
         Case("rates", "missing-file", ("finance", "export", "--month", "2026-10", "--config", "{config}", "--rates",
                                        "{dir}/nope.csv", "--out", "{dir}/out", "--database", "{store}"),
              ("{dir}/nope.csv: rates file not found (named by --rates)",)),

@@ -237,3 +237,59 @@ def test_a_person_above_the_months_working_hours_is_flagged_or_scaled(tmp_path, 
     assert policy_sheet["over-allocation policy"].startswith(policy + ":")
     assert policy_sheet["people over their working hours"].startswith("1: ")
     assert "220 h of 176 h" in policy_sheet["people over their working hours"]
+
+
+def test_work_location_splits_the_tax_basis_domestic_and_foreign(tmp_path):
+    """US §174A: domestic research expensed, foreign research capitalized (amortized over 15 years).
+
+    Wanda (her own row says Canada), Victor and Xena (rows without a location, on team alpha) each log 10 h on
+    the new-capability story A-1. Until alpha's row gives a location, Victor and Xena are ``unknown``; once it
+    says US they take it, and with ``domestic_locations: [US]`` the tax basis's clauses split the three;
+    without the list every row is ``unknown``.
+    """
+    rates = tmp_path / "rates.csv"
+    rates.write_text("level,id,name,role,hourly_rate,monthly_cost,currency,valid_from,valid_to,work_location\n"
+                     "team,alpha,,,100,,EUR,2026-01-01,,\n"
+                     "person,w,Wanda,,50,,USD,2026-01-01,2026-12-31,CA\n"
+                     "person,v,Victor,,100,,EUR,2026-01-01,2026-12-31,\n"
+                     "person,x,Xena,,100,,EUR,2026-01-01,2026-12-31,\n"
+                     "team,beta,,,,17600,EUR,2026-01-01,,\nteam,gamma,,,10,,EUR,2026-01-01,,\n")
+    a1 = issue("A-1", id=1, labels=["new"])
+    logs = [worklog(1, who, "2026-10-05 09:00", 10) for who in ("w", "v", "x")]
+    tax = """
+  bases:
+    tax:
+      - {id: tax-domestic, when: {buckets: [new], locations: [domestic]}, treatment: opex}
+      - {id: tax-foreign, when: {buckets: [new], locations: [foreign]}, treatment: capex}
+      - {id: tax-unknown, when: {buckets: [new], locations: [unknown]}, treatment: capex}
+      - {id: tax-other, treatment: opex}
+"""
+    f = frames([a1], worklogs=logs)
+
+    def detail(extra: str):
+        cfg = config(extra + tax)
+        result, mapped = effort(f, cfg, [OCT])
+        rows = detail_rows(result.rows, mapped, cfg, WorkCalendar(cfg.finance.calendar),
+                           load_rates(rates, cfg.finance), person_names(mapped, f.worklogs))
+        return rows.set_index("person_id")
+
+    # Victor's own row has no location, nor has alpha's: unknown.
+    plain = detail("  domestic_locations: [US, CA]\n")
+    assert plain.loc["w", "work_location"] == "CA" and plain.loc["w", "location"] == "domestic"
+    assert plain.loc["w", "location_source"].startswith("person w (line 3)")
+    assert plain.loc["v", "location"] == "unknown" and plain.loc["v", "tax_clause"] == "tax-unknown"
+    # Now alpha works in the US: Victor and Xena take the team's location; Wanda keeps her own.
+    rates.write_text(rates.read_text().replace("team,alpha,,,100,,EUR,2026-01-01,,\n",
+                                               "team,alpha,,,100,,EUR,2026-01-01,,US\n"))
+    split = detail("  domestic_locations: [US]\n")
+    assert split.loc["w", "location"] == "foreign" and split.loc["w", "tax_clause"] == "tax-foreign"
+    assert split.loc["w", "tax_treatment"] == "capex" and split.loc["w", "tax_capex"] == pytest.approx(450.0)
+    for person in ("v", "x"):
+        assert split.loc[person, "work_location"] == "US" and split.loc[person, "location"] == "domestic"
+        assert split.loc[person, "location_source"].startswith("team alpha (line 2)")
+        assert split.loc[person, "tax_clause"] == "tax-domestic" and split.loc[person, "tax_capex"] == 0.0
+        assert split.loc[person, "tax_opex"] == pytest.approx(1000.0)
+    # No domestic list: the locations stay on the rows, every row's location is unknown.
+    none = detail("")
+    assert set(none["location"]) == {"unknown"} and set(none["tax_clause"]) == {"tax-unknown"}
+    assert none.loc["w", "work_location"] == "CA"
