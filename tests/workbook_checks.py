@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sheets import table
+from sheets import table, totals_row
 
 STATUSES = ("done", "on track", "behind", "no work planned", "missed")
 RISKY = ("at risk", "off track")
@@ -101,6 +101,13 @@ def check_workbook(wb: Any, chart_dir: Path, *, ktlo_buckets: set[str], capex_bu
     # Pillars: the Summary's table is the Pillars sheet; shares and gaps follow from its effort column.
     pillar_total = sum(p["Effort"] for p in pillars)
     assert pillar_total == pytest.approx(total)
+    # The Pillars Table's totals row: each figure the sum of the rows above it; the shares add up to all.
+    totals = totals_row(wb["Pillars"])
+    assert totals is not None and totals["Pillar"] == "Total"
+    assert totals["Effort"] == pytest.approx(pillar_total) and totals["Actual share"] == pytest.approx(1.0)
+    for column in ("Target share", "Epics open", "Epics done", "At risk / off track"):
+        assert totals[column] == pytest.approx(sum(p[column] or 0 for p in pillars)), column
+    assert totals["Gap (pp)"] is None and totals["Progress"] is None
     header = row_of(summary, "Pillar", exact=True)
     summary_pillars = table(summary, header_row=header)
     assert [p["Pillar"] for p in summary_pillars] == [p["Pillar"] for p in pillars]

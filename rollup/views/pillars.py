@@ -101,6 +101,19 @@ def compute(
 
 
 
+def totals(pillars: pd.DataFrame) -> dict[str, Any]:
+    """The Pillars table's totals row: target and actual shares, effort and epic counts summed over its rows
+    (the shares of all pillars, Unmapped included, are the whole window's effort: 100 % when there is any)."""
+    if pillars.empty:
+        return {}
+    row: dict[str, Any] = {"pillar_name": "Total"}
+    for column in ("target_share", "actual_share", "effort"):
+        row[column] = float(pillars[column].fillna(0.0).sum())
+    for column in ("epics_open", "epics_done", "epics_at_risk"):
+        row[column] = int(pillars[column].sum())
+    return row
+
+
 def furthest_from_target(pillars: pd.DataFrame) -> pd.Series | None:
     """The pillar whose actual share is furthest from its target (the first one on a tie); None without targets."""
     if pillars is None or pillars.empty or not pillars["gap"].notna().any():

@@ -31,7 +31,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
 from rollup.finance.allocation import FinanceTables
@@ -39,7 +39,7 @@ from rollup.store.sites import JiraBase, browse_url
 from rollup.writers.portfolio import add_excel_table
 from rollup.writers.printing import set_print_setup
 from rollup.writers.safe import atomic_dir, clean_text, looks_like_formula, set_text
-from rollup.writers.style import HEADER_FILL, HEADER_FONT, LINK_FONT
+from rollup.writers.style import HEADER_FILL, HEADER_FONT, LINK_FONT, TOTAL_FONT
 
 SHEETS = ("Summary", "By pillar", "By initiative", "Detail", "People", "Evidence", "Policy", "Reconciliation")
 FORMATS = {"hours": "#,##0.00", "fte": "0.000", "money": "#,##0.00", "rate": "#,##0.0000", "int": "#,##0",
@@ -47,7 +47,6 @@ FORMATS = {"hours": "#,##0.00", "fte": "0.000", "money": "#,##0.00", "rate": "#,
 #: Words shown in capitals in column headers.
 _ACRONYMS = {"fte": "FTE", "ok": "OK", "jql": "JQL"}
 _KEY_COLUMNS = ("issue_key", "epic", "initiative")
-TOTAL_FONT = Font(bold=True)
 BOOL_FORMAT = '"TRUE";"TRUE";"FALSE"'
 #: Widths of long text: a JQL query shows its start (the cell holds all of it), a hash and a check whole.
 WIDTHS = {"jql": 60, "mappings_sha256": 68, "check": 100}

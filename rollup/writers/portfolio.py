@@ -34,6 +34,7 @@ from rollup.config.models import ALLOCATION_WINDOW_DAYS
 from rollup.store.sites import JiraBase, browse_url
 from rollup.views import decisions as decisions_view
 from rollup.views import okrs as okrs_view
+from rollup.views import pillars as pillars_view
 from rollup.views import scope as scope_view
 from rollup.views.completeness import freshness_line
 from rollup.writers.printing import set_print_setup_all
@@ -45,6 +46,7 @@ from rollup.writers.style import (
     LINK_FONT,
     PILLAR_COLOURS,
     RAG_FILLS,
+    TOTAL_FONT,
     colour_map,
 )
 
@@ -204,8 +206,9 @@ NUMERIC_KINDS = frozenset({"int", "num", "pct", "pp", "date"})
 
 def write_table(ws: Worksheet, frame: pd.DataFrame, columns: list[Col], *, base_url: JiraBase | None,
                 start_row: int = 1, start_col: int = 1, header_row_is_frozen: bool = True,
-                autofilter: bool = True) -> int:
-    """Write ``frame`` as a table; return the last row written. Frozen header, filter, widths."""
+                autofilter: bool = True, totals: dict[str, Any] | None = None) -> int:
+    """Write ``frame`` as a table; return the last row written. Frozen header, filter, widths; ``totals``
+    (field → figure, worked out by the view; the first column's the label) a bold totals row of the Table."""
     for j, col in enumerate(columns):
         cell = ws.cell(row=start_row, column=start_col + j, value=col.header)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
@@ -220,14 +223,22 @@ def write_table(ws: Worksheet, frame: pd.DataFrame, columns: list[Col], *, base_
             if col.field in values:
                 put(ws, start_row + 1 + i, start_col + j, values[col.field][i], col.kind, base_url, styles)
     last = start_row + len(frame)
+    label = None
+    if totals and len(frame) and columns[0].field in totals:
+        label = str(totals[columns[0].field])
+        last += 1
+        for j, col in enumerate(columns):
+            if col.field in totals:
+                put(ws, last, start_col + j, totals[col.field], col.kind, None, styles)
+                ws.cell(row=last, column=start_col + j).font = TOTAL_FONT
     if header_row_is_frozen:
         ws.freeze_panes = ws.cell(row=start_row + 1, column=start_col)
     ref = (f"{get_column_letter(start_col)}{start_row}:"
            f"{get_column_letter(start_col + len(columns) - 1)}{max(last, start_row + 1)}")
     # An Excel Table (what Power Query and BI tools read), with its own filter buttons; the sheet's
     # filter is set only where a table cannot be made (a header given twice).
-    if not add_excel_table(ws, ref, [c.header for c in columns]) and autofilter:
-        ws.auto_filter.ref = ref
+    if not add_excel_table(ws, ref, [c.header for c in columns], totals_label=label) and autofilter:
+        ws.auto_filter.ref = ref if label is None else ref[:len(ref) - len(str(last))] + str(last - 1)
     fit_widths(ws, frame, columns, start_col)
     return last
 
@@ -674,12 +685,12 @@ def build_workbook(views: dict[str, pd.DataFrame], info: WorkbookInfo,
     capped: list[str] = []
 
     def sheet(name: str, frame: pd.DataFrame, columns: list[Col], image: str | None = None,
-              cap: str | None = None) -> Worksheet:
+              cap: str | None = None, totals: dict[str, Any] | None = None) -> Worksheet:
         ws = wb.create_sheet(name)
         note = None
         if cap:
             frame, note = cap_rows(frame, what=cap)
-        last = write_table(ws, frame, columns, base_url=info.base_url)
+        last = write_table(ws, frame, columns, base_url=info.base_url, totals=totals)
         if note:
             set_text(ws.cell(row=last + 2, column=1), note)
             ws.cell(row=last + 2, column=1).font = Font(italic=True, bold=True, color="C00000")
@@ -689,7 +700,8 @@ def build_workbook(views: dict[str, pd.DataFrame], info: WorkbookInfo,
             _image(ws, drawn[0] if drawn else None, f"{get_column_letter(len(columns) + 2)}2", width=720)
         return ws
 
-    ws = sheet("Pillars", views["pillars"], PILLAR_COLUMNS, "allocation-vs-target")
+    ws = sheet("Pillars", views["pillars"], PILLAR_COLUMNS, "allocation-vs-target",
+               totals=pillars_view.totals(views["pillars"]))
     for i, gap in enumerate(views["pillars"]["gap"]):
         fill = _gap_fill(gap)
         if fill:

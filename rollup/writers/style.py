@@ -10,6 +10,8 @@ from rollup.views.pillars import GAP_TOLERANCE  # noqa: F401  (a gap within ±5 
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 LINK_FONT = Font(color="0563C1", underline="single")
+#: A table's totals row.
+TOTAL_FONT = Font(bold=True)
 
 #: Pillar colours in declared order (colour-blind friendly, Okabe–Ito); Unmapped is grey.
 PILLAR_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
