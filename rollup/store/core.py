@@ -30,8 +30,8 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, SQLAl
 from connectors.jira.rows import FieldRow, IssueRow, TransitionRow, WorklogRow
 from rollup.errors import EmptyStoreError, StoreError, StoreURLError
 
-# Importing the lint, finance and job schemas adds their tables to ``metadata``: opening a store creates them.
-from rollup.store import schema_finance, schema_jobs, schema_lint, sqlite_fast  # noqa: F401
+# Importing the lint, finance, job and feed schemas adds their tables to ``metadata``: opening a store creates them.
+from rollup.store import schema_feed, schema_finance, schema_jobs, schema_lint, sqlite_fast  # noqa: F401
 from rollup.store.columns import metadata
 from rollup.store.migrations import SCHEMA_VERSION, upgrade
 from rollup.store.schema_meta import meta, read_version
@@ -529,10 +529,12 @@ class Store:
         """Remove every synced row — issues, transitions, worklogs, fields, cursors — and the snapshots,
         in one transaction; the run histories (sync, lint, scheduled jobs) are kept.
 
-        For the demo, which lives its sample organisation's weeks again from the first one.
+        For the demo, which lives its sample organisation's weeks again from the first one. The BI feed's
+        tables (``feed_*``, built from those rows) are emptied with them; their views stay.
         """
         with self.engine.begin() as conn:
-            for table in (snapshots, worklogs, transitions, issues, fields, sync_state):
+            for table in (snapshots, worklogs, transitions, issues, fields, sync_state,
+                          *schema_feed.FEED_TABLES.values()):
                 conn.execute(delete(table))
 
     def replace_snapshot(self, as_of: date, run_id: int, taken_at: datetime,

@@ -19,7 +19,7 @@ from rollup.errors import StoreError
 from rollup.store.schema_sync import STATE_ISSUES_HWM, snapshots
 
 #: The schema version this code writes. Bump it and add a function to MIGRATIONS together.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _migrate_0_to_1(conn: Connection) -> None:
@@ -123,10 +123,23 @@ def _migrate_4_to_5(conn: Connection) -> None:
                 conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE BIGINT"))
 
 
+def _migrate_5_to_6(conn: Connection) -> None:
+    """Version 6 adds the BI feed: a ``feed_<table>`` per table of ``rollup export`` and the stable
+    ``rollup_<table>`` view over each (:mod:`rollup.store.schema_feed`).
+
+    The tables are created empty, each with its view (created with the table); the next ``rollup export``
+    fills them. Nothing stored before is changed.
+    """
+    from rollup.store.schema_feed import FEED_TABLES
+
+    for table in FEED_TABLES.values():
+        table.create(conn, checkfirst=True)
+
+
 #: ``MIGRATIONS[v]`` upgrades a database from version ``v`` to ``v + 1``, in one transaction.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {0: _migrate_0_to_1, 1: _migrate_1_to_2,
                                                         2: _migrate_2_to_3, 3: _migrate_3_to_4,
-                                                        4: _migrate_4_to_5}
+                                                        4: _migrate_4_to_5, 5: _migrate_5_to_6}
 
 
 def upgrade(

@@ -88,27 +88,14 @@ def compute(
 ) -> pd.DataFrame:
     """Effort by pillar × bucket per month and per quarter, up to and including ``as_of``."""
     options = report_options(mappings)
-    work = effort
-    if work.empty:
-        return empty(COLUMNS)
-    work = work[work["resolved"].le(pd.Timestamp(as_of))]
+    work = _up_to(effort, mappings, as_of)
     if work.empty:
         return empty(COLUMNS)
     unit = str(work["unit"].iloc[0])
     window = int(allocation_window_days or options.allocation_window_days)
-    work = work.assign(
-        pillar=ordered(work["pillar"], pillar_ids(mappings)),
-        bucket=ordered(work["bucket"], bucket_ids(mappings)),
-        month=work["resolved"].dt.to_period("M"),
-        quarter=work["resolved"].dt.to_period("Q"),
-    )
     frames = []
     for period_type, col in (("month", "month"), ("quarter", "quarter")):
-        grouped = (
-            work.groupby([col, "pillar", "bucket"], observed=True)["effort"].sum().reset_index()
-            .rename(columns={col: "period_obj"})
-        )
-        grouped["share"] = grouped["effort"] / grouped.groupby("period_obj")["effort"].transform("sum")
+        grouped = _by_period(work, col, ["pillar", "bucket"])
         grouped["period_type"] = period_type
         grouped["period"] = grouped["period_obj"].map(str)
         grouped["period_start"] = grouped["period_obj"].map(lambda p: p.start_time.normalize())
@@ -130,6 +117,66 @@ def compute(
     out["period_start"] = pd.to_datetime(out["period_start"])
     kind = out["period_type"].map({"window": 0, "quarter": 1, "month": 2})
     return (out.assign(kind=kind).sort_values(["kind", "period_start", "pillar", "bucket"], kind="stable")[COLUMNS]
+            .reset_index(drop=True))
+
+
+def _up_to(effort: pd.DataFrame, mappings: RollupConfig, as_of: date) -> pd.DataFrame:
+    """The effort rows resolved up to and including ``as_of``, with ordered pillar and bucket and their month
+    and quarter: what every allocation figure is summed from."""
+    if effort.empty:
+        return effort
+    work = effort[effort["resolved"].le(pd.Timestamp(as_of))]
+    if work.empty:
+        return work
+    return work.assign(
+        pillar=ordered(work["pillar"], pillar_ids(mappings)),
+        bucket=ordered(work["bucket"], bucket_ids(mappings)),
+        month=work["resolved"].dt.to_period("M"),
+        quarter=work["resolved"].dt.to_period("Q"),
+    )
+
+
+def _by_period(work: pd.DataFrame, period: str, keys: list[str]) -> pd.DataFrame:
+    """Effort summed per ``period`` (``month`` or ``quarter``) × ``keys``, with each row's share of its period."""
+    grouped = (
+        work.groupby([period, *keys], observed=True)["effort"].agg(["sum", "size"]).reset_index()
+        .rename(columns={period: "period_obj", "sum": "effort", "size": "issues"})
+    )
+    grouped["share"] = grouped["effort"] / grouped.groupby("period_obj")["effort"].transform("sum")
+    return grouped
+
+
+#: Columns of :func:`by_team_month`.
+TEAM_MONTH_COLUMNS = ["month", "month_start", "team_id", "team_name", "pillar", "pillar_name", "bucket",
+                      "bucket_name", "treatment", "issues", "effort", "unit", "share"]
+
+
+def by_team_month(effort: pd.DataFrame, mappings: RollupConfig, *, as_of: date) -> pd.DataFrame:
+    """The month rows of :func:`compute` split by team: effort by month × team × pillar × bucket.
+
+    The same effort rows and the same sums as the Allocation sheet's months (a month's rows summed over
+    teams are that sheet's row of the month, pillar and bucket; ``share`` is of the whole month, so a
+    month's rows sum to 1); ``team_id`` is ``Unmapped`` for issues without a team, ordered as declared.
+    ``issues`` counts the completed issues behind each row. Columns :data:`TEAM_MONTH_COLUMNS`.
+    """
+    work = _up_to(effort, mappings, as_of)
+    if work.empty:
+        return empty(TEAM_MONTH_COLUMNS)
+    team_names = names(mappings, "teams")
+    work = work.assign(team_id=ordered(work["team_id"], list(team_names)))
+    out = _by_period(work, "month", ["team_id", "pillar", "bucket"])
+    pillar_names, bucket_names = names(mappings, "pillars"), names(mappings, "buckets")
+    treatments: dict[str, str] = {str(b.id): b.treatment for b in mappings.buckets}
+    out = out.assign(
+        month=out["period_obj"].map(str),
+        month_start=pd.to_datetime(out["period_obj"].map(lambda p: p.start_time.normalize())),
+        team_name=out["team_id"].astype(str).map(lambda t: team_names.get(t, t)),
+        pillar_name=out["pillar"].astype(str).map(lambda p: pillar_names.get(p, p)),
+        bucket_name=out["bucket"].astype(str).map(lambda b: bucket_names.get(b, b)),
+        treatment=out["bucket"].astype(str).map(lambda b: treatments.get(b)),
+        unit=str(work["unit"].iloc[0]),
+    )
+    return (out.sort_values(["month_start", "team_id", "pillar", "bucket"], kind="stable")[TEAM_MONTH_COLUMNS]
             .reset_index(drop=True))
 
 
@@ -190,5 +237,5 @@ def strategy_buckets(mappings: RollupConfig) -> set[str]:
 VIEW = View("allocation", requires=("effort", "allocation_window_days"), compute=compute)
 
 
-__all__ = ["VIEW", "compute", "effort", "window_effort", "pillar_shares", "ktlo_buckets", "strategy_buckets", "COLUMNS",
-           "UNMAPPED"]
+__all__ = ["VIEW", "compute", "effort", "by_team_month", "window_effort", "pillar_shares", "ktlo_buckets",
+           "strategy_buckets", "COLUMNS", "UNMAPPED", "TEAM_MONTH_COLUMNS"]
