@@ -59,10 +59,20 @@ def postgres_url():
 
 def _empty_database(url: str) -> None:
     engine = create_engine(url)
+    drop_views(engine)
     reflected = MetaData()
     reflected.reflect(engine)
     reflected.drop_all(engine)
     engine.dispose()
+
+
+def drop_views(engine) -> None:
+    """Drop every view (the store's rollup_* views), which would otherwise keep their tables from being dropped."""
+    from sqlalchemy import inspect
+
+    with engine.begin() as conn:
+        for view in inspect(conn).get_view_names():
+            conn.execute(text(f'DROP VIEW IF EXISTS "{view}"'))
 
 
 @pytest.fixture

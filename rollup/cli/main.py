@@ -326,6 +326,7 @@ def where_to_look(demo: Any, runs: list[Any]) -> list[str]:
 def _add_command_groups() -> None:
     """The command groups, one module each in this package (and the local Jira's own)."""
     from rollup.cli.doctor import doctor_command
+    from rollup.cli.export import export_command
     from rollup.cli.finance import finance
     from rollup.cli.forecast import forecast
     from rollup.cli.lint import lint
@@ -334,8 +335,8 @@ def _add_command_groups() -> None:
     from rollup.cli.schedule import run_command, runs_command, schedule
     from rollup.localjira.cli import localjira
 
-    for group in (doctor_command, finance, forecast, lint, localjira, mapping, report, schedule, run_command,
-                  runs_command):
+    for group in (doctor_command, export_command, finance, forecast, lint, localjira, mapping, report, schedule,
+                  run_command, runs_command):
         cli.add_command(group)
 
 

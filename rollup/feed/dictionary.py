@@ -140,7 +140,7 @@ EPICS = FeedTable("epics", "one stored epic, with its mapping and the rule or is
     _c("initiative_summary", "string", "That initiative's summary", f"{JIRA}: summary of the initiative"),
     _c("pillar", "string", "Strategic pillar id (null when unmapped)", f"{MAPPING}: rules, inheritance"),
     _c("pillar_name", "string", "The pillar's name", "mappings.yaml: pillars"),
-    _c("pillar_source", "string", "Provenance: rule <id> (mappings.yaml:<line>), inherited from <KEY>, or unmapped",
+    _c("pillar_source", "string", "Provenance: rule ID (mappings.yaml:LINE), inherited from KEY, or unmapped",
        f"{MAPPING}: provenance"),
     _c("okr", "string", "OKR id (null when unmapped)", f"{MAPPING}: rules, inheritance"),
     _c("objective", "string", "The OKR's objective", "mappings.yaml: okrs"),

@@ -7,7 +7,7 @@ A step declares, as class attributes, its ``name`` (what ``schedules/*.yaml`` wr
 library functions the CLI commands call, writes only under ``ctx.out_dir`` (a folder of its own
 that the runner publishes once the step has finished) and returns a :class:`StepOutcome`.
 
-Steps whose library lives in another package (``lint``, ``finance``) import it when they run,
+Steps whose library lives in another package (``lint``, ``finance``, ``export``) import it when they run,
 so a schedule that does not use them never needs them.
 """
 
@@ -391,6 +391,39 @@ class FinanceStep(Step):
                                   f"{result.rows} detail rows")
 
 
+# ---------------------------------------------------------------------------------------- BI feed
+
+
+class ExportParams(StepParams):
+    """``step: export`` — the BI feed, as ``rollup export`` (``rollup.jobs.feed.run_feed_export``)."""
+
+    step: Literal["export"]
+    folder: str = Field(
+        "feed", pattern=r"^[A-Za-z0-9_.-]+$",
+        description="The feed's folder inside the run folder (and `latest/`): `<run folder>/feed/` by default.")
+    store: bool = Field(
+        True, description="Also refresh the store's `feed_*` tables (one transaction), which the `rollup_*` views "
+                          "that BI tools query read; `false` writes the files only.")
+
+
+class ExportStep(Step):
+    """The BI feed: every table as CSV and Parquet with its data dictionary, and the store's feed refreshed."""
+
+    name = "export"
+    Params = ExportParams
+
+    @classmethod
+    def run(cls, ctx: StepContext, params: ExportParams) -> StepOutcome:
+        """Write the feed for the run's as-of date from the store as the job read it, linted once per job."""
+        run_feed_export = _import("rollup.jobs.feed", "run_feed_export", cls.name)
+        result = run_feed_export(ctx.store, ctx.config, out_dir=ctx.out_dir / params.folder, as_of=ctx.as_of,
+                                 now=ctx.now, to_store=params.store, mapped_store=ctx.mapped_store(),
+                                 linted=ctx.linted())
+        rows = ", ".join(f"{name} {count:,}" for name, count in result.rows.items())
+        return StepOutcome([Path(p) for p in result.paths], f"BI feed: {rows} rows"
+                           + ("; store views refreshed" if result.views else ""))
+
+
 def _import(module: str, name: str, step: str) -> Any:
     import importlib
 
@@ -404,7 +437,7 @@ def _import(module: str, name: str, step: str) -> Any:
 # ---------------------------------------------------------------------------------------- registry
 
 #: Every step, in the order the reference lists them.
-STEPS: tuple[type[Step], ...] = (SyncStep, PortfolioStep, TeamReportsStep, LintStep, FinanceStep)
+STEPS: tuple[type[Step], ...] = (SyncStep, PortfolioStep, TeamReportsStep, LintStep, FinanceStep, ExportStep)
 
 #: Step name → step class.
 REGISTRY: dict[str, type[Step]] = {s.name: s for s in STEPS}
