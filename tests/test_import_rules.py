@@ -1,7 +1,7 @@
 """The layering rules, checked on the source: every import statement (lazy, TYPE_CHECKING and all).
 
 - ``connectors`` never imports ``rollup``;
-- the pure packages — views, lint rules and engine, mapping, finance allocation, writers — never
+- the pure packages — views, lint rules and engine, mapping, finance allocation, writers, the feed — never
   import the jobs, the CLI, the scheduler, doctor, the local Jira or the configuration *loader*
   (they take validated models, so they import ``rollup.config.models`` and the section modules,
   never the ``rollup.config`` package, which re-exports ``load_config``);
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 PURE = ("rollup.views", "rollup.forecast", "rollup.lint.rules", "rollup.lint.engine", "rollup.lint.base",
         "rollup.lint.result", "rollup.lint.context", "rollup.mapping", "rollup.finance.allocation",
-        "rollup.finance.effort", "rollup.finance.policy", "rollup.writers")
+        "rollup.finance.effort", "rollup.finance.policy", "rollup.writers", "rollup.feed")
 ABOVE = ("rollup.jobs", "rollup.cli", "rollup.schedule", "rollup.doctor", "rollup.localjira",
          "rollup.config.loader", "rollup.config.mappings")
 #: Modules that may import the local Jira (besides itself, tests and bench), and what they may import.
