@@ -8,6 +8,7 @@ credentials (check JIRA_EMAIL/JIRA_API_TOKEN or JIRA_PAT).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -314,6 +315,9 @@ def where_to_look(demo: Any, runs: list[Any]) -> list[str]:
     emails = [r["detail"]["outbox"] for run in runs for r in run.delivery.values()
               if isinstance(r, dict) and r.get("status") == "outbox" and (r.get("detail") or {}).get("outbox")]
     rest = [str(p) for p in latest if p != portfolio]
+    feeds = sorted({p.parent for run in runs for p in run.latest if p.name == "feed.json"})
+    rest += [f"the BI feed {folder}{os.sep} (CSV, Parquet, dictionary.csv; the store's rollup_* views)"
+             for folder in feeds]
     rest += [f"the lint workbook {demo.lint.workbook}"] if demo.lint is not None else []
     rest += [f"the email {path}" for path in emails]
     rest += ["`rollup runs` for the run history"] if runs else []

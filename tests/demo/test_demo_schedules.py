@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import json
+import os
 import shutil
 from email import policy
 from pathlib import Path
@@ -14,9 +15,11 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from rollup.cli import cli
+from rollup.feed.dictionary import TABLES
 from rollup.jobs.report import read_snapshots
 from rollup.schedule import history
 from rollup.store import Store
+from rollup.store.feed import read_view
 from rollup.writers.charts import CHARTS, FORMATS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +71,7 @@ def test_the_demo_with_its_schedule_writes_the_portfolio_once_and_the_email(proj
         weeks = sorted(read_snapshots(store)["week"].unique())
     assert run["status"] == "ok" and run["delivery_status"] == "outbox" and run["trigger"] == "manual"
     assert [(s["name"], s["status"]) for s in run["steps"]] == [("sync", "skipped"), ("portfolio", "ok"),
-                                                                ("team_reports", "ok")]
+                                                                ("team_reports", "ok"), ("export", "ok")]
     assert weeks == [f"2026-W{n}" for n in range(43, 49)]
     trend = load_workbook(latest / "portfolio.xlsx")["Trend"]
     header = [c.value for c in trend[1]]
@@ -84,9 +87,16 @@ def test_the_demo_with_its_schedule_writes_the_portfolio_once_and_the_email(proj
     lines = result.stdout.splitlines()
     printed = {Path(line.strip()) for line in lines}
     run_dir = Path(run["run_dir"])
-    # Two workbooks (portfolio, payments), each with every chart in every format.
     assert all(run_dir / name in printed for name in run["outputs"])
-    assert len(run["outputs"]) == 2 + 2 * len(CHARTS) * len(FORMATS) == 26
+    # Two workbooks (portfolio, payments), each with every chart in every format, and the BI feed: each of its
+    # tables as CSV and Parquet, its dictionary and feed.json.
+    feed = [name for name in run["outputs"] if name.startswith("feed/")]
+    assert sorted(Path(name).name for name in feed) == sorted(
+        [f"{t.name}.{ext}" for t in TABLES for ext in ("csv", "parquet")] + ["dictionary.csv", "feed.json"])
+    assert len(run["outputs"]) - len(feed) == 2 + 2 * len(CHARTS) * len(FORMATS) == 26
+    with Store.open() as store:
+        assert all(len(read_view(store, t.name)) for t in TABLES)  # the store's views hold the week's feed
+    assert f"the BI feed {Path('outputs/demo-weekly-portfolio/latest/feed')}{os.sep}" in lines[-1]
     files = [line.strip() for line in lines if line.startswith(f"  {run_dir}")]
     assert [Path(f).name for f in files[:2]] == ["portfolio-2026-W48.xlsx", "team-payments-2026-W48.xlsx"]
     assert "Wrote the lint workbook: outputs/lint-2026-11-23.xlsx" in lines
