@@ -85,7 +85,8 @@ def test_one_scheduled_cycle_of_the_demo(project):
     # An outbox is not an SMTP server: the email is "written to the outbox", never "sent".
     assert run["trigger"] == "schedule" and run["status"] == "ok" and run["delivery_status"] == "outbox"
     assert [(s["name"], s["status"]) for s in run["steps"]] == [("sync", "skipped"), ("portfolio", "ok"),
-                                                                ("team_reports", "ok")]
+                                                                ("team_reports", "ok"), ("export", "ok")]
+    assert (out / "latest" / "feed" / "feed.json").exists()  # the BI feed beside the workbooks
     [eml] = (project / "outputs" / "outbox").glob("*.eml")
     message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
     assert message["To"] == "ceo@clinicloud.example, cpo@clinicloud.example"
