@@ -64,7 +64,9 @@ def export_command(month: str, out_dir: Path | None, rates: Path | None, config_
         click.echo(json.dumps(result.to_dict()))
         return
     click.echo(f"Finance export {result.month} ({result.status}): {result.rows} detail rows, "
-               f"{result.adjustments} adjustments, {result.evidence} capitalized epic(s) on the Evidence sheet")
+               f"{result.adjustments} adjustments, " + (f"{result.evidence} capitalized epic(s) on the Evidence sheet"
+                                                       if result.evidence_kept else "no evidence kept for this month "
+                                                       "(closed before evidence was recorded)"))
     click.echo(f"Content hash of the data files {result.files_hash} (detail.csv {result.content_hash})")
     if result.matches_close is True:
         click.echo("The data files are those of the close, byte for byte")

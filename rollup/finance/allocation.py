@@ -362,6 +362,8 @@ class FinanceTables:
     info: dict[str, Any] = field(default_factory=dict)
     #: One row per capitalized epic: its window's evidence (:func:`rollup.finance.evidence.evidence_table`).
     evidence: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: False for a month closed before evidence was kept (its Evidence sheet is empty: nothing was recorded).
+    evidence_kept: bool = True
     #: Sheet → its totals row (the label column says "Total"; each figure the sum of the table's rows, as
     #: the reconciliation sums them): the Summary, By pillar, By initiative and People sheets end with it.
     totals: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -464,11 +466,14 @@ def build_tables(month: str, detail: pd.DataFrame, bases: list[str], *, sources:
                  policy_rows: list[tuple[str, str]], info: dict[str, Any],
                  capacity_hours: float | None = None,
                  names: dict[str, dict[str, str]] | None = None,
-                 over: pd.DataFrame | None = None, evidence: pd.DataFrame | None = None) -> FinanceTables:
+                 over: pd.DataFrame | None = None, evidence: pd.DataFrame | None = None,
+                 evidence_kept: bool = True) -> FinanceTables:
     """Every table of the export from the detail (plus the independent totals in ``sources``).
 
     ``names``: ``{"buckets": {id: name}, "pillars": {id: name}}`` — the Summary gains ``bucket_name``, the
-    pillar and initiative tables ``pillar_name`` (the ids stay: the ledger import reads them).
+    pillar and initiative tables ``pillar_name`` (the ids stay: the ledger import reads them). ``evidence``: the
+    Evidence table (:func:`rollup.finance.evidence.evidence_table`), tied to the detail on the Reconciliation
+    unless ``evidence_kept`` is False (a month closed before evidence was recorded).
     """
     names = names or {}
     summary = _named(group_totals(detail, ["period", "team_id", "team", "bucket", "row_type"], bases), "bucket",
@@ -481,7 +486,8 @@ def build_tables(month: str, detail: pd.DataFrame, bases: list[str], *, sources:
         over = over[over["effort_month"].astype(str).eq(month)] if len(over) else pd.DataFrame(columns=OVER_COLUMNS)
     people = people_table(detail, bases, capacity_hours, over)
     reconciliation = reconcile(detail, summary, by_pillar, by_initiative, people, bases, sources,
-                               capacity_hours=capacity_hours, over=over, evidence=evidence)
+                               capacity_hours=capacity_hours, over=over,
+                               evidence=evidence if evidence_kept else None)
     policy = pd.DataFrame(policy_rows, columns=["item", "value"])
     numbers = ["hours", "fte", *money_columns(bases)]
     totals = {"Summary": totals_row(summary, "period", numbers),
@@ -492,7 +498,8 @@ def build_tables(month: str, detail: pd.DataFrame, bases: list[str], *, sources:
     return FinanceTables(month=month, bases=bases, detail=detail, summary=summary, by_pillar=by_pillar,
                          by_initiative=by_initiative, people=people, reconciliation=reconciliation, policy=policy,
                          info=info, totals=totals,
-                         evidence=evidence if evidence is not None else pd.DataFrame(columns=["period", "epic"]))
+                         evidence=evidence if evidence is not None else pd.DataFrame(columns=["period", "epic"]),
+                         evidence_kept=evidence is not None and evidence_kept)
 
 
 def reconcile(detail: pd.DataFrame, summary: pd.DataFrame, by_pillar: pd.DataFrame, by_initiative: pd.DataFrame,

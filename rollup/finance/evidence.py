@@ -67,7 +67,7 @@ def evidence_table(month: str, detail: pd.DataFrame, per_epic: pd.DataFrame, map
         row: dict[str, Any] = {
             "period": month,
             "epic": epic,
-            "summary": "" if info is None else str(info.get("summary") or ""),
+            "summary": "" if info is None or pd.isna(info.get("summary")) else str(info.get("summary")),
             "team_id": "" if info is None or pd.isna(info.get("team_id")) else str(info.get("team_id")),
             "pillar": "" if info is None or pd.isna(info.get("pillar")) else str(info.get("pillar")),
             "bucket": "" if info is None or pd.isna(info.get("bucket")) else str(info.get("bucket")),
@@ -82,11 +82,12 @@ def evidence_table(month: str, detail: pd.DataFrame, per_epic: pd.DataFrame, map
                                  else f"not released as of {as_of}"),
             "abandoned": bool(window["abandoned"]) if window is not None else False,
             "issues": len(keys_of.get(epic, [])),
-            "hours": round(float(detail.loc[detail["epic"].astype(str) == epic, "hours"].sum()), 6),
-            "cost": round(float(detail.loc[detail["epic"].astype(str) == epic, "cost"].sum()), 2),
+            # + 0.0: a sum that rounds to -0.0 is 0.0 (PostgreSQL's JSON keeps no sign of zero; the bytes must agree).
+            "hours": round(float(detail.loc[detail["epic"].astype(str) == epic, "hours"].sum()), 6) + 0.0,
+            "cost": round(float(detail.loc[detail["epic"].astype(str) == epic, "cost"].sum()), 2) + 0.0,
         }
         for b in bases:
-            row[f"{b}_capex"] = round(float(group[f"{b}_capex"].sum()), 2)
+            row[f"{b}_capex"] = round(float(group[f"{b}_capex"].sum()), 2) + 0.0
         for b in bases:
             capex_rows = group[group[f"{b}_capex"].to_numpy(dtype=np.float64) != 0]
             row[f"{b}_clauses"] = ", ".join(sorted({str(c) for c in capex_rows[f"{b}_clause"]}))

@@ -17,9 +17,10 @@ The file is not in Jira and not in the repository; its path comes from ``--rates
 * ``valid_from`` / ``valid_to`` are inclusive dates, blank for open. Rows of the same level and id
   may not overlap. For a month, the row in force with the latest ``valid_from`` applies.
 * ``work_location`` (optional column): where the person (a person row) or the team (a team row) works,
-  an ISO 3166-1 country code such as ``US`` or ``DE``. With ``finance.domestic_locations`` it makes each
-  detail row's ``location`` ``domestic`` or ``foreign`` (US §174A: domestic research expensed, foreign
-  research amortized over 15 years), which a basis's clauses can test.
+  an ISO 3166-1 country code such as ``US`` or ``DE``; it holds from the row's ``valid_from`` until a later
+  row of the same id gives another, and a person row may give only a location (costed as before). With
+  ``finance.domestic_locations`` it makes each detail row's ``location`` ``domestic`` or ``foreign`` (US
+  §174A: domestic research expensed, foreign research amortized over 15 years), which clauses can test.
 
 A person's rate is their own, else their role's, else the rate of the team the effort is mapped to.
 Every problem in the file is listed at once (file and line), as a
@@ -135,13 +136,17 @@ class Rates:
         return max(rows, key=lambda r: (r.valid_from or date.min)) if rows else None
 
     def location(self, person_id: str | None, team_id: str | None, month: Month) -> Location | None:
-        """The person's work location in ``month`` (their rows in force, the latest first), else the team's."""
+        """The person's work location in ``month``, else the team's: the location of their latest row that gives
+        one and starts by the month's end (a location holds until a later row gives another: a raise on a row
+        without a location does not move anyone)."""
+        last = date.fromordinal(month.next().first.toordinal() - 1)
         for level, key in (("person", person_id), ("team", team_id)):
             if not key:
                 continue
-            rows = [r for r in self.by_key.get((level, key), ()) if r.work_location and r.in_force(month)]
+            rows = [r for r in self.by_key.get((level, key), ())
+                    if r.work_location and (r.valid_from is None or r.valid_from <= last)]
             if rows:
-                row = max(rows, key=lambda r: (r.valid_from or date.min))
+                row = max(rows, key=lambda r: (r.valid_from or date.min, r.line))
                 return Location(row.work_location or "", f"{level} {key} (line {row.line})")
         return None
 
@@ -248,9 +253,10 @@ def _parse_rates(path: Path, data: bytes, reader: csv.DictReader, finance: Finan
         role = values.get("role") or None
         if level != "person" and role:
             problems.append(f"{where}: only person rows name a role")
-        if hourly is None and monthly is None and not (level == "person" and role):
+        location = values.get("work_location") or None
+        if hourly is None and monthly is None and not (level == "person" and (role or location)):
             problems.append(f"{where}: no rate: give hourly_rate or monthly_cost"
-                            + (" (or a role)" if level == "person" else ""))
+                            + (" (or a role, or only a work_location)" if level == "person" else ""))
         currency = values.get("currency") or None
         if hourly is not None or monthly is not None:
             if currency is None:
@@ -264,7 +270,6 @@ def _parse_rates(path: Path, data: bytes, reader: csv.DictReader, finance: Finan
         valid_to = _date(values.get("valid_to"), "valid_to", where, problems)
         if valid_from and valid_to and valid_to < valid_from:
             problems.append(f"{where}: valid_to {valid_to} is before valid_from {valid_from}")
-        location = values.get("work_location") or None
         if location is not None:
             if level == "role":
                 problems.append(f"{where}: work_location '{location}' on a role row; give it on the person or "
@@ -298,7 +303,8 @@ def _overlaps(path: Path, rows: list[RateRow]) -> list[str]:
                                     "end one location's rows before the other's start")
     groups: dict[tuple[str, str, bool], list[RateRow]] = {}
     for row in rows:
-        groups.setdefault((row.level, row.id, row.has_rate), []).append(row)
+        if row.has_rate or row.role:  # a row giving only a work location is checked with the locations
+            groups.setdefault((row.level, row.id, row.has_rate), []).append(row)
     for (level, ident, _), group in groups.items():
         group = sorted(group, key=lambda r: r.valid_from or date.min)
         for a, b in zip(group, group[1:]):

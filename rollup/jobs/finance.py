@@ -87,6 +87,8 @@ class ExportResult:
     changed_since_close: list[str] = field(default_factory=list)
     #: Capitalized epics on the Evidence sheet.
     evidence: int = 0
+    #: False for a month closed before evidence was recorded (its Evidence sheet is empty for that reason).
+    evidence_kept: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -94,7 +96,8 @@ class ExportResult:
                 "paths": [str(p) for p in self.paths], "content_hash": self.content_hash,
                 "files_hash": self.files_hash, "matches_close": self.matches_close,
                 "changed_since_close": self.changed_since_close, "rows": self.rows,
-                "adjustments": self.adjustments, "evidence": self.evidence, "totals": self.totals,
+                "adjustments": self.adjustments, "evidence": self.evidence, "evidence_kept": self.evidence_kept,
+                "totals": self.totals,
                 "data_runs_to": self.data_runs_to}
 
 
@@ -307,16 +310,20 @@ def policy_rows(figures: MonthFigures, *, closed_at: datetime | None) -> list[tu
         ("adjusted closed months", ", ".join(meta.get("adjusted_months", [])) or "none"),
         *_points_note(meta.get("sources", {})),
         *_over_note(meta),
-        ("evidence", f"{len(meta['evidence'])} capitalized epic(s) on the Evidence sheet (evidence.csv): the "
-                     "dates of each window, their sources, the clauses, the JQL of the issues"
-         if "evidence" in meta else "not kept: the month was closed before evidence was recorded"),
+        # A month closed before evidence was kept has no such row: its Policy sheet stays the bytes it was.
+        *([("evidence", f"{len(meta['evidence'])} capitalized epic(s) on the Evidence sheet (evidence.csv): the "
+                        "dates of each window, their sources, the clauses, the JQL of the issues")]
+          if "evidence" in meta else []),
         ("reporting currency", meta["policy"]["currency"]),
     ]
     policy = meta["policy"]
     rows.append(("calendar", json.dumps(policy["calendar"], sort_keys=True)))
     rows.append(("effort models", json.dumps(policy["effort"], sort_keys=True)))
     rows.append(("capitalization window", json.dumps(policy["window"], sort_keys=True)))
-    for basis, clauses in policy["bases"].items():
+    # In the month's own basis order: a closed month's policy comes back from PostgreSQL's JSONB with its keys
+    # re-sorted, and its Policy sheet must be the same bytes on every database.
+    for basis in meta["bases"]:
+        clauses = policy["bases"][basis]
         for index, clause in enumerate(clauses, start=1):
             when = {k: v for k, v in clause["when"].items() if v}
             rows.append((f"{basis} clause {index}: {clause['id']}",
@@ -357,12 +364,13 @@ def run_export(store: Store, config: RollupConfig, *, month: str, out_dir: str |
         "closed_at": closed.closed_at.isoformat(timespec="seconds") if closed else None,
         "content_sha256": figures.digest, "data_files_sha256": digest,
         "data_files_sha256_at_close": closed.meta.get("data_files_sha256") if closed else None,
-        "matches_close": matches, "changed_since_close": changed if at_close is not None else []})
+        "matches_close": matches, "changed_since_close": changed if at_close is not None else [],
+        "evidence_kept": tables.evidence_kept})
     return ExportResult(month=figures.month.label, status=figures.status, folder=folder, paths=paths,
                         content_hash=figures.digest, rows=len(figures.detail), adjustments=figures.adjustments,
                         totals=_totals(tables), data_runs_to=figures.meta.get("data_runs_to"), files_hash=digest,
                         matches_close=matches, changed_since_close=changed if at_close is not None else [],
-                        evidence=len(tables.evidence))
+                        evidence=len(tables.evidence), evidence_kept=tables.evidence_kept)
 
 
 def export_tables(figures: MonthFigures, config: RollupConfig, *, closed_at: datetime | None) -> FinanceTables:
@@ -377,7 +385,7 @@ def export_tables(figures: MonthFigures, config: RollupConfig, *, closed_at: dat
                         names=figures.meta.get("names") or display_names(config),
                         over=(pd.DataFrame(figures.sources["over_allocation"], columns=OVER_COLUMNS)
                               if "over_allocation" in figures.sources else None),
-                        evidence=evidence if kept is not None else None)
+                        evidence=evidence, evidence_kept=kept is not None)
 
 
 def _totals(tables: FinanceTables) -> dict[str, float]:
@@ -418,14 +426,33 @@ def close_month(store: Store, config: RollupConfig, month: str, *, rates_path: s
     if as_of_day < target.end_day:
         raise ConfigError(f"{target} cannot be closed: the store's data runs to {day_date(as_of_day)} (the last "
                           f"sync), before the month ends; sync after {day_date(target.end_day - 1)} and close then")
-    # The data files as an export of the closed month will write them: their hash is kept with the close.
+    return store_close(ledger, config, figures, now=now)
+
+
+def store_close(ledger: Ledger, config: RollupConfig, figures: MonthFigures, *, now: datetime | None = None
+                ) -> MonthFigures:
+    """Close ``figures``' month in ``ledger``: its rows, its content hash and the content hash of the data files
+    an export of the closed month writes (worked out here from the figures as the store will give them back)."""
     closed_at = now or datetime.now(timezone.utc)
-    as_closed = MonthFigures(figures.month, "closed", figures.detail, figures.bases, figures.sources, figures.meta,
+    meta = _stored_json(figures.meta)
+    as_closed = MonthFigures(figures.month, "closed", figures.detail, figures.bases, figures.sources, meta,
                              figures.digest)
     digest, each = files_hash(export_tables(as_closed, config, closed_at=closed_at).csv_files())
-    figures.meta = {**figures.meta, "data_files_sha256": digest, "files_sha256": each}
-    ledger.close(target.label, figures.detail, figures.digest, figures.meta, now=closed_at)
+    figures.meta = {**meta, "data_files_sha256": digest, "files_sha256": each}
+    ledger.close(figures.month.label, figures.detail, figures.digest, figures.meta, now=closed_at)
     return figures
+
+
+def _stored_json(value: Any) -> Any:
+    """``value`` as a JSON column gives it back on every database: a negative zero is zero (PostgreSQL's JSONB
+    keeps no sign on it), so the files worked out at the close are those a later export writes."""
+    if isinstance(value, float):
+        return value + 0.0
+    if isinstance(value, dict):
+        return {k: _stored_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_stored_json(v) for v in value]
+    return value
 
 
 def reopen_month(store: Store, month: str, *, reason: str, confirm: bool, now: datetime | None = None) -> str:

@@ -248,3 +248,63 @@ def test_a_closed_month_exported_twice_is_the_same_bytes_file_by_file(tmp_path, 
     assert "are those of the close, byte for byte" in shown.output
     listed = CliRunner().invoke(cli, ["finance", "months", "--database", url])
     assert f"data files {expected}" in listed.output
+
+
+def test_the_close_keeps_the_hash_of_the_files_its_exports_write_on_sqlite_and_postgresql(
+        sample_store, sample_rates, store, tmp_path):
+    """The data files' hash kept at the close is the hash of what an export of the closed month writes, whichever
+    database holds it (PostgreSQL's JSONB gives a month's policy back with its keys in another order); two exports
+    are the same bytes, file by file, but run.json."""
+    from rollup.finance.ledger import Ledger
+    from rollup.jobs.finance import month_figures, store_close
+
+    config = load_config(MAPPINGS)
+    with Store.open(sample_store) as source:
+        figures = month_figures(source, config, "2026-10", rates_path_option=sample_rates)
+    closed = store_close(Ledger(store), config, figures, now=datetime(2026, 11, 3, 9, 0, tzinfo=timezone.utc))
+    kept = month_status(store)["closed"][0]["data_files_hash"]
+    assert kept == closed.meta["data_files_sha256"]
+    first = run_export(store, config, month="2026-10", out_dir=tmp_path / "one", rates_path=sample_rates)
+    second = run_export(store, config, month="2026-10", out_dir=tmp_path / "two", rates_path=sample_rates)
+    assert first.status == "closed" and first.files_hash == second.files_hash == kept
+    assert first.matches_close is True and first.changed_since_close == [] and first.evidence > 0
+    one, two = _files(first), _files(second)
+    assert {n for n in one if one[n] != two[n]} <= {"run.json"}
+    # The Policy sheet lists each basis's clauses in the month's own basis order.
+    policy = pd.read_csv(first.folder / "policy.csv")["item"]
+    clauses = [item.split(" clause ")[0] for item in policy if " clause " in item]
+    assert list(dict.fromkeys(clauses)) == figures.bases == ["gaap", "ifrs", "tax"]
+
+
+def test_a_month_closed_before_evidence_was_kept_exports_as_it_did(sample_store, sample_rates, tmp_path):
+    """A month closed by a version that kept no evidence (and no data-files hash): its Policy sheet gains no row,
+    evidence.csv has the columns and no rows, and the export says the evidence was not kept."""
+    import json
+    import shutil
+
+    from sqlalchemy import text as sql
+
+    url = f"sqlite:///{tmp_path / 'rollup.db'}"
+    shutil.copy(sample_store.removeprefix("sqlite:///"), tmp_path / "rollup.db")
+    config = load_config(MAPPINGS)
+    with Store.open(url) as store:
+        close_month(store, config, "2026-10", rates_path=sample_rates)
+        with store.begin() as conn:
+            meta = json.loads(conn.execute(sql("select meta from finance_months")).scalar_one())
+            for key in ("evidence", "data_files_sha256", "files_sha256"):
+                meta.pop(key)
+            conn.execute(sql("update finance_months set meta = :meta"), {"meta": json.dumps(meta)})
+    shown = CliRunner().invoke(cli, ["finance", "export", "--month", "2026-10", "--out", str(tmp_path / "out"),
+                                     "--rates", str(sample_rates), "--database", url, "--config", str(MAPPINGS)])
+    assert shown.exit_code == 0, shown.output
+    assert "no evidence kept for this month (closed before evidence was recorded)" in shown.output
+    assert "data files are those of the close" not in shown.output and "differ" not in shown.output
+    folder = tmp_path / "out" / "finance-2026-10"
+    policy = pd.read_csv(folder / "policy.csv")
+    assert "evidence" not in set(policy["item"])
+    evidence = pd.read_csv(folder / "evidence.csv")
+    assert evidence.empty and list(evidence.columns)[:3] == ["period", "epic", "summary"]
+    reconciliation = pd.read_csv(folder / "reconciliation.csv")
+    assert not reconciliation["check"].str.contains("Evidence").any() and reconciliation["ok"].all()
+    run = json.loads((folder / "run.json").read_text())
+    assert run["evidence_kept"] is False and run["matches_close"] is None

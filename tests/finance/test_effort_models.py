@@ -293,3 +293,25 @@ def test_work_location_splits_the_tax_basis_domestic_and_foreign(tmp_path):
     none = detail("")
     assert set(none["location"]) == {"unknown"} and set(none["tax_clause"]) == {"tax-unknown"}
     assert none.loc["w", "work_location"] == "CA"
+
+
+def test_a_location_holds_until_a_later_row_gives_another(tmp_path):
+    """alpha works in the US from January; a raise from July (a row without a location) keeps it there, a row of
+    its own moves Wanda (costed at the team's rate) to Germany from October, and a person row may give only that."""
+    from rollup.finance.calendar import Month
+
+    rates = tmp_path / "rates.csv"
+    rates.write_text("level,id,name,role,hourly_rate,monthly_cost,currency,valid_from,valid_to,work_location\n"
+                     "team,alpha,,,100,,EUR,2026-01-01,2026-06-30,US\n"
+                     "team,alpha,,,110,,EUR,2026-07-01,,\n"
+                     "person,w,Wanda,,,,,2026-10-01,,DE\n")
+    loaded = load_rates(rates, config().finance)
+    september, october = Month(2026, 9), Month(2026, 10)
+    assert loaded.location(None, "alpha", october).country == "US"  # the raise did not move the team
+    assert loaded.location(None, "alpha", october).source == "team alpha (line 2)"
+    assert loaded.location("w", "alpha", september).country == "US"  # before her own row: the team's
+    assert loaded.location("w", "alpha", october).country == "DE"
+    calendar = WorkCalendar(config().finance.calendar)
+    # Her row gives no rate: she is costed at the team's, as before.
+    rate = loaded.lookup("w", "alpha", october, calendar)
+    assert rate.hourly == 110 and rate.source.startswith("team alpha")
