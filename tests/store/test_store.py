@@ -414,3 +414,27 @@ def test_v4_gains_a_site_column_and_64_bit_ids_keeping_every_row(database_url):
         assert upgraded.all_issue_ids(site=second) == {1} and upgraded.all_issue_ids(site=first) == {1, 2}
         assert upgraded.all_issue_ids() == {1, 2, SITE_ID_SPAN + 1}
         assert {r["key"] for r in upgraded.issue_rows()} == {"PAY-1", "PAY-2", "dc:PAY-1"}
+
+
+def test_a_version_5_store_gains_the_feed_tables_and_views_and_keeps_its_rows(database_url):
+    """Schema 6 adds the BI feed: a store of version 5 (no feed_* tables, no rollup_* views) is upgraded in place,
+    its issues kept, and the views select from the new (empty) tables."""
+    from rollup.feed.dictionary import TABLES
+
+    with Store.open(database_url) as store:
+        store.upsert_batch([make_issue(1), make_issue(2)], {}, True)
+        with store.begin() as conn:
+            for feed in TABLES:
+                conn.execute(text(f'DROP VIEW "{feed.view}"'))
+                conn.execute(text(f'DROP TABLE "{feed.store_table}"'))
+            conn.execute(text("UPDATE meta SET schema_version = 5"))
+        assert not {t.view for t in TABLES} & set(inspect(store.engine).get_view_names())
+    with Store.open(database_url) as upgraded:
+        assert upgraded.schema_version() == SCHEMA_VERSION == 6
+        assert {t.view for t in TABLES} <= set(inspect(upgraded.engine).get_view_names())
+        assert {t.store_table for t in TABLES} <= set(inspect(upgraded.engine).get_table_names())
+        assert {r["key"] for r in upgraded.issue_rows()} == {"PAY-1", "PAY-2"}
+        with upgraded.connect() as conn:
+            for feed in TABLES:
+                result = conn.execute(text(f'SELECT * FROM "{feed.view}"'))
+                assert list(result.keys()) == feed.column_names and result.fetchall() == []
