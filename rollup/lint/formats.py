@@ -93,6 +93,19 @@ def summary(result: LintResult) -> dict[str, Any]:
     }
 
 
+def team_totals(result: LintResult, counts: pd.DataFrame) -> dict[str, Any]:
+    """The Summary sheet's "All teams" row: the whole result's counts and score (:func:`summary`), stories
+    without an epic summed over the teams, and each rule's findings summed over ``counts`` (team × rule)."""
+    s = summary(result)
+    teams = result.teams
+    stray = pd.to_numeric(teams["stories_without_epic"], errors="coerce").fillna(0).sum() if len(teams) else 0
+    out: dict[str, Any] = {"team": "All teams", "epics": s["epics"], "clean": s["clean"], "score": s["score"],
+                           "errors": s["errors"], "warnings": s["warnings"], "infos": s["infos"],
+                           "stories_without_epic": int(stray)}
+    out.update({str(code): int(counts[code].sum()) for code in counts.columns})
+    return out
+
+
 def _count(ignores: pd.DataFrame, status: str) -> int:
     return int(ignores["status"].eq(status).sum()) if len(ignores) else 0
 

@@ -19,7 +19,8 @@ Columns:
 ``progress``        mean progress of the pillar's epics (each epic in its own unit)
 ==================  ===================================================================
 
-The window is the ``allocation_window_days`` (default 91) days up to and including ``as_of``.
+The window is the ``allocation_window_days`` (default 91) days up to and including ``as_of``. The frame's
+``attrs["totals"]`` is :func:`totals` of its rows (the sheet's totals row).
 :func:`furthest_from_target` and :func:`gap_sentence` say which pillar is furthest from its target:
 the allocation chart's title, the Summary chart's title and the insight sentence use them.
 """
@@ -97,7 +98,9 @@ def compute(
     out["previous_as_of"] = then
     # An Unmapped row with nothing in it is noise on the CEO's table.
     empty_unmapped = (out["pillar"] == UNMAPPED) & (out["effort"] == 0) & (out["epics_open"] + out["epics_done"] == 0)
-    return out.loc[~empty_unmapped, COLUMNS].reset_index(drop=True)
+    table = out.loc[~empty_unmapped, COLUMNS].reset_index(drop=True)
+    table.attrs["totals"] = totals(table)  # the Pillars sheet's totals row
+    return table
 
 
 

@@ -34,7 +34,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from rollup.lint.result import SEVERITY_RANK, UNASSIGNED, LintResult
-from rollup.writers.portfolio import Col, put, restyle, write_table
+from rollup.writers.portfolio import Col, restyle, write_table
 from rollup.writers.printing import set_print_setup_all
 from rollup.writers.safe import atomic_write, set_text
 from rollup.writers.style import LINK_FONT
@@ -185,7 +185,7 @@ def _findings_sheet(ws: Worksheet, frame: pd.DataFrame, columns: list[Col], titl
 
 
 def _summary(ws: Worksheet, result: LintResult, title: str) -> None:
-    from rollup.lint.formats import summary
+    from rollup.lint.formats import summary, team_totals
 
     s = summary(result)
     score = "n/a" if s["score"] is None else f"{s['score']:.0%}"
@@ -203,22 +203,12 @@ def _summary(ws: Worksheet, result: LintResult, title: str) -> None:
     table = teams.join(counts, on="team") if codes else teams
     columns = TEAM_COLUMNS + [Col(code, code, "int") for code in codes]
     first = 4
-    last = write_table(ws, table, columns, base_url=None, start_row=first)
+    # "All teams" is the Table's totals row (outside its filter, so sorting leaves it last).
+    write_table(ws, table, columns, base_url=None, start_row=first, totals=team_totals(result, counts))
     for i, value in enumerate(table["score"].tolist()):
         fill = _score_fill(value)
         if fill:
             ws.cell(row=first + 1 + i, column=5).fill = fill
-    # The total row sits under the table, outside the autofilter range, so sorting leaves it in place.
-    total = last + 1
-    ws.cell(row=total, column=1, value="All teams").font = Font(bold=True)
-    sums = {"epics": s["epics"], "clean": s["clean"], "score": s["score"], "errors": s["errors"],
-            "warnings": s["warnings"], "infos": s["infos"],
-            "stories_without_epic": int(pd.to_numeric(teams["stories_without_epic"], errors="coerce").fillna(0).sum())}
-    sums.update({code: int(counts[code].sum()) for code in codes})
-    for j, col in enumerate(columns):
-        if col.field in sums:
-            cell = put(ws, total, 1 + j, sums[col.field], col.kind)
-            cell.font = Font(bold=True)
     ws.freeze_panes = ws.cell(row=first + 1, column=2)
 
 

@@ -34,7 +34,6 @@ from rollup.config.models import ALLOCATION_WINDOW_DAYS
 from rollup.store.sites import JiraBase, browse_url
 from rollup.views import decisions as decisions_view
 from rollup.views import okrs as okrs_view
-from rollup.views import pillars as pillars_view
 from rollup.views import scope as scope_view
 from rollup.views.completeness import freshness_line
 from rollup.writers.printing import set_print_setup_all
@@ -701,7 +700,7 @@ def build_workbook(views: dict[str, pd.DataFrame], info: WorkbookInfo,
         return ws
 
     ws = sheet("Pillars", views["pillars"], PILLAR_COLUMNS, "allocation-vs-target",
-               totals=pillars_view.totals(views["pillars"]))
+               totals=views["pillars"].attrs.get("totals"))
     for i, gap in enumerate(views["pillars"]["gap"]):
         fill = _gap_fill(gap)
         if fill:

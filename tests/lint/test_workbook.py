@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from hand_results import BASE_URL, HOSTILE_SUMMARY, make_result, week_later
 from openpyxl import load_workbook
-from sheets import table
+from sheets import table, totals_row
 
 from rollup.lint import history
 from rollup.writers.lint import build_lint_workbook, sheet_title, team_rule_counts, workbook_name, write_lint_workbook
@@ -43,7 +43,13 @@ def test_summary_team_by_rule_counts_and_scores(wb_first):
     assert ws["A1"].value == "Epic-quality lint — 2026-11-26"
     assert ws["A2"].value.startswith("7 epics linted, 3 clean (score 43%); 5 findings: 4 errors, 1 warnings, 0 infos")
     rows = {r["Team"]: r for r in table(ws, header_row=4)}
-    assert list(rows) == ["Payments", "Scheduling", "Unassigned", "All teams"]
+    assert list(rows) == ["Payments", "Scheduling", "Unassigned"]
+    # "All teams" is the Table's totals row: what the table reader leaves out, and each count the sum of the rows.
+    rows["All teams"] = totals_row(ws, header_row=4)
+    for column in ("Epics", "Clean", "Errors", "Warnings", "EQ001", "EQ010", "EQ020", "EQ030"):
+        assert rows["All teams"][column] == sum(r[column] for r in list(rows.values())[:3]), column
+    (excel_table,) = ws.tables.values()
+    assert excel_table.totalsRowCount == 1 and excel_table.ref.endswith(str(4 + 3 + 1))
     pay = rows["Payments"]
     assert (pay["Epics"], pay["Clean"], pay["Score"], pay["Errors"], pay["Warnings"]) == (4, 2, 0.5, 2, 1)
     assert (pay["EQ001"], pay["EQ010"], pay["EQ020"], pay["EQ030"]) == (1, 0, 1, 1)
