@@ -13,7 +13,7 @@ Timed, each in its own process, alternating which goes first, ``--runs`` times:
 
 Checked after each export: exit 0, every table's rows, the store's views count the rows the files have. The
 result is each median, the ratio of the medians (the export's cost over a plain dump), the files' size
-and the peak RSS (``/usr/bin/time``-free: ``resource.getrusage`` of the children). Results:
+and each process's peak RSS. Results:
 ``bench/results/feed_export[_<flavour>].json``.
 
     .venv/bin/python bench/feed_export.py [--issues 100000] [--runs 3] [--flavour cloud|datacenter|both]
@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import tempfile
 import time
@@ -51,15 +50,20 @@ print(json.dumps({"rows": len(plain)}))
 
 
 def timed(args: list[str], project: Path, env: dict[str, str]) -> tuple[float, float, dict]:
-    """``ARGS`` (a command line) in ``project``: (wall seconds, peak RSS of the child in MB, its JSON)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    t0 = time.perf_counter()
-    proc = subprocess.run(args, cwd=project, env=env, capture_output=True, text=True, timeout=3600)
-    elapsed = time.perf_counter() - t0
-    if proc.returncode not in (0, 1) or not proc.stdout.strip():
-        raise RuntimeError(f"rollup {' '.join(args)} exited {proc.returncode}:\n{proc.stderr[-3000:]}")
-    peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
-    return elapsed, peak, json.loads(proc.stdout)
+    """``ARGS`` (a command line) in ``project``, in a process of its own: (wall seconds, its peak RSS in MB, its
+    JSON). The peak is that process's own (``wait4``'s resource usage), not the largest child so far."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(args, cwd=project, env=env, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        text, errors = out.read(), err.read()
+    if proc.returncode != 0 or not text.strip():
+        raise RuntimeError(f"{' '.join(args[:3])} exited {proc.returncode}:\n{errors[-3000:]}")
+    return elapsed, usage.ru_maxrss / 1024, json.loads(text)
 
 
 def stored_rows(url: str) -> dict[str, int]:

@@ -120,11 +120,15 @@ def check_out_dir(folder: Path) -> None:
 
 
 def feed_tables(store: Store, config: RollupConfig, *, as_of: date, mapped_store: MappedStore | None = None,
-                linted: LintResult | None = None) -> dict[str, pd.DataFrame]:
+                linted: LintResult | None = None,
+                views: dict[str, pd.DataFrame] | None = None) -> dict[str, pd.DataFrame]:
     """Every table of the feed as of ``as_of``, from the store (read and mapped once, or ``mapped_store``).
 
     ``linted``: the whole store linted as of ``as_of`` already (a job's lint), so it is not linted again.
-    A store without issues is an :class:`~rollup.errors.EmptyStoreError` (exit 2).
+    ``views``: the views of the portfolio written for ``as_of`` from the same store (a job's portfolio step):
+    its ``effort`` and ``forecast`` are the feed's, the very rows of its Allocation and Forecast sheets,
+    instead of being worked out again. A store without issues is an
+    :class:`~rollup.errors.EmptyStoreError` (exit 2).
     """
     from rollup.feed.tables import build_tables
     from rollup.jobs.lint import lint_store
@@ -137,15 +141,18 @@ def feed_tables(store: Store, config: RollupConfig, *, as_of: date, mapped_store
     if linted is None or linted.as_of != as_of:
         linted = lint_store(store, config, data, as_of=as_of)
     snapshots = read_snapshots(store)
-    return build_tables(issues, config, as_of=as_of,
-                        effort=effort_view.compute(issues, config, as_of=as_of),
-                        findings=linted.findings, snapshots=snapshots,
-                        forecast=forecast_view.compute(issues, config, as_of=as_of, snapshots=snapshots))
+    views = views or {}
+    effort = views["effort"] if "effort" in views else effort_view.compute(issues, config, as_of=as_of)
+    forecast = (views["forecast"] if "forecast" in views else
+                forecast_view.compute(issues, config, as_of=as_of, snapshots=snapshots))
+    return build_tables(issues, config, as_of=as_of, effort=effort, findings=linted.findings, snapshots=snapshots,
+                        forecast=forecast)
 
 
 def run_feed_export(store: Store, config: RollupConfig, *, out_dir: str | Path = DEFAULT_FEED_DIR,
                     as_of: date | None = None, now: datetime | None = None, to_store: bool = True,
-                    mapped_store: MappedStore | None = None, linted: LintResult | None = None) -> FeedResult:
+                    mapped_store: MappedStore | None = None, linted: LintResult | None = None,
+                    views: dict[str, pd.DataFrame] | None = None) -> FeedResult:
     """Write the feed into ``out_dir`` (replaced whole) and, with ``to_store``, into the store's ``feed_*`` tables.
 
     Bad input — an ``out_dir`` that cannot be written or holds other files, a store without issues — raises
@@ -160,7 +167,7 @@ def run_feed_export(store: Store, config: RollupConfig, *, out_dir: str | Path =
     check_out_dir(folder)
     as_of = as_of or date.today()
     exported = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    tables = feed_tables(store, config, as_of=as_of, mapped_store=mapped_store, linted=linted)
+    tables = feed_tables(store, config, as_of=as_of, mapped_store=mapped_store, linted=linted, views=views)
     synced = last_ok_finished(store.sync_run_rows())
     empty = notes(tables)
     manifest = {"as_of": as_of.isoformat(), "exported_at": exported.isoformat(timespec="seconds"),

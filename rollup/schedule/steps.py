@@ -56,6 +56,9 @@ class StepContext:
     _mapped: MappedStore | None = field(default=None, repr=False)
     _lint: LintRun | None = field(default=None, repr=False)
     _linted: LintResult | None = field(default=None, repr=False)
+    #: The views of the portfolio a portfolio step of this job wrote (for the job's as-of date, from the store as
+    #: read then), for a later step that reports the same figures (the BI feed's forecast and effort).
+    portfolio_views: dict[str, Any] | None = field(default=None, repr=False)
     #: Set by the runner: the step may leave its work running in another process and return a pending
     #: outcome (:attr:`StepOutcome.pending`), because the next step can run meanwhile (:attr:`Step.runs_beside`).
     may_defer: bool = False
@@ -93,6 +96,7 @@ class StepContext:
         self._mapped = None
         self._lint = None
         self._linted = None
+        self.portfolio_views = None
 
 
 @dataclass
@@ -238,6 +242,7 @@ class PortfolioStep(Step):
         from rollup.jobs.report import ReportResult, run_portfolio, start_portfolio
 
         def outcome(result: ReportResult) -> StepOutcome:
+            ctx.portfolio_views = result.views
             return StepOutcome(result.paths, f"{result.workbook.name} and {len(result.paths) - 1} chart files",
                                facts=report_facts(result.views))
 
@@ -418,7 +423,7 @@ class ExportStep(Step):
         run_feed_export = _import("rollup.jobs.feed", "run_feed_export", cls.name)
         result = run_feed_export(ctx.store, ctx.config, out_dir=ctx.out_dir / params.folder, as_of=ctx.as_of,
                                  now=ctx.now, to_store=params.store, mapped_store=ctx.mapped_store(),
-                                 linted=ctx.linted())
+                                 linted=ctx.linted(), views=ctx.portfolio_views)
         rows = ", ".join(f"{name} {count:,}" for name, count in result.rows.items())
         return StepOutcome([Path(p) for p in result.paths], f"BI feed: {rows} rows"
                            + ("; store views refreshed" if result.views else ""))

@@ -60,3 +60,33 @@ def test_an_unknown_export_key_is_refused_with_the_file_and_line(project):
     write_schedule(project, job_yaml("typo", steps="[{step: export, foldr: bi}]"))
     with pytest.raises(ConfigError, match=r"jobs\.yaml.*foldr"):
         load_job(project, "typo")
+
+
+def test_after_a_portfolio_step_the_feed_reports_the_portfolios_own_forecast_and_effort(project, monkeypatch):
+    """The feed's forecasts and allocation are the rows the job's portfolio showed (its views), not worked out
+    again; a job without a portfolio step works them out itself."""
+    from rollup.schedule import runner
+    from rollup.views import effort as effort_view
+    from rollup.views import forecast as forecast_view
+
+    calls = {"forecast": 0, "effort": 0}
+    for name, module in (("forecast", forecast_view), ("effort", effort_view)):
+        real = module.compute
+
+        def counted(*args, _real=real, _name=name, **kwargs):
+            calls[_name] += 1
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(module, "compute", counted)
+    monkeypatch.setattr(runner, "can_fork", lambda: False)  # the portfolio's views in this process
+    write_schedule(project, job_yaml("with-portfolio", steps="[portfolio, export]", extra="max_data_age: 1d"))
+    run = run_job(load_job(project, "with-portfolio"))
+    assert run.status == "ok", run.steps
+    assert calls == {"forecast": 0, "effort": 0}
+    write_schedule(project, job_yaml("feed-only", steps="[export]", extra="max_data_age: 1d"))
+    alone = run_job(load_job(project, "feed-only"))
+    assert alone.status == "ok", alone.steps
+    assert calls == {"forecast": 1, "effort": 1}
+    for name in ("forecasts", "allocation"):
+        pd.testing.assert_frame_equal(pd.read_parquet(run.run_dir / "feed" / f"{name}.parquet"),
+                                      pd.read_parquet(alone.run_dir / "feed" / f"{name}.parquet"))
