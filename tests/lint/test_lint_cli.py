@@ -310,7 +310,9 @@ def test_demo_writes_the_lint_workbook_and_the_portfolio_shows_its_score(tmp_pat
     payload = demo.to_dict()
     assert payload["lint_workbook"] == str(tmp_path / "out" / "lint-2026-11-23.xlsx")
     assert payload["lint"]["run_id"] == 1 and payload["lint"]["findings"] > 0
-    lint_summary = {r["Team"]: r for r in table(load_workbook(payload["lint_workbook"])["Summary"], header_row=4)}
+    lint_sheet = load_workbook(payload["lint_workbook"])["Summary"]
+    lint_summary = {r["Team"]: r for r in table(lint_sheet, header_row=4)}
+    lint_summary["All teams"] = totals_row(lint_sheet, header_row=4)
     teams = _hygiene_by_team(load_workbook(payload["workbook"])["Data quality"])
     total = lint_summary["All teams"]
     assert teams["All teams"]["Findings from"] == "lint run 1 of 2026-11-23"
