@@ -32,6 +32,7 @@ FULL = [
     ("lint_25k", "lint_25k", ["--runs", "5"]),
     ("finance_year", "finance_year", ["--runs", "3", "--verify", "1500"]),
     ("forecast_speed", "forecast_speed", ["--runs", "3"]),
+    ("feed_export", "feed_export", ["--issues", "100000", "--runs", "3"]),
 ]
 QUICK = [
     ("naive_baseline", "naive_baseline", ["--issues", "1000"]),
@@ -46,6 +47,7 @@ QUICK = [
     ("lint_25k", "lint_25k", ["--issues", "50000", "--runs", "3"]),
     ("finance_year", "finance_year", ["--issues", "50000", "--runs", "1", "--verify", "1500"]),
     ("forecast_speed", "forecast_speed", ["--epics", "4000", "--teams", "10", "--runs", "1"]),
+    ("feed_export", "feed_export", ["--issues", "3000", "--runs", "1"]),
 ]
 
 
