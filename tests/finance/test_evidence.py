@@ -154,3 +154,19 @@ def test_the_workbook_evidence_sheet_is_the_csv(october):
     assert [r[header.index("GAAP capex")] for r in rows] == pytest.approx(list(evidence["gaap_capex"]))
     item = policy.set_index("item")["value"]["evidence"]
     assert item.startswith(f"{len(evidence)} capitalized epic(s) on the Evidence sheet")
+
+
+def test_libreoffice_opens_and_prints_the_finance_workbook(october, tmp_path):
+    """Every sheet of the month's workbook, its Tables and their totals rows included, prints from LibreOffice:
+    landscape, one page wide, at least a page a sheet."""
+    from office import pdf_pages, to_pdf
+
+    result = october[0]
+    workbook = result.folder / "finance-2026-10.xlsx"
+    wb = load_workbook(workbook)
+    for ws in wb.worksheets:
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1, ws.title
+        assert ws.print_title_rows.replace("$", "") == "1:1", ws.title  # the header repeated on every page
+    pdf, completed = to_pdf(workbook, tmp_path)
+    assert pdf.exists(), f"soffice exit {completed.returncode}: {completed.stdout} {completed.stderr}"
+    assert pdf_pages(pdf) >= len(wb.sheetnames)

@@ -167,3 +167,13 @@ def test_summary_has_a_column_for_every_rule_that_ran_even_without_findings(wb):
     header = [c.value for c in wb["Summary"][4]]
     assert header[-4:] == ["EQ001", "EQ010", "EQ020", "EQ030"]
     assert list(team_rule_counts(week_later()).columns) == ["EQ001", "EQ010", "EQ020", "EQ030"]
+
+
+def test_libreoffice_opens_and_prints_the_lint_workbook(tmp_path):
+    """The lint workbook — its Tables, the Summary's totals row — converts in LibreOffice, a page or more a sheet."""
+    from office import pdf_pages, to_pdf
+
+    path = write_lint_workbook(make_result(), tmp_path / "lint.xlsx", trend=_trend(), by_owner=True)
+    pdf, completed = to_pdf(path, tmp_path)
+    assert pdf.exists(), f"soffice exit {completed.returncode}: {completed.stdout} {completed.stderr}"
+    assert pdf_pages(pdf) >= len(load_workbook(path).sheetnames)

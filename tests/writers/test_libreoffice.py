@@ -1,48 +1,23 @@
 """The workbook opens in LibreOffice: converted to PDF headless, the PDF exists and is not empty.
 
 Without ``soffice`` the test is skipped with the reason; with ``ROLLUP_REQUIRE_LIBREOFFICE=1`` it FAILS
-and names the install command.
+and names the install command (:mod:`office`).
 """
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import subprocess
-
-import pytest
+from office import pdf_pages, to_pdf
 from portfolio_org import AS_OF, BASE_URL, MAPPINGS, SYNC_RUNS, mapped_issues, snapshots
 
 from rollup.jobs.report import build_views, write_outputs
 
-INSTALL = "apt-get update && apt-get install -y libreoffice-calc"
-
-
-def _soffice() -> str:
-    path = shutil.which("soffice") or shutil.which("libreoffice")
-    if path:
-        return path
-    if os.environ.get("ROLLUP_REQUIRE_LIBREOFFICE", "").strip() in {"1", "true", "yes"}:
-        pytest.fail(f"ROLLUP_REQUIRE_LIBREOFFICE=1 but soffice is not installed; install it with: {INSTALL}")
-    pytest.skip(f"LibreOffice (soffice) is not installed; install it with: {INSTALL} "
-                "(set ROLLUP_REQUIRE_LIBREOFFICE=1 to make this a failure)")
-
 
 def test_workbook_converts_to_pdf(tmp_path):
-    soffice = _soffice()
     frame = mapped_issues(summaries={"ENT-1": "=1+1 hostile", "ENT-2": "🚀 עברית"},
                           descriptions={"ENT-1": "x" * 40_000})
     views = build_views(frame, MAPPINGS, as_of=AS_OF, snapshots=snapshots(), sync_runs=SYNC_RUNS)
     workbook, _ = write_outputs(views, tmp_path / "out", as_of=AS_OF, base_url=BASE_URL)
-    pdf_dir = tmp_path / "pdf"
-    profile = (tmp_path / "lo-profile").as_uri()
-    completed = subprocess.run(
-        [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf", "--outdir", str(pdf_dir),
-         str(workbook)],
-        capture_output=True, text=True, timeout=240,
-    )
-    pdf = pdf_dir / (workbook.stem + ".pdf")
+    pdf, completed = to_pdf(workbook, tmp_path / "pdf")
     assert pdf.exists(), f"soffice exit {completed.returncode}: {completed.stdout} {completed.stderr}"
     assert pdf.stat().st_size > 1000
     assert pdf.read_bytes().startswith(b"%PDF")
@@ -52,7 +27,6 @@ def test_every_sheet_prints_landscape_one_page_wide_and_the_summary_on_one_page(
     """Print setup is in the file (Excel and LibreOffice honour it); LibreOffice prints the Summary on one page."""
     from openpyxl import load_workbook
 
-    soffice = _soffice()
     views = build_views(mapped_issues(), MAPPINGS, as_of=AS_OF, snapshots=snapshots(), sync_runs=SYNC_RUNS)
     workbook, _ = write_outputs(views, tmp_path / "out", as_of=AS_OF, base_url=BASE_URL)
     wb = load_workbook(workbook)
@@ -69,9 +43,6 @@ def test_every_sheet_prints_landscape_one_page_wide_and_the_summary_on_one_page(
             wb.remove(ws)
     summary = tmp_path / "summary-only.xlsx"
     wb.save(summary)
-    profile = (tmp_path / "lo-profile").as_uri()
-    subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf", "--outdir",
-                    str(tmp_path), str(summary)], capture_output=True, text=True, timeout=240)
-    pdf = (tmp_path / "summary-only.pdf").read_bytes()
-    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    pdf, _ = to_pdf(summary, tmp_path)
+    pages = pdf_pages(pdf)
     assert pages == 1, f"the Summary prints on {pages} pages"
