@@ -107,7 +107,8 @@ def test_a_bad_rates_file_fails_with_its_lines(project, monkeypatch):
                      "team,payments,,,92.5,,EUR,2026-01-01,\nperson,x,,,,,,2026-01-01,\n")
     report = doctor("--rates", str(rates))
     assert report.status("rates") == "fail"
-    assert f"{rates}, line 3: no rate: give hourly_rate or monthly_cost (or a role)" in report.detail("rates")
+    assert (f"{rates}, line 3: no rate: give hourly_rate or monthly_cost (or a role, or only a work_location)"
+            in report.detail("rates"))
     assert report.status("rates") == "fail"
     assert doctor().status("rates") == "skip"
 
